@@ -1,0 +1,94 @@
+/*
+ * Configuration: one file of `key = value` lines plus environment overrides
+ * (ONRAMP_<KEY in upper case>), applied over built-in defaults.  Unknown keys
+ * and bad values are refused with a message naming the line, never ignored.
+ * docs/config.md lists every key; config_describe() prints the same table.
+ */
+#ifndef ONRAMP_CONFIG_H
+#define ONRAMP_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "onramp/status.h"
+
+#define CONFIG_PATH_MAX 512
+#define CONFIG_NAME_MAX 128
+
+/** Whether session cookies carry the Secure attribute. */
+typedef enum config_cookie_secure {
+	COOKIE_SECURE_AUTO = 0,	/* when the request came over TLS (nginx HTTPS param) */
+	COOKIE_SECURE_ON,
+	COOKIE_SECURE_OFF
+} config_cookie_secure;
+
+/** Every setting, already validated. */
+typedef struct config {
+	char listen[CONFIG_PATH_MAX];		/* unix socket path or host:port */
+	unsigned listen_mode;			/* unix socket permission bits */
+	char listen_group[CONFIG_NAME_MAX];	/* group to own the socket ("" = keep) */
+	int listen_backlog;
+	int workers;				/* 0 = one per core */
+	char user[CONFIG_NAME_MAX];		/* drop to this user when root ("" = stay) */
+	int drain_timeout_s;			/* SIGTERM: wait this long for in-flight work */
+	char pid_file[CONFIG_PATH_MAX];
+	char log_file[CONFIG_PATH_MAX];		/* "" = stderr */
+
+	char db_socket[CONFIG_PATH_MAX];	/* unix socket; wins over host when set */
+	char db_host[CONFIG_NAME_MAX];
+	int db_port;
+	char db_name[CONFIG_NAME_MAX];
+	char db_credentials_file[CONFIG_PATH_MAX]; /* lines user=..., password=... */
+	int db_connect_timeout_s;
+	int db_read_timeout_s;
+	int db_write_timeout_s;
+	int db_retry_after_s;			/* Retry-After sent with 503 unavailable */
+
+	size_t body_limit;			/* JSON endpoints */
+	size_t body_limit_saml;			/* SAML metadata uploads */
+
+	char listener_param[CONFIG_NAME_MAX];	/* FastCGI param nginx sets: public|operator */
+	char request_id_param[CONFIG_NAME_MAX];	/* FastCGI param carrying $request_id */
+	char tls_param[CONFIG_NAME_MAX];	/* FastCGI param that is "on" over TLS */
+
+	char cookie_name_customer[CONFIG_NAME_MAX];
+	char cookie_name_operator[CONFIG_NAME_MAX];
+	config_cookie_secure cookie_secure;
+	int session_idle_timeout_s;
+	int session_absolute_timeout_s;
+
+	char public_base_url[CONFIG_PATH_MAX];
+	char operator_base_url[CONFIG_PATH_MAX];
+} config;
+
+/** Fill c with the built-in defaults. */
+void config_defaults(config *c);
+
+/**
+ * Apply the text of a config file (len bytes) over c.  On failure err gets a
+ * message naming the line and key; c may be partly updated.
+ */
+or_status config_parse(config *c, const char *text, size_t len, char *err, size_t errsz);
+
+/** Read and apply a config file; a missing file is an error unless optional. */
+or_status config_load_file(config *c, const char *path, bool optional, char *err, size_t errsz);
+
+/**
+ * Apply environment overrides.  getenv_fn lets tests pass a fake environment;
+ * NULL means getenv.
+ */
+or_status config_apply_env(config *c, const char *(*getenv_fn)(const char *),
+			   char *err, size_t errsz);
+
+/** Set one key from a string (file, environment and tests share this). */
+or_status config_set(config *c, const char *key, const char *value, char *err, size_t errsz);
+
+/** Default config path: $ONRAMP_CONFIG or /etc/onramp/onramp.conf. */
+const char *config_default_path(void);
+
+/** Load defaults, the file (optional when path is NULL) and the environment. */
+or_status config_load(config *c, const char *path, char *err, size_t errsz);
+
+/** Number of workers to run: the configured count or the number of cores. */
+int config_worker_count(const config *c);
+
+#endif

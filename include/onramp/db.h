@@ -1,0 +1,90 @@
+/*
+ * The database connection of one process and the prepared-statement helper
+ * every store function uses.  MariaDB is touched only through this module and
+ * store/: statements are always prepared and bound (never built from input),
+ * cached per connection by their SQL text's address, and a lost connection is
+ * re-opened on the next use.  While the server is down calls fail fast with
+ * OR_ERR_DB (no hang past the configured timeouts), and the HTTP layer answers
+ * 503 unavailable.
+ */
+#ifndef ONRAMP_DB_H
+#define ONRAMP_DB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "onramp/config.h"
+#include "onramp/status.h"
+#include "onramp/str.h"
+
+typedef struct db db;
+typedef struct db_stmt db_stmt;
+
+/** Counts the process has seen, for /metrics. */
+typedef struct db_counters {
+	uint64_t errors;	/* failed connects, prepares and executes */
+	uint64_t reconnects;
+} db_counters;
+
+/** Create a handle (nothing connects until first use); NULL on ENOMEM. */
+db *db_new(const config *cfg);
+/** Close the connection and free the handle and its statements. */
+void db_free(db *d);
+/** Connect now if not connected; OR_ERR_DB when the server cannot be reached. */
+or_status db_connect(db *d);
+/** Round-trip to the server (reconnecting if needed). */
+or_status db_ping(db *d);
+/** The last error text (never contains bound values). */
+const char *db_last_error(const db *d);
+/** The counters since start. */
+db_counters db_get_counters(const db *d);
+/** Hook called on every database error (metrics); ctx passed through. */
+void db_set_error_hook(db *d, void (*hook)(void *ctx), void *ctx);
+
+/**
+ * Prepare sql (a string with static storage: the cache keys on its address).
+ * The statement stays valid until the next db_prepare of the same sql or a
+ * reconnect; call db_stmt_done() when finished with its results.
+ */
+or_status db_prepare(db *d, const char *sql, db_stmt **out);
+/** Bind a 64-bit integer to parameter idx (0-based). */
+void db_bind_int(db_stmt *s, unsigned idx, long long v);
+/** Bind text of n bytes (copied at execute time, must live until then). */
+void db_bind_text(db_stmt *s, unsigned idx, const char *p, size_t n);
+/** Bind a NUL-terminated string, or NULL for SQL NULL. */
+void db_bind_cstr(db_stmt *s, unsigned idx, const char *p);
+/** Bind SQL NULL. */
+void db_bind_null(db_stmt *s, unsigned idx);
+/** Execute with the bound parameters; results (if any) are buffered client-side. */
+or_status db_execute(db_stmt *s);
+/** Advance to the next row; *has_row false at the end. */
+or_status db_fetch(db_stmt *s, bool *has_row);
+/** Column col of the current row as text (valid until the next fetch); NULL view ptr for SQL NULL. */
+or_str db_col(db_stmt *s, unsigned col);
+/** Column col as an integer; def when NULL or not a number. */
+long long db_col_int(db_stmt *s, unsigned col, long long def);
+/** Rows changed by the last execute. */
+unsigned long long db_affected(db_stmt *s);
+/** AUTO_INCREMENT id of the last insert. */
+unsigned long long db_insert_id(db_stmt *s);
+/** Free the result set so the statement can run again. */
+void db_stmt_done(db_stmt *s);
+
+/** Prepare, bind nothing, execute and discard: for parameterless statements. */
+or_status db_exec_simple(db *d, const char *sql);
+/** Like db_exec_simple for SQL text without static storage (migrations); not cached. */
+or_status db_exec_uncached(db *d, const char *sql, size_t len);
+
+/** Start a transaction. */
+or_status db_begin(db *d);
+/** Commit the transaction. */
+or_status db_commit(db *d);
+/** Roll the transaction back (safe to call when none is open). */
+void db_rollback(db *d);
+
+/** True when the last error was a duplicate key. */
+bool db_last_was_duplicate(const db *d);
+/** The server's error number of the last failure (0 when none). */
+unsigned db_last_errno(const db *d);
+
+#endif

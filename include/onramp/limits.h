@@ -1,0 +1,53 @@
+/*
+ * Every limit the program enforces, as named constants in one place.  Values
+ * that operators may tune are defaults for the config file (see config.h);
+ * the rest are hard ceilings chosen so that a hostile request costs bounded
+ * memory and time.
+ */
+#ifndef ONRAMP_LIMITS_H
+#define ONRAMP_LIMITS_H
+
+/** Default request body limit for JSON endpoints (bytes). */
+#define LIMIT_BODY_DEFAULT		(256u * 1024u)
+/** Default request body limit for SAML metadata XML uploads (bytes). */
+#define LIMIT_BODY_SAML_DEFAULT		(1024u * 1024u)
+/** Hard ceiling any configured body limit is clamped to (bytes). */
+#define LIMIT_BODY_CEILING		(8u * 1024u * 1024u)
+/** Longest request path accepted (bytes, without query). */
+#define LIMIT_PATH			2048u
+/** Longest query string accepted (bytes). */
+#define LIMIT_QUERY			4096u
+/** Most query arguments parsed from one query string. */
+#define LIMIT_QUERY_ARGS		32u
+/** Longest Cookie header considered (bytes). */
+#define LIMIT_COOKIE_HEADER		8192u
+/** Most path parameters one route pattern may capture. */
+#define LIMIT_PATH_PARAMS		4u
+/** Deepest JSON nesting the tokenizer accepts. */
+#define LIMIT_JSON_DEPTH		16
+/** Largest XML document parsed (bytes). */
+#define LIMIT_XML_BYTES			(1024u * 1024u)
+/** Deepest XML element nesting accepted. */
+#define LIMIT_XML_DEPTH			64u
+/** Memory one request's arena may use before allocations fail (bytes). */
+#define LIMIT_ARENA_BYTES		(16u * 1024u * 1024u)
+/** Size of one arena chunk (bytes). */
+#define LIMIT_ARENA_CHUNK		(16u * 1024u)
+/** Largest response body the writer will build (bytes). */
+#define LIMIT_RESPONSE_BYTES		(4u * 1024u * 1024u)
+/** Longest request id accepted from nginx; longer ids are replaced. */
+#define LIMIT_REQUEST_ID		64u
+/** Longest config file accepted (bytes). */
+#define LIMIT_CONFIG_BYTES		(64u * 1024u)
+/** Longest config value (bytes). */
+#define LIMIT_CONFIG_VALUE		1024u
+/** Most workers the master will run. */
+#define LIMIT_WORKERS_MAX		256
+/** Largest migration file compiled in (bytes). */
+#define LIMIT_MIGRATION_BYTES		(256u * 1024u)
+/** Most migrations the runner handles. */
+#define LIMIT_MIGRATIONS		999u
+/** One structured log line's maximum (bytes); longer lines are truncated. */
+#define LIMIT_LOG_LINE			4096u
+
+#endif

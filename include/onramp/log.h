@@ -1,0 +1,34 @@
+/*
+ * Structured logging: one JSON object per line on the log descriptor
+ * (stderr unless configured).  Callers never pass bodies, cookies, tokens or
+ * passwords; the request log line carries only method, route, status,
+ * duration and request id.
+ */
+#ifndef ONRAMP_LOG_H
+#define ONRAMP_LOG_H
+
+#include <stdint.h>
+
+typedef enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR } log_level;
+
+/** Send log lines to fd (default 2); the component names the program. */
+void log_init(int fd, const char *component);
+/** Log one event with a free-text message (escaped). */
+void log_event(log_level lvl, const char *event, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/** What one finished request looks like in the log. */
+typedef struct log_request_line {
+	const char *method;
+	const char *route;	/* the route pattern, never the raw path */
+	int status;
+	int64_t duration_us;
+	const char *request_id;
+	const char *error_code;	/* API error code or NULL */
+	const char *detail;	/* internal detail for 5xx, or NULL */
+} log_request_line;
+
+/** Write the per-request log line. */
+void log_request(const log_request_line *r);
+
+#endif

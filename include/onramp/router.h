@@ -1,0 +1,64 @@
+/*
+ * The route table: method + path pattern -> handler, with the listener(s) the
+ * route is reachable on, the auth level it needs and the body it takes.
+ * Patterns are literal segments and `{name}` captures of one non-empty
+ * segment.  Matching is pure and allocation-free.
+ */
+#ifndef ONRAMP_ROUTER_H
+#define ONRAMP_ROUTER_H
+
+#include <stddef.h>
+#include "onramp/http.h"
+
+struct app;
+
+/** Who may call a route. */
+typedef enum route_auth {
+	AUTH_NONE = 0,		/* anyone */
+	AUTH_CUSTOMER,		/* a signed-in customer user */
+	AUTH_CUSTOMER_ADMIN,	/* a signed-in customer admin */
+	AUTH_OPERATOR,		/* a signed-in operator */
+	AUTH_OPERATOR_ADMIN	/* a signed-in operator admin */
+} route_auth;
+
+/** What body a route accepts. */
+typedef enum route_body {
+	BODY_NONE = 0,		/* a body is refused with 413 */
+	BODY_JSON,		/* application/json within body_limit */
+	BODY_JSON_SAML		/* application/json within body_limit_saml */
+} route_body;
+
+/** A handler fills resp; it never writes to the client itself. */
+typedef void (*route_handler)(struct app *app, http_request *req, http_response *resp);
+
+/** One entry of the route table. */
+typedef struct route {
+	const char *method;
+	const char *pattern;
+	unsigned listeners;	/* mask of http_listener */
+	route_auth auth;
+	route_body body;
+	route_handler handler;
+} route;
+
+/** The outcome of a match. */
+typedef enum router_result {
+	ROUTER_MATCH = 0,
+	ROUTER_NOT_FOUND,
+	ROUTER_METHOD_NOT_ALLOWED
+} router_result;
+
+/**
+ * Find the route for method and path among the routes reachable on listener.
+ * On a match *out is the route and params/nparams hold the captures.  When
+ * only the method is wrong, allow gets the comma-separated allowed methods.
+ */
+router_result router_match(const route *table, size_t n, const char *method, or_str path,
+			   http_listener listener, const route **out, or_str *params,
+			   size_t *nparams, char *allow, size_t allowsz);
+
+/** True when path matches pattern (captures into params, at most maxp). */
+bool router_pattern_match(const char *pattern, or_str path, or_str *params, size_t maxp,
+			  size_t *nparams);
+
+#endif

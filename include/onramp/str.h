@@ -1,0 +1,66 @@
+/*
+ * Length-carrying string views and a growable byte buffer with a hard cap.
+ * A view never owns memory.  A buffer owns its heap storage: buf_init() with
+ * a maximum, buf_free() to release; appends past the maximum fail with
+ * OR_ERR_LIMIT and leave the buffer as it was.
+ */
+#ifndef ONRAMP_STR_H
+#define ONRAMP_STR_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include "onramp/status.h"
+
+/** A non-owning view of len bytes at ptr (not necessarily NUL-terminated). */
+typedef struct or_str {
+	const char *ptr;
+	size_t len;
+} or_str;
+
+/** A view of a NUL-terminated C string (NULL gives the empty view). */
+or_str str_from_c(const char *s);
+/** True when the view equals the NUL-terminated string s byte for byte. */
+bool str_eq_c(or_str a, const char *s);
+/** True when the view equals s ignoring ASCII case. */
+bool str_ieq_c(or_str a, const char *s);
+/** True when the view begins with the NUL-terminated prefix. */
+bool str_has_prefix(or_str a, const char *prefix);
+/** Parse a whole view as a decimal integer in [min, max]; strtonum-like. */
+or_status str_to_ll(or_str s, long long min, long long max, long long *out);
+
+/** A growable byte buffer that refuses to grow past max. */
+typedef struct or_buf {
+	char *data;	/* always NUL-terminated when non-NULL */
+	size_t len;
+	size_t cap;
+	size_t max;
+} or_buf;
+
+/** Prepare an empty buffer that may hold at most max bytes. */
+void buf_init(or_buf *b, size_t max);
+/** Release the storage; the buffer is empty and reusable afterwards. */
+void buf_free(or_buf *b);
+/** Forget the contents but keep the storage. */
+void buf_reset(or_buf *b);
+/** Append n bytes. */
+or_status buf_append(or_buf *b, const void *p, size_t n);
+/** Append a NUL-terminated string. */
+or_status buf_append_c(or_buf *b, const char *s);
+/** Append one byte. */
+or_status buf_putc(or_buf *b, char c);
+/** Append formatted text (vsnprintf, result checked). */
+or_status buf_appendf(or_buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/** va_list form of buf_appendf. */
+or_status buf_vappendf(or_buf *b, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+/** Append s as the body of a JSON string (escaped, without quotes). */
+or_status buf_append_json_escaped(or_buf *b, const char *s, size_t n);
+/** The contents as a view. */
+or_str buf_view(const or_buf *b);
+
+/** Copy src into dst of size dstsz, always terminating; false if truncated. */
+bool str_copy(char *dst, size_t dstsz, const char *src);
+
+#endif

@@ -1,0 +1,88 @@
+/*
+ * The request pipeline shared by every route: bound the path and query, find
+ * the route on this listener (404/405), enforce the route's auth level, read
+ * and parse its body within the route's limit (413/415/400), then call the
+ * handler.  Handlers therefore start with validated, bounded input.
+ */
+#include <limits.h>
+#include <string.h>
+
+#include "onramp/app.h"
+#include "onramp/limits.h"
+
+/* Body of a route that takes none: tolerated when small, never read. */
+static bool
+stray_body_too_large(const http_request *req, size_t limit)
+{
+	long long n = 0;
+
+	if (req->content_length == NULL || *req->content_length == '\0')
+		return false;
+	if (str_to_ll(str_from_c(req->content_length), 0, LLONG_MAX, &n) != OR_OK)
+		return true;
+	return (unsigned long long)n > limit;
+}
+
+static bool
+read_route_body(app *a, const route *r, http_request *req, http_response *resp)
+{
+	switch (r->body) {
+	case BODY_NONE:
+		if (stray_body_too_large(req, a->cfg->body_limit)) {
+			http_error(resp, 413, "too_large", "The request body is larger than allowed.");
+			return false;
+		}
+		return true;
+	case BODY_JSON:
+		return http_read_json(req, resp, a->cfg->body_limit) == OR_OK;
+	case BODY_JSON_SAML:
+		return http_read_json(req, resp, a->cfg->body_limit_saml) == OR_OK;
+	}
+	return false;
+}
+
+void
+app_dispatch(app *a, http_request *req, http_response *resp, size_t *route_index)
+{
+	const route *r = NULL;
+	char allow[64];
+	router_result rr;
+
+	*route_index = a->nroutes;
+	if (req->path.len > LIMIT_PATH || strlen(req->query) > LIMIT_QUERY) {
+		http_error(resp, 400, "bad_request", "The request URI is too long.");
+		return;
+	}
+	rr = router_match(a->routes, a->nroutes, req->method, req->path, req->listener, &r,
+			  req->params, &req->nparams, allow, sizeof(allow));
+	if (rr == ROUTER_NOT_FOUND) {
+		http_error(resp, 404, "not_found", "No such resource.");
+		return;
+	}
+	if (rr == ROUTER_METHOD_NOT_ALLOWED) {
+		http_error(resp, 405, "method_not_allowed", "This resource does not support that method.");
+		(void)http_header_add(req, resp, "Allow", allow);
+		return;
+	}
+	*route_index = (size_t)(r - a->routes);
+	if (r->auth != AUTH_NONE) {
+		/* Sessions arrive with the identity module; until then nothing is signed in. */
+		http_error(resp, 401, "unauthenticated", "Sign in to continue.");
+		return;
+	}
+	if (!read_route_body(a, r, req, resp))
+		return;
+	r->handler(a, req, resp);
+}
+
+void
+app_fail(app *a, http_request *req, http_response *resp, or_status st, const char *detail)
+{
+	if (st == OR_ERR_DB) {
+		resp->detail = detail;
+		http_unavailable(req, resp, a->cfg->db_retry_after_s,
+				 "The service is temporarily unavailable. Please retry shortly.");
+		return;
+	}
+	http_error_status(req, resp, st, detail);
+}

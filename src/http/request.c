@@ -1,0 +1,165 @@
+/*
+ * Request-side edge parsing: request ids, Content-Length, Content-Type and
+ * the JSON body.  The declared length is range-checked before a single body
+ * byte is read (OpenBSD httpd's maxrequestbody), and JSON is parsed with a
+ * depth limit into one object, so handlers only ever see bounded, typed data.
+ */
+#include <ctype.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/rand.h>
+
+#include "onramp/http.h"
+
+bool
+http_request_id_ok(const char *s)
+{
+	size_t n;
+
+	if (s == NULL || *s == '\0')
+		return false;
+	for (n = 0; s[n]; n++) {
+		unsigned char c = (unsigned char)s[n];
+		if (n >= LIMIT_REQUEST_ID)
+			return false;
+		if (!isalnum(c) && c != '-' && c != '_' && c != '.')
+			return false;
+	}
+	return true;
+}
+
+or_status
+http_new_request_id(char *id, size_t idsz)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char raw[16];
+	size_t i;
+
+	if (idsz < 33)
+		return OR_ERR_LIMIT;
+	if (RAND_bytes(raw, sizeof(raw)) != 1)
+		return OR_ERR_INTERNAL;
+	for (i = 0; i < sizeof(raw); i++) {
+		id[2 * i] = hex[raw[i] >> 4];
+		id[2 * i + 1] = hex[raw[i] & 15];
+	}
+	id[32] = '\0';
+	return OR_OK;
+}
+
+bool
+http_is_json_type(const char *ct)
+{
+	static const char want[] = "application/json";
+	size_t n = sizeof(want) - 1;
+
+	if (ct == NULL || strncasecmp(ct, want, n) != 0)
+		return false;
+	ct += n;
+	while (*ct == ' ' || *ct == '\t')
+		ct++;
+	return *ct == '\0' || *ct == ';';
+}
+
+or_status
+http_read_body(http_request *req, http_response *resp, size_t limit)
+{
+	long long declared = 0;
+	size_t got = 0;
+	char *buf;
+
+	if (req->content_length && *req->content_length) {
+		or_status st = str_to_ll(str_from_c(req->content_length), 0, (long long)LIMIT_BODY_CEILING * 4, &declared);
+		if (st == OR_ERR_LIMIT) {
+			http_error(resp, 413, "too_large", "The request body is larger than allowed.");
+			return OR_ERR_LIMIT;
+		}
+		if (st != OR_OK) {
+			http_error(resp, 400, "bad_request", "The Content-Length header is not a number.");
+			return OR_ERR_INVALID;
+		}
+	}
+	if ((unsigned long long)declared > limit) {
+		http_error(resp, 413, "too_large", "The request body is larger than allowed.");
+		return OR_ERR_LIMIT;
+	}
+	buf = arena_alloc(req->arena, (size_t)declared + 1);
+	if (buf == NULL) {
+		http_error(resp, 413, "too_large", "The request body is larger than allowed.");
+		return OR_ERR_LIMIT;
+	}
+	while (got < (size_t)declared && req->read_body) {
+		long n = req->read_body(req->read_ctx, buf + got, (size_t)declared - got);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	if (got != (size_t)declared) {
+		http_error(resp, 400, "bad_request", "The request body ended before its declared length.");
+		return OR_ERR_INVALID;
+	}
+	buf[got] = '\0';
+	req->body.ptr = buf;
+	req->body.len = got;
+	return OR_OK;
+}
+
+or_status
+http_read_json(http_request *req, http_response *resp, size_t limit)
+{
+	json_tokener *tok;
+	json_object *obj;
+	enum json_tokener_error jerr;
+	or_status st;
+
+	if (!http_is_json_type(req->content_type)) {
+		http_error(resp, 415, "unsupported_media_type",
+			   "Send the request body as JSON with Content-Type: application/json.");
+		return OR_ERR_INVALID;
+	}
+	st = http_read_body(req, resp, limit);
+	if (st != OR_OK)
+		return st;
+	if (req->body.len == 0) {
+		http_error(resp, 400, "bad_request", "The request body is empty; a JSON object is required.");
+		return OR_ERR_INVALID;
+	}
+	if (memchr(req->body.ptr, '\0', req->body.len) != NULL) {
+		http_error(resp, 400, "bad_request", "The request body is not valid JSON.");
+		return OR_ERR_INVALID;
+	}
+	tok = json_tokener_new_ex(LIMIT_JSON_DEPTH);
+	if (tok == NULL) {
+		http_error(resp, 500, "internal", "Out of memory.");
+		return OR_ERR_NOMEM;
+	}
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	obj = json_tokener_parse_ex(tok, req->body.ptr, (int)req->body.len);
+	jerr = json_tokener_get_error(tok);
+	if (obj != NULL && jerr == json_tokener_success &&
+	    json_tokener_get_parse_end(tok) != req->body.len) {
+		/* Trailing bytes after the value: only whitespace is allowed. */
+		size_t i;
+		for (i = json_tokener_get_parse_end(tok); i < req->body.len; i++)
+			if (!isspace((unsigned char)req->body.ptr[i]))
+				jerr = json_tokener_error_parse_unexpected;
+	}
+	json_tokener_free(tok);
+	if (obj == NULL || jerr != json_tokener_success) {
+		if (obj)
+			json_object_put(obj);
+		http_error(resp, 400, "bad_request",
+			   jerr == json_tokener_error_depth
+				   ? "The JSON body is nested too deeply."
+				   : "The request body is not valid JSON.");
+		return OR_ERR_INVALID;
+	}
+	if (!json_object_is_type(obj, json_type_object)) {
+		json_object_put(obj);
+		http_error(resp, 400, "bad_request", "The JSON body must be an object.");
+		return OR_ERR_INVALID;
+	}
+	req->json = obj;
+	return OR_OK;
+}

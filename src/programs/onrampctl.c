@@ -1,0 +1,122 @@
+/*
+ * onrampctl: operations from a shell, against the same library the server
+ * uses.  Each verb has --help, exits 0 on success and non-zero with a
+ * one-line reason on failure.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "onramp/config.h"
+#include "onramp/db.h"
+#include "onramp/log.h"
+#include "onramp/migration.h"
+
+static const char *config_path;
+
+static void
+usage(FILE *f)
+{
+	fputs("usage: onrampctl [-c CONFIG] VERB [ARGS]\n"
+	      "verbs:\n"
+	      "  migrate [--status] [--json]   apply pending schema migrations, or show the state\n"
+	      "Every verb takes --help.\n", f);
+}
+
+static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int
+fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("onrampctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return 1;
+}
+
+static void
+print_progress(void *ctx, const migration *m)
+{
+	(void)ctx;
+	printf("applied %s\n", m->file);
+}
+
+static int
+cmd_migrate(db *d, int argc, char **argv)
+{
+	bool status = false, json = false;
+	char err[512];
+	int i;
+
+	for (i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--status") == 0)
+			status = true;
+		else if (strcmp(argv[i], "--json") == 0)
+			json = true;
+		else if (strcmp(argv[i], "--help") == 0) {
+			puts("usage: onrampctl migrate [--status] [--json]\n"
+			     "  Applies every pending sql/NNN_*.sql migration in order (compiled in).\n"
+			     "  --status  print the applied and latest versions instead; exit 3 when behind.");
+			return 0;
+		} else
+			return fail("migrate: unknown argument %s", argv[i]);
+	}
+	if (status) {
+		migration_state st;
+		unsigned latest = migration_latest();
+		if (migrate_state(d, &st) != OR_OK)
+			return fail("migrate: database: %s", db_last_error(d));
+		if (json)
+			printf("{\"current\":%u,\"latest\":%u,\"pending\":%u,\"checksum_mismatch\":%s}\n",
+			       st.current, latest, latest > st.current ? latest - st.current : 0,
+			       st.checksum_mismatch ? "true" : "false");
+		else
+			printf("schema at %u, latest %u, %u pending%s\n", st.current, latest,
+			       latest > st.current ? latest - st.current : 0,
+			       st.checksum_mismatch ? " (WARNING: an applied migration file has changed)" : "");
+		return st.current >= latest ? 0 : 3;
+	}
+	if (migrate_apply(d, json ? NULL : print_progress, NULL, err, sizeof(err)) != OR_OK)
+		return fail("migrate: %s", err);
+	if (json)
+		printf("{\"current\":%u}\n", migration_latest());
+	else
+		printf("schema at %u (latest)\n", migration_latest());
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	config cfg;
+	char err[512];
+	db *d;
+	int i = 1, rc;
+
+	log_init(2, "onrampctl");
+	if (i + 1 < argc && strcmp(argv[i], "-c") == 0) {
+		config_path = argv[i + 1];
+		i += 2;
+	}
+	if (i >= argc || strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+		usage(i >= argc ? stderr : stdout);
+		return i >= argc ? 2 : 0;
+	}
+	if (config_load(&cfg, config_path, err, sizeof(err)) != OR_OK)
+		return fail("config: %s", err);
+	d = db_new(&cfg);
+	if (d == NULL)
+		return fail("%s", "out of memory");
+	if (strcmp(argv[i], "migrate") == 0)
+		rc = cmd_migrate(d, argc - i - 1, argv + i + 1);
+	else {
+		usage(stderr);
+		rc = fail("unknown verb %s", argv[i]);
+	}
+	db_free(d);
+	return rc;
+}

@@ -1,0 +1,243 @@
+/* Unit tests for the response writer, error shape and body parsing (src/http). */
+#include <string.h>
+
+#include "onramp/http.h"
+#include "unit.h"
+
+struct src {
+	const char *data;
+	size_t len, pos;
+};
+
+static long
+reader(void *ctx, char *buf, size_t n)
+{
+	struct src *s = ctx;
+	size_t left = s->len - s->pos;
+
+	if (n > left)
+		n = left;
+	if (n > 7)
+		n = 7; /* short reads, like a socket */
+	memcpy(buf, s->data + s->pos, n);
+	s->pos += n;
+	return (long)n;
+}
+
+static void
+setup(http_request *req, http_response *resp, arena **a, struct src *s, const char *ctype,
+      const char *body, const char *clen)
+{
+	*a = arena_new(1 << 20);
+	http_request_init(req, *a);
+	http_response_init(resp);
+	str_copy(req->request_id, sizeof(req->request_id), "rid-1");
+	s->data = body;
+	s->len = strlen(body);
+	s->pos = 0;
+	req->content_type = ctype;
+	req->content_length = clen;
+	req->read_body = reader;
+	req->read_ctx = s;
+}
+
+static void
+teardown(http_request *req, http_response *resp, arena *a)
+{
+	http_request_cleanup(req);
+	http_response_cleanup(resp);
+	arena_free(a);
+}
+
+static json_object *
+body_json(or_buf *out)
+{
+	const char *body = strstr(out->data, "\r\n\r\n");
+	return body ? json_tokener_parse(body + 4) : NULL;
+}
+
+static void
+test_error_shape(void)
+{
+	http_request req;
+	http_response resp;
+	arena *a;
+	struct src s;
+	or_buf out;
+	json_object *j, *e, *f, *v;
+
+	setup(&req, &resp, &a, &s, "", "", NULL);
+	buf_init(&out, 1 << 16);
+	http_error(&resp, 422, "validation_failed", "Check the highlighted fields.");
+	http_field_error_add(&req, &resp, "billing_contact.email", "invalid_email", "Not an email address.");
+	http_field_error_add(&req, &resp, "legal_name", "required", "Required.");
+	CU_ASSERT_EQUAL_FATAL(http_serialize(&req, &resp, &out), OR_OK);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out.data, "Status: 422 Unprocessable Content\r\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out.data, "X-Request-Id: rid-1\r\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out.data, "Content-Type: application/json"));
+	j = body_json(&out);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(j);
+	CU_ASSERT_TRUE_FATAL(json_object_object_get_ex(j, "error", &e));
+	json_object_object_get_ex(e, "code", &v);
+	CU_ASSERT_STRING_EQUAL(json_object_get_string(v), "validation_failed");
+	json_object_object_get_ex(e, "request_id", &v);
+	CU_ASSERT_STRING_EQUAL(json_object_get_string(v), "rid-1");
+	CU_ASSERT_TRUE_FATAL(json_object_object_get_ex(e, "fields", &f));
+	CU_ASSERT_EQUAL_FATAL(json_object_array_length(f), 2);
+	/* Fields come out in the order they were added. */
+	json_object_object_get_ex(json_object_array_get_idx(f, 0), "field", &v);
+	CU_ASSERT_STRING_EQUAL(json_object_get_string(v), "billing_contact.email");
+	json_object_object_get_ex(json_object_array_get_idx(f, 1), "code", &v);
+	CU_ASSERT_STRING_EQUAL(json_object_get_string(v), "required");
+	json_object_put(j);
+	buf_free(&out);
+	teardown(&req, &resp, a);
+}
+
+static void
+test_header_injection_refused(void)
+{
+	http_request req;
+	http_response resp;
+	arena *a;
+	struct src s;
+
+	setup(&req, &resp, &a, &s, "", "", NULL);
+	CU_ASSERT_EQUAL(http_header_add(&req, &resp, "X-Test", "a\r\nSet-Cookie: x=1"), OR_ERR_INVALID);
+	CU_ASSERT_EQUAL(http_header_add(&req, &resp, "X-Test", "ok"), OR_OK);
+	CU_ASSERT_EQUAL(resp.nheaders, 1);
+	teardown(&req, &resp, a);
+}
+
+static void
+test_json_body_ok(void)
+{
+	http_request req;
+	http_response resp;
+	arena *a;
+	struct src s;
+	json_object *v;
+
+	setup(&req, &resp, &a, &s, "application/json; charset=utf-8", "{\"login\":\"ann\"}  \n", "18");
+	CU_ASSERT_EQUAL_FATAL(http_read_json(&req, &resp, 1024), OR_OK);
+	CU_ASSERT_TRUE(json_object_object_get_ex(req.json, "login", &v));
+	CU_ASSERT_STRING_EQUAL(json_object_get_string(v), "ann");
+	CU_ASSERT_EQUAL(resp.status, 0);
+	teardown(&req, &resp, a);
+}
+
+static void
+expect_error(const char *ctype, const char *body, const char *clen, size_t limit, int status,
+	     const char *code)
+{
+	http_request req;
+	http_response resp;
+	arena *a;
+	struct src s;
+
+	setup(&req, &resp, &a, &s, ctype, body, clen);
+	CU_ASSERT_NOT_EQUAL(http_read_json(&req, &resp, limit), OR_OK);
+	CU_ASSERT_EQUAL(resp.status, status);
+	CU_ASSERT_STRING_EQUAL(resp.error_code, code);
+	CU_ASSERT_PTR_NULL(req.json);
+	/* 413 is decided before a single byte is read. */
+	if (status == 413)
+		CU_ASSERT_EQUAL(s.pos, 0);
+	teardown(&req, &resp, a);
+}
+
+static void
+test_json_body_errors(void)
+{
+	expect_error("text/plain", "{}", "2", 1024, 415, "unsupported_media_type");
+	expect_error("", "{}", "2", 1024, 415, "unsupported_media_type");
+	expect_error("application/jsonx", "{}", "2", 1024, 415, "unsupported_media_type");
+	expect_error("application/json", "{\"a\":1}", "2000", 1024, 413, "too_large");
+	expect_error("application/json", "{}", "99999999999999999999999", 1024, 413, "too_large");
+	expect_error("application/json", "{}", "abc", 1024, 400, "bad_request");
+	expect_error("application/json", "not json", "8", 1024, 400, "bad_request");
+	expect_error("application/json", "[1,2]", "5", 1024, 400, "bad_request");
+	expect_error("application/json", "{} {}", "5", 1024, 400, "bad_request");
+	expect_error("application/json", "{\"a\":", "5", 1024, 400, "bad_request");
+	expect_error("application/json", "", "0", 1024, 400, "bad_request");
+	/* Declared longer than what arrives. */
+	expect_error("application/json", "{}", "10", 1024, 400, "bad_request");
+	/* Invalid UTF-8 inside a string. */
+	expect_error("application/json", "{\"a\":\"\xff\"}", "9", 1024, 400, "bad_request");
+}
+
+static void
+test_json_depth_limit(void)
+{
+	char deep[200], len[8];
+	int i, n = 0;
+
+	for (i = 0; i < 40; i++)
+		deep[n++] = '[';
+	for (i = 0; i < 40; i++)
+		deep[n++] = ']';
+	deep[n] = '\0';
+	snprintf(len, sizeof(len), "%d", n);
+	expect_error("application/json", deep, len, 1024, 400, "bad_request");
+}
+
+static void
+test_serialize_text_and_204(void)
+{
+	http_request req;
+	http_response resp;
+	arena *a;
+	struct src s;
+	or_buf out;
+
+	setup(&req, &resp, &a, &s, "", "", NULL);
+	buf_init(&out, 4096);
+	http_text(&req, &resp, 200, "text/plain", "hi\n", 3);
+	CU_ASSERT_EQUAL(http_serialize(&req, &resp, &out), OR_OK);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out.data, "Content-Type: text/plain\r\nContent-Length: 3\r\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out.data, "\r\n\r\nhi\n"));
+	buf_reset(&out);
+	http_response_cleanup(&resp);
+	http_response_init(&resp);
+	resp.status = 204;
+	CU_ASSERT_EQUAL(http_serialize(&req, &resp, &out), OR_OK);
+	CU_ASSERT_PTR_NULL(strstr(out.data, "Content-Length"));
+	buf_reset(&out);
+	http_response_cleanup(&resp);
+	http_response_init(&resp);
+	/* A handler that forgot to respond yields a 500 in the error shape. */
+	CU_ASSERT_EQUAL(http_serialize(&req, &resp, &out), OR_OK);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out.data, "Status: 500"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out.data, "\"code\":\"internal\""));
+	buf_free(&out);
+	teardown(&req, &resp, a);
+}
+
+static void
+test_request_ids(void)
+{
+	char id[33], id2[33];
+
+	CU_ASSERT_TRUE(http_request_id_ok("abc-123_x.y"));
+	CU_ASSERT_FALSE(http_request_id_ok(""));
+	CU_ASSERT_FALSE(http_request_id_ok("a b"));
+	CU_ASSERT_FALSE(http_request_id_ok("a\"b"));
+	CU_ASSERT_FALSE(http_request_id_ok("0123456789012345678901234567890123456789012345678901234567890123456789"));
+	CU_ASSERT_EQUAL(http_new_request_id(id, sizeof(id)), OR_OK);
+	CU_ASSERT_EQUAL(http_new_request_id(id2, sizeof(id2)), OR_OK);
+	CU_ASSERT_EQUAL(strlen(id), 32);
+	CU_ASSERT_STRING_NOT_EQUAL(id, id2);
+	CU_ASSERT_TRUE(http_request_id_ok(id));
+}
+
+static const unit_test tests[] = {
+	{ "error shape with fields and request id", test_error_shape },
+	{ "header injection refused", test_header_injection_refused },
+	{ "json body accepted", test_json_body_ok },
+	{ "json body errors: 415, 413, 400", test_json_body_errors },
+	{ "json depth limit", test_json_depth_limit },
+	{ "text, 204 and missing responses", test_serialize_text_and_204 },
+	{ "request ids", test_request_ids },
+	{ NULL, NULL }
+};
+UNIT_MAIN("http", tests)
