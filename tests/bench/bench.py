@@ -1,0 +1,422 @@
+#!/usr/bin/env python3
+"""Throughput and memory benchmark: onramp against bare libfcgi ceilings.
+
+Boots, in one temporary directory, a private MariaDB, an onramp stack
+(tools/stack.py) and a second nginx (nginx-bench.conf.in) in front of the
+bare programs bench-hello and bench-select, all on free loopback ports.  Then
+wrk (64 connections, 2 threads, BENCH_DURATION seconds after a 2 s warm-up)
+measures nginx static, bare hello, onramp /healthz, bare hello+SELECT and
+onramp /readyz, in that order so each onramp row runs right after its
+ceiling.  Targets (docs/performance.md):
+
+  /healthz req/s >= 80 % of bare hello
+  /readyz  req/s >= 70 % of bare hello+SELECT
+  onramp worker VmRSS < 16 MiB each, after the load
+  no request errors (non-2xx/3xx responses or socket errors) in any run
+
+Prints a table and `bench: N passed, M failed`; exits 1 when a target is
+missed.  Everything started is stopped and the directory removed, whatever
+happens.  Python standard library only.
+"""
+
+import argparse
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+import stack  # noqa: E402  (tools/ is not a package)
+
+CONNECTIONS = 64
+THREADS = 2
+WARMUP_S = 2
+HEALTHZ_RATIO = 0.80
+READYZ_RATIO = 0.70
+RSS_LIMIT_KIB = 16 * 1024
+ROWS = 1000
+TARGETS = 4  # the two ratios, worker RSS, no errors
+
+
+def log(msg):
+    print(f"bench: {msg}", file=sys.stderr, flush=True)
+
+
+def on_term(sig, frame):
+    # Turn SIGTERM into an exception so the finally blocks tear down.
+    raise SystemExit(128 + sig)
+
+
+# ---- wrk ------------------------------------------------------------------
+UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0, "h": 3600000.0}
+
+
+def parse_latency(text, pct):
+    m = re.search(rf"^\s*{pct}%\s+([\d.]+)(us|ms|s|m|h)\s*$", text, re.M)
+    return float(m.group(1)) * UNIT_MS[m.group(2)] if m else None
+
+
+def parse_wrk(text):
+    """requests/s, p50/p99 in ms, request count and error counts from wrk --latency."""
+    rps = re.search(r"^Requests/sec:\s+([\d.]+)", text, re.M)
+    total = re.search(r"^\s*(\d+) requests in", text, re.M)
+    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+    return {
+        "rps": float(rps.group(1)) if rps else 0.0,
+        "requests": int(total.group(1)) if total else 0,
+        "p50_ms": parse_latency(text, 50),
+        "p99_ms": parse_latency(text, 99),
+        "socket_errors": sum(int(x) for x in sock.groups()) if sock else 0,
+        "socket_detail": dict(zip(("connect", "read", "write", "timeout"),
+                                  (int(x) for x in sock.groups()))) if sock else {},
+        "non2xx": int(non2xx.group(1)) if non2xx else 0,
+        "parsed": bool(rps and total),
+    }
+
+
+def wrk(url, duration):
+    args = ["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{duration}s", "--latency", url]
+    r = subprocess.run(args, capture_output=True, text=True, timeout=duration + 60)
+    res = parse_wrk(r.stdout)
+    res["raw"] = r.stdout
+    if r.returncode != 0 or not res["parsed"]:
+        res["parsed"] = False
+        log(f"wrk failed on {url} (exit {r.returncode}):\n{r.stdout}{r.stderr}")
+    return res
+
+
+def measure(name, url, duration):
+    log(f"{name}: warm-up {WARMUP_S}s, then {duration}s at {url}")
+    wrk(url, WARMUP_S)
+    res = wrk(url, duration)
+    res["name"] = name
+    res["errors"] = res["non2xx"] + res["socket_errors"] + (0 if res["parsed"] else 1)
+    return res
+
+
+# ---- processes --------------------------------------------------------------
+def rss_kib(pid):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+def children(parent):
+    out = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(") ", 1)[1].split()
+            if int(fields[1]) == parent and fields[0] != "Z":
+                out.append(int(entry))
+        except (OSError, IndexError, ValueError):
+            continue
+    return sorted(out)
+
+
+def strays(marker):
+    """Live processes whose command line mentions marker (our temp directory)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if marker in cmd and stack.pid_alive(int(entry)):
+            found.append((int(entry), cmd.strip()))
+    return found
+
+
+class Bare:
+    """One bare prefork program in its own session, so its group can be killed."""
+
+    def __init__(self, name, program, socket, workers, log_path, env=None):
+        self.name = name
+        self.socket = socket
+        args = [program, socket, str(workers)]
+        kw = {}
+        if stack.is_root():
+            kw = {"user": stack.APP_USER, "group": stack.APP_USER}
+        with open(log_path, "ab") as logf, open(os.devnull, "rb") as devnull:
+            self.proc = subprocess.Popen(args, stdin=devnull, stdout=logf, stderr=logf,
+                                         env=env or dict(os.environ), start_new_session=True, **kw)
+        stack.wait_for(lambda: os.path.exists(socket) or self.proc.poll() is not None, 10,
+                       f"{name} socket")
+        if self.proc.poll() is not None:
+            raise RuntimeError(f"{name} exited with {self.proc.returncode}; see {log_path}")
+
+    def workers(self):
+        return children(self.proc.pid)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pass
+        # The group outlives a parent that did not reap its children in time.
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        if self.proc.poll() is None:
+            self.proc.wait(timeout=5)
+
+
+class BenchNginx:
+    """nginx in front of the bare programs plus a static file."""
+
+    def __init__(self, base, port, hello_socket, select_socket):
+        self.dir = os.path.join(base, "nginx")
+        self.log_dir = os.path.join(base, "log")
+        self.static_dir = os.path.join(base, "static")
+        self.conf = os.path.join(self.dir, "nginx.conf")
+        self.pidfile = os.path.join(self.dir, "nginx.pid")
+        self.url = f"http://127.0.0.1:{port}"
+        for d in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
+            os.makedirs(os.path.join(self.dir, d), exist_ok=True)
+            stack.chown(os.path.join(self.dir, d), stack.APP_USER)
+        os.makedirs(self.static_dir, exist_ok=True)
+        with open(os.path.join(self.static_dir, "static.html"), "w") as f:
+            f.write("<!doctype html><title>bench</title><p>A small static file.</p>\n")
+        values = {
+            "USER_DIRECTIVE": f"user {stack.APP_USER} {stack.APP_USER};" if stack.is_root() else "",
+            "NGINX_DIR": self.dir,
+            "LOG_DIR": self.log_dir,
+            "MIME_TYPES": "/etc/nginx/mime.types",
+            "PORT": str(port),
+            "STATIC_DIR": self.static_dir,
+            "HELLO_SOCKET": hello_socket,
+            "SELECT_SOCKET": select_socket,
+        }
+        with open(os.path.join(HERE, "nginx-bench.conf.in")) as f:
+            text = f.read()
+        for k, v in values.items():
+            text = text.replace(f"@{k}@", v)
+        with open(self.conf, "w") as f:
+            f.write(text)
+
+    def start(self):
+        base = ["nginx", "-p", self.dir, "-c", self.conf, "-e",
+                os.path.join(self.log_dir, "nginx-bench-error.log")]
+        test = subprocess.run(base + ["-t", "-q"], capture_output=True, text=True)
+        if test.returncode != 0:
+            raise RuntimeError("bench nginx config test failed:\n" + test.stderr)
+        subprocess.run(base, check=True)
+        stack.wait_for(lambda: stack.http_get(self.url + "/static.html")[0] == 200, 20, "bench nginx")
+
+    def stop(self):
+        stack.stop_pid(stack.read_pid(self.pidfile), sig=signal.SIGTERM, timeout=15)
+
+
+# ---- report -----------------------------------------------------------------
+def fmt_ms(v):
+    return "n/a" if v is None else (f"{v * 1000:.0f}us" if v < 1 else f"{v:.2f}ms")
+
+
+def machine():
+    model = "unknown"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    with open("/proc/loadavg") as f:
+        load = " ".join(f.read().split()[:3])
+    return f"{os.cpu_count()} cores ({model}), load average {load}"
+
+
+def report(runs, rss, bare_rss, workers):
+    order = ["nginx static", "bare hello", "bare hello+SELECT", "onramp /healthz", "onramp /readyz"]
+    print()
+    print(f"{'run':<20} {'req/s':>10} {'p50':>9} {'p99':>9} {'errors':>7}")
+    for name in order:
+        r = runs[name]
+        print(f"{name:<20} {r['rps']:>10.0f} {fmt_ms(r['p50_ms']):>9} {fmt_ms(r['p99_ms']):>9} "
+              f"{r['errors']:>7}")
+    print()
+    results = []
+
+    def target(label, ok, detail):
+        results.append(ok)
+        print(f"{'PASS' if ok else 'FAIL'}  {label}: {detail}")
+
+    for label, num, den, want in (
+            ("/healthz vs bare hello", "onramp /healthz", "bare hello", HEALTHZ_RATIO),
+            ("/readyz vs bare hello+SELECT", "onramp /readyz", "bare hello+SELECT", READYZ_RATIO)):
+        d = runs[den]["rps"]
+        ratio = runs[num]["rps"] / d if d else 0.0
+        target(label, ratio >= want, f"{ratio * 100:.1f} % (target >= {want * 100:.0f} %)")
+    if rss:
+        mx, total = max(rss), sum(rss)
+        target("onramp worker RSS", mx < RSS_LIMIT_KIB,
+               f"max {mx / 1024:.1f} MiB, sum {total / 1024:.1f} MiB over {len(rss)} workers "
+               f"(target < {RSS_LIMIT_KIB // 1024} MiB each; bare hello+SELECT max "
+               f"{max(bare_rss or [0]) / 1024:.1f} MiB)")
+    else:
+        target("onramp worker RSS", False, f"no live workers found (expected {workers})")
+    errs = sum(r["errors"] for r in runs.values())
+    detail = ", ".join(f"{n}: {r['non2xx']} non-2xx/3xx, {r['socket_detail'] or 'no output'}"
+                       for n, r in runs.items() if r["errors"])
+    target("no request errors", errs == 0, f"{errs} errored" + (f" ({detail})" if detail else ""))
+    passed = sum(results)
+    print(f"bench: {passed} passed, {len(results) - passed} failed")
+    return len(results) - passed == 0
+
+
+# ---- main -------------------------------------------------------------------
+def setup_bench_db(db):
+    password = secrets.token_hex(16)
+    db.create_app_database("bench", "bench", password)
+    db.sql("DROP TABLE IF EXISTS bench.bench_items; "
+           "CREATE TABLE bench.bench_items (id INT UNSIGNED NOT NULL PRIMARY KEY, "
+           "name VARCHAR(64) NOT NULL) ENGINE=InnoDB; "
+           "INSERT INTO bench.bench_items (id, name) "
+           f"WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < {ROWS}) "
+           "SELECT n, CONCAT('item-', LPAD(n, 4, '0')) FROM s;")
+    count = db.sql("SELECT COUNT(*) FROM bench.bench_items").split()[-1]
+    if count != str(ROWS):
+        raise RuntimeError(f"bench_items holds {count} rows, expected {ROWS}")
+    return password
+
+
+def run(build, base, duration, workers):
+    db = stack.MariaDB(base)
+    st = None
+    bare = []
+    ngx = None
+    runs = {}
+    try:
+        db.start()
+        password = setup_bench_db(db)
+        st = stack.Stack(base, build, stack.free_port(), stack.free_port(), db=db,
+                         db_name="onramp", workers=workers)
+        st.up(own_db=False)
+
+        bdir = os.path.join(base, "bench")
+        rundir = os.path.join(bdir, "run")
+        os.makedirs(rundir, exist_ok=True)
+        os.makedirs(os.path.join(bdir, "log"), exist_ok=True)
+        stack.chown(rundir, stack.APP_USER)
+        hello_sock = os.path.join(rundir, "hello.sock")
+        select_sock = os.path.join(rundir, "select.sock")
+        blog = os.path.join(bdir, "log", "bare.log")
+        bare.append(Bare("bench-hello", os.path.join(build, "tests/bench/bench-hello"),
+                         hello_sock, workers, blog))
+        env = dict(os.environ, BENCH_DB_SOCKET=db.socket, BENCH_DB_USER="bench",
+                   BENCH_DB_PASSWORD=password, BENCH_DB_NAME="bench")
+        bare.append(Bare("bench-select", os.path.join(build, "tests/bench/bench-select"),
+                         select_sock, workers, blog, env))
+        ngx = BenchNginx(bdir, stack.free_port(), hello_sock, select_sock)
+        ngx.start()
+        for path in ("/hello", "/select", "/static.html"):
+            status, body, _ = stack.http_get(ngx.url + path)
+            if status != 200:
+                raise RuntimeError(f"bench nginx {path} answered {status}: {body[:200]!r}")
+        log(f"{machine()}; {workers} workers each; {duration}s per run")
+
+        for name, url in (("nginx static", ngx.url + "/static.html"),
+                          ("bare hello", ngx.url + "/hello"),
+                          ("onramp /healthz", st.public_url + "/healthz"),
+                          ("bare hello+SELECT", ngx.url + "/select"),
+                          ("onramp /readyz", st.operator_url + "/readyz")):
+            runs[name] = measure(name, url, duration)
+        rss = [rss_kib(p) for p in st.worker_pids()]
+        bare_rss = [rss_kib(p) for p in bare[1].workers()]
+        log(f"load average after the runs: {machine().rsplit('load average ', 1)[1]}")
+        ok = report(runs, [r for r in rss if r], bare_rss, workers)
+        out = os.environ.get("BENCH_JSON")
+        if out:
+            with open(out, "w") as f:
+                json.dump({"machine": machine(), "workers": workers, "duration_s": duration,
+                           "runs": {k: {x: v for x, v in r.items() if x != "raw"}
+                                    for k, r in runs.items()},
+                           "onramp_worker_rss_kib": rss, "bare_select_rss_kib": bare_rss,
+                           "ok": ok}, f, indent=2)
+        return ok
+    finally:
+        teardown(db, st, bare, ngx)
+
+
+def teardown(db, st, bare, ngx):
+    steps = [(b.name, b.stop) for b in bare]
+    if ngx:
+        steps.append(("bench nginx", ngx.stop))
+    if st:
+        steps.append(("onramp stack", lambda: st.down(own_db=False)))
+    steps.append(("MariaDB", db.stop))
+    for what, fn in steps:
+        try:
+            fn()
+        except Exception as e:  # keep tearing down the rest
+            log(f"stopping {what} failed: {e}")
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--build", required=True, help="absolute build directory")
+    a = p.parse_args()
+    try:
+        duration = int(os.environ.get("BENCH_DURATION", "10"))
+        if duration < 1:
+            raise ValueError
+    except ValueError:
+        log("BENCH_DURATION must be a positive whole number of seconds")
+        return 2
+    for prog in ("onramp-fcgi", "onrampctl", "tests/bench/bench-hello", "tests/bench/bench-select"):
+        if not os.access(os.path.join(a.build, prog), os.X_OK):
+            log(f"{prog} is not built in {a.build}; run `make bench` there")
+            return 2
+    if shutil.which("wrk") is None or shutil.which("nginx") is None:
+        log("wrk and nginx are needed (Debian packages wrk, nginx)")
+        return 2
+    signal.signal(signal.SIGTERM, on_term)
+    workers = os.cpu_count() or 2
+    base = tempfile.mkdtemp(prefix="onramp-bench-")
+    os.chmod(base, 0o755)  # MariaDB and the workers run as other users under root
+    ok = False
+    try:
+        ok = run(a.build, base, duration, workers)
+    except Exception as e:
+        log(f"error: {e}")
+        print(f"bench: 0 passed, {TARGETS} failed")
+    finally:
+        left = strays(base)
+        for pid, cmd in left:
+            log(f"killing leftover process {pid}: {cmd}")
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        shutil.rmtree(base, ignore_errors=True)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

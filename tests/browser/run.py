@@ -1,0 +1,59 @@
+#!/usr/bin/env python3
+"""Boot a real stack on free ports and run the browser tests (node --test) against it.
+
+  python3 tests/browser/run.py --build build
+
+Prints the node test runner's summary and a closing `browser: N passed, M failed`.
+"""
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+import stack  # noqa: E402
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--build", default=os.path.join(ROOT, "build"))
+    p.add_argument("--screenshots", help="directory to save page screenshots in")
+    a = p.parse_args()
+    base = tempfile.mkdtemp(prefix="onramp-browser-")
+    os.chmod(base, 0o755)
+    st = stack.Stack(base, a.build, stack.free_port(), stack.free_port(), workers=2)
+    passed = failed = 0
+    try:
+        st.up()
+        env = dict(os.environ, ONRAMP_PUBLIC_URL=st.public_url, ONRAMP_OPERATOR_URL=st.operator_url)
+        if a.screenshots:
+            env["ONRAMP_SCREENSHOT_DIR"] = os.path.abspath(a.screenshots)
+        tests = sorted(f for f in os.listdir(HERE) if f.endswith(".test.mjs"))
+        r = subprocess.run(["node", "--test", "--test-reporter=spec", *tests], cwd=HERE, env=env,
+                           capture_output=True, text=True, timeout=600)
+        sys.stdout.write(r.stdout)
+        sys.stderr.write(r.stderr[-5000:])
+        m_pass = re.search(r"(?m)^\S*\s*pass (\d+)", r.stdout)
+        m_fail = re.search(r"(?m)^\S*\s*fail (\d+)", r.stdout)
+        passed = int(m_pass.group(1)) if m_pass else 0
+        failed = int(m_fail.group(1)) if m_fail else 1
+        if r.returncode != 0 and failed == 0:
+            failed = 1
+    except Exception as e:  # a stack that does not boot is a failure, not a crash of the runner
+        print(f"browser: stack failed: {e}", file=sys.stderr)
+        failed += 1
+    finally:
+        st.down()
+        shutil.rmtree(base, ignore_errors=True)
+    print(f"browser: {passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

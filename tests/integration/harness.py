@@ -1,0 +1,187 @@
+"""Integration test harness: boots real stacks and drives them over HTTP.
+
+One private MariaDB serves the whole run (each stack gets its own database
+in it); each test class boots its own onramp-fcgi + nginx on free loopback
+ports with tools/stack.py.  Everything lives under one temporary directory
+that the runner removes at the end, after checking that no process of ours
+is left.  Python standard library only.
+"""
+
+import http.client
+import json
+import os
+import re
+import sys
+import tempfile
+import threading
+import time
+import unittest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+import stack  # noqa: E402
+
+
+class Env:
+    """Session-wide state, set up by run.py."""
+    build = os.path.join(ROOT, "build")
+    sanitizers = False
+    base = None
+    db = None
+    _n = 0
+
+    @classmethod
+    def start(cls, build, sanitizers):
+        cls.build = os.path.abspath(build)
+        cls.sanitizers = sanitizers
+        cls.base = tempfile.mkdtemp(prefix="onramp-it-")
+        os.chmod(cls.base, 0o755)
+        cls.db = stack.MariaDB(os.path.join(cls.base, "mariadb"))
+        os.makedirs(cls.db.base, exist_ok=True)
+        os.chmod(cls.db.base, 0o755)
+        cls.db.start()
+
+    @classmethod
+    def stop(cls):
+        if cls.db:
+            cls.db.stop()
+
+    @classmethod
+    def new_stack(cls, workers=2, extra_config=None, **kw):
+        cls._n += 1
+        name = f"s{cls._n}"
+        st = stack.Stack(os.path.join(cls.base, name), cls.build, stack.free_port(), stack.free_port(),
+                         db=cls.db, db_name=f"onramp_it_{name}", workers=workers,
+                         extra_config=extra_config, **kw)
+        st.up(own_db=False)
+        return st
+
+
+class Response:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = {k.lower(): v for k, v in headers}
+        self.body = body
+
+    def json(self):
+        return json.loads(self.body.decode("utf-8"))
+
+    def __repr__(self):
+        return f"<Response {self.status} {self.body[:200]!r}>"
+
+
+def request(base_url, method, path, body=None, headers=None, timeout=15):
+    """One HTTP request on a fresh connection; returns a Response."""
+    host, port = base_url.split("://", 1)[1].split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=timeout)
+    try:
+        hdrs = dict(headers or {})
+        if isinstance(body, (dict, list)):
+            body = json.dumps(body).encode()
+            hdrs.setdefault("Content-Type", "application/json")
+        conn.request(method, path, body=body, headers=hdrs)
+        r = conn.getresponse()
+        return Response(r.status, r.getheaders(), r.read())
+    finally:
+        conn.close()
+
+
+class Load:
+    """Background request streams on keep-alive connections, recording every outcome."""
+
+    def __init__(self, base_url, path, threads=4):
+        self.base_url = base_url
+        self.path = path
+        self.stop_event = threading.Event()
+        self.lock = threading.Lock()
+        self.statuses = {}
+        self.failures = []
+        self.threads = [threading.Thread(target=self._run, daemon=True) for _ in range(threads)]
+
+    def _run(self):
+        host, port = self.base_url.split("://", 1)[1].split(":")
+        conn = None
+        while not self.stop_event.is_set():
+            try:
+                if conn is None:
+                    conn = http.client.HTTPConnection(host, int(port), timeout=10)
+                conn.request("GET", self.path)
+                r = conn.getresponse()
+                r.read()
+                outcome = r.status
+                if r.getheader("Connection", "").lower() == "close":
+                    conn.close()
+                    conn = None
+            except (OSError, http.client.HTTPException) as e:
+                outcome = f"error:{type(e).__name__}"
+                if conn:
+                    conn.close()
+                conn = None
+            with self.lock:
+                self.statuses[outcome] = self.statuses.get(outcome, 0) + 1
+                if outcome != 200:
+                    self.failures.append((time.monotonic(), outcome))
+        if conn:
+            conn.close()
+
+    def __enter__(self):
+        for t in self.threads:
+            t.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop_event.set()
+        for t in self.threads:
+            t.join(timeout=15)
+
+    def total(self):
+        with self.lock:
+            return sum(self.statuses.values())
+
+    def wait_for_requests(self, n, timeout=10):
+        deadline = time.monotonic() + timeout
+        while self.total() < n and time.monotonic() < deadline:
+            time.sleep(0.02)
+
+
+def sanitizer_reports(log_path):
+    """Lines in a log that an ASan/UBSan/LSan report would produce."""
+    if not os.path.exists(log_path):
+        return []
+    pat = re.compile(r"(ERROR: (Address|Leak)Sanitizer|runtime error:|SUMMARY: \w+Sanitizer)")
+    with open(log_path, errors="replace") as f:
+        return [line.rstrip() for line in f if pat.search(line)]
+
+
+class StackTestCase(unittest.TestCase):
+    """A test class with its own stack, torn down after its tests."""
+    workers = 2
+    extra_config = None
+    st = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.st = Env.new_stack(workers=cls.workers, extra_config=cls.extra_config)
+        cls.pub = cls.st.public_url
+        cls.ops = cls.st.operator_url
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.st:
+            cls.st.down(own_db=False)
+            reports = sanitizer_reports(cls.st.app_log)
+            if reports:
+                raise AssertionError("sanitizer reports in the app log:\n" + "\n".join(reports[:20]))
+
+    def assertErrorShape(self, r, status, code):
+        """The API error shape with this status and code, and a request id matching the header."""
+        self.assertEqual(r.status, status, r)
+        self.assertTrue(r.headers.get("content-type", "").startswith("application/json"), r.headers)
+        body = r.json()
+        self.assertIn("error", body)
+        err = body["error"]
+        self.assertEqual(err["code"], code, body)
+        self.assertIsInstance(err["message"], str)
+        self.assertTrue(err["message"])
+        self.assertEqual(err["request_id"], r.headers.get("x-request-id"), (body, r.headers))
+        return err

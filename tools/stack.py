@@ -1,0 +1,489 @@
+#!/usr/bin/env python3
+"""Start and stop a complete onramp stack in one directory.
+
+A stack is a private MariaDB (unix socket only), the onramp-fcgi master with
+its workers, and nginx with the public and operator listeners, all on
+127.0.0.1.  `./dev up` runs one under var/; the integration tests and the
+benchmark run their own in temporary directories on free ports, so they never
+collide with a running `./dev up`.
+
+Everything a stack starts is recorded in pid files inside its directory, so
+`down` stops exactly what `up` started.  When run as root, MariaDB runs as
+`mysql` and the workers and nginx workers run as the unprivileged `onramp`
+user (created if missing); nothing of ours keeps root after start-up except
+the nginx master, which holds no request.
+
+Python standard library only (Debian's python3).
+"""
+
+import argparse
+import grp
+import json
+import os
+import pwd
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+APP_USER = "onramp"
+
+
+def log(msg):
+    print(f"stack: {msg}", file=sys.stderr, flush=True)
+
+
+def is_root():
+    return os.geteuid() == 0
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie child counts as gone.
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(") ", 1)[1][0] != "Z"
+    except OSError:
+        return False
+
+
+def read_pid(path):
+    try:
+        with open(path) as f:
+            return int(f.read().strip() or 0)
+    except (OSError, ValueError):
+        return 0
+
+
+def wait_for(pred, timeout, what):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pred():
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"timed out after {timeout}s waiting for {what}")
+
+
+def stop_pid(pid, sig=signal.SIGTERM, timeout=30.0):
+    """Signal pid and wait for it to exit; SIGKILL after timeout."""
+    if not pid or not pid_alive(pid):
+        return
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            pass
+        if not pid_alive(pid):
+            return
+        time.sleep(0.05)
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def ensure_app_user():
+    try:
+        pwd.getpwnam(APP_USER)
+    except KeyError:
+        subprocess.run(["useradd", "--system", "--no-create-home", "--home-dir", "/nonexistent",
+                        "--shell", "/usr/sbin/nologin", APP_USER], check=True)
+
+
+def chown(path, user, group=None):
+    if is_root():
+        shutil.chown(path, user=user, group=group or user)
+
+
+def http_get(url, timeout=2.0):
+    """(status, body bytes, headers) of a GET; status 0 when nothing answered."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as r:
+            return r.status, r.read(), r.headers
+    except urllib.error.HTTPError as e:
+        return e.code, e.read(), e.headers
+    except (urllib.error.URLError, OSError):
+        return 0, b"", {}
+
+
+class MariaDB:
+    """A private MariaDB server: data directory, unix socket, no TCP."""
+
+    def __init__(self, base):
+        self.base = base
+        self.datadir = os.path.join(base, "db")
+        self.rundir = os.path.join(base, "dbrun")
+        self.socket = os.path.join(self.rundir, "mysqld.sock")
+        self.pidfile = os.path.join(self.rundir, "mysqld.pid")
+        self.logfile = os.path.join(base, "log", "mariadb.log")
+
+    def initialised(self):
+        return os.path.isdir(os.path.join(self.datadir, "mysql"))
+
+    def running(self):
+        return pid_alive(read_pid(self.pidfile)) and os.path.exists(self.socket)
+
+    def init(self):
+        os.makedirs(self.datadir, exist_ok=True)
+        os.makedirs(self.rundir, exist_ok=True)
+        os.makedirs(os.path.dirname(self.logfile), exist_ok=True)
+        args = ["mariadb-install-db", "--no-defaults", f"--datadir={self.datadir}",
+                "--auth-root-authentication-method=socket", "--skip-test-db",
+                "--skip-name-resolve"]
+        if is_root():
+            chown(self.datadir, "mysql")
+            chown(self.rundir, "mysql")
+            args.append("--user=mysql")
+        else:
+            args.append(f"--auth-root-socket-user={pwd.getpwuid(os.getuid()).pw_name}")
+        out = subprocess.run(args, capture_output=True, text=True)
+        if out.returncode != 0:
+            raise RuntimeError("mariadb-install-db failed:\n" + out.stdout + out.stderr)
+
+    def start(self):
+        if self.running():
+            return
+        if not self.initialised():
+            self.init()
+        for f in (self.socket, self.pidfile):
+            if os.path.exists(f):
+                os.unlink(f)
+        args = ["mariadbd", "--no-defaults", f"--datadir={self.datadir}", f"--socket={self.socket}",
+                f"--pid-file={self.pidfile}", f"--log-error={self.logfile}", "--skip-networking",
+                "--skip-name-resolve", "--skip-log-bin", "--innodb-buffer-pool-size=64M",
+                "--innodb-log-file-size=16M", "--innodb-flush-log-at-trx-commit=2",
+                "--character-set-server=utf8mb4", "--collation-server=utf8mb4_unicode_ci",
+                "--max-connections=300", "--performance-schema=OFF"]
+        if is_root():
+            args.append("--user=mysql")
+        with open(os.devnull, "rb") as devnull:
+            subprocess.Popen(args, stdin=devnull, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                             start_new_session=True)
+        try:
+            wait_for(self._answers, 60, "MariaDB to accept connections")
+        except RuntimeError:
+            tail = ""
+            if os.path.exists(self.logfile):
+                with open(self.logfile, errors="replace") as f:
+                    tail = f.read()[-3000:]
+            raise RuntimeError("MariaDB did not start:\n" + tail)
+
+    def _answers(self):
+        if not os.path.exists(self.socket):
+            return False
+        r = subprocess.run(self.client_args() + ["-e", "SELECT 1"], capture_output=True)
+        return r.returncode == 0
+
+    def client_args(self):
+        return ["mariadb", "--no-defaults", f"--socket={self.socket}", "-u", "root", "--batch"]
+
+    def sql(self, statement):
+        r = subprocess.run(self.client_args() + ["-e", statement], capture_output=True, text=True)
+        if r.returncode != 0:
+            raise RuntimeError(f"SQL failed: {r.stderr.strip()}")
+        return r.stdout
+
+    def stop(self):
+        stop_pid(read_pid(self.pidfile), timeout=60)
+
+    def create_app_database(self, name, user, password):
+        # Values are generated by us ([a-z0-9_] names, hex password), never user input.
+        self.sql(f"CREATE DATABASE IF NOT EXISTS `{name}` CHARACTER SET utf8mb4 "
+                 f"COLLATE utf8mb4_unicode_ci; "
+                 f"CREATE USER IF NOT EXISTS '{user}'@'localhost' IDENTIFIED BY '{password}'; "
+                 f"ALTER USER '{user}'@'localhost' IDENTIFIED BY '{password}'; "
+                 f"GRANT ALL PRIVILEGES ON `{name}`.* TO '{user}'@'localhost';")
+
+
+class Stack:
+    """onramp-fcgi + nginx (+ optionally their own MariaDB) in one directory."""
+
+    def __init__(self, base, build, public_port=8080, operator_port=8081, db=None,
+                 db_name="onramp", workers=2, extra_config=None, rate="50r/s", burst=200):
+        self.base = os.path.abspath(base)
+        self.build = os.path.abspath(build)
+        self.public_port = public_port
+        self.operator_port = operator_port
+        self.db = db or MariaDB(self.base)
+        self.db_name = db_name
+        self.db_user = db_name[:32]
+        self.workers = workers
+        self.extra_config = extra_config or {}
+        self.rate = rate
+        self.burst = burst
+        self.run_dir = os.path.join(self.base, "run")
+        self.log_dir = os.path.join(self.base, "log")
+        self.nginx_dir = os.path.join(self.base, "nginx")
+        self.secrets_dir = os.path.join(self.base, "secrets")
+        self.config_path = os.path.join(self.base, "onramp.conf")
+        self.socket = os.path.join(self.run_dir, "onramp.sock")
+        self.app_pidfile = os.path.join(self.run_dir, "onramp-fcgi.pid")
+        self.nginx_pidfile = os.path.join(self.nginx_dir, "nginx.pid")
+        self.app_log = os.path.join(self.log_dir, "onramp.log")
+
+    # ---- URLs --------------------------------------------------------------
+    @property
+    def public_url(self):
+        return f"http://127.0.0.1:{self.public_port}"
+
+    @property
+    def operator_url(self):
+        return f"http://127.0.0.1:{self.operator_port}"
+
+    def program(self, name):
+        return os.path.join(self.build, name)
+
+    # ---- files -------------------------------------------------------------
+    def _prepare_dirs(self):
+        os.makedirs(self.base, exist_ok=True)
+        os.chmod(self.base, 0o755)
+        for d in (self.run_dir, self.log_dir, self.nginx_dir, self.secrets_dir):
+            os.makedirs(d, exist_ok=True)
+        for d in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
+            os.makedirs(os.path.join(self.nginx_dir, d), exist_ok=True)
+        if is_root():
+            ensure_app_user()
+            chown(self.run_dir, APP_USER)
+            for d in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
+                chown(os.path.join(self.nginx_dir, d), APP_USER)
+        os.chmod(self.secrets_dir, 0o750)
+        if is_root():
+            shutil.chown(self.secrets_dir, user="root", group=APP_USER)
+
+    def _credentials(self):
+        path = os.path.join(self.secrets_dir, "db.cnf")
+        if os.path.exists(path):
+            with open(path) as f:
+                for line in f:
+                    if line.startswith("password="):
+                        return path, line.strip().split("=", 1)[1]
+        password = secrets.token_hex(24)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)
+        with os.fdopen(fd, "w") as f:
+            f.write(f"user={self.db_user}\npassword={password}\n")
+        if is_root():
+            shutil.chown(path, user="root", group=APP_USER)
+        return path, password
+
+    def _write_config(self, creds_path):
+        settings = {
+            "listen": self.socket,
+            "listen_mode": "0660",
+            "workers": str(self.workers),
+            "pid_file": self.app_pidfile,
+            "log_file": self.app_log,
+            "db_socket": self.db.socket,
+            "db_name": self.db_name,
+            "db_credentials_file": creds_path,
+            "drain_timeout_s": "20",
+            "public_base_url": self.public_url,
+            "operator_base_url": self.operator_url,
+        }
+        if is_root():
+            settings["user"] = APP_USER
+        settings.update(self.extra_config)
+        with open(self.config_path, "w") as f:
+            f.write("# Written by tools/stack.py for this stack; see docs/config.md.\n")
+            for k, v in settings.items():
+                f.write(f"{k} = {v}\n")
+
+    def _render_nginx(self):
+        src = os.path.join(ROOT, "deploy", "nginx")
+        values = {
+            "USER_DIRECTIVE": f"user {APP_USER} {APP_USER};" if is_root() else "",
+            "NGINX_DIR": self.nginx_dir,
+            "LOG_DIR": self.log_dir,
+            "CONF_DIR": self.nginx_dir,
+            "MIME_TYPES": "/etc/nginx/mime.types",
+            "SOCKET": self.socket,
+            "BIND": "127.0.0.1",
+            "PUBLIC_PORT": str(self.public_port),
+            "OPERATOR_PORT": str(self.operator_port),
+            "WWW": os.path.join(ROOT, "www"),
+            "OPERATOR_ALLOW": "allow 127.0.0.1; allow ::1;",
+            "RATE_API": self.rate,
+            "RATE_BURST": str(self.burst),
+        }
+        for name in os.listdir(src):
+            if not (name.endswith(".conf") or name.endswith(".in")) or "production" in name:
+                continue
+            with open(os.path.join(src, name)) as f:
+                text = f.read()
+            for k, v in values.items():
+                text = text.replace(f"@{k}@", v)
+            out = name[:-3] if name.endswith(".in") else name
+            if out == "onramp.conf":
+                out = "nginx.conf"
+            with open(os.path.join(self.nginx_dir, out), "w") as f:
+                f.write(text)
+
+    # ---- processes ------------------------------------------------------------
+    def env(self):
+        e = dict(os.environ)
+        e["ONRAMP_CONFIG"] = self.config_path
+        return e
+
+    def ctl(self, *args, input=None, check=True):
+        r = subprocess.run([self.program("onrampctl"), "-c", self.config_path, *args],
+                           capture_output=True, text=True, input=input, env=self.env())
+        if check and r.returncode != 0:
+            raise RuntimeError(f"onrampctl {' '.join(args)} failed: {r.stderr.strip()}")
+        return r
+
+    def app_pid(self):
+        pid = read_pid(self.app_pidfile)
+        return pid if pid and pid_alive(pid) else 0
+
+    def nginx_pid(self):
+        pid = read_pid(self.nginx_pidfile)
+        return pid if pid and pid_alive(pid) else 0
+
+    def worker_pids(self):
+        """The master's live children (its workers)."""
+        master = self.app_pid()
+        pids = []
+        if not master:
+            return pids
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(") ", 1)[1].split()
+                if int(fields[1]) == master and fields[0] != "Z":
+                    pids.append(int(entry))
+            except (OSError, IndexError, ValueError):
+                continue
+        return sorted(pids)
+
+    def start_app(self):
+        if self.app_pid():
+            return
+        with open(os.devnull, "rb") as devnull:
+            proc = subprocess.Popen([self.program("onramp-fcgi"), "-c", self.config_path],
+                                    stdin=devnull, stdout=subprocess.DEVNULL,
+                                    stderr=open(self.app_log, "ab"), env=self.env(),
+                                    start_new_session=True)
+        self._app_proc = proc
+        wait_for(lambda: os.path.exists(self.socket) and self.app_pid() and
+                 len(self.worker_pids()) >= self.workers, 20, "onramp-fcgi workers")
+
+    def stop_app(self, timeout=30.0):
+        pid = self.app_pid()
+        stop_pid(pid, timeout=timeout)
+        proc = getattr(self, "_app_proc", None)
+        if proc is not None:
+            try:
+                proc.wait(timeout=1)
+            except subprocess.TimeoutExpired:
+                pass
+
+    def start_nginx(self):
+        if self.nginx_pid():
+            return
+        test = subprocess.run(["nginx", "-t", "-q", "-p", self.nginx_dir, "-c",
+                               os.path.join(self.nginx_dir, "nginx.conf"), "-e",
+                               os.path.join(self.log_dir, "nginx-error.log")],
+                              capture_output=True, text=True)
+        if test.returncode != 0:
+            raise RuntimeError("nginx config test failed:\n" + test.stderr)
+        subprocess.run(["nginx", "-p", self.nginx_dir, "-c", os.path.join(self.nginx_dir, "nginx.conf"),
+                        "-e", os.path.join(self.log_dir, "nginx-error.log")], check=True)
+        wait_for(lambda: http_get(self.public_url + "/healthz")[0] != 0, 20, "nginx")
+
+    def stop_nginx(self):
+        stop_pid(self.nginx_pid(), sig=signal.SIGQUIT, timeout=15)
+
+    # ---- whole stack ------------------------------------------------------
+    def running(self):
+        return bool(self.app_pid() and self.nginx_pid() and self.db.running())
+
+    def up(self, own_db=True):
+        self._prepare_dirs()
+        if own_db:
+            self.db.start()
+        creds, password = self._credentials()
+        self.db.create_app_database(self.db_name, self.db_user, password)
+        self._write_config(creds)
+        self.ctl("migrate")
+        self._render_nginx()
+        self.start_app()
+        self.start_nginx()
+        wait_for(lambda: http_get(self.operator_url + "/readyz")[0] == 200, 20, "/readyz")
+
+    def down(self, own_db=True):
+        self.stop_nginx()
+        self.stop_app()
+        if own_db:
+            self.db.stop()
+
+    def describe(self):
+        return {
+            "public_url": self.public_url,
+            "operator_url": self.operator_url,
+            "directory": self.base,
+            "app_log": self.app_log,
+            "pids": {"onramp-fcgi": self.app_pid(), "nginx": self.nginx_pid(),
+                     "mariadb": read_pid(self.db.pidfile)},
+        }
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("command", choices=["up", "down", "status"])
+    p.add_argument("--dir", default=os.path.join(ROOT, "var"))
+    p.add_argument("--build", default=os.path.join(ROOT, "build"))
+    p.add_argument("--public-port", type=int, default=int(os.environ.get("ONRAMP_PUBLIC_PORT", 8080)))
+    p.add_argument("--operator-port", type=int, default=int(os.environ.get("ONRAMP_OPERATOR_PORT", 8081)))
+    p.add_argument("--workers", type=int, default=int(os.environ.get("ONRAMP_WORKERS", 0) or os.cpu_count() or 2))
+    p.add_argument("--json", action="store_true")
+    a = p.parse_args()
+    st = Stack(a.dir, a.build, a.public_port, a.operator_port, workers=a.workers)
+    if a.command == "up":
+        if st.running() and http_get(st.public_url + "/healthz")[0] == 200:
+            log("already running; nothing changed")
+        else:
+            st.up()
+    elif a.command == "down":
+        st.down()
+        log("stopped")
+        return 0
+    info = st.describe()
+    info["running"] = st.running()
+    if a.json:
+        print(json.dumps(info))
+    else:
+        print(f"public console   {info['public_url']}/")
+        print(f"operator console {info['operator_url']}/admin/")
+        print(f"health           {info['public_url']}/healthz")
+        print(f"readiness        {info['operator_url']}/readyz")
+        print(f"metrics          {info['operator_url']}/metrics")
+        print(f"logs             {st.log_dir}/")
+        print(f"running          {'yes' if info['running'] else 'no'}")
+    return 0 if a.command != "status" or info["running"] else 3
+
+
+if __name__ == "__main__":
+    sys.exit(main())

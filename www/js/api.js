@@ -1,0 +1,105 @@
+/*
+ * api.js — the one way the consoles talk to onramp over HTTP.
+ *
+ * Every call resolves (never rejects) to {ok, status, data, error, requestId},
+ * so pages render one shape whether the app, nginx or the network failed.
+ * `error` is the `error` object of the API's error shape, or one synthesized
+ * here with the same fields when there is none (network failure, non-JSON
+ * answer), so a page can always show a message and a request id.
+ *
+ * Sharing between the two consoles: the public listener serves www/ but
+ * answers 404 under /admin/, and the operator listener serves only /admin/.
+ * No single URL reaches both, so this file is the one source and
+ * www/admin/api.js is a relative symlink to it (likewise the stylesheet).
+ * Each page imports a relative path inside its own tree, nginx needs no extra
+ * location, and the two copies cannot drift; nginx follows symlinks unless
+ * `disable_symlinks` is set, and the browser tests check both URLs serve the
+ * same bytes.
+ */
+
+const JSON_TYPE = 'application/json';
+
+/** GET a JSON resource. */
+export function apiGet(path) {
+  return request('GET', path);
+}
+
+/**
+ * Send a state-changing request. `body` (optional) is sent as JSON; a
+ * `csrfToken` goes in X-CSRF-Token, which the API demands on every change,
+ * body or not (DELETE /session has none).
+ */
+export function apiSend(method, path, body, csrfToken) {
+  return request(method, path, body, csrfToken);
+}
+
+/** One human sentence for a failed result, ending with the request id when known. */
+export function errorText(result) {
+  const message = result.error?.message || 'The request failed.';
+  const rid = result.requestId || result.error?.request_id;
+  return rid ? `${message} (request id ${rid})` : message;
+}
+
+async function request(method, path, body, csrfToken) {
+  const headers = { Accept: JSON_TYPE };
+  const init = { method, headers, credentials: 'same-origin', cache: 'no-store' };
+  if (body !== undefined) {
+    headers['Content-Type'] = JSON_TYPE;
+    init.body = JSON.stringify(body);
+  }
+  if (csrfToken) headers['X-CSRF-Token'] = csrfToken;
+
+  let res;
+  try {
+    res = await fetch(path, init);
+  } catch {
+    // fetch rejects only when no answer arrived at all; there is no request id.
+    return failure(0, null, null, 'network_error',
+      'Could not reach the server. Check your connection and try again.');
+  }
+  const headerRid = res.headers.get('X-Request-Id');
+  const parsed = await readJson(res);
+
+  if (res.ok && parsed.valid) {
+    return { ok: true, status: res.status, data: parsed.value, error: null, requestId: headerRid };
+  }
+  const shaped = parsed.value?.error;
+  if (!res.ok && shaped && typeof shaped === 'object') {
+    const error = { ...shaped };
+    const requestId = headerRid || error.request_id || null;
+    error.request_id = error.request_id || requestId;
+    return { ok: false, status: res.status, data: parsed.value, error, requestId };
+  }
+  // A 2xx that is not JSON, or an error without the shape, means something
+  // other than the app answered (a proxy, a captive portal): say so plainly.
+  const message = res.ok
+    ? `The server sent an unreadable answer (HTTP ${res.status}).`
+    : `The server answered HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}.`;
+  return failure(res.status, parsed.valid ? parsed.value : null, headerRid, 'bad_response', message);
+}
+
+/** Parse a body as JSON; an empty body (204) is valid and reads as null. */
+async function readJson(res) {
+  let text;
+  try {
+    text = await res.text();
+  } catch {
+    return { valid: false, value: null };
+  }
+  if (text === '') return { valid: true, value: null };
+  try {
+    return { valid: true, value: JSON.parse(text) };
+  } catch {
+    return { valid: false, value: null };
+  }
+}
+
+function failure(status, data, requestId, code, message) {
+  return {
+    ok: false,
+    status,
+    data,
+    error: { code, message, request_id: requestId },
+    requestId,
+  };
+}
