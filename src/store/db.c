@@ -74,8 +74,13 @@ now_ms(void)
 static void
 note_error(db *d, unsigned no, const char *msg)
 {
+	char text[sizeof(d->err)];
+
+	/* msg may point into d->err itself: format into a copy first. */
+	str_copy(text, sizeof(text), msg ? msg : "");
 	d->last_errno = no;
-	snprintf(d->err, sizeof(d->err), "%u: %s", no, msg ? msg : "");
+	if (snprintf(d->err, sizeof(d->err), "%u: %.200s", no, text) < 0)
+		d->err[0] = '\0';
 	d->counters.errors++;
 	if (d->hook)
 		d->hook(d->hook_ctx);
