@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "onramp/app.h"
+#include "onramp/clock.h"
 #include "onramp/log.h"
 #include "onramp/migration.h"
 #include "onramp/server.h"
@@ -49,14 +50,6 @@ struct master {
 	long long respawn_at_ms;	/* 0 = nothing scheduled */
 	bool stopping;
 };
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int
 count_gen(const struct master *ms, unsigned gen)
@@ -101,7 +94,7 @@ spawn_one(struct master *ms)
 	}
 	ms->slots[i].pid = pid;
 	ms->slots[i].gen = ms->gen;
-	ms->slots[i].started_ms = now_ms();
+	ms->slots[i].started_ms = clock_mono_ms();
 }
 
 static void
@@ -129,7 +122,7 @@ static void
 on_death(struct master *ms, struct slot *s, int status)
 {
 	bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
-	long long lived = now_ms() - s->started_ms, delay;
+	long long lived = clock_mono_ms() - s->started_ms, delay;
 	bool current = s->gen == ms->gen;
 
 	s->pid = 0;
@@ -152,8 +145,8 @@ on_death(struct master *ms, struct slot *s, int status)
 		if (delay > BACKOFF_MAX_MS)
 			delay = BACKOFF_MAX_MS;
 	}
-	if (ms->respawn_at_ms == 0 || now_ms() + delay < ms->respawn_at_ms)
-		ms->respawn_at_ms = now_ms() + delay;
+	if (ms->respawn_at_ms == 0 || clock_mono_ms() + delay < ms->respawn_at_ms)
+		ms->respawn_at_ms = clock_mono_ms() + delay;
 }
 
 static void
@@ -200,14 +193,14 @@ reload(struct master *ms)
 static int
 drain_and_exit(struct master *ms)
 {
-	long long deadline = now_ms() + (long long)ms->cfg.drain_timeout_s * 1000;
+	long long deadline = clock_mono_ms() + (long long)ms->cfg.drain_timeout_s * 1000;
 	sigset_t set;
 
 	ms->stopping = true;
 	signal_gen(ms, true, 0, SIGTERM);
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
-	while (count_all(ms) > 0 && now_ms() < deadline) {
+	while (count_all(ms) > 0 && clock_mono_ms() < deadline) {
 		struct timespec t = { 0, 100 * 1000 * 1000 };
 		(void)sigtimedwait(&set, NULL, &t);
 		reap(ms);
@@ -276,7 +269,7 @@ run_loop(struct master *ms)
 	sigaddset(&set, SIGINT);
 	for (;;) {
 		struct timespec t = { 1, 0 };
-		long long now = now_ms();
+		long long now = clock_mono_ms();
 		int sig;
 
 		if (ms->respawn_at_ms && ms->respawn_at_ms <= now) {

@@ -17,6 +17,7 @@
 #include <fcgiapp.h>
 
 #include "onramp/app.h"
+#include "onramp/clock.h"
 #include "onramp/limits.h"
 #include "onramp/log.h"
 #include "onramp/server.h"
@@ -31,22 +32,6 @@ on_term(int sig)
 {
 	(void)sig;
 	stop_requested = 1;
-}
-
-static int64_t
-mono_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static int64_t
-wall_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 static long
@@ -91,7 +76,7 @@ fill_request(const config *cfg, FCGX_Request *fr, http_request *req)
 		str_copy(req->request_id, sizeof(req->request_id), rid);
 	else if (http_new_request_id(req->request_id, sizeof(req->request_id)) != OR_OK)
 		str_copy(req->request_id, sizeof(req->request_id), "unknown");
-	req->now_us = wall_us();
+	req->now_us = clock_wall_us();
 	req->read_body = read_stdin;
 	req->read_ctx = fr->in;
 }
@@ -111,7 +96,7 @@ drain_stdin(FCGX_Stream *in)
 static void
 serve(app *a, FCGX_Request *fr, arena *ar, or_buf *out)
 {
-	int64_t t0 = mono_us();
+	int64_t t0 = clock_mono_us();
 	http_request req;
 	http_response resp;
 	size_t ri;
@@ -134,12 +119,12 @@ serve(app *a, FCGX_Request *fr, arena *ar, or_buf *out)
 	if (out->len)
 		(void)FCGX_PutStr(out->data, (int)out->len, fr->out);
 
-	metrics_observe(a->metrics, ri, resp.status, mono_us() - t0);
+	metrics_observe(a->metrics, ri, resp.status, clock_mono_us() - t0);
 	memset(&line, 0, sizeof(line));
 	line.method = req.method;
 	line.route = ri < a->nroutes ? a->route_labels[ri] : "unmatched";
 	line.status = resp.status;
-	line.duration_us = mono_us() - t0;
+	line.duration_us = clock_mono_us() - t0;
 	line.request_id = req.request_id;
 	line.error_code = resp.error_code;
 	line.detail = resp.status >= 500 ? resp.detail : NULL;

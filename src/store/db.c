@@ -19,6 +19,7 @@
 #include <errmsg.h>
 #include <mysqld_error.h>
 
+#include "onramp/clock.h"
 #include "onramp/db.h"
 #include "onramp/limits.h"
 #include "onramp/log.h"
@@ -62,14 +63,6 @@ struct db {
 	void (*hook)(void *);
 	void *hook_ctx;
 };
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void
 note_error(db *d, unsigned no, const char *msg)
@@ -220,13 +213,13 @@ db_connect(db *d)
 
 	if (d->conn)
 		return OR_OK;
-	if (now_ms() < d->retry_at_ms) {
+	if (clock_mono_ms() < d->retry_at_ms) {
 		d->last_errno = CR_CONNECTION_ERROR;
 		return OR_ERR_DB;
 	}
 	if (!d->creds_loaded && load_credentials(d) != OR_OK) {
 		note_error(d, 0, d->err);
-		d->retry_at_ms = now_ms() + DB_RETRY_GAP_MS;
+		d->retry_at_ms = clock_mono_ms() + DB_RETRY_GAP_MS;
 		return OR_ERR_DB;
 	}
 	d->conn = mysql_init(NULL);
@@ -246,7 +239,7 @@ db_connect(db *d)
 		note_error(d, mysql_errno(d->conn), mysql_error(d->conn));
 		mysql_close(d->conn);
 		d->conn = NULL;
-		d->retry_at_ms = now_ms() + DB_RETRY_GAP_MS;
+		d->retry_at_ms = clock_mono_ms() + DB_RETRY_GAP_MS;
 		return OR_ERR_DB;
 	}
 	d->counters.reconnects++;

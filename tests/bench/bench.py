@@ -247,13 +247,34 @@ def machine():
                     break
     except OSError:
         pass
+    return f"{os.cpu_count()} cores ({model})"
+
+
+def loadavg():
     with open("/proc/loadavg") as f:
-        load = " ".join(f.read().split()[:3])
-    return f"{os.cpu_count()} cores ({model}), load average {load}"
+        return " ".join(f.read().split()[:3])
 
 
-def report(runs, rss, bare_rss, workers):
+def versions():
+    out = []
+    for args in (["nginx", "-v"], ["mariadbd", "--version"], ["wrk", "-v"]):
+        try:
+            r = subprocess.run(args, capture_output=True, text=True, timeout=10)
+            line = (r.stdout + r.stderr).strip().splitlines()
+            out.append(line[0] if line else args[0])
+        except (OSError, subprocess.TimeoutExpired):
+            out.append(f"{args[0]}: unknown")
+    return out
+
+
+def report(runs, rss, bare_rss, workers, load_before, load_after, duration):
     order = ["nginx static", "bare hello", "bare hello+SELECT", "onramp /healthz", "onramp /readyz"]
+    print()
+    print(f"machine: {machine()}; {workers} workers each; wrk -t{THREADS} -c{CONNECTIONS} "
+          f"-d{duration}s after a {WARMUP_S}s warm-up")
+    print(f"load average before {load_before}, after {load_after}")
+    for v in versions():
+        print(f"  {v}")
     print()
     print(f"{'run':<20} {'req/s':>10} {'p50':>9} {'p99':>9} {'errors':>7}")
     for name in order:
@@ -339,7 +360,8 @@ def run(build, base, duration, workers):
             status, body, _ = stack.http_get(ngx.url + path)
             if status != 200:
                 raise RuntimeError(f"bench nginx {path} answered {status}: {body[:200]!r}")
-        log(f"{machine()}; {workers} workers each; {duration}s per run")
+        load_before = loadavg()
+        log(f"{machine()}, load average {load_before}; {workers} workers each; {duration}s per run")
 
         for name, url in (("nginx static", ngx.url + "/static.html"),
                           ("bare hello", ngx.url + "/hello"),
@@ -349,12 +371,13 @@ def run(build, base, duration, workers):
             runs[name] = measure(name, url, duration)
         rss = [rss_kib(p) for p in st.worker_pids()]
         bare_rss = [rss_kib(p) for p in bare[1].workers()]
-        log(f"load average after the runs: {machine().rsplit('load average ', 1)[1]}")
-        ok = report(runs, [r for r in rss if r], bare_rss, workers)
+        load_after = loadavg()
+        ok = report(runs, [r for r in rss if r], bare_rss, workers, load_before, load_after, duration)
         out = os.environ.get("BENCH_JSON")
         if out:
             with open(out, "w") as f:
-                json.dump({"machine": machine(), "workers": workers, "duration_s": duration,
+                json.dump({"machine": machine(), "load_before": load_before,
+                           "load_after": load_after, "workers": workers, "duration_s": duration,
                            "runs": {k: {x: v for x, v in r.items() if x != "raw"}
                                     for k, r in runs.items()},
                            "onramp_worker_rss_kib": rss, "bare_select_rss_kib": bare_rss,
