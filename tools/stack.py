@@ -221,7 +221,8 @@ class Stack:
     """onramp-fcgi + nginx (+ optionally their own MariaDB) in one directory."""
 
     def __init__(self, base, build, public_port=8080, operator_port=8081, db=None,
-                 db_name="onramp", workers=2, extra_config=None, rate="50r/s", burst=200):
+                 db_name="onramp", workers=2, extra_config=None, rate="50r/s", burst=200,
+                 smtp_port=None):
         self.base = os.path.abspath(base)
         self.build = os.path.abspath(build)
         self.public_port = public_port
@@ -242,6 +243,11 @@ class Stack:
         self.app_pidfile = os.path.join(self.run_dir, "onramp-fcgi.pid")
         self.nginx_pidfile = os.path.join(self.nginx_dir, "nginx.pid")
         self.app_log = os.path.join(self.log_dir, "onramp.log")
+        self.mailer_log = os.path.join(self.log_dir, "mailer.log")
+        self.mailer_pidfile = os.path.join(self.run_dir, "onramp-mailer.pid")
+        self.sink_pidfile = os.path.join(self.run_dir, "smtp-sink.pid")
+        self.maildir = os.path.join(self.base, "mail")
+        self.smtp_port = smtp_port or free_port()
 
     # ---- URLs --------------------------------------------------------------
     @property
@@ -287,6 +293,16 @@ class Stack:
             shutil.chown(path, user="root", group=APP_USER)
         return path, password
 
+    def _secret_key(self):
+        path = os.path.join(self.secrets_dir, "secret.key")
+        if not os.path.exists(path):
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_hex(32) + "\n")
+            if is_root():
+                shutil.chown(path, user="root", group=APP_USER)
+        return path
+
     def _write_config(self, creds_path):
         settings = {
             "listen": self.socket,
@@ -300,6 +316,10 @@ class Stack:
             "drain_timeout_s": "20",
             "public_base_url": self.public_url,
             "operator_base_url": self.operator_url,
+            "secret_key_file": self._secret_key(),
+            "smtp_url": f"smtp://127.0.0.1:{self.smtp_port}",
+            "mail_from": "onramp <no-reply@onramp.test>",
+            "mailer_poll_ms": "200",
         }
         if is_root():
             settings["user"] = APP_USER
@@ -400,6 +420,75 @@ class Stack:
             except subprocess.TimeoutExpired:
                 pass
 
+    def start_sink(self):
+        """A real SMTP server on loopback (aiosmtpd from Debian) that stores mail in a maildir."""
+        if pid_alive(read_pid(self.sink_pidfile)):
+            return
+        # aiosmtpd's Mailbox handler makes the maildir (tmp/new/cur) when the path is new.
+        with open(os.devnull, "rb") as devnull:
+            proc = subprocess.Popen(["/usr/bin/python3", "-m", "aiosmtpd", "-n", "-l",
+                                     f"127.0.0.1:{self.smtp_port}", "-c", "aiosmtpd.handlers.Mailbox",
+                                     self.maildir], stdin=devnull, stdout=subprocess.DEVNULL,
+                                    stderr=open(os.path.join(self.log_dir, "smtp-sink.log"), "ab"),
+                                    start_new_session=True)
+        with open(self.sink_pidfile, "w") as f:
+            f.write(f"{proc.pid}\n")
+        self._sink_proc = proc
+
+        def listening():
+            try:
+                with socket.create_connection(("127.0.0.1", self.smtp_port), timeout=0.5):
+                    return True
+            except OSError:
+                return False
+        wait_for(listening, 20, "the SMTP sink")
+
+    def stop_sink(self):
+        stop_pid(read_pid(self.sink_pidfile), timeout=10)
+        proc = getattr(self, "_sink_proc", None)
+        if proc is not None:
+            try:
+                proc.wait(timeout=1)
+            except subprocess.TimeoutExpired:
+                pass
+
+    def mailer_pid(self):
+        pid = read_pid(self.mailer_pidfile)
+        return pid if pid and pid_alive(pid) else 0
+
+    def start_mailer(self):
+        if self.mailer_pid():
+            return
+        args = [self.program("onramp-mailer"), "-c", self.config_path]
+        if is_root():
+            # The mailer needs no privilege: run it as the app user.
+            args = ["setpriv", f"--reuid={APP_USER}", f"--regid={APP_USER}", "--init-groups", *args]
+        with open(os.devnull, "rb") as devnull:
+            proc = subprocess.Popen(args, stdin=devnull, stdout=subprocess.DEVNULL,
+                                    stderr=open(self.mailer_log, "ab"), env=self.env(),
+                                    start_new_session=True)
+        with open(self.mailer_pidfile, "w") as f:
+            f.write(f"{proc.pid}\n")
+        self._mailer_proc = proc
+
+    def stop_mailer(self):
+        stop_pid(self.mailer_pid(), timeout=15)
+        proc = getattr(self, "_mailer_proc", None)
+        if proc is not None:
+            try:
+                proc.wait(timeout=1)
+            except subprocess.TimeoutExpired:
+                pass
+
+    def mails(self):
+        """Messages the sink received, oldest first (email.message.Message objects)."""
+        import mailbox
+        if not os.path.isdir(os.path.join(self.maildir, "new")):
+            return []
+        box = mailbox.Maildir(self.maildir, create=False)
+        msgs = [box.get_message(k) for k in box.iterkeys()]
+        return sorted(msgs, key=lambda m: m.get_date() or 0)
+
     def start_nginx(self):
         if self.nginx_pid():
             return
@@ -418,7 +507,7 @@ class Stack:
 
     # ---- whole stack ------------------------------------------------------
     def running(self):
-        return bool(self.app_pid() and self.nginx_pid() and self.db.running())
+        return bool(self.app_pid() and self.nginx_pid() and self.mailer_pid() and self.db.running())
 
     def up(self, own_db=True):
         self._prepare_dirs()
@@ -429,15 +518,41 @@ class Stack:
         self._write_config(creds)
         self.ctl("migrate")
         self._render_nginx()
+        self.start_sink()
         self.start_app()
+        self.start_mailer()
         self.start_nginx()
         wait_for(lambda: http_get(self.operator_url + "/readyz")[0] == 200, 20, "/readyz")
 
     def down(self, own_db=True):
         self.stop_nginx()
+        self.stop_mailer()
         self.stop_app()
+        self.stop_sink()
         if own_db:
             self.db.stop()
+
+    DEMO = {
+        "operator": ("ops-admin", "ops-admin@vendor.example", "Operator-Demo-2026"),
+        "customer": ("acme", "Acme Corporation"),
+        "admin": ("acme-admin", "admin@acme.example", "Acme-Admin-Demo-2026"),
+        "member": ("acme-member", "member@acme.example", "Acme-Member-Demo-2026"),
+    }
+
+    def seed_demo(self):
+        """Demo data for ./dev up: an operator admin, a customer, its admin and a member (idempotent)."""
+        listed = json.loads(self.ctl("customers", "list", "--json").stdout or "[]")
+        if any(c["slug"] == self.DEMO["customer"][0] for c in listed):
+            return
+        user, email, pw = self.DEMO["operator"]
+        self.ctl("operators", "create", "--username", user, "--email", email, "--admin", "--password-stdin",
+                 input=pw + "\n")
+        slug, name = self.DEMO["customer"]
+        self.ctl("customers", "create", "--slug", slug, "--name", name, "--seats", "25")
+        for key, role in (("admin", "customer_admin"), ("member", "customer_member")):
+            user, email, pw = self.DEMO[key]
+            self.ctl("users", "create", "--customer", slug, "--username", user, "--email", email,
+                     "--role", role, "--password-stdin", input=pw + "\n")
 
     def describe(self):
         return {
@@ -445,7 +560,9 @@ class Stack:
             "operator_url": self.operator_url,
             "directory": self.base,
             "app_log": self.app_log,
+            "maildir": self.maildir,
             "pids": {"onramp-fcgi": self.app_pid(), "nginx": self.nginx_pid(),
+                     "onramp-mailer": self.mailer_pid(), "smtp-sink": read_pid(self.sink_pidfile),
                      "mariadb": read_pid(self.db.pidfile)},
         }
 
@@ -459,6 +576,7 @@ def main():
     p.add_argument("--operator-port", type=int, default=int(os.environ.get("ONRAMP_OPERATOR_PORT", 8081)))
     p.add_argument("--workers", type=int, default=int(os.environ.get("ONRAMP_WORKERS", 0) or os.cpu_count() or 2))
     p.add_argument("--json", action="store_true")
+    p.add_argument("--demo", action="store_true", help="load demo data (up only)")
     a = p.parse_args()
     st = Stack(a.dir, a.build, a.public_port, a.operator_port, workers=a.workers)
     if a.command == "up":
@@ -466,6 +584,8 @@ def main():
             log("already running; nothing changed")
         else:
             st.up()
+        if a.demo:
+            st.seed_demo()
     elif a.command == "down":
         st.down()
         log("stopped")
@@ -481,6 +601,7 @@ def main():
         print(f"readiness        {info['operator_url']}/readyz")
         print(f"metrics          {info['operator_url']}/metrics")
         print(f"logs             {st.log_dir}/")
+        print(f"mail (sink)      {st.maildir}/ (maildir; every mail the stack sends lands here)")
         print(f"running          {'yes' if info['running'] else 'no'}")
     return 0 if a.command != "status" or info["running"] else 3
 

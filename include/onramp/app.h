@@ -12,7 +12,9 @@
 #include "onramp/db.h"
 #include "onramp/http.h"
 #include "onramp/metrics.h"
+#include "onramp/password.h"
 #include "onramp/router.h"
+#include "onramp/secret.h"
 
 /** A worker's long-lived state. */
 typedef struct app {
@@ -22,7 +24,13 @@ typedef struct app {
 	const route *routes;
 	size_t nroutes;
 	const char *const *route_labels;	/* "METHOD pattern", one per route */
+	password_params pw;			/* Argon2id parameters from config */
+	unsigned char secret_key[SECRET_KEY_BYTES];	/* seals TOTP secrets */
+	bool has_secret_key;
 } app;
+
+/** Fill the parts of an app that come from config (password params, secret key). */
+or_status app_init_secrets(app *a, char *err, size_t errsz);
 
 /** The table of every route (api/routes.c). */
 const route *api_routes(size_t *n);

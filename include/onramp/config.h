@@ -58,6 +58,23 @@ typedef struct config {
 
 	char public_base_url[CONFIG_PATH_MAX];
 	char operator_base_url[CONFIG_PATH_MAX];
+
+	char secret_key_file[CONFIG_PATH_MAX];	/* 64 hex chars: seals TOTP secrets */
+	int login_window_s;			/* throttling window */
+	int login_max_failures_account;		/* failures per account per window */
+	int login_max_failures_addr;		/* failures per client address per window */
+	int reset_token_ttl_s;			/* password reset link lifetime */
+	int argon2_m_kib;
+	int argon2_t;
+	int argon2_p;
+	char totp_issuer[CONFIG_NAME_MAX];
+
+	char smtp_url[CONFIG_PATH_MAX];		/* smtp://host:port or smtps:// */
+	char smtp_credentials_file[CONFIG_PATH_MAX];
+	char mail_from[CONFIG_NAME_MAX];
+	int mailer_poll_ms;
+	int mailer_max_attempts;
+	int mailer_timeout_s;
 } config;
 
 /** Fill c with the built-in defaults. */

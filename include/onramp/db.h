@@ -17,6 +17,8 @@
 #include "onramp/status.h"
 #include "onramp/str.h"
 
+struct arena;
+
 typedef struct db db;
 typedef struct db_stmt db_stmt;
 
@@ -47,6 +49,15 @@ void db_set_error_hook(db *d, void (*hook)(void *ctx), void *ctx);
  * reconnect; call db_stmt_done() when finished with its results.
  */
 or_status db_prepare(db *d, const char *sql, db_stmt **out);
+/**
+ * Prepare SQL that is not a static string (assembled from fixed fragments,
+ * e.g. a filter with a variable number of placeholders).  The statement is
+ * not cached; release it with db_stmt_free().  sql must outlive it.
+ */
+or_status db_prepare_dynamic(db *d, const char *sql, db_stmt **out);
+/** Release a statement from db_prepare_dynamic(). */
+void db_stmt_free(db_stmt *s);
+
 /** Bind a 64-bit integer to parameter idx (0-based). */
 void db_bind_int(db_stmt *s, unsigned idx, long long v);
 /** Bind text of n bytes (copied at execute time, must live until then). */
@@ -63,6 +74,15 @@ or_status db_fetch(db_stmt *s, bool *has_row);
 or_str db_col(db_stmt *s, unsigned col);
 /** Column col as an integer; def when NULL or not a number. */
 long long db_col_int(db_stmt *s, unsigned col, long long def);
+/** Column col as UNIX seconds from DATETIME text; 0 when NULL or unparsable. */
+int64_t db_col_time(db_stmt *s, unsigned col);
+/** Column col copied into the arena as a C string; NULL for SQL NULL. */
+char *db_col_dup(db_stmt *s, unsigned col, struct arena *a);
+/** Bind a UNIX time (seconds) for use as FROM_UNIXTIME(?). */
+void db_bind_time(db_stmt *s, unsigned idx, int64_t t);
+/** Run an already bound statement that returns at most one row; *found tells. */
+or_status db_query_one(db_stmt *s, bool *found);
+
 /** Rows changed by the last execute. */
 unsigned long long db_affected(db_stmt *s);
 /** AUTO_INCREMENT id of the last insert. */

@@ -38,6 +38,8 @@ typedef struct http_request {
 	const char *content_length;	/* raw header, NULL when absent */
 	const char *cookie_header;	/* "" when none */
 	const char *remote_addr;	/* "" when unknown */
+	const char *csrf_header;	/* X-CSRF-Token, "" when none */
+	struct principal *principal;	/* set by the auth step for routes that need a session */
 	http_listener listener;
 	bool tls;
 	char request_id[LIMIT_REQUEST_ID + 1];

@@ -28,6 +28,11 @@ typedef enum route_body {
 	BODY_JSON_SAML		/* application/json within body_limit_saml */
 } route_body;
 
+/** Route flags. */
+enum route_flags {
+	ROUTE_ALLOWED_BEFORE_PASSWORD_CHANGE = 1 << 0	/* reachable while must_change_password */
+};
+
 /** A handler fills resp; it never writes to the client itself. */
 typedef void (*route_handler)(struct app *app, http_request *req, http_response *resp);
 
@@ -39,6 +44,7 @@ typedef struct route {
 	route_auth auth;
 	route_body body;
 	route_handler handler;
+	unsigned flags;		/* route_flags */
 } route;
 
 /** The outcome of a match. */

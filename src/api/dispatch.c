@@ -5,8 +5,10 @@
  * handler.  Handlers therefore start with validated, bounded input.
  */
 #include <limits.h>
+#include <stdio.h>
 #include <string.h>
 
+#include "onramp/api.h"
 #include "onramp/app.h"
 #include "onramp/limits.h"
 
@@ -65,11 +67,8 @@ app_dispatch(app *a, http_request *req, http_response *resp, size_t *route_index
 		return;
 	}
 	*route_index = (size_t)(r - a->routes);
-	if (r->auth != AUTH_NONE) {
-		/* Sessions arrive with the identity module; until then nothing is signed in. */
-		http_error(resp, 401, "unauthenticated", "Sign in to continue.");
+	if (r->auth != AUTH_NONE && !auth_require(a, r, req, resp))
 		return;
-	}
 	if (!read_route_body(a, r, req, resp))
 		return;
 	r->handler(a, req, resp);
@@ -85,4 +84,21 @@ app_fail(app *a, http_request *req, http_response *resp, or_status st, const cha
 		return;
 	}
 	http_error_status(req, resp, st, detail);
+}
+
+or_status
+app_init_secrets(app *a, char *err, size_t errsz)
+{
+	a->pw.m_cost_kib = (uint32_t)a->cfg->argon2_m_kib;
+	a->pw.t_cost = (uint32_t)a->cfg->argon2_t;
+	a->pw.parallelism = (uint32_t)a->cfg->argon2_p;
+	a->has_secret_key = false;
+	if (a->cfg->secret_key_file[0] == '\0')
+		return OR_OK;
+	if (secret_key_load(a->cfg->secret_key_file, a->secret_key) != OR_OK) {
+		snprintf(err, errsz, "secret_key_file %s: cannot read 64 hex characters", a->cfg->secret_key_file);
+		return OR_ERR_INVALID;
+	}
+	a->has_secret_key = true;
+	return OR_OK;
 }

@@ -7,6 +7,7 @@
 
 #include "onramp/app.h"
 #include "onramp/migration.h"
+#include "onramp/store.h"
 
 void api_healthz(app *a, http_request *req, http_response *resp);
 void api_readyz(app *a, http_request *req, http_response *resp);
@@ -74,6 +75,9 @@ api_metrics(app *a, http_request *req, http_response *resp)
 	metrics_gauges g = { -1 };
 	or_status st;
 
+	/* A scrape while the database is down still answers, without the gauge. */
+	if (store_outbox_depth(a->db, &g.outbox_depth) != OR_OK)
+		g.outbox_depth = -1;
 	buf_init(&out, LIMIT_RESPONSE_BYTES);
 	st = metrics_render(a->metrics, a->route_labels, &g, &out);
 	if (st == OR_OK)

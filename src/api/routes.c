@@ -11,24 +11,99 @@ void api_healthz(app *a, http_request *req, http_response *resp);
 void api_readyz(app *a, http_request *req, http_response *resp);
 void api_metrics(app *a, http_request *req, http_response *resp);
 void api_csp_report(app *a, http_request *req, http_response *resp);
+void api_session_create(app *a, http_request *req, http_response *resp);
+void api_session_get(app *a, http_request *req, http_response *resp);
+void api_session_delete(app *a, http_request *req, http_response *resp);
+void api_password_change(app *a, http_request *req, http_response *resp);
+void api_reset_request(app *a, http_request *req, http_response *resp);
+void api_reset_complete(app *a, http_request *req, http_response *resp);
+void api_members_list(app *a, http_request *req, http_response *resp);
+void api_user_suspend(app *a, http_request *req, http_response *resp);
+void api_user_activate(app *a, http_request *req, http_response *resp);
+void api_user_reset_password(app *a, http_request *req, http_response *resp);
+void api_user_patch(app *a, http_request *req, http_response *resp);
+void api_banner_get(app *a, http_request *req, http_response *resp);
+void api_admin_session_create(app *a, http_request *req, http_response *resp);
+void api_admin_session_get(app *a, http_request *req, http_response *resp);
+void api_admin_session_delete(app *a, http_request *req, http_response *resp);
+void api_admin_totp_start(app *a, http_request *req, http_response *resp);
+void api_admin_totp_confirm(app *a, http_request *req, http_response *resp);
+void api_admin_password_change(app *a, http_request *req, http_response *resp);
+void api_admin_customers_list(app *a, http_request *req, http_response *resp);
+void api_admin_customer_create(app *a, http_request *req, http_response *resp);
+void api_admin_customer_get(app *a, http_request *req, http_response *resp);
+void api_admin_users_list(app *a, http_request *req, http_response *resp);
+void api_admin_user_create(app *a, http_request *req, http_response *resp);
+void api_admin_user_suspend(app *a, http_request *req, http_response *resp);
+void api_admin_user_activate(app *a, http_request *req, http_response *resp);
+void api_admin_user_reset_link(app *a, http_request *req, http_response *resp);
+void api_admin_user_deactivate(app *a, http_request *req, http_response *resp);
+void api_admin_operators_list(app *a, http_request *req, http_response *resp);
+void api_admin_operator_create(app *a, http_request *req, http_response *resp);
+void api_admin_operator_delete(app *a, http_request *req, http_response *resp);
+void api_admin_banner_put(app *a, http_request *req, http_response *resp);
+void api_admin_audit_list(app *a, http_request *req, http_response *resp);
 
 #define PUB LISTENER_PUBLIC
 #define OPS LISTENER_OPERATOR
 #define BOTH (LISTENER_PUBLIC | LISTENER_OPERATOR)
+/* Reachable while a password change is pending. */
+#define PWOK ROUTE_ALLOWED_BEFORE_PASSWORD_CHANGE
 
 static const route routes[] = {
 	/* probes */
-	{ "GET", "/healthz", BOTH, AUTH_NONE, BODY_NONE, api_healthz },
-	{ "GET", "/readyz", OPS, AUTH_NONE, BODY_NONE, api_readyz },
-	{ "GET", "/metrics", OPS, AUTH_NONE, BODY_NONE, api_metrics },
+	{ "GET", "/healthz", BOTH, AUTH_NONE, BODY_NONE, api_healthz, 0 },
+	{ "GET", "/readyz", OPS, AUTH_NONE, BODY_NONE, api_readyz, 0 },
+	{ "GET", "/metrics", OPS, AUTH_NONE, BODY_NONE, api_metrics, 0 },
 	/* browser reports */
-	{ "POST", "/api/v1/csp-reports", PUB, AUTH_NONE, BODY_NONE, api_csp_report },
-	{ "POST", "/admin/api/v1/csp-reports", OPS, AUTH_NONE, BODY_NONE, api_csp_report },
+	{ "POST", "/api/v1/csp-reports", PUB, AUTH_NONE, BODY_NONE, api_csp_report, 0 },
+	{ "POST", "/admin/api/v1/csp-reports", OPS, AUTH_NONE, BODY_NONE, api_csp_report, 0 },
+
+	/* customer: session and passwords */
+	{ "POST", "/api/v1/session", PUB, AUTH_NONE, BODY_JSON, api_session_create, 0 },
+	{ "GET", "/api/v1/session", PUB, AUTH_CUSTOMER, BODY_NONE, api_session_get, PWOK },
+	{ "DELETE", "/api/v1/session", PUB, AUTH_CUSTOMER, BODY_NONE, api_session_delete, PWOK },
+	{ "POST", "/api/v1/password", PUB, AUTH_CUSTOMER, BODY_JSON, api_password_change, PWOK },
+	{ "POST", "/api/v1/password-resets", PUB, AUTH_NONE, BODY_JSON, api_reset_request, 0 },
+	{ "POST", "/api/v1/password-resets/{token}", PUB, AUTH_NONE, BODY_JSON, api_reset_complete, 0 },
+	{ "GET", "/api/v1/banner", PUB, AUTH_NONE, BODY_NONE, api_banner_get, 0 },
+	/* customer: members and user management (admins) */
+	{ "GET", "/api/v1/members", PUB, AUTH_CUSTOMER_ADMIN, BODY_NONE, api_members_list, 0 },
+	{ "POST", "/api/v1/users/{id}/suspend", PUB, AUTH_CUSTOMER_ADMIN, BODY_NONE, api_user_suspend, 0 },
+	{ "POST", "/api/v1/users/{id}/activate", PUB, AUTH_CUSTOMER_ADMIN, BODY_NONE, api_user_activate, 0 },
+	{ "POST", "/api/v1/users/{id}/reset-password", PUB, AUTH_CUSTOMER_ADMIN, BODY_NONE, api_user_reset_password, 0 },
+	{ "PATCH", "/api/v1/users/{id}", PUB, AUTH_CUSTOMER_ADMIN, BODY_JSON, api_user_patch, 0 },
+
+	/* operator: session, TOTP, password */
+	{ "POST", "/admin/api/v1/session", OPS, AUTH_NONE, BODY_JSON, api_admin_session_create, 0 },
+	{ "GET", "/admin/api/v1/session", OPS, AUTH_OPERATOR, BODY_NONE, api_admin_session_get, PWOK },
+	{ "DELETE", "/admin/api/v1/session", OPS, AUTH_OPERATOR, BODY_NONE, api_admin_session_delete, PWOK },
+	{ "POST", "/admin/api/v1/totp", OPS, AUTH_OPERATOR, BODY_NONE, api_admin_totp_start, PWOK },
+	{ "POST", "/admin/api/v1/totp/confirm", OPS, AUTH_OPERATOR, BODY_JSON, api_admin_totp_confirm, PWOK },
+	{ "POST", "/admin/api/v1/password", OPS, AUTH_OPERATOR, BODY_JSON, api_admin_password_change, PWOK },
+	/* operator: customers and users */
+	{ "GET", "/admin/api/v1/customers", OPS, AUTH_OPERATOR, BODY_NONE, api_admin_customers_list, 0 },
+	{ "POST", "/admin/api/v1/customers", OPS, AUTH_OPERATOR, BODY_JSON, api_admin_customer_create, 0 },
+	{ "GET", "/admin/api/v1/customers/{id}", OPS, AUTH_OPERATOR, BODY_NONE, api_admin_customer_get, 0 },
+	{ "GET", "/admin/api/v1/users", OPS, AUTH_OPERATOR, BODY_NONE, api_admin_users_list, 0 },
+	{ "POST", "/admin/api/v1/users", OPS, AUTH_OPERATOR, BODY_JSON, api_admin_user_create, 0 },
+	{ "POST", "/admin/api/v1/users/{id}/suspend", OPS, AUTH_OPERATOR, BODY_NONE, api_admin_user_suspend, 0 },
+	{ "POST", "/admin/api/v1/users/{id}/activate", OPS, AUTH_OPERATOR, BODY_NONE, api_admin_user_activate, 0 },
+	{ "POST", "/admin/api/v1/users/{id}/reset-password-link", OPS, AUTH_OPERATOR, BODY_NONE, api_admin_user_reset_link, 0 },
+	{ "DELETE", "/admin/api/v1/users/{id}", OPS, AUTH_OPERATOR, BODY_NONE, api_admin_user_deactivate, 0 },
+	/* operator admins: operators and the banner */
+	{ "GET", "/admin/api/v1/operators", OPS, AUTH_OPERATOR_ADMIN, BODY_NONE, api_admin_operators_list, 0 },
+	{ "POST", "/admin/api/v1/operators", OPS, AUTH_OPERATOR_ADMIN, BODY_JSON, api_admin_operator_create, 0 },
+	{ "DELETE", "/admin/api/v1/operators/{id}", OPS, AUTH_OPERATOR_ADMIN, BODY_NONE, api_admin_operator_delete, 0 },
+	{ "PUT", "/admin/api/v1/banner", OPS, AUTH_OPERATOR_ADMIN, BODY_JSON, api_admin_banner_put, 0 },
+	{ "GET", "/admin/api/v1/banner", OPS, AUTH_NONE, BODY_NONE, api_banner_get, 0 },
+	/* audit trail */
+	{ "GET", "/admin/api/v1/audit", OPS, AUTH_OPERATOR, BODY_NONE, api_admin_audit_list, 0 },
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 
-static char label_store[NROUTES][96];
+static char label_store[NROUTES][112];
 static const char *labels[NROUTES];
 
 const route *

@@ -62,6 +62,21 @@ static const struct key keys[] = {
 	INT(session_absolute_timeout_s, 300, 90 * 86400),
 	STR(public_base_url),
 	STR(operator_base_url),
+	STR(secret_key_file),
+	INT(login_window_s, 1, 86400),
+	INT(login_max_failures_account, 1, 10000),
+	INT(login_max_failures_addr, 1, 100000),
+	INT(reset_token_ttl_s, 60, 7 * 86400),
+	INT(argon2_m_kib, 8192, 4 * 1024 * 1024),
+	INT(argon2_t, 1, 100),
+	INT(argon2_p, 1, 16),
+	STR(totp_issuer),
+	STR(smtp_url),
+	STR(smtp_credentials_file),
+	STR(mail_from),
+	INT(mailer_poll_ms, 10, 600000),
+	INT(mailer_max_attempts, 1, 100),
+	INT(mailer_timeout_s, 1, 300),
 };
 
 void
@@ -92,6 +107,19 @@ config_defaults(config *c)
 	c->session_absolute_timeout_s = 12 * 3600;
 	str_copy(c->public_base_url, sizeof(c->public_base_url), "http://127.0.0.1:8080");
 	str_copy(c->operator_base_url, sizeof(c->operator_base_url), "http://127.0.0.1:8081");
+	c->login_window_s = 900;
+	c->login_max_failures_account = 10;
+	c->login_max_failures_addr = 100;
+	c->reset_token_ttl_s = 1800;
+	c->argon2_m_kib = 19456;
+	c->argon2_t = 2;
+	c->argon2_p = 1;
+	str_copy(c->totp_issuer, sizeof(c->totp_issuer), "onramp");
+	str_copy(c->smtp_url, sizeof(c->smtp_url), "smtp://127.0.0.1:25");
+	str_copy(c->mail_from, sizeof(c->mail_from), "onramp <no-reply@onramp.invalid>");
+	c->mailer_poll_ms = 1000;
+	c->mailer_max_attempts = 10;
+	c->mailer_timeout_s = 20;
 }
 
 static const struct key *

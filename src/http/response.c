@@ -20,6 +20,7 @@ http_request_init(http_request *req, arena *a)
 	req->content_type = "";
 	req->cookie_header = "";
 	req->remote_addr = "";
+	req->csrf_header = "";
 }
 
 void

@@ -12,6 +12,9 @@
 #include "onramp/log.h"
 #include "onramp/migration.h"
 
+/* Verbs for customers, users and operators (src/programs/ctl_identity.c). */
+int ctl_identity(const config *cfg, db *d, int argc, char **argv);
+
 static const char *config_path;
 
 static void
@@ -19,8 +22,16 @@ usage(FILE *f)
 {
 	fputs("usage: onrampctl [-c CONFIG] VERB [ARGS]\n"
 	      "verbs:\n"
-	      "  migrate [--status] [--json]   apply pending schema migrations, or show the state\n"
-	      "Every verb takes --help.\n", f);
+	      "  migrate [--status] [--json]\n"
+	      "  customers create --slug SLUG --name NAME [--seats N] [--json]\n"
+	      "  customers list [--json]\n"
+	      "  users create --customer SLUG --username U --email E --role ROLE [--password-stdin] [--json]\n"
+	      "  users list [--filter QUERY] [--json]\n"
+	      "  users suspend|activate USER [--yes]          USER = username or id\n"
+	      "  reset-password USER                          prints a temporary password once\n"
+	      "  operators create --username U --email E [--admin] [--password-stdin] [--json]\n"
+	      "  operators totp-reset USER\n"
+	      "Every verb takes --help. Config: -c FILE, else $ONRAMP_CONFIG, else /etc/onramp/onramp.conf.\n", f);
 }
 
 static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -113,6 +124,9 @@ main(int argc, char **argv)
 		return fail("%s", "out of memory");
 	if (strcmp(argv[i], "migrate") == 0)
 		rc = cmd_migrate(d, argc - i - 1, argv + i + 1);
+	else if (strcmp(argv[i], "customers") == 0 || strcmp(argv[i], "users") == 0 ||
+		 strcmp(argv[i], "reset-password") == 0 || strcmp(argv[i], "operators") == 0)
+		rc = ctl_identity(&cfg, d, argc - i, argv + i);
 	else {
 		usage(stderr);
 		rc = fail("unknown verb %s", argv[i]);

@@ -65,6 +65,7 @@ fill_request(const config *cfg, FCGX_Request *fr, http_request *req)
 	req->content_length = param(fr, "CONTENT_LENGTH", NULL);
 	req->cookie_header = param(fr, "HTTP_COOKIE", "");
 	req->remote_addr = param(fr, "REMOTE_ADDR", "");
+	req->csrf_header = param(fr, "HTTP_X_CSRF_TOKEN", "");
 	req->tls = strcmp(param(fr, cfg->tls_param, ""), "on") == 0;
 	if (strcmp(listener, "public") == 0)
 		req->listener = LISTENER_PUBLIC;
@@ -196,6 +197,11 @@ server_worker_run(const config *cfg, int lfd, metrics *m)
 		return 1;
 	}
 	db_set_error_hook(a.db, count_db_error, m);
+	{
+		char err[256];
+		if (app_init_secrets(&a, err, sizeof(err)) != OR_OK)
+			log_event(LOG_ERROR, "secret_key", "%s; TOTP enrollment and sign-in are disabled", err);
+	}
 	buf_init(&out, LIMIT_RESPONSE_BYTES + 4096);
 
 	while (!stop_requested) {

@@ -20,7 +20,9 @@
 #include <mysqld_error.h>
 
 #include "onramp/clock.h"
+#include "onramp/arena.h"
 #include "onramp/db.h"
+#include "onramp/timefmt.h"
 #include "onramp/limits.h"
 #include "onramp/log.h"
 
@@ -380,6 +382,35 @@ db_prepare(db *d, const char *sql, db_stmt **out)
 	return OR_OK;
 }
 
+or_status
+db_prepare_dynamic(db *d, const char *sql, db_stmt **out)
+{
+	db_stmt *s = stmt_alloc(d, sql, strlen(sql));
+	or_status st;
+
+	if (s == NULL)
+		return OR_ERR_NOMEM;
+	st = stmt_prepare_handle(s);
+	if (st == OR_ERR_DB && d->conn == NULL && d->last_errno == CR_SERVER_GONE_ERROR)
+		st = stmt_prepare_handle(s);
+	if (st != OR_OK) {
+		stmt_destroy(s);
+		return st;
+	}
+	*out = s;
+	return OR_OK;
+}
+
+void
+db_stmt_free(db_stmt *s)
+{
+	if (s == NULL)
+		return;
+	if (s->has_result && s->st)
+		mysql_stmt_free_result(s->st);
+	stmt_destroy(s);
+}
+
 void
 db_bind_int(db_stmt *s, unsigned idx, long long v)
 {
@@ -572,6 +603,41 @@ db_col_int(db_stmt *s, unsigned col, long long def)
 	if (v.ptr == NULL || str_to_ll(v, LLONG_MIN, LLONG_MAX, &x) != OR_OK)
 		return def;
 	return x;
+}
+
+int64_t
+db_col_time(db_stmt *s, unsigned col)
+{
+	int64_t t;
+
+	if (timefmt_parse_db(db_col(s, col), &t) != OR_OK)
+		return 0;
+	return t;
+}
+
+char *
+db_col_dup(db_stmt *s, unsigned col, arena *a)
+{
+	or_str v = db_col(s, col);
+
+	return v.ptr ? arena_strndup(a, v.ptr, v.len) : NULL;
+}
+
+void
+db_bind_time(db_stmt *s, unsigned idx, int64_t t)
+{
+	db_bind_int(s, idx, t);
+}
+
+or_status
+db_query_one(db_stmt *s, bool *found)
+{
+	or_status st = db_execute(s);
+
+	*found = false;
+	if (st == OR_OK)
+		st = db_fetch(s, found);
+	return st;
 }
 
 unsigned long long

@@ -38,6 +38,7 @@ class ProbeTests(StackTestCase):
         self.assertRegex(text, r"(?m)^onramp_worker_restarts_total \d+$")
         self.assertRegex(text, r"(?m)^onramp_db_errors_total \d+$")
         self.assertRegex(text, r"(?m)^onramp_workers 2$")
+        self.assertRegex(text, r"(?m)^onramp_outbox_depth \d+$")
 
     def test_request_id_is_logged_without_secrets(self):
         r = request(self.pub, "GET", "/healthz?token=very-secret-value",

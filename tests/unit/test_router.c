@@ -7,12 +7,12 @@
 static void h(struct app *a, http_request *r, http_response *p) { (void)a; (void)r; (void)p; }
 
 static const route table[] = {
-	{ "GET", "/healthz", LISTENER_PUBLIC | LISTENER_OPERATOR, AUTH_NONE, BODY_NONE, h },
-	{ "GET", "/metrics", LISTENER_OPERATOR, AUTH_NONE, BODY_NONE, h },
-	{ "GET", "/api/v1/users/{id}", LISTENER_PUBLIC, AUTH_NONE, BODY_NONE, h },
-	{ "PATCH", "/api/v1/users/{id}", LISTENER_PUBLIC, AUTH_NONE, BODY_JSON, h },
-	{ "POST", "/api/v1/users/{id}/suspend", LISTENER_PUBLIC, AUTH_NONE, BODY_NONE, h },
-	{ "POST", "/api/v1/invites/{id}/resend", LISTENER_PUBLIC, AUTH_NONE, BODY_NONE, h },
+	{ "GET", "/healthz", LISTENER_PUBLIC | LISTENER_OPERATOR, AUTH_NONE, BODY_NONE, h, 0 },
+	{ "GET", "/metrics", LISTENER_OPERATOR, AUTH_NONE, BODY_NONE, h, 0 },
+	{ "GET", "/api/v1/users/{id}", LISTENER_PUBLIC, AUTH_NONE, BODY_NONE, h, 0 },
+	{ "PATCH", "/api/v1/users/{id}", LISTENER_PUBLIC, AUTH_NONE, BODY_JSON, h, 0 },
+	{ "POST", "/api/v1/users/{id}/suspend", LISTENER_PUBLIC, AUTH_NONE, BODY_NONE, h, 0 },
+	{ "POST", "/api/v1/invites/{id}/resend", LISTENER_PUBLIC, AUTH_NONE, BODY_NONE, h, 0 },
 };
 #define N (sizeof(table) / sizeof(table[0]))
 

@@ -1,0 +1,122 @@
+/*
+ * Shared by the handlers in src/api/: who is calling (the principal the auth
+ * step resolved), reading typed fields out of a JSON body against an
+ * allowlist, turning users and operators into JSON, sessions and cookies, and
+ * writing audit rows.  Handlers are declared in src/api/routes.c.
+ */
+#ifndef ONRAMP_API_H
+#define ONRAMP_API_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <json-c/json.h>
+
+#include "onramp/app.h"
+#include "onramp/filter.h"
+#include "onramp/identity.h"
+#include "onramp/store.h"
+
+/** Who is calling: set by the auth step for routes with an auth level. */
+typedef struct principal {
+	session_realm realm;
+	session sess;
+	user user;			/* REALM_CUSTOMER */
+	operator_account op;		/* REALM_OPERATOR */
+} principal;
+
+/** The caller of a route that required a session (never NULL there). */
+principal *api_principal(http_request *req);
+
+/* ---- the auth step (src/api/auth.c) ---------------------------------------------- */
+
+/**
+ * Resolve and check the session a route needs: 401 without a live session of
+ * the route's realm, 403 csrf_failed on a state change without the session's
+ * token, 403 forbidden for the wrong role (auditors are read-only), 403
+ * password_change_required while a password change is pending.  Returns
+ * false with resp set when the request must stop.
+ */
+bool auth_require(app *a, const route *r, http_request *req, http_response *resp);
+/** Start a session: new token, row, cookie; csrf gets the CSRF token. */
+or_status auth_session_start(app *a, http_request *req, http_response *resp, session_realm realm,
+			     int64_t principal_id, char csrf[SECRET_TOKEN_LEN + 1]);
+/** End the caller's session and clear its cookie. */
+or_status auth_session_end(app *a, http_request *req, http_response *resp, session_realm realm);
+/** The value of cookie name from the request, or NULL. */
+const char *auth_cookie_value(http_request *req, const char *name);
+/** The SHA-256 hex throttle key for a kind ("acct", "addr", "opacct") and value. */
+void auth_throttle_key(const char *kind, const char *value, char out[SECRET_HASH_HEX + 1]);
+/**
+ * Check the throttles for one sign-in attempt: 429 rate_limited with
+ * Retry-After when the account or the client address is locked.
+ */
+bool auth_throttle_ok(app *a, http_request *req, http_response *resp, const char *acct_key,
+		      const char *addr_key);
+/** Count a failed sign-in against both keys. */
+void auth_throttle_fail(app *a, http_request *req, const char *acct_key, const char *addr_key);
+
+/* ---- request bodies (src/api/input.c) --------------------------------------------- */
+
+/** 400 when the body has a member outside allowed (NULL-terminated list). */
+bool input_allowed(http_request *req, http_response *resp, const char *const *allowed);
+/**
+ * A string member: trimmed copy in the arena, or NULL when absent or JSON
+ * null.  Wrong type, over max bytes, or required-but-missing add a field
+ * error (code invalid_type, too_long, required).
+ */
+const char *input_string(http_request *req, http_response *resp, const char *name, bool required,
+			 size_t max);
+/** The same, without trimming (passwords). */
+const char *input_secret(http_request *req, http_response *resp, const char *name, bool required,
+			 size_t max);
+/** An integer member within [min, max]; *present tells whether it was there. */
+int64_t input_int(http_request *req, http_response *resp, const char *name, bool required,
+		  int64_t min, int64_t max, bool *present);
+/** An RFC 3339 time member (UNIX seconds), 0 when absent or null. */
+int64_t input_time(http_request *req, http_response *resp, const char *name);
+/** When field errors were added, answer 422 validation_failed and return false. */
+bool input_ok(http_response *resp);
+/** Add a field error for a password verdict (422 follows from input_ok). */
+void input_password_error(http_request *req, http_response *resp, const char *field,
+			  password_verdict v);
+/** Parse a path parameter as a positive id; 404 when it is not one. */
+bool input_path_id(http_request *req, http_response *resp, size_t idx, int64_t *id);
+/** Read query parameter name (URL-decoded into the arena), NULL when absent. */
+const char *input_query(http_request *req, const char *name);
+/** Parse q= with the filter language: 400 bad_request naming the term on error. */
+bool input_filter(http_request *req, http_response *resp, filter_scope scope, filter *f);
+/** limit= (1..max, default def) and after= (id cursor, default 0). */
+bool input_page(http_request *req, http_response *resp, long def, long max, long *limit,
+		int64_t *after);
+
+/* ---- JSON out (src/api/output.c) ----------------------------------------------------- */
+
+/** RFC 3339 string, or JSON null for 0. */
+json_object *output_time(int64_t t);
+/** An id as an opaque string. */
+json_object *output_id(int64_t id);
+/** A user as the API shows it (status derived at now). */
+json_object *output_user(const user *u, int64_t now, bool with_customer);
+/** An operator as the API shows it. */
+json_object *output_operator(const operator_account *o);
+/** A customer with seats used. */
+json_object *output_customer(const customer *c, long seats_used);
+
+/* ---- audit (src/api/audit_log.c) ------------------------------------------------------ */
+
+/**
+ * Append an audit row for the caller's change: actor from the principal (or
+ * system when none), client address and request id from the request.
+ * before/after are redacted JSON objects (not consumed).
+ */
+or_status api_audit(app *a, http_request *req, const char *action, int64_t customer_id,
+		    const char *object_type, int64_t object_id, json_object *before, json_object *after);
+
+/* ---- shared operations ------------------------------------------------------------------ */
+
+/** 409 conflict when activating would exceed the customer's seat limit (inside a transaction). */
+or_status users_check_seat(app *a, http_request *req, http_response *resp, const user *u);
+/** Current time in seconds for this request. */
+int64_t api_now(const http_request *req);
+
+#endif

@@ -1,0 +1,115 @@
+/*
+ * The user filter language of API.md (`q=`), parsed once at the edge into a
+ * typed filter, then compiled by the store into a WHERE clause with bound
+ * parameters only.  Pure: no I/O, no allocation beyond the caller's arena.
+ *
+ *   status:active,dormant role:customer_admin last_seen_before:"2026-01-01T00:00:00Z"
+ *   created_after:2025-06-01T00:00:00Z login_type:password customer:acme ann@example
+ *
+ * Terms are space-separated and case-insensitive; `key:value`, the value
+ * optionally double-quoted; list keys take comma-separated values or the key
+ * repeated (values OR, keys AND); bare words together match username, email
+ * or display name (each word must match one of them).
+ */
+#ifndef ONRAMP_FILTER_H
+#define ONRAMP_FILTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "onramp/arena.h"
+#include "onramp/status.h"
+#include "onramp/str.h"
+
+/** Statuses as a bit mask (status:... values). */
+enum filter_status {
+	FILTER_STATUS_ACTIVE = 1 << 0,
+	FILTER_STATUS_DORMANT = 1 << 1,
+	FILTER_STATUS_SUSPENDED = 1 << 2,
+	FILTER_STATUS_DEACTIVATED = 1 << 3
+};
+
+/** Roles as a bit mask (role:... values). */
+enum filter_role {
+	FILTER_ROLE_CUSTOMER_ADMIN = 1 << 0,
+	FILTER_ROLE_CUSTOMER_MEMBER = 1 << 1
+};
+
+/** Login types as a bit mask (login_type:... values). */
+enum filter_login {
+	FILTER_LOGIN_PASSWORD = 1 << 0,
+	FILTER_LOGIN_OIDC = 1 << 1,
+	FILTER_LOGIN_SAML = 1 << 2
+};
+
+#define FILTER_MAX_TERMS 32
+#define FILTER_MAX_WORDS 8
+#define FILTER_MAX_CUSTOMERS 16
+#define FILTER_MAX_QUERY 1024
+#define FILTER_MAX_WORD 64		/* longest bare word (bytes) */
+#define FILTER_MAX_SLUG 63		/* longest customer slug (bytes) */
+
+/** Where the filter is used: the customer API refuses the customer: key. */
+typedef enum filter_scope {
+	FILTER_SCOPE_CUSTOMER = 0,
+	FILTER_SCOPE_OPERATOR
+} filter_scope;
+
+/** A parsed filter.  Zero masks mean "no constraint"; times are UNIX seconds, 0 = unset. */
+typedef struct filter {
+	unsigned statuses;
+	unsigned roles;
+	unsigned login_types;
+	int64_t last_seen_before, last_seen_after;
+	int64_t created_before, created_after;
+	bool has_last_seen_before, has_last_seen_after, has_created_before, has_created_after;
+	const char *customers[FILTER_MAX_CUSTOMERS];	/* customer slugs, lower case (arena) */
+	size_t ncustomers;
+	const char *words[FILTER_MAX_WORDS];		/* bare words, lower case (arena) */
+	size_t nwords;
+} filter;
+
+/**
+ * Parse q (len bytes) into f.  On OR_ERR_INVALID, err gets a human sentence
+ * naming the offending term, e.g. `unknown filter key "colour" in term "colour:red"`.
+ * Strings in f are allocated from a.
+ */
+or_status filter_parse(const char *q, size_t len, filter_scope scope, arena *a, filter *f,
+		       char *err, size_t errsz);
+
+/** Parse an RFC 3339 UTC timestamp ("2026-01-01T00:00:00Z", optional fraction) to UNIX seconds.
+ *  A numeric offset ("+02:00") is converted to UTC; the fraction is dropped; before 1970 is refused. */
+or_status filter_parse_time(or_str s, int64_t *out);
+
+/** Bound parameter of a compiled filter. */
+typedef struct filter_param {
+	enum { FILTER_PARAM_INT, FILTER_PARAM_TEXT } type;
+	int64_t i;
+	const char *s;
+} filter_param;
+
+#define FILTER_MAX_PARAMS 64
+/** Room for one word's LIKE pattern: every byte escaped, two '%' and a NUL. */
+#define FILTER_PATTERN_MAX (2 * FILTER_MAX_WORD + 3)
+
+/** A WHERE fragment (no leading WHERE/AND) with its parameters in order. */
+typedef struct filter_sql {
+	or_buf where;			/* e.g. "(u.role IN (?,?)) AND (...)"; "1=1" when empty */
+	filter_param params[FILTER_MAX_PARAMS];
+	size_t nparams;
+	/* The words' LIKE patterns; text params point here, so never copy a filter_sql. */
+	char patterns[FILTER_MAX_WORDS][FILTER_PATTERN_MAX];
+} filter_sql;
+
+/**
+ * Compile f into SQL over a users table aliased `u` (columns role, status,
+ * deactivated_at, last_seen_at, created_at, login_type, username, email,
+ * display_name) and customers aliased `c` (slug).  Timestamps are compared
+ * as FROM_UNIXTIME(?) against DATETIME columns in UTC.  now is UNIX seconds
+ * (dormancy is relative to it); dormant_after_s is the dormancy period
+ * (90 days).  Words become LIKE patterns with %, _ and \ escaped.
+ * out->where must have been buf_init()ed by the caller.
+ */
+or_status filter_compile(const filter *f, int64_t now, int64_t dormant_after_s, filter_sql *out);
+
+#endif

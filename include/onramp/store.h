@@ -1,0 +1,270 @@
+/*
+ * The store: every query of the identity data, as functions over a db handle.
+ * SQL lives beside each function in src/store/; all of it is prepared and
+ * bound.  Functions that read tenant data take the customer id and put it in
+ * the WHERE clause, so a customer can never reach another customer's rows
+ * (0 means "any customer" and is used only by operator and CLI paths).
+ * Strings in results live in the arena passed in.  Times are UNIX seconds.
+ */
+#ifndef ONRAMP_STORE_H
+#define ONRAMP_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "onramp/arena.h"
+#include "onramp/db.h"
+#include "onramp/filter.h"
+#include "onramp/identity.h"
+#include "onramp/status.h"
+
+/* ---- customers -------------------------------------------------------------- */
+
+/** A customer (tenant). */
+typedef struct customer {
+	int64_t id;
+	const char *slug;
+	const char *name;
+	long seat_limit;
+	int64_t created_at;
+	int64_t updated_at;
+	int64_t version;
+} customer;
+
+/** Insert a customer; OR_ERR_CONFLICT when the slug is taken. */
+or_status store_customer_create(db *d, const char *slug, const char *name, long seat_limit, int64_t *id);
+/** Load one customer by id. */
+or_status store_customer_get(db *d, arena *a, int64_t id, customer *out);
+/** Load one customer by slug. */
+or_status store_customer_by_slug(db *d, arena *a, const char *slug, customer *out);
+/** Customers whose slug or name contains search (NULL = all), newest first. */
+or_status store_customer_list(db *d, arena *a, const char *search, long limit, long offset,
+			      customer **out, size_t *n);
+/** Lock the customer row for the transaction (serialises seat checks); returns the seat limit. */
+or_status store_customer_lock(db *d, int64_t id, long *seat_limit);
+/** Users holding a seat (active: not suspended, not deactivated, seen within 90 days). */
+or_status store_customer_seats_used(db *d, int64_t customer_id, int64_t now, long *used);
+
+/* ---- users ---------------------------------------------------------------------- */
+
+/** What creating a user needs. */
+typedef struct user_new {
+	int64_t customer_id;
+	const char *username;
+	const char *email;		/* normalised */
+	const char *display_name;	/* NULL for none */
+	user_role role;
+	const char *password_hash;	/* NULL: cannot sign in with a password yet */
+	bool must_change_password;
+} user_new;
+
+/** Insert a user; OR_ERR_CONFLICT with *which = "username" or "email" when taken. */
+or_status store_user_insert(db *d, const user_new *u, int64_t *id, const char **which);
+/** Load a user; customer_id 0 = any customer. OR_ERR_NOT_FOUND otherwise. */
+or_status store_user_get(db *d, arena *a, int64_t customer_id, int64_t id, user *out);
+/** Find a user by username or email for sign-in, with its password hash (arena). */
+or_status store_user_by_login(db *d, arena *a, const char *login, user *out, const char **hash);
+/** Find a user by (normalised) email. */
+or_status store_user_by_email(db *d, arena *a, const char *email, user *out);
+/** Find a user by username or numeric id (CLI), any customer. */
+or_status store_user_by_name_or_id(db *d, arena *a, const char *key, user *out);
+
+/** A page of a user listing. */
+typedef struct user_page {
+	user *items;
+	size_t n;
+	bool more;		/* another page exists */
+} user_page;
+
+/**
+ * Users matching f, ordered by id, after id after_id, at most limit.
+ * customer_id 0 = every customer (operators).
+ */
+or_status store_user_list(db *d, arena *a, int64_t customer_id, const filter *f, int64_t now,
+			  int64_t after_id, long limit, user_page *out);
+/** Suspend (true) or activate (false); OR_ERR_NOT_FOUND outside the customer. */
+or_status store_user_set_suspended(db *d, int64_t customer_id, int64_t id, bool suspended);
+/** Change the role. */
+or_status store_user_set_role(db *d, int64_t customer_id, int64_t id, user_role role);
+/** Deactivate: the user can no longer sign in; the row stays for the audit trail. */
+or_status store_user_deactivate(db *d, int64_t customer_id, int64_t id);
+/** Set the password hash and the must-change flag. */
+or_status store_user_set_password(db *d, int64_t id, const char *phc, bool must_change);
+/** Record that the user was seen now (sign-in, or a request at most once a minute). */
+or_status store_user_touch(db *d, int64_t id, int64_t now);
+/** Admins of a customer that are not suspended or deactivated, other than except_id. */
+or_status store_user_count_admins(db *d, int64_t customer_id, int64_t except_id, long *n);
+
+/* ---- sessions ------------------------------------------------------------------- */
+
+/** Which realm a session belongs to. */
+typedef enum session_realm { REALM_CUSTOMER = 0, REALM_OPERATOR } session_realm;
+
+/** A live session. */
+typedef struct session {
+	session_realm realm;
+	int64_t principal_id;
+	char id_hash[65];
+	char csrf_token[44];
+	int64_t last_used_at;
+	int64_t expires_at;
+} session;
+
+/** Store a new session keyed by the hash of its token. */
+or_status store_session_create(db *d, session_realm realm, int64_t principal_id, const char *id_hash,
+			       const char *csrf, int64_t now, int64_t expires_at, const char *client_addr);
+/**
+ * Find a live session: not expired, used within idle_s.  OR_ERR_NOT_FOUND for
+ * unknown, expired or idle sessions (the row is left for the sweeper).
+ */
+or_status store_session_find(db *d, session_realm realm, const char *id_hash, int64_t now,
+			     int64_t idle_s, session *out);
+/** Refresh last_used_at. */
+or_status store_session_touch(db *d, const char *id_hash, int64_t now);
+/** Delete one session (sign-out). */
+or_status store_session_delete(db *d, const char *id_hash);
+/** Delete every session of a principal (suspend, deactivate, password change/reset). */
+or_status store_session_delete_all(db *d, session_realm realm, int64_t principal_id);
+
+/* ---- sign-in throttling ------------------------------------------------------------ */
+
+/** When key is locked, *locked_until > now (0 when not locked). */
+or_status store_throttle_check(db *d, const char *key, int64_t now, int64_t *locked_until);
+/**
+ * Count a failure for key in a window of window_s seconds; at max failures
+ * the key is locked for window_s seconds.  *locked_until as above.
+ */
+or_status store_throttle_fail(db *d, const char *key, int64_t now, int64_t window_s, long max,
+			      int64_t *locked_until);
+/** Forget the failures of key (successful sign-in). */
+or_status store_throttle_clear(db *d, const char *key);
+
+/* ---- password reset tokens --------------------------------------------------------- */
+
+/** Store a reset token's hash. */
+or_status store_reset_create(db *d, const char *token_hash, int64_t user_id, int64_t now,
+			     int64_t expires_at, const char *created_by);
+/**
+ * Use a token: OR_OK with *user_id when valid (and it is now used),
+ * OR_ERR_NOT_FOUND when unknown, OR_ERR_CONFLICT when expired or used.
+ */
+or_status store_reset_consume(db *d, const char *token_hash, int64_t now, int64_t *user_id);
+/** Invalidate every unused reset token of a user. */
+or_status store_reset_revoke_user(db *d, int64_t user_id, int64_t now);
+
+/* ---- audit trail ------------------------------------------------------------------- */
+
+/** Who acted. */
+typedef enum audit_actor { ACTOR_USER = 0, ACTOR_OPERATOR, ACTOR_CLI, ACTOR_SYSTEM } audit_actor;
+
+/** One audit row; before/after are JSON texts with secrets already redacted. */
+typedef struct audit_entry {
+	int64_t id;
+	int64_t at;
+	audit_actor actor_type;
+	int64_t actor_id;		/* 0 = none */
+	const char *actor_label;
+	int64_t customer_id;		/* 0 = none */
+	const char *action;
+	const char *object_type;
+	const char *object_id;
+	const char *before_json;	/* NULL = none */
+	const char *after_json;
+	const char *client_addr;
+	const char *request_id;
+} audit_entry;
+
+/** Append one audit row. */
+or_status store_audit_add(db *d, const audit_entry *e);
+/** Newest first, before id before_id (0 = from the newest), customer_id 0 = all. */
+or_status store_audit_list(db *d, arena *a, int64_t customer_id, int64_t before_id, long limit,
+			   audit_entry **out, size_t *n);
+/** "user", "operator", "cli", "system". */
+const char *store_audit_actor_name(audit_actor t);
+
+/* ---- mail outbox ------------------------------------------------------------------- */
+
+/** A mail to queue. */
+typedef struct outbox_mail {
+	int64_t customer_id;	/* 0 = none */
+	const char *template_name;
+	const char *to_addr;
+	const char *subject;
+	const char *body_text;
+	const char *body_html;
+	const char *ref_type;	/* e.g. "invite" */
+	int64_t ref_id;
+} outbox_mail;
+
+/** Queue a mail (call inside the transaction of the change that causes it). */
+or_status store_outbox_add(db *d, const outbox_mail *m, int64_t *id);
+/** Mails not yet sent nor failed. */
+or_status store_outbox_depth(db *d, long *n);
+
+/** A mail the mailer is delivering. */
+typedef struct outbox_row {
+	int64_t id;
+	const char *to_addr;
+	const char *subject;
+	const char *body_text;
+	const char *body_html;
+	long attempts;
+} outbox_row;
+
+/** Lock and load up to max due mails (SKIP LOCKED, so mailers can run side by side). */
+or_status store_outbox_claim(db *d, arena *a, int64_t now, long max, outbox_row **out, size_t *n);
+/** Delivered: keep the envelope, discard the body (it may hold a one-time link). */
+or_status store_outbox_sent(db *d, int64_t id, int64_t now);
+/** Not delivered: retry at next_at, or give up (failed) when permanent. */
+or_status store_outbox_retry(db *d, int64_t id, int64_t next_at, const char *error, bool permanent);
+
+/* ---- operators -------------------------------------------------------------------- */
+
+/** Insert an operator; OR_ERR_CONFLICT with *which = "username" or "email". */
+or_status store_operator_insert(db *d, const char *username, const char *email, const char *display_name,
+				operator_role role, const char *phc, bool must_change, int64_t *id,
+				const char **which);
+/** Load an operator by id (deactivated ones too). */
+or_status store_operator_get(db *d, arena *a, int64_t id, operator_account *out);
+/** Load an active operator by username or email, with password hash and sealed TOTP secret. */
+or_status store_operator_by_login(db *d, arena *a, const char *login, operator_account *out,
+				  const char **hash, const char **totp_sealed, int64_t *totp_last_step);
+/** Every operator, active first then deactivated. */
+or_status store_operator_list(db *d, arena *a, operator_account **out, size_t *n);
+/** Deactivate an operator. */
+or_status store_operator_deactivate(db *d, int64_t id);
+/** Active operator admins other than except_id. */
+or_status store_operator_count_admins(db *d, int64_t except_id, long *n);
+/** Store (or clear with NULL) the pending TOTP secret during enrollment. */
+or_status store_operator_set_totp_pending(db *d, int64_t id, const char *sealed);
+/** The pending TOTP secret (arena), NULL when none. */
+or_status store_operator_totp_pending(db *d, arena *a, int64_t id, const char **sealed);
+/** Make the sealed secret active (NULL disables TOTP) and set the last used step. */
+or_status store_operator_set_totp(db *d, int64_t id, const char *sealed, int64_t last_step);
+/** Record the last accepted TOTP step (replay protection). */
+or_status store_operator_set_totp_step(db *d, int64_t id, int64_t step);
+/** Set the password hash. */
+or_status store_operator_set_password(db *d, int64_t id, const char *phc, bool must_change);
+/** Record that the operator was seen now. */
+or_status store_operator_touch(db *d, int64_t id, int64_t now);
+
+/* ---- banner ----------------------------------------------------------------------- */
+
+/** The console banner. */
+typedef struct banner {
+	const char *message;
+	const char *severity;	/* info, warning, critical */
+	int64_t starts_at;	/* 0 = no start */
+	int64_t ends_at;	/* 0 = no end */
+	const char *updated_by;
+	int64_t updated_at;
+} banner;
+
+/** The banner if one is set (active or not): OR_ERR_NOT_FOUND when none. */
+or_status store_banner_get(db *d, arena *a, banner *out);
+/** Set the banner. */
+or_status store_banner_set(db *d, const banner *b);
+/** Clear the banner. */
+or_status store_banner_clear(db *d);
+
+#endif

@@ -1,0 +1,126 @@
+/*
+ * Customers seen by operators: list and search, create, and one customer's
+ * details with seats used and limit.
+ */
+#include <ctype.h>
+#include <string.h>
+
+#include "onramp/api.h"
+
+void api_admin_customers_list(app *a, http_request *req, http_response *resp);
+void api_admin_customer_create(app *a, http_request *req, http_response *resp);
+void api_admin_customer_get(app *a, http_request *req, http_response *resp);
+
+static bool
+slug_ok(const char *s)
+{
+	size_t i, n = strlen(s);
+
+	if (n == 0 || n > 63 || s[0] == '-' || s[n - 1] == '-')
+		return false;
+	for (i = 0; i < n; i++)
+		if (!(islower((unsigned char)s[i]) || isdigit((unsigned char)s[i]) || s[i] == '-'))
+			return false;
+	return true;
+}
+
+void
+api_admin_customers_list(app *a, http_request *req, http_response *resp)
+{
+	const char *q = input_query(req, "q");
+	long limit;
+	int64_t offset;
+	customer *cs;
+	size_t n, i;
+	json_object *o, *arr;
+	or_status st;
+
+	if (!input_page(req, resp, 50, 200, &limit, &offset))
+		return;
+	st = store_customer_list(a->db, req->arena, q, limit, (long)offset, &cs, &n);
+	o = json_object_new_object();
+	arr = json_object_new_array();
+	for (i = 0; st == OR_OK && i < n; i++) {
+		long used = 0;
+		st = store_customer_seats_used(a->db, cs[i].id, api_now(req), &used);
+		json_object_array_add(arr, output_customer(&cs[i], used));
+	}
+	json_object_object_add(o, "customers", arr);
+	if (st != OR_OK) {
+		json_object_put(o);
+		app_fail(a, req, resp, st, db_last_error(a->db));
+		return;
+	}
+	http_json(resp, 200, o);
+}
+
+void
+api_admin_customer_create(app *a, http_request *req, http_response *resp)
+{
+	static const char *const allowed[] = { "slug", "name", "seat_limit", NULL };
+	const char *slug, *name;
+	int64_t seats, id = 0;
+	bool has_seats;
+	customer c;
+	json_object *o;
+	or_status st;
+
+	if (!input_allowed(req, resp, allowed))
+		return;
+	slug = input_string(req, resp, "slug", true, 63);
+	name = input_string(req, resp, "name", true, 200);
+	seats = input_int(req, resp, "seat_limit", false, 1, 1000000, &has_seats);
+	if (slug && !slug_ok(slug))
+		(void)http_field_error_add(req, resp, "slug", "invalid_slug",
+					   "Use 1 to 63 lower-case letters, digits or '-', not starting or ending with '-'.");
+	if (!input_ok(resp))
+		return;
+	if ((st = db_begin(a->db)) == OR_OK &&
+	    (st = store_customer_create(a->db, slug, name, has_seats ? (long)seats : 10, &id)) == OR_OK) {
+		o = json_object_new_object();
+		json_object_object_add(o, "slug", json_object_new_string(slug));
+		json_object_object_add(o, "name", json_object_new_string(name));
+		json_object_object_add(o, "seat_limit", json_object_new_int64(has_seats ? seats : 10));
+		st = api_audit(a, req, "customer.create", id, "customer", id, NULL, o);
+		json_object_put(o);
+	}
+	if (st == OR_OK)
+		st = db_commit(a->db);
+	if (st != OR_OK) {
+		db_rollback(a->db);
+		if (st == OR_ERR_CONFLICT) {
+			(void)http_field_error_add(req, resp, "slug", "taken", "Another customer already uses this slug.");
+			http_error(resp, 409, "conflict", "A customer with this slug already exists.");
+		} else {
+			app_fail(a, req, resp, st, db_last_error(a->db));
+		}
+		return;
+	}
+	if ((st = store_customer_get(a->db, req->arena, id, &c)) != OR_OK) {
+		app_fail(a, req, resp, st, db_last_error(a->db));
+		return;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "customer", output_customer(&c, 0));
+	http_json(resp, 201, o);
+}
+
+void
+api_admin_customer_get(app *a, http_request *req, http_response *resp)
+{
+	int64_t id;
+	long used = 0;
+	customer c;
+	or_status st;
+
+	if (!input_path_id(req, resp, 0, &id))
+		return;
+	st = store_customer_get(a->db, req->arena, id, &c);
+	if (st == OR_OK)
+		st = store_customer_seats_used(a->db, id, api_now(req), &used);
+	if (st != OR_OK) {
+		app_fail(a, req, resp, st, db_last_error(a->db));
+		return;
+	}
+	http_json(resp, 200, output_customer(&c, used));
+}

@@ -1,0 +1,149 @@
+/*
+ * Operators managing operators (operator admins only): list, add, remove.
+ * The last operator admin cannot be removed, so the vendor never locks
+ * itself out of the console.
+ */
+#include <string.h>
+
+#include "onramp/api.h"
+
+void api_admin_operators_list(app *a, http_request *req, http_response *resp);
+void api_admin_operator_create(app *a, http_request *req, http_response *resp);
+void api_admin_operator_delete(app *a, http_request *req, http_response *resp);
+
+void
+api_admin_operators_list(app *a, http_request *req, http_response *resp)
+{
+	operator_account *ops;
+	size_t n, i;
+	json_object *o, *arr;
+	or_status st = store_operator_list(a->db, req->arena, &ops, &n);
+
+	if (st != OR_OK) {
+		app_fail(a, req, resp, st, db_last_error(a->db));
+		return;
+	}
+	o = json_object_new_object();
+	arr = json_object_new_array();
+	for (i = 0; i < n; i++)
+		json_object_array_add(arr, output_operator(&ops[i]));
+	json_object_object_add(o, "operators", arr);
+	http_json(resp, 200, o);
+}
+
+void
+api_admin_operator_create(app *a, http_request *req, http_response *resp)
+{
+	static const char *const allowed[] = { "username", "email", "display_name", "role", "password", NULL };
+	const char *username, *email, *display, *role_s, *pw, *which = NULL;
+	char norm[IDENTITY_EMAIL_MAX + 1], temp[21] = "", phc[PASSWORD_HASH_MAX];
+	operator_role role = OPROLE_OPERATOR;
+	operator_account op;
+	int64_t id = 0;
+	json_object *o;
+	or_status st;
+
+	if (!input_allowed(req, resp, allowed))
+		return;
+	username = input_string(req, resp, "username", true, IDENTITY_USERNAME_MAX);
+	email = input_string(req, resp, "email", true, IDENTITY_EMAIL_MAX);
+	display = input_string(req, resp, "display_name", false, IDENTITY_DISPLAY_NAME_MAX);
+	role_s = input_string(req, resp, "role", false, 32);
+	pw = input_secret(req, resp, "password", false, 4 * PASSWORD_MAX_CHARS);
+	if (username && !identity_username_ok(username))
+		(void)http_field_error_add(req, resp, "username", "invalid_username",
+					   "Use 1 to 64 characters: lower-case letters, digits, '.', '_' or '-'.");
+	if (email && identity_email_normalize(email, norm, sizeof(norm)) != OR_OK)
+		(void)http_field_error_add(req, resp, "email", "invalid_email", "Enter an email address like name@example.com.");
+	if (role_s && identity_operator_role_parse(role_s, &role) != OR_OK)
+		(void)http_field_error_add(req, resp, "role", "invalid_choice", "Choose operator, operator_admin or auditor.");
+	if (pw && username && email) {
+		password_verdict v = password_check(pw, strlen(pw), username, norm);
+		if (v != PASSWORD_OK)
+			input_password_error(req, resp, "password", v);
+	}
+	if (!input_ok(resp))
+		return;
+	st = OR_OK;
+	if (pw == NULL && (st = password_generate(temp)) == OR_OK)
+		pw = temp;
+	if (st == OR_OK)
+		st = password_hash(&a->pw, pw, strlen(pw), phc);
+	if (st == OR_OK && (st = db_begin(a->db)) == OR_OK &&
+	    (st = store_operator_insert(a->db, username, norm, display && *display ? display : NULL, role, phc,
+					temp[0] != '\0', &id, &which)) == OR_OK) {
+		o = json_object_new_object();
+		json_object_object_add(o, "username", json_object_new_string(username));
+		json_object_object_add(o, "role", json_object_new_string(identity_operator_role_name(role)));
+		st = api_audit(a, req, "operator.create", 0, "operator", id, NULL, o);
+		json_object_put(o);
+	}
+	if (st == OR_OK)
+		st = db_commit(a->db);
+	if (st != OR_OK) {
+		db_rollback(a->db);
+		if (st == OR_ERR_CONFLICT && which) {
+			(void)http_field_error_add(req, resp, which, "taken", "Another operator already uses this.");
+			http_error(resp, 409, "conflict", "An operator with this username or email already exists.");
+		} else {
+			app_fail(a, req, resp, st, db_last_error(a->db));
+		}
+		return;
+	}
+	if ((st = store_operator_get(a->db, req->arena, id, &op)) != OR_OK) {
+		app_fail(a, req, resp, st, db_last_error(a->db));
+		return;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "operator", output_operator(&op));
+	if (temp[0])
+		json_object_object_add(o, "temporary_password", json_object_new_string(temp));
+	explicit_bzero(temp, sizeof(temp));
+	http_json(resp, 201, o);
+}
+
+void
+api_admin_operator_delete(app *a, http_request *req, http_response *resp)
+{
+	principal *p = api_principal(req);
+	operator_account op;
+	int64_t id;
+	long others = 0;
+	or_status st;
+
+	if (!input_path_id(req, resp, 0, &id))
+		return;
+	if (id == p->op.id) {
+		http_error(resp, 409, "conflict", "You cannot remove yourself; ask another operator admin.");
+		return;
+	}
+	if ((st = db_begin(a->db)) != OR_OK || (st = store_operator_get(a->db, req->arena, id, &op)) != OR_OK) {
+		db_rollback(a->db);
+		app_fail(a, req, resp, st, db_last_error(a->db));
+		return;
+	}
+	if (op.deactivated_at) {
+		db_rollback(a->db);
+		http_error(resp, 404, "not_found", "No such operator.");
+		return;
+	}
+	if (op.role == OPROLE_ADMIN &&
+	    ((st = store_operator_count_admins(a->db, id, &others)) != OR_OK || others == 0)) {
+		db_rollback(a->db);
+		if (st != OR_OK)
+			app_fail(a, req, resp, st, db_last_error(a->db));
+		else
+			http_error(resp, 409, "conflict", "This is the last operator admin; add another admin first.");
+		return;
+	}
+	if ((st = store_operator_deactivate(a->db, id)) == OR_OK &&
+	    (st = store_session_delete_all(a->db, REALM_OPERATOR, id)) == OR_OK &&
+	    (st = api_audit(a, req, "operator.remove", 0, "operator", id, NULL, NULL)) == OR_OK)
+		st = db_commit(a->db);
+	if (st != OR_OK) {
+		db_rollback(a->db);
+		app_fail(a, req, resp, st, db_last_error(a->db));
+		return;
+	}
+	resp->status = 204;
+}

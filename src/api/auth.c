@@ -1,0 +1,265 @@
+/*
+ * The auth step of the pipeline and session lifecycle.  A session cookie
+ * holds a 256-bit random token; the database holds only its SHA-256.  The
+ * customer and operator realms use different cookies (the operator one is
+ * scoped to /admin/) and different session rows, so neither can stand in for
+ * the other.  Every state change must carry the session's CSRF token.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "onramp/api.h"
+#include "onramp/log.h"
+
+/* last_seen_at and last_used_at are written at most this often per session. */
+#define TOUCH_EVERY_S 60
+
+principal *
+api_principal(http_request *req)
+{
+	return req->principal;
+}
+
+int64_t
+api_now(const http_request *req)
+{
+	return req->now_us / 1000000;
+}
+
+const char *
+auth_cookie_value(http_request *req, const char *name)
+{
+	const char *p = req->cookie_header;
+	size_t nlen = strlen(name);
+
+	if (strlen(p) > LIMIT_COOKIE_HEADER)
+		return NULL;
+	while (*p) {
+		const char *end;
+		while (*p == ' ' || *p == ';')
+			p++;
+		end = strchr(p, ';');
+		if (end == NULL)
+			end = p + strlen(p);
+		if ((size_t)(end - p) > nlen && strncmp(p, name, nlen) == 0 && p[nlen] == '=')
+			return arena_strndup(req->arena, p + nlen + 1, (size_t)(end - p - (ptrdiff_t)nlen - 1));
+		p = end;
+	}
+	return NULL;
+}
+
+static const char *
+cookie_name(const app *a, session_realm realm)
+{
+	return realm == REALM_OPERATOR ? a->cfg->cookie_name_operator : a->cfg->cookie_name_customer;
+}
+
+static bool
+cookie_secure(const app *a, const http_request *req)
+{
+	return a->cfg->cookie_secure == COOKIE_SECURE_ON ||
+	       (a->cfg->cookie_secure == COOKIE_SECURE_AUTO && req->tls);
+}
+
+static or_status
+set_cookie(app *a, http_request *req, http_response *resp, session_realm realm, const char *value,
+	   long max_age)
+{
+	char buf[512];
+	int n = snprintf(buf, sizeof(buf), "%s=%s; Path=%s; Max-Age=%ld; HttpOnly; SameSite=Lax%s",
+			 cookie_name(a, realm), value, realm == REALM_OPERATOR ? "/admin/" : "/", max_age,
+			 cookie_secure(a, req) ? "; Secure" : "");
+
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		return OR_ERR_LIMIT;
+	return http_header_add(req, resp, "Set-Cookie", buf);
+}
+
+or_status
+auth_session_start(app *a, http_request *req, http_response *resp, session_realm realm,
+		   int64_t principal_id, char csrf[SECRET_TOKEN_LEN + 1])
+{
+	char token[SECRET_TOKEN_LEN + 1], hash[SECRET_HASH_HEX + 1];
+	int64_t now = api_now(req);
+	or_status st;
+
+	if ((st = secret_token_new(token)) != OR_OK || (st = secret_token_new(csrf)) != OR_OK)
+		return st;
+	secret_sha256_hex(token, SECRET_TOKEN_LEN, hash);
+	st = store_session_create(a->db, realm, principal_id, hash, csrf, now,
+				  now + a->cfg->session_absolute_timeout_s, req->remote_addr);
+	if (st == OR_OK)
+		st = set_cookie(a, req, resp, realm, token, a->cfg->session_absolute_timeout_s);
+	return st;
+}
+
+or_status
+auth_session_end(app *a, http_request *req, http_response *resp, session_realm realm)
+{
+	principal *p = api_principal(req);
+	or_status st = OR_OK;
+
+	if (p)
+		st = store_session_delete(a->db, p->sess.id_hash);
+	if (st == OR_OK)
+		st = set_cookie(a, req, resp, realm, "", 0);
+	return st;
+}
+
+/* Load the principal behind a live session; false when there is none. */
+static or_status
+load_principal(app *a, http_request *req, session_realm realm, principal *p)
+{
+	const char *token = auth_cookie_value(req, cookie_name(a, realm));
+	char hash[SECRET_HASH_HEX + 1];
+	int64_t now = api_now(req);
+	or_status st;
+
+	if (token == NULL || !secret_token_shape_ok(token))
+		return OR_ERR_NOT_FOUND;
+	secret_sha256_hex(token, strlen(token), hash);
+	st = store_session_find(a->db, realm, hash, now, a->cfg->session_idle_timeout_s, &p->sess);
+	if (st != OR_OK)
+		return st;
+	p->realm = realm;
+	if (realm == REALM_CUSTOMER) {
+		st = store_user_get(a->db, req->arena, 0, p->sess.principal_id, &p->user);
+		if (st == OR_OK && (p->user.deactivated_at || p->user.suspended))
+			st = OR_ERR_NOT_FOUND;
+	} else {
+		st = store_operator_get(a->db, req->arena, p->sess.principal_id, &p->op);
+		if (st == OR_OK && p->op.deactivated_at)
+			st = OR_ERR_NOT_FOUND;
+	}
+	if (st == OR_OK && now - p->sess.last_used_at >= TOUCH_EVERY_S) {
+		st = store_session_touch(a->db, hash, now);
+		if (st == OR_OK)
+			st = realm == REALM_CUSTOMER ? store_user_touch(a->db, p->user.id, now)
+						     : store_operator_touch(a->db, p->op.id, now);
+		if (realm == REALM_CUSTOMER)
+			p->user.last_seen_at = now;
+	}
+	return st;
+}
+
+static bool
+is_state_change(const char *method)
+{
+	return strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0;
+}
+
+static bool
+csrf_ok(const principal *p, const http_request *req)
+{
+	size_t n = strlen(p->sess.csrf_token);
+
+	return n == SECRET_TOKEN_LEN && strlen(req->csrf_header) == n &&
+	       secret_equal(p->sess.csrf_token, req->csrf_header, n);
+}
+
+static bool
+role_ok(const route *r, const principal *p, const char *method)
+{
+	switch (r->auth) {
+	case AUTH_NONE:
+		return true;
+	case AUTH_CUSTOMER:
+		return true;
+	case AUTH_CUSTOMER_ADMIN:
+		return p->user.role == ROLE_CUSTOMER_ADMIN;
+	case AUTH_OPERATOR:
+		/* Auditors read everything and change nothing but their own session. */
+		return p->op.role != OPROLE_AUDITOR || !is_state_change(method) ||
+		       (r->flags & ROUTE_ALLOWED_BEFORE_PASSWORD_CHANGE);
+	case AUTH_OPERATOR_ADMIN:
+		return p->op.role == OPROLE_ADMIN;
+	}
+	return false;
+}
+
+bool
+auth_require(app *a, const route *r, http_request *req, http_response *resp)
+{
+	session_realm realm = r->auth >= AUTH_OPERATOR ? REALM_OPERATOR : REALM_CUSTOMER;
+	principal *p = arena_calloc(req->arena, 1, sizeof(*p));
+	bool must_change;
+	or_status st;
+
+	if (p == NULL) {
+		app_fail(a, req, resp, OR_ERR_NOMEM, "principal");
+		return false;
+	}
+	st = load_principal(a, req, realm, p);
+	if (st == OR_ERR_NOT_FOUND) {
+		http_error(resp, 401, "unauthenticated", "Sign in to continue.");
+		return false;
+	}
+	if (st != OR_OK) {
+		app_fail(a, req, resp, st, db_last_error(a->db));
+		return false;
+	}
+	req->principal = p;
+	if (is_state_change(req->method) && !csrf_ok(p, req)) {
+		http_error(resp, 403, "csrf_failed",
+			   "This change needs the X-CSRF-Token header from GET /session. Reload the page and try again.");
+		return false;
+	}
+	if (!role_ok(r, p, req->method)) {
+		http_error(resp, 403, "forbidden", "Your role does not allow this.");
+		return false;
+	}
+	must_change = realm == REALM_CUSTOMER ? p->user.must_change_password : p->op.must_change_password;
+	if (must_change && !(r->flags & ROUTE_ALLOWED_BEFORE_PASSWORD_CHANGE)) {
+		http_error(resp, 403, "password_change_required",
+			   "Choose a new password first (POST /password).");
+		return false;
+	}
+	return true;
+}
+
+void
+auth_throttle_key(const char *kind, const char *value, char out[SECRET_HASH_HEX + 1])
+{
+	char buf[512];
+	int n = snprintf(buf, sizeof(buf), "%s:%s", kind, value);
+
+	if (n < 0)
+		n = 0;
+	if ((size_t)n >= sizeof(buf))
+		n = sizeof(buf) - 1;
+	secret_sha256_hex(buf, (size_t)n, out);
+}
+
+bool
+auth_throttle_ok(app *a, http_request *req, http_response *resp, const char *acct_key, const char *addr_key)
+{
+	int64_t now = api_now(req), until_acct = 0, until_addr = 0, until;
+	or_status st = store_throttle_check(a->db, acct_key, now, &until_acct);
+	char ra[24];
+
+	if (st == OR_OK)
+		st = store_throttle_check(a->db, addr_key, now, &until_addr);
+	if (st != OR_OK) {
+		app_fail(a, req, resp, st, db_last_error(a->db));
+		return false;
+	}
+	until = until_acct > until_addr ? until_acct : until_addr;
+	if (until == 0)
+		return true;
+	http_error(resp, 429, "rate_limited", "Too many failed sign-in attempts. Try again later.");
+	if (snprintf(ra, sizeof(ra), "%lld", (long long)(until - now > 0 ? until - now : 1)) > 0)
+		(void)http_header_add(req, resp, "Retry-After", ra);
+	return false;
+}
+
+void
+auth_throttle_fail(app *a, http_request *req, const char *acct_key, const char *addr_key)
+{
+	int64_t now = api_now(req), until;
+
+	if (store_throttle_fail(a->db, acct_key, now, a->cfg->login_window_s,
+				a->cfg->login_max_failures_account, &until) != OR_OK ||
+	    store_throttle_fail(a->db, addr_key, now, a->cfg->login_window_s,
+				a->cfg->login_max_failures_addr, &until) != OR_OK)
+		log_event(LOG_WARN, "throttle_write_failed", "%s", db_last_error(a->db));
+}

@@ -1,0 +1,89 @@
+/*
+ * The console banner (Code Ocean): operator admins set or clear a message
+ * with a severity and an optional time window; GET /api/v1/banner shows the
+ * active one to every visitor, signed in or not.
+ */
+#include <string.h>
+
+#include "onramp/api.h"
+
+void api_banner_get(app *a, http_request *req, http_response *resp);
+void api_admin_banner_put(app *a, http_request *req, http_response *resp);
+
+static json_object *
+banner_json(const banner *b)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "message", json_object_new_string(b->message));
+	json_object_object_add(o, "severity", json_object_new_string(b->severity));
+	json_object_object_add(o, "starts_at", output_time(b->starts_at));
+	json_object_object_add(o, "ends_at", output_time(b->ends_at));
+	return o;
+}
+
+void
+api_banner_get(app *a, http_request *req, http_response *resp)
+{
+	banner b;
+	int64_t now = api_now(req);
+	json_object *o = json_object_new_object();
+	or_status st = store_banner_get(a->db, req->arena, &b);
+
+	if (st == OR_OK && (b.starts_at == 0 || b.starts_at <= now) && (b.ends_at == 0 || now < b.ends_at))
+		json_object_object_add(o, "banner", banner_json(&b));
+	else if (st == OR_OK || st == OR_ERR_NOT_FOUND)
+		json_object_object_add(o, "banner", NULL);
+	else {
+		json_object_put(o);
+		app_fail(a, req, resp, st, db_last_error(a->db));
+		return;
+	}
+	http_json(resp, 200, o);
+}
+
+void
+api_admin_banner_put(app *a, http_request *req, http_response *resp)
+{
+	static const char *const allowed[] = { "message", "severity", "starts_at", "ends_at", NULL };
+	principal *p = api_principal(req);
+	banner b;
+	json_object *after = NULL, *o;
+	or_status st;
+
+	if (!input_allowed(req, resp, allowed))
+		return;
+	memset(&b, 0, sizeof(b));
+	b.message = input_string(req, resp, "message", false, 1000);
+	b.severity = input_string(req, resp, "severity", false, 16);
+	b.starts_at = input_time(req, resp, "starts_at");
+	b.ends_at = input_time(req, resp, "ends_at");
+	if (b.severity == NULL || *b.severity == '\0')
+		b.severity = "info";
+	if (strcmp(b.severity, "info") != 0 && strcmp(b.severity, "warning") != 0 && strcmp(b.severity, "critical") != 0)
+		(void)http_field_error_add(req, resp, "severity", "invalid_choice", "Choose info, warning or critical.");
+	if (b.starts_at && b.ends_at && b.ends_at <= b.starts_at)
+		(void)http_field_error_add(req, resp, "ends_at", "before_start", "The end must come after the start.");
+	if (!input_ok(resp))
+		return;
+	b.updated_by = p->op.username;
+	if ((st = db_begin(a->db)) == OR_OK) {
+		bool clear = b.message == NULL || *b.message == '\0';
+		st = clear ? store_banner_clear(a->db) : store_banner_set(a->db, &b);
+		after = clear ? NULL : banner_json(&b);
+		if (st == OR_OK)
+			st = api_audit(a, req, clear ? "banner.clear" : "banner.set", 0, "banner", 1, NULL, after);
+	}
+	if (st == OR_OK)
+		st = db_commit(a->db);
+	if (st != OR_OK) {
+		db_rollback(a->db);
+		if (after)
+			json_object_put(after);
+		app_fail(a, req, resp, st, db_last_error(a->db));
+		return;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "banner", after);
+	http_json(resp, 200, o);
+}

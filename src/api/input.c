@@ -1,0 +1,263 @@
+/*
+ * Typed reads from a request: JSON body members against an allowlist, path
+ * ids, query parameters and the filter language.  Field problems accumulate
+ * as field errors and become one 422 validation_failed answer (input_ok).
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "onramp/api.h"
+
+bool
+input_allowed(http_request *req, http_response *resp, const char *const *allowed)
+{
+	bool ok = true;
+
+	json_object_object_foreach(req->json, key, val) {
+		size_t i;
+		bool known = false;
+		(void)val;
+		for (i = 0; allowed[i]; i++)
+			if (strcmp(allowed[i], key) == 0)
+				known = true;
+		if (!known) {
+			(void)http_field_error_add(req, resp, key, "unknown_field",
+						   "This field is not accepted here.");
+			ok = false;
+		}
+	}
+	if (!ok)
+		http_error(resp, 400, "bad_request", "The request has fields this endpoint does not accept.");
+	return ok;
+}
+
+static const char *
+string_member(http_request *req, http_response *resp, const char *name, bool required, size_t max,
+	      bool trim)
+{
+	json_object *v;
+	const char *s, *end;
+	size_t n;
+
+	if (!json_object_object_get_ex(req->json, name, &v) || v == NULL) {
+		if (required)
+			(void)http_field_error_add(req, resp, name, "required", "This field is required.");
+		return NULL;
+	}
+	if (!json_object_is_type(v, json_type_string)) {
+		(void)http_field_error_add(req, resp, name, "invalid_type", "Expected a string.");
+		return NULL;
+	}
+	s = json_object_get_string(v);
+	n = (size_t)json_object_get_string_len(v);
+	if (memchr(s, '\0', n) != NULL) {
+		(void)http_field_error_add(req, resp, name, "invalid", "Contains a NUL character.");
+		return NULL;
+	}
+	end = s + n;
+	if (trim) {
+		while (s < end && isspace((unsigned char)*s))
+			s++;
+		while (end > s && isspace((unsigned char)end[-1]))
+			end--;
+	}
+	if ((size_t)(end - s) > max) {
+		char msg[80];
+		snprintf(msg, sizeof(msg), "At most %zu bytes.", max);
+		(void)http_field_error_add(req, resp, name, "too_long", msg);
+		return NULL;
+	}
+	if (required && end == s) {
+		(void)http_field_error_add(req, resp, name, "required", "This field is required.");
+		return NULL;
+	}
+	return arena_strndup(req->arena, s, (size_t)(end - s));
+}
+
+const char *
+input_string(http_request *req, http_response *resp, const char *name, bool required, size_t max)
+{
+	return string_member(req, resp, name, required, max, true);
+}
+
+const char *
+input_secret(http_request *req, http_response *resp, const char *name, bool required, size_t max)
+{
+	return string_member(req, resp, name, required, max, false);
+}
+
+int64_t
+input_int(http_request *req, http_response *resp, const char *name, bool required, int64_t min,
+	  int64_t max, bool *present)
+{
+	json_object *v;
+	int64_t x;
+
+	*present = false;
+	if (!json_object_object_get_ex(req->json, name, &v) || v == NULL) {
+		if (required)
+			(void)http_field_error_add(req, resp, name, "required", "This field is required.");
+		return 0;
+	}
+	if (!json_object_is_type(v, json_type_int)) {
+		(void)http_field_error_add(req, resp, name, "invalid_type", "Expected a whole number.");
+		return 0;
+	}
+	x = json_object_get_int64(v);
+	if (x < min || x > max) {
+		char msg[96];
+		snprintf(msg, sizeof(msg), "Expected a number from %lld to %lld.", (long long)min, (long long)max);
+		(void)http_field_error_add(req, resp, name, "out_of_range", msg);
+		return 0;
+	}
+	*present = true;
+	return x;
+}
+
+int64_t
+input_time(http_request *req, http_response *resp, const char *name)
+{
+	const char *s = input_string(req, resp, name, false, 40);
+	int64_t t = 0;
+
+	if (s == NULL || *s == '\0')
+		return 0;
+	if (filter_parse_time(str_from_c(s), &t) != OR_OK) {
+		(void)http_field_error_add(req, resp, name, "invalid_time",
+					   "Expected an RFC 3339 time such as 2026-01-01T00:00:00Z.");
+		return 0;
+	}
+	return t;
+}
+
+bool
+input_ok(http_response *resp)
+{
+	if (resp->fields == NULL)
+		return true;
+	http_error(resp, 422, "validation_failed", "Some fields need attention.");
+	return false;
+}
+
+void
+input_password_error(http_request *req, http_response *resp, const char *field, password_verdict v)
+{
+	(void)http_field_error_add(req, resp, field, password_verdict_code(v), password_verdict_message(v));
+}
+
+bool
+input_path_id(http_request *req, http_response *resp, size_t idx, int64_t *id)
+{
+	long long v;
+
+	if (idx >= req->nparams || str_to_ll(req->params[idx], 1, INT64_MAX, &v) != OR_OK) {
+		http_error(resp, 404, "not_found", "No such resource.");
+		return false;
+	}
+	*id = v;
+	return true;
+}
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* URL-decode [p, p+n) into the arena ('+' is a space); NULL on bad escapes or NUL. */
+static char *
+url_decode(arena *a, const char *p, size_t n)
+{
+	char *out = arena_alloc(a, n + 1);
+	size_t i, j = 0;
+
+	if (out == NULL)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		if (p[i] == '+') {
+			out[j++] = ' ';
+		} else if (p[i] == '%') {
+			int h, l;
+			if (i + 2 >= n || (h = hexval(p[i + 1])) < 0 || (l = hexval(p[i + 2])) < 0)
+				return NULL;
+			if (h == 0 && l == 0)
+				return NULL;
+			out[j++] = (char)(h * 16 + l);
+			i += 2;
+		} else {
+			out[j++] = p[i];
+		}
+	}
+	out[j] = '\0';
+	return out;
+}
+
+const char *
+input_query(http_request *req, const char *name)
+{
+	const char *p = req->query;
+	size_t nlen = strlen(name), args = 0;
+
+	while (*p && args++ < LIMIT_QUERY_ARGS) {
+		const char *end = strchr(p, '&');
+		if (end == NULL)
+			end = p + strlen(p);
+		if ((size_t)(end - p) >= nlen && strncmp(p, name, nlen) == 0 &&
+		    (p[nlen] == '=' || p + nlen == end)) {
+			const char *v = p[nlen] == '=' ? p + nlen + 1 : end;
+			return url_decode(req->arena, v, (size_t)(end - v));
+		}
+		p = *end ? end + 1 : end;
+	}
+	return NULL;
+}
+
+bool
+input_filter(http_request *req, http_response *resp, filter_scope scope, filter *f)
+{
+	const char *q = input_query(req, "q");
+	char err[256];
+
+	if (q == NULL && strstr(req->query, "q=") != NULL) {
+		http_error(resp, 400, "bad_request", "The q parameter is not valid URL encoding.");
+		return false;
+	}
+	if (filter_parse(q ? q : "", q ? strlen(q) : 0, scope, req->arena, f, err, sizeof(err)) != OR_OK) {
+		char *msg = arena_strdup(req->arena, err);
+		http_error(resp, 400, "bad_request", msg ? msg : "The filter is not valid.");
+		return false;
+	}
+	return true;
+}
+
+bool
+input_page(http_request *req, http_response *resp, long def, long max, long *limit, int64_t *after)
+{
+	const char *l = input_query(req, "limit"), *a = input_query(req, "after");
+	long long v;
+
+	*limit = def;
+	*after = 0;
+	if (l) {
+		if (str_to_ll(str_from_c(l), 1, max, &v) != OR_OK) {
+			http_error(resp, 400, "bad_request", "limit must be a whole number within the allowed range.");
+			return false;
+		}
+		*limit = (long)v;
+	}
+	if (a) {
+		if (str_to_ll(str_from_c(a), 0, INT64_MAX, &v) != OR_OK) {
+			http_error(resp, 400, "bad_request", "after must be an id from a previous page.");
+			return false;
+		}
+		*after = v;
+	}
+	return true;
+}

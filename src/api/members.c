@@ -1,0 +1,222 @@
+/*
+ * Listing users with the filter language: GET /api/v1/members for a
+ * customer admin (their customer only, with seats used/limit) and
+ * GET /admin/api/v1/users for operators (every customer, `customer:` key),
+ * plus POST /admin/api/v1/users to create a user in a customer.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "onramp/api.h"
+
+void api_members_list(app *a, http_request *req, http_response *resp);
+void api_admin_users_list(app *a, http_request *req, http_response *resp);
+void api_admin_user_create(app *a, http_request *req, http_response *resp);
+void api_admin_user_reset_link(app *a, http_request *req, http_response *resp);
+
+or_status resets_issue_link(app *a, http_request *req, const user *u, char *link, size_t linksz,
+			    int64_t *expires_at);
+
+#define PAGE_DEFAULT 50
+#define PAGE_MAX 200
+
+static json_object *
+page_json(const user_page *pg, int64_t now, bool with_customer)
+{
+	json_object *o = json_object_new_object(), *arr = json_object_new_array();
+	size_t i;
+
+	for (i = 0; i < pg->n; i++)
+		json_object_array_add(arr, output_user(&pg->items[i], now, with_customer));
+	json_object_object_add(o, "users", arr);
+	json_object_object_add(o, "next_after", pg->more && pg->n ? output_id(pg->items[pg->n - 1].id) : NULL);
+	return o;
+}
+
+static bool
+list(app *a, http_request *req, http_response *resp, int64_t customer_id, filter_scope scope,
+     user_page *pg)
+{
+	filter f;
+	long limit;
+	int64_t after;
+	or_status st;
+
+	if (!input_filter(req, resp, scope, &f) || !input_page(req, resp, PAGE_DEFAULT, PAGE_MAX, &limit, &after))
+		return false;
+	st = store_user_list(a->db, req->arena, customer_id, &f, api_now(req), after, limit, pg);
+	if (st != OR_OK) {
+		app_fail(a, req, resp, st, db_last_error(a->db));
+		return false;
+	}
+	return true;
+}
+
+void
+api_members_list(app *a, http_request *req, http_response *resp)
+{
+	principal *p = api_principal(req);
+	user_page pg;
+	customer c;
+	long used = 0;
+	json_object *o, *seats;
+	or_status st;
+
+	if (!list(a, req, resp, p->user.customer_id, FILTER_SCOPE_CUSTOMER, &pg))
+		return;
+	st = store_customer_get(a->db, req->arena, p->user.customer_id, &c);
+	if (st == OR_OK)
+		st = store_customer_seats_used(a->db, c.id, api_now(req), &used);
+	if (st != OR_OK) {
+		app_fail(a, req, resp, st, db_last_error(a->db));
+		return;
+	}
+	o = page_json(&pg, api_now(req), false);
+	seats = json_object_new_object();
+	json_object_object_add(seats, "used", json_object_new_int64(used));
+	json_object_object_add(seats, "limit", json_object_new_int64(c.seat_limit));
+	json_object_object_add(o, "seats", seats);
+	json_object_object_add(o, "invites", json_object_new_array());
+	http_json(resp, 200, o);
+}
+
+void
+api_admin_users_list(app *a, http_request *req, http_response *resp)
+{
+	user_page pg;
+
+	if (list(a, req, resp, 0, FILTER_SCOPE_OPERATOR, &pg))
+		http_json(resp, 200, page_json(&pg, api_now(req), true));
+}
+
+/* Resolve "customer": a slug or an id. */
+static or_status
+find_customer(app *a, http_request *req, const char *key, customer *c)
+{
+	long long id;
+
+	if (str_to_ll(str_from_c(key), 1, INT64_MAX, &id) == OR_OK)
+		return store_customer_get(a->db, req->arena, id, c);
+	return store_customer_by_slug(a->db, req->arena, key, c);
+}
+
+void
+api_admin_user_create(app *a, http_request *req, http_response *resp)
+{
+	static const char *const allowed[] = { "customer", "username", "email", "display_name", "role", "password", NULL };
+	const char *cust, *username, *email, *display, *role_s, *pw, *which = NULL;
+	char norm[IDENTITY_EMAIL_MAX + 1], temp[21] = "", phc[PASSWORD_HASH_MAX];
+	user_role role = ROLE_CUSTOMER_MEMBER;
+	user_new nu;
+	customer c;
+	user u;
+	int64_t id = 0;
+	json_object *o;
+	or_status st;
+
+	if (!input_allowed(req, resp, allowed))
+		return;
+	cust = input_string(req, resp, "customer", true, 63);
+	username = input_string(req, resp, "username", true, IDENTITY_USERNAME_MAX);
+	email = input_string(req, resp, "email", true, IDENTITY_EMAIL_MAX);
+	display = input_string(req, resp, "display_name", false, IDENTITY_DISPLAY_NAME_MAX);
+	role_s = input_string(req, resp, "role", true, 32);
+	pw = input_secret(req, resp, "password", false, 4 * PASSWORD_MAX_CHARS);
+	if (username && !identity_username_ok(username))
+		(void)http_field_error_add(req, resp, "username", "invalid_username",
+					   "Use 1 to 64 characters: lower-case letters, digits, '.', '_' or '-'.");
+	if (email && identity_email_normalize(email, norm, sizeof(norm)) != OR_OK)
+		(void)http_field_error_add(req, resp, "email", "invalid_email", "Enter an email address like name@example.com.");
+	if (role_s && identity_role_parse(role_s, &role) != OR_OK)
+		(void)http_field_error_add(req, resp, "role", "invalid_choice", "Choose customer_admin or customer_member.");
+	if (pw && username && email) {
+		password_verdict v = password_check(pw, strlen(pw), username, norm);
+		if (v != PASSWORD_OK)
+			input_password_error(req, resp, "password", v);
+	}
+	if (!input_ok(resp))
+		return;
+	st = find_customer(a, req, cust, &c);
+	if (st == OR_ERR_NOT_FOUND) {
+		(void)http_field_error_add(req, resp, "customer", "not_found", "No customer with this slug or id.");
+		(void)input_ok(resp);
+		return;
+	}
+	/* Without a password the operator gets a temporary one to hand over, shown once. */
+	if (st == OR_OK && pw == NULL && (st = password_generate(temp)) == OR_OK)
+		pw = temp;
+	if (st == OR_OK)
+		st = password_hash(&a->pw, pw, strlen(pw), phc);
+	memset(&nu, 0, sizeof(nu));
+	nu.customer_id = c.id;
+	nu.username = username;
+	nu.email = norm;
+	nu.display_name = display && *display ? display : NULL;
+	nu.role = role;
+	nu.password_hash = phc;
+	nu.must_change_password = true;
+	if (st == OR_OK && (st = db_begin(a->db)) == OR_OK && (st = store_user_insert(a->db, &nu, &id, &which)) == OR_OK) {
+		o = json_object_new_object();
+		json_object_object_add(o, "username", json_object_new_string(username));
+		json_object_object_add(o, "email", json_object_new_string(norm));
+		json_object_object_add(o, "role", json_object_new_string(identity_role_name(role)));
+		st = api_audit(a, req, "user.create", c.id, "user", id, NULL, o);
+		json_object_put(o);
+	}
+	if (st == OR_OK)
+		st = db_commit(a->db);
+	if (st != OR_OK) {
+		db_rollback(a->db);
+		if (st == OR_ERR_CONFLICT && which) {
+			(void)http_field_error_add(req, resp, which, "taken", "Another account already uses this.");
+			http_error(resp, 409, "conflict", "A user with this username or email already exists.");
+		} else {
+			app_fail(a, req, resp, st, db_last_error(a->db));
+		}
+		return;
+	}
+	if ((st = store_user_get(a->db, req->arena, 0, id, &u)) != OR_OK) {
+		app_fail(a, req, resp, st, db_last_error(a->db));
+		return;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "user", output_user(&u, api_now(req), true));
+	if (temp[0])
+		json_object_object_add(o, "temporary_password", json_object_new_string(temp));
+	explicit_bzero(temp, sizeof(temp));
+	http_json(resp, 201, o);
+}
+
+void
+api_admin_user_reset_link(app *a, http_request *req, http_response *resp)
+{
+	char link[CONFIG_PATH_MAX + 128];
+	int64_t id, expires = 0;
+	user u;
+	json_object *o;
+	or_status st;
+
+	if (!input_path_id(req, resp, 0, &id))
+		return;
+	st = store_user_get(a->db, req->arena, 0, id, &u);
+	if (st == OR_OK && (u.deactivated_at || strcmp(u.login_type, "password") != 0)) {
+		http_error(resp, 409, "conflict", "This user cannot sign in with a password.");
+		return;
+	}
+	if (st == OR_OK && (st = db_begin(a->db)) == OR_OK &&
+	    (st = resets_issue_link(a, req, &u, link, sizeof(link), &expires)) == OR_OK &&
+	    (st = api_audit(a, req, "user.reset_link_created", u.customer_id, "user", id, NULL, NULL)) == OR_OK)
+		st = db_commit(a->db);
+	if (st != OR_OK) {
+		db_rollback(a->db);
+		app_fail(a, req, resp, st, db_last_error(a->db));
+		return;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "reset_link", json_object_new_string(link));
+	json_object_object_add(o, "expires_at", output_time(expires));
+	json_object_object_add(o, "message", json_object_new_string(
+		"Send this link to the user; it is shown only once and works once."));
+	explicit_bzero(link, sizeof(link));
+	http_json(resp, 201, o);
+}

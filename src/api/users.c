@@ -1,0 +1,355 @@
+/*
+ * User management shared by customer admins (scope = their customer) and
+ * operators (scope 0 = any customer): suspend, activate, change role, reset
+ * password, deactivate.  Each change runs in one transaction with its audit
+ * row; the customer row is locked first so seat and last-admin checks cannot
+ * race.  Outside the scope a user does not exist (404).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "onramp/api.h"
+
+void api_user_suspend(app *a, http_request *req, http_response *resp);
+void api_user_activate(app *a, http_request *req, http_response *resp);
+void api_user_reset_password(app *a, http_request *req, http_response *resp);
+void api_user_patch(app *a, http_request *req, http_response *resp);
+void api_admin_user_suspend(app *a, http_request *req, http_response *resp);
+void api_admin_user_activate(app *a, http_request *req, http_response *resp);
+void api_admin_user_deactivate(app *a, http_request *req, http_response *resp);
+
+/* The customer a request may touch: its own for customers, any for operators. */
+static int64_t
+scope_of(http_request *req)
+{
+	principal *p = api_principal(req);
+
+	return p && p->realm == REALM_CUSTOMER ? p->user.customer_id : 0;
+}
+
+static bool
+is_self(http_request *req, int64_t id)
+{
+	principal *p = api_principal(req);
+
+	return p && p->realm == REALM_CUSTOMER && p->user.id == id;
+}
+
+/* Begin, lock the user's customer and load the user within scope. */
+static or_status
+begin_on_user(app *a, http_request *req, int64_t id, user *u, long *seat_limit)
+{
+	or_status st = store_user_get(a->db, req->arena, scope_of(req), id, u);
+
+	if (st != OR_OK)
+		return st;
+	if ((st = db_begin(a->db)) != OR_OK)
+		return st;
+	st = store_customer_lock(a->db, u->customer_id, seat_limit);
+	/* Reload under the lock: the row may have changed since. */
+	if (st == OR_OK)
+		st = store_user_get(a->db, req->arena, scope_of(req), id, u);
+	if (st != OR_OK)
+		db_rollback(a->db);
+	return st;
+}
+
+static void
+finish(app *a, http_request *req, http_response *resp, or_status st, int64_t id)
+{
+	user u;
+
+	if (st == OR_OK)
+		st = db_commit(a->db);
+	if (st != OR_OK) {
+		db_rollback(a->db);
+		app_fail(a, req, resp, st, db_last_error(a->db));
+		return;
+	}
+	if ((st = store_user_get(a->db, req->arena, 0, id, &u)) != OR_OK) {
+		app_fail(a, req, resp, st, db_last_error(a->db));
+		return;
+	}
+	http_json(resp, 200, output_user(&u, api_now(req), scope_of(req) == 0));
+}
+
+static bool
+last_admin_guard(app *a, http_request *req, http_response *resp, const user *u, const char *what)
+{
+	long others = 0;
+	or_status st;
+	char msg[200];
+
+	if (u->role != ROLE_CUSTOMER_ADMIN || u->suspended)
+		return true;
+	st = store_user_count_admins(a->db, u->customer_id, u->id, &others);
+	if (st != OR_OK) {
+		db_rollback(a->db);
+		app_fail(a, req, resp, st, db_last_error(a->db));
+		return false;
+	}
+	if (others > 0)
+		return true;
+	db_rollback(a->db);
+	snprintf(msg, sizeof(msg), "%s is the last active customer admin of this customer; make someone else an admin first, or you could not %s.",
+		 u->username, what);
+	http_error(resp, 409, "conflict", arena_strdup(req->arena, msg));
+	return false;
+}
+
+static json_object *
+status_json(const user *u, int64_t now)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "status", json_object_new_string(identity_status_name(identity_user_status(u, now))));
+	json_object_object_add(o, "role", json_object_new_string(identity_role_name(u->role)));
+	return o;
+}
+
+static void
+do_suspend(app *a, http_request *req, http_response *resp, int64_t id)
+{
+	user u;
+	long limit;
+	json_object *before = NULL, *after = NULL;
+	or_status st;
+
+	if (is_self(req, id)) {
+		http_error(resp, 409, "conflict", "You cannot suspend yourself.");
+		return;
+	}
+	if ((st = begin_on_user(a, req, id, &u, &limit)) != OR_OK) {
+		app_fail(a, req, resp, st, db_last_error(a->db));
+		return;
+	}
+	if (u.deactivated_at) {
+		db_rollback(a->db);
+		http_error(resp, 409, "conflict", "This user was deactivated and cannot be suspended.");
+		return;
+	}
+	if (!last_admin_guard(a, req, resp, &u, "manage this customer"))
+		return;
+	before = status_json(&u, api_now(req));
+	u.suspended = true;
+	after = status_json(&u, api_now(req));
+	if ((st = store_user_set_suspended(a->db, 0, id, true)) == OR_OK &&
+	    (st = store_session_delete_all(a->db, REALM_CUSTOMER, id)) == OR_OK)
+		st = api_audit(a, req, "user.suspend", u.customer_id, "user", id, before, after);
+	json_object_put(before);
+	json_object_put(after);
+	finish(a, req, resp, st, id);
+}
+
+or_status
+users_check_seat(app *a, http_request *req, http_response *resp, const user *u)
+{
+	long used = 0, limit = 0;
+	customer c;
+	or_status st = store_customer_get(a->db, req->arena, u->customer_id, &c);
+	char msg[200];
+
+	if (st == OR_OK)
+		st = store_customer_seats_used(a->db, u->customer_id, api_now(req), &used);
+	if (st != OR_OK)
+		return st;
+	limit = c.seat_limit;
+	if (used < limit)
+		return OR_OK;
+	snprintf(msg, sizeof(msg), "All %ld licensed seats of this customer are in use; the seat limit is %ld. An operator can raise it.",
+		 used, limit);
+	http_error(resp, 409, "conflict", arena_strdup(req->arena, msg));
+	return OR_ERR_CONFLICT;
+}
+
+static void
+do_activate(app *a, http_request *req, http_response *resp, int64_t id)
+{
+	user u, after_u;
+	long limit;
+	json_object *before = NULL, *after = NULL;
+	or_status st;
+
+	if ((st = begin_on_user(a, req, id, &u, &limit)) != OR_OK) {
+		app_fail(a, req, resp, st, db_last_error(a->db));
+		return;
+	}
+	if (u.deactivated_at) {
+		db_rollback(a->db);
+		http_error(resp, 409, "conflict", "This user was deactivated and cannot be activated again.");
+		return;
+	}
+	after_u = u;
+	after_u.suspended = false;
+	/* Only a user who would then hold a seat needs a free one (dormant users hold none). */
+	if (u.suspended && identity_holds_seat(&after_u, api_now(req)) &&
+	    users_check_seat(a, req, resp, &u) != OR_OK) {
+		db_rollback(a->db);
+		if (resp->status == 0)
+			app_fail(a, req, resp, OR_ERR_DB, db_last_error(a->db));
+		return;
+	}
+	before = status_json(&u, api_now(req));
+	after = status_json(&after_u, api_now(req));
+	if ((st = store_user_set_suspended(a->db, 0, id, false)) == OR_OK)
+		st = api_audit(a, req, "user.activate", u.customer_id, "user", id, before, after);
+	json_object_put(before);
+	json_object_put(after);
+	finish(a, req, resp, st, id);
+}
+
+void
+api_user_suspend(app *a, http_request *req, http_response *resp)
+{
+	int64_t id;
+
+	if (input_path_id(req, resp, 0, &id))
+		do_suspend(a, req, resp, id);
+}
+
+void
+api_user_activate(app *a, http_request *req, http_response *resp)
+{
+	int64_t id;
+
+	if (input_path_id(req, resp, 0, &id))
+		do_activate(a, req, resp, id);
+}
+
+void
+api_admin_user_suspend(app *a, http_request *req, http_response *resp)
+{
+	api_user_suspend(a, req, resp);
+}
+
+void
+api_admin_user_activate(app *a, http_request *req, http_response *resp)
+{
+	api_user_activate(a, req, resp);
+}
+
+/* Admin reset (Coder style): a temporary password shown once, changed at next sign-in. */
+void
+api_user_reset_password(app *a, http_request *req, http_response *resp)
+{
+	char temp[21], phc[PASSWORD_HASH_MAX];
+	int64_t id;
+	long limit;
+	user u;
+	json_object *o;
+	or_status st;
+
+	if (!input_path_id(req, resp, 0, &id))
+		return;
+	if (is_self(req, id)) {
+		http_error(resp, 409, "conflict", "Use POST /password to change your own password.");
+		return;
+	}
+	if ((st = password_generate(temp)) == OR_OK)
+		st = password_hash(&a->pw, temp, strlen(temp), phc);
+	if (st == OR_OK)
+		st = begin_on_user(a, req, id, &u, &limit);
+	if (st != OR_OK) {
+		app_fail(a, req, resp, st, db_last_error(a->db));
+		return;
+	}
+	if (u.deactivated_at) {
+		db_rollback(a->db);
+		http_error(resp, 409, "conflict", "This user was deactivated.");
+		return;
+	}
+	if ((st = store_user_set_password(a->db, id, phc, true)) == OR_OK &&
+	    (st = store_session_delete_all(a->db, REALM_CUSTOMER, id)) == OR_OK &&
+	    (st = store_reset_revoke_user(a->db, id, api_now(req))) == OR_OK)
+		st = api_audit(a, req, "user.password_reset_by_admin", u.customer_id, "user", id, NULL, NULL);
+	if (st == OR_OK)
+		st = db_commit(a->db);
+	if (st != OR_OK) {
+		db_rollback(a->db);
+		app_fail(a, req, resp, st, db_last_error(a->db));
+		return;
+	}
+	u.must_change_password = true;
+	o = json_object_new_object();
+	json_object_object_add(o, "user", output_user(&u, api_now(req), false));
+	json_object_object_add(o, "temporary_password", json_object_new_string(temp));
+	json_object_object_add(o, "message", json_object_new_string(
+		"Give this temporary password to the user; it is shown only once and must be changed at the next sign-in."));
+	explicit_bzero(temp, sizeof(temp));
+	http_json(resp, 200, o);
+}
+
+void
+api_user_patch(app *a, http_request *req, http_response *resp)
+{
+	static const char *const allowed[] = { "role", "version", NULL };
+	const char *role_s;
+	user_role role = ROLE_CUSTOMER_MEMBER;
+	int64_t id, version;
+	long limit;
+	bool has_version;
+	json_object *before, *after;
+	user u;
+	or_status st;
+
+	if (!input_path_id(req, resp, 0, &id) || !input_allowed(req, resp, allowed))
+		return;
+	role_s = input_string(req, resp, "role", true, 32);
+	version = input_int(req, resp, "version", false, 1, INT32_MAX, &has_version);
+	if (role_s && identity_role_parse(role_s, &role) != OR_OK)
+		(void)http_field_error_add(req, resp, "role", "invalid_choice", "Choose customer_admin or customer_member.");
+	if (!input_ok(resp))
+		return;
+	if ((st = begin_on_user(a, req, id, &u, &limit)) != OR_OK) {
+		app_fail(a, req, resp, st, db_last_error(a->db));
+		return;
+	}
+	if (has_version && version != u.version) {
+		db_rollback(a->db);
+		app_fail(a, req, resp, OR_ERR_VERSION, "user version");
+		return;
+	}
+	if (role == ROLE_CUSTOMER_MEMBER && !last_admin_guard(a, req, resp, &u, "manage this customer"))
+		return;
+	before = status_json(&u, api_now(req));
+	u.role = role;
+	after = status_json(&u, api_now(req));
+	if ((st = store_user_set_role(a->db, 0, id, role)) == OR_OK)
+		st = api_audit(a, req, "user.role_change", u.customer_id, "user", id, before, after);
+	json_object_put(before);
+	json_object_put(after);
+	finish(a, req, resp, st, id);
+}
+
+/* Deactivate (Code Ocean): the user can no longer sign in; kept for the audit trail. */
+void
+api_admin_user_deactivate(app *a, http_request *req, http_response *resp)
+{
+	int64_t id;
+	long limit;
+	user u;
+	json_object *before, *after;
+	or_status st;
+
+	if (!input_path_id(req, resp, 0, &id))
+		return;
+	if ((st = begin_on_user(a, req, id, &u, &limit)) != OR_OK) {
+		app_fail(a, req, resp, st, db_last_error(a->db));
+		return;
+	}
+	if (u.deactivated_at) {
+		db_rollback(a->db);
+		http_error(resp, 409, "conflict", "This user is already deactivated.");
+		return;
+	}
+	before = status_json(&u, api_now(req));
+	u.deactivated_at = api_now(req);
+	after = status_json(&u, api_now(req));
+	if ((st = store_user_deactivate(a->db, 0, id)) == OR_OK &&
+	    (st = store_session_delete_all(a->db, REALM_CUSTOMER, id)) == OR_OK &&
+	    (st = store_reset_revoke_user(a->db, id, api_now(req))) == OR_OK)
+		st = api_audit(a, req, "user.deactivate", u.customer_id, "user", id, before, after);
+	json_object_put(before);
+	json_object_put(after);
+	finish(a, req, resp, st, id);
+}

@@ -1,0 +1,157 @@
+/*
+ * Identity rules (see include/onramp/identity.h): derived status, seats, role
+ * names, username and email shapes.
+ */
+#include <ctype.h>
+#include <string.h>
+
+#include "onramp/identity.h"
+#include "onramp/str.h"
+
+user_status
+identity_user_status(const user *u, int64_t now)
+{
+	if (u->deactivated_at)
+		return USER_DEACTIVATED;
+	if (u->suspended)
+		return USER_SUSPENDED;
+	if (u->last_seen_at == 0 || u->last_seen_at < now - IDENTITY_DORMANT_AFTER_S)
+		return USER_DORMANT;
+	return USER_ACTIVE;
+}
+
+bool
+identity_holds_seat(const user *u, int64_t now)
+{
+	return identity_user_status(u, now) == USER_ACTIVE;
+}
+
+const char *
+identity_status_name(user_status s)
+{
+	switch (s) {
+	case USER_ACTIVE: return "active";
+	case USER_DORMANT: return "dormant";
+	case USER_SUSPENDED: return "suspended";
+	case USER_DEACTIVATED: return "deactivated";
+	}
+	return "unknown";
+}
+
+const char *
+identity_role_name(user_role r)
+{
+	return r == ROLE_CUSTOMER_ADMIN ? "customer_admin" : "customer_member";
+}
+
+or_status
+identity_role_parse(const char *s, user_role *out)
+{
+	if (strcmp(s, "customer_admin") == 0)
+		*out = ROLE_CUSTOMER_ADMIN;
+	else if (strcmp(s, "customer_member") == 0)
+		*out = ROLE_CUSTOMER_MEMBER;
+	else
+		return OR_ERR_INVALID;
+	return OR_OK;
+}
+
+const char *
+identity_operator_role_name(operator_role r)
+{
+	switch (r) {
+	case OPROLE_OPERATOR: return "operator";
+	case OPROLE_ADMIN: return "operator_admin";
+	case OPROLE_AUDITOR: return "auditor";
+	}
+	return "operator";
+}
+
+or_status
+identity_operator_role_parse(const char *s, operator_role *out)
+{
+	if (strcmp(s, "operator") == 0)
+		*out = OPROLE_OPERATOR;
+	else if (strcmp(s, "operator_admin") == 0)
+		*out = OPROLE_ADMIN;
+	else if (strcmp(s, "auditor") == 0)
+		*out = OPROLE_AUDITOR;
+	else
+		return OR_ERR_INVALID;
+	return OR_OK;
+}
+
+bool
+identity_username_ok(const char *s)
+{
+	size_t n = strlen(s), i;
+
+	if (n == 0 || n > IDENTITY_USERNAME_MAX)
+		return false;
+	for (i = 0; i < n; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+static bool
+domain_ok(const char *d, size_t n)
+{
+	size_t i, label = 0, dots = 0;
+
+	if (n == 0 || d[0] == '.' || d[n - 1] == '.')
+		return false;
+	for (i = 0; i < n; i++) {
+		char c = d[i];
+		if (c == '.') {
+			if (label == 0 || d[i - 1] == '-')
+				return false;
+			label = 0;
+			dots++;
+			continue;
+		}
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
+			return false;
+		if (c == '-' && label == 0)
+			return false;
+		if (++label > 63)
+			return false;
+	}
+	return dots > 0 && d[n - 1] != '-';
+}
+
+or_status
+identity_email_normalize(const char *in, char *out, size_t outsz)
+{
+	const char *start = in, *end, *at;
+	size_t n, i, local;
+
+	while (*start == ' ' || *start == '\t')
+		start++;
+	end = start + strlen(start);
+	while (end > start && (end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	n = (size_t)(end - start);
+	if (n == 0 || n > IDENTITY_EMAIL_MAX || n >= outsz)
+		return OR_ERR_INVALID;
+	at = memchr(start, '@', n);
+	if (at == NULL || memchr(at + 1, '@', (size_t)(end - at - 1)) != NULL)
+		return OR_ERR_INVALID;
+	local = (size_t)(at - start);
+	if (local == 0 || local > 64)
+		return OR_ERR_INVALID;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)start[i];
+		if (c <= 0x20 || c == 0x7f || c == '"' || c == '(' || c == ')' || c == ',' || c == ':' ||
+		    c == ';' || c == '<' || c == '>' || c == '[' || c == ']' || c == '\\')
+			return OR_ERR_INVALID;
+		out[i] = (char)tolower(c);
+	}
+	out[n] = '\0';
+	if (!domain_ok(out + local + 1, n - local - 1) || out[0] == '.' || out[local - 1] == '.' ||
+	    strstr(out, "..") != NULL)
+		return OR_ERR_INVALID;
+	return OR_OK;
+}

@@ -1,0 +1,189 @@
+/*
+ * Mail templates.  Values are escaped for HTML; the links carry their token
+ * in the URL fragment, so it never reaches a server log when clicked.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "onramp/mailtext.h"
+#include "onramp/secret.h"
+#include "onramp/timefmt.h"
+#include "onramp/str.h"
+
+char *
+mailtext_html_escape(arena *a, const char *s)
+{
+	size_t n = strlen(s), i, j = 0;
+	char *out = arena_alloc(a, n * 6 + 1);
+
+	if (out == NULL)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		const char *rep = NULL;
+		switch (s[i]) {
+		case '&': rep = "&amp;"; break;
+		case '<': rep = "&lt;"; break;
+		case '>': rep = "&gt;"; break;
+		case '"': rep = "&quot;"; break;
+		case '\'': rep = "&#39;"; break;
+		default: break;
+		}
+		if (rep) {
+			memcpy(out + j, rep, strlen(rep));
+			j += strlen(rep);
+		} else {
+			out[j++] = s[i];
+		}
+	}
+	out[j] = '\0';
+	return out;
+}
+
+static char *
+render(arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static char *
+render(arena *a, const char *fmt, ...)
+{
+	or_buf b;
+	va_list ap;
+	or_status st;
+	char *out = NULL;
+
+	buf_init(&b, 64 * 1024);
+	va_start(ap, fmt);
+	st = buf_vappendf(&b, fmt, ap);
+	va_end(ap);
+	if (st == OR_OK)
+		out = arena_strndup(a, b.data, b.len);
+	buf_free(&b);
+	return out;
+}
+
+or_status
+mailtext_password_reset(arena *a, const char *base_url, const char *token, int ttl_minutes, mailtext *out)
+{
+	char *link = render(a, "%s/reset-password#token=%s", base_url, token);
+	char *hlink = link ? mailtext_html_escape(a, link) : NULL;
+
+	if (hlink == NULL)
+		return OR_ERR_NOMEM;
+	out->subject = "Reset your onramp password";
+	out->text = render(a,
+		"Someone asked to reset the password of your onramp account.\n\n"
+		"To choose a new password, open this link within %d minutes:\n\n%s\n\n"
+		"The link works once. If you did not ask for this, ignore this mail: your password stays as it is.\n",
+		ttl_minutes, link);
+	out->html = render(a,
+		"<!doctype html><html><body style=\"font-family:sans-serif\">"
+		"<p>Someone asked to reset the password of your onramp account.</p>"
+		"<p>To choose a new password, open this link within %d minutes:</p>"
+		"<p><a href=\"%s\">Choose a new password</a></p>"
+		"<p>The link works once. If you did not ask for this, ignore this mail: your password stays as it is.</p>"
+		"</body></html>\n",
+		ttl_minutes, hlink);
+	return out->text && out->html ? OR_OK : OR_ERR_NOMEM;
+}
+
+static bool
+header_safe(const char *s)
+{
+	return strpbrk(s, "\r\n") == NULL;
+}
+
+/* Normalise a body to CRLF line ends. */
+static or_status
+append_crlf(or_buf *out, const char *body)
+{
+	or_status st = OR_OK;
+	const char *p;
+
+	for (p = body; *p && st == OR_OK; p++) {
+		if (*p == '\r')
+			continue;
+		st = *p == '\n' ? buf_append(out, "\r\n", 2) : buf_putc(out, *p);
+	}
+	if (st == OR_OK && out->len >= 2 && memcmp(out->data + out->len - 2, "\r\n", 2) != 0)
+		st = buf_append(out, "\r\n", 2);
+	return st;
+}
+
+static void
+rfc5322_date(int64_t t, char out[40])
+{
+	static const char *const days[] = { "Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed" };
+	static const char *const months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+					      "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+	char iso[TIMEFMT_RFC3339_LEN];
+	int64_t days_since = t / 86400;
+	unsigned y, mo, d, h, mi, s;
+
+	timefmt_rfc3339(t, iso);
+	y = (unsigned)((iso[0] - '0') * 1000 + (iso[1] - '0') * 100 + (iso[2] - '0') * 10 + (iso[3] - '0'));
+	mo = (unsigned)((iso[5] - '0') * 10 + (iso[6] - '0'));
+	d = (unsigned)((iso[8] - '0') * 10 + (iso[9] - '0'));
+	h = (unsigned)((iso[11] - '0') * 10 + (iso[12] - '0'));
+	mi = (unsigned)((iso[14] - '0') * 10 + (iso[15] - '0'));
+	s = (unsigned)((iso[17] - '0') * 10 + (iso[18] - '0'));
+	if (snprintf(out, 40, "%s, %02u %s %04u %02u:%02u:%02u +0000", days[days_since % 7], d,
+		     months[(mo - 1) % 12], y, h, mi, s) < 0)
+		out[0] = '\0';
+}
+
+or_status
+mailtext_address(const char *from, char *out, size_t outsz)
+{
+	const char *lt = strchr(from, '<'), *gt;
+	size_t n;
+
+	if (lt == NULL)
+		return str_copy(out, outsz, from) ? OR_OK : OR_ERR_LIMIT;
+	gt = strchr(lt, '>');
+	if (gt == NULL)
+		return OR_ERR_INVALID;
+	n = (size_t)(gt - lt - 1);
+	if (n == 0 || n >= outsz)
+		return OR_ERR_INVALID;
+	memcpy(out, lt + 1, n);
+	out[n] = '\0';
+	return OR_OK;
+}
+
+or_status
+mailtext_compose(const char *from, const char *to, const char *subject, const char *text, const char *html,
+		 int64_t date, const char *msgid_domain, or_buf *out)
+{
+	unsigned char rnd[16];
+	char boundary[40], msgid[40], when[40];
+	or_status st;
+	size_t i;
+
+	if (!header_safe(from) || !header_safe(to) || !header_safe(subject) || !header_safe(msgid_domain))
+		return OR_ERR_INVALID;
+	if ((st = secret_random(rnd, sizeof(rnd))) != OR_OK)
+		return st;
+	for (i = 0; i < 16; i++) {
+		static const char hex[] = "0123456789abcdef";
+		boundary[2 * i] = hex[rnd[i] >> 4];
+		boundary[2 * i + 1] = hex[rnd[i] & 15];
+	}
+	boundary[32] = '\0';
+	memcpy(msgid, boundary, 33);
+	rfc5322_date(date, when);
+	st = buf_appendf(out,
+		"From: %s\r\nTo: %s\r\nSubject: %s\r\nDate: %s\r\nMessage-ID: <%s@%s>\r\n"
+		"MIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=\"=_%s\"\r\n\r\n"
+		"--=_%s\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n",
+		from, to, subject, when, msgid, msgid_domain, boundary, boundary);
+	if (st == OR_OK)
+		st = append_crlf(out, text);
+	if (st == OR_OK)
+		st = buf_appendf(out, "--=_%s\r\nContent-Type: text/html; charset=utf-8\r\n"
+				 "Content-Transfer-Encoding: 8bit\r\n\r\n", boundary);
+	if (st == OR_OK)
+		st = append_crlf(out, html);
+	if (st == OR_OK)
+		st = buf_appendf(out, "--=_%s--\r\n", boundary);
+	return st;
+}

@@ -1,0 +1,538 @@
+/*
+ * onrampctl verbs for customers, users and operators (Coder's CLI parity).
+ * They run on the host against the database directly, in transactions with
+ * an audit row whose actor is "cli" and the OS user's name.  Passwords come
+ * from standard input (--password-stdin) or are generated and printed once.
+ */
+#include <ctype.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "onramp/arena.h"
+#include "onramp/clock.h"
+#include "onramp/config.h"
+#include "onramp/db.h"
+#include "onramp/filter.h"
+#include "onramp/identity.h"
+#include "onramp/limits.h"
+#include "onramp/password.h"
+#include "onramp/store.h"
+#include "onramp/timefmt.h"
+
+int ctl_identity(const config *cfg, db *d, int argc, char **argv);
+
+/* Parsed flags of one verb. */
+struct opts {
+	const char *slug, *name, *customer, *username, *email, *role, *filter, *target;
+	long seats;
+	bool json, yes, admin, password_stdin, help;
+};
+
+static password_params kdf;
+
+static int
+die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int
+die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("onrampctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return 1;
+}
+
+/* Flags with a value, flags without, and at most one positional (USER). */
+static bool
+parse(int argc, char **argv, struct opts *o)
+{
+	static const char *const with_value[] = { "--slug", "--name", "--customer", "--username", "--email",
+						  "--role", "--filter", "--seats", NULL };
+	int i;
+
+	memset(o, 0, sizeof(*o));
+	o->seats = 10;
+	for (i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		size_t k;
+		bool valued = false;
+
+		for (k = 0; with_value[k]; k++)
+			if (strcmp(a, with_value[k]) == 0)
+				valued = true;
+		if (valued) {
+			long long n;
+			if (i + 1 >= argc)
+				return die("%s needs a value", a) == 0;
+			const char *v = argv[++i];
+			if (strcmp(a, "--slug") == 0) o->slug = v;
+			else if (strcmp(a, "--name") == 0) o->name = v;
+			else if (strcmp(a, "--customer") == 0) o->customer = v;
+			else if (strcmp(a, "--username") == 0) o->username = v;
+			else if (strcmp(a, "--email") == 0) o->email = v;
+			else if (strcmp(a, "--role") == 0) o->role = v;
+			else if (strcmp(a, "--filter") == 0) o->filter = v;
+			else {
+				if (str_to_ll(str_from_c(v), 1, 1000000, &n) != OR_OK)
+					return die("--seats takes a number from 1 to 1000000") == 0;
+				o->seats = (long)n;
+			}
+		} else if (strcmp(a, "--json") == 0) o->json = true;
+		else if (strcmp(a, "--yes") == 0) o->yes = true;
+		else if (strcmp(a, "--admin") == 0) o->admin = true;
+		else if (strcmp(a, "--password-stdin") == 0) o->password_stdin = true;
+		else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) o->help = true;
+		else if (a[0] != '-' && o->target == NULL) o->target = a;
+		else if (strcmp(a, "--admin-email") == 0)
+			return die("--admin-email needs the invites feature, which this version does not have yet") == 0;
+		else
+			return die("unknown argument %s", a) == 0;
+	}
+	return true;
+}
+
+static const char *
+os_user(void)
+{
+	struct passwd *pw = getpwuid(getuid());
+	return pw ? pw->pw_name : "unknown";
+}
+
+static or_status
+audit(db *d, const char *action, int64_t customer_id, const char *object_type, int64_t object_id)
+{
+	audit_entry e;
+	char oid[24];
+	char label[100];
+
+	snprintf(oid, sizeof(oid), "%lld", (long long)object_id);
+	snprintf(label, sizeof(label), "cli:%s", os_user());
+	memset(&e, 0, sizeof(e));
+	e.actor_type = ACTOR_CLI;
+	e.actor_label = label;
+	e.customer_id = customer_id;
+	e.action = action;
+	e.object_type = object_type;
+	e.object_id = oid;
+	e.client_addr = "";
+	e.request_id = "";
+	return store_audit_add(d, &e);
+}
+
+/* Read one line from standard input as the password (no echo handling: pipe it). */
+static bool
+read_password(char *out, size_t outsz)
+{
+	size_t n;
+
+	if (fgets(out, (int)outsz, stdin) == NULL)
+		return false;
+	n = strlen(out);
+	while (n && (out[n - 1] == '\n' || out[n - 1] == '\r'))
+		out[--n] = '\0';
+	return n > 0;
+}
+
+static int
+db_fail(db *d, const char *what)
+{
+	db_rollback(d);
+	return die("%s: %s", what, db_last_error(d));
+}
+
+/* A password from stdin (checked) or a generated temporary one (printed later). */
+static int
+obtain_password(const struct opts *o, const char *username, const char *email, char *pw, size_t pwsz,
+		bool *generated)
+{
+	password_verdict v;
+
+	*generated = !o->password_stdin;
+	if (*generated)
+		return password_generate(pw) == OR_OK ? 0 : die("could not generate a password");
+	if (!read_password(pw, pwsz))
+		return die("no password on standard input");
+	v = password_check(pw, strlen(pw), username, email);
+	if (v != PASSWORD_OK)
+		return die("password refused: %s", password_verdict_message(v));
+	return 0;
+}
+
+static int
+customers_create(db *d, const struct opts *o)
+{
+	int64_t id = 0;
+	or_status st;
+
+	if (o->slug == NULL || o->name == NULL)
+		return die("customers create needs --slug and --name");
+	if ((st = db_begin(d)) == OR_OK && (st = store_customer_create(d, o->slug, o->name, o->seats, &id)) == OR_OK &&
+	    (st = audit(d, "customer.create", id, "customer", id)) == OR_OK)
+		st = db_commit(d);
+	if (st == OR_ERR_CONFLICT) {
+		db_rollback(d);
+		return die("a customer with slug %s already exists", o->slug);
+	}
+	if (st != OR_OK)
+		return db_fail(d, "customers create");
+	if (o->json)
+		printf("{\"id\":\"%lld\",\"slug\":\"%s\",\"seat_limit\":%ld}\n", (long long)id, o->slug, o->seats);
+	else
+		printf("created customer %s (id %lld, %ld seats)\n", o->slug, (long long)id, o->seats);
+	return 0;
+}
+
+static void
+print_json(json_object *o)
+{
+	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+}
+
+static int
+customers_list(db *d, arena *a, const struct opts *o)
+{
+	customer *cs;
+	size_t n, i;
+	int64_t now = clock_wall_us() / 1000000;
+	json_object *arr = json_object_new_array();
+
+	if (store_customer_list(d, a, NULL, 1000, 0, &cs, &n) != OR_OK) {
+		json_object_put(arr);
+		return db_fail(d, "customers list");
+	}
+	for (i = 0; i < n; i++) {
+		long used = 0;
+		json_object *c = json_object_new_object(), *seats = json_object_new_object();
+		(void)store_customer_seats_used(d, cs[i].id, now, &used);
+		json_object_object_add(c, "id", json_object_new_int64(cs[i].id));
+		json_object_object_add(c, "slug", json_object_new_string(cs[i].slug));
+		json_object_object_add(c, "name", json_object_new_string(cs[i].name));
+		json_object_object_add(seats, "used", json_object_new_int64(used));
+		json_object_object_add(seats, "limit", json_object_new_int64(cs[i].seat_limit));
+		json_object_object_add(c, "seats", seats);
+		json_object_array_add(arr, c);
+		if (!o->json)
+			printf("%-24s %-32s seats %ld/%ld\n", cs[i].slug, cs[i].name, used, cs[i].seat_limit);
+	}
+	if (o->json)
+		print_json(arr);
+	else
+		json_object_put(arr);
+	return 0;
+}
+
+static int
+users_create(db *d, arena *a, const struct opts *o)
+{
+	char email[IDENTITY_EMAIL_MAX + 1], pw[4 * PASSWORD_MAX_CHARS + 2], phc[PASSWORD_HASH_MAX];
+	const char *which = NULL;
+	user_role role;
+	user_new nu;
+	customer c;
+	int64_t id = 0;
+	bool generated;
+	or_status st;
+
+	if (!o->customer || !o->username || !o->email || !o->role)
+		return die("users create needs --customer, --username, --email and --role");
+	if (!identity_username_ok(o->username))
+		return die("username must be 1 to 64 of [a-z0-9._-]");
+	if (identity_email_normalize(o->email, email, sizeof(email)) != OR_OK)
+		return die("not an email address: %s", o->email);
+	if (identity_role_parse(o->role, &role) != OR_OK)
+		return die("role must be customer_admin or customer_member");
+	if ((st = store_customer_by_slug(d, a, o->customer, &c)) != OR_OK)
+		return st == OR_ERR_NOT_FOUND ? die("no customer %s", o->customer) : db_fail(d, "users create");
+	if (obtain_password(o, o->username, email, pw, sizeof(pw), &generated) != 0)
+		return 1;
+	if (password_hash(&kdf, pw, strlen(pw), phc) != OR_OK)
+		return die("hashing failed");
+	memset(&nu, 0, sizeof(nu));
+	nu.customer_id = c.id;
+	nu.username = o->username;
+	nu.email = email;
+	nu.role = role;
+	nu.password_hash = phc;
+	nu.must_change_password = generated;
+	if ((st = db_begin(d)) == OR_OK && (st = store_user_insert(d, &nu, &id, &which)) == OR_OK &&
+	    (st = audit(d, "user.create", c.id, "user", id)) == OR_OK)
+		st = db_commit(d);
+	if (st == OR_ERR_CONFLICT) {
+		db_rollback(d);
+		return die("that %s is already taken", which ? which : "username or email");
+	}
+	if (st != OR_OK)
+		return db_fail(d, "users create");
+	if (o->json)
+		printf("{\"id\":\"%lld\",\"username\":\"%s\"%s%s%s}\n", (long long)id, o->username,
+		       generated ? ",\"temporary_password\":\"" : "", generated ? pw : "", generated ? "\"" : "");
+	else {
+		printf("created user %s (id %lld) in %s\n", o->username, (long long)id, o->customer);
+		if (generated)
+			printf("temporary password (shown once, must be changed at first sign-in): %s\n", pw);
+	}
+	explicit_bzero(pw, sizeof(pw));
+	return 0;
+}
+
+static int
+users_list(db *d, arena *a, const struct opts *o)
+{
+	int64_t now = clock_wall_us() / 1000000, after = 0;
+	char err[256];
+	filter f;
+	user_page pg;
+	size_t i;
+	json_object *arr = json_object_new_array();
+
+	if (filter_parse(o->filter ? o->filter : "", o->filter ? strlen(o->filter) : 0, FILTER_SCOPE_OPERATOR,
+			 a, &f, err, sizeof(err)) != OR_OK)
+		return die("bad filter: %s", err);
+	do {
+		if (store_user_list(d, a, 0, &f, now, after, 500, &pg) != OR_OK) {
+			json_object_put(arr);
+			return db_fail(d, "users list");
+		}
+		for (i = 0; i < pg.n; i++) {
+			const user *u = &pg.items[i];
+			char seen[TIMEFMT_RFC3339_LEN] = "never";
+			if (u->last_seen_at)
+				timefmt_rfc3339(u->last_seen_at, seen);
+			if (o->json) {
+				json_object *j = json_object_new_object();
+				json_object_object_add(j, "id", json_object_new_int64(u->id));
+				json_object_object_add(j, "username", json_object_new_string(u->username));
+				json_object_object_add(j, "email", json_object_new_string(u->email));
+				json_object_object_add(j, "customer", json_object_new_string(u->customer_slug));
+				json_object_object_add(j, "role", json_object_new_string(identity_role_name(u->role)));
+				json_object_object_add(j, "status", json_object_new_string(
+					identity_status_name(identity_user_status(u, now))));
+				json_object_object_add(j, "last_seen_at", u->last_seen_at ? json_object_new_string(seen) : NULL);
+				json_object_array_add(arr, j);
+			} else
+				printf("%-8lld %-20s %-32s %-16s %-16s %-12s %s\n", (long long)u->id, u->username,
+				       u->email, u->customer_slug, identity_role_name(u->role),
+				       identity_status_name(identity_user_status(u, now)), seen);
+		}
+		after = pg.n ? pg.items[pg.n - 1].id : after;
+		arena_reset(a);
+	} while (pg.more);
+	if (o->json)
+		print_json(arr);
+	else
+		json_object_put(arr);
+	return 0;
+}
+
+static bool
+confirm(const char *question, bool yes)
+{
+	char line[16];
+
+	if (yes)
+		return true;
+	if (!isatty(STDIN_FILENO)) {
+		fprintf(stderr, "onrampctl: %s Refusing without a terminal; pass --yes.\n", question);
+		return false;
+	}
+	fprintf(stderr, "%s [y/N] ", question);
+	return fgets(line, sizeof(line), stdin) && (line[0] == 'y' || line[0] == 'Y');
+}
+
+static int
+users_set_suspended(db *d, arena *a, const struct opts *o, bool suspend)
+{
+	char q[200];
+	long limit;
+	user u;
+	or_status st;
+
+	if (o->target == NULL)
+		return die("users %s needs USER (username or id)", suspend ? "suspend" : "activate");
+	if ((st = store_user_by_name_or_id(d, a, o->target, &u)) != OR_OK)
+		return st == OR_ERR_NOT_FOUND ? die("no user %s", o->target) : db_fail(d, "users");
+	if (u.deactivated_at)
+		return die("%s is deactivated", u.username);
+	snprintf(q, sizeof(q), "%s %s (%s)?", suspend ? "Suspend" : "Activate", u.username, u.email);
+	if (!confirm(q, o->yes))
+		return 1;
+	if ((st = db_begin(d)) == OR_OK && (st = store_customer_lock(d, u.customer_id, &limit)) == OR_OK) {
+		if (!suspend && u.suspended && u.last_seen_at) {
+			long used = 0;
+			int64_t now = clock_wall_us() / 1000000;
+			user after = u;
+			after.suspended = false;
+			if ((st = store_customer_seats_used(d, u.customer_id, now, &used)) == OR_OK &&
+			    identity_holds_seat(&after, now) && used >= limit) {
+				db_rollback(d);
+				return die("all %ld seats of the customer are in use (limit %ld)", used, limit);
+			}
+		}
+		if (st == OR_OK && (st = store_user_set_suspended(d, 0, u.id, suspend)) == OR_OK &&
+		    (!suspend || (st = store_session_delete_all(d, REALM_CUSTOMER, u.id)) == OR_OK))
+			st = audit(d, suspend ? "user.suspend" : "user.activate", u.customer_id, "user", u.id);
+	}
+	if (st == OR_OK)
+		st = db_commit(d);
+	if (st != OR_OK)
+		return db_fail(d, "users");
+	printf("%s %s\n", suspend ? "suspended" : "activated", u.username);
+	return 0;
+}
+
+static int
+reset_password(db *d, arena *a, const struct opts *o)
+{
+	char pw[21], phc[PASSWORD_HASH_MAX];
+	int64_t now = clock_wall_us() / 1000000;
+	user u;
+	or_status st;
+
+	if (o->target == NULL)
+		return die("reset-password needs USER (username or id)");
+	if ((st = store_user_by_name_or_id(d, a, o->target, &u)) != OR_OK)
+		return st == OR_ERR_NOT_FOUND ? die("no user %s", o->target) : db_fail(d, "reset-password");
+	if (password_generate(pw) != OR_OK || password_hash(&kdf, pw, strlen(pw), phc) != OR_OK)
+		return die("could not make a password");
+	if ((st = db_begin(d)) == OR_OK && (st = store_user_set_password(d, u.id, phc, true)) == OR_OK &&
+	    (st = store_session_delete_all(d, REALM_CUSTOMER, u.id)) == OR_OK &&
+	    (st = store_reset_revoke_user(d, u.id, now)) == OR_OK &&
+	    (st = audit(d, "user.password_reset_by_admin", u.customer_id, "user", u.id)) == OR_OK)
+		st = db_commit(d);
+	if (st != OR_OK)
+		return db_fail(d, "reset-password");
+	printf("temporary password for %s (shown once, must be changed at next sign-in): %s\n", u.username, pw);
+	explicit_bzero(pw, sizeof(pw));
+	return 0;
+}
+
+static int
+operators_create(db *d, const struct opts *o)
+{
+	char email[IDENTITY_EMAIL_MAX + 1], pw[4 * PASSWORD_MAX_CHARS + 2], phc[PASSWORD_HASH_MAX];
+	const char *which = NULL;
+	int64_t id = 0;
+	bool generated;
+	or_status st;
+
+	if (!o->username || !o->email)
+		return die("operators create needs --username and --email");
+	if (!identity_username_ok(o->username))
+		return die("username must be 1 to 64 of [a-z0-9._-]");
+	if (identity_email_normalize(o->email, email, sizeof(email)) != OR_OK)
+		return die("not an email address: %s", o->email);
+	if (obtain_password(o, o->username, email, pw, sizeof(pw), &generated) != 0)
+		return 1;
+	if (password_hash(&kdf, pw, strlen(pw), phc) != OR_OK)
+		return die("hashing failed");
+	if ((st = db_begin(d)) == OR_OK &&
+	    (st = store_operator_insert(d, o->username, email, NULL, o->admin ? OPROLE_ADMIN : OPROLE_OPERATOR, phc,
+					false, &id, &which)) == OR_OK &&
+	    (st = audit(d, "operator.create", 0, "operator", id)) == OR_OK)
+		st = db_commit(d);
+	if (st == OR_ERR_CONFLICT) {
+		db_rollback(d);
+		return die("that %s is already taken", which ? which : "username or email");
+	}
+	if (st != OR_OK)
+		return db_fail(d, "operators create");
+	if (o->json)
+		printf("{\"id\":\"%lld\",\"username\":\"%s\"%s%s%s}\n", (long long)id, o->username,
+		       generated ? ",\"password\":\"" : "", generated ? pw : "", generated ? "\"" : "");
+	else {
+		printf("created %s %s (id %lld)\n", o->admin ? "operator admin" : "operator", o->username, (long long)id);
+		if (generated)
+			printf("password (shown once): %s\n", pw);
+	}
+	explicit_bzero(pw, sizeof(pw));
+	return 0;
+}
+
+static int
+operators_totp_reset(db *d, arena *a, const struct opts *o)
+{
+	const char *hash, *sealed;
+	int64_t step;
+	operator_account op;
+	or_status st;
+
+	if (o->target == NULL)
+		return die("operators totp-reset needs USER (operator username)");
+	if ((st = store_operator_by_login(d, a, o->target, &op, &hash, &sealed, &step)) != OR_OK)
+		return st == OR_ERR_NOT_FOUND ? die("no operator %s", o->target) : db_fail(d, "totp-reset");
+	if ((st = db_begin(d)) == OR_OK && (st = store_operator_set_totp(d, op.id, NULL, 0)) == OR_OK &&
+	    (st = store_session_delete_all(d, REALM_OPERATOR, op.id)) == OR_OK &&
+	    (st = audit(d, "operator.totp_reset", 0, "operator", op.id)) == OR_OK)
+		st = db_commit(d);
+	if (st != OR_OK)
+		return db_fail(d, "totp-reset");
+	printf("two-factor sign-in of %s is off; they can enroll again after signing in\n", op.username);
+	return 0;
+}
+
+static const char *const help_text[][2] = {
+	{ "customers create", "customers create --slug SLUG --name NAME [--seats N] [--json]" },
+	{ "customers list", "customers list [--json]" },
+	{ "users create", "users create --customer SLUG --username U --email E --role customer_admin|customer_member "
+			  "[--password-stdin] [--json]\n  Without --password-stdin a temporary password is printed once "
+			  "and must be changed at first sign-in." },
+	{ "users list", "users list [--filter QUERY] [--json]\n  QUERY uses the filter language, e.g. "
+			"'status:active role:customer_admin customer:acme'." },
+	{ "users suspend", "users suspend USER [--yes]   (asks for confirmation without --yes)" },
+	{ "users activate", "users activate USER [--yes]" },
+	{ "reset-password", "reset-password USER\n  Prints a temporary password once; the user must change it." },
+	{ "operators create", "operators create --username U --email E [--admin] [--password-stdin] [--json]" },
+	{ "operators totp-reset", "operators totp-reset USER\n  Turns off two-factor sign-in so the operator can enroll again." },
+};
+
+int
+ctl_identity(const config *cfg, db *d, int argc, char **argv)
+{
+	const char *noun = argv[0], *verb = argc > 1 ? argv[1] : "";
+	bool has_verb = strcmp(noun, "reset-password") != 0;
+	char key[64];
+	struct opts o;
+	arena *a;
+	size_t i;
+	int rc;
+
+	kdf.m_cost_kib = (uint32_t)cfg->argon2_m_kib;
+	kdf.t_cost = (uint32_t)cfg->argon2_t;
+	kdf.parallelism = (uint32_t)cfg->argon2_p;
+	snprintf(key, sizeof(key), "%s%s%s", noun, has_verb ? " " : "", has_verb ? verb : "");
+	if (!parse(argc - (has_verb ? 2 : 1), argv + (has_verb ? 2 : 1), &o))
+		return 2;
+	if (o.help) {
+		for (i = 0; i < sizeof(help_text) / sizeof(help_text[0]); i++)
+			if (strcmp(help_text[i][0], key) == 0) {
+				printf("usage: onrampctl %s\n", help_text[i][1]);
+				return 0;
+			}
+		return die("no such verb: %s", key);
+	}
+	if ((a = arena_new(LIMIT_ARENA_BYTES)) == NULL)
+		return die("out of memory");
+	if (strcmp(key, "customers create") == 0) rc = customers_create(d, &o);
+	else if (strcmp(key, "customers list") == 0) rc = customers_list(d, a, &o);
+	else if (strcmp(key, "users create") == 0) rc = users_create(d, a, &o);
+	else if (strcmp(key, "users list") == 0) rc = users_list(d, a, &o);
+	else if (strcmp(key, "users suspend") == 0) rc = users_set_suspended(d, a, &o, true);
+	else if (strcmp(key, "users activate") == 0) rc = users_set_suspended(d, a, &o, false);
+	else if (strcmp(key, "reset-password") == 0) rc = reset_password(d, a, &o);
+	else if (strcmp(key, "operators create") == 0) rc = operators_create(d, &o);
+	else if (strcmp(key, "operators totp-reset") == 0) rc = operators_totp_reset(d, a, &o);
+	else rc = die("no such verb: %s (see onrampctl --help)", key);
+	arena_free(a);
+	return rc;
+}

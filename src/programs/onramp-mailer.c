@@ -1,0 +1,146 @@
+/*
+ * onramp-mailer: delivers the outbox.  Each round claims due rows with
+ * FOR UPDATE SKIP LOCKED (so several mailers may run), sends each over SMTP,
+ * and records the outcome in the same transaction: sent (body discarded),
+ * retry later with exponential backoff, or failed for good.  A row is only
+ * ever marked after its attempt, so nothing acknowledged is lost; a crash
+ * between sending and committing means the mail may go out twice, never zero
+ * times.
+ */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "onramp/arena.h"
+#include "onramp/clock.h"
+#include "onramp/config.h"
+#include "onramp/db.h"
+#include "onramp/limits.h"
+#include "onramp/log.h"
+#include "onramp/mailtext.h"
+#include "onramp/smtp.h"
+#include "onramp/store.h"
+
+#define BATCH 10
+#define BACKOFF_BASE_S 5
+#define BACKOFF_MAX_S 3600
+
+static volatile sig_atomic_t stopping;
+
+static void
+on_term(int sig)
+{
+	(void)sig;
+	stopping = 1;
+}
+
+static int64_t
+backoff_s(long attempts)
+{
+	int64_t d = BACKOFF_BASE_S;
+
+	while (attempts-- > 0 && d < BACKOFF_MAX_S)
+		d *= 2;
+	return d > BACKOFF_MAX_S ? BACKOFF_MAX_S : d;
+}
+
+static or_status
+deliver(const config *cfg, db *d, const outbox_row *r, const char *from_addr, int64_t now)
+{
+	or_buf msg;
+	smtp_result res;
+	or_status st;
+
+	buf_init(&msg, 8u * 1024u * 1024u);
+	st = mailtext_compose(cfg->mail_from, r->to_addr, r->subject, r->body_text, r->body_html, now,
+			      "onramp.invalid", &msg);
+	if (st != OR_OK) {
+		buf_free(&msg);
+		log_event(LOG_ERROR, "mail_compose_failed", "outbox %lld: %s", (long long)r->id, status_name(st));
+		return store_outbox_retry(d, r->id, now, "could not compose the message", true);
+	}
+	smtp_send(cfg, from_addr, r->to_addr, msg.data, msg.len, &res);
+	buf_free(&msg);
+	if (res.ok) {
+		log_event(LOG_INFO, "mail_sent", "outbox %lld delivered", (long long)r->id);
+		return store_outbox_sent(d, r->id, now);
+	}
+	res.permanent = res.permanent || r->attempts + 1 >= cfg->mailer_max_attempts;
+	log_event(LOG_WARN, res.permanent ? "mail_failed" : "mail_retry", "outbox %lld attempt %ld: %s",
+		  (long long)r->id, r->attempts + 1, res.error);
+	return store_outbox_retry(d, r->id, now + backoff_s(r->attempts), res.error, res.permanent);
+}
+
+/* One round: returns how many rows it handled, or -1 on a database error. */
+static int
+round_once(const config *cfg, db *d, arena *a, const char *from_addr)
+{
+	int64_t now = clock_wall_us() / 1000000;
+	outbox_row *rows;
+	size_t n = 0, i;
+	or_status st = db_begin(d);
+
+	if (st == OR_OK)
+		st = store_outbox_claim(d, a, now, BATCH, &rows, &n);
+	for (i = 0; st == OR_OK && i < n; i++)
+		st = deliver(cfg, d, &rows[i], from_addr, now);
+	if (st == OR_OK)
+		st = db_commit(d);
+	if (st != OR_OK) {
+		db_rollback(d);
+		log_event(LOG_WARN, "mailer_db", "%s", db_last_error(d));
+		return -1;
+	}
+	return (int)n;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *path = NULL;
+	char err[512], from_addr[256];
+	struct sigaction sa;
+	config cfg;
+	arena *a;
+	db *d;
+
+	if (argc == 3 && strcmp(argv[1], "-c") == 0)
+		path = argv[2];
+	else if (argc != 1) {
+		fputs("usage: onramp-mailer [-c CONFIG]\n  Delivers queued mail (the outbox) over SMTP until SIGTERM.\n",
+		      argc == 2 && strcmp(argv[1], "--help") == 0 ? stdout : stderr);
+		return argc == 2 && strcmp(argv[1], "--help") == 0 ? 0 : 2;
+	}
+	if (config_load(&cfg, path, err, sizeof(err)) != OR_OK) {
+		fprintf(stderr, "onramp-mailer: config: %s\n", err);
+		return 1;
+	}
+	if (mailtext_address(cfg.mail_from, from_addr, sizeof(from_addr)) != OR_OK) {
+		fprintf(stderr, "onramp-mailer: mail_from has no usable address\n");
+		return 1;
+	}
+	log_init(2, "onramp-mailer");
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_term;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (smtp_global_init() != OR_OK || (a = arena_new(LIMIT_ARENA_BYTES)) == NULL || (d = db_new(&cfg)) == NULL)
+		return 1;
+	log_event(LOG_INFO, "started", "delivering to %s every %d ms", cfg.smtp_url, cfg.mailer_poll_ms);
+	while (!stopping) {
+		int n = round_once(&cfg, d, a, from_addr);
+		arena_reset(a);
+		if (n < BATCH && !stopping) {
+			struct timespec t = { cfg.mailer_poll_ms / 1000, (long)(cfg.mailer_poll_ms % 1000) * 1000000L };
+			nanosleep(&t, NULL);
+		}
+	}
+	log_event(LOG_INFO, "stopped", "mailer exiting");
+	db_free(d);
+	arena_free(a);
+	return 0;
+}

@@ -1,0 +1,172 @@
+/*
+ * Customers (tenants) and their seat accounting.
+ */
+#include <string.h>
+
+#include "onramp/store.h"
+
+#define CUSTOMER_COLS "id, slug, name, seat_limit, created_at, updated_at, version"
+
+static void
+row_to_customer(db_stmt *s, arena *a, customer *c)
+{
+	c->id = db_col_int(s, 0, 0);
+	c->slug = db_col_dup(s, 1, a);
+	c->name = db_col_dup(s, 2, a);
+	c->seat_limit = (long)db_col_int(s, 3, 0);
+	c->created_at = db_col_time(s, 4);
+	c->updated_at = db_col_time(s, 5);
+	c->version = db_col_int(s, 6, 0);
+}
+
+static const char SQL_CREATE[] = "INSERT INTO customers (slug, name, seat_limit) VALUES (?, ?, ?)";
+
+or_status
+store_customer_create(db *d, const char *slug, const char *name, long seat_limit, int64_t *id)
+{
+	db_stmt *s;
+	or_status st = db_prepare(d, SQL_CREATE, &s);
+
+	if (st != OR_OK)
+		return st;
+	db_bind_cstr(s, 0, slug);
+	db_bind_cstr(s, 1, name);
+	db_bind_int(s, 2, seat_limit);
+	st = db_execute(s);
+	if (st == OR_OK)
+		*id = (int64_t)db_insert_id(s);
+	db_stmt_done(s);
+	return st;
+}
+
+static or_status
+one(db_stmt *s, arena *a, customer *out)
+{
+	bool found;
+	or_status st = db_query_one(s, &found);
+
+	if (st == OR_OK && !found)
+		st = OR_ERR_NOT_FOUND;
+	if (st == OR_OK)
+		row_to_customer(s, a, out);
+	db_stmt_done(s);
+	return st;
+}
+
+static const char SQL_GET[] = "SELECT " CUSTOMER_COLS " FROM customers WHERE id = ?";
+
+or_status
+store_customer_get(db *d, arena *a, int64_t id, customer *out)
+{
+	db_stmt *s;
+	or_status st = db_prepare(d, SQL_GET, &s);
+
+	if (st != OR_OK)
+		return st;
+	db_bind_int(s, 0, id);
+	return one(s, a, out);
+}
+
+static const char SQL_BY_SLUG[] = "SELECT " CUSTOMER_COLS " FROM customers WHERE slug = ?";
+
+or_status
+store_customer_by_slug(db *d, arena *a, const char *slug, customer *out)
+{
+	db_stmt *s;
+	or_status st = db_prepare(d, SQL_BY_SLUG, &s);
+
+	if (st != OR_OK)
+		return st;
+	db_bind_cstr(s, 0, slug);
+	return one(s, a, out);
+}
+
+static const char SQL_LIST[] =
+	"SELECT " CUSTOMER_COLS " FROM customers WHERE (? IS NULL OR slug LIKE ? OR name LIKE ?) "
+	"ORDER BY id DESC LIMIT ? OFFSET ?";
+
+or_status
+store_customer_list(db *d, arena *a, const char *search, long limit, long offset, customer **out,
+		    size_t *n)
+{
+	db_stmt *s;
+	char *pattern = NULL;
+	bool row;
+	or_status st;
+
+	*n = 0;
+	*out = arena_calloc(a, (size_t)limit + 1, sizeof(customer));
+	if (*out == NULL)
+		return OR_ERR_NOMEM;
+	if (search && *search) {
+		/* Escape LIKE wildcards so the search text matches literally. */
+		size_t i, j = 0, len = strlen(search);
+		pattern = arena_alloc(a, 2 * len + 3);
+		if (pattern == NULL)
+			return OR_ERR_NOMEM;
+		pattern[j++] = '%';
+		for (i = 0; i < len; i++) {
+			if (search[i] == '%' || search[i] == '_' || search[i] == '\\')
+				pattern[j++] = '\\';
+			pattern[j++] = search[i];
+		}
+		pattern[j++] = '%';
+		pattern[j] = '\0';
+	}
+	if ((st = db_prepare(d, SQL_LIST, &s)) != OR_OK)
+		return st;
+	db_bind_cstr(s, 0, pattern);
+	db_bind_cstr(s, 1, pattern);
+	db_bind_cstr(s, 2, pattern);
+	db_bind_int(s, 3, limit);
+	db_bind_int(s, 4, offset);
+	st = db_execute(s);
+	while (st == OR_OK && (st = db_fetch(s, &row)) == OR_OK && row && *n < (size_t)limit)
+		row_to_customer(s, a, &(*out)[(*n)++]);
+	db_stmt_done(s);
+	return st;
+}
+
+static const char SQL_LOCK[] = "SELECT seat_limit FROM customers WHERE id = ? FOR UPDATE";
+
+or_status
+store_customer_lock(db *d, int64_t id, long *seat_limit)
+{
+	db_stmt *s;
+	bool found;
+	or_status st = db_prepare(d, SQL_LOCK, &s);
+
+	if (st != OR_OK)
+		return st;
+	db_bind_int(s, 0, id);
+	st = db_query_one(s, &found);
+	if (st == OR_OK && !found)
+		st = OR_ERR_NOT_FOUND;
+	if (st == OR_OK)
+		*seat_limit = (long)db_col_int(s, 0, 0);
+	db_stmt_done(s);
+	return st;
+}
+
+static const char SQL_SEATS[] =
+	"SELECT COUNT(*) FROM users WHERE customer_id = ? AND status = 'active' AND deactivated_at IS NULL "
+	"AND last_seen_at >= FROM_UNIXTIME(?)";
+
+or_status
+store_customer_seats_used(db *d, int64_t customer_id, int64_t now, long *used)
+{
+	db_stmt *s;
+	bool found;
+	or_status st = db_prepare(d, SQL_SEATS, &s);
+
+	*used = 0;
+	if (st != OR_OK)
+		return st;
+	db_bind_int(s, 0, customer_id);
+	db_bind_time(s, 1, now - IDENTITY_DORMANT_AFTER_S);
+	st = db_query_one(s, &found);
+	if (st == OR_OK && found)
+		*used = (long)db_col_int(s, 0, 0);
+	db_stmt_done(s);
+	return st;
+}

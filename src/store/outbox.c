@@ -1,0 +1,134 @@
+/*
+ * The mail outbox: rows are added in the transaction of the change that
+ * causes them and delivered by onramp-mailer.  A delivered row keeps its
+ * envelope for the record but loses its body, which may carry a one-time link.
+ */
+#include <string.h>
+
+#include "onramp/store.h"
+
+static const char SQL_ADD[] =
+	"INSERT INTO outbox (customer_id, template, to_addr, subject, body_text, body_html, ref_type, ref_id) "
+	"VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+
+or_status
+store_outbox_add(db *d, const outbox_mail *m, int64_t *id)
+{
+	db_stmt *s;
+	or_status st = db_prepare(d, SQL_ADD, &s);
+
+	if (st != OR_OK)
+		return st;
+	if (m->customer_id)
+		db_bind_int(s, 0, m->customer_id);
+	else
+		db_bind_null(s, 0);
+	db_bind_cstr(s, 1, m->template_name);
+	db_bind_cstr(s, 2, m->to_addr);
+	db_bind_cstr(s, 3, m->subject);
+	db_bind_cstr(s, 4, m->body_text);
+	db_bind_cstr(s, 5, m->body_html);
+	db_bind_cstr(s, 6, m->ref_type ? m->ref_type : "");
+	if (m->ref_id)
+		db_bind_int(s, 7, m->ref_id);
+	else
+		db_bind_null(s, 7);
+	st = db_execute(s);
+	if (st == OR_OK && id)
+		*id = (int64_t)db_insert_id(s);
+	db_stmt_done(s);
+	return st;
+}
+
+static const char SQL_DEPTH[] = "SELECT COUNT(*) FROM outbox WHERE state = 'pending'";
+
+or_status
+store_outbox_depth(db *d, long *n)
+{
+	db_stmt *s;
+	bool found;
+	or_status st = db_prepare(d, SQL_DEPTH, &s);
+
+	*n = 0;
+	if (st != OR_OK)
+		return st;
+	st = db_query_one(s, &found);
+	if (st == OR_OK && found)
+		*n = (long)db_col_int(s, 0, 0);
+	db_stmt_done(s);
+	return st;
+}
+
+static const char SQL_CLAIM[] =
+	"SELECT id, to_addr, subject, body_text, body_html, attempts FROM outbox "
+	"WHERE state = 'pending' AND next_attempt_at <= FROM_UNIXTIME(?) ORDER BY id LIMIT ? "
+	"FOR UPDATE SKIP LOCKED";
+
+or_status
+store_outbox_claim(db *d, arena *a, int64_t now, long max, outbox_row **out, size_t *n)
+{
+	db_stmt *s;
+	bool row;
+	or_status st;
+
+	*n = 0;
+	*out = arena_calloc(a, (size_t)max + 1, sizeof(outbox_row));
+	if (*out == NULL)
+		return OR_ERR_NOMEM;
+	if ((st = db_prepare(d, SQL_CLAIM, &s)) != OR_OK)
+		return st;
+	db_bind_time(s, 0, now);
+	db_bind_int(s, 1, max);
+	st = db_execute(s);
+	while (st == OR_OK && (st = db_fetch(s, &row)) == OR_OK && row && *n < (size_t)max) {
+		outbox_row *r = &(*out)[(*n)++];
+		r->id = db_col_int(s, 0, 0);
+		r->to_addr = db_col_dup(s, 1, a);
+		r->subject = db_col_dup(s, 2, a);
+		r->body_text = db_col_dup(s, 3, a);
+		r->body_html = db_col_dup(s, 4, a);
+		r->attempts = (long)db_col_int(s, 5, 0);
+	}
+	db_stmt_done(s);
+	return st;
+}
+
+static const char SQL_SENT[] =
+	"UPDATE outbox SET state = 'sent', sent_at = FROM_UNIXTIME(?), attempts = attempts + 1, "
+	"last_error = NULL, body_text = '', body_html = '' WHERE id = ?";
+
+or_status
+store_outbox_sent(db *d, int64_t id, int64_t now)
+{
+	db_stmt *s;
+	or_status st = db_prepare(d, SQL_SENT, &s);
+
+	if (st != OR_OK)
+		return st;
+	db_bind_time(s, 0, now);
+	db_bind_int(s, 1, id);
+	st = db_execute(s);
+	db_stmt_done(s);
+	return st;
+}
+
+static const char SQL_RETRY[] =
+	"UPDATE outbox SET attempts = attempts + 1, next_attempt_at = FROM_UNIXTIME(?), last_error = ?, "
+	"state = IF(?, 'failed', 'pending') WHERE id = ?";
+
+or_status
+store_outbox_retry(db *d, int64_t id, int64_t next_at, const char *error, bool permanent)
+{
+	db_stmt *s;
+	or_status st = db_prepare(d, SQL_RETRY, &s);
+
+	if (st != OR_OK)
+		return st;
+	db_bind_time(s, 0, next_at);
+	db_bind_text(s, 1, error, strnlen(error, 500));
+	db_bind_int(s, 2, permanent);
+	db_bind_int(s, 3, id);
+	st = db_execute(s);
+	db_stmt_done(s);
+	return st;
+}

@@ -1,0 +1,301 @@
+/*
+ * Sessions of both realms, sign-in throttling and password reset tokens:
+ * everything keyed by the SHA-256 of a secret the client holds.  Rows never
+ * contain the secret itself.
+ */
+#include <string.h>
+
+#include "onramp/store.h"
+
+static const char *
+realm_name(session_realm r)
+{
+	return r == REALM_OPERATOR ? "operator" : "customer";
+}
+
+static const char SQL_CREATE[] =
+	"INSERT INTO sessions (id_hash, realm, principal_id, csrf_token, created_at, last_used_at, "
+	"expires_at, client_addr) VALUES (?, ?, ?, ?, FROM_UNIXTIME(?), FROM_UNIXTIME(?), FROM_UNIXTIME(?), ?)";
+
+or_status
+store_session_create(db *d, session_realm realm, int64_t principal_id, const char *id_hash,
+		     const char *csrf, int64_t now, int64_t expires_at, const char *client_addr)
+{
+	db_stmt *s;
+	or_status st = db_prepare(d, SQL_CREATE, &s);
+
+	if (st != OR_OK)
+		return st;
+	db_bind_cstr(s, 0, id_hash);
+	db_bind_cstr(s, 1, realm_name(realm));
+	db_bind_int(s, 2, principal_id);
+	db_bind_cstr(s, 3, csrf);
+	db_bind_time(s, 4, now);
+	db_bind_time(s, 5, now);
+	db_bind_time(s, 6, expires_at);
+	db_bind_text(s, 7, client_addr, strnlen(client_addr, 45));
+	st = db_execute(s);
+	db_stmt_done(s);
+	return st;
+}
+
+static const char SQL_FIND[] =
+	"SELECT principal_id, csrf_token, last_used_at, expires_at FROM sessions "
+	"WHERE id_hash = ? AND realm = ? AND expires_at > FROM_UNIXTIME(?) AND last_used_at > FROM_UNIXTIME(?)";
+
+or_status
+store_session_find(db *d, session_realm realm, const char *id_hash, int64_t now, int64_t idle_s,
+		   session *out)
+{
+	db_stmt *s;
+	bool found;
+	or_status st = db_prepare(d, SQL_FIND, &s);
+
+	if (st != OR_OK)
+		return st;
+	db_bind_cstr(s, 0, id_hash);
+	db_bind_cstr(s, 1, realm_name(realm));
+	db_bind_time(s, 2, now);
+	db_bind_time(s, 3, now - idle_s);
+	st = db_query_one(s, &found);
+	if (st == OR_OK && !found)
+		st = OR_ERR_NOT_FOUND;
+	if (st == OR_OK) {
+		or_str csrf = db_col(s, 1);
+		memset(out, 0, sizeof(*out));
+		out->realm = realm;
+		out->principal_id = db_col_int(s, 0, 0);
+		str_copy(out->id_hash, sizeof(out->id_hash), id_hash);
+		if (csrf.ptr && csrf.len < sizeof(out->csrf_token)) {
+			memcpy(out->csrf_token, csrf.ptr, csrf.len);
+			out->csrf_token[csrf.len] = '\0';
+		}
+		out->last_used_at = db_col_time(s, 2);
+		out->expires_at = db_col_time(s, 3);
+	}
+	db_stmt_done(s);
+	return st;
+}
+
+static const char SQL_TOUCH[] = "UPDATE sessions SET last_used_at = FROM_UNIXTIME(?) WHERE id_hash = ?";
+
+or_status
+store_session_touch(db *d, const char *id_hash, int64_t now)
+{
+	db_stmt *s;
+	or_status st = db_prepare(d, SQL_TOUCH, &s);
+
+	if (st != OR_OK)
+		return st;
+	db_bind_time(s, 0, now);
+	db_bind_cstr(s, 1, id_hash);
+	st = db_execute(s);
+	db_stmt_done(s);
+	return st;
+}
+
+static const char SQL_DELETE[] = "DELETE FROM sessions WHERE id_hash = ?";
+
+or_status
+store_session_delete(db *d, const char *id_hash)
+{
+	db_stmt *s;
+	or_status st = db_prepare(d, SQL_DELETE, &s);
+
+	if (st != OR_OK)
+		return st;
+	db_bind_cstr(s, 0, id_hash);
+	st = db_execute(s);
+	db_stmt_done(s);
+	return st;
+}
+
+static const char SQL_DELETE_ALL[] = "DELETE FROM sessions WHERE realm = ? AND principal_id = ?";
+
+or_status
+store_session_delete_all(db *d, session_realm realm, int64_t principal_id)
+{
+	db_stmt *s;
+	or_status st = db_prepare(d, SQL_DELETE_ALL, &s);
+
+	if (st != OR_OK)
+		return st;
+	db_bind_cstr(s, 0, realm_name(realm));
+	db_bind_int(s, 1, principal_id);
+	st = db_execute(s);
+	db_stmt_done(s);
+	return st;
+}
+
+/* ---- throttling ----------------------------------------------------------------- */
+
+static const char SQL_THROTTLE_GET[] =
+	"SELECT COALESCE(FLOOR(UNIX_TIMESTAMP(locked_until)), 0) FROM login_throttle WHERE throttle_key = ?";
+
+or_status
+store_throttle_check(db *d, const char *key, int64_t now, int64_t *locked_until)
+{
+	db_stmt *s;
+	bool found;
+	or_status st = db_prepare(d, SQL_THROTTLE_GET, &s);
+
+	*locked_until = 0;
+	if (st != OR_OK)
+		return st;
+	db_bind_cstr(s, 0, key);
+	st = db_query_one(s, &found);
+	if (st == OR_OK && found) {
+		int64_t until = db_col_int(s, 0, 0);
+		*locked_until = until > now ? until : 0;
+	}
+	db_stmt_done(s);
+	return st;
+}
+
+/*
+ * One statement does the counting atomically across workers: a failure
+ * outside the current window starts a new window; reaching max failures
+ * within a window locks the key for one window length from then.
+ */
+static const char SQL_THROTTLE_FAIL[] =
+	"INSERT INTO login_throttle (throttle_key, window_start, failures, locked_until) "
+	"VALUES (?, FROM_UNIXTIME(?), 1, IF(1 >= ?, FROM_UNIXTIME(? + ?), NULL)) "
+	"ON DUPLICATE KEY UPDATE "
+	"locked_until = IF(window_start <= FROM_UNIXTIME(? - ?), IF(1 >= ?, FROM_UNIXTIME(? + ?), NULL), "
+	"  IF(failures + 1 >= ?, FROM_UNIXTIME(? + ?), locked_until)), "
+	"failures = IF(window_start <= FROM_UNIXTIME(? - ?), 1, failures + 1), "
+	"window_start = IF(window_start <= FROM_UNIXTIME(? - ?), FROM_UNIXTIME(?), window_start)";
+
+or_status
+store_throttle_fail(db *d, const char *key, int64_t now, int64_t window_s, long max, int64_t *locked_until)
+{
+	db_stmt *s;
+	or_status st = db_prepare(d, SQL_THROTTLE_FAIL, &s);
+	unsigned i = 0;
+
+	if (st != OR_OK)
+		return st;
+	db_bind_cstr(s, i++, key);
+	db_bind_time(s, i++, now);
+	db_bind_int(s, i++, max);
+	db_bind_int(s, i++, now);
+	db_bind_int(s, i++, window_s);
+	db_bind_int(s, i++, now);
+	db_bind_int(s, i++, window_s);
+	db_bind_int(s, i++, max);
+	db_bind_int(s, i++, now);
+	db_bind_int(s, i++, window_s);
+	db_bind_int(s, i++, max);
+	db_bind_int(s, i++, now);
+	db_bind_int(s, i++, window_s);
+	db_bind_int(s, i++, now);
+	db_bind_int(s, i++, window_s);
+	db_bind_int(s, i++, now);
+	db_bind_int(s, i++, window_s);
+	db_bind_time(s, i++, now);
+	st = db_execute(s);
+	db_stmt_done(s);
+	if (st != OR_OK)
+		return st;
+	return store_throttle_check(d, key, now, locked_until);
+}
+
+static const char SQL_THROTTLE_CLEAR[] = "DELETE FROM login_throttle WHERE throttle_key = ?";
+
+or_status
+store_throttle_clear(db *d, const char *key)
+{
+	db_stmt *s;
+	or_status st = db_prepare(d, SQL_THROTTLE_CLEAR, &s);
+
+	if (st != OR_OK)
+		return st;
+	db_bind_cstr(s, 0, key);
+	st = db_execute(s);
+	db_stmt_done(s);
+	return st;
+}
+
+/* ---- password reset tokens ------------------------------------------------------------ */
+
+static const char SQL_RESET_CREATE[] =
+	"INSERT INTO password_resets (token_hash, user_id, created_at, expires_at, created_by) "
+	"VALUES (?, ?, FROM_UNIXTIME(?), FROM_UNIXTIME(?), ?)";
+
+or_status
+store_reset_create(db *d, const char *token_hash, int64_t user_id, int64_t now, int64_t expires_at,
+		   const char *created_by)
+{
+	db_stmt *s;
+	or_status st = db_prepare(d, SQL_RESET_CREATE, &s);
+
+	if (st != OR_OK)
+		return st;
+	db_bind_cstr(s, 0, token_hash);
+	db_bind_int(s, 1, user_id);
+	db_bind_time(s, 2, now);
+	db_bind_time(s, 3, expires_at);
+	db_bind_cstr(s, 4, created_by);
+	st = db_execute(s);
+	db_stmt_done(s);
+	return st;
+}
+
+static const char SQL_RESET_FIND[] =
+	"SELECT user_id, used_at IS NULL AND expires_at > FROM_UNIXTIME(?) FROM password_resets "
+	"WHERE token_hash = ? FOR UPDATE";
+static const char SQL_RESET_USE[] =
+	"UPDATE password_resets SET used_at = FROM_UNIXTIME(?) WHERE token_hash = ? AND used_at IS NULL";
+
+or_status
+store_reset_consume(db *d, const char *token_hash, int64_t now, int64_t *user_id)
+{
+	db_stmt *s;
+	bool found, usable = false;
+	or_status st = db_prepare(d, SQL_RESET_FIND, &s);
+
+	if (st != OR_OK)
+		return st;
+	db_bind_time(s, 0, now);
+	db_bind_cstr(s, 1, token_hash);
+	st = db_query_one(s, &found);
+	if (st == OR_OK && !found)
+		st = OR_ERR_NOT_FOUND;
+	if (st == OR_OK) {
+		*user_id = db_col_int(s, 0, 0);
+		usable = db_col_int(s, 1, 0) == 1;
+	}
+	db_stmt_done(s);
+	if (st != OR_OK)
+		return st;
+	if (!usable)
+		return OR_ERR_CONFLICT;
+	if ((st = db_prepare(d, SQL_RESET_USE, &s)) != OR_OK)
+		return st;
+	db_bind_time(s, 0, now);
+	db_bind_cstr(s, 1, token_hash);
+	st = db_execute(s);
+	/* A concurrent use got there first: this one loses. */
+	if (st == OR_OK && db_affected(s) != 1)
+		st = OR_ERR_CONFLICT;
+	db_stmt_done(s);
+	return st;
+}
+
+static const char SQL_RESET_REVOKE[] =
+	"UPDATE password_resets SET used_at = FROM_UNIXTIME(?) WHERE user_id = ? AND used_at IS NULL";
+
+or_status
+store_reset_revoke_user(db *d, int64_t user_id, int64_t now)
+{
+	db_stmt *s;
+	or_status st = db_prepare(d, SQL_RESET_REVOKE, &s);
+
+	if (st != OR_OK)
+		return st;
+	db_bind_time(s, 0, now);
+	db_bind_int(s, 1, user_id);
+	st = db_execute(s);
+	db_stmt_done(s);
+	return st;
+}

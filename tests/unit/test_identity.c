@@ -1,0 +1,118 @@
+/* Unit tests for identity rules (src/domain/identity.c) and time formats (src/core/timefmt.c). */
+#include <string.h>
+
+#include "onramp/identity.h"
+#include "onramp/timefmt.h"
+#include "unit.h"
+
+#define NOW 1795000000LL	/* 2026-11-18T...Z, fixed so verdicts never drift */
+
+static void
+test_status_derivation(void)
+{
+	user u;
+
+	memset(&u, 0, sizeof(u));
+	CU_ASSERT_EQUAL(identity_user_status(&u, NOW), USER_DORMANT);	/* never signed in */
+	CU_ASSERT_FALSE(identity_holds_seat(&u, NOW));
+	u.last_seen_at = NOW - 60;
+	CU_ASSERT_EQUAL(identity_user_status(&u, NOW), USER_ACTIVE);
+	CU_ASSERT_TRUE(identity_holds_seat(&u, NOW));
+	u.last_seen_at = NOW - IDENTITY_DORMANT_AFTER_S;
+	CU_ASSERT_EQUAL(identity_user_status(&u, NOW), USER_ACTIVE);	/* exactly 90 days: still active */
+	u.last_seen_at = NOW - IDENTITY_DORMANT_AFTER_S - 1;
+	CU_ASSERT_EQUAL(identity_user_status(&u, NOW), USER_DORMANT);
+	u.last_seen_at = NOW;
+	u.suspended = true;
+	CU_ASSERT_EQUAL(identity_user_status(&u, NOW), USER_SUSPENDED);
+	CU_ASSERT_FALSE(identity_holds_seat(&u, NOW));
+	u.deactivated_at = NOW;
+	CU_ASSERT_EQUAL(identity_user_status(&u, NOW), USER_DEACTIVATED);
+	CU_ASSERT_STRING_EQUAL(identity_status_name(USER_DORMANT), "dormant");
+}
+
+static void
+test_roles(void)
+{
+	user_role r;
+	operator_role o;
+
+	CU_ASSERT_EQUAL(identity_role_parse("customer_admin", &r), OR_OK);
+	CU_ASSERT_EQUAL(r, ROLE_CUSTOMER_ADMIN);
+	CU_ASSERT_EQUAL(identity_role_parse("Customer_Admin", &r), OR_ERR_INVALID);
+	CU_ASSERT_EQUAL(identity_role_parse("admin", &r), OR_ERR_INVALID);
+	CU_ASSERT_STRING_EQUAL(identity_role_name(ROLE_CUSTOMER_MEMBER), "customer_member");
+	CU_ASSERT_EQUAL(identity_operator_role_parse("auditor", &o), OR_OK);
+	CU_ASSERT_EQUAL(o, OPROLE_AUDITOR);
+	CU_ASSERT_EQUAL(identity_operator_role_parse("root", &o), OR_ERR_INVALID);
+}
+
+static void
+test_usernames(void)
+{
+	char long_name[66];
+
+	CU_ASSERT_TRUE(identity_username_ok("ann"));
+	CU_ASSERT_TRUE(identity_username_ok("a.b_c-9"));
+	CU_ASSERT_FALSE(identity_username_ok(""));
+	CU_ASSERT_FALSE(identity_username_ok("Ann"));
+	CU_ASSERT_FALSE(identity_username_ok("ann smith"));
+	CU_ASSERT_FALSE(identity_username_ok("ann@x"));
+	memset(long_name, 'a', 65);
+	long_name[65] = '\0';
+	CU_ASSERT_FALSE(identity_username_ok(long_name));
+	long_name[64] = '\0';
+	CU_ASSERT_TRUE(identity_username_ok(long_name));
+}
+
+static void
+test_emails(void)
+{
+	char out[255];
+
+	CU_ASSERT_EQUAL(identity_email_normalize("  Ann.Smith+x@Example.COM ", out, sizeof(out)), OR_OK);
+	CU_ASSERT_STRING_EQUAL(out, "ann.smith+x@example.com");
+	CU_ASSERT_EQUAL(identity_email_normalize("a@b.co", out, sizeof(out)), OR_OK);
+	CU_ASSERT_EQUAL(identity_email_normalize("no-at-sign", out, sizeof(out)), OR_ERR_INVALID);
+	CU_ASSERT_EQUAL(identity_email_normalize("a@@b.co", out, sizeof(out)), OR_ERR_INVALID);
+	CU_ASSERT_EQUAL(identity_email_normalize("@b.co", out, sizeof(out)), OR_ERR_INVALID);
+	CU_ASSERT_EQUAL(identity_email_normalize("a@localhost", out, sizeof(out)), OR_ERR_INVALID);
+	CU_ASSERT_EQUAL(identity_email_normalize("a@-b.co", out, sizeof(out)), OR_ERR_INVALID);
+	CU_ASSERT_EQUAL(identity_email_normalize("a@b-.co", out, sizeof(out)), OR_ERR_INVALID);
+	CU_ASSERT_EQUAL(identity_email_normalize("a b@c.co", out, sizeof(out)), OR_ERR_INVALID);
+	CU_ASSERT_EQUAL(identity_email_normalize("a..b@c.co", out, sizeof(out)), OR_ERR_INVALID);
+	CU_ASSERT_EQUAL(identity_email_normalize("<a@c.co>", out, sizeof(out)), OR_ERR_INVALID);
+	CU_ASSERT_EQUAL(identity_email_normalize("a@c.co\r\nBcc: x@y.z", out, sizeof(out)), OR_ERR_INVALID);
+	CU_ASSERT_EQUAL(identity_email_normalize("", out, sizeof(out)), OR_ERR_INVALID);
+}
+
+static void
+test_time_formats(void)
+{
+	char buf[TIMEFMT_RFC3339_LEN];
+	int64_t t = 0;
+
+	timefmt_rfc3339(0, buf);
+	CU_ASSERT_STRING_EQUAL(buf, "1970-01-01T00:00:00Z");
+	timefmt_rfc3339(1767225600, buf);
+	CU_ASSERT_STRING_EQUAL(buf, "2026-01-01T00:00:00Z");
+	timefmt_rfc3339(951782400 + 86399, buf);	/* 2000-02-29, a leap day */
+	CU_ASSERT_STRING_EQUAL(buf, "2000-02-29T23:59:59Z");
+	CU_ASSERT_EQUAL(timefmt_parse_db(str_from_c("2026-01-01 00:00:00.123456"), &t), OR_OK);
+	CU_ASSERT_EQUAL(t, 1767225600);
+	CU_ASSERT_EQUAL(timefmt_parse_db(str_from_c("2000-02-29 23:59:59"), &t), OR_OK);
+	CU_ASSERT_EQUAL(t, 951782400 + 86399);
+	CU_ASSERT_EQUAL(timefmt_parse_db(str_from_c("2026-13-01 00:00:00"), &t), OR_ERR_INVALID);
+	CU_ASSERT_EQUAL(timefmt_parse_db(str_from_c("2026-01-01T00:00:00"), &t), OR_ERR_INVALID);
+	CU_ASSERT_EQUAL(timefmt_parse_db(str_from_c("garbage"), &t), OR_ERR_INVALID);
+}
+
+static const unit_test tests[] = {
+	{ "status is derived (dormant, seats)", test_status_derivation },
+	{ "role names", test_roles },
+	{ "usernames", test_usernames },
+	{ "email normalisation and shape", test_emails },
+	{ "RFC 3339 and DATETIME", test_time_formats },
+	{ NULL, NULL }
+};
+UNIT_MAIN("identity", tests)
