@@ -126,6 +126,13 @@ or_status store_session_delete(db *d, const char *id_hash);
 /** Delete every session of a principal (suspend, deactivate, password change/reset). */
 or_status store_session_delete_all(db *d, session_realm realm, int64_t principal_id);
 
+/**
+ * Delete what can no longer be used: sessions past their absolute expiry or
+ * idle for longer than idle_s, throttle rows whose window and lock are over,
+ * and reset tokens expired for a day.  Run periodically (onramp-mailer does).
+ */
+or_status store_session_sweep(db *d, int64_t now, int64_t idle_s, int64_t window_s);
+
 /* ---- sign-in throttling ------------------------------------------------------------ */
 
 /** When key is locked, *locked_until > now (0 when not locked). */

@@ -99,6 +99,11 @@ api_admin_session_create(app *a, http_request *req, http_response *resp)
 		return;
 	}
 	(void)store_throttle_clear(a->db, acct);
+	if (password_needs_rehash(hash, &a->pw)) {
+		char fresh[PASSWORD_HASH_MAX];
+		if (password_hash(&a->pw, pw, strlen(pw), fresh) == OR_OK)
+			(void)store_operator_set_password(a->db, op.id, fresh, op.must_change_password);
+	}
 	if ((st = db_begin(a->db)) == OR_OK &&
 	    (st = auth_session_start(a, req, resp, REALM_OPERATOR, op.id, csrf)) == OR_OK &&
 	    (st = store_operator_touch(a->db, op.id, api_now(req))) == OR_OK) {

@@ -5,7 +5,8 @@
  * retry later with exponential backoff, or failed for good.  A row is only
  * ever marked after its attempt, so nothing acknowledged is lost; a crash
  * between sending and committing means the mail may go out twice, never zero
- * times.
+ * times.  Between rounds it also sweeps expired sessions, throttles and
+ * reset tokens.
  */
 #include <fcntl.h>
 #include <signal.h>
@@ -106,6 +107,7 @@ main(int argc, char **argv)
 	config cfg;
 	arena *a;
 	db *d;
+	int64_t next_sweep_ms = 0;
 
 	if (argc == 3 && strcmp(argv[1], "-c") == 0)
 		path = argv[2];
@@ -133,6 +135,15 @@ main(int argc, char **argv)
 	log_event(LOG_INFO, "started", "delivering to %s every %d ms", cfg.smtp_url, cfg.mailer_poll_ms);
 	while (!stopping) {
 		int n = round_once(&cfg, d, a, from_addr);
+		int64_t now_ms = clock_mono_ms();
+
+		/* Housekeeping rides along: dead sessions, spent throttles and resets. */
+		if (now_ms >= next_sweep_ms) {
+			if (store_session_sweep(d, clock_wall_us() / 1000000, cfg.session_idle_timeout_s,
+						cfg.login_window_s) != OR_OK)
+				log_event(LOG_WARN, "sweep_failed", "%s", db_last_error(d));
+			next_sweep_ms = now_ms + 60000;
+		}
 		arena_reset(a);
 		if (n < BATCH && !stopping) {
 			struct timespec t = { cfg.mailer_poll_ms / 1000, (long)(cfg.mailer_poll_ms % 1000) * 1000000L };

@@ -127,6 +127,39 @@ store_session_delete_all(db *d, session_realm realm, int64_t principal_id)
 	return st;
 }
 
+static const char SQL_SWEEP_SESSIONS[] =
+	"DELETE FROM sessions WHERE expires_at < FROM_UNIXTIME(?) OR last_used_at < FROM_UNIXTIME(?)";
+static const char SQL_SWEEP_THROTTLE[] =
+	"DELETE FROM login_throttle WHERE window_start < FROM_UNIXTIME(?) "
+	"AND (locked_until IS NULL OR locked_until < FROM_UNIXTIME(?))";
+static const char SQL_SWEEP_RESETS[] = "DELETE FROM password_resets WHERE expires_at < FROM_UNIXTIME(?)";
+
+or_status
+store_session_sweep(db *d, int64_t now, int64_t idle_s, int64_t window_s)
+{
+	db_stmt *s;
+	or_status st = db_prepare(d, SQL_SWEEP_SESSIONS, &s);
+
+	if (st != OR_OK)
+		return st;
+	db_bind_time(s, 0, now);
+	db_bind_time(s, 1, now - idle_s);
+	st = db_execute(s);
+	db_stmt_done(s);
+	if (st == OR_OK && (st = db_prepare(d, SQL_SWEEP_THROTTLE, &s)) == OR_OK) {
+		db_bind_time(s, 0, now - window_s);
+		db_bind_time(s, 1, now);
+		st = db_execute(s);
+		db_stmt_done(s);
+	}
+	if (st == OR_OK && (st = db_prepare(d, SQL_SWEEP_RESETS, &s)) == OR_OK) {
+		db_bind_time(s, 0, now - 86400);
+		st = db_execute(s);
+		db_stmt_done(s);
+	}
+	return st;
+}
+
 /* ---- throttling ----------------------------------------------------------------- */
 
 static const char SQL_THROTTLE_GET[] =

@@ -142,6 +142,21 @@ class UserLifecycleTests(IdentityBase):
         self.assertEqual([u["id"] for u in r.json["users"]], [member["id"]])
         self.assertEqual(r.json["seats"]["used"], 1)
 
+    def test_hash_upgraded_at_sign_in_when_parameters_rise(self):
+        cust = self.new_customer()
+        name = self.uniq("weak")
+        env = dict(self.st.env(), ONRAMP_ARGON2_T="1", ONRAMP_ARGON2_M_KIB="8192")
+        subprocess.run([self.st.program("onrampctl"), "-c", self.st.config_path, "users", "create", "--customer",
+                        cust["slug"], "--username", name, "--email", f"{name}@example.test", "--role",
+                        "customer_member", "--password-stdin"], input=PASSWORD + "\n", text=True, env=env,
+                       check=True, capture_output=True)
+        before = self.sql(f"SELECT password_hash FROM users WHERE username = '{name}'")
+        self.assertIn("$m=8192,t=1,p=1$", before)
+        self.signed_in(name)
+        after = self.sql(f"SELECT password_hash FROM users WHERE username = '{name}'")
+        self.assertIn("$m=19456,t=2,p=1$", after)
+        self.signed_in(name)
+
     def test_last_admin_cannot_be_suspended_or_demoted(self):
         cust = self.new_customer()
         admin = self.new_user(cust, role="customer_admin")["user"]
