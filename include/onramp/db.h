@@ -90,6 +90,26 @@ unsigned long long db_insert_id(db_stmt *s);
 /** Free the result set so the statement can run again. */
 void db_stmt_done(db_stmt *s);
 
+/** One bound argument for db_run()/db_scalar(). */
+typedef struct db_arg {
+	enum { DB_ARG_INT, DB_ARG_TEXT, DB_ARG_NULL } type;
+	long long i;
+	const char *s;
+} db_arg;
+
+/** An integer argument. */
+#define DB_INT(v) ((db_arg){ DB_ARG_INT, (long long)(v), NULL })
+/** A NUL-terminated text argument; NULL binds SQL NULL. */
+#define DB_TEXT(v) ((db_arg){ (v) ? DB_ARG_TEXT : DB_ARG_NULL, 0, (v) })
+
+/**
+ * Prepare a statement with no result rows (sql static), bind args in order,
+ * execute.  *affected (may be NULL) gets the rows changed.
+ */
+or_status db_run(db *d, const char *sql, const db_arg *args, size_t n, unsigned long long *affected);
+/** Run a query whose first row's first column is an integer: *out, or def when no row or NULL. */
+or_status db_scalar(db *d, const char *sql, const db_arg *args, size_t n, long long def, long long *out);
+
 /** Prepare, bind nothing, execute and discard: for parameterless statements. */
 or_status db_exec_simple(db *d, const char *sql);
 /** Like db_exec_simple for SQL text without static storage (migrations); not cached. */

@@ -13,6 +13,8 @@ typedef enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR } log_level;
 
 /** Send log lines to fd (default 2); the component names the program. */
 void log_init(int fd, const char *component);
+/** Refresh the cached pid in a freshly forked child. */
+void log_after_fork(void);
 /** Log one event with a free-text message (escaped). */
 void log_event(log_level lvl, const char *event, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

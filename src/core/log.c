@@ -17,6 +17,7 @@
 
 static int log_fd = 2;
 static const char *log_component = "onramp";
+static long log_pid;
 
 void
 log_init(int fd, const char *component)
@@ -24,6 +25,13 @@ log_init(int fd, const char *component)
 	log_fd = fd;
 	if (component)
 		log_component = component;
+	log_pid = (long)getpid();
+}
+
+void
+log_after_fork(void)
+{
+	log_pid = (long)getpid();
 }
 
 static const char *
@@ -52,7 +60,7 @@ line_begin(or_buf *b, log_level lvl)
 	(void)buf_appendf(b, "{\"time\":\"%s.%03ldZ\",\"level\":\"%s\",\"component\":\"",
 			  t, ts.tv_nsec / 1000000, level_name(lvl));
 	(void)buf_append_json_escaped(b, log_component, strlen(log_component));
-	(void)buf_appendf(b, "\",\"pid\":%ld", (long)getpid());
+	(void)buf_appendf(b, "\",\"pid\":%ld", log_pid ? log_pid : (long)getpid());
 }
 
 static void

@@ -145,6 +145,8 @@ on_death(struct master *ms, struct slot *s, int status)
 		if (delay > BACKOFF_MAX_MS)
 			delay = BACKOFF_MAX_MS;
 	}
+	if (delay)
+		log_event(LOG_WARN, "respawn_backoff", "workers keep dying young; next start in %lld ms", delay);
 	if (ms->respawn_at_ms == 0 || clock_mono_ms() + delay < ms->respawn_at_ms)
 		ms->respawn_at_ms = clock_mono_ms() + delay;
 }

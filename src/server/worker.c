@@ -178,6 +178,7 @@ server_worker_run(const config *cfg, int lfd, metrics *m)
 	int rc = 0;
 
 	install_signals(&waitmask);
+	log_after_fork();
 	(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
 	if (getppid() != master)
 		return 0;

@@ -155,18 +155,10 @@ static const char SQL_SEATS[] =
 or_status
 store_customer_seats_used(db *d, int64_t customer_id, int64_t now, long *used)
 {
-	db_stmt *s;
-	bool found;
-	or_status st = db_prepare(d, SQL_SEATS, &s);
+	db_arg args[] = { DB_INT(customer_id), DB_INT(now - IDENTITY_DORMANT_AFTER_S) };
+	long long v;
+	or_status st = db_scalar(d, SQL_SEATS, args, 2, 0, &v);
 
-	*used = 0;
-	if (st != OR_OK)
-		return st;
-	db_bind_int(s, 0, customer_id);
-	db_bind_time(s, 1, now - IDENTITY_DORMANT_AFTER_S);
-	st = db_query_one(s, &found);
-	if (st == OR_OK && found)
-		*used = (long)db_col_int(s, 0, 0);
-	db_stmt_done(s);
+	*used = (long)v;
 	return st;
 }

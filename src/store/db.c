@@ -299,6 +299,8 @@ stmt_fail(db_stmt *s)
 	note_error(d, no, s->st ? mysql_stmt_error(s->st) : mysql_error(d->conn));
 	if (is_conn_error(no))
 		drop_connection(d);
+	else if (s->st)
+		(void)mysql_stmt_reset(s->st);
 	if (no == ER_DUP_ENTRY)
 		return OR_ERR_CONFLICT;
 	return OR_ERR_DB;
@@ -313,6 +315,7 @@ stmt_prepare_handle(db_stmt *s)
 
 	if (st != OR_OK)
 		return st;
+	stmt_free_cols(s);
 	s->st = mysql_stmt_init(d->conn);
 	if (s->st == NULL)
 		return OR_ERR_NOMEM;
@@ -496,30 +499,27 @@ bind_results(db_stmt *s, MYSQL_RES *meta)
 static or_status
 execute_once(db_stmt *s)
 {
-	MYSQL_RES *meta;
-	my_bool yes = 1;
 	or_status st;
 
 	if (s->nparams && mysql_stmt_bind_param(s->st, s->params) != 0)
 		return stmt_fail(s);
 	if (mysql_stmt_execute(s->st) != 0)
 		return stmt_fail(s);
-	meta = mysql_stmt_result_metadata(s->st);
-	if (meta == NULL)
+	if (mysql_stmt_field_count(s->st) == 0)
 		return OR_OK;
-	mysql_stmt_attr_set(s->st, STMT_ATTR_UPDATE_MAX_LENGTH, &yes);
-	if (mysql_stmt_store_result(s->st) != 0) {
-		mysql_free_result(meta);
-		return stmt_fail(s);
+	/* Columns are bound once per prepared handle; buffers grow on truncation. */
+	if (s->cols == NULL) {
+		MYSQL_RES *meta = mysql_stmt_result_metadata(s->st);
+		st = meta ? bind_results(s, meta) : stmt_fail(s);
+		if (meta)
+			mysql_free_result(meta);
+		if (st != OR_OK)
+			return st;
 	}
-	/* max_length is only known after store_result. */
-	mysql_free_result(meta);
-	meta = mysql_stmt_result_metadata(s->st);
-	st = meta ? bind_results(s, meta) : OR_ERR_DB;
-	if (meta)
-		mysql_free_result(meta);
+	if (mysql_stmt_store_result(s->st) != 0)
+		return stmt_fail(s);
 	s->has_result = true;
-	return st;
+	return OR_OK;
 }
 
 or_status
@@ -652,14 +652,66 @@ db_insert_id(db_stmt *s)
 	return s->st ? (unsigned long long)mysql_stmt_insert_id(s->st) : 0;
 }
 
+/*
+ * Only the buffered rows are freed: mysql_stmt_reset() would cost a round
+ * trip to the server on every query, and a successfully executed statement
+ * can run again without it (stmt_fail() resets after errors).
+ */
 void
 db_stmt_done(db_stmt *s)
 {
-	if (s->has_result && s->st) {
+	if (s->has_result && s->st)
 		mysql_stmt_free_result(s->st);
-		mysql_stmt_reset(s->st);
-	}
 	s->has_result = false;
+}
+
+static void
+bind_args(db_stmt *s, const db_arg *args, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (args[i].type == DB_ARG_INT)
+			db_bind_int(s, (unsigned)i, args[i].i);
+		else if (args[i].type == DB_ARG_TEXT)
+			db_bind_cstr(s, (unsigned)i, args[i].s);
+		else
+			db_bind_null(s, (unsigned)i);
+	}
+}
+
+or_status
+db_run(db *d, const char *sql, const db_arg *args, size_t n, unsigned long long *affected)
+{
+	db_stmt *s;
+	or_status st = db_prepare(d, sql, &s);
+
+	if (st != OR_OK)
+		return st;
+	bind_args(s, args, n);
+	st = db_execute(s);
+	if (affected)
+		*affected = st == OR_OK ? db_affected(s) : 0;
+	db_stmt_done(s);
+	return st;
+}
+
+or_status
+db_scalar(db *d, const char *sql, const db_arg *args, size_t n, long long def, long long *out)
+{
+	db_stmt *s;
+	bool found = false;
+	or_status st = db_prepare(d, sql, &s);
+
+	*out = def;
+	if (st != OR_OK)
+		return st;
+	bind_args(s, args, n);
+	st = db_query_one(s, &found);
+	if (st == OR_OK && found)
+		*out = db_col_int(s, 0, def);
+	db_stmt_done(s);
+	return st;
 }
 
 or_status

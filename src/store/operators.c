@@ -141,22 +141,6 @@ store_operator_list(db *d, arena *a, operator_account **out, size_t *n)
 	return st;
 }
 
-static or_status
-exec_id(db *d, const char *sql, int64_t id)
-{
-	db_stmt *s;
-	or_status st = db_prepare(d, sql, &s);
-
-	if (st != OR_OK)
-		return st;
-	db_bind_int(s, 0, id);
-	st = db_execute(s);
-	if (st == OR_OK && db_affected(s) == 0)
-		st = OR_ERR_NOT_FOUND;
-	db_stmt_done(s);
-	return st;
-}
-
 static const char SQL_DEACTIVATE[] =
 	"UPDATE operators SET deactivated_at = CURRENT_TIMESTAMP(6), updated_at = CURRENT_TIMESTAMP(6) "
 	"WHERE id = ? AND deactivated_at IS NULL";
@@ -164,7 +148,11 @@ static const char SQL_DEACTIVATE[] =
 or_status
 store_operator_deactivate(db *d, int64_t id)
 {
-	return exec_id(d, SQL_DEACTIVATE, id);
+	db_arg args[] = { DB_INT(id) };
+	unsigned long long n = 0;
+	or_status st = db_run(d, SQL_DEACTIVATE, args, 1, &n);
+
+	return st == OR_OK && n == 0 ? OR_ERR_NOT_FOUND : st;
 }
 
 static const char SQL_COUNT_ADMINS[] =
@@ -173,33 +161,11 @@ static const char SQL_COUNT_ADMINS[] =
 or_status
 store_operator_count_admins(db *d, int64_t except_id, long *n)
 {
-	db_stmt *s;
-	bool found;
-	or_status st = db_prepare(d, SQL_COUNT_ADMINS, &s);
+	db_arg args[] = { DB_INT(except_id) };
+	long long v;
+	or_status st = db_scalar(d, SQL_COUNT_ADMINS, args, 1, 0, &v);
 
-	*n = 0;
-	if (st != OR_OK)
-		return st;
-	db_bind_int(s, 0, except_id);
-	st = db_query_one(s, &found);
-	if (st == OR_OK && found)
-		*n = (long)db_col_int(s, 0, 0);
-	db_stmt_done(s);
-	return st;
-}
-
-static or_status
-set_text(db *d, const char *sql, const char *v, int64_t id)
-{
-	db_stmt *s;
-	or_status st = db_prepare(d, sql, &s);
-
-	if (st != OR_OK)
-		return st;
-	db_bind_cstr(s, 0, v);
-	db_bind_int(s, 1, id);
-	st = db_execute(s);
-	db_stmt_done(s);
+	*n = (long)v;
 	return st;
 }
 
@@ -208,7 +174,9 @@ static const char SQL_SET_PENDING[] = "UPDATE operators SET totp_pending = ? WHE
 or_status
 store_operator_set_totp_pending(db *d, int64_t id, const char *sealed)
 {
-	return set_text(d, SQL_SET_PENDING, sealed, id);
+	db_arg args[] = { DB_TEXT(sealed), DB_INT(id) };
+
+	return db_run(d, SQL_SET_PENDING, args, 2, NULL);
 }
 
 static const char SQL_GET_PENDING[] = "SELECT totp_pending FROM operators WHERE id = ?";
@@ -238,17 +206,9 @@ static const char SQL_SET_TOTP[] =
 or_status
 store_operator_set_totp(db *d, int64_t id, const char *sealed, int64_t last_step)
 {
-	db_stmt *s;
-	or_status st = db_prepare(d, SQL_SET_TOTP, &s);
+	db_arg args[] = { DB_TEXT(sealed), DB_INT(last_step), DB_INT(id) };
 
-	if (st != OR_OK)
-		return st;
-	db_bind_cstr(s, 0, sealed);
-	db_bind_int(s, 1, last_step);
-	db_bind_int(s, 2, id);
-	st = db_execute(s);
-	db_stmt_done(s);
-	return st;
+	return db_run(d, SQL_SET_TOTP, args, 3, NULL);
 }
 
 static const char SQL_SET_STEP[] = "UPDATE operators SET totp_last_step = ? WHERE id = ?";
@@ -256,16 +216,9 @@ static const char SQL_SET_STEP[] = "UPDATE operators SET totp_last_step = ? WHER
 or_status
 store_operator_set_totp_step(db *d, int64_t id, int64_t step)
 {
-	db_stmt *s;
-	or_status st = db_prepare(d, SQL_SET_STEP, &s);
+	db_arg args[] = { DB_INT(step), DB_INT(id) };
 
-	if (st != OR_OK)
-		return st;
-	db_bind_int(s, 0, step);
-	db_bind_int(s, 1, id);
-	st = db_execute(s);
-	db_stmt_done(s);
-	return st;
+	return db_run(d, SQL_SET_STEP, args, 2, NULL);
 }
 
 static const char SQL_SET_PASSWORD[] =
@@ -275,17 +228,9 @@ static const char SQL_SET_PASSWORD[] =
 or_status
 store_operator_set_password(db *d, int64_t id, const char *phc, bool must_change)
 {
-	db_stmt *s;
-	or_status st = db_prepare(d, SQL_SET_PASSWORD, &s);
+	db_arg args[] = { DB_TEXT(phc), DB_INT(must_change), DB_INT(id) };
 
-	if (st != OR_OK)
-		return st;
-	db_bind_cstr(s, 0, phc);
-	db_bind_int(s, 1, must_change);
-	db_bind_int(s, 2, id);
-	st = db_execute(s);
-	db_stmt_done(s);
-	return st;
+	return db_run(d, SQL_SET_PASSWORD, args, 3, NULL);
 }
 
 static const char SQL_TOUCH[] = "UPDATE operators SET last_seen_at = FROM_UNIXTIME(?) WHERE id = ?";
@@ -293,14 +238,7 @@ static const char SQL_TOUCH[] = "UPDATE operators SET last_seen_at = FROM_UNIXTI
 or_status
 store_operator_touch(db *d, int64_t id, int64_t now)
 {
-	db_stmt *s;
-	or_status st = db_prepare(d, SQL_TOUCH, &s);
+	db_arg args[] = { DB_INT(now), DB_INT(id) };
 
-	if (st != OR_OK)
-		return st;
-	db_bind_time(s, 0, now);
-	db_bind_int(s, 1, id);
-	st = db_execute(s);
-	db_stmt_done(s);
-	return st;
+	return db_run(d, SQL_TOUCH, args, 2, NULL);
 }

@@ -45,17 +45,10 @@ static const char SQL_DEPTH[] = "SELECT COUNT(*) FROM outbox WHERE state = 'pend
 or_status
 store_outbox_depth(db *d, long *n)
 {
-	db_stmt *s;
-	bool found;
-	or_status st = db_prepare(d, SQL_DEPTH, &s);
+	long long v;
+	or_status st = db_scalar(d, SQL_DEPTH, NULL, 0, 0, &v);
 
-	*n = 0;
-	if (st != OR_OK)
-		return st;
-	st = db_query_one(s, &found);
-	if (st == OR_OK && found)
-		*n = (long)db_col_int(s, 0, 0);
-	db_stmt_done(s);
+	*n = (long)v;
 	return st;
 }
 
@@ -100,16 +93,9 @@ static const char SQL_SENT[] =
 or_status
 store_outbox_sent(db *d, int64_t id, int64_t now)
 {
-	db_stmt *s;
-	or_status st = db_prepare(d, SQL_SENT, &s);
+	db_arg args[] = { DB_INT(now), DB_INT(id) };
 
-	if (st != OR_OK)
-		return st;
-	db_bind_time(s, 0, now);
-	db_bind_int(s, 1, id);
-	st = db_execute(s);
-	db_stmt_done(s);
-	return st;
+	return db_run(d, SQL_SENT, args, 2, NULL);
 }
 
 static const char SQL_RETRY[] =

@@ -82,16 +82,9 @@ static const char SQL_TOUCH[] = "UPDATE sessions SET last_used_at = FROM_UNIXTIM
 or_status
 store_session_touch(db *d, const char *id_hash, int64_t now)
 {
-	db_stmt *s;
-	or_status st = db_prepare(d, SQL_TOUCH, &s);
+	db_arg args[] = { DB_INT(now), DB_TEXT(id_hash) };
 
-	if (st != OR_OK)
-		return st;
-	db_bind_time(s, 0, now);
-	db_bind_cstr(s, 1, id_hash);
-	st = db_execute(s);
-	db_stmt_done(s);
-	return st;
+	return db_run(d, SQL_TOUCH, args, 2, NULL);
 }
 
 static const char SQL_DELETE[] = "DELETE FROM sessions WHERE id_hash = ?";
@@ -99,15 +92,9 @@ static const char SQL_DELETE[] = "DELETE FROM sessions WHERE id_hash = ?";
 or_status
 store_session_delete(db *d, const char *id_hash)
 {
-	db_stmt *s;
-	or_status st = db_prepare(d, SQL_DELETE, &s);
+	db_arg args[] = { DB_TEXT(id_hash) };
 
-	if (st != OR_OK)
-		return st;
-	db_bind_cstr(s, 0, id_hash);
-	st = db_execute(s);
-	db_stmt_done(s);
-	return st;
+	return db_run(d, SQL_DELETE, args, 1, NULL);
 }
 
 static const char SQL_DELETE_ALL[] = "DELETE FROM sessions WHERE realm = ? AND principal_id = ?";
@@ -115,16 +102,9 @@ static const char SQL_DELETE_ALL[] = "DELETE FROM sessions WHERE realm = ? AND p
 or_status
 store_session_delete_all(db *d, session_realm realm, int64_t principal_id)
 {
-	db_stmt *s;
-	or_status st = db_prepare(d, SQL_DELETE_ALL, &s);
+	db_arg args[] = { DB_TEXT(realm_name(realm)), DB_INT(principal_id) };
 
-	if (st != OR_OK)
-		return st;
-	db_bind_cstr(s, 0, realm_name(realm));
-	db_bind_int(s, 1, principal_id);
-	st = db_execute(s);
-	db_stmt_done(s);
-	return st;
+	return db_run(d, SQL_DELETE_ALL, args, 2, NULL);
 }
 
 static const char SQL_SWEEP_SESSIONS[] =
@@ -137,26 +117,15 @@ static const char SQL_SWEEP_RESETS[] = "DELETE FROM password_resets WHERE expire
 or_status
 store_session_sweep(db *d, int64_t now, int64_t idle_s, int64_t window_s)
 {
-	db_stmt *s;
-	or_status st = db_prepare(d, SQL_SWEEP_SESSIONS, &s);
+	db_arg sess[] = { DB_INT(now), DB_INT(now - idle_s) };
+	db_arg thr[] = { DB_INT(now - window_s), DB_INT(now) };
+	db_arg rst[] = { DB_INT(now - 86400) };
+	or_status st = db_run(d, SQL_SWEEP_SESSIONS, sess, 2, NULL);
 
-	if (st != OR_OK)
-		return st;
-	db_bind_time(s, 0, now);
-	db_bind_time(s, 1, now - idle_s);
-	st = db_execute(s);
-	db_stmt_done(s);
-	if (st == OR_OK && (st = db_prepare(d, SQL_SWEEP_THROTTLE, &s)) == OR_OK) {
-		db_bind_time(s, 0, now - window_s);
-		db_bind_time(s, 1, now);
-		st = db_execute(s);
-		db_stmt_done(s);
-	}
-	if (st == OR_OK && (st = db_prepare(d, SQL_SWEEP_RESETS, &s)) == OR_OK) {
-		db_bind_time(s, 0, now - 86400);
-		st = db_execute(s);
-		db_stmt_done(s);
-	}
+	if (st == OR_OK)
+		st = db_run(d, SQL_SWEEP_THROTTLE, thr, 2, NULL);
+	if (st == OR_OK)
+		st = db_run(d, SQL_SWEEP_RESETS, rst, 1, NULL);
 	return st;
 }
 
@@ -168,20 +137,11 @@ static const char SQL_THROTTLE_GET[] =
 or_status
 store_throttle_check(db *d, const char *key, int64_t now, int64_t *locked_until)
 {
-	db_stmt *s;
-	bool found;
-	or_status st = db_prepare(d, SQL_THROTTLE_GET, &s);
+	db_arg args[] = { DB_TEXT(key) };
+	long long until;
+	or_status st = db_scalar(d, SQL_THROTTLE_GET, args, 1, 0, &until);
 
-	*locked_until = 0;
-	if (st != OR_OK)
-		return st;
-	db_bind_cstr(s, 0, key);
-	st = db_query_one(s, &found);
-	if (st == OR_OK && found) {
-		int64_t until = db_col_int(s, 0, 0);
-		*locked_until = until > now ? until : 0;
-	}
-	db_stmt_done(s);
+	*locked_until = st == OR_OK && until > now ? until : 0;
 	return st;
 }
 
@@ -238,15 +198,9 @@ static const char SQL_THROTTLE_CLEAR[] = "DELETE FROM login_throttle WHERE throt
 or_status
 store_throttle_clear(db *d, const char *key)
 {
-	db_stmt *s;
-	or_status st = db_prepare(d, SQL_THROTTLE_CLEAR, &s);
+	db_arg args[] = { DB_TEXT(key) };
 
-	if (st != OR_OK)
-		return st;
-	db_bind_cstr(s, 0, key);
-	st = db_execute(s);
-	db_stmt_done(s);
-	return st;
+	return db_run(d, SQL_THROTTLE_CLEAR, args, 1, NULL);
 }
 
 /* ---- password reset tokens ------------------------------------------------------------ */
@@ -321,14 +275,7 @@ static const char SQL_RESET_REVOKE[] =
 or_status
 store_reset_revoke_user(db *d, int64_t user_id, int64_t now)
 {
-	db_stmt *s;
-	or_status st = db_prepare(d, SQL_RESET_REVOKE, &s);
+	db_arg args[] = { DB_INT(now), DB_INT(user_id) };
 
-	if (st != OR_OK)
-		return st;
-	db_bind_time(s, 0, now);
-	db_bind_int(s, 1, user_id);
-	st = db_execute(s);
-	db_stmt_done(s);
-	return st;
+	return db_run(d, SQL_RESET_REVOKE, args, 2, NULL);
 }

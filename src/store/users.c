@@ -226,18 +226,9 @@ static const char SQL_SET_ROLE[] =
 static or_status
 update_one(db *d, const char *sql, const char *value, int64_t customer_id, int64_t id)
 {
-	db_stmt *s;
-	or_status st = db_prepare(d, sql, &s);
+	db_arg args[] = { DB_TEXT(value), DB_INT(id), DB_INT(customer_id), DB_INT(customer_id) };
 
-	if (st != OR_OK)
-		return st;
-	db_bind_cstr(s, 0, value);
-	db_bind_int(s, 1, id);
-	db_bind_int(s, 2, customer_id);
-	db_bind_int(s, 3, customer_id);
-	st = db_execute(s);
-	db_stmt_done(s);
-	return st;
+	return db_run(d, sql, args, 4, NULL);
 }
 
 or_status
@@ -259,19 +250,11 @@ static const char SQL_DEACTIVATE[] =
 or_status
 store_user_deactivate(db *d, int64_t customer_id, int64_t id)
 {
-	db_stmt *s;
-	or_status st = db_prepare(d, SQL_DEACTIVATE, &s);
+	db_arg args[] = { DB_INT(id), DB_INT(customer_id), DB_INT(customer_id) };
+	unsigned long long n = 0;
+	or_status st = db_run(d, SQL_DEACTIVATE, args, 3, &n);
 
-	if (st != OR_OK)
-		return st;
-	db_bind_int(s, 0, id);
-	db_bind_int(s, 1, customer_id);
-	db_bind_int(s, 2, customer_id);
-	st = db_execute(s);
-	if (st == OR_OK && db_affected(s) == 0)
-		st = OR_ERR_NOT_FOUND;
-	db_stmt_done(s);
-	return st;
+	return st == OR_OK && n == 0 ? OR_ERR_NOT_FOUND : st;
 }
 
 static const char SQL_SET_PASSWORD[] =
@@ -281,17 +264,9 @@ static const char SQL_SET_PASSWORD[] =
 or_status
 store_user_set_password(db *d, int64_t id, const char *phc, bool must_change)
 {
-	db_stmt *s;
-	or_status st = db_prepare(d, SQL_SET_PASSWORD, &s);
+	db_arg args[] = { DB_TEXT(phc), DB_INT(must_change), DB_INT(id) };
 
-	if (st != OR_OK)
-		return st;
-	db_bind_cstr(s, 0, phc);
-	db_bind_int(s, 1, must_change);
-	db_bind_int(s, 2, id);
-	st = db_execute(s);
-	db_stmt_done(s);
-	return st;
+	return db_run(d, SQL_SET_PASSWORD, args, 3, NULL);
 }
 
 static const char SQL_TOUCH[] = "UPDATE users SET last_seen_at = FROM_UNIXTIME(?) WHERE id = ?";
@@ -299,16 +274,9 @@ static const char SQL_TOUCH[] = "UPDATE users SET last_seen_at = FROM_UNIXTIME(?
 or_status
 store_user_touch(db *d, int64_t id, int64_t now)
 {
-	db_stmt *s;
-	or_status st = db_prepare(d, SQL_TOUCH, &s);
+	db_arg args[] = { DB_INT(now), DB_INT(id) };
 
-	if (st != OR_OK)
-		return st;
-	db_bind_time(s, 0, now);
-	db_bind_int(s, 1, id);
-	st = db_execute(s);
-	db_stmt_done(s);
-	return st;
+	return db_run(d, SQL_TOUCH, args, 2, NULL);
 }
 
 static const char SQL_COUNT_ADMINS[] =
@@ -318,18 +286,10 @@ static const char SQL_COUNT_ADMINS[] =
 or_status
 store_user_count_admins(db *d, int64_t customer_id, int64_t except_id, long *n)
 {
-	db_stmt *s;
-	bool found;
-	or_status st = db_prepare(d, SQL_COUNT_ADMINS, &s);
+	db_arg args[] = { DB_INT(customer_id), DB_INT(except_id) };
+	long long v;
+	or_status st = db_scalar(d, SQL_COUNT_ADMINS, args, 2, 0, &v);
 
-	*n = 0;
-	if (st != OR_OK)
-		return st;
-	db_bind_int(s, 0, customer_id);
-	db_bind_int(s, 1, except_id);
-	st = db_query_one(s, &found);
-	if (st == OR_OK && found)
-		*n = (long)db_col_int(s, 0, 0);
-	db_stmt_done(s);
+	*n = (long)v;
 	return st;
 }

@@ -7,7 +7,8 @@ bare programs bench-hello and bench-select, all on free loopback ports.  Then
 wrk (64 connections, 2 threads, BENCH_DURATION seconds after a 2 s warm-up)
 measures nginx static, bare hello, onramp /healthz, bare hello+SELECT and
 onramp /readyz, in that order so each onramp row runs right after its
-ceiling.  Targets (docs/performance.md):
+ceiling.  BENCH_ROUNDS (default 1) repeats that sequence and reports medians,
+which steadies the ratios on a shared machine.  Targets (docs/performance.md):
 
   /healthz req/s >= 80 % of bare hello
   /readyz  req/s >= 70 % of bare hello+SELECT
@@ -21,6 +22,7 @@ happens.  Python standard library only.
 
 import argparse
 import json
+import math
 import os
 import re
 import secrets
@@ -29,7 +31,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -101,6 +102,30 @@ def measure(name, url, duration):
     res["name"] = name
     res["errors"] = res["non2xx"] + res["socket_errors"] + (0 if res["parsed"] else 1)
     return res
+
+
+def median(values):
+    v = sorted(x for x in values if x is not None)
+    if not v:
+        return None
+    return v[len(v) // 2] if len(v) % 2 else (v[len(v) // 2 - 1] + v[len(v) // 2]) / 2
+
+
+def combine(samples):
+    """One row from several rounds: median rates and latencies, summed errors."""
+    if len(samples) == 1:
+        return dict(samples[0], rounds=[samples[0]["rps"]])
+    out = {"name": samples[0]["name"], "rounds": [s["rps"] for s in samples]}
+    for k in ("rps", "p50_ms", "p99_ms"):
+        out[k] = median(s[k] for s in samples)
+    for k in ("requests", "socket_errors", "non2xx", "errors"):
+        out[k] = sum(s[k] for s in samples)
+    out["socket_detail"] = {}
+    for s in samples:
+        for k, v in s["socket_detail"].items():
+            out["socket_detail"][k] = out["socket_detail"].get(k, 0) + v
+    out["parsed"] = all(s["parsed"] for s in samples)
+    return out
 
 
 # ---- processes --------------------------------------------------------------
@@ -267,11 +292,12 @@ def versions():
     return out
 
 
-def report(runs, rss, bare_rss, workers, load_before, load_after, duration):
+def report(runs, rss, bare_rss, workers, load_before, load_after, duration, rounds):
     order = ["nginx static", "bare hello", "bare hello+SELECT", "onramp /healthz", "onramp /readyz"]
     print()
     print(f"machine: {machine()}; {workers} workers each; wrk -t{THREADS} -c{CONNECTIONS} "
-          f"-d{duration}s after a {WARMUP_S}s warm-up")
+          f"-d{duration}s after a {WARMUP_S}s warm-up" +
+          (f"; medians of {rounds} rounds" if rounds > 1 else ""))
     print(f"load average before {load_before}, after {load_after}")
     for v in versions():
         print(f"  {v}")
@@ -293,7 +319,14 @@ def report(runs, rss, bare_rss, workers, load_before, load_after, duration):
             ("/readyz vs bare hello+SELECT", "onramp /readyz", "bare hello+SELECT", READYZ_RATIO)):
         d = runs[den]["rps"]
         ratio = runs[num]["rps"] / d if d else 0.0
-        target(label, ratio >= want, f"{ratio * 100:.1f} % (target >= {want * 100:.0f} %)")
+        per = ""
+        if rounds > 1:
+            per = "; per round " + " ".join(
+                f"{n / d * 100:.0f}" if d else "n/a"
+                for n, d in zip(runs[num]["rounds"], runs[den]["rounds"])) + " %"
+        # Truncated, not rounded, so a miss never prints as the target value.
+        shown = math.floor(ratio * 1000) / 10
+        target(label, ratio >= want, f"{shown:.1f} % (target >= {want * 100:.0f} %){per}")
     if rss:
         mx, total = max(rss), sum(rss)
         target("onramp worker RSS", mx < RSS_LIMIT_KIB,
@@ -327,7 +360,7 @@ def setup_bench_db(db):
     return password
 
 
-def run(build, base, duration, workers):
+def run(build, base, duration, rounds, workers):
     db = stack.MariaDB(base)
     st = None
     bare = []
@@ -361,23 +394,31 @@ def run(build, base, duration, workers):
             if status != 200:
                 raise RuntimeError(f"bench nginx {path} answered {status}: {body[:200]!r}")
         load_before = loadavg()
-        log(f"{machine()}, load average {load_before}; {workers} workers each; {duration}s per run")
-
-        for name, url in (("nginx static", ngx.url + "/static.html"),
-                          ("bare hello", ngx.url + "/hello"),
-                          ("onramp /healthz", st.public_url + "/healthz"),
-                          ("bare hello+SELECT", ngx.url + "/select"),
-                          ("onramp /readyz", st.operator_url + "/readyz")):
-            runs[name] = measure(name, url, duration)
+        log(f"{machine()}, load average {load_before}; {workers} workers each; {duration}s per run, "
+            f"{rounds} round(s)")
+        targets = (("nginx static", ngx.url + "/static.html"),
+                   ("bare hello", ngx.url + "/hello"),
+                   ("onramp /healthz", st.public_url + "/healthz"),
+                   ("bare hello+SELECT", ngx.url + "/select"),
+                   ("onramp /readyz", st.operator_url + "/readyz"))
+        samples = {name: [] for name, _ in targets}
+        for rnd in range(rounds):
+            for name, url in targets:
+                label = f"{name} (round {rnd + 1}/{rounds})" if rounds > 1 else name
+                samples[name].append(measure(label, url, duration))
+        for name, _ in targets:
+            runs[name] = dict(combine(samples[name]), name=name)
         rss = [rss_kib(p) for p in st.worker_pids()]
         bare_rss = [rss_kib(p) for p in bare[1].workers()]
         load_after = loadavg()
-        ok = report(runs, [r for r in rss if r], bare_rss, workers, load_before, load_after, duration)
+        ok = report(runs, [r for r in rss if r], bare_rss, workers, load_before, load_after,
+                    duration, rounds)
         out = os.environ.get("BENCH_JSON")
         if out:
             with open(out, "w") as f:
                 json.dump({"machine": machine(), "load_before": load_before,
                            "load_after": load_after, "workers": workers, "duration_s": duration,
+                           "rounds": rounds,
                            "runs": {k: {x: v for x, v in r.items() if x != "raw"}
                                     for k, r in runs.items()},
                            "onramp_worker_rss_kib": rss, "bare_select_rss_kib": bare_rss,
@@ -407,10 +448,11 @@ def main():
     a = p.parse_args()
     try:
         duration = int(os.environ.get("BENCH_DURATION", "10"))
-        if duration < 1:
+        rounds = int(os.environ.get("BENCH_ROUNDS", "1"))
+        if duration < 1 or rounds < 1:
             raise ValueError
     except ValueError:
-        log("BENCH_DURATION must be a positive whole number of seconds")
+        log("BENCH_DURATION and BENCH_ROUNDS must be positive whole numbers")
         return 2
     for prog in ("onramp-fcgi", "onrampctl", "tests/bench/bench-hello", "tests/bench/bench-select"):
         if not os.access(os.path.join(a.build, prog), os.X_OK):
@@ -425,7 +467,7 @@ def main():
     os.chmod(base, 0o755)  # MariaDB and the workers run as other users under root
     ok = False
     try:
-        ok = run(a.build, base, duration, workers)
+        ok = run(a.build, base, duration, rounds, workers)
     except Exception as e:
         log(f"error: {e}")
         print(f"bench: 0 passed, {TARGETS} failed")

@@ -29,31 +29,36 @@ class WorkerCrashTests(StackTestCase):
             stack.wait_for(lambda: len(self.st.worker_pids()) == 2 and before[0] not in self.st.worker_pids(),
                            10, "a replacement worker")
             seen = load.total()
-            load.wait_for_requests(seen + 300)
+            load.wait_for_requests(seen + 200, timeout=30)
         after = self.st.worker_pids()
         self.assertNotIn(before[0], after)
         self.assertIn(before[1], after)
         # At most the request the killed worker held may fail.
         self.assertLessEqual(len(load.failures), 1, load.statuses)
-        self.assertGreater(load.statuses.get(200, 0), 400)
+        self.assertGreater(load.statuses.get(200, 0), 300)
         self.assertEqual(self.restarts(), restarts + 1)
 
     def test_crash_loop_backs_off(self):
-        # Kill the same slot's fresh workers repeatedly: respawns must slow down.
-        times = []
-        for _ in range(4):
-            pids = self.st.worker_pids()
-            stack.wait_for(lambda: len(self.st.worker_pids()) == 2, 10, "two workers")
-            pids = self.st.worker_pids()
-            os.kill(pids[-1], signal.SIGKILL)
-            t0 = time.monotonic()
-            stack.wait_for(lambda: len(self.st.worker_pids()) == 2 and pids[-1] not in self.st.worker_pids(),
-                           15, "respawn")
-            times.append(time.monotonic() - t0)
-        # Young deaths: 100 ms, 200 ms, 400 ms... the last respawn waits visibly longer than the first.
-        self.assertGreater(times[-1], 0.3, times)
-        self.assertGreater(times[-1], times[0], times)
-        self.assertEqual(request(self.pub, "GET", "/healthz").status, 200)
+        # Kill every worker as soon as it appears, for a few seconds: a crash
+        # loop.  The master must slow its restarts down instead of spinning.
+        restarts = self.restarts()
+        deadline = time.monotonic() + 4
+        while time.monotonic() < deadline:
+            for pid in self.st.worker_pids():
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            time.sleep(0.02)
+        spawned = self.restarts() - restarts
+        with open(self.st.app_log) as f:
+            delays = [int(m) for m in re.findall(r"next start in (\d+) ms", f.read())]
+        # Without backoff this loop would see a restart every ~20 ms (hundreds).
+        self.assertLess(spawned, 40, spawned)
+        self.assertTrue(delays and max(delays) >= 800, delays)
+        # Once the killing stops, the workers come back and serve.
+        stack.wait_for(lambda: len(self.st.worker_pids()) == 2, 15, "workers back")
+        stack.wait_for(lambda: request(self.pub, "GET", "/healthz").status == 200, 10, "healthz")
 
 
 class DatabaseOutageTests(StackTestCase):
