@@ -1,0 +1,65 @@
+/*
+ * Private to src/store/db.c (connections, transactions) and
+ * src/store/db_stmt.c (prepared statements): the structs and the helpers both
+ * halves share.  Nothing outside the store includes this.
+ */
+#ifndef ONRAMP_STORE_DB_INTERNAL_H
+#define ONRAMP_STORE_DB_INTERNAL_H
+
+#include <stdbool.h>
+#include <mysql.h>
+
+#include "onramp/db.h"
+
+#define DB_STMT_CACHE 128
+#define DB_MAX_PARAMS 64
+#define DB_COL_MAX (16u * 1024u * 1024u)
+/* After a failed connect, fail fast for this long instead of re-dialling. */
+#define DB_RETRY_GAP_MS 250
+
+struct db_stmt {
+	db *owner;
+	const char *sql;
+	size_t sql_len;		/* for uncached statements */
+	MYSQL_STMT *st;
+	unsigned nparams, ncols;
+	MYSQL_BIND params[DB_MAX_PARAMS];
+	long long ints[DB_MAX_PARAMS];
+	unsigned long plen[DB_MAX_PARAMS];
+	my_bool pnull[DB_MAX_PARAMS];
+	MYSQL_BIND *cols;
+	char **colbuf;
+	unsigned long *colcap, *collen;
+	my_bool *colnull, *colerr;
+	bool has_result;
+};
+
+struct db {
+	const config *cfg;
+	MYSQL *conn;
+	bool in_tx;
+	long long retry_at_ms;
+	char user[128];
+	char password[256];
+	bool creds_loaded;
+	char err[256];
+	unsigned last_errno;
+	db_stmt *cache[DB_STMT_CACHE];
+	size_t ncache;
+	db_counters counters;
+	void (*hook)(void *);
+	void *hook_ctx;
+};
+
+/** Record an error (text copied, counters and hook updated). */
+void db_note_error(db *d, unsigned no, const char *msg);
+/** True for errors after which the connection is useless. */
+bool db_is_conn_error(unsigned no);
+/** Close the connection and invalidate every cached statement handle. */
+void db_drop_connection(db *d);
+/** Free a statement and its column buffers. */
+void db_stmt_destroy(db_stmt *s);
+/** Free a statement's column buffers. */
+void db_stmt_free_cols(db_stmt *s);
+
+#endif
