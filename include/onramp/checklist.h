@@ -1,0 +1,141 @@
+/*
+ * The onboarding checklist, derived: every item's state comes from facts
+ * about the customer (its details, users, invites, SSO draft, operator-
+ * reviewed fields) plus the blockers operators set, never from a stored copy
+ * that could drift.  The "Done When" list, readiness and the gates that
+ * Create answers with are computed by the same rules.  Pure: the store
+ * gathers the facts, this module decides.
+ */
+#ifndef ONRAMP_CHECKLIST_H
+#define ONRAMP_CHECKLIST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/** Checklist items, in display order. */
+typedef enum checklist_item {
+	ITEM_CONTACTS = 0,
+	ITEM_ADMIN_SIGNIN,
+	ITEM_MEMBERS,
+	ITEM_SSO,
+	ITEM_BILLING,
+	ITEM_WORKSPACE_TARGET,
+	ITEM_PROVIDER_SETUP,
+	ITEM_COUNT
+} checklist_item;
+
+/** Item states of API.md. */
+typedef enum item_state {
+	STATE_TODO = 0,
+	STATE_IN_PROGRESS,
+	STATE_SUBMITTED,
+	STATE_IN_REVIEW,
+	STATE_DONE,
+	STATE_BLOCKED,
+	STATE_NOT_REQUIRED
+} item_state;
+
+/** Blocker categories of the issue. */
+typedef enum blocker_category {
+	BLOCKER_BILLING = 0,
+	BLOCKER_PREPAID_BALANCE,
+	BLOCKER_SSO,
+	BLOCKER_TARGET_READINESS,
+	BLOCKER_TEMPLATE_AVAILABILITY,
+	BLOCKER_OTHER,
+	BLOCKER_CATEGORY_COUNT
+} blocker_category;
+
+/** Where an operator-reviewed thing stands. */
+typedef enum review_state {
+	REVIEW_NONE = 0,		/* nothing submitted */
+	REVIEW_DRAFT,			/* the customer is working on it */
+	REVIEW_PENDING,			/* submitted, waiting for an operator */
+	REVIEW_APPROVED,
+	REVIEW_CHANGES_REQUESTED,
+	REVIEW_REJECTED
+} review_state;
+
+/** Billing states of the issue. */
+typedef enum billing_state {
+	BILLING_NONE = 0,
+	BILLING_TRIAL_REQUESTED,
+	BILLING_TRIAL_APPROVED,
+	BILLING_VERIFIED,
+	BILLING_PREPAID
+} billing_state;
+
+/** An operator-set blocker on one item. */
+typedef struct checklist_blocker {
+	checklist_item item;
+	blocker_category category;
+	const char *message;	/* customer-visible */
+	bool retryable;
+} checklist_blocker;
+
+#define CHECKLIST_MAX_BLOCKERS 32
+
+/** Everything the rules look at. */
+typedef struct checklist_facts {
+	bool details_saved;		/* a customer admin saved the details at least once */
+	bool contacts_complete;		/* legal name and support, billing, technical contacts present */
+	long admins_can_sign_in;	/* admins neither suspended nor deactivated */
+	long admins_signed_in;		/* of those, admins that have signed in */
+	long members;			/* users other than the first admin, invited or active */
+	bool sso_not_required;
+	review_state sso;
+	billing_state billing;
+	int64_t prepaid_balance_cents;
+	review_state workspace_target;
+	bool target_ready;		/* the operator marked the target ready */
+	bool provider_required;		/* the customer asked for managed AI or its own provider */
+	review_state provider;
+	checklist_blocker blockers[CHECKLIST_MAX_BLOCKERS];
+	size_t nblockers;
+} checklist_facts;
+
+/** One derived item. */
+typedef struct checklist_entry {
+	checklist_item item;
+	item_state state;
+	const checklist_blocker *blocker;	/* set when state is STATE_BLOCKED */
+	const char *hint;			/* what the customer does next (fixed text) */
+} checklist_entry;
+
+/** The whole derived checklist. */
+typedef struct checklist {
+	checklist_entry entries[ITEM_COUNT];
+	bool ready;				/* every item done or not required */
+} checklist;
+
+/** Derive the checklist from the facts. */
+void checklist_derive(const checklist_facts *f, checklist *out);
+/** True when an entry counts as finished (done or not required). */
+bool checklist_entry_met(const checklist_entry *e);
+
+/** "contacts", "admin_signin", ... */
+const char *checklist_item_key(checklist_item i);
+/** Customer-facing title of an item. */
+const char *checklist_item_title(checklist_item i);
+/** Parse an item key; false when unknown. */
+bool checklist_item_parse(const char *s, checklist_item *out);
+/** "todo", "in_progress", ... */
+const char *checklist_state_name(item_state s);
+/** "billing", "prepaid_balance", ... */
+const char *checklist_category_name(blocker_category c);
+/** Parse a category name; false when unknown. */
+bool checklist_category_parse(const char *s, blocker_category *out);
+/** "none", "trial_requested", ... */
+const char *checklist_billing_name(billing_state b);
+/** Parse a billing state name; false when unknown. */
+bool checklist_billing_parse(const char *s, billing_state *out);
+/** The Done-When key of an item, e.g. "contacts_confirmed". */
+const char *checklist_done_when_key(checklist_item i);
+/**
+ * Why an unfinished item blocks Create: the operator's blocker message when
+ * there is one, else a fixed sentence for the item's state.
+ */
+const char *checklist_gate_message(const checklist_entry *e);
+
+#endif

@@ -1,0 +1,180 @@
+/* Unit tests for the derived onboarding checklist (src/domain/checklist.c). */
+#include <string.h>
+
+#include "onramp/checklist.h"
+#include "unit.h"
+
+/* A customer that has finished everything. */
+static checklist_facts
+finished(void)
+{
+	checklist_facts f;
+
+	memset(&f, 0, sizeof(f));
+	f.details_saved = true;
+	f.contacts_complete = true;
+	f.admins_can_sign_in = 1;
+	f.admins_signed_in = 1;
+	f.members = 2;
+	f.sso = REVIEW_APPROVED;
+	f.billing = BILLING_VERIFIED;
+	f.workspace_target = REVIEW_APPROVED;
+	f.target_ready = true;
+	return f;
+}
+
+static void
+test_new_customer_is_all_todo(void)
+{
+	checklist_facts f;
+	checklist c;
+	int i;
+
+	memset(&f, 0, sizeof(f));
+	checklist_derive(&f, &c);
+	CU_ASSERT_FALSE(c.ready);
+	for (i = 0; i < ITEM_PROVIDER_SETUP; i++)
+		CU_ASSERT_EQUAL(c.entries[i].state, STATE_TODO);
+	CU_ASSERT_EQUAL(c.entries[ITEM_PROVIDER_SETUP].state, STATE_NOT_REQUIRED);
+}
+
+static void
+test_finished_customer_is_ready(void)
+{
+	checklist_facts f = finished();
+	checklist c;
+	int i;
+
+	checklist_derive(&f, &c);
+	CU_ASSERT_TRUE(c.ready);
+	for (i = 0; i < ITEM_COUNT; i++)
+		CU_ASSERT_TRUE(checklist_entry_met(&c.entries[i]));
+}
+
+static void
+test_each_rule(void)
+{
+	checklist_facts f = finished();
+	checklist c;
+
+	f.contacts_complete = false;
+	checklist_derive(&f, &c);
+	CU_ASSERT_EQUAL(c.entries[ITEM_CONTACTS].state, STATE_IN_PROGRESS);
+	CU_ASSERT_FALSE(c.ready);
+
+	f = finished();
+	f.admins_signed_in = 0;
+	checklist_derive(&f, &c);
+	CU_ASSERT_EQUAL(c.entries[ITEM_ADMIN_SIGNIN].state, STATE_TODO);
+
+	f = finished();
+	f.members = 0;
+	checklist_derive(&f, &c);
+	CU_ASSERT_EQUAL(c.entries[ITEM_MEMBERS].state, STATE_TODO);
+
+	f = finished();
+	f.sso = REVIEW_PENDING;
+	checklist_derive(&f, &c);
+	CU_ASSERT_EQUAL(c.entries[ITEM_SSO].state, STATE_IN_REVIEW);
+	f.sso = REVIEW_DRAFT;
+	checklist_derive(&f, &c);
+	CU_ASSERT_EQUAL(c.entries[ITEM_SSO].state, STATE_IN_PROGRESS);
+	f.sso = REVIEW_NONE;
+	f.sso_not_required = true;
+	checklist_derive(&f, &c);
+	CU_ASSERT_EQUAL(c.entries[ITEM_SSO].state, STATE_NOT_REQUIRED);
+	CU_ASSERT_TRUE(c.ready);
+
+	f = finished();
+	f.billing = BILLING_TRIAL_REQUESTED;
+	checklist_derive(&f, &c);
+	CU_ASSERT_EQUAL(c.entries[ITEM_BILLING].state, STATE_IN_REVIEW);
+	f.billing = BILLING_TRIAL_APPROVED;
+	checklist_derive(&f, &c);
+	CU_ASSERT_EQUAL(c.entries[ITEM_BILLING].state, STATE_DONE);
+
+	f = finished();
+	f.target_ready = false;
+	checklist_derive(&f, &c);
+	CU_ASSERT_EQUAL(c.entries[ITEM_WORKSPACE_TARGET].state, STATE_IN_REVIEW);
+
+	f = finished();
+	f.provider_required = true;
+	f.provider = REVIEW_PENDING;
+	checklist_derive(&f, &c);
+	CU_ASSERT_EQUAL(c.entries[ITEM_PROVIDER_SETUP].state, STATE_IN_REVIEW);
+	CU_ASSERT_FALSE(c.ready);
+	f.provider = REVIEW_APPROVED;
+	checklist_derive(&f, &c);
+	CU_ASSERT_TRUE(c.ready);
+}
+
+static void
+test_empty_prepaid_balance_blocks(void)
+{
+	checklist_facts f = finished();
+	checklist c;
+
+	f.billing = BILLING_PREPAID;
+	f.prepaid_balance_cents = 0;
+	checklist_derive(&f, &c);
+	CU_ASSERT_EQUAL(c.entries[ITEM_BILLING].state, STATE_BLOCKED);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c.entries[ITEM_BILLING].blocker);
+	CU_ASSERT_EQUAL(c.entries[ITEM_BILLING].blocker->category, BLOCKER_PREPAID_BALANCE);
+	CU_ASSERT_FALSE(c.entries[ITEM_BILLING].blocker->retryable);
+	f.prepaid_balance_cents = 5000;
+	checklist_derive(&f, &c);
+	CU_ASSERT_EQUAL(c.entries[ITEM_BILLING].state, STATE_DONE);
+}
+
+static void
+test_operator_blockers(void)
+{
+	checklist_facts f = finished();
+	checklist c;
+
+	f.target_ready = false;
+	f.blockers[0] = (checklist_blocker){ ITEM_WORKSPACE_TARGET, BLOCKER_TEMPLATE_AVAILABILITY,
+					     "The template for your region is not published yet.", false };
+	f.blockers[1] = (checklist_blocker){ ITEM_CONTACTS, BLOCKER_OTHER, "Never shown: contacts are done.", true };
+	f.nblockers = 2;
+	checklist_derive(&f, &c);
+	CU_ASSERT_EQUAL(c.entries[ITEM_WORKSPACE_TARGET].state, STATE_BLOCKED);
+	CU_ASSERT_STRING_EQUAL(checklist_gate_message(&c.entries[ITEM_WORKSPACE_TARGET]),
+			       "The template for your region is not published yet.");
+	/* A finished item stays finished. */
+	CU_ASSERT_EQUAL(c.entries[ITEM_CONTACTS].state, STATE_DONE);
+	CU_ASSERT_PTR_NULL(c.entries[ITEM_CONTACTS].blocker);
+	CU_ASSERT_FALSE(c.ready);
+}
+
+static void
+test_names(void)
+{
+	checklist_item it;
+	blocker_category cat;
+	billing_state b;
+
+	CU_ASSERT_STRING_EQUAL(checklist_item_key(ITEM_WORKSPACE_TARGET), "workspace_target");
+	CU_ASSERT_TRUE(checklist_item_parse("provider_setup", &it));
+	CU_ASSERT_EQUAL(it, ITEM_PROVIDER_SETUP);
+	CU_ASSERT_FALSE(checklist_item_parse("nope", &it));
+	CU_ASSERT_STRING_EQUAL(checklist_state_name(STATE_NOT_REQUIRED), "not_required");
+	CU_ASSERT_TRUE(checklist_category_parse("target_readiness", &cat));
+	CU_ASSERT_EQUAL(cat, BLOCKER_TARGET_READINESS);
+	CU_ASSERT_FALSE(checklist_category_parse("weather", &cat));
+	CU_ASSERT_TRUE(checklist_billing_parse("trial_approved", &b));
+	CU_ASSERT_EQUAL(b, BILLING_TRIAL_APPROVED);
+	CU_ASSERT_STRING_EQUAL(checklist_done_when_key(ITEM_CONTACTS), "contacts_confirmed");
+}
+
+static const unit_test tests[] = {
+	{ "a new customer starts with everything to do", test_new_customer_is_all_todo },
+	{ "a finished customer is ready", test_finished_customer_is_ready },
+	{ "each item's rule", test_each_rule },
+	{ "an empty prepaid balance blocks billing", test_empty_prepaid_balance_blocks },
+	{ "operator blockers override unfinished items only", test_operator_blockers },
+	{ "names", test_names },
+	{ NULL, NULL }
+};
+UNIT_MAIN("checklist", tests)
