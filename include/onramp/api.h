@@ -116,6 +116,11 @@ or_status api_audit(app *a, http_request *req, const char *action, int64_t custo
 
 /** 409 conflict when activating would exceed the customer's seat limit (inside a transaction). */
 or_status users_check_seat(app *a, http_request *req, http_response *resp, const user *u);
+/**
+ * Audit as a user who is not signed in but proved who they are (sign-in, a
+ * reset token): the row names them as the actor.
+ */
+or_status api_audit_as_user(app *a, http_request *req, const user *u, const char *action);
 /** Current time in seconds for this request. */
 int64_t api_now(const http_request *req);
 

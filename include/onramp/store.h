@@ -37,8 +37,8 @@ or_status store_customer_create(db *d, const char *slug, const char *name, long 
 or_status store_customer_get(db *d, arena *a, int64_t id, customer *out);
 /** Load one customer by slug. */
 or_status store_customer_by_slug(db *d, arena *a, const char *slug, customer *out);
-/** Customers whose slug or name contains search (NULL = all), newest first. */
-or_status store_customer_list(db *d, arena *a, const char *search, long limit, long offset,
+/** Customers whose slug or name contains search (NULL = all), newest first, ids below before_id (0 = from the newest). */
+or_status store_customer_list(db *d, arena *a, const char *search, int64_t before_id, long limit,
 			      customer **out, size_t *n);
 /** Lock the customer row for the transaction (serialises seat checks); returns the seat limit. */
 or_status store_customer_lock(db *d, int64_t id, long *seat_limit);

@@ -29,23 +29,25 @@ api_admin_customers_list(app *a, http_request *req, http_response *resp)
 {
 	const char *q = input_query(req, "q");
 	long limit;
-	int64_t offset;
+	int64_t after;
 	customer *cs;
 	size_t n, i;
 	json_object *o, *arr;
 	or_status st;
 
-	if (!input_page(req, resp, 50, 200, &limit, &offset))
+	/* Newest first: "after" is the last id of the previous page, and ids go down. */
+	if (!input_page(req, resp, 50, 200, &limit, &after))
 		return;
-	st = store_customer_list(a->db, req->arena, q, limit, (long)offset, &cs, &n);
+	st = store_customer_list(a->db, req->arena, q, after, limit + 1, &cs, &n);
 	o = json_object_new_object();
 	arr = json_object_new_array();
-	for (i = 0; st == OR_OK && i < n; i++) {
+	for (i = 0; st == OR_OK && i < n && i < (size_t)limit; i++) {
 		long used = 0;
 		st = store_customer_seats_used(a->db, cs[i].id, api_now(req), &used);
 		json_object_array_add(arr, output_customer(&cs[i], used));
 	}
 	json_object_object_add(o, "customers", arr);
+	json_object_object_add(o, "next_after", n > (size_t)limit ? output_id(cs[limit - 1].id) : NULL);
 	if (st != OR_OK) {
 		json_object_put(o);
 		app_fail(a, req, resp, st, db_last_error(a->db));

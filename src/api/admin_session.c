@@ -91,7 +91,9 @@ api_admin_session_create(app *a, http_request *req, http_response *resp)
 		return;
 	}
 	if (sealed && !totp_ok(a, req, &op, sealed, last_step, code)) {
-		auth_throttle_fail(a, req, acct, addr);
+		/* Asking for the code is the normal first step; only a wrong code is a failure. */
+		if (code != NULL)
+			auth_throttle_fail(a, req, acct, addr);
 		http_error(resp, 401, "unauthenticated", code ? "The sign-in details are not correct."
 							       : "Enter the code from your authenticator app.");
 		resp->error_extra = json_object_new_object();
@@ -265,6 +267,8 @@ api_admin_password_change(app *a, http_request *req, http_response *resp)
 		(void)http_field_error_add(req, resp, "current_password", "incorrect", "The current password is not correct.");
 	else if ((v = password_check(next, strlen(next), op.username, op.email)) != PASSWORD_OK)
 		input_password_error(req, resp, "new_password", v);
+	else if (strcmp(cur, next) == 0)
+		(void)http_field_error_add(req, resp, "new_password", "unchanged", "Choose a password different from the current one.");
 	if (!input_ok(resp))
 		return;
 	if ((st = password_hash(&a->pw, next, strlen(next), phc)) == OR_OK && (st = db_begin(a->db)) == OR_OK &&

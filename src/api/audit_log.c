@@ -45,6 +45,7 @@ api_audit(app *a, http_request *req, const char *action, int64_t customer_id, co
 
 	memset(&e, 0, sizeof(e));
 	e.actor_type = ACTOR_SYSTEM;
+	e.actor_label = "anonymous request";
 	if (p && p->realm == REALM_CUSTOMER) {
 		e.actor_type = ACTOR_USER;
 		e.actor_id = p->user.id;
@@ -64,4 +65,19 @@ api_audit(app *a, http_request *req, const char *action, int64_t customer_id, co
 	e.client_addr = req->remote_addr;
 	e.request_id = req->request_id;
 	return store_audit_add(a->db, &e);
+}
+
+or_status
+api_audit_as_user(app *a, http_request *req, const user *u, const char *action)
+{
+	principal p, *saved = req->principal;
+	or_status st;
+
+	memset(&p, 0, sizeof(p));
+	p.realm = REALM_CUSTOMER;
+	p.user = *u;
+	req->principal = &p;
+	st = api_audit(a, req, action, u->customer_id, "user", u->id, NULL, NULL);
+	req->principal = saved;
+	return st;
 }

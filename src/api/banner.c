@@ -8,6 +8,7 @@
 #include "onramp/api.h"
 
 void api_banner_get(app *a, http_request *req, http_response *resp);
+void api_admin_banner_get(app *a, http_request *req, http_response *resp);
 void api_admin_banner_put(app *a, http_request *req, http_response *resp);
 
 static json_object *
@@ -35,6 +36,32 @@ api_banner_get(app *a, http_request *req, http_response *resp)
 	else if (st == OR_OK || st == OR_ERR_NOT_FOUND)
 		json_object_object_add(o, "banner", NULL);
 	else {
+		json_object_put(o);
+		app_fail(a, req, resp, st, db_last_error(a->db));
+		return;
+	}
+	http_json(resp, 200, o);
+}
+
+/* Operators see the stored banner even outside its window, with whether it shows now. */
+void
+api_admin_banner_get(app *a, http_request *req, http_response *resp)
+{
+	banner b;
+	int64_t now = api_now(req);
+	json_object *o = json_object_new_object();
+	or_status st = store_banner_get(a->db, req->arena, &b);
+
+	if (st == OR_OK) {
+		json_object *j = banner_json(&b);
+		bool active = (b.starts_at == 0 || b.starts_at <= now) && (b.ends_at == 0 || now < b.ends_at);
+		json_object_object_add(j, "active", json_object_new_boolean(active));
+		json_object_object_add(j, "updated_by", json_object_new_string(b.updated_by ? b.updated_by : ""));
+		json_object_object_add(j, "updated_at", output_time(b.updated_at));
+		json_object_object_add(o, "banner", j);
+	} else if (st == OR_ERR_NOT_FOUND) {
+		json_object_object_add(o, "banner", NULL);
+	} else {
 		json_object_put(o);
 		app_fail(a, req, resp, st, db_last_error(a->db));
 		return;

@@ -135,7 +135,7 @@ api_reset_complete(app *a, http_request *req, http_response *resp)
 	if (st == OR_OK && (st = store_user_set_password(a->db, u.id, phc, false)) == OR_OK &&
 	    (st = store_session_delete_all(a->db, REALM_CUSTOMER, u.id)) == OR_OK &&
 	    (st = store_reset_revoke_user(a->db, u.id, api_now(req))) == OR_OK &&
-	    (st = api_audit(a, req, "user.password_reset", u.customer_id, "user", u.id, NULL, NULL)) == OR_OK)
+	    (st = api_audit_as_user(a, req, &u, "user.password_reset")) == OR_OK)
 		st = db_commit(a->db);
 	if (st != OR_OK) {
 		db_rollback(a->db);

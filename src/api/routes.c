@@ -42,6 +42,7 @@ void api_admin_operators_list(app *a, http_request *req, http_response *resp);
 void api_admin_operator_create(app *a, http_request *req, http_response *resp);
 void api_admin_operator_delete(app *a, http_request *req, http_response *resp);
 void api_admin_banner_put(app *a, http_request *req, http_response *resp);
+void api_admin_banner_get(app *a, http_request *req, http_response *resp);
 void api_admin_audit_list(app *a, http_request *req, http_response *resp);
 
 #define PUB LISTENER_PUBLIC
@@ -96,7 +97,7 @@ static const route routes[] = {
 	{ "POST", "/admin/api/v1/operators", OPS, AUTH_OPERATOR_ADMIN, BODY_JSON, api_admin_operator_create, 0 },
 	{ "DELETE", "/admin/api/v1/operators/{id}", OPS, AUTH_OPERATOR_ADMIN, BODY_NONE, api_admin_operator_delete, 0 },
 	{ "PUT", "/admin/api/v1/banner", OPS, AUTH_OPERATOR_ADMIN, BODY_JSON, api_admin_banner_put, 0 },
-	{ "GET", "/admin/api/v1/banner", OPS, AUTH_NONE, BODY_NONE, api_banner_get, 0 },
+	{ "GET", "/admin/api/v1/banner", OPS, AUTH_OPERATOR, BODY_NONE, api_admin_banner_get, 0 },
 	/* audit trail */
 	{ "GET", "/admin/api/v1/audit", OPS, AUTH_OPERATOR, BODY_NONE, api_admin_audit_list, 0 },
 };

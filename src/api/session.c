@@ -96,7 +96,7 @@ api_session_create(app *a, http_request *req, http_response *resp)
 	    (st = auth_session_start(a, req, resp, REALM_CUSTOMER, u.id, csrf)) == OR_OK &&
 	    (st = store_user_touch(a->db, u.id, api_now(req))) == OR_OK) {
 		u.last_seen_at = api_now(req);
-		st = api_audit(a, req, "user.sign_in", u.customer_id, "user", u.id, NULL, NULL);
+		st = api_audit_as_user(a, req, &u, "user.sign_in");
 	}
 	if (st == OR_OK)
 		st = db_commit(a->db);

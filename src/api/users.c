@@ -156,8 +156,8 @@ users_check_seat(app *a, http_request *req, http_response *resp, const user *u)
 	limit = c.seat_limit;
 	if (used < limit)
 		return OR_OK;
-	snprintf(msg, sizeof(msg), "All %ld licensed seats of this customer are in use; the seat limit is %ld. An operator can raise it.",
-		 used, limit);
+	snprintf(msg, sizeof(msg), "Every licensed seat of this customer is in use (%ld of %ld); the seat limit is %ld. An operator can raise it.",
+		 used, limit, limit);
 	http_error(resp, 409, "conflict", arena_strdup(req->arena, msg));
 	return OR_ERR_CONFLICT;
 }

@@ -192,6 +192,16 @@ customers_create(db *d, const struct opts *o)
 	return 0;
 }
 
+/* Ids are opaque strings, as in the API. */
+static json_object *
+id_json(int64_t id)
+{
+	char buf[24];
+
+	snprintf(buf, sizeof(buf), "%lld", (long long)id);
+	return json_object_new_string(buf);
+}
+
 static void
 print_json(json_object *o)
 {
@@ -207,7 +217,7 @@ customers_list(db *d, arena *a, const struct opts *o)
 	int64_t now = clock_wall_us() / 1000000;
 	json_object *arr = json_object_new_array();
 
-	if (store_customer_list(d, a, NULL, 1000, 0, &cs, &n) != OR_OK) {
+	if (store_customer_list(d, a, NULL, 0, 1000, &cs, &n) != OR_OK) {
 		json_object_put(arr);
 		return db_fail(d, "customers list");
 	}
@@ -215,7 +225,7 @@ customers_list(db *d, arena *a, const struct opts *o)
 		long used = 0;
 		json_object *c = json_object_new_object(), *seats = json_object_new_object();
 		(void)store_customer_seats_used(d, cs[i].id, now, &used);
-		json_object_object_add(c, "id", json_object_new_int64(cs[i].id));
+		json_object_object_add(c, "id", id_json(cs[i].id));
 		json_object_object_add(c, "slug", json_object_new_string(cs[i].slug));
 		json_object_object_add(c, "name", json_object_new_string(cs[i].name));
 		json_object_object_add(seats, "used", json_object_new_int64(used));
@@ -311,7 +321,7 @@ users_list(db *d, arena *a, const struct opts *o)
 				timefmt_rfc3339(u->last_seen_at, seen);
 			if (o->json) {
 				json_object *j = json_object_new_object();
-				json_object_object_add(j, "id", json_object_new_int64(u->id));
+				json_object_object_add(j, "id", id_json(u->id));
 				json_object_object_add(j, "username", json_object_new_string(u->username));
 				json_object_object_add(j, "email", json_object_new_string(u->email));
 				json_object_object_add(j, "customer", json_object_new_string(u->customer_slug));

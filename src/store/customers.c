@@ -83,10 +83,10 @@ store_customer_by_slug(db *d, arena *a, const char *slug, customer *out)
 
 static const char SQL_LIST[] =
 	"SELECT " CUSTOMER_COLS " FROM customers WHERE (? IS NULL OR slug LIKE ? OR name LIKE ?) "
-	"ORDER BY id DESC LIMIT ? OFFSET ?";
+	"AND (? = 0 OR id < ?) ORDER BY id DESC LIMIT ?";
 
 or_status
-store_customer_list(db *d, arena *a, const char *search, long limit, long offset, customer **out,
+store_customer_list(db *d, arena *a, const char *search, int64_t before_id, long limit, customer **out,
 		    size_t *n)
 {
 	db_stmt *s;
@@ -118,8 +118,9 @@ store_customer_list(db *d, arena *a, const char *search, long limit, long offset
 	db_bind_cstr(s, 0, pattern);
 	db_bind_cstr(s, 1, pattern);
 	db_bind_cstr(s, 2, pattern);
-	db_bind_int(s, 3, limit);
-	db_bind_int(s, 4, offset);
+	db_bind_int(s, 3, before_id);
+	db_bind_int(s, 4, before_id);
+	db_bind_int(s, 5, limit);
 	st = db_execute(s);
 	while (st == OR_OK && (st = db_fetch(s, &row)) == OR_OK && row && *n < (size_t)limit)
 		row_to_customer(s, a, &(*out)[(*n)++]);

@@ -161,9 +161,10 @@ describe('operator console', () => {
     assert.equal(await page.locator('#ready-checks > li').count(), 0);
   });
 
-  test('serves the same api.js and stylesheet as the public console', async () => {
+  test('serves the same shared modules and stylesheet as the public console', async () => {
     // www/admin/ holds symlinks to the public files; a copy that drifted would fail here.
-    for (const [pub, op] of [['/js/api.js', '/admin/api.js'], ['/css/console.css', '/admin/console.css']]) {
+    for (const [pub, op] of [['/js/api.js', '/admin/api.js'], ['/js/ui.js', '/admin/ui.js'],
+      ['/js/banner.js', '/admin/banner.js'], ['/css/console.css', '/admin/console.css']]) {
       const [a, b] = await Promise.all([fetch(`${publicUrl}${pub}`), fetch(`${operatorUrl}${op}`)]);
       assert.equal(a.status, 200, pub);
       assert.equal(b.status, 200, op);

@@ -9,11 +9,17 @@
  * style fails quietly: a test asserts the list is empty instead of hoping.
  *
  * Environment: ONRAMP_PUBLIC_URL and ONRAMP_OPERATOR_URL (a running stack,
- * e.g. from tools/stack.py), CHROMIUM (default /usr/bin/chromium), and
- * ONRAMP_SCREENSHOT_DIR (optional; screenshots are saved there when set).
+ * e.g. from tools/stack.py), CHROMIUM (default /usr/bin/chromium),
+ * ONRAMP_SCREENSHOT_DIR (optional; screenshots are saved there when set),
+ * and for tests that create their own accounts and read mail: ONRAMP_CTL (a
+ * shell command prefix running onrampctl against the stack, e.g.
+ * `/path/onrampctl -c /stack/onramp.conf`) and ONRAMP_MAILDIR (the maildir
+ * the stack's SMTP sink writes). tests/browser/run.py sets all of them.
  */
 
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { createHmac, randomBytes } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -81,7 +87,14 @@ export async function openPage(browser) {
   const problems = [];
   const responses = [];
   page.on('console', (msg) => {
-    if (msg.type() === 'error') problems.push(`console error: ${msg.text()}`);
+    if (msg.type() !== 'error') return;
+    // Chromium logs every 4xx/5xx answer as "Failed to load resource". For
+    // API calls that is the page's business (a wrong password is a 401 the
+    // page shows); a static file that fails to load is still a problem.
+    const url = msg.location()?.url || '';
+    if (/^Failed to load resource: the server responded with a status of (4|5)\d\d/.test(msg.text())
+        && isApiUrl(url)) return;
+    problems.push(`console error: ${msg.text()}${url ? ` (${url})` : ''}`);
   });
   page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
   page.on('response', (res) => responses.push(res));
@@ -111,4 +124,125 @@ export async function saveScreenshot(page, name) {
   const path = join(dir, `${name}.png`);
   await page.screenshot({ path, fullPage: true });
   return path;
+}
+
+/** True for the two APIs' URLs, whose error statuses the pages handle themselves. */
+export function isApiUrl(url) {
+  try {
+    return /^\/(admin\/)?api\/v1\//.test(new URL(url).pathname);
+  } catch {
+    return false;
+  }
+}
+
+/** A name no other test (or earlier run against the same stack) uses: prefix-xxxxxx. */
+export function unique(prefix) {
+  return `${prefix}-${randomBytes(4).toString('hex')}`;
+}
+
+/**
+ * Run onrampctl against the stack (ONRAMP_CTL is a shell command prefix);
+ * returns stdout, throws with stderr when it exits non-zero. `input` goes to
+ * stdin (for --password-stdin).
+ */
+export function ctl(args, { input } = {}) {
+  const prefix = process.env.ONRAMP_CTL;
+  if (!prefix) throw new Error('ONRAMP_CTL is not set: run through tests/browser/run.py or set it');
+  try {
+    return execFileSync('/bin/sh', ['-c', `${prefix} "$@"`, 'onrampctl', ...args], {
+      input: input ?? '', encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'], timeout: 30_000,
+    });
+  } catch (err) {
+    throw new Error(`onrampctl ${args.join(' ')} failed: ${err.stderr || err.message}`);
+  }
+}
+
+/** Create a customer and users in it through onrampctl; users: [{username, role, password}]. */
+export function seedCustomer({ slug, name, seats = 10, users = [] }) {
+  ctl(['customers', 'create', '--slug', slug, '--name', name, '--seats', String(seats)]);
+  for (const u of users) {
+    ctl(['users', 'create', '--customer', slug, '--username', u.username, '--email', u.email || `${u.username}@${slug}.example`,
+      '--role', u.role, '--password-stdin'], { input: `${u.password}\n` });
+  }
+}
+
+/** Create an operator (admin unless admin: false) with a known password. */
+export function seedOperator({ username, email, password, admin = true }) {
+  ctl(['operators', 'create', '--username', username, '--email', email || `${username}@vendor.example`,
+    ...(admin ? ['--admin'] : []), '--password-stdin'], { input: `${password}\n` });
+}
+
+/** Every message file in the maildir (new/ and cur/), as {name, text}. */
+async function maildirMessages(dir) {
+  const out = [];
+  for (const sub of ['new', 'cur']) {
+    let names = [];
+    try {
+      names = await readdir(join(dir, sub));
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      try {
+        out.push({ name, text: await readFile(join(dir, sub, name), 'utf8') });
+      } catch {
+        // Moved between new/ and cur/ while we looked: the next poll finds it.
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Wait (polling every 100 ms, up to `timeout` ms) for a mail to `to` whose
+ * text matches `match` (a RegExp); resolves with the first capture group, or
+ * the whole match. `skip` holds message file names already consumed.
+ */
+export async function waitForMail({ to, match, timeout = 15_000, skip = new Set() }) {
+  const dir = process.env.ONRAMP_MAILDIR;
+  if (!dir) throw new Error('ONRAMP_MAILDIR is not set: run through tests/browser/run.py or set it');
+  const deadline = Date.now() + timeout;
+  const toLine = new RegExp(`^To:.*${to.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`, 'mi');
+  while (Date.now() < deadline) {
+    for (const msg of await maildirMessages(dir)) {
+      if (skip.has(msg.name) || !toLine.test(msg.text)) continue;
+      const m = msg.text.match(match);
+      if (m) {
+        skip.add(msg.name);
+        return m[1] ?? m[0];
+      }
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no mail to ${to} matching ${match} within ${timeout} ms`);
+}
+
+/** RFC 4648 base32 (spaces and padding ignored) to bytes. */
+export function base32Decode(text) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  const clean = text.toUpperCase().replace(/[\s=]/g, '');
+  let bits = 0;
+  let value = 0;
+  const out = [];
+  for (const ch of clean) {
+    const v = alphabet.indexOf(ch);
+    if (v < 0) throw new Error(`not base32: ${ch}`);
+    value = (value << 5) | v;
+    bits += 5;
+    if (bits >= 8) {
+      out.push((value >>> (bits - 8)) & 0xff);
+      bits -= 8;
+    }
+  }
+  return Buffer.from(out);
+}
+
+/** The RFC 6238 code (HMAC-SHA1, 30 s steps, 6 digits) of a base32 secret at `atMs`. */
+export function totpCode(secretBase32, atMs = Date.now()) {
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(atMs / 1000 / 30)));
+  const mac = createHmac('sha1', base32Decode(secretBase32)).update(counter).digest();
+  const offset = mac[mac.length - 1] & 0x0f;
+  const bin = ((mac[offset] & 0x7f) << 24) | (mac[offset + 1] << 16) | (mac[offset + 2] << 8) | mac[offset + 3];
+  return String(bin % 1_000_000).padStart(6, '0');
 }

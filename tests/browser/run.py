@@ -4,11 +4,14 @@
   python3 tests/browser/run.py --build build
 
 Prints the node test runner's summary and a closing `browser: N passed, M failed`.
+The stack has no demo data: tests create what they need with onrampctl
+(ONRAMP_CTL, a shell command prefix) and read mail from ONRAMP_MAILDIR.
 """
 
 import argparse
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -31,7 +34,9 @@ def main():
     passed = failed = 0
     try:
         st.up()
-        env = dict(os.environ, ONRAMP_PUBLIC_URL=st.public_url, ONRAMP_OPERATOR_URL=st.operator_url)
+        env = dict(os.environ, ONRAMP_PUBLIC_URL=st.public_url, ONRAMP_OPERATOR_URL=st.operator_url,
+                   ONRAMP_CTL=shlex.join([st.program("onrampctl"), "-c", st.config_path]),
+                   ONRAMP_MAILDIR=st.maildir)
         if a.screenshots:
             env["ONRAMP_SCREENSHOT_DIR"] = os.path.abspath(a.screenshots)
         tests = sorted(f for f in os.listdir(HERE) if f.endswith(".test.mjs"))

@@ -180,7 +180,7 @@ class UserLifecycleTests(IdentityBase):
         self.assertEqual(c.call("POST", f"/users/{member['id']}/suspend").status, 200)
         r = c.call("POST", f"/users/{member['id']}/activate")
         self.assertEqual(r.status, 409, r)
-        self.assertIn("seat limit is 1", r.json["error"]["message"])
+        self.assertIn("the seat limit is 1", r.json["error"]["message"])
 
     def test_lifecycle_via_cli(self):
         cust = self.new_customer()
@@ -525,6 +525,10 @@ class OperatorTests(IdentityBase):
         self.assertEqual(r.json()["banner"]["severity"], "warning")
         r = self.ops_client.call("PUT", "/banner", {"message": "later", "starts_at": "2099-01-01T00:00:00Z"})
         self.assertEqual(request(self.pub, "GET", "/api/v1/banner").json()["banner"], None)
+        # Operators still see what is scheduled.
+        stored = self.ops_client.call("GET", "/banner").json["banner"]
+        self.assertEqual((stored["message"], stored["active"], stored["starts_at"]),
+                         ("later", False, "2099-01-01T00:00:00Z"))
         r = self.ops_client.call("PUT", "/banner", {"message": "x", "severity": "loud"})
         self.assertEqual(r.status, 422)
         self.assertEqual(self.ops_client.call("PUT", "/banner", {"message": ""}).status, 200)
@@ -532,14 +536,18 @@ class OperatorTests(IdentityBase):
 
     def test_audit_trail_is_complete_and_append_only(self):
         cust = self.new_customer()
+        signer = self.new_user(cust)["user"]
+        self.signed_in(signer["username"])
         u = self.new_user(cust)["user"]
         self.ops_client.call("POST", f"/users/{u['id']}/suspend")
         r = self.ops_client.call("GET", f"/audit?customer={cust['id']}")
         self.assertEqual(r.status, 200)
         actions = [e["action"] for e in r.json["entries"]]
-        self.assertEqual(actions[:3], ["user.suspend", "user.create", "customer.create"])
+        self.assertEqual(actions[:3], ["user.suspend", "user.create", "user.sign_in"])
         entry = r.json["entries"][0]
         self.assertEqual(entry["actor"], "opsadmin")
+        signin = [e for e in r.json["entries"] if e["action"] == "user.sign_in"][0]
+        self.assertEqual((signin["actor_type"], signin["actor"]), ("user", signer["username"]))
         self.assertEqual(entry["before"]["status"], "dormant")
         self.assertEqual(entry["after"]["status"], "suspended")
         self.assertRegex(entry["request_id"], r"^[0-9a-f]{32}$")

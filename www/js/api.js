@@ -1,8 +1,10 @@
 /*
  * api.js — the one way the consoles talk to onramp over HTTP.
  *
- * Every call resolves (never rejects) to {ok, status, data, error, requestId},
- * so pages render one shape whether the app, nginx or the network failed.
+ * Every call resolves (never rejects) to
+ * {ok, status, data, error, requestId, retryAfter}, so pages render one shape
+ * whether the app, nginx or the network failed. `retryAfter` is the
+ * Retry-After header in seconds (429, 503), or null.
  * `error` is the `error` object of the API's error shape, or one synthesized
  * here with the same fields when there is none (network failure, non-JSON
  * answer), so a page can always show a message and a request id.
@@ -58,24 +60,35 @@ async function request(method, path, body, csrfToken) {
       'Could not reach the server. Check your connection and try again.');
   }
   const headerRid = res.headers.get('X-Request-Id');
+  const retryAfter = parseRetryAfter(res.headers.get('Retry-After'));
   const parsed = await readJson(res);
 
   if (res.ok && parsed.valid) {
-    return { ok: true, status: res.status, data: parsed.value, error: null, requestId: headerRid };
+    return { ok: true, status: res.status, data: parsed.value, error: null, requestId: headerRid, retryAfter };
   }
   const shaped = parsed.value?.error;
   if (!res.ok && shaped && typeof shaped === 'object') {
     const error = { ...shaped };
     const requestId = headerRid || error.request_id || null;
     error.request_id = error.request_id || requestId;
-    return { ok: false, status: res.status, data: parsed.value, error, requestId };
+    return { ok: false, status: res.status, data: parsed.value, error, requestId, retryAfter };
   }
   // A 2xx that is not JSON, or an error without the shape, means something
   // other than the app answered (a proxy, a captive portal): say so plainly.
   const message = res.ok
     ? `The server sent an unreadable answer (HTTP ${res.status}).`
     : `The server answered HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}.`;
-  return failure(res.status, parsed.valid ? parsed.value : null, headerRid, 'bad_response', message);
+  const result = failure(res.status, parsed.valid ? parsed.value : null, headerRid, 'bad_response', message);
+  result.retryAfter = retryAfter;
+  return result;
+}
+
+/** Retry-After as whole seconds: delta-seconds or an HTTP date; null when absent or unreadable. */
+function parseRetryAfter(value) {
+  if (!value) return null;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim());
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? null : Math.max(0, Math.ceil((at - Date.now()) / 1000));
 }
 
 /** Parse a body as JSON; an empty body (204) is valid and reads as null. */
@@ -101,5 +114,6 @@ function failure(status, data, requestId, code, message) {
     data,
     error: { code, message, request_id: requestId },
     requestId,
+    retryAfter: null,
   };
 }

@@ -1,38 +1,534 @@
 /*
  * console.js — entry module of the public Account Setup console.
  *
- * For now the page shows one thing: whether the service answers, from
- * GET /healthz. The badge keeps its text and its data-state together so the
- * stylesheet and the browser tests read the same state ("pending", "ok",
- * "error").
+ * One page with views (see index.html): sign-in, forgot password, password
+ * change (forced while the session says must_change_password, else chosen
+ * from the account menu) and the console itself: the signed-in account and,
+ * for customer admins, the members of their organisation with seats, the
+ * filter language and the suspend / activate / reset / role actions.
+ *
+ * The session lives in an HttpOnly cookie; this module keeps only the CSRF
+ * token from the session body, sent on every change. The banner and the
+ * service status card show whatever the view.
  */
 
-import { apiGet, errorText } from './api.js';
+import { apiGet, apiSend, errorText } from './api.js';
+import { loadBanner } from './banner.js';
+import {
+  badge, busy, byId, clear, clearFieldErrors, confirmAction, duration, el, fieldError,
+  say, sayError, showFieldErrors, showOnce, showView, timeCell,
+} from './ui.js';
 
-const badge = document.getElementById('health-status');
-const checkedAt = document.getElementById('health-checked');
-const retry = document.getElementById('health-retry');
+const API = '/api/v1';
 
-function show(state, text) {
-  badge.dataset.state = state;
-  badge.textContent = text;
+const state = {
+  user: null,
+  csrf: null,
+  forced: false,
+  members: { q: '', after: null, rows: [] },
+};
+
+/* ---- service status (GET /healthz) ------------------------------------- */
+
+const badgeEl = byId('health-status');
+const checkedAt = byId('health-checked');
+const retry = byId('health-retry');
+
+function showHealth(stateName, text) {
+  badgeEl.dataset.state = stateName;
+  badgeEl.textContent = text;
 }
 
 async function checkHealth() {
-  show('pending', 'checking…');
+  showHealth('pending', 'checking…');
   retry.disabled = true;
   const result = await apiGet('/healthz');
   if (result.ok && result.data?.status === 'ok') {
-    show('ok', 'ok');
+    showHealth('ok', 'ok');
   } else if (result.ok) {
     // 200 but not the documented body: a wrong upstream, not a healthy service.
-    show('error', `Unexpected health answer (request id ${result.requestId || 'unknown'})`);
+    showHealth('error', `Unexpected health answer (request id ${result.requestId || 'unknown'})`);
   } else {
-    show('error', errorText(result));
+    showHealth('error', errorText(result));
   }
   checkedAt.textContent = `Last checked ${new Date().toLocaleTimeString()}`;
   retry.disabled = false;
 }
 
 retry.addEventListener('click', checkHealth);
-checkHealth();
+
+/* ---- talking to the API with the session -------------------------------- */
+
+/** After any call: a lost session goes back to sign-in; a pending password change to its form. */
+function afterCall(result) {
+  if (result.status === 401 && state.user) {
+    signedOut('Your session has ended. Sign in again to continue.', 'warning');
+  } else if (result.status === 403 && result.error?.code === 'password_change_required') {
+    state.forced = true;
+    openPassword();
+  }
+  return result;
+}
+
+async function get(path) {
+  return afterCall(await apiGet(`${API}${path}`));
+}
+
+async function send(method, path, body) {
+  return afterCall(await apiSend(method, `${API}${path}`, body, state.csrf));
+}
+
+/* ---- account menu -------------------------------------------------------- */
+
+const menu = byId('account-menu');
+const menuButton = byId('account-button');
+const menuPanel = byId('account-panel');
+
+function setMenu(open) {
+  menuPanel.hidden = !open;
+  menuButton.setAttribute('aria-expanded', String(open));
+}
+
+menuButton.addEventListener('click', () => {
+  const open = menuPanel.hidden;
+  setMenu(open);
+  if (open) menuPanel.querySelector('button')?.focus();
+});
+menu.addEventListener('keydown', (e) => {
+  if (e.key === 'Escape' && !menuPanel.hidden) {
+    setMenu(false);
+    menuButton.focus();
+  }
+});
+document.addEventListener('click', (e) => {
+  if (!menu.contains(e.target)) setMenu(false);
+});
+// Tabbing out of the open menu closes it, as clicking elsewhere does.
+menu.addEventListener('focusout', (e) => {
+  if (e.relatedTarget && !menu.contains(e.relatedTarget)) setMenu(false);
+});
+byId('menu-password').addEventListener('click', () => {
+  setMenu(false);
+  state.forced = false;
+  openPassword();
+});
+byId('menu-signout').addEventListener('click', () => {
+  setMenu(false);
+  signOut();
+});
+
+function renderAccount() {
+  const u = state.user;
+  menu.hidden = !u;
+  if (!u) return;
+  byId('account-name').textContent = u.display_name || u.username;
+  byId('account-who').textContent = u.display_name ? `${u.display_name} (${u.username})` : u.username;
+  byId('account-email').textContent = u.email;
+}
+
+/* ---- sign in, sign out ---------------------------------------------------- */
+
+const signinForm = byId('signin-form');
+const signinError = byId('signin-error');
+const signinFlash = byId('signin-flash');
+
+function openSignin({ focus = true, flash = null, kind = 'success' } = {}) {
+  clear(signinError);
+  if (flash) say(signinFlash, kind, flash);
+  else clear(signinFlash);
+  showView('signin', { focus });
+  if (focus) byId('signin-login').focus();
+}
+
+signinForm.addEventListener('submit', async (e) => {
+  e.preventDefault();
+  clear(signinError);
+  clear(signinFlash);
+  const login = signinForm.elements.login.value.trim();
+  const password = signinForm.elements.password.value;
+  if (!login || !password) {
+    say(signinError, 'error', 'Enter your username or email and your password.');
+    (login ? signinForm.elements.password : signinForm.elements.login).focus();
+    return;
+  }
+  const result = await busy(e.submitter || signinForm.querySelector('[type=submit]'),
+    () => apiSend('POST', `${API}/session`, { login, password }));
+  if (result.ok) {
+    signinForm.reset();
+    enter(result.data);
+    return;
+  }
+  if (result.status === 429) {
+    const wait = result.retryAfter ? ` Try again in ${duration(result.retryAfter)}.` : ' Try again later.';
+    say(signinError, 'error', `Too many failed sign-in attempts.${wait}`);
+  } else if (result.status === 401) {
+    say(signinError, 'error', result.error?.message || 'The sign-in details are not correct.');
+  } else {
+    sayError(signinError, result);
+  }
+  signinForm.elements.password.value = '';
+  signinForm.elements.password.focus();
+});
+
+function signedOut(message, kind = 'success') {
+  state.user = null;
+  state.csrf = null;
+  state.forced = false;
+  state.members = { q: '', after: null, rows: [] };
+  byId('members-rows').replaceChildren();
+  byId('members-filter').value = '';
+  renderAccount();
+  openSignin({ flash: message, kind });
+}
+
+async function signOut() {
+  // Whatever the answer, the page forgets the session; a 401 means it had already ended.
+  await apiSend('DELETE', `${API}/session`, undefined, state.csrf);
+  if (location.hash) history.replaceState(null, '', location.pathname + location.search);
+  signedOut('You are signed out.');
+}
+
+/** A session body arrived (sign-in, password change, reload): show what it allows. */
+function enter(body, { focus = true, flash = null } = {}) {
+  if (location.hash === '#forgot' || location.hash === '#signin') {
+    history.replaceState(null, '', location.pathname + location.search);
+  }
+  state.user = body.user;
+  state.csrf = body.csrf_token;
+  state.forced = Boolean(body.must_change_password);
+  renderAccount();
+  if (state.forced) openPassword({ focus });
+  else openConsole({ focus, flash });
+}
+
+/* ---- forgot password ---------------------------------------------------- */
+
+const forgotForm = byId('forgot-form');
+const forgotError = byId('forgot-error');
+
+function openForgot({ focus = true } = {}) {
+  clear(forgotError);
+  clearFieldErrors(forgotForm);
+  byId('forgot-ask').hidden = false;
+  byId('forgot-sent').hidden = true;
+  showView('forgot', { focus });
+  if (focus) byId('forgot-email').focus();
+}
+
+forgotForm.addEventListener('submit', async (e) => {
+  e.preventDefault();
+  clear(forgotError);
+  clearFieldErrors(forgotForm);
+  const email = forgotForm.elements.email.value.trim();
+  if (!email) {
+    fieldError(forgotForm, 'email', 'Enter the email address of your account.');
+    return;
+  }
+  const result = await busy(e.submitter, () => apiSend('POST', `${API}/password-resets`, { email }));
+  if (result.ok) {
+    forgotForm.reset();
+    byId('forgot-ask').hidden = true;
+    byId('forgot-sent').hidden = false;
+    say(byId('forgot-done'), 'success', result.data?.message
+      || 'If an account uses this address, a link to reset its password is on its way.');
+    byId('forgot-back').focus();
+  } else if (result.status === 422 && showFieldErrors(forgotForm, result)) {
+    // Shown next to the field.
+  } else {
+    sayError(forgotError, result);
+  }
+});
+
+function route() {
+  if (state.user) return;
+  if (location.hash === '#forgot') openForgot();
+  else if (location.hash === '#signin' || location.hash === '') openSignin();
+}
+
+window.addEventListener('hashchange', route);
+
+/* ---- password change ---------------------------------------------------- */
+
+const passwordForm = byId('password-form');
+const passwordError = byId('password-error');
+const passwordCancel = byId('password-cancel');
+
+function openPassword({ focus = true } = {}) {
+  passwordForm.reset();
+  passwordForm.elements.username.value = state.user?.username || '';
+  clear(passwordError);
+  clearFieldErrors(passwordForm);
+  byId('password-forced').hidden = !state.forced;
+  byId('password-title').textContent = state.forced ? 'Choose a new password' : 'Change your password';
+  byId('password-current-label').textContent = state.forced ? 'Temporary password' : 'Current password';
+  passwordCancel.textContent = state.forced ? 'Sign out' : 'Cancel';
+  showView('password', { focus });
+  if (focus) byId('password-current').focus();
+}
+
+passwordCancel.addEventListener('click', () => {
+  if (state.forced) signOut();
+  else openConsole();
+});
+
+passwordForm.addEventListener('submit', async (e) => {
+  e.preventDefault();
+  clear(passwordError);
+  clearFieldErrors(passwordForm);
+  const current = passwordForm.elements.current_password.value;
+  const next = passwordForm.elements.new_password.value;
+  const again = passwordForm.elements.confirm_password.value;
+  if (!current) {
+    fieldError(passwordForm, 'current_password', state.forced
+      ? 'Enter the temporary password you signed in with.' : 'Enter your current password.');
+    return;
+  }
+  if (!next) {
+    fieldError(passwordForm, 'new_password', 'Choose a new password.');
+    return;
+  }
+  if (next !== again) {
+    fieldError(passwordForm, 'confirm_password', 'The two new passwords are not the same.');
+    return;
+  }
+  const result = await busy(e.submitter,
+    () => send('POST', '/password', { current_password: current, new_password: next }));
+  if (result.ok) {
+    passwordForm.reset();
+    enter(result.data, { flash: 'Your password was changed. Other sessions of your account were signed out.' });
+  } else if (result.status === 422 && showFieldErrors(passwordForm, result)) {
+    // Shown next to the fields.
+  } else if (result.status !== 401) {
+    sayError(passwordError, result);
+  }
+});
+
+/* ---- the console: own account and members ------------------------------ */
+
+const flash = byId('console-flash');
+
+function openConsole({ focus = true, flash: message = null } = {}) {
+  const u = state.user;
+  if (message) say(flash, 'success', message);
+  else clear(flash);
+  byId('me-username').textContent = u.username;
+  byId('me-name').textContent = u.display_name || '—';
+  byId('me-email').textContent = u.email;
+  byId('me-role').replaceChildren(badge(u.role));
+  byId('me-status').replaceChildren(badge(u.status));
+  const admin = u.role === 'customer_admin';
+  byId('me-note').textContent = admin
+    ? ''
+    : "Your organisation's admins manage members and seats; ask one of them to change your role.";
+  byId('members-card').hidden = !admin;
+  showView('console', { focus });
+  if (admin) loadMembers();
+}
+
+const membersRows = byId('members-rows');
+const membersFlash = byId('members-flash');
+const filterForm = byId('members-filter-form');
+const filterInput = byId('members-filter');
+const filterError = byId('members-filter-error');
+const moreButton = byId('members-more');
+
+async function loadMembers({ append = false } = {}) {
+  const m = state.members;
+  const params = new URLSearchParams();
+  if (m.q) params.set('q', m.q);
+  params.set('limit', '50');
+  if (append && m.after) params.set('after', m.after);
+  const result = await get(`/members?${params}`);
+  if (!result.ok) {
+    if (result.status === 400) {
+      say(filterError, 'error', result.error?.message ? `The filter is not valid: ${result.error.message}.` : 'The filter is not valid.');
+      filterInput.setAttribute('aria-invalid', 'true');
+    } else if (result.status !== 401 && result.error?.code !== 'password_change_required') {
+      sayError(membersFlash, result);
+    }
+    return false;
+  }
+  clear(filterError);
+  filterInput.removeAttribute('aria-invalid');
+  const users = Array.isArray(result.data?.users) ? result.data.users : [];
+  m.rows = append ? [...m.rows, ...users] : users;
+  m.after = result.data?.next_after || null;
+  renderMembers();
+  renderSeats(result.data?.seats);
+  return true;
+}
+
+function renderSeats(seats) {
+  const box = byId('seats');
+  if (!seats || typeof seats.limit !== 'number') {
+    box.hidden = true;
+    return;
+  }
+  byId('seats-text').textContent = `${seats.used} of ${seats.limit} in use`;
+  const meter = byId('seats-meter');
+  meter.max = Math.max(seats.limit, 1);
+  meter.high = Math.max(seats.limit - 1, 0.5);
+  meter.optimum = 0;
+  meter.value = seats.used;
+  box.hidden = false;
+}
+
+function actionButton(text, action, user, extraClass = '') {
+  return el('button', {
+    type: 'button',
+    class: `button button--small ${extraClass}`.trim(),
+    text,
+    data: { action },
+    attrs: { 'aria-label': `${text}: ${user.username}` },
+    on: { click: () => runAction(action, user) },
+  });
+}
+
+function memberRow(u) {
+  const self = u.id === state.user?.id;
+  const who = el('td', {},
+    el('strong', { text: u.username }),
+    self ? el('span', { class: 'you', text: '(you)' }) : null,
+    u.display_name ? el('span', { class: 'sub', text: u.display_name }) : null);
+  const status = el('td', {}, badge(u.status),
+    u.must_change_password && u.status !== 'deactivated'
+      ? el('span', { class: 'sub', text: 'Must change password' }) : null);
+  const actions = el('td', { class: 'actions-cell' });
+  if (!self && u.status !== 'deactivated') {
+    actions.append(
+      u.status === 'suspended'
+        ? actionButton('Activate', 'activate', u)
+        : actionButton('Suspend', 'suspend', u, 'button--danger'),
+      actionButton('Reset password', 'reset', u),
+      u.role === 'customer_admin'
+        ? actionButton('Make member', 'make-member', u)
+        : actionButton('Make admin', 'make-admin', u),
+    );
+  }
+  return el('tr', { data: { userId: u.id, username: u.username } },
+    who,
+    el('td', { text: u.email }),
+    el('td', {}, badge(u.role)),
+    status,
+    el('td', { class: 'nowrap' }, timeCell(u.last_seen_at)),
+    actions);
+}
+
+function renderMembers() {
+  const m = state.members;
+  membersRows.replaceChildren(...m.rows.map(memberRow));
+  byId('members-empty').hidden = m.rows.length > 0;
+  byId('members-empty').textContent = m.q ? 'No members match this filter.' : 'No members yet.';
+  moreButton.hidden = !m.after;
+}
+
+filterForm.addEventListener('submit', async (e) => {
+  e.preventDefault();
+  clear(membersFlash);
+  state.members.q = filterInput.value.trim();
+  state.members.after = null;
+  await busy(e.submitter, () => loadMembers());
+});
+
+byId('members-filter-clear').addEventListener('click', async () => {
+  filterInput.value = '';
+  state.members.q = '';
+  state.members.after = null;
+  clear(membersFlash);
+  await loadMembers();
+  filterInput.focus();
+});
+
+moreButton.addEventListener('click', () => busy(moreButton, () => loadMembers({ append: true })));
+
+const ACTIONS = {
+  suspend: (u) => ({
+    title: `Suspend ${u.username}?`,
+    message: [`${u.username} is signed out at once and cannot sign in until an admin activates the account again.`,
+      'A suspended member holds no licensed seat.'],
+    confirm: 'Suspend',
+    danger: true,
+    call: () => send('POST', `/users/${encodeURIComponent(u.id)}/suspend`),
+    done: `${u.username} is suspended.`,
+  }),
+  activate: (u) => ({
+    title: `Activate ${u.username}?`,
+    message: [`${u.username} can sign in again. An active member takes a licensed seat.`],
+    confirm: 'Activate',
+    call: () => send('POST', `/users/${encodeURIComponent(u.id)}/activate`),
+    done: `${u.username} is active again.`,
+  }),
+  reset: (u) => ({
+    title: `Reset the password of ${u.username}?`,
+    message: [`Their current password stops working and they are signed out everywhere.`,
+      'You get a temporary password to give them; they must choose a new one when they next sign in.'],
+    confirm: 'Reset password',
+    danger: true,
+    call: () => send('POST', `/users/${encodeURIComponent(u.id)}/reset-password`),
+    after: (data) => showOnce({
+      title: `Temporary password for ${u.username}`,
+      intro: `Give this password to ${u.username} through a channel you trust. It is shown only this once.`,
+      value: String(data?.temporary_password || ''),
+      valueLabel: 'Temporary password',
+      note: 'They must choose a new password at their next sign-in.',
+    }),
+    done: `The password of ${u.username} was reset; they must change it at their next sign-in.`,
+  }),
+  'make-admin': (u) => ({
+    title: `Make ${u.username} an admin?`,
+    message: [`Admins manage members, seats and your organisation's setup.`],
+    confirm: 'Make admin',
+    call: () => send('PATCH', `/users/${encodeURIComponent(u.id)}`, { role: 'customer_admin', version: u.version }),
+    done: `${u.username} is now an admin.`,
+  }),
+  'make-member': (u) => ({
+    title: `Make ${u.username} a member?`,
+    message: [`${u.username} will no longer be able to manage members or your organisation's setup.`],
+    confirm: 'Make member',
+    call: () => send('PATCH', `/users/${encodeURIComponent(u.id)}`, { role: 'customer_member', version: u.version }),
+    done: `${u.username} is now a member.`,
+  }),
+};
+
+async function runAction(action, user) {
+  const spec = ACTIONS[action](user);
+  clear(membersFlash);
+  if (!await confirmAction(spec)) return;
+  const result = await spec.call();
+  if (!result.ok) {
+    if (result.status === 401 || result.error?.code === 'password_change_required') return;
+    // 409 (last admin, seats, a change made meanwhile) and 404: show the server's words on a fresh list.
+    if (result.status === 409 || result.status === 404) await loadMembers();
+    say(membersFlash, 'error', errorText(result));
+    return;
+  }
+  if (spec.after) await spec.after(result.data);
+  await loadMembers();
+  say(membersFlash, 'success', spec.done);
+  refocus(user.id);
+}
+
+/** After the table re-rendered, put focus back on the same member's first action. */
+function refocus(userId) {
+  const row = [...membersRows.querySelectorAll('tr')].find((tr) => tr.dataset.userId === String(userId));
+  const target = row?.querySelector('button');
+  if (target) target.focus();
+}
+
+/* ---- start -------------------------------------------------------------- */
+
+async function start() {
+  checkHealth();
+  loadBanner(byId('banner'));
+  const result = await apiGet(`${API}/session`);
+  if (result.ok) {
+    enter(result.data, { focus: false });
+  } else if (location.hash === '#forgot') {
+    openForgot({ focus: false });
+  } else {
+    openSignin({ focus: false });
+    if (result.status !== 401) sayError(signinError, result);
+  }
+}
+
+start();

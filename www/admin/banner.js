@@ -1,0 +1,1 @@
+../js/banner.js
