@@ -74,6 +74,19 @@ int64_t input_int(http_request *req, http_response *resp, const char *name, bool
 		  int64_t min, int64_t max, bool *present);
 /** An RFC 3339 time member (UNIX seconds), 0 when absent or null. */
 int64_t input_time(http_request *req, http_response *resp, const char *name);
+/** The fields every new account (user or operator) has, checked. */
+typedef struct input_account {
+	const char *username;
+	char email[IDENTITY_EMAIL_MAX + 1];	/* normalised */
+	const char *display_name;		/* NULL when absent or empty */
+	const char *password;			/* NULL: generate a temporary one */
+} input_account;
+
+/**
+ * Read username, email, display_name and an optional password, adding field
+ * errors for bad shapes and for a password the policy refuses.
+ */
+void input_new_account(http_request *req, http_response *resp, input_account *out);
 /** When field errors were added, answer 422 validation_failed and return false. */
 bool input_ok(http_response *resp);
 /** Add a field error for a password verdict (422 follows from input_ok). */

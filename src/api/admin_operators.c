@@ -35,8 +35,9 @@ void
 api_admin_operator_create(app *a, http_request *req, http_response *resp)
 {
 	static const char *const allowed[] = { "username", "email", "display_name", "role", "password", NULL };
-	const char *username, *email, *display, *role_s, *pw, *which = NULL;
-	char norm[IDENTITY_EMAIL_MAX + 1], temp[21] = "", phc[PASSWORD_HASH_MAX];
+	const char *role_s, *pw, *which = NULL;
+	char temp[21] = "", phc[PASSWORD_HASH_MAX];
+	input_account in;
 	operator_role role = OPROLE_OPERATOR;
 	operator_account op;
 	int64_t id = 0;
@@ -45,35 +46,23 @@ api_admin_operator_create(app *a, http_request *req, http_response *resp)
 
 	if (!input_allowed(req, resp, allowed))
 		return;
-	username = input_string(req, resp, "username", true, IDENTITY_USERNAME_MAX);
-	email = input_string(req, resp, "email", true, IDENTITY_EMAIL_MAX);
-	display = input_string(req, resp, "display_name", false, IDENTITY_DISPLAY_NAME_MAX);
+	input_new_account(req, resp, &in);
 	role_s = input_string(req, resp, "role", false, 32);
-	pw = input_secret(req, resp, "password", false, 4 * PASSWORD_MAX_CHARS);
-	if (username && !identity_username_ok(username))
-		(void)http_field_error_add(req, resp, "username", "invalid_username",
-					   "Use 1 to 64 characters: lower-case letters, digits, '.', '_' or '-'.");
-	if (email && identity_email_normalize(email, norm, sizeof(norm)) != OR_OK)
-		(void)http_field_error_add(req, resp, "email", "invalid_email", "Enter an email address like name@example.com.");
 	if (role_s && identity_operator_role_parse(role_s, &role) != OR_OK)
 		(void)http_field_error_add(req, resp, "role", "invalid_choice", "Choose operator, operator_admin or auditor.");
-	if (pw && username && email) {
-		password_verdict v = password_check(pw, strlen(pw), username, norm);
-		if (v != PASSWORD_OK)
-			input_password_error(req, resp, "password", v);
-	}
 	if (!input_ok(resp))
 		return;
 	st = OR_OK;
+	pw = in.password;
 	if (pw == NULL && (st = password_generate(temp)) == OR_OK)
 		pw = temp;
 	if (st == OR_OK)
 		st = password_hash(&a->pw, pw, strlen(pw), phc);
 	if (st == OR_OK && (st = db_begin(a->db)) == OR_OK &&
-	    (st = store_operator_insert(a->db, username, norm, display && *display ? display : NULL, role, phc,
+	    (st = store_operator_insert(a->db, in.username, in.email, in.display_name, role, phc,
 					temp[0] != '\0', &id, &which)) == OR_OK) {
 		o = json_object_new_object();
-		json_object_object_add(o, "username", json_object_new_string(username));
+		json_object_object_add(o, "username", json_object_new_string(in.username));
 		json_object_object_add(o, "role", json_object_new_string(identity_operator_role_name(role)));
 		st = api_audit(a, req, "operator.create", 0, "operator", id, NULL, o);
 		json_object_put(o);

@@ -261,3 +261,29 @@ input_page(http_request *req, http_response *resp, long def, long max, long *lim
 	}
 	return true;
 }
+
+void
+input_new_account(http_request *req, http_response *resp, input_account *out)
+{
+	const char *email;
+
+	memset(out, 0, sizeof(*out));
+	out->username = input_string(req, resp, "username", true, IDENTITY_USERNAME_MAX);
+	email = input_string(req, resp, "email", true, IDENTITY_EMAIL_MAX);
+	out->display_name = input_string(req, resp, "display_name", false, IDENTITY_DISPLAY_NAME_MAX);
+	out->password = input_secret(req, resp, "password", false, 4 * PASSWORD_MAX_CHARS);
+	if (out->display_name && *out->display_name == '\0')
+		out->display_name = NULL;
+	if (out->username && !identity_username_ok(out->username))
+		(void)http_field_error_add(req, resp, "username", "invalid_username",
+					   "Use 1 to 64 characters: lower-case letters, digits, '.', '_' or '-'.");
+	if (email && identity_email_normalize(email, out->email, sizeof(out->email)) != OR_OK) {
+		(void)http_field_error_add(req, resp, "email", "invalid_email", "Enter an email address like name@example.com.");
+		email = NULL;
+	}
+	if (out->password && out->username && email) {
+		password_verdict v = password_check(out->password, strlen(out->password), out->username, out->email);
+		if (v != PASSWORD_OK)
+			input_password_error(req, resp, "password", v);
+	}
+}

@@ -104,8 +104,9 @@ void
 api_admin_user_create(app *a, http_request *req, http_response *resp)
 {
 	static const char *const allowed[] = { "customer", "username", "email", "display_name", "role", "password", NULL };
-	const char *cust, *username, *email, *display, *role_s, *pw, *which = NULL;
-	char norm[IDENTITY_EMAIL_MAX + 1], temp[21] = "", phc[PASSWORD_HASH_MAX];
+	const char *cust, *role_s, *pw, *which = NULL;
+	char temp[21] = "", phc[PASSWORD_HASH_MAX];
+	input_account in;
 	user_role role = ROLE_CUSTOMER_MEMBER;
 	user_new nu;
 	customer c;
@@ -117,23 +118,10 @@ api_admin_user_create(app *a, http_request *req, http_response *resp)
 	if (!input_allowed(req, resp, allowed))
 		return;
 	cust = input_string(req, resp, "customer", true, 63);
-	username = input_string(req, resp, "username", true, IDENTITY_USERNAME_MAX);
-	email = input_string(req, resp, "email", true, IDENTITY_EMAIL_MAX);
-	display = input_string(req, resp, "display_name", false, IDENTITY_DISPLAY_NAME_MAX);
+	input_new_account(req, resp, &in);
 	role_s = input_string(req, resp, "role", true, 32);
-	pw = input_secret(req, resp, "password", false, 4 * PASSWORD_MAX_CHARS);
-	if (username && !identity_username_ok(username))
-		(void)http_field_error_add(req, resp, "username", "invalid_username",
-					   "Use 1 to 64 characters: lower-case letters, digits, '.', '_' or '-'.");
-	if (email && identity_email_normalize(email, norm, sizeof(norm)) != OR_OK)
-		(void)http_field_error_add(req, resp, "email", "invalid_email", "Enter an email address like name@example.com.");
 	if (role_s && identity_role_parse(role_s, &role) != OR_OK)
 		(void)http_field_error_add(req, resp, "role", "invalid_choice", "Choose customer_admin or customer_member.");
-	if (pw && username && email) {
-		password_verdict v = password_check(pw, strlen(pw), username, norm);
-		if (v != PASSWORD_OK)
-			input_password_error(req, resp, "password", v);
-	}
 	if (!input_ok(resp))
 		return;
 	st = find_customer(a, req, cust, &c);
@@ -143,22 +131,23 @@ api_admin_user_create(app *a, http_request *req, http_response *resp)
 		return;
 	}
 	/* Without a password the operator gets a temporary one to hand over, shown once. */
+	pw = in.password;
 	if (st == OR_OK && pw == NULL && (st = password_generate(temp)) == OR_OK)
 		pw = temp;
 	if (st == OR_OK)
 		st = password_hash(&a->pw, pw, strlen(pw), phc);
 	memset(&nu, 0, sizeof(nu));
 	nu.customer_id = c.id;
-	nu.username = username;
-	nu.email = norm;
-	nu.display_name = display && *display ? display : NULL;
+	nu.username = in.username;
+	nu.email = in.email;
+	nu.display_name = in.display_name;
 	nu.role = role;
 	nu.password_hash = phc;
 	nu.must_change_password = true;
 	if (st == OR_OK && (st = db_begin(a->db)) == OR_OK && (st = store_user_insert(a->db, &nu, &id, &which)) == OR_OK) {
 		o = json_object_new_object();
-		json_object_object_add(o, "username", json_object_new_string(username));
-		json_object_object_add(o, "email", json_object_new_string(norm));
+		json_object_object_add(o, "username", json_object_new_string(in.username));
+		json_object_object_add(o, "email", json_object_new_string(in.email));
 		json_object_object_add(o, "role", json_object_new_string(identity_role_name(role)));
 		st = api_audit(a, req, "user.create", c.id, "user", id, NULL, o);
 		json_object_put(o);
