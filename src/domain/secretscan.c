@@ -303,6 +303,7 @@ static const char *const KEY_BODIES[] = {
 	"MIGHAgEAMBMGByqGSM49AgEGCCqGSM49",	/* PKCS#8 EC P-256 */
 	"MHcCAQEEI",				/* SEC1 EC P-256 */
 	"MIGkAgEBBD",				/* SEC1 EC P-384 */
+	"MII???IBAzCC",				/* PKCS#12 (.pfx/.p12): keys with their certificate */
 	"MC4CAQAwBQYDK2VwBCIEI",		/* PKCS#8 Ed25519 */
 	NULL
 };
@@ -651,7 +652,7 @@ static bool
 authority_end(unsigned char c)
 {
 	return is_ws(c) || c == '/' || c == '?' || c == '#' || c == '"' || c == '\'' || c == '<' ||
-	       c == '>' || c == '\\';
+	       c == '>' || c == '\\' || c == ',';
 }
 
 /*
@@ -712,7 +713,7 @@ query_secret(const scan *t, size_t j)
 	const qparam *q;
 	size_t nl, v;
 
-	if (strchr("acikprstx", to_lower(at(t, j))) == NULL || at(t, j) == '\0')
+	if (at(t, j) == '\0' || strchr("acikprstx", to_lower(at(t, j))) == NULL)
 		return SECRET_NONE;
 	for (q = QPARAMS; q->name; q++) {
 		nl = strlen(q->name);
@@ -852,6 +853,11 @@ static const struct pairkey {
 	{ "client_secret", PAIR_PASSWORD, SECRET_CLIENT_SECRET },
 	{ "client-secret", PAIR_PASSWORD, SECRET_CLIENT_SECRET },
 	{ "clientsecret", PAIR_PASSWORD, SECRET_CLIENT_SECRET },
+	{ "client secret", PAIR_PASSWORD, SECRET_CLIENT_SECRET },
+	{ "secret_key", PAIR_PASSWORD, SECRET_PASSWORD_PAIR },
+	{ "secret-key", PAIR_PASSWORD, SECRET_PASSWORD_PAIR },
+	{ "secretkey", PAIR_PASSWORD, SECRET_PASSWORD_PAIR },
+	{ "secret key", PAIR_PASSWORD, SECRET_PASSWORD_PAIR },
 	{ "password", PAIR_PASSWORD, SECRET_PASSWORD_PAIR },
 	{ "passwd", PAIR_PASSWORD, SECRET_PASSWORD_PAIR },
 	{ "passphrase", PAIR_PASSWORD, SECRET_PASSWORD_PAIR },
@@ -861,6 +867,7 @@ static const struct pairkey {
 	{ "api_key", PAIR_TOKEN, SECRET_PASSWORD_PAIR },
 	{ "api-key", PAIR_TOKEN, SECRET_PASSWORD_PAIR },
 	{ "apikey", PAIR_TOKEN, SECRET_PASSWORD_PAIR },
+	{ "api key", PAIR_TOKEN, SECRET_PASSWORD_PAIR },
 	{ "token", PAIR_TOKEN, SECRET_PASSWORD_PAIR },
 	{ NULL, PAIR_PASSWORD, SECRET_NONE }
 };
@@ -870,43 +877,68 @@ typedef struct pairval {
 	bool strict;	/* no space after '=' or ':', or a quoted value: clearly data */
 } pairval;
 
-/* Reads the separator and value after a key ending at j. */
+/* Whether the bare value ends in a closer it never opened: "<string>]" in "[a: <string>]". */
 static bool
-pair_value(const scan *t, size_t j, pairval *pv)
+unopened_closer(const unsigned char *v, size_t n)
 {
-	unsigned char q;
+	static const char pairs[] = "()[]{}";
+	const char *c = n > 0 && v[n - 1] != '\0' ? strchr(pairs, v[n - 1]) : NULL;
+
+	return c != NULL && (c - pairs) % 2 == 1 && memchr(v, c[-1], n - 1) == NULL;
+}
+
+/* Drops sentence punctuation after a bare value, and one bracket it did not open. */
+static size_t
+trim_bare(const unsigned char *v, size_t k)
+{
+	int pass;
+
+	for (pass = 0; pass < 2; pass++) {
+		while (k > 0 && (v[k - 1] == '.' || v[k - 1] == ':'))
+			k--;
+		if (pass == 0 && unopened_closer(v, k))
+			k--;
+	}
+	return k;
+}
+
+/* Reads the separator and value after a key that spans [i, j). */
+static bool
+pair_value(const scan *t, size_t i, size_t j, pairval *pv)
+{
+	unsigned char q, open = i > 0 ? t->s[i - 1] : 0;
 	size_t k;
 
 	if (at(t, j) == '"' || at(t, j) == '\'')
 		j++;
 	j = skip_blanks(t, j);
-	if (at(t, j) == '=')
+	if (at(t, j) == '=' && at(t, j + 1) != '=')	/* not a comparison */
 		j += at(t, j + 1) == '>' ? 2 : 1;
-	else if (at(t, j) == ':')
+	else if (at(t, j) == ':' && at(t, j + 1) != ':')	/* not C++'s token::x */
 		j += at(t, j + 1) == '=' ? 2 : 1;
 	else
 		return false;
 	pv->strict = !is_blank(at(t, j));
 	j = skip_blanks(t, j);
 	q = at(t, j);
-	if (q == '"' || q == '\'') {
-		for (k = j + 1; k < t->n && k - j <= VALUE_CAP && t->s[k] != q && t->s[k] != '\n'; k++)
+	if (q == '"' || q == '\'' || q == '<' || q == '[' || q == '{') {
+		unsigned char close = q == '<' ? '>' : q == '[' ? ']' : q == '{' ? '}' : q;
+		bool quote = close == q;
+
+		if (quote && pv->strict && q == open)	/* "passwd:" quoted whole: a name */
+			return false;
+		for (k = j + 1; k < t->n && k - j <= VALUE_CAP && t->s[k] != close && t->s[k] != '\n'; k++)
 			;
-		if (at(t, k) == q) {
-			pv->at = j + 1;
-			pv->len = k - j - 1;
+		if (at(t, k) == close) {	/* quotes are dropped, "<your password>" kept whole */
+			pv->at = quote ? j + 1 : j;
+			pv->len = quote ? k - j - 1 : k - j + 1;
 			pv->strict = true;
 			return true;
 		}
-		j++;
+		j += quote;
 	}
-	k = span(t, j, is_bare, VALUE_CAP);
-	/* Sentence punctuation after a bare value; a closing bracket only when unopened. */
-	while (k > 0 && (t->s[j + k - 1] == '.' || t->s[j + k - 1] == ':' ||
-			 (t->s[j + k - 1] == ')' && memchr(t->s + j, '(', k) == NULL)))
-		k--;
 	pv->at = j;
-	pv->len = k;
+	pv->len = trim_bare(t->s + j, span(t, j, is_bare, VALUE_CAP));
 	return true;
 }
 
@@ -920,7 +952,7 @@ password_shaped(const unsigned char *v, size_t n)
 {
 	size_t i;
 
-	if (n < 6 || (n >= 4 && (equal_ci(v, 4, "http") || equal_ci(v, 4, "www."))))
+	if (n < 6 || equal_ci(v, 4, "http") || equal_ci(v, 4, "www."))
 		return false;
 	for (i = 0; i < n; i++)
 		if (is_digit(v[i]) || (i > 0 && is_upper(v[i])) ||
@@ -964,7 +996,7 @@ find_pairs(const secretscan_ctx *ctx, const scan *t)
 		for (p = PAIRKEYS; p->name; p++) {
 			nl = strlen(p->name);
 			if (at_ci(t, i, p->name) && !is_alnum(at(t, i + nl)) &&
-			    pair_value(t, i + nl, &pv) &&
+			    pair_value(t, i, i + nl, &pv) &&
 			    pair_flags(p->how, t->s + pv.at, pv.len, pv.strict))
 				return p->kind;
 		}
@@ -992,8 +1024,11 @@ card_end_ok(const scan *t, size_t i)
 /*
  * A card starting at the digit group at g: groups of 3+ digits joined by one
  * space or dash, 13-19 digits in all, ending on a group boundary, passing
- * Luhn, and opening with a plausible issuer prefix.  Luhn is kept for both
- * parities as digits arrive, so every candidate end costs O(1).
+ * Luhn, and opening with a plausible issuer prefix: 3-6 (Amex, Diners, JCB,
+ * Visa, Mastercard, Maestro, Discover, UnionPay) or 2221-2720 (Mastercard's
+ * 2-series).  Other leading digits (0, 1, 7-9, other 2s) are airline,
+ * telecom, national and internal numbers, and timestamps start with 1.  Luhn
+ * is kept for both parities as digits arrive, so each candidate end is O(1).
  */
 static bool
 card_at(const scan *t, size_t g)
@@ -1036,13 +1071,16 @@ sequence_excluded(const scan *t, size_t i)
 	       is_upper(t->s[i - 2]) && (i == 2 || !is_alnum(t->s[i - 3]));
 }
 
-/* Whether the first group of a sequence may open a card (not "v2", not "3.14"). */
+/*
+ * Whether the first group of a sequence may open a card: not glued to a word
+ * ("v2"), not decimals ("3.14"), not an id in a path or after '#'.
+ */
 static bool
 first_group_ok(const scan *t, size_t i)
 {
 	unsigned char p = i > 0 ? t->s[i - 1] : ' ';
 
-	if (is_alnum(p) || p == '_')
+	if (is_alnum(p) || p == '_' || p == '/' || p == '#')
 		return false;
 	return !((p == '.' || p == ',') && i >= 2 && is_digit(t->s[i - 2]));
 }
