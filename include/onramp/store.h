@@ -255,6 +255,39 @@ or_status store_operator_set_password(db *d, int64_t id, const char *phc, bool m
 /** Record that the operator was seen now. */
 or_status store_operator_touch(db *d, int64_t id, int64_t now);
 
+/* ---- customer-owned details ------------------------------------------------------ */
+
+/** A contact of the customer. */
+typedef struct contact {
+	const char *name;
+	const char *email;
+	const char *phone;
+} contact;
+
+/** What a customer admin confirms on Account Setup (strings NULL when unset). */
+typedef struct customer_details {
+	const char *legal_name;
+	const char *operating_name;
+	contact support, billing, technical;
+	const char *repository_notes;
+	const char *ai_preferences;
+	const char *workspace_preferences;
+	const char *target_launch;	/* "YYYY-MM-DD" */
+	int64_t version;		/* 0 before the first save */
+	int64_t updated_at;
+	int64_t updated_by;
+} customer_details;
+
+/** Load a customer's details; an empty struct with version 0 when never saved. */
+or_status store_details_get(db *d, arena *a, int64_t customer_id, customer_details *out);
+/**
+ * Replace the details when the stored version is still expected_version
+ * (OR_ERR_VERSION otherwise: nothing changes).  The new version is
+ * expected_version + 1.
+ */
+or_status store_details_save(db *d, int64_t customer_id, const customer_details *in, int64_t expected_version,
+			     int64_t user_id);
+
 /* ---- banner ----------------------------------------------------------------------- */
 
 /** The console banner. */

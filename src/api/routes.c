@@ -44,6 +44,8 @@ void api_admin_operator_delete(app *a, http_request *req, http_response *resp);
 void api_admin_banner_put(app *a, http_request *req, http_response *resp);
 void api_admin_banner_get(app *a, http_request *req, http_response *resp);
 void api_admin_audit_list(app *a, http_request *req, http_response *resp);
+void api_account_get(app *a, http_request *req, http_response *resp);
+void api_account_patch(app *a, http_request *req, http_response *resp);
 
 #define PUB LISTENER_PUBLIC
 #define OPS LISTENER_OPERATOR
@@ -68,6 +70,9 @@ static const route routes[] = {
 	{ "POST", "/api/v1/password-resets", PUB, AUTH_NONE, BODY_JSON, api_reset_request, 0 },
 	{ "POST", "/api/v1/password-resets/{token}", PUB, AUTH_NONE, BODY_JSON, api_reset_complete, 0 },
 	{ "GET", "/api/v1/banner", PUB, AUTH_NONE, BODY_NONE, api_banner_get, 0 },
+	/* customer: account setup */
+	{ "GET", "/api/v1/account", PUB, AUTH_CUSTOMER, BODY_NONE, api_account_get, 0 },
+	{ "PATCH", "/api/v1/account", PUB, AUTH_CUSTOMER_ADMIN, BODY_JSON, api_account_patch, 0 },
 	/* customer: members and user management (admins) */
 	{ "GET", "/api/v1/members", PUB, AUTH_CUSTOMER_ADMIN, BODY_NONE, api_members_list, 0 },
 	{ "POST", "/api/v1/users/{id}/suspend", PUB, AUTH_CUSTOMER_ADMIN, BODY_NONE, api_user_suspend, 0 },

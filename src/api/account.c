@@ -1,0 +1,309 @@
+/*
+ * The customer-owned details of Account Setup: GET /account (admins and
+ * members) and PATCH /account (admins).  A PATCH names the version it edits;
+ * members it leaves out keep their values.  Every free-text value passes the
+ * secret scanner: a value that looks like a secret is refused with the field
+ * code secret_detected and a message naming the kind, and it is neither
+ * echoed, stored, audited nor logged.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "onramp/api.h"
+#include "onramp/secretscan.h"
+#include "onramp/timefmt.h"
+
+void api_account_get(app *a, http_request *req, http_response *resp);
+void api_account_patch(app *a, http_request *req, http_response *resp);
+
+#define NAME_MAX_BYTES 200
+#define PHONE_MAX_BYTES 40
+#define NOTES_MAX_BYTES 4000
+
+static json_object *
+str_or_null(const char *s)
+{
+	return s ? json_object_new_string(s) : NULL;
+}
+
+static json_object *
+contact_json(const contact *c)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "name", str_or_null(c->name));
+	json_object_object_add(o, "email", str_or_null(c->email));
+	json_object_object_add(o, "phone", str_or_null(c->phone));
+	return o;
+}
+
+static json_object *
+details_json(const customer *c, const customer_details *d)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "customer_id", output_id(c->id));
+	json_object_object_add(o, "slug", json_object_new_string(c->slug));
+	json_object_object_add(o, "legal_name", str_or_null(d->legal_name));
+	json_object_object_add(o, "operating_name", str_or_null(d->operating_name));
+	json_object_object_add(o, "support_contact", contact_json(&d->support));
+	json_object_object_add(o, "billing_contact", contact_json(&d->billing));
+	json_object_object_add(o, "technical_contact", contact_json(&d->technical));
+	json_object_object_add(o, "repository_notes", str_or_null(d->repository_notes));
+	json_object_object_add(o, "ai_preferences", str_or_null(d->ai_preferences));
+	json_object_object_add(o, "workspace_preferences", str_or_null(d->workspace_preferences));
+	json_object_object_add(o, "target_launch", str_or_null(d->target_launch));
+	json_object_object_add(o, "version", json_object_new_int64(d->version));
+	json_object_object_add(o, "updated_at", output_time(d->updated_at));
+	return o;
+}
+
+static or_status
+load(app *a, http_request *req, int64_t customer_id, customer *c, customer_details *d)
+{
+	or_status st = store_customer_get(a->db, req->arena, customer_id, c);
+
+	return st == OR_OK ? store_details_get(a->db, req->arena, customer_id, d) : st;
+}
+
+void
+api_account_get(app *a, http_request *req, http_response *resp)
+{
+	principal *p = api_principal(req);
+	customer c;
+	customer_details d;
+	or_status st = load(a, req, p->user.customer_id, &c, &d);
+
+	if (st != OR_OK) {
+		app_fail(a, req, resp, st, db_last_error(a->db));
+		return;
+	}
+	http_json(resp, 200, details_json(&c, &d));
+}
+
+/* Refuse a value that looks like a secret: the message names the kind, never the value. */
+static bool
+scan(app *a, http_request *req, http_response *resp, const char *field, const char *v)
+{
+	secretscan_ctx ctx = { a->cfg->public_base_url };
+	secretscan_kind k;
+
+	if (v == NULL)
+		return true;
+	k = secretscan_check(&ctx, v, strlen(v));
+	if (k == SECRET_NONE)
+		return true;
+	(void)http_field_error_add(req, resp, field, "secret_detected", secretscan_kind_message(k));
+	return false;
+}
+
+/*
+ * A text member of obj: absent keeps *slot, null or "" clears it, a string
+ * replaces it.  Returns false when a field error was added.
+ */
+static bool
+text_member(app *a, http_request *req, http_response *resp, json_object *obj, const char *key,
+	    const char *field, size_t max, const char **slot)
+{
+	json_object *v;
+	const char *s, *end;
+
+	if (!json_object_object_get_ex(obj, key, &v))
+		return true;
+	if (v == NULL) {
+		*slot = NULL;
+		return true;
+	}
+	if (!json_object_is_type(v, json_type_string)) {
+		(void)http_field_error_add(req, resp, field, "invalid_type", "Expected a string.");
+		return false;
+	}
+	s = json_object_get_string(v);
+	end = s + json_object_get_string_len(v);
+	if (memchr(s, '\0', (size_t)(end - s))) {
+		(void)http_field_error_add(req, resp, field, "invalid", "Contains a NUL character.");
+		return false;
+	}
+	while (s < end && isspace((unsigned char)*s))
+		s++;
+	while (end > s && isspace((unsigned char)end[-1]))
+		end--;
+	if ((size_t)(end - s) > max) {
+		char msg[64];
+		snprintf(msg, sizeof(msg), "At most %zu bytes.", max);
+		(void)http_field_error_add(req, resp, field, "too_long", msg);
+		return false;
+	}
+	*slot = end == s ? NULL : arena_strndup(req->arena, s, (size_t)(end - s));
+	return scan(a, req, resp, field, *slot);
+}
+
+static bool
+phone_ok(const char *p)
+{
+	size_t digits = 0, i, n = strlen(p);
+
+	if (n < 5 || n > PHONE_MAX_BYTES)
+		return false;
+	for (i = 0; i < n; i++) {
+		if (isdigit((unsigned char)p[i]))
+			digits++;
+		else if (!strchr(" +-().x/", p[i]))
+			return false;
+	}
+	return digits >= 5 && digits <= 20;
+}
+
+static void
+contact_member(app *a, http_request *req, http_response *resp, const char *key, contact *c)
+{
+	static const char *const allowed[] = { "name", "email", "phone", NULL };
+	char field[64], norm[IDENTITY_EMAIL_MAX + 1];
+	json_object *obj;
+
+	if (!json_object_object_get_ex(req->json, key, &obj))
+		return;
+	if (obj == NULL || !json_object_is_type(obj, json_type_object)) {
+		(void)http_field_error_add(req, resp, key, "invalid_type", "Expected an object with name, email and phone.");
+		return;
+	}
+	json_object_object_foreach(obj, k, v) {
+		size_t i;
+		bool known = false;
+		(void)v;
+		for (i = 0; allowed[i]; i++)
+			known = known || strcmp(allowed[i], k) == 0;
+		if (!known) {
+			snprintf(field, sizeof(field), "%s.%.20s", key, k);
+			(void)http_field_error_add(req, resp, field, "unknown_field", "This field is not accepted here.");
+		}
+	}
+	snprintf(field, sizeof(field), "%s.name", key);
+	(void)text_member(a, req, resp, obj, "name", field, NAME_MAX_BYTES, &c->name);
+	snprintf(field, sizeof(field), "%s.email", key);
+	if (text_member(a, req, resp, obj, "email", field, IDENTITY_EMAIL_MAX, &c->email) && c->email) {
+		if (identity_email_normalize(c->email, norm, sizeof(norm)) != OR_OK)
+			(void)http_field_error_add(req, resp, field, "invalid_email", "Enter an email address like name@example.com.");
+		else
+			c->email = arena_strdup(req->arena, norm);
+	}
+	snprintf(field, sizeof(field), "%s.phone", key);
+	if (text_member(a, req, resp, obj, "phone", field, PHONE_MAX_BYTES, &c->phone) && c->phone &&
+	    !phone_ok(c->phone))
+		(void)http_field_error_add(req, resp, field, "invalid_phone",
+					   "Enter a phone number with 5 to 20 digits, e.g. +1 555 010 2030.");
+}
+
+/* "YYYY-MM-DD", a real calendar date, after today (UTC). */
+static void
+launch_member(app *a, http_request *req, http_response *resp, customer_details *d)
+{
+	const char *before = d->target_launch;
+	char buf[24], back[TIMEFMT_RFC3339_LEN];
+	int64_t when, today;
+
+	if (!text_member(a, req, resp, req->json, "target_launch", "target_launch", 10, &d->target_launch) ||
+	    d->target_launch == NULL || d->target_launch == before)
+		return;
+	/* Parsing "date 00:00:00" and printing it back catches 2027-02-30 and friends. */
+	if (snprintf(buf, sizeof(buf), "%s 00:00:00", d->target_launch) != 19 ||
+	    timefmt_parse_db(str_from_c(buf), &when) != OR_OK ||
+	    (timefmt_rfc3339(when, back), strncmp(back, d->target_launch, 10) != 0)) {
+		(void)http_field_error_add(req, resp, "target_launch", "invalid_date", "Use a real date like 2027-03-01.");
+		return;
+	}
+	today = api_now(req) - api_now(req) % 86400;
+	if (when <= today)
+		(void)http_field_error_add(req, resp, "target_launch", "not_in_future", "Choose a launch date after today.");
+}
+
+static json_object *
+changed_fields(const customer_details *b, const customer_details *n)
+{
+	json_object *o = json_object_new_array();
+	struct { const char *name; const char *x, *y; } f[] = {
+		{ "legal_name", b->legal_name, n->legal_name }, { "operating_name", b->operating_name, n->operating_name },
+		{ "support_contact.name", b->support.name, n->support.name },
+		{ "support_contact.email", b->support.email, n->support.email },
+		{ "support_contact.phone", b->support.phone, n->support.phone },
+		{ "billing_contact.name", b->billing.name, n->billing.name },
+		{ "billing_contact.email", b->billing.email, n->billing.email },
+		{ "billing_contact.phone", b->billing.phone, n->billing.phone },
+		{ "technical_contact.name", b->technical.name, n->technical.name },
+		{ "technical_contact.email", b->technical.email, n->technical.email },
+		{ "technical_contact.phone", b->technical.phone, n->technical.phone },
+		{ "repository_notes", b->repository_notes, n->repository_notes },
+		{ "ai_preferences", b->ai_preferences, n->ai_preferences },
+		{ "workspace_preferences", b->workspace_preferences, n->workspace_preferences },
+		{ "target_launch", b->target_launch, n->target_launch },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+		if ((f[i].x == NULL) != (f[i].y == NULL) || (f[i].x && strcmp(f[i].x, f[i].y) != 0))
+			json_object_array_add(o, json_object_new_string(f[i].name));
+	return o;
+}
+
+void
+api_account_patch(app *a, http_request *req, http_response *resp)
+{
+	static const char *const allowed[] = {
+		"version", "legal_name", "operating_name", "support_contact", "billing_contact", "technical_contact",
+		"repository_notes", "ai_preferences", "workspace_preferences", "target_launch", NULL
+	};
+	principal *p = api_principal(req);
+	customer c;
+	customer_details before, next;
+	json_object *after, *changes;
+	int64_t version;
+	bool has_version;
+	or_status st;
+
+	if (!input_allowed(req, resp, allowed))
+		return;
+	version = input_int(req, resp, "version", true, 0, INT32_MAX, &has_version);
+	if (!input_ok(resp))
+		return;
+	if ((st = load(a, req, p->user.customer_id, &c, &before)) != OR_OK) {
+		app_fail(a, req, resp, st, db_last_error(a->db));
+		return;
+	}
+	next = before;
+	(void)text_member(a, req, resp, req->json, "legal_name", "legal_name", NAME_MAX_BYTES, &next.legal_name);
+	(void)text_member(a, req, resp, req->json, "operating_name", "operating_name", NAME_MAX_BYTES,
+			  &next.operating_name);
+	contact_member(a, req, resp, "support_contact", &next.support);
+	contact_member(a, req, resp, "billing_contact", &next.billing);
+	contact_member(a, req, resp, "technical_contact", &next.technical);
+	(void)text_member(a, req, resp, req->json, "repository_notes", "repository_notes", NOTES_MAX_BYTES,
+			  &next.repository_notes);
+	(void)text_member(a, req, resp, req->json, "ai_preferences", "ai_preferences", NOTES_MAX_BYTES,
+			  &next.ai_preferences);
+	(void)text_member(a, req, resp, req->json, "workspace_preferences", "workspace_preferences",
+			  NOTES_MAX_BYTES, &next.workspace_preferences);
+	launch_member(a, req, resp, &next);
+	if (!input_ok(resp))
+		return;
+	changes = changed_fields(&before, &next);
+	after = json_object_new_object();
+	json_object_object_add(after, "changed", changes);
+	json_object_object_add(after, "version", json_object_new_int64(version + 1));
+	if ((st = db_begin(a->db)) == OR_OK &&
+	    (st = store_details_save(a->db, c.id, &next, version, p->user.id)) == OR_OK)
+		st = api_audit(a, req, "account.update", c.id, "customer", c.id, NULL, after);
+	json_object_put(after);
+	if (st == OR_OK)
+		st = db_commit(a->db);
+	if (st != OR_OK) {
+		db_rollback(a->db);
+		app_fail(a, req, resp, st, db_last_error(a->db));
+		return;
+	}
+	if ((st = load(a, req, c.id, &c, &next)) != OR_OK) {
+		app_fail(a, req, resp, st, db_last_error(a->db));
+		return;
+	}
+	http_json(resp, 200, details_json(&c, &next));
+}

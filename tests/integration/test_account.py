@@ -1,0 +1,112 @@
+"""Account Setup, customer-owned details: validation, optimistic concurrency, the secret scanner."""
+
+import threading
+import time
+
+from harness import Env
+from identity_client import customer
+from test_identity import IdentityBase
+
+PEM = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAv3vbXQ\n-----END RSA PRIVATE KEY-----"
+JWT = ("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIn0."
+       "SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c")
+CARD = "4111 1111 1111 1111"
+
+
+class AccountTests(IdentityBase):
+    def admin_and_member(self):
+        cust = self.new_customer()
+        admin = self.new_user(cust, role="customer_admin")["user"]
+        member = self.new_user(cust)["user"]
+        return cust, self.first_signin(admin["username"]), self.first_signin(member["username"])
+
+    def test_save_read_and_validate(self):
+        cust, admin, member = self.admin_and_member()
+        r = admin.call("GET", "/account")
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json["version"], 0)
+        self.assertIsNone(r.json["legal_name"])
+        body = {"version": 0, "legal_name": "  Acme Holdings GmbH ", "operating_name": "Acme",
+                "support_contact": {"name": "Sam Support", "email": "Support@Acme.Example", "phone": "+49 30 1234567"},
+                "repository_notes": "Monorepo on GitHub (github.com/acme/platform), ticket OPS-1234.",
+                "target_launch": time.strftime("%Y-%m-%d", time.gmtime(time.time() + 40 * 86400))}
+        r = admin.call("PATCH", "/account", body)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json["version"], 1)
+        self.assertEqual(r.json["legal_name"], "Acme Holdings GmbH")
+        self.assertEqual(r.json["support_contact"]["email"], "support@acme.example")
+        # Members read; they cannot write.
+        self.assertEqual(member.call("GET", "/account").json["operating_name"], "Acme")
+        self.assertEqual(member.call("PATCH", "/account", {"version": 1, "legal_name": "x"}).code, "forbidden")
+        # Omitted members keep their values; null clears.
+        r = admin.call("PATCH", "/account", {"version": 1, "operating_name": None})
+        self.assertEqual((r.json["operating_name"], r.json["legal_name"]), (None, "Acme Holdings GmbH"))
+        bad = admin.call("PATCH", "/account", {
+            "version": 2, "support_contact": {"email": "not-an-email", "phone": "call me", "fax": "1"},
+            "target_launch": "2020-01-01", "legal_name": "x" * 201})
+        self.assertEqual(bad.status, 422, bad)
+        codes = {f["field"]: f["code"] for f in bad.json["error"]["fields"]}
+        self.assertEqual(codes, {"support_contact.email": "invalid_email", "support_contact.phone": "invalid_phone",
+                                 "support_contact.fax": "unknown_field", "target_launch": "not_in_future",
+                                 "legal_name": "too_long"})
+        self.assertEqual(admin.call("PATCH", "/account", {"version": 2, "target_launch": "2031-02-30"}).status, 422)
+        self.assertEqual(admin.call("GET", "/account").json["version"], 2)
+
+    def test_stale_version_and_concurrent_saves(self):
+        cust, admin, _ = self.admin_and_member()
+        admin2 = self.first_signin(self.new_user(cust, role="customer_admin")["user"]["username"])
+        self.assertEqual(admin.call("PATCH", "/account", {"version": 0, "legal_name": "First"}).status, 200)
+        r = admin2.call("PATCH", "/account", {"version": 0, "legal_name": "Second"})
+        self.assertEqual((r.status, r.code), (409, "version_conflict"))
+        self.assertEqual(admin.call("GET", "/account").json["legal_name"], "First")
+        # Many concurrent saves from the same version: exactly one is acknowledged, and it is what is stored.
+        results = []
+
+        def save(i):
+            r = (admin if i % 2 else admin2).call("PATCH", "/account", {"version": 1, "operating_name": f"Name {i}"})
+            results.append((r.status, i))
+
+        threads = [threading.Thread(target=save, args=(i,)) for i in range(10)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        ok = [i for status, i in results if status == 200]
+        self.assertEqual(len(ok), 1, results)
+        self.assertEqual(sorted(s for s, _ in results), [200] + [409] * 9)
+        final = admin.call("GET", "/account").json
+        self.assertEqual((final["operating_name"], final["version"]), (f"Name {ok[0]}", 2))
+
+    def test_secrets_are_refused_and_never_echoed_or_logged(self):
+        cust, admin, _ = self.admin_and_member()
+        own_link = f"{self.st.public_url}/reset-password#token=" + "Q" * 20 + "a1B2c3D4e5F6g7H8i9J0k"
+        fields = ["legal_name", "operating_name", "repository_notes", "ai_preferences", "workspace_preferences"]
+        for secret in (PEM, JWT, CARD, own_link):
+            for field in fields + ["support_contact.name"]:
+                with self.subTest(field=field, secret=secret[:20]):
+                    if field == "support_contact.name":
+                        body = {"version": 0, "support_contact": {"name": f"note {secret}"}}
+                    else:
+                        body = {"version": 0, field: f"see {secret} here"}
+                    r = admin.call("PATCH", "/account", body)
+                    self.assertEqual(r.status, 422, r)
+                    f = r.json["error"]["fields"][0]
+                    self.assertEqual((f["field"], f["code"]), (field, "secret_detected"))
+                    self.assertNotIn(secret[:30].encode(), r.body)
+        self.assertEqual(admin.call("GET", "/account").json["version"], 0)
+        for path in (self.st.app_log, f"{self.st.log_dir}/nginx-access.log"):
+            with open(path) as f:
+                text = f.read()
+            for secret in (PEM[:40], JWT[:40], "4111 1111", own_link[-30:]):
+                self.assertNotIn(secret, text)
+        dump = Env.db.sql(f"USE `{self.st.db_name}`; SELECT before_json, after_json FROM audit_log; "
+                          f"SELECT * FROM customer_details")
+        for secret in (PEM[:40], JWT[:40], "4111 1111"):
+            self.assertNotIn(secret, dump)
+
+    def test_other_customers_and_signed_out(self):
+        _, admin_a, _ = self.admin_and_member()
+        self.assertEqual(customer(self.st).call("GET", "/account").status, 401)
+        admin_a.call("PATCH", "/account", {"version": 0, "legal_name": "Tenant A"})
+        _, admin_b, _ = self.admin_and_member()
+        self.assertIsNone(admin_b.call("GET", "/account").json["legal_name"])
