@@ -46,6 +46,9 @@ void api_admin_banner_get(app *a, http_request *req, http_response *resp);
 void api_admin_audit_list(app *a, http_request *req, http_response *resp);
 void api_account_get(app *a, http_request *req, http_response *resp);
 void api_account_patch(app *a, http_request *req, http_response *resp);
+void api_checklist_get(app *a, http_request *req, http_response *resp);
+void api_sso_get(app *a, http_request *req, http_response *resp);
+void api_sso_put(app *a, http_request *req, http_response *resp);
 
 #define PUB LISTENER_PUBLIC
 #define OPS LISTENER_OPERATOR
@@ -73,6 +76,9 @@ static const route routes[] = {
 	/* customer: account setup */
 	{ "GET", "/api/v1/account", PUB, AUTH_CUSTOMER, BODY_NONE, api_account_get, 0 },
 	{ "PATCH", "/api/v1/account", PUB, AUTH_CUSTOMER_ADMIN, BODY_JSON, api_account_patch, 0 },
+	{ "GET", "/api/v1/checklist", PUB, AUTH_CUSTOMER, BODY_NONE, api_checklist_get, 0 },
+	{ "GET", "/api/v1/sso", PUB, AUTH_CUSTOMER_ADMIN, BODY_NONE, api_sso_get, 0 },
+	{ "PUT", "/api/v1/sso", PUB, AUTH_CUSTOMER_ADMIN, BODY_JSON, api_sso_put, 0 },
 	/* customer: members and user management (admins) */
 	{ "GET", "/api/v1/members", PUB, AUTH_CUSTOMER_ADMIN, BODY_NONE, api_members_list, 0 },
 	{ "POST", "/api/v1/users/{id}/suspend", PUB, AUTH_CUSTOMER_ADMIN, BODY_NONE, api_user_suspend, 0 },

@@ -110,3 +110,64 @@ class AccountTests(IdentityBase):
         admin_a.call("PATCH", "/account", {"version": 0, "legal_name": "Tenant A"})
         _, admin_b, _ = self.admin_and_member()
         self.assertIsNone(admin_b.call("GET", "/account").json["legal_name"])
+
+
+class ChecklistTests(IdentityBase):
+    def states(self, client):
+        r = client.call("GET", "/checklist")
+        self.assertEqual(r.status, 200, r)
+        return {i["key"]: i for i in r.json["items"]}, r.json
+
+    def test_checklist_follows_the_data(self):
+        cust = self.new_customer()
+        admin_user = self.new_user(cust, role="customer_admin")["user"]
+        admin = self.first_signin(admin_user["username"])
+        items, body = self.states(admin)
+        self.assertEqual([i["key"] for i in body["items"]],
+                         ["contacts", "admin_signin", "members", "sso", "billing", "workspace_target",
+                          "provider_setup"])
+        self.assertEqual({k: v["state"] for k, v in items.items()},
+                         {"contacts": "todo", "admin_signin": "done", "members": "todo", "sso": "todo",
+                          "billing": "todo", "workspace_target": "todo", "provider_setup": "not_required"})
+        self.assertFalse(body["ready"])
+        self.assertEqual({d["key"]: d["met"] for d in body["done_when"]}["admin_signed_in"], True)
+
+        admin.call("PATCH", "/account", {"version": 0, "legal_name": "Acme"})
+        self.assertEqual(self.states(admin)[0]["contacts"]["state"], "in_progress")
+        contact = {"name": "N", "email": "n@acme.example"}
+        r = admin.call("PATCH", "/account", {"version": 1, "support_contact": contact, "billing_contact": contact,
+                                              "technical_contact": contact})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(self.states(admin)[0]["contacts"]["state"], "done")
+
+        member = self.new_user(cust)["user"]
+        self.assertEqual(self.states(admin)[0]["members"]["state"], "done")
+        m = self.first_signin(member["username"])
+        self.assertEqual(self.states(m)[0]["members"]["state"], "done")      # members read the checklist
+        self.assertEqual(m.call("PUT", "/sso", {"protocol": "not_required", "version": 0}).code, "forbidden")
+
+        r = admin.call("PUT", "/sso", {"protocol": "not_required", "version": 0})
+        self.assertEqual((r.status, r.json["protocol"], r.json["version"]), (200, "not_required", 1))
+        self.assertEqual(admin.call("PUT", "/sso", {"protocol": "not_required", "version": 0}).code,
+                         "version_conflict")
+        self.assertEqual(admin.call("PUT", "/sso", {"protocol": "ldap", "version": 1}).status, 422)
+        self.assertEqual(self.states(admin)[0]["sso"]["state"], "not_required")
+
+        # Operator-side facts (their endpoints come with the review queue): set straight in the tables.
+        cid = int(cust["id"])
+        self.sql(f"INSERT INTO customer_context (customer_id, billing_state, target_review, target_ready) "
+                 f"VALUES ({cid}, 'trial_approved', 'approved', 0)")
+        self.sql(f"INSERT INTO blockers (customer_id, item, category, message, retryable) VALUES "
+                 f"({cid}, 'workspace_target', 'template_availability', 'The EU template is not published yet.', 0)")
+        items, body = self.states(admin)
+        self.assertEqual(items["billing"]["state"], "done")
+        self.assertEqual(items["workspace_target"]["state"], "blocked")
+        self.assertEqual(items["workspace_target"]["blocker"],
+                         {"category": "template_availability", "message": "The EU template is not published yet.",
+                          "retryable": False})
+        self.assertFalse(body["ready"])
+        self.sql(f"UPDATE blockers SET cleared_at = NOW(6) WHERE customer_id = {cid}")
+        self.sql(f"UPDATE customer_context SET target_ready = 1 WHERE customer_id = {cid}")
+        items, body = self.states(admin)
+        self.assertTrue(body["ready"], items)
+        self.assertTrue(all(d["met"] for d in body["done_when"]))
