@@ -6,7 +6,6 @@
  * SIGTERM therefore lets the in-flight request finish before the worker exits.
  */
 #include <errno.h>
-#include <malloc.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -180,12 +179,6 @@ server_worker_run(const config *cfg, int lfd, metrics *m)
 
 	install_signals(&waitmask);
 	log_after_fork();
-	/*
-	 * A fixed mmap threshold: each Argon2id verification allocates 19 MiB,
-	 * and glibc's dynamic threshold would otherwise move such blocks onto the
-	 * heap after the first free, where they stay resident between requests.
-	 */
-	(void)mallopt(M_MMAP_THRESHOLD, 1024 * 1024);
 	(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
 	if (getppid() != master)
 		return 0;
