@@ -1,8 +1,10 @@
 #!/bin/sh
 # `make bench` entry point: run the throughput and memory benchmark
-# (tests/bench/bench.py, docs/performance.md) against the programs in the
-# build directory given as $1.  BENCH_DURATION (seconds per run, default 10)
-# is read from the environment.
+# (tests/bench/bench.py), then the identity benchmarks on the same stack
+# (tests/bench/identity.py: sign-in, the user listing over a million users),
+# against the programs in the build directory given as $1.  Settings come
+# from the environment (BENCH_DURATION, BENCH_ROUNDS, BENCH_USERS, ...; see
+# docs/performance.md).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 if [ $# -ne 1 ] || [ -z "$1" ]; then
