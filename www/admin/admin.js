@@ -20,8 +20,8 @@
 import { apiGet, apiSend, errorText } from './api.js';
 import { renderBanner } from './banner.js';
 import {
-  badge, busy, byId, clear, clearFieldErrors, confirmAction, duration, el, fieldError, formatTime, formatTimeShort,
-  label, say, sayError, secretBox, showFieldErrors, showOnce, showView, timeCell,
+  badge, busy, byId, clear, clearFieldErrors, confirmAction, el, fieldError, formatTime, formatTimeShort,
+  label, say, sayError, saySigninFailure, secretBox, showFieldErrors, showOnce, showView, timeCell,
 } from './ui.js';
 
 const API = '/admin/api/v1';
@@ -158,14 +158,7 @@ signinForm.addEventListener('submit', async (e) => {
     input.focus();
     return;
   }
-  if (result.status === 429) {
-    const wait = result.retryAfter ? ` Try again in ${duration(result.retryAfter)}.` : ' Try again later.';
-    say(signinError, 'error', `Too many failed sign-in attempts.${wait}`);
-  } else if (result.status === 401) {
-    say(signinError, 'error', result.error?.message || 'The sign-in details are not correct.');
-  } else {
-    sayError(signinError, result);
-  }
+  saySigninFailure(signinError, result);
   signinForm.elements.password.value = '';
   signinForm.elements.password.focus();
 });

@@ -15,8 +15,8 @@
 import { apiGet, apiSend, errorText } from './api.js';
 import { loadBanner } from './banner.js';
 import {
-  badge, busy, byId, clear, clearFieldErrors, confirmAction, duration, el, fieldError,
-  say, sayError, showFieldErrors, showOnce, showView, timeCell,
+  badge, busy, byId, clear, clearFieldErrors, confirmAction, el, fieldError,
+  say, sayError, saySigninFailure, showFieldErrors, showOnce, showView, timeCell,
 } from './ui.js';
 
 const API = '/api/v1';
@@ -158,14 +158,7 @@ signinForm.addEventListener('submit', async (e) => {
     enter(result.data);
     return;
   }
-  if (result.status === 429) {
-    const wait = result.retryAfter ? ` Try again in ${duration(result.retryAfter)}.` : ' Try again later.';
-    say(signinError, 'error', `Too many failed sign-in attempts.${wait}`);
-  } else if (result.status === 401) {
-    say(signinError, 'error', result.error?.message || 'The sign-in details are not correct.');
-  } else {
-    sayError(signinError, result);
-  }
+  saySigninFailure(signinError, result);
   signinForm.elements.password.value = '';
   signinForm.elements.password.focus();
 });

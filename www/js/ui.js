@@ -53,6 +53,18 @@ export function sayError(node, result) {
   say(node, 'error', errorText(result));
 }
 
+/* A failed sign-in in words: throttled (with the wait), refused, or another error. */
+export function saySigninFailure(node, result) {
+  if (result.status === 429) {
+    const wait = result.retryAfter ? ` Try again in ${duration(result.retryAfter)}.` : ' Try again later.';
+    say(node, 'error', `Too many failed sign-in attempts.${wait}`);
+  } else if (result.status === 401) {
+    say(node, 'error', result.error?.message || 'The sign-in details are not correct.');
+  } else {
+    sayError(node, result);
+  }
+}
+
 export function clear(node) {
   node.textContent = '';
   delete node.dataset.kind;
