@@ -29,11 +29,11 @@
 #include <unistd.h>
 
 #include <fcgiapp.h>
+
+#include "prefork.h"
 #include <json-c/json.h>
 #include <mysql.h>
 
-#define MAX_WORKERS 256
-#define BACKLOG 1024
 #define PAGE 50
 #define DORMANT_AFTER_S (90 * 86400)
 #define NCOLS 16
@@ -73,29 +73,6 @@ typedef struct {
 	unsigned long lens[NCOLS];
 	my_bool nulls[NCOLS];
 } list_query;
-
-static volatile sig_atomic_t stop_requested;
-
-static void
-on_stop(int sig)
-{
-	(void)sig;
-	stop_requested = 1;
-}
-
-static int
-parse_workers(const char *s, long *out)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < 1 || v > MAX_WORKERS)
-		return -1;
-	*out = v;
-	return 0;
-}
 
 static const char *
 env_or(const char *name, const char *def)
@@ -338,16 +315,13 @@ answer(FCGX_Request *req, list_query *q)
 
 /* A worker: one connection and one prepared statement for its lifetime. */
 static int
-worker(int lfd, pid_t parent)
+worker(int lfd, long index, long n)
 {
 	FCGX_Request req;
 	static list_query q;
 
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGINT, SIG_DFL);
-	(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
-	if (getppid() != parent)
-		return 0;
+	(void)index;
+	(void)n;
 	memset(&q, 0, sizeof(q));
 	if (query_open(&q) != 0 || FCGX_Init() != 0 || FCGX_InitRequest(&req, lfd, 0) != 0) {
 		fprintf(stderr, "bench-users: worker init failed\n");
@@ -362,71 +336,20 @@ worker(int lfd, pid_t parent)
 	return 0;
 }
 
-static void
-stop_children(const pid_t *kids, long n)
-{
-	long i;
-
-	for (i = 0; i < n; i++)
-		if (kids[i] > 0)
-			(void)kill(kids[i], SIGTERM);
-	while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
-		;
-}
-
 int
 main(int argc, char **argv)
 {
-	pid_t kids[MAX_WORKERS];
-	struct sigaction sa;
-	pid_t parent = getpid();
-	long n, i;
-	int lfd;
+	int rc;
 
 	if (argc == 2 && strcmp(argv[1], "--sql") == 0) {
 		puts(SQL_LIST);
 		return 0;
 	}
-	if (argc != 3 || parse_workers(argv[2], &n) != 0) {
-		fprintf(stderr, "usage: bench-users SOCKET NWORKERS (1..%d) | --sql\n", MAX_WORKERS);
-		return 2;
-	}
 	if (mysql_library_init(0, NULL, NULL) != 0) {
 		fprintf(stderr, "bench-users: mysql_library_init failed\n");
 		return 1;
 	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_stop;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-
-	(void)unlink(argv[1]);
-	lfd = FCGX_OpenSocket(argv[1], BACKLOG);
-	if (lfd < 0) {
-		fprintf(stderr, "bench-users: cannot listen on %s\n", argv[1]);
-		return 1;
-	}
-	/* nginx workers may run as another user; this socket guards nothing. */
-	if (chmod(argv[1], 0666) != 0)
-		fprintf(stderr, "bench-users: chmod %s: %s\n", argv[1], strerror(errno));
-
-	for (i = 0; i < n; i++) {
-		kids[i] = fork();
-		if (kids[i] == 0)
-			_exit(worker(lfd, parent));
-		if (kids[i] < 0) {
-			fprintf(stderr, "bench-users: fork: %s\n", strerror(errno));
-			stop_children(kids, i);
-			return 1;
-		}
-	}
-	while (!stop_requested) {
-		if (waitpid(-1, NULL, 0) < 0 && errno == ECHILD)
-			break;
-	}
-	stop_children(kids, n);
-	(void)unlink(argv[1]);
+	rc = prefork_main("bench-users", argc, argv, worker);
 	mysql_library_end();
-	return 0;
+	return rc;
 }
