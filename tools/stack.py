@@ -319,6 +319,7 @@ class Stack:
             "secret_key_file": self._secret_key(),
             "smtp_url": f"smtp://127.0.0.1:{self.smtp_port}",
             "mail_from": "onramp <no-reply@onramp.test>",
+            "support_email": "support@onramp.test",
             "mailer_poll_ms": "200",
         }
         if is_root():

@@ -12,8 +12,10 @@
 #include <json-c/json.h>
 
 #include "onramp/app.h"
+#include "onramp/checklist.h"
 #include "onramp/filter.h"
 #include "onramp/identity.h"
+#include "onramp/setup_store.h"
 #include "onramp/store.h"
 
 /** Who is calling: set by the auth step for routes with an auth level. */
@@ -72,6 +74,8 @@ const char *input_secret(http_request *req, http_response *resp, const char *nam
 /** An integer member within [min, max]; *present tells whether it was there. */
 int64_t input_int(http_request *req, http_response *resp, const char *name, bool required,
 		  int64_t min, int64_t max, bool *present);
+/** A boolean member: def when absent or null; a field error for another type. */
+bool input_bool(http_request *req, http_response *resp, const char *name, bool def);
 /** An RFC 3339 time member (UNIX seconds), 0 when absent or null. */
 int64_t input_time(http_request *req, http_response *resp, const char *name);
 /** The fields every new account (user or operator) has, checked. */
@@ -98,6 +102,18 @@ bool input_path_id(http_request *req, http_response *resp, size_t idx, int64_t *
 const char *input_query(http_request *req, const char *name);
 /** Parse q= with the filter language: 400 bad_request naming the term on error. */
 bool input_filter(http_request *req, http_response *resp, filter_scope scope, filter *f);
+/**
+ * Refuse a value that looks like a secret: field error secret_detected with
+ * a message naming the kind, never the value.  True when v is clean or NULL.
+ */
+bool input_scan(app *a, http_request *req, http_response *resp, const char *field, const char *v);
+/**
+ * A free-text member key of obj (field names it in errors): absent keeps
+ * *slot, null or "" clears it, a string is trimmed, limited to max bytes,
+ * refused with a NUL, and secret-scanned.  False when a field error was added.
+ */
+bool input_text_member(app *a, http_request *req, http_response *resp, json_object *obj, const char *key,
+		       const char *field, size_t max, const char **slot);
 /** limit= (1..max, default def) and after= (id cursor, default 0). */
 bool input_page(http_request *req, http_response *resp, long def, long max, long *limit,
 		int64_t *after);
@@ -134,6 +150,17 @@ or_status users_check_seat(app *a, http_request *req, http_response *resp, const
  * reset token): the row names them as the actor.
  */
 or_status api_audit_as_user(app *a, http_request *req, const user *u, const char *action);
+/**
+ * The checklist as the customer API shows it: items with state, hint,
+ * blocker and the latest decided review (notes may be NULL), done_when, ready.
+ */
+json_object *api_checklist_json(const checklist *c, const review_note *notes);
+/** A review as the operator API shows it (with the internal comment). */
+json_object *api_review_json(const review *r);
+/** A support request as the operator API shows it. */
+json_object *api_support_admin_json(const support_request *r);
+/** A customer's details as GET /account shows them. */
+json_object *api_details_json(const customer *c, const customer_details *d);
 /** Current time in seconds for this request. */
 int64_t api_now(const http_request *req);
 

@@ -91,6 +91,7 @@ typedef struct checklist_facts {
 	bool target_ready;		/* the operator marked the target ready */
 	bool provider_required;		/* the customer asked for managed AI or its own provider */
 	review_state provider;
+	bool provider_ready;		/* the operator marked the provider setup ready */
 	checklist_blocker blockers[CHECKLIST_MAX_BLOCKERS];
 	size_t nblockers;
 } checklist_facts;

@@ -72,6 +72,7 @@ typedef struct config {
 	char smtp_url[CONFIG_PATH_MAX];		/* smtp://host:port or smtps:// */
 	char smtp_credentials_file[CONFIG_PATH_MAX];
 	char mail_from[CONFIG_NAME_MAX];
+	char support_email[CONFIG_NAME_MAX];	/* where support requests are mailed; "" = stored only */
 	int mailer_poll_ms;
 	int mailer_max_attempts;
 	int mailer_timeout_s;

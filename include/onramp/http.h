@@ -75,6 +75,7 @@ typedef struct http_response {
 	const char *error_message;
 	http_field_error *fields;	/* newest first; reversed on output */
 	json_object *error_extra;	/* extra top-level members for the error body (owned) */
+	json_object *error_members;	/* extra members inside "error", e.g. gates (owned) */
 	const char *detail;		/* internal detail for the log only, never sent */
 } http_response;
 

@@ -21,6 +21,21 @@ typedef struct mailtext {
 /** "Reset your password": link = base_url + "/reset-password#token=" + token. */
 or_status mailtext_password_reset(arena *a, const char *base_url, const char *token, int ttl_minutes,
 				  mailtext *out);
+/** What a support request mail tells the support address. */
+typedef struct mailtext_support {
+	int64_t id;
+	const char *customer_name;
+	const char *requested_by;
+	const char *item_title;
+	const char *visible_message;
+	const char *last_action;
+	const char *last_action_at;	/* RFC 3339 */
+	const char *message;		/* the customer's own text, already secret-scanned */
+} mailtext_support;
+
+/** "Support request #N from <customer>": every value HTML-escaped in the HTML part. */
+or_status mailtext_support_request(arena *a, const mailtext_support *r, mailtext *out);
+
 /**
  * Compose an RFC 5322 message (multipart/alternative: text then HTML, UTF-8,
  * CRLF line ends) into out.  date is UNIX seconds; boundary and message id

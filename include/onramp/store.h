@@ -273,6 +273,7 @@ typedef struct customer_details {
 	contact support, billing, technical;
 	const char *repository_notes;
 	const char *ai_preferences;
+	const char *ai_provider;	/* none, managed, own_account (never NULL after a load) */
 	const char *workspace_preferences;
 	const char *target_launch;	/* "YYYY-MM-DD" */
 	int64_t version;		/* 0 before the first save */

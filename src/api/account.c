@@ -38,8 +38,8 @@ contact_json(const contact *c)
 	return o;
 }
 
-static json_object *
-details_json(const customer *c, const customer_details *d)
+json_object *
+api_details_json(const customer *c, const customer_details *d)
 {
 	json_object *o = json_object_new_object();
 
@@ -52,6 +52,7 @@ details_json(const customer *c, const customer_details *d)
 	json_object_object_add(o, "technical_contact", contact_json(&d->technical));
 	json_object_object_add(o, "repository_notes", str_or_null(d->repository_notes));
 	json_object_object_add(o, "ai_preferences", str_or_null(d->ai_preferences));
+	json_object_object_add(o, "ai_provider", json_object_new_string(d->ai_provider ? d->ai_provider : "none"));
 	json_object_object_add(o, "workspace_preferences", str_or_null(d->workspace_preferences));
 	json_object_object_add(o, "target_launch", str_or_null(d->target_launch));
 	json_object_object_add(o, "version", json_object_new_int64(d->version));
@@ -79,64 +80,7 @@ api_account_get(app *a, http_request *req, http_response *resp)
 		app_fail(a, req, resp, st, db_last_error(a->db));
 		return;
 	}
-	http_json(resp, 200, details_json(&c, &d));
-}
-
-/* Refuse a value that looks like a secret: the message names the kind, never the value. */
-static bool
-scan(app *a, http_request *req, http_response *resp, const char *field, const char *v)
-{
-	secretscan_ctx ctx = { a->cfg->public_base_url };
-	secretscan_kind k;
-
-	if (v == NULL)
-		return true;
-	k = secretscan_check(&ctx, v, strlen(v));
-	if (k == SECRET_NONE)
-		return true;
-	(void)http_field_error_add(req, resp, field, "secret_detected", secretscan_kind_message(k));
-	return false;
-}
-
-/*
- * A text member of obj: absent keeps *slot, null or "" clears it, a string
- * replaces it.  Returns false when a field error was added.
- */
-static bool
-text_member(app *a, http_request *req, http_response *resp, json_object *obj, const char *key,
-	    const char *field, size_t max, const char **slot)
-{
-	json_object *v;
-	const char *s, *end;
-
-	if (!json_object_object_get_ex(obj, key, &v))
-		return true;
-	if (v == NULL) {
-		*slot = NULL;
-		return true;
-	}
-	if (!json_object_is_type(v, json_type_string)) {
-		(void)http_field_error_add(req, resp, field, "invalid_type", "Expected a string.");
-		return false;
-	}
-	s = json_object_get_string(v);
-	end = s + json_object_get_string_len(v);
-	if (memchr(s, '\0', (size_t)(end - s))) {
-		(void)http_field_error_add(req, resp, field, "invalid", "Contains a NUL character.");
-		return false;
-	}
-	while (s < end && isspace((unsigned char)*s))
-		s++;
-	while (end > s && isspace((unsigned char)end[-1]))
-		end--;
-	if ((size_t)(end - s) > max) {
-		char msg[64];
-		snprintf(msg, sizeof(msg), "At most %zu bytes.", max);
-		(void)http_field_error_add(req, resp, field, "too_long", msg);
-		return false;
-	}
-	*slot = end == s ? NULL : arena_strndup(req->arena, s, (size_t)(end - s));
-	return scan(a, req, resp, field, *slot);
+	http_json(resp, 200, api_details_json(&c, &d));
 }
 
 static bool
@@ -180,16 +124,16 @@ contact_member(app *a, http_request *req, http_response *resp, const char *key, 
 		}
 	}
 	snprintf(field, sizeof(field), "%s.name", key);
-	(void)text_member(a, req, resp, obj, "name", field, NAME_MAX_BYTES, &c->name);
+	(void)input_text_member(a, req, resp, obj, "name", field, NAME_MAX_BYTES, &c->name);
 	snprintf(field, sizeof(field), "%s.email", key);
-	if (text_member(a, req, resp, obj, "email", field, IDENTITY_EMAIL_MAX, &c->email) && c->email) {
+	if (input_text_member(a, req, resp, obj, "email", field, IDENTITY_EMAIL_MAX, &c->email) && c->email) {
 		if (identity_email_normalize(c->email, norm, sizeof(norm)) != OR_OK)
 			(void)http_field_error_add(req, resp, field, "invalid_email", "Enter an email address like name@example.com.");
 		else
 			c->email = arena_strdup(req->arena, norm);
 	}
 	snprintf(field, sizeof(field), "%s.phone", key);
-	if (text_member(a, req, resp, obj, "phone", field, PHONE_MAX_BYTES, &c->phone) && c->phone &&
+	if (input_text_member(a, req, resp, obj, "phone", field, PHONE_MAX_BYTES, &c->phone) && c->phone &&
 	    !phone_ok(c->phone))
 		(void)http_field_error_add(req, resp, field, "invalid_phone",
 					   "Enter a phone number with 5 to 20 digits, e.g. +1 555 010 2030.");
@@ -203,7 +147,7 @@ launch_member(app *a, http_request *req, http_response *resp, customer_details *
 	char buf[24], back[TIMEFMT_RFC3339_LEN];
 	int64_t when, today;
 
-	if (!text_member(a, req, resp, req->json, "target_launch", "target_launch", 10, &d->target_launch) ||
+	if (!input_text_member(a, req, resp, req->json, "target_launch", "target_launch", 10, &d->target_launch) ||
 	    d->target_launch == NULL || d->target_launch == before)
 		return;
 	/* Parsing "date 00:00:00" and printing it back catches 2027-02-30 and friends. */
@@ -216,6 +160,32 @@ launch_member(app *a, http_request *req, http_response *resp, customer_details *
 	today = api_now(req) - api_now(req) % 86400;
 	if (when <= today)
 		(void)http_field_error_add(req, resp, "target_launch", "not_in_future", "Choose a launch date after today.");
+}
+
+static void
+provider_member(http_request *req, http_response *resp, customer_details *d)
+{
+	const char *v;
+
+	if (!json_object_object_get_ex(req->json, "ai_provider", NULL))
+		return;
+	v = input_string(req, resp, "ai_provider", true, 16);
+	if (v == NULL)
+		return;
+	if (strcmp(v, "none") != 0 && strcmp(v, "managed") != 0 && strcmp(v, "own_account") != 0) {
+		(void)http_field_error_add(req, resp, "ai_provider", "invalid_choice",
+					   "Choose none, managed or own_account.");
+		return;
+	}
+	d->ai_provider = v;
+}
+
+/* The same rule as the checklist's contacts item (src/store/setup.c). */
+static bool
+contacts_complete(const customer_details *d)
+{
+	return d->legal_name && d->support.name && d->support.email && d->billing.name && d->billing.email &&
+	       d->technical.name && d->technical.email;
 }
 
 static json_object *
@@ -235,6 +205,7 @@ changed_fields(const customer_details *b, const customer_details *n)
 		{ "technical_contact.phone", b->technical.phone, n->technical.phone },
 		{ "repository_notes", b->repository_notes, n->repository_notes },
 		{ "ai_preferences", b->ai_preferences, n->ai_preferences },
+		{ "ai_provider", b->ai_provider, n->ai_provider },
 		{ "workspace_preferences", b->workspace_preferences, n->workspace_preferences },
 		{ "target_launch", b->target_launch, n->target_launch },
 	};
@@ -251,7 +222,7 @@ api_account_patch(app *a, http_request *req, http_response *resp)
 {
 	static const char *const allowed[] = {
 		"version", "legal_name", "operating_name", "support_contact", "billing_contact", "technical_contact",
-		"repository_notes", "ai_preferences", "workspace_preferences", "target_launch", NULL
+		"repository_notes", "ai_preferences", "ai_provider", "workspace_preferences", "target_launch", NULL
 	};
 	principal *p = api_principal(req);
 	customer c;
@@ -259,6 +230,7 @@ api_account_patch(app *a, http_request *req, http_response *resp)
 	json_object *after, *changes;
 	int64_t version;
 	bool has_version;
+	int opened = 0;
 	or_status st;
 
 	if (!input_allowed(req, resp, allowed))
@@ -271,19 +243,20 @@ api_account_patch(app *a, http_request *req, http_response *resp)
 		return;
 	}
 	next = before;
-	(void)text_member(a, req, resp, req->json, "legal_name", "legal_name", NAME_MAX_BYTES, &next.legal_name);
-	(void)text_member(a, req, resp, req->json, "operating_name", "operating_name", NAME_MAX_BYTES,
+	(void)input_text_member(a, req, resp, req->json, "legal_name", "legal_name", NAME_MAX_BYTES, &next.legal_name);
+	(void)input_text_member(a, req, resp, req->json, "operating_name", "operating_name", NAME_MAX_BYTES,
 			  &next.operating_name);
 	contact_member(a, req, resp, "support_contact", &next.support);
 	contact_member(a, req, resp, "billing_contact", &next.billing);
 	contact_member(a, req, resp, "technical_contact", &next.technical);
-	(void)text_member(a, req, resp, req->json, "repository_notes", "repository_notes", NOTES_MAX_BYTES,
+	(void)input_text_member(a, req, resp, req->json, "repository_notes", "repository_notes", NOTES_MAX_BYTES,
 			  &next.repository_notes);
-	(void)text_member(a, req, resp, req->json, "ai_preferences", "ai_preferences", NOTES_MAX_BYTES,
+	(void)input_text_member(a, req, resp, req->json, "ai_preferences", "ai_preferences", NOTES_MAX_BYTES,
 			  &next.ai_preferences);
-	(void)text_member(a, req, resp, req->json, "workspace_preferences", "workspace_preferences",
+	(void)input_text_member(a, req, resp, req->json, "workspace_preferences", "workspace_preferences",
 			  NOTES_MAX_BYTES, &next.workspace_preferences);
 	launch_member(a, req, resp, &next);
+	provider_member(req, resp, &next);
 	if (!input_ok(resp))
 		return;
 	changes = changed_fields(&before, &next);
@@ -291,7 +264,10 @@ api_account_patch(app *a, http_request *req, http_response *resp)
 	json_object_object_add(after, "changed", changes);
 	json_object_object_add(after, "version", json_object_new_int64(version + 1));
 	if ((st = db_begin(a->db)) == OR_OK &&
-	    (st = store_details_save(a->db, c.id, &next, version, p->user.id)) == OR_OK)
+	    (st = store_details_save(a->db, c.id, &next, version, p->user.id)) == OR_OK && contacts_complete(&next) &&
+	    (st = store_setup_submit(a->db, c.id, p->user.id, strcmp(next.ai_provider, "none") != 0, &opened)) == OR_OK)
+		json_object_object_add(after, "reviews_opened", json_object_new_int(opened));
+	if (st == OR_OK)
 		st = api_audit(a, req, "account.update", c.id, "customer", c.id, NULL, after);
 	json_object_put(after);
 	if (st == OR_OK)
@@ -305,5 +281,5 @@ api_account_patch(app *a, http_request *req, http_response *resp)
 		app_fail(a, req, resp, st, db_last_error(a->db));
 		return;
 	}
-	http_json(resp, 200, details_json(&c, &next));
+	http_json(resp, 200, api_details_json(&c, &next));
 }

@@ -9,7 +9,6 @@
 
 void api_admin_customers_list(app *a, http_request *req, http_response *resp);
 void api_admin_customer_create(app *a, http_request *req, http_response *resp);
-void api_admin_customer_get(app *a, http_request *req, http_response *resp);
 
 static bool
 slug_ok(const char *s)
@@ -105,24 +104,4 @@ api_admin_customer_create(app *a, http_request *req, http_response *resp)
 	o = json_object_new_object();
 	json_object_object_add(o, "customer", output_customer(&c, 0));
 	http_json(resp, 201, o);
-}
-
-void
-api_admin_customer_get(app *a, http_request *req, http_response *resp)
-{
-	int64_t id;
-	long used = 0;
-	customer c;
-	or_status st;
-
-	if (!input_path_id(req, resp, 0, &id))
-		return;
-	st = store_customer_get(a->db, req->arena, id, &c);
-	if (st == OR_OK)
-		st = store_customer_seats_used(a->db, id, api_now(req), &used);
-	if (st != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
-		return;
-	}
-	http_json(resp, 200, output_customer(&c, used));
 }

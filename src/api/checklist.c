@@ -13,7 +13,7 @@ void api_sso_get(app *a, http_request *req, http_response *resp);
 void api_sso_put(app *a, http_request *req, http_response *resp);
 
 static json_object *
-entry_json(const checklist_entry *e)
+entry_json(const checklist_entry *e, const review_note *note)
 {
 	json_object *o = json_object_new_object();
 
@@ -28,6 +28,32 @@ entry_json(const checklist_entry *e)
 		json_object_object_add(b, "retryable", json_object_new_boolean(e->blocker->retryable));
 		json_object_object_add(o, "blocker", b);
 	}
+	if (note && note->state) {
+		json_object *r = json_object_new_object();
+		json_object_object_add(r, "state", json_object_new_string(note->state));
+		json_object_object_add(r, "comment", note->comment ? json_object_new_string(note->comment) : NULL);
+		json_object_object_add(r, "decided_at", output_time(note->decided_at));
+		json_object_object_add(o, "review", r);
+	}
+	return o;
+}
+
+json_object *
+api_checklist_json(const checklist *c, const review_note *notes)
+{
+	json_object *o = json_object_new_object(), *items = json_object_new_array(), *done = json_object_new_array();
+	int i;
+
+	for (i = 0; i < ITEM_COUNT; i++) {
+		json_object *d = json_object_new_object();
+		json_object_array_add(items, entry_json(&c->entries[i], notes ? &notes[i] : NULL));
+		json_object_object_add(d, "key", json_object_new_string(checklist_done_when_key(c->entries[i].item)));
+		json_object_object_add(d, "met", json_object_new_boolean(checklist_entry_met(&c->entries[i])));
+		json_object_array_add(done, d);
+	}
+	json_object_object_add(o, "items", items);
+	json_object_object_add(o, "done_when", done);
+	json_object_object_add(o, "ready", json_object_new_boolean(c->ready));
 	return o;
 }
 
@@ -37,29 +63,17 @@ api_checklist_get(app *a, http_request *req, http_response *resp)
 	principal *p = api_principal(req);
 	checklist_facts f;
 	checklist c;
-	json_object *o, *items, *done;
+	review_note notes[ITEM_COUNT];
 	or_status st = store_checklist_facts(a->db, req->arena, p->user.customer_id, &f);
-	int i;
 
+	if (st == OR_OK)
+		st = store_review_latest(a->db, req->arena, p->user.customer_id, notes);
 	if (st != OR_OK) {
 		app_fail(a, req, resp, st, db_last_error(a->db));
 		return;
 	}
 	checklist_derive(&f, &c);
-	o = json_object_new_object();
-	items = json_object_new_array();
-	done = json_object_new_array();
-	for (i = 0; i < ITEM_COUNT; i++) {
-		json_object *d = json_object_new_object();
-		json_object_array_add(items, entry_json(&c.entries[i]));
-		json_object_object_add(d, "key", json_object_new_string(checklist_done_when_key(c.entries[i].item)));
-		json_object_object_add(d, "met", json_object_new_boolean(checklist_entry_met(&c.entries[i])));
-		json_object_array_add(done, d);
-	}
-	json_object_object_add(o, "items", items);
-	json_object_object_add(o, "done_when", done);
-	json_object_object_add(o, "ready", json_object_new_boolean(c.ready));
-	http_json(resp, 200, o);
+	http_json(resp, 200, api_checklist_json(&c, notes));
 }
 
 static json_object *

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "onramp/api.h"
+#include "onramp/secretscan.h"
 
 bool
 input_allowed(http_request *req, http_response *resp, const char *const *allowed)
@@ -286,4 +287,75 @@ input_new_account(http_request *req, http_response *resp, input_account *out)
 		if (v != PASSWORD_OK)
 			input_password_error(req, resp, "password", v);
 	}
+}
+
+/* Refuse a value that looks like a secret: the message names the kind, never the value. */
+bool
+input_scan(app *a, http_request *req, http_response *resp, const char *field, const char *v)
+{
+	secretscan_ctx ctx = { a->cfg->public_base_url };
+	secretscan_kind k;
+
+	if (v == NULL)
+		return true;
+	k = secretscan_check(&ctx, v, strlen(v));
+	if (k == SECRET_NONE)
+		return true;
+	(void)http_field_error_add(req, resp, field, "secret_detected", secretscan_kind_message(k));
+	return false;
+}
+
+/*
+ * A text member of obj: absent keeps *slot, null or "" clears it, a string
+ * replaces it.  Returns false when a field error was added.
+ */
+bool
+input_text_member(app *a, http_request *req, http_response *resp, json_object *obj, const char *key,
+	    const char *field, size_t max, const char **slot)
+{
+	json_object *v;
+	const char *s, *end;
+
+	if (!json_object_object_get_ex(obj, key, &v))
+		return true;
+	if (v == NULL) {
+		*slot = NULL;
+		return true;
+	}
+	if (!json_object_is_type(v, json_type_string)) {
+		(void)http_field_error_add(req, resp, field, "invalid_type", "Expected a string.");
+		return false;
+	}
+	s = json_object_get_string(v);
+	end = s + json_object_get_string_len(v);
+	if (memchr(s, '\0', (size_t)(end - s))) {
+		(void)http_field_error_add(req, resp, field, "invalid", "Contains a NUL character.");
+		return false;
+	}
+	while (s < end && isspace((unsigned char)*s))
+		s++;
+	while (end > s && isspace((unsigned char)end[-1]))
+		end--;
+	if ((size_t)(end - s) > max) {
+		char msg[64];
+		snprintf(msg, sizeof(msg), "At most %zu bytes.", max);
+		(void)http_field_error_add(req, resp, field, "too_long", msg);
+		return false;
+	}
+	*slot = end == s ? NULL : arena_strndup(req->arena, s, (size_t)(end - s));
+	return input_scan(a, req, resp, field, *slot);
+}
+
+bool
+input_bool(http_request *req, http_response *resp, const char *name, bool def)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(req->json, name, &v) || v == NULL)
+		return def;
+	if (!json_object_is_type(v, json_type_boolean)) {
+		(void)http_field_error_add(req, resp, name, "invalid_type", "Expected true or false.");
+		return def;
+	}
+	return json_object_get_boolean(v) != 0;
 }

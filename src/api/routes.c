@@ -49,6 +49,18 @@ void api_account_patch(app *a, http_request *req, http_response *resp);
 void api_checklist_get(app *a, http_request *req, http_response *resp);
 void api_sso_get(app *a, http_request *req, http_response *resp);
 void api_sso_put(app *a, http_request *req, http_response *resp);
+void api_workspace_create(app *a, http_request *req, http_response *resp);
+void api_workspaces_list(app *a, http_request *req, http_response *resp);
+void api_support_create(app *a, http_request *req, http_response *resp);
+void api_admin_notes_put(app *a, http_request *req, http_response *resp);
+void api_admin_billing_put(app *a, http_request *req, http_response *resp);
+void api_admin_target_put(app *a, http_request *req, http_response *resp);
+void api_admin_provider_put(app *a, http_request *req, http_response *resp);
+void api_admin_blockers_put(app *a, http_request *req, http_response *resp);
+void api_admin_reviews_list(app *a, http_request *req, http_response *resp);
+void api_admin_review_decide(app *a, http_request *req, http_response *resp);
+void api_admin_support_list(app *a, http_request *req, http_response *resp);
+void api_admin_dashboard(app *a, http_request *req, http_response *resp);
 
 #define PUB LISTENER_PUBLIC
 #define OPS LISTENER_OPERATOR
@@ -79,6 +91,9 @@ static const route routes[] = {
 	{ "GET", "/api/v1/checklist", PUB, AUTH_CUSTOMER, BODY_NONE, api_checklist_get, 0 },
 	{ "GET", "/api/v1/sso", PUB, AUTH_CUSTOMER_ADMIN, BODY_NONE, api_sso_get, 0 },
 	{ "PUT", "/api/v1/sso", PUB, AUTH_CUSTOMER_ADMIN, BODY_JSON, api_sso_put, 0 },
+	{ "POST", "/api/v1/workspaces", PUB, AUTH_CUSTOMER_ADMIN, BODY_JSON, api_workspace_create, 0 },
+	{ "GET", "/api/v1/workspaces", PUB, AUTH_CUSTOMER, BODY_NONE, api_workspaces_list, 0 },
+	{ "POST", "/api/v1/support-requests", PUB, AUTH_CUSTOMER, BODY_JSON, api_support_create, 0 },
 	/* customer: members and user management (admins) */
 	{ "GET", "/api/v1/members", PUB, AUTH_CUSTOMER_ADMIN, BODY_NONE, api_members_list, 0 },
 	{ "POST", "/api/v1/users/{id}/suspend", PUB, AUTH_CUSTOMER_ADMIN, BODY_NONE, api_user_suspend, 0 },
@@ -97,6 +112,16 @@ static const route routes[] = {
 	{ "GET", "/admin/api/v1/customers", OPS, AUTH_OPERATOR, BODY_NONE, api_admin_customers_list, 0 },
 	{ "POST", "/admin/api/v1/customers", OPS, AUTH_OPERATOR, BODY_JSON, api_admin_customer_create, 0 },
 	{ "GET", "/admin/api/v1/customers/{id}", OPS, AUTH_OPERATOR, BODY_NONE, api_admin_customer_get, 0 },
+	/* operator: account setup review */
+	{ "PUT", "/admin/api/v1/customers/{id}/internal-notes", OPS, AUTH_OPERATOR, BODY_JSON, api_admin_notes_put, 0 },
+	{ "PUT", "/admin/api/v1/customers/{id}/billing", OPS, AUTH_OPERATOR, BODY_JSON, api_admin_billing_put, 0 },
+	{ "PUT", "/admin/api/v1/customers/{id}/workspace-target", OPS, AUTH_OPERATOR, BODY_JSON, api_admin_target_put, 0 },
+	{ "PUT", "/admin/api/v1/customers/{id}/provider-setup", OPS, AUTH_OPERATOR, BODY_JSON, api_admin_provider_put, 0 },
+	{ "PUT", "/admin/api/v1/customers/{id}/blockers", OPS, AUTH_OPERATOR, BODY_JSON, api_admin_blockers_put, 0 },
+	{ "GET", "/admin/api/v1/reviews", OPS, AUTH_OPERATOR, BODY_NONE, api_admin_reviews_list, 0 },
+	{ "POST", "/admin/api/v1/reviews/{id}/decision", OPS, AUTH_OPERATOR, BODY_JSON, api_admin_review_decide, 0 },
+	{ "GET", "/admin/api/v1/support-requests", OPS, AUTH_OPERATOR, BODY_NONE, api_admin_support_list, 0 },
+	{ "GET", "/admin/api/v1/dashboard", OPS, AUTH_OPERATOR, BODY_NONE, api_admin_dashboard, 0 },
 	{ "GET", "/admin/api/v1/users", OPS, AUTH_OPERATOR, BODY_NONE, api_admin_users_list, 0 },
 	{ "POST", "/admin/api/v1/users", OPS, AUTH_OPERATOR, BODY_JSON, api_admin_user_create, 0 },
 	{ "POST", "/admin/api/v1/users/{id}/suspend", OPS, AUTH_OPERATOR, BODY_NONE, api_admin_user_suspend, 0 },

@@ -74,6 +74,7 @@ static const struct key keys[] = {
 	STR(smtp_url),
 	STR(smtp_credentials_file),
 	STR(mail_from),
+	STR(support_email),
 	INT(mailer_poll_ms, 10, 600000),
 	INT(mailer_max_attempts, 1, 100),
 	INT(mailer_timeout_s, 1, 300),
@@ -117,6 +118,7 @@ config_defaults(config *c)
 	str_copy(c->totp_issuer, sizeof(c->totp_issuer), "onramp");
 	str_copy(c->smtp_url, sizeof(c->smtp_url), "smtp://127.0.0.1:25");
 	str_copy(c->mail_from, sizeof(c->mail_from), "onramp <no-reply@onramp.invalid>");
+	str_copy(c->support_email, sizeof(c->support_email), "support@onramp.invalid");
 	c->mailer_poll_ms = 1000;
 	c->mailer_max_attempts = 10;
 	c->mailer_timeout_s = 20;

@@ -115,6 +115,8 @@ provider_state(const checklist_facts *f, const char **hint)
 	*hint = "Needed only for managed AI or your own provider account; we review the setup.";
 	if (!f->provider_required)
 		return STATE_NOT_REQUIRED;
+	if (f->provider == REVIEW_APPROVED)
+		return f->provider_ready ? STATE_DONE : STATE_IN_REVIEW;
 	return review_to_state(f->provider);
 }
 

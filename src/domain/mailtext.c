@@ -86,6 +86,49 @@ mailtext_password_reset(arena *a, const char *base_url, const char *token, int t
 	return out->text && out->html ? OR_OK : OR_ERR_NOMEM;
 }
 
+static const char *
+or_dash(const char *s)
+{
+	return s && *s ? s : "-";
+}
+
+or_status
+mailtext_support_request(arena *a, const mailtext_support *r, mailtext *out)
+{
+	const char *name = or_dash(r->customer_name), *item = or_dash(r->item_title), *vis = or_dash(r->visible_message);
+	const char *act = or_dash(r->last_action), *at = or_dash(r->last_action_at), *msg = or_dash(r->message);
+	const char *user = or_dash(r->requested_by);
+	char *h[7];
+
+	h[0] = mailtext_html_escape(a, name);
+	h[1] = mailtext_html_escape(a, item);
+	h[2] = mailtext_html_escape(a, vis);
+	h[3] = mailtext_html_escape(a, act);
+	h[4] = mailtext_html_escape(a, at);
+	h[5] = mailtext_html_escape(a, msg);
+	h[6] = mailtext_html_escape(a, user);
+	if (!h[0] || !h[1] || !h[2] || !h[3] || !h[4] || !h[5] || !h[6])
+		return OR_ERR_NOMEM;
+	/* The subject is a header: keep CR and LF of a stored name out of it. */
+	out->subject = render(a, "Support request #%lld from %.100s", (long long)r->id,
+			      strpbrk(name, "\r\n") ? "a customer" : name);
+	out->text = render(a,
+		"A customer asked for help with account setup.\n\n"
+		"Customer: %s\nRequested by: %s\nChecklist item: %s\nWhat the customer sees: %s\n"
+		"Last action: %s at %s\n\nTheir message:\n%s\n",
+		name, user, item, vis, act, at, msg);
+	out->html = render(a,
+		"<!doctype html><html><body style=\"font-family:sans-serif\">"
+		"<p>A customer asked for help with account setup.</p><table>"
+		"<tr><th align=left>Customer</th><td>%s</td></tr><tr><th align=left>Requested by</th><td>%s</td></tr>"
+		"<tr><th align=left>Checklist item</th><td>%s</td></tr>"
+		"<tr><th align=left>What the customer sees</th><td>%s</td></tr>"
+		"<tr><th align=left>Last action</th><td>%s at %s</td></tr></table>"
+		"<p>Their message:</p><pre>%s</pre></body></html>\n",
+		h[0], h[6], h[1], h[2], h[3], h[4], h[5]);
+	return out->subject && out->text && out->html ? OR_OK : OR_ERR_NOMEM;
+}
+
 static bool
 header_safe(const char *s)
 {

@@ -45,6 +45,8 @@ http_response_cleanup(http_response *resp)
 		json_object_put(resp->json);
 	if (resp->error_extra)
 		json_object_put(resp->error_extra);
+	if (resp->error_members)
+		json_object_put(resp->error_members);
 	memset(resp, 0, sizeof(*resp));
 }
 
@@ -222,6 +224,10 @@ error_body(const http_request *req, const http_response *resp)
 			json_object_array_put_idx(arr, --i, f);
 		}
 		json_object_object_add(err, "fields", arr);
+	}
+	if (resp->error_members) {
+		json_object_object_foreach(resp->error_members, k, v)
+			json_object_object_add(err, k, json_object_get(v));
 	}
 	json_object_object_add(err, "request_id", json_object_new_string(req->request_id));
 	json_object_object_add(root, "error", err);

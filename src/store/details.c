@@ -11,7 +11,7 @@
 #define DETAIL_COLS \
 	"legal_name, operating_name, support_name, support_email, support_phone, billing_name, billing_email, " \
 	"billing_phone, technical_name, technical_email, technical_phone, repository_notes, ai_preferences, " \
-	"workspace_preferences, DATE_FORMAT(target_launch, '%Y-%m-%d'), version, updated_at, updated_by"
+	"workspace_preferences, DATE_FORMAT(target_launch, '%Y-%m-%d'), version, updated_at, updated_by, ai_provider"
 
 static const char SQL_GET[] = "SELECT " DETAIL_COLS " FROM customer_details WHERE customer_id = ?";
 
@@ -36,6 +36,7 @@ row_to_details(db_stmt *s, arena *a, customer_details *o)
 	o->version = db_col_int(s, 15, 0);
 	o->updated_at = db_col_time(s, 16);
 	o->updated_by = db_col_int(s, 17, 0);
+	o->ai_provider = db_col_dup(s, 18, a);
 }
 
 or_status
@@ -46,12 +47,15 @@ store_details_get(db *d, arena *a, int64_t customer_id, customer_details *out)
 	or_status st = db_prepare(d, SQL_GET, &s);
 
 	memset(out, 0, sizeof(*out));
+	out->ai_provider = "none";
 	if (st != OR_OK)
 		return st;
 	db_bind_int(s, 0, customer_id);
 	st = db_query_one(s, &found);
 	if (st == OR_OK && found)
 		row_to_details(s, a, out);
+	if (out->ai_provider == NULL)
+		out->ai_provider = "none";
 	db_stmt_done(s);
 	return st;
 }
@@ -63,7 +67,7 @@ static const char SQL_SAVE[] =
 	"UPDATE customer_details SET legal_name = ?, operating_name = ?, support_name = ?, support_email = ?, "
 	"support_phone = ?, billing_name = ?, billing_email = ?, billing_phone = ?, technical_name = ?, "
 	"technical_email = ?, technical_phone = ?, repository_notes = ?, ai_preferences = ?, "
-	"workspace_preferences = ?, target_launch = ?, version = version + 1, updated_at = CURRENT_TIMESTAMP(6), "
+	"workspace_preferences = ?, target_launch = ?, ai_provider = ?, version = version + 1, updated_at = CURRENT_TIMESTAMP(6), "
 	"updated_by = ? WHERE customer_id = ? AND version = ?";
 
 or_status
@@ -76,7 +80,7 @@ store_details_save(db *d, int64_t customer_id, const customer_details *in, int64
 		DB_TEXT(in->billing.name), DB_TEXT(in->billing.email), DB_TEXT(in->billing.phone),
 		DB_TEXT(in->technical.name), DB_TEXT(in->technical.email), DB_TEXT(in->technical.phone),
 		DB_TEXT(in->repository_notes), DB_TEXT(in->ai_preferences), DB_TEXT(in->workspace_preferences),
-		DB_TEXT(in->target_launch), DB_INT(user_id), DB_INT(customer_id), DB_INT(expected_version)
+		DB_TEXT(in->target_launch), DB_TEXT(in->ai_provider ? in->ai_provider : "none"), DB_INT(user_id), DB_INT(customer_id), DB_INT(expected_version)
 	};
 	unsigned long long n = 0;
 	or_status st = db_run(d, SQL_ENSURE, ensure, 1, NULL);

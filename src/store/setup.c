@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "onramp/checklist.h"
+#include "onramp/setup_store.h"
 #include "onramp/store.h"
 
 static review_state
@@ -20,21 +21,183 @@ review_from(or_str v)
 	return REVIEW_NONE;
 }
 
+/*
+ * Each query covers a range of customer ids and returns one row per customer
+ * (blockers: one per blocker), so the dashboard gathers a page of customers
+ * in five round trips and a single customer costs the same five.
+ */
 static const char SQL_DETAILS[] =
-	"SELECT version > 0, legal_name IS NOT NULL AND support_name IS NOT NULL AND support_email IS NOT NULL "
-	"AND billing_name IS NOT NULL AND billing_email IS NOT NULL AND technical_name IS NOT NULL "
-	"AND technical_email IS NOT NULL, ai_provider <> 'none' FROM customer_details WHERE customer_id = ?";
+	"SELECT customer_id, version > 0, legal_name IS NOT NULL AND support_name IS NOT NULL "
+	"AND support_email IS NOT NULL AND billing_name IS NOT NULL AND billing_email IS NOT NULL "
+	"AND technical_name IS NOT NULL AND technical_email IS NOT NULL, ai_provider <> 'none' "
+	"FROM customer_details WHERE customer_id BETWEEN ? AND ?";
 static const char SQL_USERS[] =
-	"SELECT COALESCE(SUM(role = 'customer_admin' AND status = 'active'), 0), "
+	"SELECT customer_id, COALESCE(SUM(role = 'customer_admin' AND status = 'active'), 0), "
 	"COALESCE(SUM(role = 'customer_admin' AND status = 'active' AND last_seen_at IS NOT NULL), 0), "
-	"COUNT(*) FROM users WHERE customer_id = ? AND deactivated_at IS NULL";
-static const char SQL_SSO[] = "SELECT protocol, review FROM sso_settings WHERE customer_id = ?";
+	"COUNT(*) FROM users WHERE customer_id BETWEEN ? AND ? AND deactivated_at IS NULL GROUP BY customer_id";
+static const char SQL_SSO[] =
+	"SELECT customer_id, protocol, review FROM sso_settings WHERE customer_id BETWEEN ? AND ?";
 static const char SQL_CONTEXT[] =
-	"SELECT billing_state, prepaid_balance_cents, target_review, target_ready, provider_review "
-	"FROM customer_context WHERE customer_id = ?";
+	"SELECT customer_id, billing_state, prepaid_balance_cents, target_review, target_ready, provider_review, "
+	"provider_ready FROM customer_context WHERE customer_id BETWEEN ? AND ?";
 static const char SQL_BLOCKERS[] =
-	"SELECT item, category, message, retryable FROM blockers WHERE customer_id = ? AND cleared_at IS NULL "
-	"ORDER BY id LIMIT 32";
+	"SELECT customer_id, item, category, message, retryable FROM blockers "
+	"WHERE customer_id BETWEEN ? AND ? AND cleared_at IS NULL ORDER BY customer_id, id";
+
+typedef void (*row_fn)(db_stmt *s, arena *a, checklist_facts *f);
+
+static void
+details_row(db_stmt *s, arena *a, checklist_facts *f)
+{
+	(void)a;
+	f->details_saved = db_col_int(s, 1, 0) != 0;
+	f->contacts_complete = db_col_int(s, 2, 0) != 0;
+	f->provider_required = db_col_int(s, 3, 0) != 0;
+}
+
+static void
+users_row(db_stmt *s, arena *a, checklist_facts *f)
+{
+	long all = (long)db_col_int(s, 3, 0);
+
+	(void)a;
+	f->admins_can_sign_in = (long)db_col_int(s, 1, 0);
+	f->admins_signed_in = (long)db_col_int(s, 2, 0);
+	/* Everyone beyond the first admin counts as the first members. */
+	f->members = all > 1 ? all - 1 : 0;
+}
+
+static void
+sso_row(db_stmt *s, arena *a, checklist_facts *f)
+{
+	(void)a;
+	f->sso_not_required = str_eq_c(db_col(s, 1), "not_required");
+	f->sso = review_from(db_col(s, 2));
+}
+
+static void
+context_row(db_stmt *s, arena *a, checklist_facts *f)
+{
+	or_str v = db_col(s, 1);
+	char name[32];
+	billing_state b;
+
+	(void)a;
+	if (v.ptr && v.len < sizeof(name)) {
+		memcpy(name, v.ptr, v.len);
+		name[v.len] = '\0';
+		if (checklist_billing_parse(name, &b))
+			f->billing = b;
+	}
+	f->prepaid_balance_cents = db_col_int(s, 2, 0);
+	f->workspace_target = review_from(db_col(s, 3));
+	f->target_ready = db_col_int(s, 4, 0) != 0;
+	f->provider = review_from(db_col(s, 5));
+	f->provider_ready = db_col_int(s, 6, 0) != 0;
+}
+
+static void
+blocker_row_fn(db_stmt *s, arena *a, checklist_facts *f)
+{
+	checklist_blocker *b;
+	char *item, *cat;
+
+	if (f->nblockers >= CHECKLIST_MAX_BLOCKERS)
+		return;
+	b = &f->blockers[f->nblockers];
+	item = db_col_dup(s, 1, a);
+	cat = db_col_dup(s, 2, a);
+	if (item == NULL || cat == NULL || !checklist_item_parse(item, &b->item) ||
+	    !checklist_category_parse(cat, &b->category))
+		return;
+	b->message = db_col_dup(s, 3, a);
+	b->retryable = db_col_int(s, 4, 0) != 0;
+	f->nblockers++;
+}
+
+/* Position of id in the ascending ids, or -1. */
+static long
+find_id(const int64_t *ids, size_t n, int64_t id)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (ids[mid] == id)
+			return (long)mid;
+		if (ids[mid] < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+static or_status
+gather(db *d, arena *a, const char *sql, const int64_t *ids, size_t n, checklist_facts *out, row_fn fn)
+{
+	db_stmt *s;
+	bool row;
+	or_status st = db_prepare(d, sql, &s);
+
+	if (st != OR_OK)
+		return st;
+	db_bind_int(s, 0, ids[0]);
+	db_bind_int(s, 1, ids[n - 1]);
+	st = db_execute(s);
+	while (st == OR_OK && (st = db_fetch(s, &row)) == OR_OK && row) {
+		long at = find_id(ids, n, db_col_int(s, 0, 0));
+		if (at >= 0)
+			fn(s, a, &out[at]);
+	}
+	db_stmt_done(s);
+	return st;
+}
+
+or_status
+store_checklist_facts_many(db *d, arena *a, const int64_t *ids, size_t n, checklist_facts *out)
+{
+	static const struct { const char *sql; row_fn fn; } steps[] = {
+		{ SQL_DETAILS, details_row }, { SQL_USERS, users_row }, { SQL_SSO, sso_row },
+		{ SQL_CONTEXT, context_row }, { SQL_BLOCKERS, blocker_row_fn },
+	};
+	or_status st = OR_OK;
+	size_t i;
+
+	memset(out, 0, n * sizeof(*out));
+	for (i = 0; n > 0 && st == OR_OK && i < sizeof(steps) / sizeof(steps[0]); i++)
+		st = gather(d, a, steps[i].sql, ids, n, out, steps[i].fn);
+	return st;
+}
+
+or_status
+store_checklist_facts(db *d, arena *a, int64_t customer_id, checklist_facts *out)
+{
+	return store_checklist_facts_many(d, a, &customer_id, 1, out);
+}
+
+static const char SQL_IDS[] = "SELECT id FROM customers WHERE id > ? ORDER BY id LIMIT ?";
+
+or_status
+store_customer_ids(db *d, arena *a, int64_t after_id, long limit, int64_t **out, size_t *n)
+{
+	db_stmt *s;
+	bool row;
+	or_status st;
+
+	*n = 0;
+	if ((*out = arena_calloc(a, (size_t)limit, sizeof(int64_t))) == NULL)
+		return OR_ERR_NOMEM;
+	if ((st = db_prepare(d, SQL_IDS, &s)) != OR_OK)
+		return st;
+	db_bind_int(s, 0, after_id);
+	db_bind_int(s, 1, limit);
+	st = db_execute(s);
+	while (st == OR_OK && (st = db_fetch(s, &row)) == OR_OK && row && *n < (size_t)limit)
+		(*out)[(*n)++] = db_col_int(s, 0, 0);
+	db_stmt_done(s);
+	return st;
+}
 
 static or_status
 one_row(db *d, const char *sql, int64_t customer_id, db_stmt **s, bool *found)
@@ -45,103 +208,6 @@ one_row(db *d, const char *sql, int64_t customer_id, db_stmt **s, bool *found)
 		return st;
 	db_bind_int(*s, 0, customer_id);
 	return db_query_one(*s, found);
-}
-
-static or_status
-details_and_users(db *d, int64_t cid, checklist_facts *f)
-{
-	db_stmt *s;
-	bool found;
-	or_status st = one_row(d, SQL_DETAILS, cid, &s, &found);
-
-	if (st == OR_OK && found) {
-		f->details_saved = db_col_int(s, 0, 0) != 0;
-		f->contacts_complete = db_col_int(s, 1, 0) != 0;
-		f->provider_required = db_col_int(s, 2, 0) != 0;
-	}
-	db_stmt_done(s);
-	if (st != OR_OK)
-		return st;
-	st = one_row(d, SQL_USERS, cid, &s, &found);
-	if (st == OR_OK && found) {
-		long all = (long)db_col_int(s, 2, 0);
-		f->admins_can_sign_in = (long)db_col_int(s, 0, 0);
-		f->admins_signed_in = (long)db_col_int(s, 1, 0);
-		/* Everyone beyond the first admin counts as the first members. */
-		f->members = all > 1 ? all - 1 : 0;
-	}
-	db_stmt_done(s);
-	return st;
-}
-
-static or_status
-sso_and_context(db *d, int64_t cid, checklist_facts *f)
-{
-	db_stmt *s;
-	bool found;
-	or_status st = one_row(d, SQL_SSO, cid, &s, &found);
-	billing_state b;
-
-	if (st == OR_OK && found) {
-		f->sso_not_required = str_eq_c(db_col(s, 0), "not_required");
-		f->sso = review_from(db_col(s, 1));
-	}
-	db_stmt_done(s);
-	if (st != OR_OK)
-		return st;
-	st = one_row(d, SQL_CONTEXT, cid, &s, &found);
-	if (st == OR_OK && found) {
-		or_str v = db_col(s, 0);
-		char name[32];
-		if (v.ptr && v.len < sizeof(name)) {
-			memcpy(name, v.ptr, v.len);
-			name[v.len] = '\0';
-			if (checklist_billing_parse(name, &b))
-				f->billing = b;
-		}
-		f->prepaid_balance_cents = db_col_int(s, 1, 0);
-		f->workspace_target = review_from(db_col(s, 2));
-		f->target_ready = db_col_int(s, 3, 0) != 0;
-		f->provider = review_from(db_col(s, 4));
-	}
-	db_stmt_done(s);
-	return st;
-}
-
-static or_status
-blockers(db *d, arena *a, int64_t cid, checklist_facts *f)
-{
-	db_stmt *s;
-	bool row;
-	or_status st = db_prepare(d, SQL_BLOCKERS, &s);
-
-	if (st != OR_OK)
-		return st;
-	db_bind_int(s, 0, cid);
-	st = db_execute(s);
-	while (st == OR_OK && (st = db_fetch(s, &row)) == OR_OK && row && f->nblockers < CHECKLIST_MAX_BLOCKERS) {
-		checklist_blocker *b = &f->blockers[f->nblockers];
-		char *item = db_col_dup(s, 0, a), *cat = db_col_dup(s, 1, a);
-		if (item == NULL || cat == NULL || !checklist_item_parse(item, &b->item) ||
-		    !checklist_category_parse(cat, &b->category))
-			continue;
-		b->message = db_col_dup(s, 2, a);
-		b->retryable = db_col_int(s, 3, 0) != 0;
-		f->nblockers++;
-	}
-	db_stmt_done(s);
-	return st;
-}
-
-or_status
-store_checklist_facts(db *d, arena *a, int64_t customer_id, checklist_facts *out)
-{
-	or_status st;
-
-	memset(out, 0, sizeof(*out));
-	if ((st = details_and_users(d, customer_id, out)) == OR_OK && (st = sso_and_context(d, customer_id, out)) == OR_OK)
-		st = blockers(d, a, customer_id, out);
-	return st;
 }
 
 static const char SQL_SSO_GET[] =

@@ -153,12 +153,15 @@ class ChecklistTests(IdentityBase):
         self.assertEqual(admin.call("PUT", "/sso", {"protocol": "ldap", "version": 1}).status, 422)
         self.assertEqual(self.states(admin)[0]["sso"]["state"], "not_required")
 
-        # Operator-side facts (their endpoints come with the review queue): set straight in the tables.
-        cid = int(cust["id"])
-        self.sql(f"INSERT INTO customer_context (customer_id, billing_state, target_review, target_ready) "
-                 f"VALUES ({cid}, 'trial_approved', 'approved', 0)")
-        self.sql(f"INSERT INTO blockers (customer_id, item, category, message, retryable) VALUES "
-                 f"({cid}, 'workspace_target', 'template_availability', 'The EU template is not published yet.', 0)")
+        # Operators decide through their API (test_setup.py covers it in depth).
+        cid = cust["id"]
+        pending = self.ops_client.call("GET", f"/reviews?customer={cid}").json["reviews"]
+        for rv in pending:
+            self.assertEqual(self.ops_client.call("POST", f"/reviews/{rv['id']}/decision",
+                                                  {"decision": "approve"}).status, 200)
+        self.ops_client.call("PUT", f"/customers/{cid}/blockers", {"blockers": [
+            {"item": "workspace_target", "category": "template_availability",
+             "message": "The EU template is not published yet."}]})
         items, body = self.states(admin)
         self.assertEqual(items["billing"]["state"], "done")
         self.assertEqual(items["workspace_target"]["state"], "blocked")
@@ -166,8 +169,11 @@ class ChecklistTests(IdentityBase):
                          {"category": "template_availability", "message": "The EU template is not published yet.",
                           "retryable": False})
         self.assertFalse(body["ready"])
-        self.sql(f"UPDATE blockers SET cleared_at = NOW(6) WHERE customer_id = {cid}")
-        self.sql(f"UPDATE customer_context SET target_ready = 1 WHERE customer_id = {cid}")
+        self.ops_client.call("PUT", f"/customers/{cid}/blockers", {"blockers": []})
+        version = self.ops_client.call("GET", f"/customers/{cid}").json["context"]["version"]
+        r = self.ops_client.call("PUT", f"/customers/{cid}/workspace-target",
+                                 {"target_name": "eu-1", "ready": True, "version": version})
+        self.assertEqual(r.status, 200, r)
         items, body = self.states(admin)
         self.assertTrue(body["ready"], items)
         self.assertTrue(all(d["met"] for d in body["done_when"]))

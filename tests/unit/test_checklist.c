@@ -106,6 +106,12 @@ test_each_rule(void)
 	CU_ASSERT_FALSE(c.ready);
 	f.provider = REVIEW_APPROVED;
 	checklist_derive(&f, &c);
+	/* Approved but not yet set up: still with us. */
+	CU_ASSERT_EQUAL(c.entries[ITEM_PROVIDER_SETUP].state, STATE_IN_REVIEW);
+	CU_ASSERT_FALSE(c.ready);
+	f.provider_ready = true;
+	checklist_derive(&f, &c);
+	CU_ASSERT_EQUAL(c.entries[ITEM_PROVIDER_SETUP].state, STATE_DONE);
 	CU_ASSERT_TRUE(c.ready);
 }
 

@@ -1,0 +1,526 @@
+/*
+ * The operator side of one customer's Account Setup: the customer page
+ * (GET /customers/{id}: details, operator context, internal notes, blockers,
+ * checklist, reviews, support and workspace requests) and the operator forms
+ * (internal notes, billing, workspace target, provider setup, blockers).
+ * Everything here is reachable on the operator listener only; none of these
+ * values is ever read by a customer handler.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "onramp/api.h"
+
+void api_admin_customer_get(app *a, http_request *req, http_response *resp);
+void api_admin_notes_put(app *a, http_request *req, http_response *resp);
+void api_admin_billing_put(app *a, http_request *req, http_response *resp);
+void api_admin_target_put(app *a, http_request *req, http_response *resp);
+void api_admin_provider_put(app *a, http_request *req, http_response *resp);
+void api_admin_blockers_put(app *a, http_request *req, http_response *resp);
+
+#define NOTES_MAX 20000
+#define FIELD_MAX 200
+#define ALIAS_MAX 64
+#define ALIASES_MAX 20
+#define BLOCKER_MESSAGE_MAX 1000
+
+static json_object *
+str_or_null(const char *s)
+{
+	return s ? json_object_new_string(s) : NULL;
+}
+
+static json_object *
+aliases_json(const char *joined)
+{
+	json_object *arr = json_object_new_array();
+	const char *p = joined, *comma;
+
+	while (p && *p) {
+		comma = strchr(p, ',');
+		json_object_array_add(arr, json_object_new_string_len(p, comma ? (int)(comma - p) : (int)strlen(p)));
+		p = comma ? comma + 1 : NULL;
+	}
+	return arr;
+}
+
+static json_object *
+context_json(const setup_context *c)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "billing_state", json_object_new_string(c->billing_state));
+	json_object_object_add(o, "prepaid_balance_cents", json_object_new_int64(c->prepaid_balance_cents));
+	json_object_object_add(o, "target_name", str_or_null(c->target_name));
+	json_object_object_add(o, "runtime_capacity", str_or_null(c->runtime_capacity));
+	json_object_object_add(o, "template_aliases", aliases_json(c->template_aliases));
+	json_object_object_add(o, "coder_access", str_or_null(c->coder_access));
+	json_object_object_add(o, "target_ready", json_object_new_boolean(c->target_ready));
+	json_object_object_add(o, "target_review", json_object_new_string(c->target_review));
+	json_object_object_add(o, "provider_mode", str_or_null(c->provider_mode));
+	json_object_object_add(o, "provider_ready", json_object_new_boolean(c->provider_ready));
+	json_object_object_add(o, "provider_review", json_object_new_string(c->provider_review));
+	json_object_object_add(o, "version", json_object_new_int64(c->version));
+	json_object_object_add(o, "updated_at", output_time(c->updated_at));
+	return o;
+}
+
+static json_object *
+notes_json(const internal_note *n)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "body", json_object_new_string(n->body ? n->body : ""));
+	json_object_object_add(o, "version", json_object_new_int64(n->version));
+	json_object_object_add(o, "updated_at", output_time(n->updated_at));
+	return o;
+}
+
+static json_object *
+blockers_json(const blocker_row *b, size_t n)
+{
+	json_object *arr = json_object_new_array();
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		json_object *o = json_object_new_object();
+		json_object_object_add(o, "id", output_id(b[i].id));
+		json_object_object_add(o, "item", str_or_null(b[i].item));
+		json_object_object_add(o, "category", str_or_null(b[i].category));
+		json_object_object_add(o, "message", str_or_null(b[i].message));
+		json_object_object_add(o, "retryable", json_object_new_boolean(b[i].retryable));
+		json_object_object_add(o, "created_at", output_time(b[i].created_at));
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
+
+/* The setup parts of the customer page. */
+static or_status
+add_setup(app *a, http_request *req, int64_t id, json_object *o)
+{
+	arena *ar = req->arena;
+	customer c;
+	customer_details d;
+	setup_context ctx;
+	internal_note notes;
+	blocker_row *bl;
+	checklist_facts f;
+	checklist cl;
+	review_note latest[ITEM_COUNT];
+	review *rv;
+	support_request *sr;
+	workspace_request *ws;
+	review_query q = { NULL, NULL, id, 0, 50 };
+	size_t nbl, nrv, nsr, nws, i;
+	json_object *arr;
+	or_status st;
+
+	if ((st = store_customer_get(a->db, ar, id, &c)) != OR_OK || (st = store_details_get(a->db, ar, id, &d)) != OR_OK ||
+	    (st = store_context_get(a->db, ar, id, &ctx)) != OR_OK || (st = store_notes_get(a->db, ar, id, &notes)) != OR_OK ||
+	    (st = store_blockers_list(a->db, ar, id, &bl, &nbl)) != OR_OK ||
+	    (st = store_checklist_facts(a->db, ar, id, &f)) != OR_OK ||
+	    (st = store_review_latest(a->db, ar, id, latest)) != OR_OK ||
+	    (st = store_review_list(a->db, ar, &q, &rv, &nrv)) != OR_OK ||
+	    (st = store_support_list(a->db, ar, id, 0, 50, &sr, &nsr)) != OR_OK ||
+	    (st = store_workspace_requests(a->db, ar, id, 50, &ws, &nws)) != OR_OK)
+		return st;
+	checklist_derive(&f, &cl);
+	json_object_object_add(o, "details", api_details_json(&c, &d));
+	json_object_object_add(o, "context", context_json(&ctx));
+	json_object_object_add(o, "internal_notes", notes_json(&notes));
+	json_object_object_add(o, "blockers", blockers_json(bl, nbl));
+	json_object_object_add(o, "checklist", api_checklist_json(&cl, latest));
+	arr = json_object_new_array();
+	for (i = 0; i < nrv; i++)
+		json_object_array_add(arr, api_review_json(&rv[i]));
+	json_object_object_add(o, "reviews", arr);
+	arr = json_object_new_array();
+	for (i = 0; i < nsr; i++)
+		json_object_array_add(arr, api_support_admin_json(&sr[i]));
+	json_object_object_add(o, "support_requests", arr);
+	arr = json_object_new_array();
+	for (i = 0; i < nws; i++) {
+		json_object *w = json_object_new_object();
+		json_object_object_add(w, "id", output_id(ws[i].id));
+		json_object_object_add(w, "name", str_or_null(ws[i].name));
+		json_object_object_add(w, "state", str_or_null(ws[i].state));
+		json_object_object_add(w, "requested_by", str_or_null(ws[i].requested_by));
+		json_object_object_add(w, "created_at", output_time(ws[i].created_at));
+		json_object_array_add(arr, w);
+	}
+	json_object_object_add(o, "workspace_requests", arr);
+	return OR_OK;
+}
+
+void
+api_admin_customer_get(app *a, http_request *req, http_response *resp)
+{
+	int64_t id;
+	long used = 0;
+	customer c;
+	json_object *o;
+	or_status st;
+
+	if (!input_path_id(req, resp, 0, &id))
+		return;
+	st = store_customer_get(a->db, req->arena, id, &c);
+	if (st == OR_OK)
+		st = store_customer_seats_used(a->db, id, api_now(req), &used);
+	if (st != OR_OK) {
+		app_fail(a, req, resp, st, db_last_error(a->db));
+		return;
+	}
+	o = output_customer(&c, used);
+	if ((st = add_setup(a, req, id, o)) != OR_OK) {
+		json_object_put(o);
+		app_fail(a, req, resp, st, db_last_error(a->db));
+		return;
+	}
+	http_json(resp, 200, o);
+}
+
+/* The customer named by the path, or 404. */
+static bool
+path_customer(app *a, http_request *req, http_response *resp, customer *c)
+{
+	int64_t id;
+	or_status st;
+
+	if (!input_path_id(req, resp, 0, &id))
+		return false;
+	if ((st = store_customer_get(a->db, req->arena, id, c)) != OR_OK) {
+		app_fail(a, req, resp, st, db_last_error(a->db));
+		return false;
+	}
+	return true;
+}
+
+/* Commit a change begun by the caller, or answer its failure. */
+static bool
+finish(app *a, http_request *req, http_response *resp, or_status st)
+{
+	if (st == OR_OK)
+		st = db_commit(a->db);
+	if (st != OR_OK) {
+		db_rollback(a->db);
+		app_fail(a, req, resp, st, db_last_error(a->db));
+		return false;
+	}
+	return true;
+}
+
+void
+api_admin_notes_put(app *a, http_request *req, http_response *resp)
+{
+	static const char *const allowed[] = { "body", "version", NULL };
+	principal *p = api_principal(req);
+	customer c;
+	const char *body;
+	int64_t version;
+	bool has_version;
+	internal_note n;
+	json_object *after;
+	or_status st;
+
+	if (!input_allowed(req, resp, allowed) || !path_customer(a, req, resp, &c))
+		return;
+	body = input_string(req, resp, "body", true, NOTES_MAX);
+	version = input_int(req, resp, "version", true, 0, INT32_MAX, &has_version);
+	if (!input_ok(resp))
+		return;
+	/* The audit row records that notes changed, not what they say. */
+	after = json_object_new_object();
+	json_object_object_add(after, "length", json_object_new_int64((int64_t)strlen(body)));
+	if ((st = db_begin(a->db)) == OR_OK && (st = store_notes_put(a->db, c.id, body, version, p->op.id)) == OR_OK)
+		st = api_audit(a, req, "customer.internal_notes", c.id, "customer", c.id, NULL, after);
+	json_object_put(after);
+	if (!finish(a, req, resp, st))
+		return;
+	if ((st = store_notes_get(a->db, req->arena, c.id, &n)) != OR_OK) {
+		app_fail(a, req, resp, st, db_last_error(a->db));
+		return;
+	}
+	http_json(resp, 200, notes_json(&n));
+}
+
+/* Answer with the context after a change. */
+static void
+context_answer(app *a, http_request *req, http_response *resp, int64_t customer_id)
+{
+	setup_context ctx;
+	or_status st = store_context_get(a->db, req->arena, customer_id, &ctx);
+
+	if (st != OR_OK) {
+		app_fail(a, req, resp, st, db_last_error(a->db));
+		return;
+	}
+	http_json(resp, 200, context_json(&ctx));
+}
+
+/* Audit a context change with the before and after states, in the caller's transaction. */
+static or_status
+audit_context(app *a, http_request *req, const char *action, int64_t customer_id, const setup_context *before)
+{
+	setup_context now;
+	json_object *b, *n;
+	or_status st = store_context_get(a->db, req->arena, customer_id, &now);
+
+	if (st != OR_OK)
+		return st;
+	b = context_json(before);
+	n = context_json(&now);
+	st = api_audit(a, req, action, customer_id, "customer", customer_id, b, n);
+	json_object_put(b);
+	json_object_put(n);
+	return st;
+}
+
+void
+api_admin_billing_put(app *a, http_request *req, http_response *resp)
+{
+	static const char *const allowed[] = { "state", "prepaid_balance_cents", "version", NULL };
+	customer c;
+	setup_context before;
+	const char *state;
+	billing_state b = BILLING_NONE;
+	int64_t balance, version;
+	bool has, has_version;
+	or_status st;
+
+	if (!input_allowed(req, resp, allowed) || !path_customer(a, req, resp, &c))
+		return;
+	state = input_string(req, resp, "state", true, 32);
+	balance = input_int(req, resp, "prepaid_balance_cents", false, 0, INT64_C(1000000000000), &has);
+	version = input_int(req, resp, "version", true, 0, INT32_MAX, &has_version);
+	if (state && !checklist_billing_parse(state, &b))
+		(void)http_field_error_add(req, resp, "state", "invalid_choice",
+					   "Choose none, trial_requested, trial_approved, verified or prepaid.");
+	if (!input_ok(resp))
+		return;
+	if ((st = db_begin(a->db)) == OR_OK && (st = store_context_get(a->db, req->arena, c.id, &before)) == OR_OK &&
+	    (st = store_context_set_billing(a->db, c.id, state, has ? balance : before.prepaid_balance_cents, version)) ==
+		    OR_OK) {
+		bool opened;
+		/* A trial request waits in the queue; any other state is the operator's decision. */
+		if (b == BILLING_TRIAL_REQUESTED)
+			st = store_review_open(a->db, c.id, "billing", 0, &opened);
+		else
+			st = store_review_supersede(a->db, c.id, "billing");
+	}
+	if (st == OR_OK)
+		st = audit_context(a, req, "customer.billing", c.id, &before);
+	if (finish(a, req, resp, st))
+		context_answer(a, req, resp, c.id);
+}
+
+/* template_aliases: an array of short names, joined with commas for storage. */
+static const char *
+aliases_member(http_request *req, http_response *resp)
+{
+	json_object *arr;
+	or_buf b;
+	size_t i, j, n;
+	const char *out = NULL;
+
+	if (!json_object_object_get_ex(req->json, "template_aliases", &arr) || arr == NULL)
+		return NULL;
+	if (!json_object_is_type(arr, json_type_array) || (n = json_object_array_length(arr)) > ALIASES_MAX) {
+		(void)http_field_error_add(req, resp, "template_aliases", "invalid_type", "Expected up to 20 names.");
+		return NULL;
+	}
+	buf_init(&b, ALIASES_MAX * (ALIAS_MAX + 1));
+	for (i = 0; i < n; i++) {
+		json_object *v = json_object_array_get_idx(arr, i);
+		const char *s = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+		size_t len = s ? strlen(s) : 0;
+		bool ok = len > 0 && len <= ALIAS_MAX && (size_t)json_object_get_string_len(v) == len;
+		for (j = 0; ok && j < len; j++)
+			ok = isalnum((unsigned char)s[j]) || strchr("._-", s[j]) != NULL;
+		if (!ok) {
+			char field[48];
+			snprintf(field, sizeof(field), "template_aliases[%zu]", i);
+			(void)http_field_error_add(req, resp, field, "invalid",
+						   "Use 1 to 64 letters, digits, dots, dashes or underscores.");
+			continue;
+		}
+		if ((b.len && buf_append(&b, ",", 1) != OR_OK) || buf_append(&b, s, len) != OR_OK)
+			break;
+	}
+	if (b.len)
+		out = arena_strndup(req->arena, b.data, b.len);
+	buf_free(&b);
+	return out;
+}
+
+void
+api_admin_target_put(app *a, http_request *req, http_response *resp)
+{
+	static const char *const allowed[] = {
+		"target_name", "runtime_capacity", "template_aliases", "coder_access", "ready", "version", NULL
+	};
+	customer c;
+	setup_context before, in;
+	int64_t version;
+	bool has_version;
+	or_status st;
+
+	if (!input_allowed(req, resp, allowed) || !path_customer(a, req, resp, &c))
+		return;
+	memset(&in, 0, sizeof(in));
+	in.target_name = input_string(req, resp, "target_name", false, FIELD_MAX);
+	in.runtime_capacity = input_string(req, resp, "runtime_capacity", false, FIELD_MAX);
+	in.template_aliases = aliases_member(req, resp);
+	in.coder_access = input_string(req, resp, "coder_access", false, FIELD_MAX);
+	in.target_ready = input_bool(req, resp, "ready", false);
+	version = input_int(req, resp, "version", true, 0, INT32_MAX, &has_version);
+	if (in.target_ready && (in.target_name == NULL || *in.target_name == '\0'))
+		(void)http_field_error_add(req, resp, "target_name", "required", "Name the target before marking it ready.");
+	if (!input_ok(resp))
+		return;
+	if ((st = db_begin(a->db)) == OR_OK && (st = store_context_get(a->db, req->arena, c.id, &before)) == OR_OK &&
+	    (st = store_context_set_target(a->db, c.id, &in, version)) == OR_OK)
+		st = audit_context(a, req, "customer.workspace_target", c.id, &before);
+	if (finish(a, req, resp, st))
+		context_answer(a, req, resp, c.id);
+}
+
+void
+api_admin_provider_put(app *a, http_request *req, http_response *resp)
+{
+	static const char *const allowed[] = { "mode", "ready", "version", NULL };
+	customer c;
+	setup_context before;
+	const char *mode;
+	bool ready, has_version;
+	int64_t version;
+	or_status st;
+
+	if (!input_allowed(req, resp, allowed) || !path_customer(a, req, resp, &c))
+		return;
+	mode = input_string(req, resp, "mode", false, 16);
+	ready = input_bool(req, resp, "ready", false);
+	version = input_int(req, resp, "version", true, 0, INT32_MAX, &has_version);
+	if (mode && strcmp(mode, "managed") != 0 && strcmp(mode, "own_account") != 0)
+		(void)http_field_error_add(req, resp, "mode", "invalid_choice", "Choose managed or own_account.");
+	if (ready && mode == NULL)
+		(void)http_field_error_add(req, resp, "mode", "required", "Choose the mode before marking it ready.");
+	if (!input_ok(resp))
+		return;
+	if ((st = db_begin(a->db)) == OR_OK && (st = store_context_get(a->db, req->arena, c.id, &before)) == OR_OK &&
+	    (st = store_context_set_provider(a->db, c.id, mode, ready, version)) == OR_OK)
+		st = audit_context(a, req, "customer.provider_setup", c.id, &before);
+	if (finish(a, req, resp, st))
+		context_answer(a, req, resp, c.id);
+}
+
+/* One blocker of the body; false when it had field errors. */
+static bool
+blocker_member(app *a, http_request *req, http_response *resp, json_object *o, size_t i, blocker_row *out)
+{
+	static const char *const keys[] = { "item", "category", "message", "retryable", NULL };
+	char field[64];
+	json_object *v;
+	checklist_item it;
+	blocker_category cat;
+	const char *s;
+	size_t k;
+
+	memset(out, 0, sizeof(*out));
+	json_object_object_foreach(o, key, val) {
+		bool known = false;
+		(void)val;
+		for (k = 0; keys[k]; k++)
+			known = known || strcmp(keys[k], key) == 0;
+		if (!known) {
+			snprintf(field, sizeof(field), "blockers[%zu].%.20s", i, key);
+			(void)http_field_error_add(req, resp, field, "unknown_field", "This field is not accepted here.");
+		}
+	}
+	s = json_object_object_get_ex(o, "item", &v) && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+	snprintf(field, sizeof(field), "blockers[%zu].item", i);
+	if (s == NULL || !checklist_item_parse(s, &it))
+		(void)http_field_error_add(req, resp, field, "invalid_choice", "Name a checklist item, e.g. billing.");
+	else
+		out->item = checklist_item_key(it);
+	s = json_object_object_get_ex(o, "category", &v) && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+	snprintf(field, sizeof(field), "blockers[%zu].category", i);
+	if (s == NULL || !checklist_category_parse(s, &cat))
+		(void)http_field_error_add(req, resp, field, "invalid_choice",
+					   "Choose billing, prepaid_balance, sso, target_readiness, template_availability or other.");
+	else
+		out->category = checklist_category_name(cat);
+	snprintf(field, sizeof(field), "blockers[%zu].message", i);
+	if (!input_text_member(a, req, resp, o, "message", field, BLOCKER_MESSAGE_MAX, &out->message))
+		return false;
+	if (out->message == NULL)
+		(void)http_field_error_add(req, resp, field, "required", "Write the message the customer will see.");
+	out->retryable = json_object_object_get_ex(o, "retryable", &v) && json_object_is_type(v, json_type_boolean) &&
+			 json_object_get_boolean(v);
+	return out->item && out->category && out->message;
+}
+
+void
+api_admin_blockers_put(app *a, http_request *req, http_response *resp)
+{
+	static const char *const allowed[] = { "blockers", NULL };
+	principal *p = api_principal(req);
+	customer c;
+	json_object *arr, *after;
+	blocker_row *in, *now;
+	size_t n = 0, i, nnow;
+	long seat;
+	or_status st;
+
+	if (!input_allowed(req, resp, allowed) || !path_customer(a, req, resp, &c))
+		return;
+	if (!json_object_object_get_ex(req->json, "blockers", &arr) || !json_object_is_type(arr, json_type_array) ||
+	    (n = json_object_array_length(arr)) > CHECKLIST_MAX_BLOCKERS) {
+		(void)http_field_error_add(req, resp, "blockers", "invalid_type", "Expected a list of at most 32 blockers.");
+		(void)input_ok(resp);
+		return;
+	}
+	if ((in = arena_calloc(req->arena, n + 1, sizeof(*in))) == NULL) {
+		app_fail(a, req, resp, OR_ERR_NOMEM, "blockers");
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		json_object *o = json_object_array_get_idx(arr, i);
+		if (o == NULL || !json_object_is_type(o, json_type_object)) {
+			char field[32];
+			snprintf(field, sizeof(field), "blockers[%zu]", i);
+			(void)http_field_error_add(req, resp, field, "invalid_type", "Expected an object.");
+			continue;
+		}
+		(void)blocker_member(a, req, resp, o, i, &in[i]);
+	}
+	if (!input_ok(resp))
+		return;
+	after = json_object_new_array();
+	for (i = 0; i < n; i++) {
+		json_object *b = json_object_new_object();
+		json_object_object_add(b, "item", json_object_new_string(in[i].item));
+		json_object_object_add(b, "category", json_object_new_string(in[i].category));
+		json_object_object_add(b, "retryable", json_object_new_boolean(in[i].retryable));
+		json_object_array_add(after, b);
+	}
+	/* The customer row lock serialises two operators replacing the set at once. */
+	if ((st = db_begin(a->db)) == OR_OK && (st = store_customer_lock(a->db, c.id, &seat)) == OR_OK &&
+	    (st = store_blockers_replace(a->db, c.id, in, n, p->op.id)) == OR_OK) {
+		json_object *wrap = json_object_new_object();
+		json_object_object_add(wrap, "blockers", json_object_get(after));
+		st = api_audit(a, req, "customer.blockers", c.id, "customer", c.id, NULL, wrap);
+		json_object_put(wrap);
+	}
+	json_object_put(after);
+	if (!finish(a, req, resp, st))
+		return;
+	if ((st = store_blockers_list(a->db, req->arena, c.id, &now, &nnow)) != OR_OK) {
+		app_fail(a, req, resp, st, db_last_error(a->db));
+		return;
+	}
+	after = json_object_new_object();
+	json_object_object_add(after, "blockers", blockers_json(now, nnow));
+	http_json(resp, 200, after);
+}

@@ -1,0 +1,411 @@
+/*
+ * The review queue, what a customer's save submits into it, how a decision
+ * lands on the reviewed thing, and the requests customers leave (workspace
+ * "Create" and support).  One pending review per customer and kind is kept
+ * by a unique index over a generated column, so two concurrent submissions
+ * cannot queue the same thing twice.
+ */
+#include <string.h>
+
+#include "onramp/setup_store.h"
+#include "onramp/store.h"
+
+static const char SQL_OPEN[] =
+	"INSERT INTO reviews (customer_id, kind, submitted_by) VALUES (?, ?, ?)";
+
+or_status
+store_review_open(db *d, int64_t customer_id, const char *kind, int64_t user_id, bool *opened)
+{
+	db_arg args[] = { DB_INT(customer_id), DB_TEXT(kind), user_id ? DB_INT(user_id) : DB_TEXT(NULL) };
+	or_status st = db_run(d, SQL_OPEN, args, 3, NULL);
+
+	*opened = st == OR_OK;
+	/* The unique index says one is pending already: nothing to do. */
+	return st == OR_ERR_CONFLICT ? OR_OK : st;
+}
+
+#define REVIEW_COLS \
+	"r.id, r.customer_id, c.slug, c.name, r.kind, r.state, r.comment, r.internal_comment, r.created_at, " \
+	"r.decided_at, o.username"
+#define REVIEW_FROM \
+	" FROM reviews r JOIN customers c ON c.id = r.customer_id LEFT JOIN operators o ON o.id = r.decided_by "
+#define REVIEW_WHERE \
+	"WHERE (? IS NULL OR r.state = ?) AND (? IS NULL OR r.kind = ?) AND (? = 0 OR r.customer_id = ?) "
+
+static const char SQL_LIST_ASC[] =
+	"SELECT " REVIEW_COLS REVIEW_FROM REVIEW_WHERE "AND r.id > ? ORDER BY r.id LIMIT ?";
+static const char SQL_LIST_DESC[] =
+	"SELECT " REVIEW_COLS REVIEW_FROM REVIEW_WHERE "AND (? = 0 OR r.id < ?) ORDER BY r.id DESC LIMIT ?";
+static const char SQL_LOCK[] =
+	"SELECT " REVIEW_COLS REVIEW_FROM "WHERE r.id = ? FOR UPDATE";
+
+static void
+row_to_review(db_stmt *s, arena *a, review *r)
+{
+	r->id = db_col_int(s, 0, 0);
+	r->customer_id = db_col_int(s, 1, 0);
+	r->customer_slug = db_col_dup(s, 2, a);
+	r->customer_name = db_col_dup(s, 3, a);
+	r->kind = db_col_dup(s, 4, a);
+	r->state = db_col_dup(s, 5, a);
+	r->comment = db_col_dup(s, 6, a);
+	r->internal_comment = db_col_dup(s, 7, a);
+	r->created_at = db_col_time(s, 8);
+	r->decided_at = db_col_time(s, 9);
+	r->decided_by = db_col_dup(s, 10, a);
+}
+
+or_status
+store_review_list(db *d, arena *a, const review_query *q, review **out, size_t *n)
+{
+	bool asc = q->state && strcmp(q->state, "pending") == 0, row;
+	db_stmt *s;
+	unsigned i = 0;
+	or_status st;
+
+	*n = 0;
+	if ((*out = arena_calloc(a, (size_t)q->limit, sizeof(review))) == NULL)
+		return OR_ERR_NOMEM;
+	if ((st = db_prepare(d, asc ? SQL_LIST_ASC : SQL_LIST_DESC, &s)) != OR_OK)
+		return st;
+	db_bind_cstr(s, i++, q->state);
+	db_bind_cstr(s, i++, q->state);
+	db_bind_cstr(s, i++, q->kind);
+	db_bind_cstr(s, i++, q->kind);
+	db_bind_int(s, i++, q->customer_id);
+	db_bind_int(s, i++, q->customer_id);
+	if (!asc)
+		db_bind_int(s, i++, q->after);
+	db_bind_int(s, i++, q->after);
+	db_bind_int(s, i, q->limit);
+	st = db_execute(s);
+	while (st == OR_OK && (st = db_fetch(s, &row)) == OR_OK && row && *n < (size_t)q->limit)
+		row_to_review(s, a, &(*out)[(*n)++]);
+	db_stmt_done(s);
+	return st;
+}
+
+or_status
+store_review_lock(db *d, arena *a, int64_t id, review *out)
+{
+	db_stmt *s;
+	bool found;
+	or_status st = db_prepare(d, SQL_LOCK, &s);
+
+	memset(out, 0, sizeof(*out));
+	if (st != OR_OK)
+		return st;
+	db_bind_int(s, 0, id);
+	st = db_query_one(s, &found);
+	if (st == OR_OK && found)
+		row_to_review(s, a, out);
+	else if (st == OR_OK)
+		st = OR_ERR_NOT_FOUND;
+	db_stmt_done(s);
+	return st;
+}
+
+static const char SQL_DECIDE[] =
+	"UPDATE reviews SET state = ?, comment = ?, internal_comment = ?, decided_by = ?, "
+	"decided_at = CURRENT_TIMESTAMP(6) WHERE id = ? AND state = 'pending'";
+
+or_status
+store_review_decide(db *d, int64_t id, const char *state, const char *comment, const char *internal_comment,
+		    int64_t operator_id)
+{
+	db_arg args[] = {
+		DB_TEXT(state), DB_TEXT(comment), DB_TEXT(internal_comment), DB_INT(operator_id), DB_INT(id)
+	};
+	unsigned long long n = 0;
+	or_status st = db_run(d, SQL_DECIDE, args, 5, &n);
+
+	return st == OR_OK && n == 0 ? OR_ERR_CONFLICT : st;
+}
+
+static const char SQL_SUPERSEDE[] =
+	"UPDATE reviews SET state = 'superseded', decided_at = CURRENT_TIMESTAMP(6) "
+	"WHERE customer_id = ? AND kind = ? AND state = 'pending'";
+
+or_status
+store_review_supersede(db *d, int64_t customer_id, const char *kind)
+{
+	db_arg args[] = { DB_INT(customer_id), DB_TEXT(kind) };
+
+	return db_run(d, SQL_SUPERSEDE, args, 2, NULL);
+}
+
+static const char SQL_CTX_ENSURE[] =
+	"INSERT INTO customer_context (customer_id, version) VALUES (?, 0) "
+	"ON DUPLICATE KEY UPDATE customer_id = customer_id";
+static const char SQL_APPLY_BILLING[] =
+	"UPDATE customer_context SET billing_state = IF(? = 'approved', 'trial_approved', 'none'), "
+	"version = version + 1, updated_at = CURRENT_TIMESTAMP(6) "
+	"WHERE customer_id = ? AND billing_state = 'trial_requested'";
+static const char SQL_APPLY_SSO[] =
+	"UPDATE sso_settings SET review = ?, version = version + 1, updated_at = CURRENT_TIMESTAMP(6) "
+	"WHERE customer_id = ?";
+static const char SQL_APPLY_TARGET[] =
+	"UPDATE customer_context SET target_review = ?, version = version + 1, updated_at = CURRENT_TIMESTAMP(6) "
+	"WHERE customer_id = ?";
+static const char SQL_APPLY_PROVIDER[] =
+	"UPDATE customer_context SET provider_review = ?, version = version + 1, updated_at = CURRENT_TIMESTAMP(6) "
+	"WHERE customer_id = ?";
+
+or_status
+store_review_apply(db *d, int64_t customer_id, const char *kind, const char *state)
+{
+	db_arg ensure[] = { DB_INT(customer_id) };
+	db_arg args[] = { DB_TEXT(state), DB_INT(customer_id) };
+	const char *sql;
+	or_status st;
+
+	if (strcmp(kind, "billing") == 0) {
+		/* Asking for changes leaves the trial request standing. */
+		if (strcmp(state, "changes_requested") == 0)
+			return OR_OK;
+		sql = SQL_APPLY_BILLING;
+	} else if (strcmp(kind, "sso") == 0) {
+		sql = SQL_APPLY_SSO;
+	} else if (strcmp(kind, "workspace_target") == 0) {
+		sql = SQL_APPLY_TARGET;
+	} else if (strcmp(kind, "provider_setup") == 0) {
+		sql = SQL_APPLY_PROVIDER;
+	} else {
+		return OR_ERR_INVALID;
+	}
+	st = db_run(d, SQL_CTX_ENSURE, ensure, 1, NULL);
+	return st == OR_OK ? db_run(d, sql, args, 2, NULL) : st;
+}
+
+static const char SQL_SUBMIT_TRIAL[] =
+	"UPDATE customer_context SET billing_state = 'trial_requested', version = version + 1, "
+	"updated_at = CURRENT_TIMESTAMP(6) WHERE customer_id = ? AND billing_state = 'none'";
+static const char SQL_BILLING_REQUESTED[] =
+	"SELECT COUNT(*) FROM customer_context WHERE customer_id = ? AND billing_state = 'trial_requested'";
+static const char SQL_SUBMIT_TARGET[] =
+	"UPDATE customer_context SET target_review = 'pending', version = version + 1, "
+	"updated_at = CURRENT_TIMESTAMP(6) WHERE customer_id = ? AND target_review NOT IN ('pending', 'approved')";
+static const char SQL_SUBMIT_PROVIDER[] =
+	"UPDATE customer_context SET provider_review = 'pending', version = version + 1, "
+	"updated_at = CURRENT_TIMESTAMP(6) WHERE customer_id = ? AND provider_review NOT IN ('pending', 'approved')";
+static const char SQL_WITHDRAW_PROVIDER[] =
+	"UPDATE customer_context SET provider_review = 'none', version = version + 1, "
+	"updated_at = CURRENT_TIMESTAMP(6) WHERE customer_id = ? AND provider_review <> 'none'";
+
+/* Run a state change and open a review when it changed something (or always when force). */
+static or_status
+submit_one(db *d, int64_t customer_id, int64_t user_id, const char *sql, const char *kind, int *opened)
+{
+	db_arg args[] = { DB_INT(customer_id) };
+	unsigned long long n = 0;
+	bool o = false;
+	or_status st = db_run(d, sql, args, 1, &n);
+
+	if (st == OR_OK && n > 0 && (st = store_review_open(d, customer_id, kind, user_id, &o)) == OR_OK && o)
+		(*opened)++;
+	return st;
+}
+
+or_status
+store_setup_submit(db *d, int64_t customer_id, int64_t user_id, bool provider_wanted, int *opened)
+{
+	db_arg args[] = { DB_INT(customer_id) };
+	long long requested = 0;
+	bool o = false;
+	or_status st = db_run(d, SQL_CTX_ENSURE, args, 1, NULL);
+
+	*opened = 0;
+	if (st == OR_OK)
+		st = db_run(d, SQL_SUBMIT_TRIAL, args, 1, NULL);
+	/* A trial request an operator entered by hand is queued too. */
+	if (st == OR_OK)
+		st = db_scalar(d, SQL_BILLING_REQUESTED, args, 1, 0, &requested);
+	if (st == OR_OK && requested > 0 && (st = store_review_open(d, customer_id, "billing", user_id, &o)) == OR_OK &&
+	    o)
+		(*opened)++;
+	if (st == OR_OK)
+		st = submit_one(d, customer_id, user_id, SQL_SUBMIT_TARGET, "workspace_target", opened);
+	if (st == OR_OK && provider_wanted)
+		st = submit_one(d, customer_id, user_id, SQL_SUBMIT_PROVIDER, "provider_setup", opened);
+	if (st == OR_OK && !provider_wanted && (st = db_run(d, SQL_WITHDRAW_PROVIDER, args, 1, NULL)) == OR_OK)
+		st = store_review_supersede(d, customer_id, "provider_setup");
+	return st;
+}
+
+/* Customer-visible columns only: this query feeds customer answers. */
+static const char SQL_LATEST[] =
+	"SELECT r.kind, r.state, r.comment, r.decided_at FROM reviews r "
+	"JOIN (SELECT kind, MAX(id) AS id FROM reviews WHERE customer_id = ? AND decided_at IS NOT NULL "
+	"AND state <> 'superseded' GROUP BY kind) last ON last.id = r.id";
+
+or_status
+store_review_latest(db *d, arena *a, int64_t customer_id, review_note notes[ITEM_COUNT])
+{
+	db_stmt *s;
+	bool row;
+	or_status st = db_prepare(d, SQL_LATEST, &s);
+
+	memset(notes, 0, ITEM_COUNT * sizeof(notes[0]));
+	if (st != OR_OK)
+		return st;
+	db_bind_int(s, 0, customer_id);
+	st = db_execute(s);
+	while (st == OR_OK && (st = db_fetch(s, &row)) == OR_OK && row) {
+		char *kind = db_col_dup(s, 0, a);
+		checklist_item it;
+		if (kind == NULL || !checklist_item_parse(kind, &it))
+			continue;
+		notes[it].state = db_col_dup(s, 1, a);
+		notes[it].comment = db_col_dup(s, 2, a);
+		notes[it].decided_at = db_col_time(s, 3);
+	}
+	db_stmt_done(s);
+	return st;
+}
+
+/* ---- workspace requests ------------------------------------------------------------- */
+
+static const char SQL_WS_ADD[] =
+	"INSERT INTO workspace_requests (customer_id, name, requested_by) VALUES (?, ?, ?)";
+static const char SQL_WS_LIST[] =
+	"SELECT w.id, w.name, w.state, u.username, w.created_at FROM workspace_requests w "
+	"LEFT JOIN users u ON u.id = w.requested_by WHERE w.customer_id = ? ORDER BY w.id DESC LIMIT ?";
+
+or_status
+store_workspace_request_add(db *d, int64_t customer_id, const char *name, int64_t user_id, int64_t *id)
+{
+	db_stmt *s;
+	or_status st = db_prepare(d, SQL_WS_ADD, &s);
+
+	if (st != OR_OK)
+		return st;
+	db_bind_int(s, 0, customer_id);
+	db_bind_cstr(s, 1, name);
+	db_bind_int(s, 2, user_id);
+	if ((st = db_execute(s)) == OR_OK)
+		*id = (int64_t)db_insert_id(s);
+	db_stmt_done(s);
+	return st;
+}
+
+or_status
+store_workspace_requests(db *d, arena *a, int64_t customer_id, long limit, workspace_request **out, size_t *n)
+{
+	db_stmt *s;
+	bool row;
+	or_status st;
+
+	*n = 0;
+	if ((*out = arena_calloc(a, (size_t)limit, sizeof(workspace_request))) == NULL)
+		return OR_ERR_NOMEM;
+	if ((st = db_prepare(d, SQL_WS_LIST, &s)) != OR_OK)
+		return st;
+	db_bind_int(s, 0, customer_id);
+	db_bind_int(s, 1, limit);
+	st = db_execute(s);
+	while (st == OR_OK && (st = db_fetch(s, &row)) == OR_OK && row && *n < (size_t)limit) {
+		workspace_request *w = &(*out)[(*n)++];
+		w->id = db_col_int(s, 0, 0);
+		w->name = db_col_dup(s, 1, a);
+		w->state = db_col_dup(s, 2, a);
+		w->requested_by = db_col_dup(s, 3, a);
+		w->created_at = db_col_time(s, 4);
+	}
+	db_stmt_done(s);
+	return st;
+}
+
+/* ---- support requests ---------------------------------------------------------------- */
+
+static const char SQL_SUP_ADD[] =
+	"INSERT INTO support_requests (customer_id, user_id, customer_name, item, visible_message, last_action, "
+	"last_action_at, message) VALUES (?, ?, ?, ?, ?, ?, FROM_UNIXTIME(?), ?)";
+static const char SQL_SUP_LIST[] =
+	"SELECT s.id, s.customer_id, s.customer_name, u.username, s.item, s.visible_message, s.last_action, "
+	"s.last_action_at, s.message, s.created_at FROM support_requests s LEFT JOIN users u ON u.id = s.user_id "
+	"WHERE (? = 0 OR s.customer_id = ?) AND (? = 0 OR s.id < ?) ORDER BY s.id DESC LIMIT ?";
+
+or_status
+store_support_add(db *d, int64_t user_id, const support_request *in, int64_t *id)
+{
+	db_stmt *s;
+	or_status st = db_prepare(d, SQL_SUP_ADD, &s);
+
+	if (st != OR_OK)
+		return st;
+	db_bind_int(s, 0, in->customer_id);
+	db_bind_int(s, 1, user_id);
+	db_bind_cstr(s, 2, in->customer_name);
+	db_bind_cstr(s, 3, in->item);
+	db_bind_cstr(s, 4, in->visible_message);
+	db_bind_cstr(s, 5, in->last_action);
+	if (in->last_action_at)
+		db_bind_time(s, 6, in->last_action_at);
+	else
+		db_bind_null(s, 6);
+	db_bind_cstr(s, 7, in->message);
+	if ((st = db_execute(s)) == OR_OK)
+		*id = (int64_t)db_insert_id(s);
+	db_stmt_done(s);
+	return st;
+}
+
+or_status
+store_support_list(db *d, arena *a, int64_t customer_id, int64_t before, long limit, support_request **out,
+		   size_t *n)
+{
+	db_stmt *s;
+	bool row;
+	or_status st;
+
+	*n = 0;
+	if ((*out = arena_calloc(a, (size_t)limit, sizeof(support_request))) == NULL)
+		return OR_ERR_NOMEM;
+	if ((st = db_prepare(d, SQL_SUP_LIST, &s)) != OR_OK)
+		return st;
+	db_bind_int(s, 0, customer_id);
+	db_bind_int(s, 1, customer_id);
+	db_bind_int(s, 2, before);
+	db_bind_int(s, 3, before);
+	db_bind_int(s, 4, limit);
+	st = db_execute(s);
+	while (st == OR_OK && (st = db_fetch(s, &row)) == OR_OK && row && *n < (size_t)limit) {
+		support_request *r = &(*out)[(*n)++];
+		r->id = db_col_int(s, 0, 0);
+		r->customer_id = db_col_int(s, 1, 0);
+		r->customer_name = db_col_dup(s, 2, a);
+		r->username = db_col_dup(s, 3, a);
+		r->item = db_col_dup(s, 4, a);
+		r->visible_message = db_col_dup(s, 5, a);
+		r->last_action = db_col_dup(s, 6, a);
+		r->last_action_at = db_col_time(s, 7);
+		r->message = db_col_dup(s, 8, a);
+		r->created_at = db_col_time(s, 9);
+	}
+	db_stmt_done(s);
+	return st;
+}
+
+static const char SQL_LAST_ACTION[] =
+	"SELECT action, at FROM audit_log WHERE customer_id = ? ORDER BY id DESC LIMIT 1";
+
+or_status
+store_last_action(db *d, arena *a, int64_t customer_id, const char **action, int64_t *at)
+{
+	db_stmt *s;
+	bool found;
+	or_status st = db_prepare(d, SQL_LAST_ACTION, &s);
+
+	*action = NULL;
+	*at = 0;
+	if (st != OR_OK)
+		return st;
+	db_bind_int(s, 0, customer_id);
+	st = db_query_one(s, &found);
+	if (st == OR_OK && found) {
+		*action = db_col_dup(s, 0, a);
+		*at = db_col_time(s, 1);
+	}
+	db_stmt_done(s);
+	return st;
+}
