@@ -80,12 +80,14 @@ class AccountTests(IdentityBase):
     def test_secrets_are_refused_and_never_echoed_or_logged(self):
         cust, admin, _ = self.admin_and_member()
         own_link = f"{self.st.public_url}/reset-password#token=" + "Q" * 20 + "a1B2c3D4e5F6g7H8i9J0k"
+        invite_link = f"{self.st.public_url}/invite#token=" + "Zr8" * 10 + "x7Y6w5V4u3T2s"
         fields = ["legal_name", "operating_name", "repository_notes", "ai_preferences", "workspace_preferences"]
-        for secret in (PEM, JWT, CARD, own_link):
-            for field in fields + ["support_contact.name"]:
+        contacts = [f"{c}_contact.name" for c in ("support", "billing", "technical")]
+        for secret in (PEM, JWT, CARD, own_link, invite_link):
+            for field in fields + contacts:
                 with self.subTest(field=field, secret=secret[:20]):
-                    if field == "support_contact.name":
-                        body = {"version": 0, "support_contact": {"name": f"note {secret}"}}
+                    if field in contacts:
+                        body = {"version": 0, field.split(".")[0]: {"name": f"note {secret}"}}
                     else:
                         body = {"version": 0, field: f"see {secret} here"}
                     r = admin.call("PATCH", "/account", body)
@@ -93,15 +95,20 @@ class AccountTests(IdentityBase):
                     f = r.json["error"]["fields"][0]
                     self.assertEqual((f["field"], f["code"]), (field, "secret_detected"))
                     self.assertNotIn(secret[:30].encode(), r.body)
+                    self.assertNotIn(secret[-20:].encode(), r.body)
+            # The support request's own text is a customer free-text field too.
+            r = admin.call("POST", "/support-requests", {"message": f"please look: {secret}"})
+            self.assertEqual((r.status, r.json["error"]["fields"][0]["code"]), (422, "secret_detected"), r)
+            self.assertNotIn(secret[-20:].encode(), r.body)
         self.assertEqual(admin.call("GET", "/account").json["version"], 0)
         for path in (self.st.app_log, f"{self.st.log_dir}/nginx-access.log"):
             with open(path) as f:
                 text = f.read()
-            for secret in (PEM[:40], JWT[:40], "4111 1111", own_link[-30:]):
+            for secret in (PEM[:40], JWT[:40], "4111 1111", own_link[-30:], invite_link[-30:]):
                 self.assertNotIn(secret, text)
         dump = Env.db.sql(f"USE `{self.st.db_name}`; SELECT before_json, after_json FROM audit_log; "
-                          f"SELECT * FROM customer_details")
-        for secret in (PEM[:40], JWT[:40], "4111 1111"):
+                          f"SELECT * FROM customer_details; SELECT * FROM support_requests; SELECT * FROM outbox")
+        for secret in (PEM[:40], JWT[:40], "4111 1111", own_link[-30:], invite_link[-30:]):
             self.assertNotIn(secret, dump)
 
     def test_other_customers_and_signed_out(self):

@@ -5,7 +5,9 @@
  * change (forced while the session says must_change_password, else chosen
  * from the account menu) and the console itself: the signed-in account and,
  * for customer admins, the members of their organisation with seats, the
- * filter language and the suspend / activate / reset / role actions.
+ * filter language and the suspend / activate / reset / role actions. The
+ * Account Setup cards (checklist, details, single sign-on, readiness,
+ * workspace) live in setup.js, which calls the API through get/send here.
  *
  * The session lives in an HttpOnly cookie; this module keeps only the CSRF
  * token from the session body, sent on every change. The banner and the
@@ -14,6 +16,7 @@
 
 import { apiGet, apiSend, errorText } from './api.js';
 import { loadBanner } from './banner.js';
+import { initSetup, loadSetup, resetSetup } from './setup.js';
 import {
   badge, busy, byId, clear, clearFieldErrors, confirmAction, el, fieldError,
   say, sayError, saySigninFailure, showFieldErrors, showOnce, showView, timeCell,
@@ -77,6 +80,8 @@ async function get(path) {
 async function send(method, path, body) {
   return afterCall(await apiSend(method, `${API}${path}`, body, state.csrf));
 }
+
+initSetup({ get, send, user: () => state.user });
 
 /* ---- account menu -------------------------------------------------------- */
 
@@ -169,6 +174,7 @@ function signedOut(message, kind = 'success') {
   state.forced = false;
   state.members = { q: '', after: null, rows: [] };
   byId('members-rows').replaceChildren();
+  resetSetup();
   byId('members-filter').value = '';
   renderAccount();
   openSignin({ flash: message, kind });
@@ -315,6 +321,7 @@ function openConsole({ focus = true, flash: message = null } = {}) {
     : "Your organisation's admins manage members and seats; ask one of them to change your role.";
   byId('members-card').hidden = !admin;
   showView('console', { focus });
+  loadSetup();
   if (admin) loadMembers();
 }
 

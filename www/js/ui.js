@@ -99,6 +99,26 @@ export function showFieldErrors(form, result) {
   return placed;
 }
 
+/**
+ * A failed form submission: each field error next to its input, and in
+ * `alertNode` the errors that have no input here (or the general message
+ * when the answer named no field), so no message is ever dropped.
+ */
+export function showFormErrors(form, alertNode, result) {
+  clear(alertNode);
+  const fields = Array.isArray(result.error?.fields) ? result.error.fields : [];
+  if (fields.length === 0) {
+    clearFieldErrors(form);
+    sayError(alertNode, result);
+    return;
+  }
+  showFieldErrors(form, result);
+  const placed = (f) => form.elements.namedItem(f.field) && form.querySelector(`[data-error-for="${CSS.escape(f.field)}"]`);
+  const rest = fields.filter((f) => !placed(f));
+  if (rest.length > 0) say(alertNode, 'error', rest.map((f) => `${f.field}: ${f.message}`).join(' '));
+  else say(alertNode, 'error', 'Some values need a change: see the messages next to the fields.');
+}
+
 export function clearFieldErrors(form) {
   for (const slot of form.querySelectorAll('[data-error-for]')) slot.textContent = '';
   for (const input of form.querySelectorAll('[aria-invalid]')) input.removeAttribute('aria-invalid');
