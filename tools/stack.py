@@ -128,6 +128,37 @@ def http_get(url, timeout=2.0):
         return 0, b"", {}
 
 
+class ApiSession:
+    """A signed-in JSON API session (cookie + CSRF token) for seeding demo data through the real API."""
+
+    def __init__(self, base):
+        self.base = base
+        self.cookie = None
+        self.csrf = None
+
+    def call(self, method, path, body=None):
+        headers = {"Content-Type": "application/json"}
+        if self.cookie:
+            headers["Cookie"] = self.cookie
+        if self.csrf:
+            headers["X-CSRF-Token"] = self.csrf
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(self.base + path, data=data, method=method, headers=headers)
+        try:
+            with urllib.request.urlopen(req, timeout=30) as r:
+                status, raw, hdrs = r.status, r.read(), r.headers
+        except urllib.error.HTTPError as e:
+            status, raw, hdrs = e.code, e.read(), e.headers
+        for c in hdrs.get_all("Set-Cookie") or []:
+            self.cookie = c.split(";", 1)[0]
+        doc = json.loads(raw) if raw else {}
+        if isinstance(doc, dict) and "csrf_token" in doc:
+            self.csrf = doc["csrf_token"]
+        if status >= 300:
+            raise RuntimeError(f"{method} {path}: {status} {raw[:300]!r}")
+        return doc
+
+
 class MariaDB:
     """A private MariaDB server: data directory, unix socket, no TCP."""
 
@@ -554,6 +585,38 @@ class Stack:
             user, email, pw = self.DEMO[key]
             self.ctl("users", "create", "--customer", slug, "--username", user, "--email", email,
                      "--role", role, "--password-stdin", input=pw + "\n")
+        self.seed_setup()
+
+    def seed_setup(self):
+        """Take the demo customer part-way through Account Setup, through the real API: details
+        confirmed, admin signed in, a member, billing approved, SSO still to do, and the workspace
+        target blocked by an operator with a message the customer sees."""
+        admin = ApiSession(self.public_url + "/api/v1")
+        user, _, pw = self.DEMO["admin"]
+        admin.call("POST", "/session", {"login": user, "password": pw})
+        contact = {"name": "Dana Whitfield", "email": "dana.whitfield@acme.example", "phone": "+1 555 010 4477"}
+        admin.call("PATCH", "/account", {
+            "version": 0, "legal_name": "Acme Corporation Inc.", "operating_name": "Acme",
+            "support_contact": {"name": "Acme IT Helpdesk", "email": "helpdesk@acme.example", "phone": "+1 555 010 1000"},
+            "billing_contact": {"name": "Priya Raman", "email": "ap@acme.example", "phone": "+1 555 010 2200"},
+            "technical_contact": contact,
+            "repository_notes": "Monorepo on GitHub Enterprise (acme/platform); build images in Artifactory.",
+            "workspace_preferences": "Linux workspaces with 4 vCPU / 16 GiB, EU region.",
+            "target_launch": time.strftime("%Y-%m-%d", time.gmtime(time.time() + 45 * 86400))})
+        ops = ApiSession(self.operator_url + "/admin/api/v1")
+        user, _, pw = self.DEMO["operator"]
+        ops.call("POST", "/session", {"username": user, "password": pw})
+        cust = [c for c in ops.call("GET", "/customers?q=acme")["customers"] if c["slug"] == "acme"][0]
+        for review in ops.call("GET", f"/reviews?state=pending&customer={cust['id']}&kind=billing")["reviews"]:
+            ops.call("POST", f"/reviews/{review['id']}/decision",
+                     {"decision": "approve", "comment": "Your 30-day trial is approved."})
+        ops.call("PUT", f"/customers/{cust['id']}/blockers", {"blockers": [{
+            "item": "workspace_target", "category": "template_availability",
+            "message": "The EU workspace template is being published; we expect it within two business days."}]})
+        ops.call("PUT", f"/customers/{cust['id']}/internal-notes", {
+            "body": "Demo customer. Sales contact prefers calls on Tuesdays.", "version": 0})
+        ops.call("DELETE", "/session")
+        admin.call("DELETE", "/session")
 
     def describe(self):
         return {
