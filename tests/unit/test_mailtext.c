@@ -1,0 +1,86 @@
+/* Unit tests for mail texts and RFC 5322 composition (src/domain/mailtext.c). */
+#include <string.h>
+
+#include "onramp/arena.h"
+#include "onramp/mailtext.h"
+#include "onramp/str.h"
+#include "unit.h"
+
+static void
+test_reset_mail_carries_the_link(void)
+{
+	arena *a = arena_new(1 << 20);
+	mailtext mt;
+
+	CU_ASSERT_EQUAL(mailtext_password_reset(a, "https://console.example", "TOKEN123", 30, &mt), OR_OK);
+	CU_ASSERT_PTR_NOT_NULL(strstr(mt.text, "https://console.example/reset-password#token=TOKEN123"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(mt.text, "30 minutes"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(mt.html, "href=\"https://console.example/reset-password#token=TOKEN123\""));
+	arena_free(a);
+}
+
+static void
+test_support_mail_escapes_and_fills_gaps(void)
+{
+	arena *a = arena_new(1 << 20);
+	mailtext_support r = { 42, "Acme & <Sons>", "dana", "Billing or trial approved",
+			       "We could not verify the billing contact.", "workspace.create_refused",
+			       "2026-11-23T10:00:00Z", "<script>alert(1)</script>" };
+	mailtext mt;
+
+	CU_ASSERT_EQUAL(mailtext_support_request(a, &r, &mt), OR_OK);
+	CU_ASSERT_STRING_EQUAL(mt.subject, "Support request #42 from Acme & <Sons>");
+	CU_ASSERT_PTR_NOT_NULL(strstr(mt.text, "Checklist item: Billing or trial approved"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(mt.text, "Last action: workspace.create_refused at 2026-11-23T10:00:00Z"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(mt.html, "Acme &amp; &lt;Sons&gt;"));
+	CU_ASSERT_PTR_NULL(strstr(mt.html, "<script>"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(mt.html, "&lt;script&gt;"));
+	/* Missing parts read as a dash, never "(null)". */
+	memset(&r, 0, sizeof(r));
+	r.customer_name = "Acme\r\nBcc: victim@example.com";
+	CU_ASSERT_EQUAL(mailtext_support_request(a, &r, &mt), OR_OK);
+	CU_ASSERT_PTR_NULL(strstr(mt.text, "(null)"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(mt.text, "Checklist item: -"));
+	/* A stored name with a line break never reaches the subject header. */
+	CU_ASSERT_PTR_NULL(strpbrk(mt.subject, "\r\n"));
+	arena_free(a);
+}
+
+static void
+test_compose_refuses_header_injection(void)
+{
+	or_buf b;
+
+	buf_init(&b, 1 << 20);
+	CU_ASSERT_EQUAL(mailtext_compose("onramp <no-reply@x.test>", "a@x.test", "Hi\r\nBcc: b@x.test", "t", "<p>t</p>",
+					 1700000000, "x.test", &b),
+			OR_ERR_INVALID);
+	b.len = 0;
+	CU_ASSERT_EQUAL(mailtext_compose("onramp <no-reply@x.test>", "a@x.test", "Hello", "line1\nline2", "<p>t</p>",
+					 1700000000, "x.test", &b),
+			OR_OK);
+	CU_ASSERT_PTR_NOT_NULL(memmem(b.data, b.len, "line1\r\nline2", 12));
+	CU_ASSERT_PTR_NOT_NULL(memmem(b.data, b.len, "Subject: Hello\r\n", 16));
+	buf_free(&b);
+}
+
+static void
+test_address_extraction(void)
+{
+	char out[64];
+
+	CU_ASSERT_EQUAL(mailtext_address("onramp <no-reply@x.test>", out, sizeof(out)), OR_OK);
+	CU_ASSERT_STRING_EQUAL(out, "no-reply@x.test");
+	CU_ASSERT_EQUAL(mailtext_address("plain@x.test", out, sizeof(out)), OR_OK);
+	CU_ASSERT_STRING_EQUAL(out, "plain@x.test");
+}
+
+static const unit_test tests[] = {
+	{ "reset mail carries the link", test_reset_mail_carries_the_link },
+	{ "support mail escapes and fills gaps", test_support_mail_escapes_and_fills_gaps },
+	{ "compose refuses header injection", test_compose_refuses_header_injection },
+	{ "address extraction", test_address_extraction },
+	{ NULL, NULL }
+};
+
+UNIT_MAIN("mailtext", tests)
