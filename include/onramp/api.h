@@ -143,6 +143,11 @@ or_status api_audit(app *a, http_request *req, const char *action, int64_t custo
 
 /* ---- shared operations ------------------------------------------------------------------ */
 
+/**
+ * End the caller's transaction: commit when st is OR_OK, else (or when the
+ * commit fails) roll back and answer the failure.  True when committed.
+ */
+bool api_commit(app *a, http_request *req, http_response *resp, or_status st);
 /** 409 conflict when activating would exceed the customer's seat limit (inside a transaction). */
 or_status users_check_seat(app *a, http_request *req, http_response *resp, const user *u);
 /**

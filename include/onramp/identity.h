@@ -75,6 +75,10 @@ or_status identity_operator_role_parse(const char *s, operator_role *out);
 
 /** True for 1..64 characters of [a-z0-9._-]. */
 bool identity_username_ok(const char *s);
+/** Longest slug (customer slugs, workspace names). */
+#define IDENTITY_SLUG_MAX 63
+/** A slug: 1 to 63 of a-z, 0-9 and '-', not starting or ending with '-'. */
+bool identity_slug_ok(const char *s);
 /**
  * Normalise an email address (trim, lower-case) into out and check its shape:
  * one '@', a non-empty local part of at most 64 bytes without spaces or

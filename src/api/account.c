@@ -270,13 +270,8 @@ api_account_patch(app *a, http_request *req, http_response *resp)
 	if (st == OR_OK)
 		st = api_audit(a, req, "account.update", c.id, "customer", c.id, NULL, after);
 	json_object_put(after);
-	if (st == OR_OK)
-		st = db_commit(a->db);
-	if (st != OR_OK) {
-		db_rollback(a->db);
-		app_fail(a, req, resp, st, db_last_error(a->db));
+	if (!api_commit(a, req, resp, st))
 		return;
-	}
 	if ((st = load(a, req, c.id, &c, &next)) != OR_OK) {
 		app_fail(a, req, resp, st, db_last_error(a->db));
 		return;

@@ -10,19 +10,6 @@
 void api_admin_customers_list(app *a, http_request *req, http_response *resp);
 void api_admin_customer_create(app *a, http_request *req, http_response *resp);
 
-static bool
-slug_ok(const char *s)
-{
-	size_t i, n = strlen(s);
-
-	if (n == 0 || n > 63 || s[0] == '-' || s[n - 1] == '-')
-		return false;
-	for (i = 0; i < n; i++)
-		if (!(islower((unsigned char)s[i]) || isdigit((unsigned char)s[i]) || s[i] == '-'))
-			return false;
-	return true;
-}
-
 void
 api_admin_customers_list(app *a, http_request *req, http_response *resp)
 {
@@ -71,7 +58,7 @@ api_admin_customer_create(app *a, http_request *req, http_response *resp)
 	slug = input_string(req, resp, "slug", true, 63);
 	name = input_string(req, resp, "name", true, 200);
 	seats = input_int(req, resp, "seat_limit", false, 1, 1000000, &has_seats);
-	if (slug && !slug_ok(slug))
+	if (slug && !identity_slug_ok(slug))
 		(void)http_field_error_add(req, resp, "slug", "invalid_slug",
 					   "Use 1 to 63 lower-case letters, digits or '-', not starting or ending with '-'.");
 	if (!input_ok(resp))

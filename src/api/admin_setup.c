@@ -197,20 +197,6 @@ path_customer(app *a, http_request *req, http_response *resp, customer *c)
 	return true;
 }
 
-/* Commit a change begun by the caller, or answer its failure. */
-static bool
-finish(app *a, http_request *req, http_response *resp, or_status st)
-{
-	if (st == OR_OK)
-		st = db_commit(a->db);
-	if (st != OR_OK) {
-		db_rollback(a->db);
-		app_fail(a, req, resp, st, db_last_error(a->db));
-		return false;
-	}
-	return true;
-}
-
 void
 api_admin_notes_put(app *a, http_request *req, http_response *resp)
 {
@@ -236,7 +222,7 @@ api_admin_notes_put(app *a, http_request *req, http_response *resp)
 	if ((st = db_begin(a->db)) == OR_OK && (st = store_notes_put(a->db, c.id, body, version, p->op.id)) == OR_OK)
 		st = api_audit(a, req, "customer.internal_notes", c.id, "customer", c.id, NULL, after);
 	json_object_put(after);
-	if (!finish(a, req, resp, st))
+	if (!api_commit(a, req, resp, st))
 		return;
 	if ((st = store_notes_get(a->db, req->arena, c.id, &n)) != OR_OK) {
 		app_fail(a, req, resp, st, db_last_error(a->db));
@@ -311,7 +297,7 @@ api_admin_billing_put(app *a, http_request *req, http_response *resp)
 	}
 	if (st == OR_OK)
 		st = audit_context(a, req, "customer.billing", c.id, &before);
-	if (finish(a, req, resp, st))
+	if (api_commit(a, req, resp, st))
 		context_answer(a, req, resp, c.id);
 }
 
@@ -382,7 +368,7 @@ api_admin_target_put(app *a, http_request *req, http_response *resp)
 	if ((st = db_begin(a->db)) == OR_OK && (st = store_context_get(a->db, req->arena, c.id, &before)) == OR_OK &&
 	    (st = store_context_set_target(a->db, c.id, &in, version)) == OR_OK)
 		st = audit_context(a, req, "customer.workspace_target", c.id, &before);
-	if (finish(a, req, resp, st))
+	if (api_commit(a, req, resp, st))
 		context_answer(a, req, resp, c.id);
 }
 
@@ -411,7 +397,7 @@ api_admin_provider_put(app *a, http_request *req, http_response *resp)
 	if ((st = db_begin(a->db)) == OR_OK && (st = store_context_get(a->db, req->arena, c.id, &before)) == OR_OK &&
 	    (st = store_context_set_provider(a->db, c.id, mode, ready, version)) == OR_OK)
 		st = audit_context(a, req, "customer.provider_setup", c.id, &before);
-	if (finish(a, req, resp, st))
+	if (api_commit(a, req, resp, st))
 		context_answer(a, req, resp, c.id);
 }
 
@@ -514,7 +500,7 @@ api_admin_blockers_put(app *a, http_request *req, http_response *resp)
 		json_object_put(wrap);
 	}
 	json_object_put(after);
-	if (!finish(a, req, resp, st))
+	if (!api_commit(a, req, resp, st))
 		return;
 	if ((st = store_blockers_list(a->db, req->arena, c.id, &now, &nnow)) != OR_OK) {
 		app_fail(a, req, resp, st, db_last_error(a->db));

@@ -81,3 +81,15 @@ api_audit_as_user(app *a, http_request *req, const user *u, const char *action)
 	req->principal = saved;
 	return st;
 }
+
+bool
+api_commit(app *a, http_request *req, http_response *resp, or_status st)
+{
+	if (st == OR_OK)
+		st = db_commit(a->db);
+	if (st == OR_OK)
+		return true;
+	db_rollback(a->db);
+	app_fail(a, req, resp, st, db_last_error(a->db));
+	return false;
+}

@@ -33,19 +33,6 @@ request_json(const workspace_request *w)
 	return o;
 }
 
-static bool
-name_ok(const char *s)
-{
-	size_t i, n = strlen(s);
-
-	if (n == 0 || n > 63 || s[0] == '-' || s[n - 1] == '-')
-		return false;
-	for (i = 0; i < n; i++)
-		if (!(islower((unsigned char)s[i]) || isdigit((unsigned char)s[i]) || s[i] == '-'))
-			return false;
-	return true;
-}
-
 /* One gate per unfinished item, in checklist order. */
 static json_object *
 gates_json(const checklist *c)
@@ -111,7 +98,7 @@ api_workspace_create(app *a, http_request *req, http_response *resp)
 	name = input_string(req, resp, "name", false, 63);
 	if (name == NULL)
 		name = "first-workspace";
-	else if (!name_ok(name))
+	else if (!identity_slug_ok(name))
 		(void)http_field_error_add(req, resp, "name", "invalid",
 					   "Use 1 to 63 lowercase letters, digits and dashes, not starting or ending with a dash.");
 	if (!input_ok(resp))
@@ -135,13 +122,8 @@ api_workspace_create(app *a, http_request *req, http_response *resp)
 		st = api_audit(a, req, "workspace.create_requested", p->user.customer_id, "workspace_request", w.id, NULL,
 			       after);
 	json_object_put(after);
-	if (st == OR_OK)
-		st = db_commit(a->db);
-	if (st != OR_OK) {
-		db_rollback(a->db);
-		app_fail(a, req, resp, st, db_last_error(a->db));
+	if (!api_commit(a, req, resp, st))
 		return;
-	}
 	o = json_object_new_object();
 	json_object_object_add(o, "workspace_request", request_json(&w));
 	http_json(resp, 202, o);
@@ -303,13 +285,8 @@ api_support_create(app *a, http_request *req, http_response *resp)
 	    (st = mail_support(a, req, &r, title)) == OR_OK)
 		st = api_audit(a, req, "support.request", r.customer_id, "support_request", r.id, NULL, after);
 	json_object_put(after);
-	if (st == OR_OK)
-		st = db_commit(a->db);
-	if (st != OR_OK) {
-		db_rollback(a->db);
-		app_fail(a, req, resp, st, db_last_error(a->db));
+	if (!api_commit(a, req, resp, st))
 		return;
-	}
 	o = json_object_new_object();
 	json_object_object_add(o, "support_request", support_json(&r, title));
 	http_json(resp, 201, o);

@@ -96,6 +96,19 @@ identity_username_ok(const char *s)
 	return true;
 }
 
+bool
+identity_slug_ok(const char *s)
+{
+	size_t i, n = strlen(s);
+
+	if (n == 0 || n > IDENTITY_SLUG_MAX || s[0] == '-' || s[n - 1] == '-')
+		return false;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+			return false;
+	return true;
+}
+
 static bool
 domain_ok(const char *d, size_t n)
 {

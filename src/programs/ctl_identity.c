@@ -176,6 +176,8 @@ customers_create(db *d, const struct opts *o)
 
 	if (o->slug == NULL || o->name == NULL)
 		return die("customers create needs --slug and --name");
+	if (!identity_slug_ok(o->slug))
+		return die("--slug takes 1 to 63 of a-z, 0-9 and '-', not starting or ending with '-'");
 	if ((st = db_begin(d)) == OR_OK && (st = store_customer_create(d, o->slug, o->name, o->seats, &id)) == OR_OK &&
 	    (st = audit(d, "customer.create", id, "customer", id)) == OR_OK)
 		st = db_commit(d);

@@ -52,6 +52,16 @@ test_usernames(void)
 {
 	char long_name[66];
 
+	CU_ASSERT_TRUE(identity_slug_ok("acme"));
+	CU_ASSERT_TRUE(identity_slug_ok("acme-eu-2"));
+	CU_ASSERT_FALSE(identity_slug_ok(""));
+	CU_ASSERT_FALSE(identity_slug_ok("-acme"));
+	CU_ASSERT_FALSE(identity_slug_ok("acme-"));
+	CU_ASSERT_FALSE(identity_slug_ok("Acme"));
+	CU_ASSERT_FALSE(identity_slug_ok("acme corp"));
+	CU_ASSERT_FALSE(identity_slug_ok("a.b"));
+	CU_ASSERT_TRUE(identity_slug_ok("a123456789012345678901234567890123456789012345678901234567890bc"));
+	CU_ASSERT_FALSE(identity_slug_ok("a123456789012345678901234567890123456789012345678901234567890bcd"));
 	CU_ASSERT_TRUE(identity_username_ok("ann"));
 	CU_ASSERT_TRUE(identity_username_ok("a.b_c-9"));
 	CU_ASSERT_FALSE(identity_username_ok(""));
