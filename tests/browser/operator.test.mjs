@@ -287,6 +287,8 @@ describe('operator console', () => {
     await saveScreenshot(other.page, 'operator-forced-password');
     await other.page.locator('#forced-form').getByRole('button', { name: 'Change password' }).click();
     await signedIn(other.page, extra);
+    // The console opens on the dashboard; the users section is one tab away.
+    await openTab(other.page, 'Users');
     await other.page.locator('#users-rows tr').first().waitFor();
 
     // Auditors read everything and change nothing: no Operators tab, no change buttons.

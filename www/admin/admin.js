@@ -4,7 +4,9 @@
  * Signed out: the sign-in form (the authentication-code field appears when
  * the server answers 401 with totp_required). Signed in: a forced password
  * change while the session says must_change_password, else the sections
- * chosen by the address fragment — users of every customer, customers,
+ * chosen by the address fragment — the Account Setup dashboard (the landing
+ * section, dashboard.js), the review queue (reviews.js), customers and one
+ * customer's page (#customer/ID, customer.js), users of every customer,
  * operators (operator admins only), the customer-console banner, the audit
  * trail and the operator's own account (TOTP enrollment, password).
  * Auditors read everything and change nothing, so their pages have no
@@ -19,6 +21,9 @@
 
 import { apiGet, apiSend, errorText } from './api.js';
 import { renderBanner } from './banner.js';
+import { initCustomerPage, loadCustomerPage } from './customer.js';
+import { initDashboard, loadDashboard } from './dashboard.js';
+import { initReviews, loadReviews } from './reviews.js';
 import {
   badge, busy, byId, clear, clearFieldErrors, confirmAction, el, fieldError, formatTime, formatTimeShort,
   label, say, sayError, saySigninFailure, secretBox, showFieldErrors, showOnce, showView, timeCell,
@@ -109,6 +114,11 @@ async function send(method, path, body) {
 function ownFailure(result) {
   return result.status !== 401 && result.error?.code !== 'password_change_required';
 }
+
+const sectionCalls = { get, send, ownFailure, canWrite };
+initDashboard(sectionCalls);
+initReviews(sectionCalls);
+initCustomerPage(sectionCalls);
 
 /* ---- sign in, sign out ---------------------------------------------------- */
 
@@ -253,7 +263,7 @@ forcedForm.addEventListener('submit', async (e) => {
 
 /* ---- the console and its sections --------------------------------------- */
 
-const TABS = ['users', 'customers', 'operators', 'banner', 'audit', 'account'];
+const TABS = ['dashboard', 'reviews', 'customers', 'customer', 'users', 'operators', 'banner', 'audit', 'account'];
 
 function openConsole({ focus = true } = {}) {
   clear(byId('console-flash'));
@@ -261,20 +271,30 @@ function openConsole({ focus = true } = {}) {
   route({ focus });
 }
 
+/** The section and its argument from the fragment: #users, #customer/42, ... */
 function currentTab() {
-  const name = location.hash.replace(/^#/, '');
-  if (!TABS.includes(name)) return 'users';
-  if (name === 'operators' && !isAdmin()) return 'users';
-  return name;
+  const [name, ...rest] = location.hash.replace(/^#/, '').split('/');
+  let arg = rest.join('/');
+  try {
+    arg = decodeURIComponent(arg);
+  } catch {
+    // A malformed escape stays as typed; the API answers 404 for it.
+  }
+  if (!TABS.includes(name)) return { tab: 'dashboard', arg: '' };
+  if (name === 'operators' && !isAdmin()) return { tab: 'dashboard', arg: '' };
+  if (name === 'customer' && !arg) return { tab: 'customers', arg: '' };
+  return { tab: name, arg };
 }
 
 function route({ focus = true } = {}) {
   if (!state.op || state.op.must_change_password) return;
-  const tab = currentTab();
-  const changed = tab !== state.tab;
-  state.tab = tab;
+  const { tab, arg } = currentTab();
+  const changed = `${tab}/${arg}` !== state.tab;
+  state.tab = `${tab}/${arg}`;
+  // One customer's page belongs under the Customers tab.
+  const navTab = tab === 'customer' ? 'customers' : tab;
   for (const link of document.querySelectorAll('[data-tab]')) {
-    if (link.dataset.tab === tab) link.setAttribute('aria-current', 'page');
+    if (link.dataset.tab === navTab) link.setAttribute('aria-current', 'page');
     else link.removeAttribute('aria-current');
   }
   for (const section of document.querySelectorAll('[data-section]')) section.hidden = section.dataset.section !== tab;
@@ -285,12 +305,15 @@ function route({ focus = true } = {}) {
     heading.setAttribute('tabindex', '-1');
     heading.focus();
   }
-  LOADERS[tab]();
+  LOADERS[tab](arg);
 }
 
 window.addEventListener('hashchange', () => route());
 
 const LOADERS = {
+  dashboard: () => loadDashboard(),
+  reviews: () => loadReviews(),
+  customer: (id) => loadCustomerPage(id),
   users: () => loadUsers(),
   customers: () => loadCustomers(),
   operators: () => loadOperators(),
@@ -375,7 +398,7 @@ async function loadCustomers({ append = false } = {}) {
 function customerRow(c) {
   const seats = c.seats || {};
   return el('tr', { data: { customerId: c.id } },
-    el('td', {}, el('strong', { text: c.name })),
+    el('td', {}, el('strong', {}, el('a', { href: `#customer/${encodeURIComponent(c.id)}`, text: c.name }))),
     el('td', { class: 'mono', text: c.slug }),
     el('td', { class: 'nowrap', text: `${seats.used ?? '?'} of ${seats.limit ?? '?'}` }),
     el('td', { class: 'nowrap' }, timeCell(c.created_at, '—')),

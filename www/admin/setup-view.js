@@ -1,0 +1,1 @@
+../js/setup-view.js

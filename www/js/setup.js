@@ -1,0 +1,362 @@
+/*
+ * setup.js — Account Setup in the public console (the cards of index.html
+ * between the heading and the members table, and after it).
+ *
+ * Everyone signed in sees the onboarding checklist (GET /checklist) with a
+ * "Contact support" form on every unfinished item, the company details,
+ * billing and workspace readiness and the workspace requests. Customer
+ * admins also edit the details (PATCH /account with the version they
+ * loaded), settle single sign-on (GET/PUT /sso) and press "Create
+ * workspace" (POST /workspaces), whose 409 lists every gate still closed.
+ *
+ * Whatever the API says (titles, hints, blocker messages, review comments,
+ * gate messages) goes in as text; the page adds only words for fixed codes.
+ * console.js owns the session: it passes get/send (which handle a lost
+ * session) and the signed-in user.
+ */
+
+import { errorText } from './api.js';
+import {
+  badge, busy, byId, clear, clearFieldErrors, el, formatTime, say, sayError, showFormErrors, timeCell,
+} from './ui.js';
+import {
+  checklistItem, gateItem, progressText, reviewLabel, unfinished,
+} from './setup-view.js';
+
+let calls = null; // { get, send, user }
+
+const setup = {
+  account: null,
+  sso: null,
+  items: [],
+  generation: 0, // bumped on sign-out, so answers for the previous user are dropped
+};
+
+const isAdmin = () => calls?.user()?.role === 'customer_admin';
+
+/** A failure the card should show (not a lost session or a pending password change, which console.js handles). */
+function ownFailure(result) {
+  return result.status !== 401 && result.error?.code !== 'password_change_required';
+}
+
+/** Wire the module to console.js's session-aware calls: {get(path), send(method, path, body), user()}. */
+export function initSetup(sessionCalls) {
+  calls = sessionCalls;
+}
+
+/** Load every Account Setup card for the signed-in user. */
+export async function loadSetup() {
+  const admin = isAdmin();
+  byId('details-form').hidden = !admin;
+  byId('details-readonly').hidden = admin;
+  byId('details-readonly-note').hidden = admin;
+  byId('sso-card').hidden = !admin;
+  byId('workspace-create').hidden = !admin;
+  for (const node of ['checklist-flash', 'details-flash', 'details-error', 'sso-flash', 'workspace-flash']) clear(byId(node));
+  byId('details-conflict').hidden = true;
+  byId('workspace-gates').hidden = true;
+  await Promise.all([loadChecklist(), loadAccount(), admin ? loadSso() : null, loadWorkspaces()]);
+}
+
+/** Forget everything shown for the user who signed out. */
+export function resetSetup() {
+  setup.generation += 1;
+  setup.account = null;
+  setup.sso = null;
+  setup.items = [];
+  for (const id of ['checklist-items', 'readiness-items', 'details-readonly', 'workspace-gates-list', 'workspaces-rows']) {
+    byId(id).replaceChildren();
+  }
+  byId('checklist-progress').textContent = '';
+  byId('details-form').reset();
+  clearFieldErrors(byId('details-form'));
+}
+
+/** get() that resolves to null when the user changed meanwhile. */
+async function fetchFor(path) {
+  const generation = setup.generation;
+  const result = await calls.get(path);
+  return generation === setup.generation ? result : null;
+}
+
+/* ---- checklist and readiness -------------------------------------------- */
+
+async function loadChecklist() {
+  const result = await fetchFor('/checklist');
+  if (!result) return;
+  if (!result.ok) {
+    if (ownFailure(result)) sayError(byId('checklist-flash'), result);
+    return;
+  }
+  setup.items = Array.isArray(result.data?.items) ? result.data.items : [];
+  renderChecklist();
+  renderReadiness();
+}
+
+function renderChecklist() {
+  const items = setup.items;
+  byId('checklist-progress').textContent = items.length ? progressText(items) : '';
+  byId('checklist-items').replaceChildren(...items.map((item) => checklistItem(item, {
+    idPrefix: 'checklist',
+    extra: unfinished(item) ? [supportOpener(item)] : [],
+  })));
+}
+
+const READINESS = ['billing', 'workspace_target'];
+
+function renderReadiness() {
+  const items = READINESS.map((key) => setup.items.find((i) => i.key === key)).filter(Boolean);
+  byId('readiness-items').replaceChildren(...items.map((item) => checklistItem(item, { idPrefix: 'readiness' })));
+}
+
+/* ---- contact support ------------------------------------------------------ */
+
+function supportOpener(item) {
+  const slot = el('div', { class: 'support-slot' });
+  const button = el('button', {
+    type: 'button',
+    class: 'button button--small',
+    text: 'Contact support',
+    attrs: { 'aria-label': `Contact support about ${item.title}`, 'aria-expanded': 'false' },
+    on: { click: () => openSupport(item, button, slot) },
+  });
+  return el('div', { class: 'checklist__actions' }, button, slot);
+}
+
+function openSupport(item, button, slot) {
+  if (slot.firstChild) {
+    slot.replaceChildren();
+    button.setAttribute('aria-expanded', 'false');
+    return;
+  }
+  const id = `support-${item.key}`;
+  const error = el('p', { class: 'alert', data: { kind: 'error' }, attrs: { role: 'alert' } });
+  const form = el('form', { class: 'inset support-form', id: `${id}-form`, attrs: { novalidate: '', 'aria-label': `Contact support about ${item.title}` } },
+    el('div', { class: 'field' },
+      el('label', { attrs: { for: `${id}-message` } }, 'Message to support ', el('span', { class: 'optional', text: '(optional)' })),
+      el('textarea', { id: `${id}-message`, name: 'message', rows: 3, maxLength: 4000, attrs: { 'aria-describedby': `${id}-hint` } }),
+      el('p', { id: `${id}-hint`, class: 'hint', text: 'We see your organisation, this item and what it shows; add anything that helps. No passwords or keys.' }),
+      el('p', { class: 'field-error', data: { errorFor: 'message' } })),
+    error,
+    el('div', { class: 'actions' },
+      el('button', { type: 'submit', class: 'button button--primary', text: 'Send to support' }),
+      el('button', {
+        type: 'button',
+        class: 'button',
+        text: 'Cancel',
+        on: { click: () => { slot.replaceChildren(); button.setAttribute('aria-expanded', 'false'); button.focus(); } },
+      })));
+  form.addEventListener('submit', (e) => sendSupport(e, item, form, error, slot));
+  slot.replaceChildren(form);
+  button.setAttribute('aria-expanded', 'true');
+  form.elements.message.focus();
+}
+
+async function sendSupport(e, item, form, error, slot) {
+  e.preventDefault();
+  clear(error);
+  clearFieldErrors(form);
+  const body = { item: item.key };
+  const message = form.elements.message.value.trim();
+  if (message) body.message = message;
+  const result = await busy(e.submitter, () => calls.send('POST', '/support-requests', body));
+  if (!result.ok) {
+    if (ownFailure(result)) showFormErrors(form, error, result);
+    return;
+  }
+  const sent = result.data?.support_request || {};
+  const note = el('p', { class: 'alert', data: { kind: 'success' }, attrs: { role: 'status' }, text: 'Your request was sent to support.' });
+  slot.replaceChildren(el('div', { class: 'inset support-sent' },
+    note,
+    el('dl', { class: 'facts' },
+      fact('Organisation', sent.customer_name),
+      fact('Item', sent.item_title || sent.item),
+      fact('What you see', sent.visible_message),
+      fact('Last action', sent.last_action ? `${sent.last_action}${sent.last_action_at ? ` (${formatTime(sent.last_action_at)})` : ''}` : null),
+      fact('Your message', sent.message))));
+}
+
+function fact(term, value) {
+  return el('div', { class: 'facts__row' }, el('dt', { text: term }), el('dd', { text: value ? String(value) : '—' }));
+}
+
+/* ---- company details ------------------------------------------------------ */
+
+const CONTACTS = [['support_contact', 'Support contact'], ['billing_contact', 'Billing contact'], ['technical_contact', 'Technical contact']];
+const TEXTS = ['legal_name', 'operating_name', 'repository_notes', 'ai_preferences', 'workspace_preferences', 'target_launch'];
+const PROVIDERS = { none: 'None', managed: 'Managed AI', own_account: 'Our own provider account' };
+
+async function loadAccount() {
+  const result = await fetchFor('/account');
+  if (!result) return false;
+  if (!result.ok) {
+    if (ownFailure(result)) sayError(byId('details-flash'), result);
+    return false;
+  }
+  showAccount(result.data);
+  return true;
+}
+
+function showAccount(account) {
+  setup.account = account;
+  if (isAdmin()) fillDetails(account);
+  else renderReadonlyDetails(account);
+  byId('details-saved').textContent = account?.updated_at ? `Last saved ${formatTime(account.updated_at)}` : '';
+}
+
+function fillDetails(a) {
+  const f = byId('details-form').elements;
+  for (const key of TEXTS) f[key].value = a?.[key] ?? '';
+  for (const [key] of CONTACTS) {
+    for (const part of ['name', 'email', 'phone']) f[`${key}.${part}`].value = a?.[key]?.[part] ?? '';
+  }
+  // Before the API knows ai_provider the select stays, showing "None", and is not sent.
+  f.ai_provider.value = PROVIDERS[a?.ai_provider] ? a.ai_provider : 'none';
+  const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+  f.target_launch.min = tomorrow;
+}
+
+function renderReadonlyDetails(a) {
+  const contact = (c) => [c?.name, c?.email, c?.phone].filter(Boolean).join(' · ');
+  byId('details-readonly').replaceChildren(
+    fact('Legal name', a?.legal_name),
+    fact('Operating name', a?.operating_name),
+    ...CONTACTS.map(([key, title]) => fact(title, contact(a?.[key]))),
+    fact('Repository or artifact notes', a?.repository_notes),
+    fact('AI preferences', a?.ai_preferences),
+    fact('AI provider', a?.ai_provider ? PROVIDERS[a.ai_provider] || a.ai_provider : null),
+    fact('Workspace preferences', a?.workspace_preferences),
+    fact('Target launch date', a?.target_launch));
+}
+
+function detailsBody() {
+  const f = byId('details-form').elements;
+  const body = { version: setup.account?.version ?? 0 };
+  for (const key of TEXTS) body[key] = f[key].value.trim();
+  for (const [key] of CONTACTS) {
+    body[key] = {
+      name: f[`${key}.name`].value.trim(),
+      email: f[`${key}.email`].value.trim(),
+      phone: f[`${key}.phone`].value.trim(),
+    };
+  }
+  if (setup.account && 'ai_provider' in setup.account) body.ai_provider = f.ai_provider.value;
+  return body;
+}
+
+byId('details-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const form = e.currentTarget;
+  const error = byId('details-error');
+  clear(error);
+  clear(byId('details-flash'));
+  clearFieldErrors(form);
+  byId('details-conflict').hidden = true;
+  const result = await busy(e.submitter, () => calls.send('PATCH', '/account', detailsBody()));
+  if (result.ok) {
+    showAccount(result.data);
+    say(byId('details-flash'), 'success', 'Your company details were saved.');
+    await loadChecklist();
+    return;
+  }
+  if (!ownFailure(result)) return;
+  if (result.status === 409 && result.error?.code === 'version_conflict') {
+    byId('details-conflict-text').textContent = `${errorText(result)} Reloading shows what was saved and replaces what you typed here.`;
+    byId('details-conflict').hidden = false;
+    byId('details-reload').focus();
+  } else if (result.status === 422) {
+    showFormErrors(form, error, result);
+  } else {
+    sayError(error, result);
+  }
+});
+
+byId('details-reload').addEventListener('click', async (e) => {
+  const ok = await busy(e.currentTarget, () => loadAccount());
+  if (!ok) return;
+  byId('details-conflict').hidden = true;
+  clearFieldErrors(byId('details-form'));
+  say(byId('details-flash'), 'info', 'The saved details were loaded. Make your changes again and save.');
+  byId('d-legal-name').focus();
+});
+
+/* ---- single sign-on ------------------------------------------------------- */
+
+const PROTOCOLS = { oidc: 'OpenID Connect', saml: 'SAML', not_required: 'Not required' };
+
+async function loadSso() {
+  const result = await fetchFor('/sso');
+  if (!result) return;
+  if (!result.ok) {
+    if (ownFailure(result)) sayError(byId('sso-flash'), result);
+    return;
+  }
+  renderSso(result.data);
+}
+
+function renderSso(sso) {
+  setup.sso = sso;
+  byId('sso-protocol').textContent = sso?.protocol ? PROTOCOLS[sso.protocol] || sso.protocol : 'Not chosen yet';
+  byId('sso-review').replaceChildren(badge(`review-${sso?.review_state || 'none'}`, reviewLabel(sso?.review_state || 'none')));
+  byId('sso-not-required-box').hidden = sso?.protocol === 'not_required';
+}
+
+byId('sso-not-required').addEventListener('click', async (e) => {
+  const flash = byId('sso-flash');
+  clear(flash);
+  const body = { protocol: 'not_required', version: setup.sso?.version ?? 0 };
+  const result = await busy(e.currentTarget, () => calls.send('PUT', '/sso', body));
+  if (result.ok) {
+    renderSso(result.data);
+    say(flash, 'success', 'Single sign-on is marked as not required.');
+    byId('sso-title').setAttribute('tabindex', '-1');
+    byId('sso-title').focus();
+    await loadChecklist();
+    return;
+  }
+  if (!ownFailure(result)) return;
+  if (result.status === 409) await loadSso();
+  sayError(flash, result);
+});
+
+/* ---- workspace ------------------------------------------------------------ */
+
+async function loadWorkspaces() {
+  const result = await fetchFor('/workspaces');
+  if (!result) return;
+  if (!result.ok) {
+    if (ownFailure(result)) sayError(byId('workspace-flash'), result);
+    return;
+  }
+  const rows = Array.isArray(result.data?.workspace_requests) ? result.data.workspace_requests : [];
+  byId('workspaces-rows').replaceChildren(...rows.map((w) => el('tr', { data: { requestId: String(w.id) } },
+    el('td', {}, el('strong', { class: 'mono', text: String(w.name ?? '') })),
+    el('td', {}, badge(`workspace-${w.state}`, String(w.state ?? ''))),
+    el('td', { text: String(w.requested_by ?? '—') }),
+    el('td', { class: 'nowrap' }, timeCell(w.created_at, '—')))));
+  byId('workspaces-empty').hidden = rows.length > 0;
+}
+
+byId('workspace-create').addEventListener('click', async (e) => {
+  const flash = byId('workspace-flash');
+  const gates = byId('workspace-gates');
+  clear(flash);
+  gates.hidden = true;
+  const result = await busy(e.currentTarget, () => calls.send('POST', '/workspaces', {}));
+  if (result.ok) {
+    const w = result.data?.workspace_request || {};
+    say(flash, 'success', `Workspace requested: ${w.name ?? ''} is ${w.state ?? 'queued'}${w.created_at ? ` since ${formatTime(w.created_at)}` : ''}.`);
+    await Promise.all([loadWorkspaces(), loadChecklist()]);
+    return;
+  }
+  if (!ownFailure(result)) return;
+  if (result.status === 409 && result.error?.code === 'setup_blocked') {
+    const list = Array.isArray(result.error.gates) ? result.error.gates : [];
+    byId('workspace-gates-list').replaceChildren(...list.map(gateItem));
+    gates.hidden = list.length === 0;
+    say(flash, 'warning', errorText(result));
+    await loadChecklist();
+    return;
+  }
+  sayError(flash, result);
+});
