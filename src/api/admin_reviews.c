@@ -65,12 +65,15 @@ json_object *
 api_support_admin_json(const support_request *r)
 {
 	json_object *o = json_object_new_object();
+	checklist_item it;
 
 	json_object_object_add(o, "id", output_id(r->id));
 	json_object_object_add(o, "customer_id", output_id(r->customer_id));
 	json_object_object_add(o, "customer_name", str_or_null(r->customer_name));
 	json_object_object_add(o, "requested_by", str_or_null(r->username));
 	json_object_object_add(o, "item", str_or_null(r->item));
+	json_object_object_add(o, "item_title", r->item && checklist_item_parse(r->item, &it)
+						? json_object_new_string(checklist_item_title(it)) : NULL);
 	json_object_object_add(o, "visible_message", str_or_null(r->visible_message));
 	json_object_object_add(o, "last_action", str_or_null(r->last_action));
 	json_object_object_add(o, "last_action_at", output_time(r->last_action_at));

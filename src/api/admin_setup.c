@@ -212,7 +212,12 @@ api_admin_notes_put(app *a, http_request *req, http_response *resp)
 
 	if (!input_allowed(req, resp, allowed) || !path_customer(a, req, resp, &c))
 		return;
-	body = input_string(req, resp, "body", true, NOTES_MAX);
+	/* "" clears the notes; the member itself must be there. */
+	if (!json_object_object_get_ex(req->json, "body", NULL))
+		(void)http_field_error_add(req, resp, "body", "required", "Send the notes, or \"\" to clear them.");
+	body = input_string(req, resp, "body", false, NOTES_MAX);
+	if (body == NULL)
+		body = "";
 	version = input_int(req, resp, "version", true, 0, INT32_MAX, &has_version);
 	if (!input_ok(resp))
 		return;

@@ -160,9 +160,11 @@ store_review_apply(db *d, int64_t customer_id, const char *kind, const char *sta
 	or_status st;
 
 	if (strcmp(kind, "billing") == 0) {
-		/* Asking for changes leaves the trial request standing. */
-		if (strcmp(state, "changes_requested") == 0)
-			return OR_OK;
+		/*
+		 * Rejected or sent back, the trial request is withdrawn: the item
+		 * reads "to do" with the operator's comment, and the customer's
+		 * next complete save asks again.
+		 */
 		sql = SQL_APPLY_BILLING;
 	} else if (strcmp(kind, "sso") == 0) {
 		sql = SQL_APPLY_SSO;

@@ -133,16 +133,24 @@ class ReviewFlowTests(SetupBase):
         self.assertEqual(items["workspace_target"]["state"], "in_progress")
         self.assertEqual(items["workspace_target"]["review"]["comment"],
                          "Please name the repositories the workspace needs.")
+        # Sent back, the trial request is withdrawn: no "waiting for review" with nothing in the queue.
+        bill = self.pending(cust, "billing")[0]["id"]
+        self.assertEqual(self.decide(bill, "request_changes", "Which cost centre should we bill?").status, 200)
+        items, _ = self.items(admin)
+        self.assertEqual((items["billing"]["state"], items["billing"]["review"]["state"]), ("todo", "changes_requested"))
+        admin.call("PATCH", "/account", {"version": 1, "operating_name": "Acme Ops"})
+        queued = {r["kind"]: r for r in self.pending(cust)}
+        self.assertEqual(self.items(admin)[0]["billing"]["state"], "in_review")
         self.assertNotIn(b"call Tuesday", admin.call("GET", "/checklist").body)
         # Rejecting the trial returns billing to none; the customer's next save asks again.
         self.assertEqual(self.decide(queued["billing"]["id"], "reject", "We need a purchase order first.").status, 200)
         self.assertEqual(self.context(cust)["billing_state"], "none")
         self.assertEqual(self.items(admin)[0]["billing"]["state"], "todo")
-        r = admin.call("PATCH", "/account", {"version": 1, "repository_notes": "github.com/acme/api and acme/web"})
+        r = admin.call("PATCH", "/account", {"version": 2, "repository_notes": "github.com/acme/api and acme/web"})
         self.assertEqual(r.status, 200, r)
         self.assertEqual({q["kind"] for q in self.pending(cust)}, {"billing", "workspace_target", "provider_setup"})
         # Choosing no provider withdraws that review; the item is then not required.
-        admin.call("PATCH", "/account", {"version": 2, "ai_provider": "none"})
+        admin.call("PATCH", "/account", {"version": 3, "ai_provider": "none"})
         self.assertEqual({q["kind"] for q in self.pending(cust)}, {"billing", "workspace_target"})
         self.assertEqual(self.items(admin)[0]["provider_setup"]["state"], "not_required")
         done = self.ops_client.call("GET", f"/reviews?state=superseded&customer={cust['id']}").json["reviews"]
@@ -197,7 +205,10 @@ class OperatorFormTests(SetupBase):
                          "version_conflict")
         self.assertEqual(self.ops_client.call("PUT", f"{base}/internal-notes", {"body": "Second.", "version": 1})
                          .json["body"], "Second.")
+        self.assertEqual(self.ops_client.call("PUT", f"{base}/internal-notes", {"version": 2}).status, 422)
         self.assertEqual(self.ops_client.call("GET", base).json["internal_notes"]["body"], "Second.")
+        cleared = self.ops_client.call("PUT", f"{base}/internal-notes", {"body": "", "version": 2})
+        self.assertEqual((cleared.status, cleared.json["body"]), (200, ""), cleared)
         self.assertEqual(self.ops_client.call("PUT", "/customers/999999999/internal-notes",
                                               {"body": "x", "version": 0}).status, 404)
         self.assertEqual(self.ops_client.call("PUT", f"{base}/internal-notes", {"body": "x", "version": 1,
@@ -282,7 +293,8 @@ class SupportTests(SetupBase):
         member = self.first_signin(self.new_user(cust)["user"]["username"])
         self.assertEqual(member.call("POST", "/support-requests", {"item": "sso"}).json["support_request"]["item"], "sso")
         listed = self.ops_client.call("GET", f"/support-requests?customer={cust['id']}").json["support_requests"]
-        self.assertEqual([s["item"] for s in listed], ["sso", "billing"])
+        self.assertEqual([(s["item"], s["item_title"]) for s in listed],
+                         [("sso", "Single sign-on"), ("billing", "Billing or trial approved")])
         deadline = time.time() + 15
         while time.time() < deadline:
             mails = [m for m in self.st.mails() if m["To"] == "support@onramp.test" and cust["name"] in m["Subject"]]
