@@ -15,6 +15,7 @@
 #include "onramp/checklist.h"
 #include "onramp/filter.h"
 #include "onramp/identity.h"
+#include "onramp/invite_store.h"
 #include "onramp/setup_store.h"
 #include "onramp/store.h"
 
@@ -39,6 +40,12 @@ principal *api_principal(http_request *req);
  * false with resp set when the request must stop.
  */
 bool auth_require(app *a, const route *r, http_request *req, http_response *resp);
+/**
+ * For routes open to anyone that act on a session when there is one: *out is
+ * the customer principal or NULL.  A live session still needs the CSRF token
+ * on a state change (403 csrf_failed).  False with resp set on failure.
+ */
+bool auth_session_optional(app *a, http_request *req, http_response *resp, principal **out);
 /** Start a session: new token, row, cookie; csrf gets the CSRF token. */
 or_status auth_session_start(app *a, http_request *req, http_response *resp, session_realm realm,
 			     int64_t principal_id, char csrf[SECRET_TOKEN_LEN + 1]);
@@ -164,6 +171,19 @@ json_object *api_checklist_json(const checklist *c, const review_note *notes);
 json_object *api_review_json(const review *r);
 /** A support request as the operator API shows it. */
 json_object *api_support_admin_json(const support_request *r);
+/** An invite as the members view shows it (status derived at now; never the token). */
+json_object *api_invite_json(const invite *v, int64_t now);
+/** The customer's invites, newest first, as a JSON array (NULL with *st set on failure). */
+json_object *api_invites_json(app *a, http_request *req, int64_t customer_id, or_status *st);
+/**
+ * Create an invite (expiring a stale pending one first) inside the caller's
+ * transaction; mail it when mail, and write the link (shown once) into link
+ * (INVITES_LINK_MAX bytes) when not NULL.
+ * OR_ERR_CONFLICT when one is pending for the email.
+ */
+#define INVITES_LINK_MAX (CONFIG_PATH_MAX + 64)
+or_status invites_issue(app *a, http_request *req, const invite_new *in, const char *customer_name, bool mail,
+			char *link, int64_t *id);
 /** A customer's details as GET /account shows them. */
 json_object *api_details_json(const customer *c, const customer_details *d);
 /** Current time in seconds for this request. */

@@ -82,7 +82,8 @@ typedef struct checklist_facts {
 	bool contacts_complete;		/* legal name and support, billing, technical contacts present */
 	long admins_can_sign_in;	/* admins neither suspended nor deactivated */
 	long admins_signed_in;		/* of those, admins that have signed in */
-	long members;			/* users other than the first admin, invited or active */
+	long members;			/* users other than the first admin */
+	long invites_pending;		/* member invites pending and not expired */
 	bool sso_not_required;
 	review_state sso;
 	billing_state billing;

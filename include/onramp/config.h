@@ -64,6 +64,8 @@ typedef struct config {
 	int login_max_failures_account;		/* failures per account per window */
 	int login_max_failures_addr;		/* failures per client address per window */
 	int reset_token_ttl_s;			/* password reset link lifetime */
+	int invite_ttl_s;			/* invite links live this long */
+	int invite_rate_per_hour;		/* invite mails (new and resent) per customer per hour */
 	int argon2_m_kib;
 	int argon2_t;
 	int argon2_p;

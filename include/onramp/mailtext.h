@@ -21,6 +21,13 @@ typedef struct mailtext {
 /** "Reset your password": link = base_url + "/reset-password#token=" + token. */
 or_status mailtext_password_reset(arena *a, const char *base_url, const char *token, int ttl_minutes,
 				  mailtext *out);
+/**
+ * "You are invited to <customer> on onramp": link = base_url + "/invite#token="
+ * + token; role_name is shown as a role explanation; inviter may be NULL.
+ */
+or_status mailtext_invite(arena *a, const char *base_url, const char *token, const char *customer_name,
+			  const char *role, const char *inviter, int ttl_days, mailtext *out);
+
 /** What a support request mail tells the support address. */
 typedef struct mailtext_support {
 	int64_t id;

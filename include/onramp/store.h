@@ -42,6 +42,8 @@ or_status store_customer_by_slug(db *d, arena *a, const char *slug, customer *ou
 /** Customers whose slug or name contains search (NULL = all), newest first, ids below before_id (0 = from the newest). */
 or_status store_customer_list(db *d, arena *a, const char *search, int64_t before_id, long limit,
 			      customer **out, size_t *n);
+/** Rename and/or change the seat limit with compare-and-set on version (OR_ERR_VERSION when stale). */
+or_status store_customer_update(db *d, int64_t id, const char *name, long seat_limit, int64_t expected_version);
 /** Lock the customer row for the transaction (serialises seat checks); returns the seat limit. */
 or_status store_customer_lock(db *d, int64_t id, long *seat_limit);
 /** Users holding a seat (active: not suspended, not deactivated, seen within 90 days). */

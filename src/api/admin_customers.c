@@ -2,13 +2,14 @@
  * Customers seen by operators: list and search, create, and one customer's
  * details with seats used and limit.
  */
-#include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "onramp/api.h"
 
 void api_admin_customers_list(app *a, http_request *req, http_response *resp);
 void api_admin_customer_create(app *a, http_request *req, http_response *resp);
+void api_admin_customer_patch(app *a, http_request *req, http_response *resp);
 
 void
 api_admin_customers_list(app *a, http_request *req, http_response *resp)
@@ -45,9 +46,10 @@ api_admin_customers_list(app *a, http_request *req, http_response *resp)
 void
 api_admin_customer_create(app *a, http_request *req, http_response *resp)
 {
-	static const char *const allowed[] = { "slug", "name", "seat_limit", NULL };
-	const char *slug, *name;
-	int64_t seats, id = 0;
+	static const char *const allowed[] = { "slug", "name", "seat_limit", "admin_email", NULL };
+	const char *slug, *name, *admin_in;
+	char admin_email[IDENTITY_EMAIL_MAX + 1], link[INVITES_LINK_MAX] = "";
+	int64_t seats, id = 0, invite_id = 0;
 	bool has_seats;
 	customer c;
 	json_object *o;
@@ -58,6 +60,10 @@ api_admin_customer_create(app *a, http_request *req, http_response *resp)
 	slug = input_string(req, resp, "slug", true, 63);
 	name = input_string(req, resp, "name", true, 200);
 	seats = input_int(req, resp, "seat_limit", false, 1, 1000000, &has_seats);
+	admin_in = input_string(req, resp, "admin_email", false, IDENTITY_EMAIL_MAX);
+	if (admin_in && *admin_in && identity_email_normalize(admin_in, admin_email, sizeof(admin_email)) != OR_OK)
+		(void)http_field_error_add(req, resp, "admin_email", "invalid_email",
+					   "Enter an email address like name@example.com.");
 	if (slug && !identity_slug_ok(slug))
 		(void)http_field_error_add(req, resp, "slug", "invalid_slug",
 					   "Use 1 to 63 lower-case letters, digits or '-', not starting or ending with '-'.");
@@ -71,6 +77,21 @@ api_admin_customer_create(app *a, http_request *req, http_response *resp)
 		json_object_object_add(o, "seat_limit", json_object_new_int64(has_seats ? seats : 10));
 		st = api_audit(a, req, "customer.create", id, "customer", id, NULL, o);
 		json_object_put(o);
+	}
+	/* The first admin's invite: its link is answered once, for the operator to send. */
+	if (st == OR_OK && admin_in && *admin_in) {
+		invite_new in = { id, admin_email, "customer_admin", "admin_signup", NULL, 0, NULL };
+		char by[128];
+		snprintf(by, sizeof(by), "operator:%s", api_principal(req)->op.username);
+		in.created_by = by;
+		if ((st = invites_issue(a, req, &in, name, false, link, &invite_id)) == OR_OK) {
+			o = json_object_new_object();
+			json_object_object_add(o, "email", json_object_new_string(admin_email));
+			json_object_object_add(o, "role", json_object_new_string("customer_admin"));
+			json_object_object_add(o, "kind", json_object_new_string("admin_signup"));
+			st = api_audit(a, req, "invite.create", id, "invite", invite_id, NULL, o);
+			json_object_put(o);
+		}
 	}
 	if (st == OR_OK)
 		st = db_commit(a->db);
@@ -90,5 +111,60 @@ api_admin_customer_create(app *a, http_request *req, http_response *resp)
 	}
 	o = json_object_new_object();
 	json_object_object_add(o, "customer", output_customer(&c, 0));
+	if (link[0]) {
+		json_object_object_add(o, "admin_invite_link", json_object_new_string(link));
+		json_object_object_add(o, "admin_invite_message", json_object_new_string(
+			"Send this link to the customer's first admin; it is shown only once. Signing up needs the same email."));
+	}
+	explicit_bzero(link, sizeof(link));
 	http_json(resp, 201, o);
+}
+
+void
+api_admin_customer_patch(app *a, http_request *req, http_response *resp)
+{
+	static const char *const allowed[] = { "name", "seat_limit", "version", NULL };
+	const char *name;
+	int64_t id, seats, version;
+	bool has_seats, has_version;
+	long used = 0, limit;
+	customer c;
+	json_object *before, *after;
+	or_status st;
+
+	if (!input_path_id(req, resp, 0, &id) || !input_allowed(req, resp, allowed))
+		return;
+	name = input_string(req, resp, "name", false, 200);
+	seats = input_int(req, resp, "seat_limit", false, 1, 1000000, &has_seats);
+	version = input_int(req, resp, "version", false, 0, INT32_MAX, &has_version);
+	if (name && *name == '\0')
+		(void)http_field_error_add(req, resp, "name", "required", "A customer needs a name.");
+	if (!input_ok(resp))
+		return;
+	/* Without a version the change applies to what is stored now (under the row lock). */
+	if ((st = db_begin(a->db)) == OR_OK && (st = store_customer_lock(a->db, id, &limit)) == OR_OK)
+		st = store_customer_get(a->db, req->arena, id, &c);
+	if (st != OR_OK) {
+		db_rollback(a->db);
+		app_fail(a, req, resp, st, db_last_error(a->db));
+		return;
+	}
+	before = output_customer(&c, 0);
+	after = json_object_new_object();
+	json_object_object_add(after, "name", json_object_new_string(name ? name : c.name));
+	json_object_object_add(after, "seat_limit", json_object_new_int64(has_seats ? seats : c.seat_limit));
+	if ((st = store_customer_update(a->db, id, name ? name : c.name, has_seats ? (long)seats : c.seat_limit,
+					has_version ? version : c.version)) == OR_OK)
+		st = api_audit(a, req, "customer.update", id, "customer", id, before, after);
+	json_object_put(before);
+	json_object_put(after);
+	if (!api_commit(a, req, resp, st))
+		return;
+	if ((st = store_customer_get(a->db, req->arena, id, &c)) == OR_OK)
+		st = store_customer_seats_used(a->db, id, api_now(req), &used);
+	if (st != OR_OK) {
+		app_fail(a, req, resp, st, db_last_error(a->db));
+		return;
+	}
+	http_json(resp, 200, output_customer(&c, used));
 }

@@ -217,6 +217,29 @@ auth_require(app *a, const route *r, http_request *req, http_response *resp)
 	return true;
 }
 
+bool
+auth_session_optional(app *a, http_request *req, http_response *resp, principal **out)
+{
+	principal *p = arena_calloc(req->arena, 1, sizeof(*p));
+	or_status st = p ? load_principal(a, req, REALM_CUSTOMER, p) : OR_ERR_NOMEM;
+
+	*out = NULL;
+	if (st == OR_ERR_NOT_FOUND)
+		return true;
+	if (st != OR_OK) {
+		app_fail(a, req, resp, st, db_last_error(a->db));
+		return false;
+	}
+	if (is_state_change(req->method) && !csrf_ok(p, req)) {
+		http_error(resp, 403, "csrf_failed",
+			   "This change needs the X-CSRF-Token header from GET /session. Reload the page and try again.");
+		return false;
+	}
+	req->principal = p;
+	*out = p;
+	return true;
+}
+
 void
 auth_throttle_key(const char *kind, const char *value, char out[SECRET_HASH_HEX + 1])
 {

@@ -76,7 +76,12 @@ api_members_list(app *a, http_request *req, http_response *resp)
 	json_object_object_add(seats, "used", json_object_new_int64(used));
 	json_object_object_add(seats, "limit", json_object_new_int64(c.seat_limit));
 	json_object_object_add(o, "seats", seats);
-	json_object_object_add(o, "invites", json_object_new_array());
+	json_object_object_add(o, "invites", api_invites_json(a, req, c.id, &st));
+	if (st != OR_OK) {
+		json_object_put(o);
+		app_fail(a, req, resp, st, db_last_error(a->db));
+		return;
+	}
 	http_json(resp, 200, o);
 }
 

@@ -32,6 +32,7 @@ void api_admin_password_change(app *a, http_request *req, http_response *resp);
 void api_admin_customers_list(app *a, http_request *req, http_response *resp);
 void api_admin_customer_create(app *a, http_request *req, http_response *resp);
 void api_admin_customer_get(app *a, http_request *req, http_response *resp);
+void api_admin_customer_patch(app *a, http_request *req, http_response *resp);
 void api_admin_users_list(app *a, http_request *req, http_response *resp);
 void api_admin_user_create(app *a, http_request *req, http_response *resp);
 void api_admin_user_suspend(app *a, http_request *req, http_response *resp);
@@ -49,6 +50,11 @@ void api_account_patch(app *a, http_request *req, http_response *resp);
 void api_checklist_get(app *a, http_request *req, http_response *resp);
 void api_sso_get(app *a, http_request *req, http_response *resp);
 void api_sso_put(app *a, http_request *req, http_response *resp);
+void api_invite_create(app *a, http_request *req, http_response *resp);
+void api_invite_resend(app *a, http_request *req, http_response *resp);
+void api_invite_revoke(app *a, http_request *req, http_response *resp);
+void api_invite_lookup(app *a, http_request *req, http_response *resp);
+void api_invite_accept(app *a, http_request *req, http_response *resp);
 void api_workspace_create(app *a, http_request *req, http_response *resp);
 void api_workspaces_list(app *a, http_request *req, http_response *resp);
 void api_support_create(app *a, http_request *req, http_response *resp);
@@ -100,6 +106,12 @@ static const route routes[] = {
 	{ "POST", "/api/v1/users/{id}/activate", PUB, AUTH_CUSTOMER_ADMIN, BODY_NONE, api_user_activate, 0 },
 	{ "POST", "/api/v1/users/{id}/reset-password", PUB, AUTH_CUSTOMER_ADMIN, BODY_NONE, api_user_reset_password, 0 },
 	{ "PATCH", "/api/v1/users/{id}", PUB, AUTH_CUSTOMER_ADMIN, BODY_JSON, api_user_patch, 0 },
+	/* customer: invites (admins) and accepting them (anyone holding a link) */
+	{ "POST", "/api/v1/invites", PUB, AUTH_CUSTOMER_ADMIN, BODY_JSON, api_invite_create, 0 },
+	{ "POST", "/api/v1/invites/{id}/resend", PUB, AUTH_CUSTOMER_ADMIN, BODY_NONE, api_invite_resend, 0 },
+	{ "DELETE", "/api/v1/invites/{id}", PUB, AUTH_CUSTOMER_ADMIN, BODY_NONE, api_invite_revoke, 0 },
+	{ "POST", "/api/v1/invite-lookups", PUB, AUTH_NONE, BODY_JSON, api_invite_lookup, 0 },
+	{ "POST", "/api/v1/invite-acceptances", PUB, AUTH_NONE, BODY_JSON, api_invite_accept, 0 },
 
 	/* operator: session, TOTP, password */
 	{ "POST", "/admin/api/v1/session", OPS, AUTH_NONE, BODY_JSON, api_admin_session_create, 0 },
@@ -112,6 +124,7 @@ static const route routes[] = {
 	{ "GET", "/admin/api/v1/customers", OPS, AUTH_OPERATOR, BODY_NONE, api_admin_customers_list, 0 },
 	{ "POST", "/admin/api/v1/customers", OPS, AUTH_OPERATOR, BODY_JSON, api_admin_customer_create, 0 },
 	{ "GET", "/admin/api/v1/customers/{id}", OPS, AUTH_OPERATOR, BODY_NONE, api_admin_customer_get, 0 },
+	{ "PATCH", "/admin/api/v1/customers/{id}", OPS, AUTH_OPERATOR, BODY_JSON, api_admin_customer_patch, 0 },
 	/* operator: account setup review */
 	{ "PUT", "/admin/api/v1/customers/{id}/internal-notes", OPS, AUTH_OPERATOR, BODY_JSON, api_admin_notes_put, 0 },
 	{ "PUT", "/admin/api/v1/customers/{id}/billing", OPS, AUTH_OPERATOR, BODY_JSON, api_admin_billing_put, 0 },

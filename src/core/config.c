@@ -67,6 +67,8 @@ static const struct key keys[] = {
 	INT(login_max_failures_account, 1, 10000),
 	INT(login_max_failures_addr, 1, 100000),
 	INT(reset_token_ttl_s, 60, 7 * 86400),
+	INT(invite_ttl_s, 60, 90 * 86400),
+	INT(invite_rate_per_hour, 1, 100000),
 	INT(argon2_m_kib, 8192, 4 * 1024 * 1024),
 	INT(argon2_t, 1, 100),
 	INT(argon2_p, 1, 16),
@@ -112,6 +114,8 @@ config_defaults(config *c)
 	c->login_max_failures_account = 10;
 	c->login_max_failures_addr = 100;
 	c->reset_token_ttl_s = 1800;
+	c->invite_ttl_s = 7 * 86400;
+	c->invite_rate_per_hour = 100;
 	c->argon2_m_kib = 19456;
 	c->argon2_t = 2;
 	c->argon2_p = 1;

@@ -59,7 +59,7 @@ static item_state
 members_state(const checklist_facts *f, const char **hint)
 {
 	*hint = "Invite the first members of your organisation.";
-	return f->members > 0 ? STATE_DONE : STATE_TODO;
+	return f->members > 0 || f->invites_pending > 0 ? STATE_DONE : STATE_TODO;
 }
 
 /* States of a reviewed thing: draft -> pending review -> approved. */

@@ -3,6 +3,7 @@
  * in the URL fragment, so it never reaches a server log when clicked.
  */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -84,6 +85,37 @@ mailtext_password_reset(arena *a, const char *base_url, const char *token, int t
 		"</body></html>\n",
 		ttl_minutes, hlink);
 	return out->text && out->html ? OR_OK : OR_ERR_NOMEM;
+}
+
+or_status
+mailtext_invite(arena *a, const char *base_url, const char *token, const char *customer_name, const char *role,
+		const char *inviter, int ttl_days, mailtext *out)
+{
+	bool admin = strcmp(role, "customer_admin") == 0;
+	const char *what = admin ? "a customer admin: you can manage account setup, invites and usage"
+				 : "a member: you can use the workspaces your organisation sets up";
+	const char *name = customer_name && !strpbrk(customer_name, "\r\n") ? customer_name : "your organisation";
+	char *link = render(a, "%s/invite#token=%s", base_url, token);
+	char *hlink = link ? mailtext_html_escape(a, link) : NULL, *hname = mailtext_html_escape(a, name);
+	char *hinv = inviter ? mailtext_html_escape(a, inviter) : NULL;
+
+	if (hlink == NULL || hname == NULL || (inviter && hinv == NULL))
+		return OR_ERR_NOMEM;
+	out->subject = render(a, "You are invited to %.100s on onramp", name);
+	out->text = render(a,
+		"%s%s invited you to join %s on onramp as %s.\n\n"
+		"To accept, open this link within %d days:\n\n%s\n\n"
+		"The link works once. If you did not expect this invitation, ignore this mail.\n",
+		inviter ? inviter : "Someone", inviter ? "" : "", name, what, ttl_days, link);
+	out->html = render(a,
+		"<!doctype html><html><body style=\"font-family:sans-serif\">"
+		"<p>%s invited you to join <strong>%s</strong> on onramp as %s.</p>"
+		"<p>To accept, open this link within %d days:</p>"
+		"<p><a href=\"%s\">Accept the invitation</a></p>"
+		"<p>The link works once. If you did not expect this invitation, ignore this mail.</p>"
+		"</body></html>\n",
+		hinv ? hinv : "Someone", hname, what, ttl_days, hlink);
+	return out->subject && out->text && out->html ? OR_OK : OR_ERR_NOMEM;
 }
 
 static const char *

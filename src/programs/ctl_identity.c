@@ -20,8 +20,10 @@
 #include "onramp/db.h"
 #include "onramp/filter.h"
 #include "onramp/identity.h"
+#include "onramp/invite_store.h"
 #include "onramp/limits.h"
 #include "onramp/password.h"
+#include "onramp/secret.h"
 #include "onramp/store.h"
 #include "onramp/timefmt.h"
 
@@ -29,12 +31,13 @@ int ctl_identity(const config *cfg, db *d, int argc, char **argv);
 
 /* Parsed flags of one verb. */
 struct opts {
-	const char *slug, *name, *customer, *username, *email, *role, *filter, *target;
+	const char *slug, *name, *customer, *username, *email, *role, *filter, *target, *admin_email;
 	long seats;
 	bool json, yes, admin, password_stdin, help;
 };
 
 static password_params kdf;
+static const config *ctl_cfg;
 
 static int
 die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -57,7 +60,7 @@ static bool
 parse(int argc, char **argv, struct opts *o)
 {
 	static const char *const with_value[] = { "--slug", "--name", "--customer", "--username", "--email",
-						  "--role", "--filter", "--seats", NULL };
+						  "--role", "--filter", "--seats", "--admin-email", NULL };
 	int i;
 
 	memset(o, 0, sizeof(*o));
@@ -76,6 +79,7 @@ parse(int argc, char **argv, struct opts *o)
 				return die("%s needs a value", a) == 0;
 			const char *v = argv[++i];
 			if (strcmp(a, "--slug") == 0) o->slug = v;
+			else if (strcmp(a, "--admin-email") == 0) o->admin_email = v;
 			else if (strcmp(a, "--name") == 0) o->name = v;
 			else if (strcmp(a, "--customer") == 0) o->customer = v;
 			else if (strcmp(a, "--username") == 0) o->username = v;
@@ -93,8 +97,6 @@ parse(int argc, char **argv, struct opts *o)
 		else if (strcmp(a, "--password-stdin") == 0) o->password_stdin = true;
 		else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) o->help = true;
 		else if (a[0] != '-' && o->target == NULL) o->target = a;
-		else if (strcmp(a, "--admin-email") == 0)
-			return die("--admin-email needs the invites feature, which this version does not have yet") == 0;
 		else
 			return die("unknown argument %s", a) == 0;
 	}
@@ -168,9 +170,31 @@ obtain_password(const struct opts *o, const char *username, const char *email, c
 	return 0;
 }
 
+/* The first admin's signup invite: its link, printed once, is the only copy of the token. */
+static or_status
+admin_invite(db *d, int64_t customer_id, const char *email, char *link, size_t linksz)
+{
+	char token[SECRET_TOKEN_LEN + 1], hash[SECRET_HASH_HEX + 1], by[128];
+	int64_t now = clock_wall_us() / 1000000, id = 0;
+	invite_new in = { customer_id, email, "customer_admin", "admin_signup", hash, now + ctl_cfg->invite_ttl_s, by };
+	or_status st = secret_token_new(token);
+
+	snprintf(by, sizeof(by), "cli:%s", os_user());
+	if (st == OR_OK) {
+		secret_sha256_hex(token, SECRET_TOKEN_LEN, hash);
+		if ((st = store_invite_insert(d, &in, &id)) == OR_OK)
+			st = audit(d, "invite.create", customer_id, "invite", id);
+	}
+	if (st == OR_OK && snprintf(link, linksz, "%s/invite#token=%s", ctl_cfg->public_base_url, token) < 0)
+		st = OR_ERR_INTERNAL;
+	explicit_bzero(token, sizeof(token));
+	return st;
+}
+
 static int
 customers_create(db *d, const struct opts *o)
 {
+	char email[IDENTITY_EMAIL_MAX + 1], link[CONFIG_PATH_MAX + 64] = "";
 	int64_t id = 0;
 	or_status st;
 
@@ -178,8 +202,12 @@ customers_create(db *d, const struct opts *o)
 		return die("customers create needs --slug and --name");
 	if (!identity_slug_ok(o->slug))
 		return die("--slug takes 1 to 63 of a-z, 0-9 and '-', not starting or ending with '-'");
+	if (o->admin_email && identity_email_normalize(o->admin_email, email, sizeof(email)) != OR_OK)
+		return die("--admin-email is not an email address");
 	if ((st = db_begin(d)) == OR_OK && (st = store_customer_create(d, o->slug, o->name, o->seats, &id)) == OR_OK &&
-	    (st = audit(d, "customer.create", id, "customer", id)) == OR_OK)
+	    (st = audit(d, "customer.create", id, "customer", id)) == OR_OK && o->admin_email)
+		st = admin_invite(d, id, email, link, sizeof(link));
+	if (st == OR_OK)
 		st = db_commit(d);
 	if (st == OR_ERR_CONFLICT) {
 		db_rollback(d);
@@ -188,9 +216,13 @@ customers_create(db *d, const struct opts *o)
 	if (st != OR_OK)
 		return db_fail(d, "customers create");
 	if (o->json)
-		printf("{\"id\":\"%lld\",\"slug\":\"%s\",\"seat_limit\":%ld}\n", (long long)id, o->slug, o->seats);
+		printf("{\"id\":\"%lld\",\"slug\":\"%s\",\"seat_limit\":%ld%s%s%s}\n", (long long)id, o->slug, o->seats,
+		       link[0] ? ",\"admin_invite_link\":\"" : "", link, link[0] ? "\"" : "");
 	else
-		printf("created customer %s (id %lld, %ld seats)\n", o->slug, (long long)id, o->seats);
+		printf("created customer %s (id %lld, %ld seats)\n%s%s%s", o->slug, (long long)id, o->seats,
+		       link[0] ? "admin invite link (shown once; signing up needs the same email):\n  " : "", link,
+		       link[0] ? "\n" : "");
+	explicit_bzero(link, sizeof(link));
 	return 0;
 }
 
@@ -494,7 +526,8 @@ operators_totp_reset(db *d, arena *a, const struct opts *o)
 }
 
 static const char *const help_text[][2] = {
-	{ "customers create", "customers create --slug SLUG --name NAME [--seats N] [--json]" },
+	{ "customers create", "customers create --slug SLUG --name NAME [--seats N] [--admin-email EMAIL] [--json]\n"
+			      "  With --admin-email, prints the first admin's signup link once." },
 	{ "customers list", "customers list [--json]" },
 	{ "users create", "users create --customer SLUG --username U --email E --role customer_admin|customer_member "
 			  "[--password-stdin] [--json]\n  Without --password-stdin a temporary password is printed once "
@@ -519,6 +552,7 @@ ctl_identity(const config *cfg, db *d, int argc, char **argv)
 	size_t i;
 	int rc;
 
+	ctl_cfg = cfg;
 	kdf.m_cost_kib = (uint32_t)cfg->argon2_m_kib;
 	kdf.t_cost = (uint32_t)cfg->argon2_t;
 	kdf.parallelism = (uint32_t)cfg->argon2_p;

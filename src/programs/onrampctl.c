@@ -23,7 +23,7 @@ usage(FILE *f)
 	fputs("usage: onrampctl [-c CONFIG] VERB [ARGS]\n"
 	      "verbs:\n"
 	      "  migrate [--status] [--json]\n"
-	      "  customers create --slug SLUG --name NAME [--seats N] [--json]\n"
+	      "  customers create --slug SLUG --name NAME [--seats N] [--admin-email EMAIL] [--json]\n"
 	      "  customers list [--json]\n"
 	      "  users create --customer SLUG --username U --email E --role ROLE [--password-stdin] [--json]\n"
 	      "  users list [--filter QUERY] [--json]\n"

@@ -163,3 +163,17 @@ store_customer_seats_used(db *d, int64_t customer_id, int64_t now, long *used)
 	*used = (long)v;
 	return st;
 }
+
+static const char SQL_UPDATE[] =
+	"UPDATE customers SET name = ?, seat_limit = ?, version = version + 1, updated_at = CURRENT_TIMESTAMP(6) "
+	"WHERE id = ? AND version = ?";
+
+or_status
+store_customer_update(db *d, int64_t id, const char *name, long seat_limit, int64_t expected_version)
+{
+	db_arg args[] = { DB_TEXT(name), DB_INT(seat_limit), DB_INT(id), DB_INT(expected_version) };
+	unsigned long long n = 0;
+	or_status st = db_run(d, SQL_UPDATE, args, 4, &n);
+
+	return st == OR_OK && n == 0 ? OR_ERR_VERSION : st;
+}

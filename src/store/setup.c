@@ -40,6 +40,9 @@ static const char SQL_SSO[] =
 static const char SQL_CONTEXT[] =
 	"SELECT customer_id, billing_state, prepaid_balance_cents, target_review, target_ready, provider_review, "
 	"provider_ready FROM customer_context WHERE customer_id BETWEEN ? AND ?";
+static const char SQL_INVITES[] =
+	"SELECT customer_id, COUNT(*) FROM invites WHERE customer_id BETWEEN ? AND ? AND state = 'pending' "
+	"AND kind = 'member' AND expires_at > NOW(6) GROUP BY customer_id";
 static const char SQL_BLOCKERS[] =
 	"SELECT customer_id, item, category, message, retryable FROM blockers "
 	"WHERE customer_id BETWEEN ? AND ? AND cleared_at IS NULL ORDER BY customer_id, id";
@@ -65,6 +68,13 @@ users_row(db_stmt *s, arena *a, checklist_facts *f)
 	f->admins_signed_in = (long)db_col_int(s, 2, 0);
 	/* Everyone beyond the first admin counts as the first members. */
 	f->members = all > 1 ? all - 1 : 0;
+}
+
+static void
+invites_row(db_stmt *s, arena *a, checklist_facts *f)
+{
+	(void)a;
+	f->invites_pending = (long)db_col_int(s, 1, 0);
 }
 
 static void
@@ -158,7 +168,7 @@ or_status
 store_checklist_facts_many(db *d, arena *a, const int64_t *ids, size_t n, checklist_facts *out)
 {
 	static const struct { const char *sql; row_fn fn; } steps[] = {
-		{ SQL_DETAILS, details_row }, { SQL_USERS, users_row }, { SQL_SSO, sso_row },
+		{ SQL_DETAILS, details_row }, { SQL_USERS, users_row }, { SQL_INVITES, invites_row }, { SQL_SSO, sso_row },
 		{ SQL_CONTEXT, context_row }, { SQL_BLOCKERS, blocker_row_fn },
 	};
 	or_status st = OR_OK;
