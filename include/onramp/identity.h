@@ -75,6 +75,8 @@ or_status identity_operator_role_parse(const char *s, operator_role *out);
 
 /** True for 1..64 characters of [a-z0-9._-]. */
 bool identity_username_ok(const char *s);
+/** A lower-case DNS name with at least one dot (labels of a-z, 0-9, '-'). */
+bool identity_domain_ok(const char *d);
 /** Longest slug (customer slugs, workspace names). */
 #define IDENTITY_SLUG_MAX 63
 /** A slug: 1 to 63 of a-z, 0-9 and '-', not starting or ending with '-'. */

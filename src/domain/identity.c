@@ -109,6 +109,14 @@ identity_slug_ok(const char *s)
 	return true;
 }
 
+static bool domain_ok(const char *d, size_t n);
+
+bool
+identity_domain_ok(const char *d)
+{
+	return domain_ok(d, strlen(d));
+}
+
 static bool
 domain_ok(const char *d, size_t n)
 {
