@@ -17,6 +17,7 @@
 #include "onramp/identity.h"
 #include "onramp/invite_store.h"
 #include "onramp/setup_store.h"
+#include "onramp/sso_store.h"
 #include "onramp/store.h"
 
 /** Who is calling: set by the auth step for routes with an auth level. */
@@ -184,6 +185,8 @@ json_object *api_invites_json(app *a, http_request *req, int64_t customer_id, or
 #define INVITES_LINK_MAX (CONFIG_PATH_MAX + 64)
 or_status invites_issue(app *a, http_request *req, const invite_new *in, const char *customer_name, bool mail,
 			char *link, int64_t *id);
+/** The SSO draft as GET /sso shows it; operator_view adds a stale report as history. */
+json_object *api_sso_json(const sso_draft *d, bool operator_view);
 /** A customer's details as GET /account shows them. */
 json_object *api_details_json(const customer *c, const customer_details *d);
 /** Current time in seconds for this request. */

@@ -86,6 +86,8 @@ typedef struct checklist_facts {
 	long invites_pending;		/* member invites pending and not expired */
 	bool sso_not_required;
 	review_state sso;
+	int64_t sso_cert_not_after;	/* earliest validated signing certificate expiry, 0 = none */
+	int64_t now;			/* when the checklist is read (UNIX seconds) */
 	billing_state billing;
 	int64_t prepaid_balance_cents;
 	review_state workspace_target;
@@ -103,7 +105,11 @@ typedef struct checklist_entry {
 	item_state state;
 	const checklist_blocker *blocker;	/* set when state is STATE_BLOCKED */
 	const char *hint;			/* what the customer does next (fixed text) */
+	const char *warning;			/* needs attention although done (fixed text), or NULL */
 } checklist_entry;
+
+/** How long before a signing certificate expires the sso item warns. */
+#define CHECKLIST_CERT_WARN_S (30 * 86400)
 
 /** The whole derived checklist. */
 typedef struct checklist {

@@ -13,6 +13,7 @@
 
 #define CONFIG_PATH_MAX 512
 #define CONFIG_NAME_MAX 128
+#define CONFIG_LIST_MAX 4096	/* comma-separated lists (allowlists, overrides) */
 
 /** Whether session cookies carry the Secure attribute. */
 typedef enum config_cookie_secure {
@@ -78,6 +79,13 @@ typedef struct config {
 	int mailer_poll_ms;
 	int mailer_max_attempts;
 	int mailer_timeout_s;
+	int sso_fetch_allow_http;			/* 1: http:// IdP URLs too (on-prem only) */
+	char sso_fetch_allowlist[CONFIG_LIST_MAX];	/* hosts, host:port, addresses, CIDRs admitted despite their class */
+	char sso_fetch_ca_file[CONFIG_PATH_MAX];	/* extra CA certificates for IdP fetches */
+	char sso_fetch_connect_to[CONFIG_LIST_MAX];	/* host:port:addr:port overrides (tests, split DNS) */
+	int sso_fetch_timeout_ms;
+	char sso_clock[CONFIG_NAME_MAX];		/* "YYYY-MM-DD HH:MM:SS" UTC: validate as of then ("" = now) */
+	size_t sso_fetch_max_bytes;
 } config;
 
 /** Fill c with the built-in defaults. */

@@ -29,6 +29,24 @@
 #define LIMIT_XML_BYTES			(1024u * 1024u)
 /** Deepest XML element nesting accepted. */
 #define LIMIT_XML_DEPTH			64u
+/** Largest DER certificate decoded from base64 in metadata or a JWKS x5c (bytes). */
+#define LIMIT_X509_DER_BYTES		(64u * 1024u)
+/** Signing certificates within this many seconds of notAfter are "expiring" (30 days). */
+#define LIMIT_CERT_EXPIRY_WARN_SECS	(30 * 86400)
+/** Smallest RSA (or DSA) key accepted for an IdP signing certificate (bits). */
+#define LIMIT_MIN_RSA_BITS		2048
+/** Smallest elliptic-curve key accepted for an IdP signing certificate (bits). */
+#define LIMIT_MIN_EC_BITS		256
+/** Largest OIDC discovery or JWKS document parsed (bytes). */
+#define LIMIT_OIDC_JSON_BYTES		(1024u * 1024u)
+/** Deepest JSON nesting accepted in an OIDC discovery or JWKS document. */
+#define LIMIT_OIDC_JSON_DEPTH		16
+/** Most JWKS keys examined; the rest are ignored (with a warning). */
+#define LIMIT_OIDC_JWKS_KEYS		64u
+/** Largest RSA modulus accepted in a JWK (bits). */
+#define LIMIT_OIDC_RSA_BITS		16384
+/** Longest URL accepted as an issuer or discovery URL (bytes). */
+#define LIMIT_OIDC_URL			2048u
 /** Memory one request's arena may use before allocations fail (bytes). */
 #define LIMIT_ARENA_BYTES		(16u * 1024u * 1024u)
 /** Size of one arena chunk (bytes). */
@@ -40,7 +58,7 @@
 /** Longest config file accepted (bytes). */
 #define LIMIT_CONFIG_BYTES		(64u * 1024u)
 /** Longest config value (bytes). */
-#define LIMIT_CONFIG_VALUE		1024u
+#define LIMIT_CONFIG_VALUE		4096u
 /** Most workers the master will run. */
 #define LIMIT_WORKERS_MAX		256
 /** Largest migration file compiled in (bytes). */

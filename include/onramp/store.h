@@ -298,19 +298,6 @@ or_status store_details_save(db *d, int64_t customer_id, const customer_details 
 /** Gather what the checklist rules look at for one customer (blocker texts in the arena). */
 or_status store_checklist_facts(db *d, arena *a, int64_t customer_id, struct checklist_facts *out);
 
-/** The SSO draft's head (the SSO feature adds the protocol details). */
-typedef struct sso_head {
-	const char *protocol;	/* "oidc", "saml", "not_required" or NULL */
-	const char *review;	/* none, draft, pending, approved, changes_requested, rejected */
-	int64_t version;
-	int64_t updated_at;
-} sso_head;
-
-/** Load the SSO head (defaults when never saved). */
-or_status store_sso_get(db *d, arena *a, int64_t customer_id, sso_head *out);
-/** Set the protocol with compare-and-set on version; review becomes draft (or none for not_required). */
-or_status store_sso_set_protocol(db *d, int64_t customer_id, const char *protocol, int64_t expected_version);
-
 /* ---- banner ----------------------------------------------------------------------- */
 
 /** The console banner. */

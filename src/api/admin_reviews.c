@@ -252,6 +252,7 @@ typedef struct tally {
 	long customers, ready;
 	long states[ITEM_COUNT][STATE_NOT_REQUIRED + 1];
 	long blocked[BLOCKER_CATEGORY_COUNT];
+	long sso_cert_warnings;		/* approved SSO whose signing certificate expires within 30 days */
 } tally;
 
 static void
@@ -262,6 +263,7 @@ count(tally *t, const checklist *c)
 
 	t->customers++;
 	t->ready += c->ready;
+	t->sso_cert_warnings += c->entries[ITEM_SSO].warning != NULL;
 	for (i = 0; i < ITEM_COUNT; i++) {
 		const checklist_entry *e = &c->entries[i];
 		t->states[i][e->state]++;
@@ -295,6 +297,7 @@ tally_json(const tally *t)
 	for (i = 0; i < BLOCKER_CATEGORY_COUNT; i++)
 		json_object_object_add(cats, checklist_category_name((blocker_category)i), json_object_new_int64(t->blocked[i]));
 	json_object_object_add(o, "blocked_by_category", cats);
+	json_object_object_add(o, "sso_certificates_expiring", json_object_new_int64(t->sso_cert_warnings));
 	return o;
 }
 
@@ -316,6 +319,7 @@ api_admin_dashboard(app *a, http_request *req, http_response *resp)
 		if (st == OR_OK && n > 0)
 			st = store_checklist_facts_many(a->db, page, ids, n, facts);
 		for (i = 0; st == OR_OK && i < n; i++) {
+			facts[i].now = api_now(req);
 			checklist_derive(&facts[i], &c);
 			count(t, &c);
 		}

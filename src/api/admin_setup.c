@@ -113,6 +113,7 @@ add_setup(app *a, http_request *req, int64_t id, json_object *o)
 	support_request *sr;
 	workspace_request *ws;
 	review_query q = { NULL, NULL, id, 0, 50 };
+	sso_draft sso;
 	size_t nbl, nrv, nsr, nws, i;
 	json_object *arr;
 	or_status st;
@@ -126,8 +127,12 @@ add_setup(app *a, http_request *req, int64_t id, json_object *o)
 	    (st = store_support_list(a->db, ar, id, 0, 50, &sr, &nsr)) != OR_OK ||
 	    (st = store_workspace_requests(a->db, ar, id, 50, &ws, &nws)) != OR_OK)
 		return st;
+	if ((st = store_sso_draft_get(a->db, ar, id, &sso)) != OR_OK)
+		return st;
+	f.now = api_now(req);
 	checklist_derive(&f, &cl);
 	json_object_object_add(o, "details", api_details_json(&c, &d));
+	json_object_object_add(o, "sso", api_sso_json(&sso, true));
 	json_object_object_add(o, "context", context_json(&ctx));
 	json_object_object_add(o, "internal_notes", notes_json(&notes));
 	json_object_object_add(o, "blockers", blockers_json(bl, nbl));

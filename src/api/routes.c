@@ -50,6 +50,8 @@ void api_account_patch(app *a, http_request *req, http_response *resp);
 void api_checklist_get(app *a, http_request *req, http_response *resp);
 void api_sso_get(app *a, http_request *req, http_response *resp);
 void api_sso_put(app *a, http_request *req, http_response *resp);
+void api_sso_validate(app *a, http_request *req, http_response *resp);
+void api_sso_submit(app *a, http_request *req, http_response *resp);
 void api_invite_create(app *a, http_request *req, http_response *resp);
 void api_invite_resend(app *a, http_request *req, http_response *resp);
 void api_invite_revoke(app *a, http_request *req, http_response *resp);
@@ -96,7 +98,9 @@ static const route routes[] = {
 	{ "PATCH", "/api/v1/account", PUB, AUTH_CUSTOMER_ADMIN, BODY_JSON, api_account_patch, 0 },
 	{ "GET", "/api/v1/checklist", PUB, AUTH_CUSTOMER, BODY_NONE, api_checklist_get, 0 },
 	{ "GET", "/api/v1/sso", PUB, AUTH_CUSTOMER_ADMIN, BODY_NONE, api_sso_get, 0 },
-	{ "PUT", "/api/v1/sso", PUB, AUTH_CUSTOMER_ADMIN, BODY_JSON, api_sso_put, 0 },
+	{ "PUT", "/api/v1/sso", PUB, AUTH_CUSTOMER_ADMIN, BODY_JSON_SAML, api_sso_put, 0 },
+	{ "POST", "/api/v1/sso/validate", PUB, AUTH_CUSTOMER_ADMIN, BODY_NONE, api_sso_validate, 0 },
+	{ "POST", "/api/v1/sso/submit", PUB, AUTH_CUSTOMER_ADMIN, BODY_JSON, api_sso_submit, 0 },
 	{ "POST", "/api/v1/workspaces", PUB, AUTH_CUSTOMER_ADMIN, BODY_JSON, api_workspace_create, 0 },
 	{ "GET", "/api/v1/workspaces", PUB, AUTH_CUSTOMER, BODY_NONE, api_workspaces_list, 0 },
 	{ "POST", "/api/v1/support-requests", PUB, AUTH_CUSTOMER, BODY_JSON, api_support_create, 0 },

@@ -104,8 +104,10 @@ api_workspace_create(app *a, http_request *req, http_response *resp)
 	if (!input_ok(resp))
 		return;
 	/* The facts are read inside the transaction that records the request. */
-	if ((st = db_begin(a->db)) == OR_OK && (st = store_checklist_facts(a->db, req->arena, p->user.customer_id, &f)) == OR_OK)
+	if ((st = db_begin(a->db)) == OR_OK && (st = store_checklist_facts(a->db, req->arena, p->user.customer_id, &f)) == OR_OK) {
+		f.now = api_now(req);
 		checklist_derive(&f, &c);
+	}
 	if (st == OR_OK && !c.ready) {
 		db_rollback(a->db);
 		refuse(a, req, resp, &c);
@@ -239,6 +241,7 @@ compose(app *a, http_request *req, const char *key, support_request *r, const ch
 		st = store_last_action(a->db, req->arena, p->user.customer_id, &r->last_action, &r->last_action_at);
 	if (st != OR_OK)
 		return st;
+	f.now = api_now(req);
 	checklist_derive(&f, &c);
 	e = pick_item(&c, key);
 	*bad_item = key && e == NULL;

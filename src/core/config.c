@@ -80,6 +80,13 @@ static const struct key keys[] = {
 	INT(mailer_poll_ms, 10, 600000),
 	INT(mailer_max_attempts, 1, 100),
 	INT(mailer_timeout_s, 1, 300),
+	INT(sso_fetch_allow_http, 0, 1),
+	STR(sso_fetch_allowlist),
+	STR(sso_fetch_ca_file),
+	STR(sso_fetch_connect_to),
+	INT(sso_fetch_timeout_ms, 100, 60000),
+	STR(sso_clock),
+	SIZE(sso_fetch_max_bytes, 1024, LIMIT_BODY_CEILING),
 };
 
 void
@@ -100,6 +107,8 @@ config_defaults(config *c)
 	c->db_retry_after_s = 5;
 	c->body_limit = LIMIT_BODY_DEFAULT;
 	c->body_limit_saml = LIMIT_BODY_SAML_DEFAULT;
+	c->sso_fetch_timeout_ms = 5000;
+	c->sso_fetch_max_bytes = 1024 * 1024;
 	str_copy(c->listener_param, sizeof(c->listener_param), "ONRAMP_LISTENER");
 	str_copy(c->request_id_param, sizeof(c->request_id_param), "ONRAMP_REQUEST_ID");
 	str_copy(c->tls_param, sizeof(c->tls_param), "HTTPS");

@@ -161,6 +161,13 @@ checklist_derive(const checklist_facts *f, checklist *out)
 			e->state = STATE_BLOCKED;
 			e->blocker = b;
 		}
+		if (i == ITEM_SSO && e->state == STATE_DONE && !f->sso_not_required && f->sso_cert_not_after &&
+		    f->sso_cert_not_after - f->now < CHECKLIST_CERT_WARN_S)
+			e->warning = f->sso_cert_not_after <= f->now
+				? "Your identity provider's signing certificate has expired: sign-in stops working. "
+				  "Submit the new metadata."
+				: "Your identity provider's signing certificate expires within 30 days. Submit the new "
+				  "metadata before it does.";
 		if (!checklist_entry_met(e))
 			out->ready = false;
 	}

@@ -142,7 +142,7 @@ static const char SQL_APPLY_BILLING[] =
 	"version = version + 1, updated_at = CURRENT_TIMESTAMP(6) "
 	"WHERE customer_id = ? AND billing_state = 'trial_requested'";
 static const char SQL_APPLY_SSO[] =
-	"UPDATE sso_settings SET review = ?, version = version + 1, updated_at = CURRENT_TIMESTAMP(6) "
+	"UPDATE sso_settings SET review = ?, updated_at = CURRENT_TIMESTAMP(6) "
 	"WHERE customer_id = ?";
 static const char SQL_APPLY_TARGET[] =
 	"UPDATE customer_context SET target_review = ?, version = version + 1, updated_at = CURRENT_TIMESTAMP(6) "

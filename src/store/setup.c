@@ -36,7 +36,8 @@ static const char SQL_USERS[] =
 	"COALESCE(SUM(role = 'customer_admin' AND status = 'active' AND last_seen_at IS NOT NULL), 0), "
 	"COUNT(*) FROM users WHERE customer_id BETWEEN ? AND ? AND deactivated_at IS NULL GROUP BY customer_id";
 static const char SQL_SSO[] =
-	"SELECT customer_id, protocol, review FROM sso_settings WHERE customer_id BETWEEN ? AND ?";
+	"SELECT customer_id, protocol, review, CAST(UNIX_TIMESTAMP(cert_not_after) AS SIGNED) FROM sso_settings "
+	"WHERE customer_id BETWEEN ? AND ?";
 static const char SQL_CONTEXT[] =
 	"SELECT customer_id, billing_state, prepaid_balance_cents, target_review, target_ready, provider_review, "
 	"provider_ready FROM customer_context WHERE customer_id BETWEEN ? AND ?";
@@ -83,6 +84,7 @@ sso_row(db_stmt *s, arena *a, checklist_facts *f)
 	(void)a;
 	f->sso_not_required = str_eq_c(db_col(s, 1), "not_required");
 	f->sso = review_from(db_col(s, 2));
+	f->sso_cert_not_after = db_col_int(s, 3, 0);
 }
 
 static void
@@ -207,56 +209,4 @@ store_customer_ids(db *d, arena *a, int64_t after_id, long limit, int64_t **out,
 		(*out)[(*n)++] = db_col_int(s, 0, 0);
 	db_stmt_done(s);
 	return st;
-}
-
-static or_status
-one_row(db *d, const char *sql, int64_t customer_id, db_stmt **s, bool *found)
-{
-	or_status st = db_prepare(d, sql, s);
-
-	if (st != OR_OK)
-		return st;
-	db_bind_int(*s, 0, customer_id);
-	return db_query_one(*s, found);
-}
-
-static const char SQL_SSO_GET[] =
-	"SELECT protocol, review, version, updated_at FROM sso_settings WHERE customer_id = ?";
-
-or_status
-store_sso_get(db *d, arena *a, int64_t customer_id, sso_head *out)
-{
-	db_stmt *s;
-	bool found;
-	or_status st = one_row(d, SQL_SSO_GET, customer_id, &s, &found);
-
-	memset(out, 0, sizeof(*out));
-	out->review = "none";
-	if (st == OR_OK && found) {
-		out->protocol = db_col_dup(s, 0, a);
-		out->review = db_col_dup(s, 1, a);
-		out->version = db_col_int(s, 2, 0);
-		out->updated_at = db_col_time(s, 3);
-	}
-	db_stmt_done(s);
-	return st;
-}
-
-static const char SQL_SSO_ENSURE[] =
-	"INSERT INTO sso_settings (customer_id, version) VALUES (?, 0) ON DUPLICATE KEY UPDATE customer_id = customer_id";
-static const char SQL_SSO_SET[] =
-	"UPDATE sso_settings SET protocol = ?, review = IF(? = 'not_required', 'none', 'draft'), "
-	"version = version + 1, updated_at = CURRENT_TIMESTAMP(6) WHERE customer_id = ? AND version = ?";
-
-or_status
-store_sso_set_protocol(db *d, int64_t customer_id, const char *protocol, int64_t expected_version)
-{
-	db_arg ensure[] = { DB_INT(customer_id) };
-	db_arg args[] = { DB_TEXT(protocol), DB_TEXT(protocol), DB_INT(customer_id), DB_INT(expected_version) };
-	unsigned long long n = 0;
-	or_status st = db_run(d, SQL_SSO_ENSURE, ensure, 1, NULL);
-
-	if (st == OR_OK)
-		st = db_run(d, SQL_SSO_SET, args, 4, &n);
-	return st == OR_OK && n == 0 ? OR_ERR_VERSION : st;
 }

@@ -1,0 +1,54 @@
+/*
+ * The store of the SSO draft: the customer's non-secret IdP details, the
+ * validation report of one version of them, and the review state.  Lists
+ * (domains, groups, test users) are JSON arrays as text.
+ */
+#ifndef ONRAMP_SSO_STORE_H
+#define ONRAMP_SSO_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "onramp/arena.h"
+#include "onramp/db.h"
+#include "onramp/status.h"
+
+/** The SSO draft of a customer (strings NULL when unset). */
+typedef struct sso_draft {
+	const char *protocol;		/* oidc, saml, not_required, or NULL */
+	const char *review;		/* none, draft, pending, approved, changes_requested, rejected */
+	int64_t version;
+	int64_t updated_at;
+	const char *discovery_url;
+	const char *metadata_url;
+	const char *metadata_xml;
+	const char *entity_choice;
+	const char *email_domains;	/* JSON array text */
+	const char *claim_username;
+	const char *claim_email;
+	const char *claim_groups;
+	const char *admin_groups;	/* JSON array text */
+	const char *member_groups;	/* JSON array text */
+	const char *test_users;		/* JSON array text */
+	const char *report;		/* JSON text of the last validation, or NULL */
+	bool report_ok;
+	int64_t validated_version;	/* the draft version the report is about (0 = none) */
+	int64_t validated_at;
+	int64_t cert_not_after;		/* earliest validated signing certificate expiry (0 = none) */
+} sso_draft;
+
+/** Load the draft (defaults with version 0 when never saved). */
+or_status store_sso_draft_get(db *d, arena *a, int64_t customer_id, sso_draft *out);
+/**
+ * Replace the draft's details when the version is still expected
+ * (OR_ERR_VERSION otherwise).  The review becomes "none" for not_required,
+ * else "draft": an edit always needs a new validation and review.
+ */
+or_status store_sso_draft_save(db *d, int64_t customer_id, const sso_draft *in, int64_t expected_version);
+/** Store a validation report for version (OR_ERR_VERSION when the draft changed meanwhile). */
+or_status store_sso_report_save(db *d, int64_t customer_id, int64_t version, const char *report_json, bool ok,
+				int64_t cert_not_after);
+/** Mark the validated draft pending review (OR_ERR_CONFLICT unless version was validated ok). */
+or_status store_sso_submit(db *d, int64_t customer_id, int64_t version);
+
+#endif

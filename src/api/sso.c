@@ -1,0 +1,462 @@
+/*
+ * The SSO draft of Account Setup: GET/PUT /sso (non-secret IdP details),
+ * POST /sso/validate (fetch safely, check the document, store a report for
+ * this version of the draft) and POST /sso/submit (to operator review, only
+ * after a passing validation of the current version).  Every free-text field
+ * passes the secret scanner, pasted metadata XML included; the form's own
+ * rules (domains, test users, names) answer 422 at PUT.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "onramp/api.h"
+#include "onramp/fetch.h"
+#include "onramp/oidc_disc.h"
+#include "onramp/saml_meta.h"
+#include "onramp/sso_form.h"
+#include "onramp/sso_report.h"
+#include "onramp/sso_store.h"
+#include "onramp/timefmt.h"
+
+void api_sso_get(app *a, http_request *req, http_response *resp);
+void api_sso_put(app *a, http_request *req, http_response *resp);
+void api_sso_validate(app *a, http_request *req, http_response *resp);
+void api_sso_submit(app *a, http_request *req, http_response *resp);
+
+#define URL_MAX 2000
+
+static json_object *
+str_or_null(const char *s)
+{
+	return s ? json_object_new_string(s) : NULL;
+}
+
+/* A stored JSON text, parsed again (NULL when absent or unreadable). */
+static json_object *
+stored_json(const char *text)
+{
+	return text ? json_tokener_parse(text) : NULL;
+}
+
+static json_object *
+list_or_empty(const char *text)
+{
+	json_object *o = stored_json(text);
+
+	if (o && json_object_is_type(o, json_type_array))
+		return o;
+	json_object_put(o);
+	return json_object_new_array();
+}
+
+json_object *
+api_sso_json(const sso_draft *d, bool operator_view)
+{
+	json_object *o = json_object_new_object(), *claims = json_object_new_object();
+	bool current = d->report && d->validated_version == d->version && d->version > 0;
+
+	json_object_object_add(o, "protocol", str_or_null(d->protocol));
+	json_object_object_add(o, "review_state", json_object_new_string(d->review ? d->review : "none"));
+	json_object_object_add(o, "discovery_url", str_or_null(d->discovery_url));
+	json_object_object_add(o, "metadata_url", str_or_null(d->metadata_url));
+	json_object_object_add(o, "metadata_xml", str_or_null(d->metadata_xml));
+	json_object_object_add(o, "entity_choice", str_or_null(d->entity_choice));
+	json_object_object_add(o, "email_domains", list_or_empty(d->email_domains));
+	json_object_object_add(claims, "username", str_or_null(d->claim_username));
+	json_object_object_add(claims, "email", str_or_null(d->claim_email));
+	json_object_object_add(claims, "groups", str_or_null(d->claim_groups));
+	json_object_object_add(o, "claims", claims);
+	json_object_object_add(o, "admin_groups", list_or_empty(d->admin_groups));
+	json_object_object_add(o, "member_groups", list_or_empty(d->member_groups));
+	json_object_object_add(o, "test_users", list_or_empty(d->test_users));
+	json_object_object_add(o, "version", json_object_new_int64(d->version));
+	json_object_object_add(o, "updated_at", output_time(d->updated_at));
+	/* The report of an older version is history: operators see it, the customer sees "validate again". */
+	json_object_object_add(o, "validation", current || operator_view ? stored_json(d->report) : NULL);
+	json_object_object_add(o, "validated", json_object_new_boolean(current && d->report_ok));
+	json_object_object_add(o, "validation_current", json_object_new_boolean(current));
+	json_object_object_add(o, "cert_not_after", output_time(d->cert_not_after));
+	return o;
+}
+
+void
+api_sso_get(app *a, http_request *req, http_response *resp)
+{
+	sso_draft d;
+	or_status st = store_sso_draft_get(a->db, req->arena, api_principal(req)->user.customer_id, &d);
+
+	if (st != OR_OK) {
+		app_fail(a, req, resp, st, db_last_error(a->db));
+		return;
+	}
+	http_json(resp, 200, api_sso_json(&d, false));
+}
+
+/* A list member: strings, each checked by ok (and secret-scanned); stored back as a JSON array text. */
+static const char *
+list_member(app *a, http_request *req, http_response *resp, const char *key, bool (*ok)(const char *),
+	    const char *bad, char (*norm)[256], size_t *n_out)
+{
+	json_object *arr, *out;
+	size_t i, n, j;
+	char field[64];
+	const char *text;
+
+	*n_out = 0;
+	if (!json_object_object_get_ex(req->json, key, &arr) || arr == NULL)
+		return NULL;
+	if (!json_object_is_type(arr, json_type_array) || (n = json_object_array_length(arr)) > SSO_FORM_MAX_LIST) {
+		(void)http_field_error_add(req, resp, key, "invalid_type", "Expected a list of at most 50 values.");
+		return NULL;
+	}
+	out = json_object_new_array();
+	for (i = 0; i < n; i++) {
+		json_object *v = json_object_array_get_idx(arr, i);
+		const char *s = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+		snprintf(field, sizeof(field), "%s[%zu]", key, i);
+		if (s == NULL || !ok(s)) {
+			(void)http_field_error_add(req, resp, field, "invalid", bad);
+			continue;
+		}
+		if (!input_scan(a, req, resp, field, s))
+			continue;
+		if (norm && i < SSO_FORM_MAX_LIST) {
+			str_copy(norm[i], sizeof(norm[i]), s);
+			for (j = 0; j < i; j++)
+				if (strcmp(norm[j], norm[i]) == 0)
+					(void)http_field_error_add(req, resp, field, "duplicate", "Listed twice.");
+		}
+		json_object_array_add(out, json_object_new_string(s));
+	}
+	*n_out = n;
+	text = arena_strdup(req->arena, json_object_to_json_string_ext(out, JSON_C_TO_STRING_PLAIN));
+	json_object_put(out);
+	return text;
+}
+
+static bool
+domain_rule(const char *s)
+{
+	char d[256];
+
+	return sso_form_domain(s, d, sizeof(d)) && !sso_form_freemail(d);
+}
+
+static bool
+email_rule(const char *s)
+{
+	char e[IDENTITY_EMAIL_MAX + 1];
+
+	return identity_email_normalize(s, e, sizeof(e)) == OR_OK;
+}
+
+/* Read the form into d; field errors for everything wrong. */
+static void
+read_form(app *a, http_request *req, http_response *resp, sso_draft *d)
+{
+	static char doms[SSO_FORM_MAX_LIST][256], groups[SSO_FORM_MAX_LIST][256], users[SSO_FORM_MAX_LIST][256];
+	const char *xml = NULL, *dlist[SSO_FORM_MAX_LIST];
+	json_object *claims;
+	size_t nd, ng, nu, i;
+
+	d->protocol = input_string(req, resp, "protocol", true, 16);
+	if (d->protocol && strcmp(d->protocol, "oidc") != 0 && strcmp(d->protocol, "saml") != 0 &&
+	    strcmp(d->protocol, "not_required") != 0)
+		(void)http_field_error_add(req, resp, "protocol", "invalid_choice", "Choose oidc, saml or not_required.");
+	(void)input_text_member(a, req, resp, req->json, "discovery_url", "discovery_url", URL_MAX, &d->discovery_url);
+	(void)input_text_member(a, req, resp, req->json, "metadata_url", "metadata_url", URL_MAX, &d->metadata_url);
+	(void)input_text_member(a, req, resp, req->json, "entity_choice", "entity_choice", 1000, &d->entity_choice);
+	/* The XML is kept byte for byte (no trimming), but scanned like every other field. */
+	xml = input_secret(req, resp, "metadata_xml", false, a->cfg->body_limit_saml);
+	if (xml && *xml && input_scan(a, req, resp, "metadata_xml", xml))
+		d->metadata_xml = xml;
+	d->email_domains = list_member(a, req, resp, "email_domains", domain_rule,
+				       "Enter your organisation's own email domain, e.g. acme.example (not a free-mail domain).",
+				       doms, &nd);
+	d->admin_groups = list_member(a, req, resp, "admin_groups", sso_form_group_ok, "Enter a group name.", groups, &ng);
+	d->member_groups = list_member(a, req, resp, "member_groups", sso_form_group_ok, "Enter a group name.", NULL, &ng);
+	d->test_users = list_member(a, req, resp, "test_users", email_rule, "Enter an email address.", users, &nu);
+	for (i = 0; i < nd; i++) {
+		char norm[256];
+		dlist[i] = sso_form_domain(doms[i], norm, sizeof(norm)) ? arena_strdup(req->arena, norm) : "";
+	}
+	for (i = 0; i < nu && nd > 0; i++)
+		if (!sso_form_email_in(users[i], dlist, nd)) {
+			char field[32];
+			snprintf(field, sizeof(field), "test_users[%zu]", i);
+			(void)http_field_error_add(req, resp, field, "outside_domains",
+						   "Test users must have an email in one of the expected domains.");
+		}
+	if (json_object_object_get_ex(req->json, "claims", &claims) && claims) {
+		static const char *const keys[] = { "username", "email", "groups" };
+		const char **slots[] = { &d->claim_username, &d->claim_email, &d->claim_groups };
+		for (i = 0; i < 3; i++) {
+			char field[32];
+			snprintf(field, sizeof(field), "claims.%s", keys[i]);
+			if (input_text_member(a, req, resp, claims, keys[i], field, SSO_FORM_NAME_MAX, slots[i]) && *slots[i] &&
+			    !sso_form_claim_ok(*slots[i]))
+				(void)http_field_error_add(req, resp, field, "invalid",
+							   "Use the claim or attribute name, e.g. preferred_username.");
+		}
+	}
+	if (d->protocol && strcmp(d->protocol, "oidc") == 0 && d->discovery_url == NULL)
+		(void)http_field_error_add(req, resp, "discovery_url", "required",
+					   "Enter your provider's discovery URL or issuer.");
+	if (d->protocol && strcmp(d->protocol, "saml") == 0 && (d->metadata_url == NULL) == (d->metadata_xml == NULL))
+		(void)http_field_error_add(req, resp, "metadata_url", "required",
+					   "Give either the metadata URL or the metadata XML (one of the two).");
+}
+
+void
+api_sso_put(app *a, http_request *req, http_response *resp)
+{
+	static const char *const allowed[] = {
+		"protocol", "discovery_url", "metadata_url", "metadata_xml", "entity_choice", "email_domains", "claims",
+		"admin_groups", "member_groups", "test_users", "version", NULL
+	};
+	int64_t cid = api_principal(req)->user.customer_id, version;
+	bool has_version;
+	sso_draft in, now;
+	json_object *after;
+	or_status st;
+
+	if (!input_allowed(req, resp, allowed))
+		return;
+	memset(&in, 0, sizeof(in));
+	version = input_int(req, resp, "version", true, 0, INT32_MAX, &has_version);
+	read_form(a, req, resp, &in);
+	if (!input_ok(resp))
+		return;
+	after = json_object_new_object();
+	json_object_object_add(after, "protocol", json_object_new_string(in.protocol));
+	json_object_object_add(after, "metadata", json_object_new_string(in.metadata_xml ? "xml" : in.metadata_url ? "url"
+								     : in.discovery_url ? "discovery" : "none"));
+	/* An edit withdraws a pending review: what the operator would approve is no longer what is stored. */
+	if ((st = db_begin(a->db)) == OR_OK && (st = store_sso_draft_save(a->db, cid, &in, version)) == OR_OK &&
+	    (st = store_review_supersede(a->db, cid, "sso")) == OR_OK)
+		st = api_audit(a, req, "sso.update", cid, "customer", cid, NULL, after);
+	json_object_put(after);
+	if (!api_commit(a, req, resp, st))
+		return;
+	if ((st = store_sso_draft_get(a->db, req->arena, cid, &now)) != OR_OK) {
+		app_fail(a, req, resp, st, db_last_error(a->db));
+		return;
+	}
+	http_json(resp, 200, api_sso_json(&now, false));
+}
+
+static json_object *
+report_json(const sso_report *r, int64_t validated_at)
+{
+	json_object *o = json_object_new_object(), *checks = json_object_new_array(), *sum = json_object_new_object();
+	json_object *eps = json_object_new_array(), *certs = json_object_new_array(), *ids = json_object_new_array();
+	json_object *ents = json_object_new_array();
+	size_t i;
+
+	for (i = 0; i < r->nchecks; i++) {
+		json_object *c = json_object_new_object();
+		json_object_object_add(c, "key", json_object_new_string(r->checks[i].key));
+		json_object_object_add(c, "ok", json_object_new_boolean(r->checks[i].ok));
+		json_object_object_add(c, "severity", json_object_new_string(sso_severity_name(r->checks[i].severity)));
+		json_object_object_add(c, "message", json_object_new_string(r->checks[i].message));
+		json_object_array_add(checks, c);
+	}
+	for (i = 0; i < r->nendpoints; i++) {
+		json_object *e = json_object_new_object();
+		json_object_object_add(e, "kind", str_or_null(r->endpoints[i].kind));
+		json_object_object_add(e, "url", str_or_null(r->endpoints[i].url));
+		json_object_array_add(eps, e);
+	}
+	for (i = 0; i < r->ncerts; i++) {
+		const sso_cert *c = &r->certs[i];
+		json_object *x = json_object_new_object();
+		json_object_object_add(x, "use", str_or_null(c->use));
+		json_object_object_add(x, "subject", str_or_null(c->subject));
+		json_object_object_add(x, "issuer", str_or_null(c->issuer));
+		json_object_object_add(x, "not_before", output_time(c->not_before));
+		json_object_object_add(x, "not_after", output_time(c->not_after));
+		json_object_object_add(x, "key", str_or_null(c->key_type));
+		json_object_object_add(x, "key_bits", json_object_new_int(c->key_bits));
+		json_object_object_add(x, "signature_algorithm", str_or_null(c->sig_alg));
+		json_object_object_add(x, "sha256", json_object_new_string(c->sha256));
+		json_object_array_add(certs, x);
+	}
+	for (i = 0; i < r->nnameid; i++)
+		json_object_array_add(ids, str_or_null(r->nameid_formats[i]));
+	for (i = 0; i < r->nentities; i++)
+		json_object_array_add(ents, str_or_null(r->entities[i]));
+	json_object_object_add(sum, "protocol", str_or_null(r->protocol));
+	json_object_object_add(sum, "entity_id", str_or_null(r->entity_id));
+	json_object_object_add(sum, "signed", json_object_new_boolean(r->is_signed));
+	json_object_object_add(sum, "endpoints", eps);
+	json_object_object_add(sum, "certificates", certs);
+	json_object_object_add(sum, "nameid_formats", ids);
+	json_object_object_add(sum, "entities", ents);
+	json_object_object_add(sum, "jwks_uri", str_or_null(r->jwks_uri));
+	json_object_object_add(sum, "usable_keys", json_object_new_int(r->usable_keys));
+	json_object_object_add(o, "ok", json_object_new_boolean(r->ok));
+	json_object_object_add(o, "checks", checks);
+	json_object_object_add(o, "summary", sum);
+	json_object_object_add(o, "validated_at", output_time(validated_at));
+	return o;
+}
+
+/* When expiry is judged: now, unless sso_clock pins a time (tests, "what fails on date X"). */
+static int64_t
+check_time(const app *a, const http_request *req)
+{
+	int64_t t;
+
+	if (a->cfg->sso_clock[0] && timefmt_parse_db(str_from_c(a->cfg->sso_clock), &t) == OR_OK)
+		return t;
+	return api_now(req);
+}
+
+static fetch_policy
+policy(const app *a)
+{
+	fetch_policy p;
+
+	memset(&p, 0, sizeof(p));
+	p.allow_http = a->cfg->sso_fetch_allow_http != 0;
+	p.allowlist = a->cfg->sso_fetch_allowlist;
+	p.ca_file = a->cfg->sso_fetch_ca_file;
+	p.connect_to = a->cfg->sso_fetch_connect_to;
+	p.max_bytes = a->cfg->sso_fetch_max_bytes;
+	p.timeout_ms = a->cfg->sso_fetch_timeout_ms;
+	p.max_redirects = 3;
+	return p;
+}
+
+/* Fetch url into *body; a failed fetch becomes a failed check named after what was fetched. */
+static bool
+fetch_into(app *a, http_request *req, sso_report *r, const char *what, const char *url, const char **body, size_t *len)
+{
+	fetch_policy p = policy(a);
+	fetch_result fr;
+	char key[64];
+
+	if (fetch_url(&p, req->arena, url, &fr) != OR_OK || fr.err != FETCH_OK) {
+		snprintf(key, sizeof(key), "fetch.%s", what);
+		sso_report_add(r, req->arena, arena_strdup(req->arena, key), false, SSO_ERROR, "Could not fetch the %s (%s): %s",
+			       what, fetch_error_code(fr.err), fr.message ? fr.message : "out of memory");
+		return false;
+	}
+	*body = fr.body;
+	*len = fr.len;
+	return true;
+}
+
+static void
+validate_saml(app *a, http_request *req, const sso_draft *d, sso_report *r)
+{
+	const char *xml = d->metadata_xml;
+	size_t len = xml ? strlen(xml) : 0;
+
+	if (xml == NULL && !fetch_into(a, req, r, "metadata", d->metadata_url, &xml, &len))
+		return;
+	if (saml_metadata_check(req->arena, xml, len, check_time(a, req), d->entity_choice, r) != OR_OK)
+		sso_report_add(r, req->arena, "saml.internal", false, SSO_ERROR, "The metadata could not be checked.");
+}
+
+static void
+validate_oidc(app *a, http_request *req, const sso_draft *d, sso_report *r)
+{
+	const char *url = NULL, *issuer = NULL, *body, *jwks;
+	oidc_claims claims = { d->claim_username, d->claim_email, d->claim_groups };
+	size_t len, jlen;
+
+	if (oidc_discovery_url(req->arena, d->discovery_url, a->cfg->sso_fetch_allow_http != 0, &url, &issuer) != OR_OK) {
+		sso_report_add(r, req->arena, "oidc.discovery_url", false, SSO_ERROR,
+			       "The discovery URL must be an https URL of your provider's issuer or its "
+			       "/.well-known/openid-configuration document.");
+		return;
+	}
+	if (!fetch_into(a, req, r, "discovery document", url, &body, &len))
+		return;
+	oidc_discovery_check(req->arena, url, body, len, &claims, r);
+	if (r->jwks_uri && fetch_into(a, req, r, "signing keys (jwks_uri)", r->jwks_uri, &jwks, &jlen))
+		oidc_jwks_check(req->arena, jwks, jlen, check_time(a, req), r);
+}
+
+/* The earliest expiry among the signing certificates (0 when none). */
+static int64_t
+earliest_cert(const sso_report *r)
+{
+	int64_t t = 0;
+	size_t i;
+
+	for (i = 0; i < r->ncerts; i++)
+		if (strcmp(r->certs[i].use ? r->certs[i].use : "", "encryption") != 0 && r->certs[i].not_after &&
+		    (t == 0 || r->certs[i].not_after < t))
+			t = r->certs[i].not_after;
+	return t;
+}
+
+void
+api_sso_validate(app *a, http_request *req, http_response *resp)
+{
+	int64_t cid = api_principal(req)->user.customer_id;
+	sso_draft d;
+	sso_report *r = arena_calloc(req->arena, 1, sizeof(*r));
+	json_object *rep;
+	or_status st = r ? store_sso_draft_get(a->db, req->arena, cid, &d) : OR_ERR_NOMEM;
+
+	if (st != OR_OK) {
+		app_fail(a, req, resp, st, db_last_error(a->db));
+		return;
+	}
+	if (d.protocol == NULL || strcmp(d.protocol, "not_required") == 0) {
+		http_error(resp, 409, "conflict", "Save the SSO details (OIDC or SAML) before validating them.");
+		return;
+	}
+	sso_report_init(r, d.protocol);
+	if (strcmp(d.protocol, "saml") == 0)
+		validate_saml(a, req, &d, r);
+	else
+		validate_oidc(a, req, &d, r);
+	rep = report_json(r, api_now(req));
+	st = store_sso_report_save(a->db, cid, d.version, json_object_to_json_string_ext(rep, JSON_C_TO_STRING_PLAIN), r->ok,
+				   earliest_cert(r));
+	if (st == OR_OK)
+		st = api_audit(a, req, r->ok ? "sso.validated" : "sso.validation_failed", cid, "customer", cid, NULL, NULL);
+	if (st != OR_OK) {
+		json_object_put(rep);
+		app_fail(a, req, resp, st, db_last_error(a->db));
+		return;
+	}
+	json_object_object_add(rep, "version", json_object_new_int64(d.version));
+	http_json(resp, 200, rep);
+}
+
+void
+api_sso_submit(app *a, http_request *req, http_response *resp)
+{
+	static const char *const allowed[] = { "version", NULL };
+	int64_t cid = api_principal(req)->user.customer_id, version;
+	bool has_version, opened = false;
+	sso_draft d;
+	or_status st;
+
+	if (!input_allowed(req, resp, allowed))
+		return;
+	version = input_int(req, resp, "version", true, 0, INT32_MAX, &has_version);
+	if (!input_ok(resp))
+		return;
+	if ((st = db_begin(a->db)) == OR_OK && (st = store_sso_submit(a->db, cid, version)) == OR_OK &&
+	    (st = store_review_open(a->db, cid, "sso", api_principal(req)->user.id, &opened)) == OR_OK)
+		st = api_audit(a, req, "sso.submit", cid, "customer", cid, NULL, NULL);
+	if (st == OR_ERR_CONFLICT) {
+		db_rollback(a->db);
+		http_error(resp, 409, "conflict", "Validate the current SSO details first: only a passing validation of "
+						  "this version can be submitted for review.");
+		return;
+	}
+	if (!api_commit(a, req, resp, st))
+		return;
+	if ((st = store_sso_draft_get(a->db, req->arena, cid, &d)) != OR_OK) {
+		app_fail(a, req, resp, st, db_last_error(a->db));
+		return;
+	}
+	http_json(resp, 200, api_sso_json(&d, false));
+}

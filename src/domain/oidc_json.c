@@ -1,0 +1,239 @@
+/*
+ * Shared plumbing of the OIDC checkers (see oidc_internal.h): IdP documents
+ * are untrusted bytes from the network, so they are parsed once here under
+ * the byte and depth limits, strictly, with trailing garbage refused.  The
+ * URL splitter is deliberately small: it only has to tell the https rules
+ * and the issuer derivation what the scheme, host and tail of a URL are.
+ */
+#include <ctype.h>
+#include <string.h>
+#include <strings.h>
+
+#include "onramp/limits.h"
+#include "oidc_internal.h"
+
+static const char bom[] = "\xEF\xBB\xBF";
+
+static bool
+only_space(const char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r' && p[i] != '\n')
+			return false;
+	return true;
+}
+
+static json_object *
+tokenize(const char *json, size_t len, const char **why)
+{
+	json_tokener *tok = json_tokener_new_ex(LIMIT_OIDC_JSON_DEPTH);
+	json_object *obj;
+	enum json_tokener_error jerr;
+
+	if (tok == NULL) {
+		*why = "out of memory while parsing the document";
+		return NULL;
+	}
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	obj = json_tokener_parse_ex(tok, json, (int)len);
+	jerr = json_tokener_get_error(tok);
+	if (obj != NULL && jerr == json_tokener_success &&
+	    !only_space(json + json_tokener_get_parse_end(tok), len - json_tokener_get_parse_end(tok)))
+		jerr = json_tokener_error_parse_unexpected;
+	json_tokener_free(tok);
+	if (obj != NULL && jerr == json_tokener_success)
+		return obj;
+	json_object_put(obj);
+	if (jerr == json_tokener_error_depth)
+		*why = "the document is nested too deeply";
+	else if (jerr == json_tokener_continue)
+		*why = "the document ends in the middle of a JSON value";
+	else
+		*why = "the document is not valid JSON";
+	return NULL;
+}
+
+json_object *
+oidc_json_parse(const char *json, size_t len, const char **why)
+{
+	*why = NULL;
+	if (json == NULL)
+		len = 0;
+	if (len >= 3 && memcmp(json, bom, 3) == 0) {
+		json += 3;
+		len -= 3;
+	}
+	if (len > LIMIT_OIDC_JSON_BYTES) {
+		*why = "the document is larger than 1 MiB";
+		return NULL;
+	}
+	if (len == 0 || only_space(json, len)) {
+		*why = "the document is empty";
+		return NULL;
+	}
+	if (memchr(json, '\0', len) != NULL) {
+		*why = "the document is not valid JSON (it contains a NUL byte)";
+		return NULL;
+	}
+	return tokenize(json, len, why);
+}
+
+json_object *
+oidc_json_object(arena *a, const char *json, size_t len, const char *key, const char *what, sso_report *out)
+{
+	const char *why;
+	json_object *root = oidc_json_parse(json, len, &why);
+
+	if (root == NULL) {
+		sso_report_add(out, a, key, false, SSO_ERROR, "The %s could not be read: %s.", what, why);
+		return NULL;
+	}
+	if (!json_object_is_type(root, json_type_object)) {
+		json_object_put(root);
+		sso_report_add(out, a, key, false, SSO_ERROR, "The %s is not a JSON object.", what);
+		return NULL;
+	}
+	sso_report_add(out, a, key, true, SSO_ERROR, "The %s is a JSON object.", what);
+	return root;
+}
+
+const char *
+oidc_json_str(json_object *obj, const char *name)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(obj, name, &v) || !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+static int
+b64_value(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+' || c == '-')
+		return 62;
+	if (c == '/' || c == '_')
+		return 63;
+	return -1;
+}
+
+unsigned char *
+oidc_b64_decode(arena *a, const char *s, size_t len, size_t *outlen)
+{
+	unsigned char *out;
+	unsigned long acc = 0;
+	size_t i, n = 0;
+	int bits = 0;
+
+	while (len > 0 && s[len - 1] == '=')
+		len--;
+	if (len % 4 == 1)
+		return NULL;
+	out = arena_alloc(a, len / 4 * 3 + 3);
+	if (out == NULL)
+		return NULL;
+	for (i = 0; i < len; i++) {
+		int v = b64_value((unsigned char)s[i]);
+		if (v < 0)
+			return NULL;
+		acc = ((acc << 6) | (unsigned long)v) & 0xFFFFFFul;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[n++] = (unsigned char)(acc >> bits);
+		}
+	}
+	*outlen = n;
+	return out;
+}
+
+static bool
+host_ok(const char *h, size_t n)
+{
+	size_t i;
+
+	if (n == 0)
+		return false;
+	if (h[0] == '[')
+		return n > 2 && h[n - 1] == ']' && strspn(h + 1, "0123456789abcdefABCDEF:.") == n - 2;
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)h[i]) && h[i] != '-' && h[i] != '.' && h[i] != '_')
+			return false;
+	return h[0] != '.' && h[0] != '-';
+}
+
+static bool
+port_ok(const char *p, size_t n)
+{
+	unsigned long v = 0;
+	size_t i;
+
+	if (n == 0 || n > 5)
+		return false;
+	for (i = 0; i < n; i++) {
+		if (!isdigit((unsigned char)p[i]))
+			return false;
+		v = v * 10 + (unsigned long)(p[i] - '0');
+	}
+	return v >= 1 && v <= 65535;
+}
+
+/* Authority = [userinfo@]host[:port]; sets host, hostlen and has_userinfo. */
+static bool
+split_authority(const char *auth, size_t n, oidc_url *u)
+{
+	const char *at = memchr(auth, '@', n);
+	const char *colon;
+	size_t hn;
+
+	if (at != NULL) {
+		u->has_userinfo = true;
+		n -= (size_t)(at + 1 - auth);
+		auth = at + 1;
+	}
+	colon = NULL;
+	for (hn = n; hn > 0; hn--)
+		if (auth[hn - 1] == ':' || auth[hn - 1] == ']')
+			break;
+	if (hn > 0 && auth[hn - 1] == ':')
+		colon = auth + hn - 1;
+	u->host = auth;
+	u->hostlen = colon ? (size_t)(colon - auth) : n;
+	if (colon != NULL && !port_ok(colon + 1, n - u->hostlen - 1))
+		return false;
+	return host_ok(u->host, u->hostlen);
+}
+
+bool
+oidc_url_split(const char *s, oidc_url *u)
+{
+	size_t i, skip, alen;
+
+	memset(u, 0, sizeof(*u));
+	if (s == NULL)
+		return false;
+	for (i = 0; s[i]; i++)
+		if ((unsigned char)s[i] <= 0x20 || s[i] == 0x7f || s[i] == '\\')
+			return false;
+	if (strncasecmp(s, "https://", 8) == 0) {
+		u->https = true;
+		skip = 8;
+	} else if (strncasecmp(s, "http://", 7) == 0) {
+		skip = 7;
+	} else {
+		return false;
+	}
+	alen = strcspn(s + skip, "/?#");
+	u->rest = s + skip + alen;
+	u->has_query = strchr(u->rest, '?') != NULL;
+	u->has_fragment = strchr(u->rest, '#') != NULL;
+	return split_authority(s + skip, alen, u);
+}
