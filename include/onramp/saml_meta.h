@@ -29,7 +29,8 @@
  * Check len bytes of metadata at now (UNIX seconds) and fill out (initialised
  * here, protocol "saml"; strings in a).  entity_choice is the entityID to use
  * when the document holds several identity providers (NULL or "" = none
- * chosen: the report then lists them in out->entities and asks).  Returns
+ * chosen: the report then lists them in out->entities and asks; ignored
+ * when the document holds only one).  Returns
  * OR_OK when the document was analysed (out->ok is the verdict); OR_ERR_LIMIT
  * (too large, too deep) or OR_ERR_INVALID (secret, DOCTYPE, not XML) when it
  * was refused unread, with the failing check in out; OR_ERR_NOMEM when a

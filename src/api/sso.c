@@ -182,7 +182,7 @@ read_form(app *a, http_request *req, http_response *resp, sso_draft *d)
 	}
 	for (i = 0; i < nu && nd > 0; i++)
 		if (!sso_form_email_in(users[i], dlist, nd)) {
-			char field[32];
+			char field[48];
 			snprintf(field, sizeof(field), "test_users[%zu]", i);
 			(void)http_field_error_add(req, resp, field, "outside_domains",
 						   "Test users must have an email in one of the expected domains.");
@@ -191,7 +191,7 @@ read_form(app *a, http_request *req, http_response *resp, sso_draft *d)
 		static const char *const keys[] = { "username", "email", "groups" };
 		const char **slots[] = { &d->claim_username, &d->claim_email, &d->claim_groups };
 		for (i = 0; i < 3; i++) {
-			char field[32];
+			char field[48];
 			snprintf(field, sizeof(field), "claims.%s", keys[i]);
 			if (input_text_member(a, req, resp, claims, keys[i], field, SSO_FORM_NAME_MAX, slots[i]) && *slots[i] &&
 			    !sso_form_claim_ok(*slots[i]))
@@ -355,7 +355,8 @@ validate_saml(app *a, http_request *req, const sso_draft *d, sso_report *r)
 
 	if (xml == NULL && !fetch_into(a, req, r, "metadata", d->metadata_url, &xml, &len))
 		return;
-	if (saml_metadata_check(req->arena, xml, len, check_time(a, req), d->entity_choice, r) != OR_OK)
+	/* A refused document already carries its failing check; only running out of memory needs one. */
+	if (saml_metadata_check(req->arena, xml, len, check_time(a, req), d->entity_choice, r) == OR_ERR_NOMEM)
 		sso_report_add(r, req->arena, "saml.internal", false, SSO_ERROR, "The metadata could not be checked.");
 }
 

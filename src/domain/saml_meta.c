@@ -11,17 +11,27 @@
  * walking those is exact and keeps every entity declaration (billion laughs,
  * file:// or http:// external entities) away from the parser.  The SAX hook
  * on internalSubset stops the parser should one get past the scan anyway.
+ * The refusing loader is installed process-wide for the duration of the
+ * parse and the previous one restored (workers are single-threaded).
  */
 #include <string.h>
 
 #include <libxml/parser.h>
 #include <libxml/parserInternals.h>
 #include <libxml/SAX2.h>
+#include <libxml/xmlversion.h>
 
 #include "onramp/limits.h"
 #include "onramp/saml_meta.h"
 #include "onramp/secretscan.h"
 #include "saml_internal.h"
+
+/* libxml2 2.12 made the structured error handler take a const pointer. */
+#if LIBXML_VERSION >= 21200
+typedef const xmlError *xml_error;
+#else
+typedef xmlError *xml_error;
+#endif
 
 /* What the parse hooks saw; reached through ctxt->_private. */
 typedef struct parse_state {
@@ -169,7 +179,7 @@ on_end(void *ctx, const xmlChar *local, const xmlChar *prefix, const xmlChar *ur
 
 /* Keep the first error, but let the first fatal one replace a namespace error; nothing is printed. */
 static void
-on_error(void *ctx, xmlErrorPtr err)
+on_error(void *ctx, xml_error err)
 {
 	xmlParserCtxtPtr ctxt = ctx;
 	parse_state *ps = ctxt->_private;
@@ -403,7 +413,11 @@ no_idp(saml_run *run, const idp_set *s, bool aggregate)
 			       "The metadata describes no identity provider (no IDPSSODescriptor).");
 }
 
-/* Pick the IdP entity; false (with a failed check) when there is none or the choice is open. */
+/*
+ * Pick the IdP entity; false (with a failed check) when there is none or the
+ * choice is open.  A choice only matters among several: with one IdP a stale
+ * choice from an earlier upload is ignored.
+ */
 static bool
 choose(saml_run *run, idp_set *s, bool aggregate)
 {
@@ -412,7 +426,7 @@ choose(saml_run *run, idp_set *s, bool aggregate)
 		no_idp(run, s, aggregate);
 		return false;
 	}
-	if (s->choice != NULL && !s->chosen_found) {
+	if (s->nidp > 1 && s->choice != NULL && !s->chosen_found) {
 		sso_report_add(run->r, run->a, "saml.entity_choice", false, SSO_ERROR,
 			       "The chosen entity \"%s\" is not an identity provider in this file; choose one of "
 			       "the %zu listed.", s->choice, s->nidp);
