@@ -330,6 +330,23 @@ api_invite_revoke(app *a, http_request *req, http_response *resp)
 
 /* ---- the holder of a link ----------------------------------------------------------- */
 
+static bool find_by_token(app *a, http_request *req, http_response *resp, invite *v);
+
+/* Begin a transaction and find the token's invite, locked; on failure the transaction is over. */
+static bool
+begin_find(app *a, http_request *req, http_response *resp, invite *v)
+{
+	if (db_begin(a->db) != OR_OK) {
+		app_fail(a, req, resp, OR_ERR_DB, db_last_error(a->db));
+		return false;
+	}
+	if (!find_by_token(a, req, resp, v)) {
+		db_rollback(a->db);
+		return false;
+	}
+	return true;
+}
+
 /* Read the token and find its invite (locked when in a transaction); 410 for anything unusable. */
 static bool
 find_by_token(app *a, http_request *req, http_response *resp, invite *v)
@@ -389,16 +406,8 @@ api_invite_lookup(app *a, http_request *req, http_response *resp)
 	invite v;
 	json_object *o;
 
-	if (!input_allowed(req, resp, allowed))
+	if (!input_allowed(req, resp, allowed) || !begin_find(a, req, resp, &v))
 		return;
-	if (db_begin(a->db) != OR_OK) {
-		app_fail(a, req, resp, OR_ERR_DB, db_last_error(a->db));
-		return;
-	}
-	if (!find_by_token(a, req, resp, &v)) {
-		db_rollback(a->db);
-		return;
-	}
 	db_rollback(a->db);
 	o = json_object_new_object();
 	json_object_object_add(o, "invite", lookup_json(&v));
@@ -559,16 +568,8 @@ api_invite_accept(app *a, http_request *req, http_response *resp)
 
 	if (!input_allowed(req, resp, allowed) || !auth_session_optional(a, req, resp, &p))
 		return;
-	if (p == NULL && !read_signup(a, req, resp, &s))
+	if ((p == NULL && !read_signup(a, req, resp, &s)) || !begin_find(a, req, resp, &v))
 		return;
-	if (db_begin(a->db) != OR_OK) {
-		app_fail(a, req, resp, OR_ERR_DB, db_last_error(a->db));
-		return;
-	}
-	if (!find_by_token(a, req, resp, &v)) {
-		db_rollback(a->db);
-		return;
-	}
 	if (p)
 		accept_as(a, req, resp, &v, p);
 	else

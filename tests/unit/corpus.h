@@ -10,8 +10,28 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "onramp/sso_report.h"
+
 #ifndef CORPUS_DIR
 #define CORPUS_DIR "/work/shared/corpus"
+/* A report check that ran and failed. */
+static inline bool
+failed(const sso_report *r, const char *key)
+{
+	const sso_check *c = sso_report_find(r, key);
+
+	return c != NULL && !c->ok;
+}
+
+/* A check's message, "" when the check is absent. */
+static inline const char *
+message(const sso_report *r, const char *key)
+{
+	const sso_check *c = sso_report_find(r, key);
+
+	return c ? c->message : "";
+}
+
 #endif
 
 /** 2026-11-23T00:00:00Z, the date SOURCES.md computed its verdicts at. */
@@ -44,6 +64,24 @@ corpus_read(const char *rel, size_t *len)
 	}
 	fclose(f);
 	return buf;
+}
+
+/* A report check that ran and failed. */
+static inline bool
+failed(const sso_report *r, const char *key)
+{
+	const sso_check *c = sso_report_find(r, key);
+
+	return c != NULL && !c->ok;
+}
+
+/* A check's message, "" when the check is absent. */
+static inline const char *
+message(const sso_report *r, const char *key)
+{
+	const sso_check *c = sso_report_find(r, key);
+
+	return c ? c->message : "";
 }
 
 #endif

@@ -19,22 +19,6 @@
 
 static const oidc_claims form = { "preferred_username", "email", "groups" };
 
-static bool
-failed(const sso_report *r, const char *key)
-{
-	const sso_check *c = sso_report_find(r, key);
-
-	return c != NULL && !c->ok;
-}
-
-static const char *
-message(const sso_report *r, const char *key)
-{
-	const sso_check *c = sso_report_find(r, key);
-
-	return c ? c->message : "";
-}
-
 /* --- the corpus ---------------------------------------------------------------- */
 
 struct disc_case {

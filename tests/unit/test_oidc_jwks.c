@@ -13,22 +13,6 @@
 
 static sso_report rep;
 
-static bool
-failed(const sso_report *r, const char *key)
-{
-	const sso_check *c = sso_report_find(r, key);
-
-	return c != NULL && !c->ok;
-}
-
-static const char *
-message(const sso_report *r, const char *key)
-{
-	const sso_check *c = sso_report_find(r, key);
-
-	return c ? c->message : "";
-}
-
 struct jwks_case {
 	const char *file;
 	int usable;		/* 0: reject "no usable signing key" */
