@@ -436,6 +436,8 @@ customerForm.addEventListener('submit', async (e) => {
   clearFieldErrors(customerForm);
   const f = customerForm.elements;
   const body = { name: f.name.value.trim(), slug: f.slug.value.trim(), seat_limit: Number(f.seat_limit.value) };
+  const adminEmail = f.admin_email.value.trim();
+  if (adminEmail) body.admin_email = adminEmail;
   if (!body.name) return fieldError(customerForm, 'name', 'Enter the customer name.');
   if (!body.slug) return fieldError(customerForm, 'slug', 'Choose a slug.');
   if (!Number.isInteger(body.seat_limit) || body.seat_limit < 1) return fieldError(customerForm, 'seat_limit', 'Enter a whole number of seats, at least 1.');
@@ -444,9 +446,24 @@ customerForm.addEventListener('submit', async (e) => {
     if (!((result.status === 422 || result.status === 409) && showFieldErrors(customerForm, result)) && ownFailure(result)) sayError(errorNode, result);
     return;
   }
+  const created = result.data.customer;
   toggleForm(customerForm, false, byId('customer-new'));
+  delete byId('cc-slug').dataset.edited;
+  const link = result.data.admin_invite_link;
+  if (link) {
+    // Answered once and never mailed: the operator copies it and sends it to the first admin.
+    await showOnce({
+      title: `Signup link for the first admin of ${created.name}`,
+      intro: String(result.data.admin_invite_message
+        || "Send this link to the customer's first admin; it is shown only once. Signing up needs the same email."),
+      value: String(link),
+      valueLabel: 'Admin signup link',
+      note: `It is shown only this once: copy it before closing. Signing up through it needs ${adminEmail}.`,
+    });
+  }
   await Promise.all([loadCustomers(), loadCustomerIndex()]);
-  say(byId('customers-flash'), 'success', `Customer ${result.data.customer.name} (${result.data.customer.slug}) was added.`);
+  say(byId('customers-flash'), 'success', `Customer ${created.name} (${created.slug}) was added.`
+    + (link ? ` The signup link for ${adminEmail} was shown once.` : ''));
 });
 
 // Suggest a slug from the name until the slug is edited by hand.

@@ -1,6 +1,7 @@
 /*
  * customer.js — one customer's Account Setup in the operator console
- * (#customer/ID): what the customer entered (read-only), the checklist as the
+ * (#customer/ID): what the customer entered (read-only), seats used and the
+ * seat limit (PATCH /customers/{id} raises it), the checklist as the
  * customer sees it, the operator context, internal notes, billing, the
  * workspace target, the provider setup, the blockers editor, and the review,
  * support and workspace request histories (GET /customers/{id}).
@@ -13,7 +14,8 @@
 
 import { errorText } from './api.js';
 import {
-  badge, busy, byId, clear, clearFieldErrors, el, formatTime, formatTimeShort, say, sayError, showFormErrors, timeCell,
+  badge, busy, byId, clear, clearFieldErrors, el, fieldError, formatTime, formatTimeShort, say, sayError, showFormErrors,
+  timeCell,
 } from './ui.js';
 import {
   CATEGORIES, categoryLabel, checklistItem, kindLabel, progressText, reviewBadge,
@@ -70,6 +72,7 @@ function render(c) {
   byId('cp-title').textContent = String(c.name ?? 'Customer');
   const seats = c.seats || {};
   byId('cp-subtitle').textContent = `${c.slug} · ${seats.used ?? '?'} of ${seats.limit ?? '?'} seats in use`;
+  renderSeats(seats);
   renderDetails(c.details || {});
   renderContext(c.context || {});
   const items = Array.isArray(c.checklist?.items) ? c.checklist.items : [];
@@ -123,6 +126,55 @@ function renderContext(x) {
     fact('Provider review', reviewBadge(x.provider_review)),
     fact('Changed', x.updated_at ? `${formatTime(x.updated_at)} (version ${x.version})` : 'never'));
 }
+
+/* ---- seats ------------------------------------------------------------------ */
+
+function renderSeats(seats) {
+  const used = seats.used ?? '?';
+  const limit = seats.limit ?? '?';
+  const full = typeof seats.used === 'number' && typeof seats.limit === 'number' && seats.used >= seats.limit;
+  byId('cp-seats-text').textContent = `${used} of ${limit} licensed seats in use.${full
+    ? ' Every seat is taken: invites cannot be accepted and users cannot be activated until the limit is raised.' : ''}`;
+  const form = byId('cp-seats-form');
+  if (!form.dataset.dirty && typeof seats.limit === 'number') form.elements.seat_limit.value = seats.limit;
+}
+
+const seatsForm = byId('cp-seats-form');
+seatsForm.addEventListener('input', () => { seatsForm.dataset.dirty = '1'; });
+seatsForm.addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const alert = seatsForm.querySelector('.alert');
+  const id = page.id;
+  clear(alert);
+  clear(byId('cp-flash'));
+  clearFieldErrors(seatsForm);
+  const limit = Number(seatsForm.elements.seat_limit.value);
+  if (!Number.isInteger(limit) || limit < 1) {
+    fieldError(seatsForm, 'seat_limit', 'Enter a whole number of seats, at least 1.');
+    return;
+  }
+  const body = { seat_limit: limit };
+  if (typeof page.data?.version === 'number') body.version = page.data.version;
+  const result = await busy(e.submitter, () => ctx.send('PATCH', `/customers/${encodeURIComponent(id)}`, body));
+  if (id !== page.id) return;
+  if (!result.ok) {
+    if (!ctx.ownFailure(result)) return;
+    if (result.status === 409) {
+      say(alert, 'error', `${errorText(result)} The page now shows what was saved; make your change again.`);
+      delete seatsForm.dataset.dirty;
+      await loadCustomerPage(id, { keepFlash: true });
+    } else if (result.status === 422 || result.status === 400) {
+      showFormErrors(seatsForm, alert, result);
+    } else {
+      sayError(alert, result);
+    }
+    return;
+  }
+  delete seatsForm.dataset.dirty;
+  await loadCustomerPage(id);
+  const seats = result.data?.seats || {};
+  say(byId('cp-flash'), 'success', `The seat limit is now ${seats.limit ?? limit} (${seats.used ?? '?'} in use).`);
+});
 
 /* ---- forms ------------------------------------------------------------------ */
 

@@ -7,7 +7,8 @@
  * for customer admins, the members of their organisation with seats, the
  * filter language and the suspend / activate / reset / role actions. The
  * Account Setup cards (checklist, details, single sign-on, readiness,
- * workspace) live in setup.js, which calls the API through get/send here.
+ * workspace) live in setup.js and the invites of the members card in
+ * invites.js; both call the API through get/send here.
  *
  * The session lives in an HttpOnly cookie; this module keeps only the CSRF
  * token from the session body, sent on every change. The banner and the
@@ -16,7 +17,10 @@
 
 import { apiGet, apiSend, errorText } from './api.js';
 import { loadBanner } from './banner.js';
-import { initSetup, loadSetup, resetSetup } from './setup.js';
+import { initInvites, resetInvites, showInvites } from './invites.js';
+import {
+  initSetup, loadSetup, refreshChecklist, resetSetup,
+} from './setup.js';
 import {
   badge, busy, byId, clear, clearFieldErrors, confirmAction, el, fieldError,
   say, sayError, saySigninFailure, showFieldErrors, showOnce, showView, timeCell,
@@ -82,6 +86,7 @@ async function send(method, path, body) {
 }
 
 initSetup({ get, send, user: () => state.user });
+initInvites({ get, send, user: () => state.user, changed: () => refreshChecklist() });
 
 /* ---- account menu -------------------------------------------------------- */
 
@@ -175,6 +180,7 @@ function signedOut(message, kind = 'success') {
   state.members = { q: '', after: null, rows: [] };
   byId('members-rows').replaceChildren();
   resetSetup();
+  resetInvites();
   byId('members-filter').value = '';
   renderAccount();
   openSignin({ flash: message, kind });
@@ -355,6 +361,7 @@ async function loadMembers({ append = false } = {}) {
   m.after = result.data?.next_after || null;
   renderMembers();
   renderSeats(result.data?.seats);
+  if (!append) showInvites(result.data?.invites);
   return true;
 }
 

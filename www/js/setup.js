@@ -81,6 +81,11 @@ async function fetchFor(path) {
 
 /* ---- checklist and readiness -------------------------------------------- */
 
+/** Reload the checklist after a change made elsewhere on the page (an invite). */
+export function refreshChecklist() {
+  return loadChecklist();
+}
+
 async function loadChecklist() {
   const result = await fetchFor('/checklist');
   if (!result) return;
