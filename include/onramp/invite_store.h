@@ -64,6 +64,8 @@ or_status store_invite_by_token(db *d, arena *a, const char *token_hash, invite 
 or_status store_invite_list(db *d, arena *a, int64_t customer_id, long limit, invite **out, size_t *n);
 /** Revoke a pending invite (OR_ERR_CONFLICT when not pending). */
 or_status store_invite_revoke(db *d, int64_t id, const char *by);
+/** Revoke every pending admin signup invite of the customer (a new link replaces them). */
+or_status store_invite_revoke_signups(db *d, int64_t customer_id, const char *by);
 /** Mark a pending invite accepted by user_id (OR_ERR_CONFLICT when not pending). */
 or_status store_invite_accept(db *d, int64_t id, int64_t user_id);
 /** Invite mails queued for the customer since the given time, and when the oldest of them was (the rate limit). */

@@ -10,6 +10,7 @@
 void api_admin_customers_list(app *a, http_request *req, http_response *resp);
 void api_admin_customer_create(app *a, http_request *req, http_response *resp);
 void api_admin_customer_patch(app *a, http_request *req, http_response *resp);
+void api_admin_customer_admin_invite(app *a, http_request *req, http_response *resp);
 
 void
 api_admin_customers_list(app *a, http_request *req, http_response *resp)
@@ -167,4 +168,59 @@ api_admin_customer_patch(app *a, http_request *req, http_response *resp)
 		return;
 	}
 	http_json(resp, 200, output_customer(&c, used));
+}
+
+/*
+ * A new admin signup link for a customer (the first link was lost, or went to
+ * the wrong person): earlier pending signup links stop working.
+ */
+void
+api_admin_customer_admin_invite(app *a, http_request *req, http_response *resp)
+{
+	static const char *const allowed[] = { "email", NULL };
+	char email[IDENTITY_EMAIL_MAX + 1], link[INVITES_LINK_MAX] = "", by[128];
+	const char *in_email;
+	int64_t id, invite_id = 0;
+	customer c;
+	invite v;
+	json_object *o;
+	or_status st;
+
+	if (!input_path_id(req, resp, 0, &id) || !input_allowed(req, resp, allowed))
+		return;
+	in_email = input_string(req, resp, "email", true, IDENTITY_EMAIL_MAX);
+	if (in_email && identity_email_normalize(in_email, email, sizeof(email)) != OR_OK)
+		(void)http_field_error_add(req, resp, "email", "invalid_email", "Enter an email address like name@example.com.");
+	if (!input_ok(resp))
+		return;
+	snprintf(by, sizeof(by), "operator:%s", api_principal(req)->op.username);
+	if ((st = db_begin(a->db)) == OR_OK && (st = store_customer_get(a->db, req->arena, id, &c)) == OR_OK &&
+	    (st = store_invite_revoke_signups(a->db, id, by)) == OR_OK) {
+		invite_new in = { id, email, "customer_admin", "admin_signup", NULL, 0, by };
+		if ((st = invites_issue(a, req, &in, c.name, false, link, &invite_id)) == OR_OK) {
+			o = json_object_new_object();
+			json_object_object_add(o, "email", json_object_new_string(email));
+			json_object_object_add(o, "kind", json_object_new_string("admin_signup"));
+			st = api_audit(a, req, "invite.create", id, "invite", invite_id, NULL, o);
+			json_object_put(o);
+		}
+	}
+	if (st == OR_ERR_CONFLICT) {
+		db_rollback(a->db);
+		http_error(resp, 409, "conflict", "A member invite to this email is pending for this customer; revoke it first.");
+		return;
+	}
+	if (!api_commit(a, req, resp, st))
+		return;
+	if ((st = store_invite_get(a->db, req->arena, id, invite_id, false, &v)) != OR_OK) {
+		app_fail(a, req, resp, st, db_last_error(a->db));
+		return;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "invite", api_invite_json(&v, api_now(req)));
+	json_object_object_add(o, "admin_invite_link", json_object_new_string(link));
+	json_object_object_add(o, "admin_invite_message", json_object_new_string(
+		"Send this link to the customer's first admin; it is shown only once. Signing up needs the same email."));
+	explicit_bzero(link, sizeof(link));
+	http_json(resp, 201, o);
 }

@@ -133,6 +133,10 @@ add_setup(app *a, http_request *req, int64_t id, json_object *o)
 	checklist_derive(&f, &cl);
 	json_object_object_add(o, "details", api_details_json(&c, &d));
 	json_object_object_add(o, "sso", api_sso_json(&sso, true));
+	arr = api_invites_json(a, req, id, &st);
+	if (st != OR_OK)
+		return st;
+	json_object_object_add(o, "invites", arr);
 	json_object_object_add(o, "context", context_json(&ctx));
 	json_object_object_add(o, "internal_notes", notes_json(&notes));
 	json_object_object_add(o, "blockers", blockers_json(bl, nbl));

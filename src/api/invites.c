@@ -386,13 +386,29 @@ find_by_token(app *a, http_request *req, http_response *resp, invite *v)
 	return false;
 }
 
+/* "b•••@acme.example": enough to recognise the address, not to learn it. */
+static const char *
+masked(http_request *req, const char *email)
+{
+	const char *at = strrchr(email, '@');
+	char buf[IDENTITY_EMAIL_MAX + 16];
+
+	if (at == NULL || at == email)
+		return "";
+	snprintf(buf, sizeof(buf), "%c\xe2\x80\xa2\xe2\x80\xa2\xe2\x80\xa2%s", email[0], at);
+	return arena_strdup(req->arena, buf);
+}
+
 static json_object *
-lookup_json(const invite *v)
+lookup_json(http_request *req, const invite *v)
 {
 	json_object *o = json_object_new_object();
+	bool signup = strcmp(v->kind, "admin_signup") == 0;
 
 	json_object_object_add(o, "customer_name", str_or_null(v->customer_name));
-	json_object_object_add(o, "email", str_or_null(v->email));
+	/* An admin signup link asks for the address: the lookup must not hand it out. */
+	json_object_object_add(o, "email", signup ? NULL : str_or_null(v->email));
+	json_object_object_add(o, "email_hint", json_object_new_string(signup ? masked(req, v->email) : v->email));
 	json_object_object_add(o, "role", str_or_null(v->role));
 	json_object_object_add(o, "kind", str_or_null(v->kind));
 	json_object_object_add(o, "expires_at", output_time(v->expires_at));
@@ -410,13 +426,20 @@ api_invite_lookup(app *a, http_request *req, http_response *resp)
 		return;
 	db_rollback(a->db);
 	o = json_object_new_object();
-	json_object_object_add(o, "invite", lookup_json(&v));
+	json_object_object_add(o, "invite", lookup_json(req, &v));
 	http_json(resp, 200, o);
 }
 
 static void
 mismatch(http_request *req, http_response *resp, const char *signed_in_as)
 {
+	if (signed_in_as == NULL) {
+		/* Nobody is signed in: the email typed on the signup form is not the invited one. */
+		http_error(resp, 403, "identity_mismatch",
+			   "The email you entered is not the address this signup link was made for. Use the address "
+			   "the link was sent for, or ask for a new link.");
+		return;
+	}
 	http_error(resp, 403, "identity_mismatch", MISMATCH);
 	resp->error_members = json_object_new_object();
 	if (signed_in_as)

@@ -33,6 +33,7 @@ void api_admin_customers_list(app *a, http_request *req, http_response *resp);
 void api_admin_customer_create(app *a, http_request *req, http_response *resp);
 void api_admin_customer_get(app *a, http_request *req, http_response *resp);
 void api_admin_customer_patch(app *a, http_request *req, http_response *resp);
+void api_admin_customer_admin_invite(app *a, http_request *req, http_response *resp);
 void api_admin_users_list(app *a, http_request *req, http_response *resp);
 void api_admin_user_create(app *a, http_request *req, http_response *resp);
 void api_admin_user_suspend(app *a, http_request *req, http_response *resp);
@@ -129,6 +130,7 @@ static const route routes[] = {
 	{ "POST", "/admin/api/v1/customers", OPS, AUTH_OPERATOR, BODY_JSON, api_admin_customer_create, 0 },
 	{ "GET", "/admin/api/v1/customers/{id}", OPS, AUTH_OPERATOR, BODY_NONE, api_admin_customer_get, 0 },
 	{ "PATCH", "/admin/api/v1/customers/{id}", OPS, AUTH_OPERATOR, BODY_JSON, api_admin_customer_patch, 0 },
+	{ "POST", "/admin/api/v1/customers/{id}/admin-invite", OPS, AUTH_OPERATOR, BODY_JSON, api_admin_customer_admin_invite, 0 },
 	/* operator: account setup review */
 	{ "PUT", "/admin/api/v1/customers/{id}/internal-notes", OPS, AUTH_OPERATOR, BODY_JSON, api_admin_notes_put, 0 },
 	{ "PUT", "/admin/api/v1/customers/{id}/billing", OPS, AUTH_OPERATOR, BODY_JSON, api_admin_billing_put, 0 },

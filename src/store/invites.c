@@ -234,3 +234,15 @@ store_invite_pending_count(db *d, int64_t customer_id, int64_t now, long *n)
 	*n = (long)v;
 	return st;
 }
+
+static const char SQL_REVOKE_SIGNUP[] =
+	"UPDATE invites SET state = 'revoked', revoked_at = CURRENT_TIMESTAMP(6), revoked_by = ? "
+	"WHERE customer_id = ? AND kind = 'admin_signup' AND state = 'pending'";
+
+or_status
+store_invite_revoke_signups(db *d, int64_t customer_id, const char *by)
+{
+	db_arg args[] = { DB_TEXT(by), DB_INT(customer_id) };
+
+	return db_run(d, SQL_REVOKE_SIGNUP, args, 2, NULL);
+}

@@ -202,8 +202,12 @@ class AdminSignupTests(InviteBase):
         self.assertTrue(link.startswith(self.st.public_url + "/invite#token="))
         self.assertEqual(self.st.mails_to(email) if hasattr(self.st, "mails_to") else
                          [m for m in self.st.mails() if m["To"] == email], [])           # not mailed
+        look = customer(self.st).call("POST", "/invite-lookups", {"token": token}).json["invite"]
+        self.assertEqual((look["email"], look["kind"]), (None, "admin_signup"))     # the holder must know it
+        self.assertEqual(look["email_hint"], f"f\u2022\u2022\u2022@{slug}.example")
         r = self.accept(token, self.uniq("adm"), email=f"someone@{slug}.example")[1]
         self.assertEqual((r.status, r.code), (403, "identity_mismatch"))
+        self.assertIn("not the address this signup link was made for", r.json["error"]["message"])
         r = self.accept(token, self.uniq("adm"))[1]                                       # email required
         self.assertEqual(r.code, "identity_mismatch")
         c, r = self.accept(token, self.uniq("adm"), email=email)
@@ -211,6 +215,20 @@ class AdminSignupTests(InviteBase):
         items = {i["key"]: i["state"] for i in c.call("GET", "/checklist").json["items"]}
         self.assertEqual(items["admin_signin"], "done")
         self.assertEqual(self.accept(token, self.uniq("adm"), email=email)[1].status, 410)
+
+    def test_operator_reissues_a_lost_signup_link(self):
+        slug = self.uniq("lost")
+        r = self.ops_client.call("POST", "/customers", {"slug": slug, "name": f"{slug} AG",
+                                                        "admin_email": f"a@{slug}.example"})
+        cid, old = r.json["customer"]["id"], r.json["admin_invite_link"].split("#token=")[1]
+        r = self.ops_client.call("POST", f"/customers/{cid}/admin-invite", {"email": f"b@{slug}.example"})
+        self.assertEqual(r.status, 201, r)
+        new = r.json["admin_invite_link"].split("#token=")[1]
+        self.assertEqual(self.accept(old, self.uniq("x"), email=f"a@{slug}.example")[1].status, 410)
+        invites = self.ops_client.call("GET", f"/customers/{cid}").json["invites"]
+        self.assertEqual(sorted(i["status"] for i in invites), ["pending", "revoked"])
+        self.assertNotIn(new.encode(), self.ops_client.call("GET", f"/customers/{cid}").body)
+        self.assertEqual(self.accept(new, self.uniq("y"), email=f"b@{slug}.example")[1].status, 201)
 
     def test_cli_prints_the_admin_link(self):
         slug = self.uniq("cli")

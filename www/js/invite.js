@@ -111,7 +111,7 @@ function renderInvite() {
   byId('invite-title').textContent = `Join ${name} as ${article(v.role)}`;
   byId('invite-role-text').textContent = ROLE_TEXT[v.role] || '';
   byId('invite-customer').textContent = name;
-  byId('invite-email').textContent = String(v.email ?? '');
+  byId('invite-email').textContent = String(v.email ?? v.email_hint ?? '');
   byId('invite-role').textContent = label(v.role);
   byId('invite-expires').textContent = formatTime(v.expires_at);
   document.title = `onramp — Join ${name}`;
@@ -124,7 +124,8 @@ function showPanel({ focus = true, mismatch = null } = {}) {
   const v = state.invite;
   const s = state.session;
   let panel;
-  if (s && (mismatch || !sameEmail(s.user?.email, v.email))) panel = 'mismatch';
+  // An admin signup lookup hides the address (email is null): the server compares on accept.
+  if (s && (mismatch || (v.email && !sameEmail(s.user?.email, v.email)))) panel = 'mismatch';
   else if (s) panel = 'accept';
   else panel = 'signup';
   for (const name of ['signup', 'accept', 'mismatch']) byId(`panel-${name}`).hidden = name !== panel;
@@ -282,7 +283,7 @@ function openMismatch(error, { focus = true } = {}) {
   byId('mismatch-message').textContent = String(error?.message || LOCAL_MISMATCH);
   const who = error?.signed_in_as || s?.user?.email || '';
   byId('mismatch-who').textContent = `You are signed in as ${s?.user?.username ?? ''} (${who}); `
-    + `this invite is for ${state.invite.email}.`;
+    + `this invite is for ${state.invite.email ?? state.invite.email_hint}.`;
   fillSteps(byId('mismatch-guidance'), error?.guidance || LOCAL_GUIDANCE);
   clear(byId('mismatch-error'));
   if (focus) byId('mismatch-signout').focus();
