@@ -236,3 +236,31 @@ class ReviewFlowTests(SsoBase):
         self.assertEqual(sso["state"], "done")
         self.assertIn("expires within 30 days", sso["warning"])
         self.assertGreaterEqual(self.ops_client.call("GET", "/dashboard").json["sso_certificates_expiring"], 1)
+
+
+class ChangesRequestedTests(SsoBase):
+    def test_request_changes_returns_to_the_customer(self):
+        cust, admin = self.admin()
+        url = self.fixture.served["oidc/docker-auth0_openid-configuration.json"]
+        report = self.validate(admin, {"protocol": "oidc", "discovery_url": url})
+        self.assertTrue(report["ok"], report)
+        self.assertEqual(admin.call("POST", "/sso/submit", {"version": report["version"]}).status, 200)
+        rv = self.ops_client.call("GET", f"/reviews?customer={cust['id']}&kind=sso").json["reviews"][0]
+        r = self.ops_client.call("POST", f"/reviews/{rv['id']}/decision",
+                                 {"decision": "request_changes", "comment": "Please add the engineering group.",
+                                  "internal_comment": "checked with their IT"})
+        self.assertEqual(r.status, 200, r)
+        sso = {i["key"]: i for i in admin.call("GET", "/checklist").json["items"]}["sso"]
+        self.assertEqual((sso["state"], sso["review"]["comment"]), ("in_progress", "Please add the engineering group."))
+        self.assertNotIn(b"checked with their IT", admin.call("GET", "/sso").body)
+        # Edit, validate again, submit again.
+        body = {"protocol": "oidc", "discovery_url": url, "member_groups": ["onramp-users", "engineering"]}
+        report = self.validate(admin, body)
+        r = admin.call("POST", "/sso/submit", {"version": report["version"]})
+        self.assertEqual((r.status, r.json["review_state"]), (200, "pending"), r)
+        # Not required completes the item without review, and withdraws the pending one.
+        r = self.put(admin, {"protocol": "not_required"})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual({i["key"]: i["state"] for i in admin.call("GET", "/checklist").json["items"]}["sso"],
+                         "not_required")
+        self.assertEqual(self.ops_client.call("GET", f"/reviews?customer={cust['id']}&kind=sso").json["reviews"], [])
