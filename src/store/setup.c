@@ -36,7 +36,7 @@ static const char SQL_USERS[] =
 	"COALESCE(SUM(role = 'customer_admin' AND status = 'active' AND last_seen_at IS NOT NULL), 0), "
 	"COUNT(*) FROM users WHERE customer_id BETWEEN ? AND ? AND deactivated_at IS NULL GROUP BY customer_id";
 static const char SQL_SSO[] =
-	"SELECT customer_id, protocol, review, CAST(UNIX_TIMESTAMP(cert_not_after) AS SIGNED) FROM sso_settings "
+	"SELECT customer_id, protocol, review, cert_not_after FROM sso_settings "
 	"WHERE customer_id BETWEEN ? AND ?";
 static const char SQL_CONTEXT[] =
 	"SELECT customer_id, billing_state, prepaid_balance_cents, target_review, target_ready, provider_review, "
@@ -84,7 +84,8 @@ sso_row(db_stmt *s, arena *a, checklist_facts *f)
 	(void)a;
 	f->sso_not_required = str_eq_c(db_col(s, 1), "not_required");
 	f->sso = review_from(db_col(s, 2));
-	f->sso_cert_not_after = db_col_int(s, 3, 0);
+	/* DATETIME text, not UNIX_TIMESTAMP(): that stops at 2038 in MariaDB 10.11. */
+	f->sso_cert_not_after = db_col_time(s, 3);
 }
 
 static void
