@@ -20,6 +20,7 @@ import {
 import {
   CATEGORIES, categoryLabel, checklistItem, kindLabel, progressText, reviewBadge,
 } from './setup-view.js';
+import { draftNode, reportNode } from './sso-view.js';
 
 let ctx = null; // { get, send, ownFailure, canWrite }
 
@@ -78,6 +79,7 @@ function render(c) {
   const items = Array.isArray(c.checklist?.items) ? c.checklist.items : [];
   byId('cp-progress').textContent = items.length ? `${progressText(items)}${c.checklist?.ready ? ' · ready' : ''}` : '';
   byId('cp-checklist').replaceChildren(...items.map((item) => checklistItem(item, { level: 4, idPrefix: 'cp-item' })));
+  renderSso(c.sso);
   fillNotes(c.internal_notes || {});
   fillContextForms(c.context || {});
   fillBlockers(Array.isArray(c.blockers) ? c.blockers : []);
@@ -125,6 +127,16 @@ function renderContext(x) {
     fact('Provider ready', yesNo(x.provider_ready)),
     fact('Provider review', reviewBadge(x.provider_review)),
     fact('Changed', x.updated_at ? `${formatTime(x.updated_at)} (version ${x.version})` : 'never'));
+}
+
+/* ---- single sign-on ------------------------------------------------------------- */
+
+/** The customer's SSO draft and its last report (stale ones marked as such). */
+function renderSso(sso) {
+  byId('cp-sso').replaceChildren(sso ? draftNode(sso) : el('p', { class: 'empty', text: 'No single sign-on details.' }));
+  const report = sso?.validation;
+  byId('cp-sso-report-box').hidden = !report;
+  byId('cp-sso-report').replaceChildren(...(report ? [reportNode(report, { level: 5, stale: !sso.validation_current })] : []));
 }
 
 /* ---- seats ------------------------------------------------------------------ */

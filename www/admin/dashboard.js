@@ -45,6 +45,7 @@ export async function loadDashboard() {
   const d = result.data || {};
   byId('dash-customers').textContent = String(d.customers ?? 0);
   byId('dash-ready').textContent = String(d.ready ?? 0);
+  byId('dash-sso-certs').textContent = String(d.sso_certificates_expiring ?? 0);
   const items = Array.isArray(d.items) ? d.items : [];
   byId('dash-legend').replaceChildren(...ITEM_STATES.map((s) => el('li', {},
     el('span', { class: 'legend__swatch', data: { state: s }, attrs: { 'aria-hidden': 'true' } }), stateLabel(s))));

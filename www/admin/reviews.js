@@ -12,6 +12,7 @@ import {
   busy, byId, clear, clearFieldErrors, el, formatTime, say, sayError, showFormErrors,
 } from './ui.js';
 import { kindLabel, reviewBadge } from './setup-view.js';
+import { draftNode, reportNode } from './sso-view.js';
 
 let ctx = null; // { get, send, ownFailure, canWrite }
 
@@ -58,7 +59,49 @@ function reviewCard(r) {
       el('a', { href: `#customer/${encodeURIComponent(customer.id ?? '')}`, text: String(customer.slug ?? '') }),
       ` · ${kindLabel(r.kind)} · submitted ${formatTime(r.created_at)}`),
     r.summary ? el('p', { class: 'review__summary', text: String(r.summary) }) : null,
+    r.kind === 'sso' && pending ? ssoDetails(r, id) : null,
     pending ? (ctx.canWrite() ? decisionForm(r, id, title) : null) : decided(r));
+}
+
+/**
+ * What an SSO review is about: the customer's draft, the last validation
+ * report and its summary (GET /customers/{id}, member `sso`), loaded into
+ * the card as it is shown.
+ */
+function ssoDetails(r, id) {
+  const body = el('div', { class: 'review__sso-body', attrs: { 'aria-live': 'polite' } },
+    el('p', { class: 'muted-text', text: 'Loading the single sign-on details…' }));
+  const box = el('section', { class: 'review__sso inset', attrs: { 'aria-labelledby': `${id}-sso-title` } },
+    el('h4', { id: `${id}-sso-title`, text: 'Single sign-on details' }), body);
+  loadSsoDetails(r, body);
+  return box;
+}
+
+async function loadSsoDetails(r, body) {
+  const customerId = r.customer?.id;
+  if (!customerId) {
+    body.replaceChildren(el('p', { class: 'empty', text: 'No customer for this review.' }));
+    return;
+  }
+  const result = await ctx.get(`/customers/${encodeURIComponent(customerId)}`);
+  if (!result.ok) {
+    const alert = el('p', { class: 'alert', attrs: { role: 'alert' } });
+    if (ctx.ownFailure(result)) sayError(alert, result);
+    body.replaceChildren(alert);
+    return;
+  }
+  const sso = result.data?.sso;
+  if (!sso) {
+    body.replaceChildren(el('p', { class: 'empty', text: 'The customer has no single sign-on details.' }));
+    return;
+  }
+  const report = sso.validation;
+  body.replaceChildren(
+    draftNode(sso),
+    report
+      ? el('div', { class: 'review__sso-report' }, el('h5', { text: 'Validation report' }),
+        reportNode(report, { level: 5, stale: !sso.validation_current }))
+      : el('p', { class: 'empty', text: 'No validation report.' }));
 }
 
 function decided(r) {

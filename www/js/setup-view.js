@@ -93,7 +93,8 @@ export function reviewNode(review) {
 
 /**
  * One checklist item as an <li>: title (a heading of `level`), state badge,
- * hint, blocker, review comment, then `extra` nodes (buttons, forms).
+ * hint, blocker, warning (an expiring SSO certificate), review comment, then
+ * `extra` nodes (buttons, forms).
  */
 export function checklistItem(item, { level = 3, idPrefix = 'item', extra = [] } = {}) {
   const titleId = `${idPrefix}-${item.key}-title`;
@@ -107,6 +108,7 @@ export function checklistItem(item, { level = 3, idPrefix = 'item', extra = [] }
     stateBadge(item.state)),
   item.hint ? el('p', { class: 'hint', text: String(item.hint) }) : null,
   item.blocker ? blockerNode(item.blocker) : null,
+  item.warning ? el('p', { class: 'alert item-warning', data: { kind: 'warning' }, text: String(item.warning) }) : null,
   item.review?.comment ? reviewNode(item.review) : null,
   ...extra);
 }

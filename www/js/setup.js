@@ -6,7 +6,7 @@
  * "Contact support" form on every unfinished item, the company details,
  * billing and workspace readiness and the workspace requests. Customer
  * admins also edit the details (PATCH /account with the version they
- * loaded), settle single sign-on (GET/PUT /sso) and press "Create
+ * loaded), settle single sign-on (sso.js: GET/PUT /sso, validate, submit) and press "Create
  * workspace" (POST /workspaces), whose 409 lists every gate still closed.
  *
  * Whatever the API says (titles, hints, blocker messages, review comments,
@@ -20,14 +20,16 @@ import {
   badge, busy, byId, clear, clearFieldErrors, el, formatTime, say, sayError, showFormErrors, timeCell,
 } from './ui.js';
 import {
-  checklistItem, gateItem, progressText, reviewLabel, unfinished,
+  checklistItem, gateItem, progressText, unfinished,
 } from './setup-view.js';
+import {
+  initSso, loadSso, resetSso, showSsoItem,
+} from './sso.js';
 
 let calls = null; // { get, send, user }
 
 const setup = {
   account: null,
-  sso: null,
   items: [],
   generation: 0, // bumped on sign-out, so answers for the previous user are dropped
 };
@@ -42,6 +44,12 @@ function ownFailure(result) {
 /** Wire the module to console.js's session-aware calls: {get(path), send(method, path, body), user()}. */
 export function initSetup(sessionCalls) {
   calls = sessionCalls;
+  initSso({
+    get: fetchFor,
+    send: (method, path, body) => calls.send(method, path, body),
+    ownFailure,
+    refreshChecklist: () => loadChecklist(),
+  });
 }
 
 /** Load every Account Setup card for the signed-in user. */
@@ -62,8 +70,8 @@ export async function loadSetup() {
 export function resetSetup() {
   setup.generation += 1;
   setup.account = null;
-  setup.sso = null;
   setup.items = [];
+  resetSso();
   for (const id of ['checklist-items', 'readiness-items', 'details-readonly', 'workspace-gates-list', 'workspaces-rows']) {
     byId(id).replaceChildren();
   }
@@ -96,6 +104,7 @@ async function loadChecklist() {
   setup.items = Array.isArray(result.data?.items) ? result.data.items : [];
   renderChecklist();
   renderReadiness();
+  showSsoItem(setup.items.find((i) => i.key === 'sso'));
 }
 
 function renderChecklist() {
@@ -283,45 +292,6 @@ byId('details-reload').addEventListener('click', async (e) => {
   clearFieldErrors(byId('details-form'));
   say(byId('details-flash'), 'info', 'The saved details were loaded. Make your changes again and save.');
   byId('d-legal-name').focus();
-});
-
-/* ---- single sign-on ------------------------------------------------------- */
-
-const PROTOCOLS = { oidc: 'OpenID Connect', saml: 'SAML', not_required: 'Not required' };
-
-async function loadSso() {
-  const result = await fetchFor('/sso');
-  if (!result) return;
-  if (!result.ok) {
-    if (ownFailure(result)) sayError(byId('sso-flash'), result);
-    return;
-  }
-  renderSso(result.data);
-}
-
-function renderSso(sso) {
-  setup.sso = sso;
-  byId('sso-protocol').textContent = sso?.protocol ? PROTOCOLS[sso.protocol] || sso.protocol : 'Not chosen yet';
-  byId('sso-review').replaceChildren(badge(`review-${sso?.review_state || 'none'}`, reviewLabel(sso?.review_state || 'none')));
-  byId('sso-not-required-box').hidden = sso?.protocol === 'not_required';
-}
-
-byId('sso-not-required').addEventListener('click', async (e) => {
-  const flash = byId('sso-flash');
-  clear(flash);
-  const body = { protocol: 'not_required', version: setup.sso?.version ?? 0 };
-  const result = await busy(e.currentTarget, () => calls.send('PUT', '/sso', body));
-  if (result.ok) {
-    renderSso(result.data);
-    say(flash, 'success', 'Single sign-on is marked as not required.');
-    byId('sso-title').setAttribute('tabindex', '-1');
-    byId('sso-title').focus();
-    await loadChecklist();
-    return;
-  }
-  if (!ownFailure(result)) return;
-  if (result.status === 409) await loadSso();
-  sayError(flash, result);
 });
 
 /* ---- workspace ------------------------------------------------------------ */

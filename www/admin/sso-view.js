@@ -1,0 +1,1 @@
+../js/sso-view.js
