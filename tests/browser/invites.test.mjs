@@ -31,12 +31,13 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   baseUrl, ctl, launchBrowser, openPage, saveScreenshot, seedCustomer, seedOperator, unique, waitForMail,
+  submitSignIn, tabs,
 } from './lib.mjs';
 
 let publicUrl;
 let operatorUrl;
 let chrome;
-let open = [];
+const pool = tabs(() => chrome.browser);
 
 const tag = unique('inv');
 const PW = 'Harbour-Quill-Meadow-2034';
@@ -66,23 +67,14 @@ after(async () => {
 });
 
 afterEach(async () => {
-  await Promise.all(open.map((ctx) => ctx.close()));
-  open = [];
+  await pool.closeAll();
 });
 
 /** A fresh browser context (no cookies shared) on `url`. */
-async function load(url) {
-  const tab = await openPage(chrome.browser);
-  open.push(tab.context);
-  tab.res = await tab.page.goto(url);
-  return tab;
-}
+const load = (url) => pool.load(url);
 
 async function signIn(page, login, password) {
-  await page.locator('[data-view="signin"]').waitFor();
-  await page.getByLabel('Username or email', { exact: true }).fill(login);
-  await page.getByLabel('Password', { exact: true }).fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await submitSignIn(page, login, password);
 }
 
 /** The customer admin's console, signed in, with the members card loaded. */
@@ -375,7 +367,7 @@ describe('invites', () => {
 
     // Expired: the server's 410 (its expiry takes days, so the answer is played here).
     const expired = await openPage(chrome.browser);
-    open.push(expired.context);
+    pool.track(expired.context);
     await expired.page.route('**/api/v1/invite-lookups', (route) => route.fulfill({
       status: 410,
       contentType: 'application/json',

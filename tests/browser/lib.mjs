@@ -246,3 +246,36 @@ export function totpCode(secretBase32, atMs = Date.now()) {
   const bin = ((mac[offset] & 0x7f) << 24) | (mac[offset + 1] << 16) | (mac[offset + 2] << 8) | mac[offset + 3];
   return String(bin % 1_000_000).padStart(6, '0');
 }
+
+/**
+ * A suite's browser tabs: load(url) opens `url` in a fresh context (no
+ * shared cookies) and records the response as tab.res; track(context) adds
+ * one opened by hand; closeAll() ends every
+ * context opened so far (call it in afterEach).
+ */
+export function tabs(getBrowser) {
+  const open = [];
+  return {
+    async load(url) {
+      const tab = await openPage(getBrowser());
+      open.push(tab.context);
+      tab.res = await tab.page.goto(url);
+      return tab;
+    },
+    /** Close this context with the others (for a tab opened by hand). */
+    track(context) {
+      open.push(context);
+    },
+    async closeAll() {
+      await Promise.all(open.splice(0).map((ctx) => ctx.close()));
+    },
+  };
+}
+
+/** Fill and submit the sign-in form of either console. */
+export async function submitSignIn(page, login, password) {
+  await page.locator('[data-view="signin"]').waitFor();
+  await page.getByLabel('Username or email', { exact: true }).fill(login);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}

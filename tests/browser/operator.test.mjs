@@ -12,13 +12,14 @@
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  baseUrl, launchBrowser, openPage, saveScreenshot, seedCustomer, seedOperator, totpCode, unique,
+  baseUrl, launchBrowser, saveScreenshot, seedCustomer, seedOperator, totpCode, unique,
+  submitSignIn, tabs,
 } from './lib.mjs';
 
 let publicUrl;
 let operatorUrl;
 let chrome;
-let open = [];
+const pool = tabs(() => chrome.browser);
 
 const tag = unique('ops');
 const PW = 'Slate-Beacon-Ferry-2031';
@@ -44,22 +45,14 @@ after(async () => {
 });
 
 afterEach(async () => {
-  await Promise.all(open.map((ctx) => ctx.close()));
-  open = [];
+  await pool.closeAll();
 });
 
-async function load(url) {
-  const tab = await openPage(chrome.browser);
-  open.push(tab.context);
-  tab.res = await tab.page.goto(url);
-  return tab;
-}
+/** A fresh browser context (no cookies shared) on `url`. */
+const load = (url) => pool.load(url);
 
 async function fillSignIn(page, username, password) {
-  await page.locator('[data-view="signin"]').waitFor();
-  await page.getByLabel('Username or email', { exact: true }).fill(username);
-  await page.getByLabel('Password', { exact: true }).fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await submitSignIn(page, username, password);
 }
 
 async function signedIn(page, username) {

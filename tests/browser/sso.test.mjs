@@ -30,7 +30,8 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  baseUrl, launchBrowser, openPage, saveScreenshot, seedCustomer, seedOperator, unique,
+  baseUrl, launchBrowser, saveScreenshot, seedCustomer, seedOperator, unique,
+  submitSignIn, tabs,
 } from './lib.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -43,7 +44,7 @@ const OKTA_FINGERPRINT = '21:D5:E6:FF:D3:60:7D:88:BD:8E:EE:5F:97:9F:CB:E9:C3:A3:
 let publicUrl;
 let operatorUrl;
 let chrome;
-let open = [];
+const pool = tabs(() => chrome.browser);
 
 const tag = unique('sso');
 const PW = 'Granite-Harbor-Willow-2041';
@@ -75,16 +76,11 @@ after(async () => {
 });
 
 afterEach(async () => {
-  await Promise.all(open.map((ctx) => ctx.close()));
-  open = [];
+  await pool.closeAll();
 });
 
-async function load(url) {
-  const tab = await openPage(chrome.browser);
-  open.push(tab.context);
-  tab.res = await tab.page.goto(url);
-  return tab;
-}
+/** A fresh browser context (no cookies shared) on `url`. */
+const load = (url) => pool.load(url);
 
 /** Record the body of every API answer a page receives; `bodies()` waits for the reads to finish. */
 function recordApiBodies(page) {
@@ -99,10 +95,7 @@ function recordApiBodies(page) {
 /* ---- the customer console ---------------------------------------------- */
 
 async function customerSignIn(page, username, password) {
-  await page.locator('[data-view="signin"]').waitFor();
-  await page.getByLabel('Username or email', { exact: true }).fill(username);
-  await page.getByLabel('Password', { exact: true }).fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await submitSignIn(page, username, password);
   await page.getByRole('heading', { name: 'Account Setup', level: 1 }).waitFor();
   await page.locator('#checklist-items li').first().waitFor();
   await page.locator('#sso-card:not([hidden])').waitFor();
