@@ -130,6 +130,8 @@ bool input_page(http_request *req, http_response *resp, long def, long max, long
 
 /** RFC 3339 string, or JSON null for 0. */
 json_object *output_time(int64_t t);
+/** A string, or JSON null for NULL. */
+json_object *output_str(const char *s);
 /** An id as an opaque string. */
 json_object *output_id(int64_t id);
 /** A user as the API shows it (status derived at now). */
@@ -168,6 +170,8 @@ or_status api_audit_as_user(app *a, http_request *req, const user *u, const char
  * blocker and the latest decided review (notes may be NULL), done_when, ready.
  */
 json_object *api_checklist_json(const checklist *c, const review_note *notes);
+/** A workspace request ("Create") as both APIs show it. */
+json_object *api_workspace_request_json(const workspace_request *w);
 /** A review as the operator API shows it (with the internal comment). */
 json_object *api_review_json(const review *r);
 /** A support request as the operator API shows it. */

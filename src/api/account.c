@@ -22,19 +22,13 @@ void api_account_patch(app *a, http_request *req, http_response *resp);
 #define NOTES_MAX_BYTES 4000
 
 static json_object *
-str_or_null(const char *s)
-{
-	return s ? json_object_new_string(s) : NULL;
-}
-
-static json_object *
 contact_json(const contact *c)
 {
 	json_object *o = json_object_new_object();
 
-	json_object_object_add(o, "name", str_or_null(c->name));
-	json_object_object_add(o, "email", str_or_null(c->email));
-	json_object_object_add(o, "phone", str_or_null(c->phone));
+	json_object_object_add(o, "name", output_str(c->name));
+	json_object_object_add(o, "email", output_str(c->email));
+	json_object_object_add(o, "phone", output_str(c->phone));
 	return o;
 }
 
@@ -45,16 +39,16 @@ api_details_json(const customer *c, const customer_details *d)
 
 	json_object_object_add(o, "customer_id", output_id(c->id));
 	json_object_object_add(o, "slug", json_object_new_string(c->slug));
-	json_object_object_add(o, "legal_name", str_or_null(d->legal_name));
-	json_object_object_add(o, "operating_name", str_or_null(d->operating_name));
+	json_object_object_add(o, "legal_name", output_str(d->legal_name));
+	json_object_object_add(o, "operating_name", output_str(d->operating_name));
 	json_object_object_add(o, "support_contact", contact_json(&d->support));
 	json_object_object_add(o, "billing_contact", contact_json(&d->billing));
 	json_object_object_add(o, "technical_contact", contact_json(&d->technical));
-	json_object_object_add(o, "repository_notes", str_or_null(d->repository_notes));
-	json_object_object_add(o, "ai_preferences", str_or_null(d->ai_preferences));
+	json_object_object_add(o, "repository_notes", output_str(d->repository_notes));
+	json_object_object_add(o, "ai_preferences", output_str(d->ai_preferences));
 	json_object_object_add(o, "ai_provider", json_object_new_string(d->ai_provider ? d->ai_provider : "none"));
-	json_object_object_add(o, "workspace_preferences", str_or_null(d->workspace_preferences));
-	json_object_object_add(o, "target_launch", str_or_null(d->target_launch));
+	json_object_object_add(o, "workspace_preferences", output_str(d->workspace_preferences));
+	json_object_object_add(o, "target_launch", output_str(d->target_launch));
 	json_object_object_add(o, "version", json_object_new_int64(d->version));
 	json_object_object_add(o, "updated_at", output_time(d->updated_at));
 	return o;

@@ -19,12 +19,6 @@ void api_admin_dashboard(app *a, http_request *req, http_response *resp);
 #define COMMENT_MAX 2000
 #define DASHBOARD_PAGE 500
 
-static json_object *
-str_or_null(const char *s)
-{
-	return s ? json_object_new_string(s) : NULL;
-}
-
 /* Fixed text saying what an operator is asked to review. */
 static const char *
 summary(const char *kind)
@@ -47,17 +41,17 @@ api_review_json(const review *r)
 
 	json_object_object_add(o, "id", output_id(r->id));
 	json_object_object_add(c, "id", output_id(r->customer_id));
-	json_object_object_add(c, "slug", str_or_null(r->customer_slug));
-	json_object_object_add(c, "name", str_or_null(r->customer_name));
+	json_object_object_add(c, "slug", output_str(r->customer_slug));
+	json_object_object_add(c, "name", output_str(r->customer_name));
 	json_object_object_add(o, "customer", c);
-	json_object_object_add(o, "kind", str_or_null(r->kind));
-	json_object_object_add(o, "state", str_or_null(r->state));
+	json_object_object_add(o, "kind", output_str(r->kind));
+	json_object_object_add(o, "state", output_str(r->state));
 	json_object_object_add(o, "summary", json_object_new_string(r->kind ? summary(r->kind) : ""));
-	json_object_object_add(o, "comment", str_or_null(r->comment));
-	json_object_object_add(o, "internal_comment", str_or_null(r->internal_comment));
+	json_object_object_add(o, "comment", output_str(r->comment));
+	json_object_object_add(o, "internal_comment", output_str(r->internal_comment));
 	json_object_object_add(o, "created_at", output_time(r->created_at));
 	json_object_object_add(o, "decided_at", output_time(r->decided_at));
-	json_object_object_add(o, "decided_by", str_or_null(r->decided_by));
+	json_object_object_add(o, "decided_by", output_str(r->decided_by));
 	return o;
 }
 
@@ -69,15 +63,15 @@ api_support_admin_json(const support_request *r)
 
 	json_object_object_add(o, "id", output_id(r->id));
 	json_object_object_add(o, "customer_id", output_id(r->customer_id));
-	json_object_object_add(o, "customer_name", str_or_null(r->customer_name));
-	json_object_object_add(o, "requested_by", str_or_null(r->username));
-	json_object_object_add(o, "item", str_or_null(r->item));
+	json_object_object_add(o, "customer_name", output_str(r->customer_name));
+	json_object_object_add(o, "requested_by", output_str(r->username));
+	json_object_object_add(o, "item", output_str(r->item));
 	json_object_object_add(o, "item_title", r->item && checklist_item_parse(r->item, &it)
 						? json_object_new_string(checklist_item_title(it)) : NULL);
-	json_object_object_add(o, "visible_message", str_or_null(r->visible_message));
-	json_object_object_add(o, "last_action", str_or_null(r->last_action));
+	json_object_object_add(o, "visible_message", output_str(r->visible_message));
+	json_object_object_add(o, "last_action", output_str(r->last_action));
 	json_object_object_add(o, "last_action_at", output_time(r->last_action_at));
-	json_object_object_add(o, "message", str_or_null(r->message));
+	json_object_object_add(o, "message", output_str(r->message));
 	json_object_object_add(o, "created_at", output_time(r->created_at));
 	return o;
 }

@@ -26,12 +26,6 @@ void api_admin_blockers_put(app *a, http_request *req, http_response *resp);
 #define BLOCKER_MESSAGE_MAX 1000
 
 static json_object *
-str_or_null(const char *s)
-{
-	return s ? json_object_new_string(s) : NULL;
-}
-
-static json_object *
 aliases_json(const char *joined)
 {
 	json_object *arr = json_object_new_array();
@@ -52,13 +46,13 @@ context_json(const setup_context *c)
 
 	json_object_object_add(o, "billing_state", json_object_new_string(c->billing_state));
 	json_object_object_add(o, "prepaid_balance_cents", json_object_new_int64(c->prepaid_balance_cents));
-	json_object_object_add(o, "target_name", str_or_null(c->target_name));
-	json_object_object_add(o, "runtime_capacity", str_or_null(c->runtime_capacity));
+	json_object_object_add(o, "target_name", output_str(c->target_name));
+	json_object_object_add(o, "runtime_capacity", output_str(c->runtime_capacity));
 	json_object_object_add(o, "template_aliases", aliases_json(c->template_aliases));
-	json_object_object_add(o, "coder_access", str_or_null(c->coder_access));
+	json_object_object_add(o, "coder_access", output_str(c->coder_access));
 	json_object_object_add(o, "target_ready", json_object_new_boolean(c->target_ready));
 	json_object_object_add(o, "target_review", json_object_new_string(c->target_review));
-	json_object_object_add(o, "provider_mode", str_or_null(c->provider_mode));
+	json_object_object_add(o, "provider_mode", output_str(c->provider_mode));
 	json_object_object_add(o, "provider_ready", json_object_new_boolean(c->provider_ready));
 	json_object_object_add(o, "provider_review", json_object_new_string(c->provider_review));
 	json_object_object_add(o, "version", json_object_new_int64(c->version));
@@ -86,9 +80,9 @@ blockers_json(const blocker_row *b, size_t n)
 	for (i = 0; i < n; i++) {
 		json_object *o = json_object_new_object();
 		json_object_object_add(o, "id", output_id(b[i].id));
-		json_object_object_add(o, "item", str_or_null(b[i].item));
-		json_object_object_add(o, "category", str_or_null(b[i].category));
-		json_object_object_add(o, "message", str_or_null(b[i].message));
+		json_object_object_add(o, "item", output_str(b[i].item));
+		json_object_object_add(o, "category", output_str(b[i].category));
+		json_object_object_add(o, "message", output_str(b[i].message));
 		json_object_object_add(o, "retryable", json_object_new_boolean(b[i].retryable));
 		json_object_object_add(o, "created_at", output_time(b[i].created_at));
 		json_object_array_add(arr, o);
@@ -150,15 +144,8 @@ add_setup(app *a, http_request *req, int64_t id, json_object *o)
 		json_object_array_add(arr, api_support_admin_json(&sr[i]));
 	json_object_object_add(o, "support_requests", arr);
 	arr = json_object_new_array();
-	for (i = 0; i < nws; i++) {
-		json_object *w = json_object_new_object();
-		json_object_object_add(w, "id", output_id(ws[i].id));
-		json_object_object_add(w, "name", str_or_null(ws[i].name));
-		json_object_object_add(w, "state", str_or_null(ws[i].state));
-		json_object_object_add(w, "requested_by", str_or_null(ws[i].requested_by));
-		json_object_object_add(w, "created_at", output_time(ws[i].created_at));
-		json_object_array_add(arr, w);
-	}
+	for (i = 0; i < nws; i++)
+		json_object_array_add(arr, api_workspace_request_json(&ws[i]));
 	json_object_object_add(o, "workspace_requests", arr);
 	return OR_OK;
 }

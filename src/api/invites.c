@@ -37,12 +37,6 @@ status_of(const invite *v, int64_t now)
 	return v->state;
 }
 
-static json_object *
-str_or_null(const char *s)
-{
-	return s ? json_object_new_string(s) : NULL;
-}
-
 json_object *
 api_invite_json(const invite *v, int64_t now)
 {
@@ -53,21 +47,21 @@ api_invite_json(const invite *v, int64_t now)
 		delivery = strcmp(v->delivery, "pending") == 0 ? "queued" : strcmp(v->delivery, "sent") == 0 ? "sent"
 													   : "failed";
 	json_object_object_add(o, "id", output_id(v->id));
-	json_object_object_add(o, "email", str_or_null(v->email));
-	json_object_object_add(o, "role", str_or_null(v->role));
-	json_object_object_add(o, "kind", str_or_null(v->kind));
+	json_object_object_add(o, "email", output_str(v->email));
+	json_object_object_add(o, "role", output_str(v->role));
+	json_object_object_add(o, "kind", output_str(v->kind));
 	json_object_object_add(o, "status", json_object_new_string(status));
-	json_object_object_add(o, "delivery", str_or_null(strcmp(status, "pending") == 0 ? delivery : NULL));
-	json_object_object_add(o, "delivery_error", str_or_null(strcmp(status, "pending") == 0 ? v->delivery_error : NULL));
+	json_object_object_add(o, "delivery", output_str(strcmp(status, "pending") == 0 ? delivery : NULL));
+	json_object_object_add(o, "delivery_error", output_str(strcmp(status, "pending") == 0 ? v->delivery_error : NULL));
 	json_object_object_add(o, "sent_count", json_object_new_int64(v->sent_count));
 	json_object_object_add(o, "last_sent_at", output_time(v->last_sent_at));
 	json_object_object_add(o, "expires_at", output_time(v->expires_at));
 	json_object_object_add(o, "created_at", output_time(v->created_at));
-	json_object_object_add(o, "created_by", str_or_null(v->created_by));
+	json_object_object_add(o, "created_by", output_str(v->created_by));
 	json_object_object_add(o, "accepted_at", output_time(v->accepted_at));
-	json_object_object_add(o, "accepted_by", str_or_null(v->accepted_by));
+	json_object_object_add(o, "accepted_by", output_str(v->accepted_by));
 	json_object_object_add(o, "revoked_at", output_time(v->revoked_at));
-	json_object_object_add(o, "revoked_by", str_or_null(v->revoked_by));
+	json_object_object_add(o, "revoked_by", output_str(v->revoked_by));
 	return o;
 }
 
@@ -405,12 +399,12 @@ lookup_json(http_request *req, const invite *v)
 	json_object *o = json_object_new_object();
 	bool signup = strcmp(v->kind, "admin_signup") == 0;
 
-	json_object_object_add(o, "customer_name", str_or_null(v->customer_name));
+	json_object_object_add(o, "customer_name", output_str(v->customer_name));
 	/* An admin signup link asks for the address: the lookup must not hand it out. */
-	json_object_object_add(o, "email", signup ? NULL : str_or_null(v->email));
+	json_object_object_add(o, "email", signup ? NULL : output_str(v->email));
 	json_object_object_add(o, "email_hint", json_object_new_string(signup ? masked(req, v->email) : v->email));
-	json_object_object_add(o, "role", str_or_null(v->role));
-	json_object_object_add(o, "kind", str_or_null(v->kind));
+	json_object_object_add(o, "role", output_str(v->role));
+	json_object_object_add(o, "kind", output_str(v->kind));
 	json_object_object_add(o, "expires_at", output_time(v->expires_at));
 	return o;
 }

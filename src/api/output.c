@@ -28,8 +28,8 @@ output_id(int64_t id)
 	return json_object_new_string(buf);
 }
 
-static json_object *
-str_or_null(const char *s)
+json_object *
+output_str(const char *s)
 {
 	return s ? json_object_new_string(s) : NULL;
 }
@@ -42,7 +42,7 @@ output_user(const user *u, int64_t now, bool with_customer)
 	json_object_object_add(o, "id", output_id(u->id));
 	json_object_object_add(o, "username", json_object_new_string(u->username ? u->username : ""));
 	json_object_object_add(o, "email", json_object_new_string(u->email ? u->email : ""));
-	json_object_object_add(o, "display_name", str_or_null(u->display_name));
+	json_object_object_add(o, "display_name", output_str(u->display_name));
 	json_object_object_add(o, "role", json_object_new_string(identity_role_name(u->role)));
 	json_object_object_add(o, "status",
 			       json_object_new_string(identity_status_name(identity_user_status(u, now))));
@@ -56,7 +56,7 @@ output_user(const user *u, int64_t now, bool with_customer)
 	json_object_object_add(o, "version", json_object_new_int64(u->version));
 	if (with_customer) {
 		json_object_object_add(o, "customer_id", output_id(u->customer_id));
-		json_object_object_add(o, "customer", str_or_null(u->customer_slug));
+		json_object_object_add(o, "customer", output_str(u->customer_slug));
 	}
 	return o;
 }
@@ -69,7 +69,7 @@ output_operator(const operator_account *op)
 	json_object_object_add(o, "id", output_id(op->id));
 	json_object_object_add(o, "username", json_object_new_string(op->username ? op->username : ""));
 	json_object_object_add(o, "email", json_object_new_string(op->email ? op->email : ""));
-	json_object_object_add(o, "display_name", str_or_null(op->display_name));
+	json_object_object_add(o, "display_name", output_str(op->display_name));
 	json_object_object_add(o, "role", json_object_new_string(identity_operator_role_name(op->role)));
 	json_object_object_add(o, "totp_enabled", json_object_new_boolean(op->totp_enabled));
 	json_object_object_add(o, "must_change_password", json_object_new_boolean(op->must_change_password));

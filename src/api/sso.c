@@ -25,12 +25,6 @@ void api_sso_submit(app *a, http_request *req, http_response *resp);
 
 #define URL_MAX 2000
 
-static json_object *
-str_or_null(const char *s)
-{
-	return s ? json_object_new_string(s) : NULL;
-}
-
 /* A stored JSON text, parsed again (NULL when absent or unreadable). */
 static json_object *
 stored_json(const char *text)
@@ -55,16 +49,16 @@ api_sso_json(const sso_draft *d, bool operator_view)
 	json_object *o = json_object_new_object(), *claims = json_object_new_object();
 	bool current = d->report && d->validated_version == d->version && d->version > 0;
 
-	json_object_object_add(o, "protocol", str_or_null(d->protocol));
+	json_object_object_add(o, "protocol", output_str(d->protocol));
 	json_object_object_add(o, "review_state", json_object_new_string(d->review ? d->review : "none"));
-	json_object_object_add(o, "discovery_url", str_or_null(d->discovery_url));
-	json_object_object_add(o, "metadata_url", str_or_null(d->metadata_url));
-	json_object_object_add(o, "metadata_xml", str_or_null(d->metadata_xml));
-	json_object_object_add(o, "entity_choice", str_or_null(d->entity_choice));
+	json_object_object_add(o, "discovery_url", output_str(d->discovery_url));
+	json_object_object_add(o, "metadata_url", output_str(d->metadata_url));
+	json_object_object_add(o, "metadata_xml", output_str(d->metadata_xml));
+	json_object_object_add(o, "entity_choice", output_str(d->entity_choice));
 	json_object_object_add(o, "email_domains", list_or_empty(d->email_domains));
-	json_object_object_add(claims, "username", str_or_null(d->claim_username));
-	json_object_object_add(claims, "email", str_or_null(d->claim_email));
-	json_object_object_add(claims, "groups", str_or_null(d->claim_groups));
+	json_object_object_add(claims, "username", output_str(d->claim_username));
+	json_object_object_add(claims, "email", output_str(d->claim_email));
+	json_object_object_add(claims, "groups", output_str(d->claim_groups));
 	json_object_object_add(o, "claims", claims);
 	json_object_object_add(o, "admin_groups", list_or_empty(d->admin_groups));
 	json_object_object_add(o, "member_groups", list_or_empty(d->member_groups));
@@ -263,36 +257,36 @@ report_json(const sso_report *r, int64_t validated_at)
 	}
 	for (i = 0; i < r->nendpoints; i++) {
 		json_object *e = json_object_new_object();
-		json_object_object_add(e, "kind", str_or_null(r->endpoints[i].kind));
-		json_object_object_add(e, "url", str_or_null(r->endpoints[i].url));
+		json_object_object_add(e, "kind", output_str(r->endpoints[i].kind));
+		json_object_object_add(e, "url", output_str(r->endpoints[i].url));
 		json_object_array_add(eps, e);
 	}
 	for (i = 0; i < r->ncerts; i++) {
 		const sso_cert *c = &r->certs[i];
 		json_object *x = json_object_new_object();
-		json_object_object_add(x, "use", str_or_null(c->use));
-		json_object_object_add(x, "subject", str_or_null(c->subject));
-		json_object_object_add(x, "issuer", str_or_null(c->issuer));
+		json_object_object_add(x, "use", output_str(c->use));
+		json_object_object_add(x, "subject", output_str(c->subject));
+		json_object_object_add(x, "issuer", output_str(c->issuer));
 		json_object_object_add(x, "not_before", output_time(c->not_before));
 		json_object_object_add(x, "not_after", output_time(c->not_after));
-		json_object_object_add(x, "key", str_or_null(c->key_type));
+		json_object_object_add(x, "key", output_str(c->key_type));
 		json_object_object_add(x, "key_bits", json_object_new_int(c->key_bits));
-		json_object_object_add(x, "signature_algorithm", str_or_null(c->sig_alg));
+		json_object_object_add(x, "signature_algorithm", output_str(c->sig_alg));
 		json_object_object_add(x, "sha256", json_object_new_string(c->sha256));
 		json_object_array_add(certs, x);
 	}
 	for (i = 0; i < r->nnameid; i++)
-		json_object_array_add(ids, str_or_null(r->nameid_formats[i]));
+		json_object_array_add(ids, output_str(r->nameid_formats[i]));
 	for (i = 0; i < r->nentities; i++)
-		json_object_array_add(ents, str_or_null(r->entities[i]));
-	json_object_object_add(sum, "protocol", str_or_null(r->protocol));
-	json_object_object_add(sum, "entity_id", str_or_null(r->entity_id));
+		json_object_array_add(ents, output_str(r->entities[i]));
+	json_object_object_add(sum, "protocol", output_str(r->protocol));
+	json_object_object_add(sum, "entity_id", output_str(r->entity_id));
 	json_object_object_add(sum, "signed", json_object_new_boolean(r->is_signed));
 	json_object_object_add(sum, "endpoints", eps);
 	json_object_object_add(sum, "certificates", certs);
 	json_object_object_add(sum, "nameid_formats", ids);
 	json_object_object_add(sum, "entities", ents);
-	json_object_object_add(sum, "jwks_uri", str_or_null(r->jwks_uri));
+	json_object_object_add(sum, "jwks_uri", output_str(r->jwks_uri));
 	json_object_object_add(sum, "usable_keys", json_object_new_int(r->usable_keys));
 	json_object_object_add(o, "ok", json_object_new_boolean(r->ok));
 	json_object_object_add(o, "checks", checks);

@@ -20,8 +20,8 @@ void api_support_create(app *a, http_request *req, http_response *resp);
 
 #define SUPPORT_MESSAGE_MAX 4000
 
-static json_object *
-request_json(const workspace_request *w)
+json_object *
+api_workspace_request_json(const workspace_request *w)
 {
 	json_object *o = json_object_new_object();
 
@@ -127,7 +127,7 @@ api_workspace_create(app *a, http_request *req, http_response *resp)
 	if (!api_commit(a, req, resp, st))
 		return;
 	o = json_object_new_object();
-	json_object_object_add(o, "workspace_request", request_json(&w));
+	json_object_object_add(o, "workspace_request", api_workspace_request_json(&w));
 	http_json(resp, 202, o);
 }
 
@@ -147,7 +147,7 @@ api_workspaces_list(app *a, http_request *req, http_response *resp)
 	o = json_object_new_object();
 	arr = json_object_new_array();
 	for (i = 0; i < n; i++)
-		json_object_array_add(arr, request_json(&ws[i]));
+		json_object_array_add(arr, api_workspace_request_json(&ws[i]));
 	json_object_object_add(o, "workspace_requests", arr);
 	http_json(resp, 200, o);
 }
