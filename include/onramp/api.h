@@ -104,6 +104,14 @@ bool input_ok(http_response *resp);
 /** Add a field error for a password verdict (422 follows from input_ok). */
 void input_password_error(http_request *req, http_response *resp, const char *field,
 			  password_verdict v);
+/**
+ * The body of a password change, {current_password, new_password}, checked
+ * against the account's stored hash (NULL: no password) and the policy; 422
+ * with field codes incorrect, unchanged or the policy's.  *next is the new
+ * password when true is returned.
+ */
+bool input_password_change(http_request *req, http_response *resp, const char *hash, const char *username,
+			   const char *email, const char **next);
 /** Parse a path parameter as a positive id; 404 when it is not one. */
 bool input_path_id(http_request *req, http_response *resp, size_t idx, int64_t *id);
 /** Read query parameter name (URL-decoded into the arena), NULL when absent. */

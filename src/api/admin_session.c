@@ -243,46 +243,26 @@ api_admin_totp_confirm(app *a, http_request *req, http_response *resp)
 void
 api_admin_password_change(app *a, http_request *req, http_response *resp)
 {
-	static const char *const allowed[] = { "current_password", "new_password", NULL };
 	principal *p = api_principal(req);
-	const char *cur, *next, *hash = NULL, *sealed = NULL;
+	const char *next, *hash = NULL, *sealed = NULL;
 	char phc[PASSWORD_HASH_MAX], csrf[SECRET_TOKEN_LEN + 1];
 	int64_t step = 0;
 	operator_account op;
-	password_verdict v;
-	or_status st;
+	or_status st = store_operator_by_login(a->db, req->arena, p->op.username, &op, &hash, &sealed, &step);
 
-	if (!input_allowed(req, resp, allowed))
-		return;
-	cur = input_secret(req, resp, "current_password", true, 4 * PASSWORD_MAX_CHARS);
-	next = input_secret(req, resp, "new_password", true, 4 * PASSWORD_MAX_CHARS);
-	if (!input_ok(resp))
-		return;
-	st = store_operator_by_login(a->db, req->arena, p->op.username, &op, &hash, &sealed, &step);
 	if (st != OR_OK) {
 		app_fail(a, req, resp, st, db_last_error(a->db));
 		return;
 	}
-	if (!password_verify(hash, cur, strlen(cur)))
-		(void)http_field_error_add(req, resp, "current_password", "incorrect", "The current password is not correct.");
-	else if ((v = password_check(next, strlen(next), op.username, op.email)) != PASSWORD_OK)
-		input_password_error(req, resp, "new_password", v);
-	else if (strcmp(cur, next) == 0)
-		(void)http_field_error_add(req, resp, "new_password", "unchanged", "Choose a password different from the current one.");
-	if (!input_ok(resp))
+	if (!input_password_change(req, resp, hash, op.username, op.email, &next))
 		return;
 	if ((st = password_hash(&a->pw, next, strlen(next), phc)) == OR_OK && (st = db_begin(a->db)) == OR_OK &&
 	    (st = store_operator_set_password(a->db, op.id, phc, false)) == OR_OK &&
 	    (st = store_session_delete_all(a->db, REALM_OPERATOR, op.id)) == OR_OK &&
 	    (st = auth_session_start(a, req, resp, REALM_OPERATOR, op.id, csrf)) == OR_OK)
 		st = api_audit(a, req, "operator.password_change", 0, "operator", op.id, NULL, NULL);
-	if (st == OR_OK)
-		st = db_commit(a->db);
-	if (st != OR_OK) {
-		db_rollback(a->db);
-		app_fail(a, req, resp, st, db_last_error(a->db));
+	if (!api_commit(a, req, resp, st))
 		return;
-	}
 	p->op.must_change_password = false;
 	http_json(resp, 200, session_body(&p->op, csrf));
 }

@@ -359,3 +359,27 @@ input_bool(http_request *req, http_response *resp, const char *name, bool def)
 	}
 	return json_object_get_boolean(v) != 0;
 }
+
+bool
+input_password_change(http_request *req, http_response *resp, const char *hash, const char *username,
+		      const char *email, const char **next)
+{
+	static const char *const allowed[] = { "current_password", "new_password", NULL };
+	const char *cur;
+	password_verdict v;
+
+	if (!input_allowed(req, resp, allowed))
+		return false;
+	cur = input_secret(req, resp, "current_password", true, 4 * PASSWORD_MAX_CHARS);
+	*next = input_secret(req, resp, "new_password", true, 4 * PASSWORD_MAX_CHARS);
+	if (!input_ok(resp))
+		return false;
+	/* Accounts without a password (SSO) have no current password to give. */
+	if (hash == NULL || !password_verify(hash, cur, strlen(cur)))
+		(void)http_field_error_add(req, resp, "current_password", "incorrect", "The current password is not correct.");
+	else if ((v = password_check(*next, strlen(*next), username, email)) != PASSWORD_OK)
+		input_password_error(req, resp, "new_password", v);
+	else if (strcmp(cur, *next) == 0)
+		(void)http_field_error_add(req, resp, "new_password", "unchanged", "Choose a password different from the current one.");
+	return input_ok(resp);
+}

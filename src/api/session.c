@@ -136,36 +136,17 @@ api_session_delete(app *a, http_request *req, http_response *resp)
 void
 api_password_change(app *a, http_request *req, http_response *resp)
 {
-	static const char *const allowed[] = { "current_password", "new_password", NULL };
 	principal *p = api_principal(req);
-	const char *cur, *next, *hash = NULL;
+	const char *next, *hash = NULL;
 	char phc[PASSWORD_HASH_MAX], csrf[SECRET_TOKEN_LEN + 1];
-	password_verdict v;
 	user fresh;
-	or_status st;
+	or_status st = store_user_by_login(a->db, req->arena, p->user.username, &fresh, &hash);
 
-	if (!input_allowed(req, resp, allowed))
-		return;
-	cur = input_secret(req, resp, "current_password", true, 4 * PASSWORD_MAX_CHARS);
-	next = input_secret(req, resp, "new_password", true, 4 * PASSWORD_MAX_CHARS);
-	if (!input_ok(resp))
-		return;
-	st = store_user_by_login(a->db, req->arena, p->user.username, &fresh, &hash);
 	if (st != OR_OK) {
 		app_fail(a, req, resp, st, db_last_error(a->db));
 		return;
 	}
-	if (hash == NULL || !password_verify(hash, cur, strlen(cur))) {
-		(void)http_field_error_add(req, resp, "current_password", "incorrect", "The current password is not correct.");
-		(void)input_ok(resp);
-		return;
-	}
-	v = password_check(next, strlen(next), p->user.username, p->user.email);
-	if (v == PASSWORD_OK && strcmp(cur, next) == 0)
-		(void)http_field_error_add(req, resp, "new_password", "unchanged", "Choose a password different from the current one.");
-	else if (v != PASSWORD_OK)
-		input_password_error(req, resp, "new_password", v);
-	if (!input_ok(resp))
+	if (!input_password_change(req, resp, hash, p->user.username, p->user.email, &next))
 		return;
 	if ((st = password_hash(&a->pw, next, strlen(next), phc)) == OR_OK && (st = db_begin(a->db)) == OR_OK &&
 	    (st = store_user_set_password(a->db, p->user.id, phc, false)) == OR_OK &&
@@ -173,13 +154,8 @@ api_password_change(app *a, http_request *req, http_response *resp)
 	    (st = store_reset_revoke_user(a->db, p->user.id, api_now(req))) == OR_OK &&
 	    (st = auth_session_start(a, req, resp, REALM_CUSTOMER, p->user.id, csrf)) == OR_OK)
 		st = api_audit(a, req, "user.password_change", p->user.customer_id, "user", p->user.id, NULL, NULL);
-	if (st == OR_OK)
-		st = db_commit(a->db);
-	if (st != OR_OK) {
-		db_rollback(a->db);
-		app_fail(a, req, resp, st, db_last_error(a->db));
+	if (!api_commit(a, req, resp, st))
 		return;
-	}
 	p->user.must_change_password = false;
 	http_json(resp, 200, session_body(&p->user, api_now(req), csrf));
 }
