@@ -144,14 +144,19 @@ email_rule(const char *s)
 	return identity_email_normalize(s, e, sizeof(e)) == OR_OK;
 }
 
-/* Read the form into d; field errors for everything wrong. */
-static void
+/* Read the form into d; field errors for everything wrong.  False when out of memory. */
+static bool
 read_form(app *a, http_request *req, http_response *resp, sso_draft *d)
 {
-	static char doms[SSO_FORM_MAX_LIST][256], groups[SSO_FORM_MAX_LIST][256], users[SSO_FORM_MAX_LIST][256];
+	/* Request-scoped copies of the lists for the cross-field checks (duplicates, test users' domains). */
+	char (*doms)[256] = arena_calloc(req->arena, 3 * SSO_FORM_MAX_LIST, 256);
+	char (*groups)[256] = doms ? doms + SSO_FORM_MAX_LIST : NULL, (*users)[256] = doms ? doms + 2 * SSO_FORM_MAX_LIST : NULL;
 	const char *xml = NULL, *dlist[SSO_FORM_MAX_LIST];
 	json_object *claims;
 	size_t nd, ng, nu, i;
+
+	if (doms == NULL)
+		return false;
 
 	d->protocol = input_string(req, resp, "protocol", true, 16);
 	if (d->protocol && strcmp(d->protocol, "oidc") != 0 && strcmp(d->protocol, "saml") != 0 &&
@@ -199,6 +204,7 @@ read_form(app *a, http_request *req, http_response *resp, sso_draft *d)
 	if (d->protocol && strcmp(d->protocol, "saml") == 0 && (d->metadata_url == NULL) == (d->metadata_xml == NULL))
 		(void)http_field_error_add(req, resp, "metadata_url", "required",
 					   "Give either the metadata URL or the metadata XML (one of the two).");
+	return true;
 }
 
 void
@@ -218,7 +224,10 @@ api_sso_put(app *a, http_request *req, http_response *resp)
 		return;
 	memset(&in, 0, sizeof(in));
 	version = input_int(req, resp, "version", true, 0, INT32_MAX, &has_version);
-	read_form(a, req, resp, &in);
+	if (!read_form(a, req, resp, &in)) {
+		app_fail(a, req, resp, OR_ERR_NOMEM, "sso form");
+		return;
+	}
 	if (!input_ok(resp))
 		return;
 	after = json_object_new_object();
