@@ -27,6 +27,7 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--build", default=os.path.join(ROOT, "build"))
     p.add_argument("--screenshots", help="directory to save page screenshots in")
+    p.add_argument("--only", action="append", help="run only suites whose file name contains this (repeatable)")
     a = p.parse_args()
     base = tempfile.mkdtemp(prefix="onramp-browser-")
     os.chmod(base, 0o755)
@@ -40,6 +41,8 @@ def main():
         if a.screenshots:
             env["ONRAMP_SCREENSHOT_DIR"] = os.path.abspath(a.screenshots)
         tests = sorted(f for f in os.listdir(HERE) if f.endswith(".test.mjs"))
+        if a.only:
+            tests = [f for f in tests if any(o in f for o in a.only)]
         r = subprocess.run(["node", "--test", "--test-reporter=spec", *tests], cwd=HERE, env=env,
                            capture_output=True, text=True, timeout=600)
         sys.stdout.write(r.stdout)
