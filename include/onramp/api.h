@@ -199,6 +199,8 @@ or_status invites_issue(app *a, http_request *req, const invite_new *in, const c
 			char *link, int64_t *id);
 /** The SSO draft as GET /sso shows it; operator_view adds a stale report as history. */
 json_object *api_sso_json(const sso_draft *d, bool operator_view);
+/** The customer's newest SSO validation job as GET /sso shows it, JSON null when none (*st set). */
+json_object *api_sso_latest_job_json(app *a, arena *ar, int64_t customer_id, or_status *st);
 /** A customer's details as GET /account shows them. */
 json_object *api_details_json(const customer *c, const customer_details *d);
 /** Current time in seconds for this request. */

@@ -86,6 +86,10 @@ typedef struct config {
 	int sso_fetch_timeout_ms;
 	char sso_clock[CONFIG_NAME_MAX];		/* "YYYY-MM-DD HH:MM:SS" UTC: validate as of then ("" = now) */
 	size_t sso_fetch_max_bytes;
+	int fetcher_jobs;			/* onramp-fetcher: jobs run at once (the overall cap) */
+	int fetcher_poll_ms;			/* how often an idle runner looks for a job */
+	int fetcher_lease_s;			/* a claimed job is another runner's after this */
+	int fetcher_max_attempts;		/* claims of a job whose runners keep dying, then failed */
 } config;
 
 /** Fill c with the built-in defaults. */

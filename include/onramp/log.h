@@ -33,4 +33,21 @@ typedef struct log_request_line {
 /** Write the per-request log line. */
 void log_request(const log_request_line *r);
 
+/** What one finished background job looks like in the log (ids and outcomes, never documents). */
+typedef struct log_job_line {
+	const char *kind;	/* "sso_validation" */
+	int64_t job_id;
+	int64_t customer_id;
+	int64_t version;
+	long attempt;
+	const char *outcome;	/* done, failed, requeued, superseded, db_error */
+	int ok;			/* the report's verdict: 1, 0, or -1 when none */
+	const char *error_code;	/* a stable code or NULL */
+	int64_t duration_us;
+	const char *request_id;	/* of the request that queued it */
+} log_job_line;
+
+/** Write the per-job log line. */
+void log_job(const log_job_line *j);
+
 #endif

@@ -52,6 +52,7 @@ void api_checklist_get(app *a, http_request *req, http_response *resp);
 void api_sso_get(app *a, http_request *req, http_response *resp);
 void api_sso_put(app *a, http_request *req, http_response *resp);
 void api_sso_validate(app *a, http_request *req, http_response *resp);
+void api_sso_validation_get(app *a, http_request *req, http_response *resp);
 void api_sso_submit(app *a, http_request *req, http_response *resp);
 void api_invite_create(app *a, http_request *req, http_response *resp);
 void api_invite_resend(app *a, http_request *req, http_response *resp);
@@ -101,6 +102,7 @@ static const route routes[] = {
 	{ "GET", "/api/v1/sso", PUB, AUTH_CUSTOMER_ADMIN, BODY_NONE, api_sso_get, 0 },
 	{ "PUT", "/api/v1/sso", PUB, AUTH_CUSTOMER_ADMIN, BODY_JSON_SAML, api_sso_put, 0 },
 	{ "POST", "/api/v1/sso/validate", PUB, AUTH_CUSTOMER_ADMIN, BODY_NONE, api_sso_validate, 0 },
+	{ "GET", "/api/v1/sso/validations/{id}", PUB, AUTH_CUSTOMER_ADMIN, BODY_NONE, api_sso_validation_get, 0 },
 	{ "POST", "/api/v1/sso/submit", PUB, AUTH_CUSTOMER_ADMIN, BODY_JSON, api_sso_submit, 0 },
 	{ "POST", "/api/v1/workspaces", PUB, AUTH_CUSTOMER_ADMIN, BODY_JSON, api_workspace_create, 0 },
 	{ "GET", "/api/v1/workspaces", PUB, AUTH_CUSTOMER, BODY_NONE, api_workspaces_list, 0 },

@@ -1,8 +1,7 @@
 /*
- * The SSO draft of Account Setup: GET/PUT /sso (non-secret IdP details),
- * POST /sso/validate (fetch safely, check the document, store a report for
- * this version of the draft) and POST /sso/submit (to operator review, only
- * after a passing validation of the current version).  Every free-text field
+ * The SSO draft of Account Setup: GET/PUT /sso (non-secret IdP details) and
+ * POST /sso/submit (to operator review, only after a passing validation of
+ * the current version; validations are jobs, src/api/sso_validations.c).  Every free-text field
  * passes the secret scanner, pasted metadata XML included; the form's own
  * rules (domains, test users, names) answer 422 at PUT.
  */
@@ -10,17 +9,12 @@
 #include <string.h>
 
 #include "onramp/api.h"
-#include "onramp/fetch.h"
-#include "onramp/oidc_disc.h"
-#include "onramp/saml_meta.h"
 #include "onramp/sso_form.h"
-#include "onramp/sso_report.h"
 #include "onramp/sso_store.h"
 #include "onramp/timefmt.h"
 
 void api_sso_get(app *a, http_request *req, http_response *resp);
 void api_sso_put(app *a, http_request *req, http_response *resp);
-void api_sso_validate(app *a, http_request *req, http_response *resp);
 void api_sso_submit(app *a, http_request *req, http_response *resp);
 
 #define URL_MAX 2000
@@ -76,14 +70,21 @@ api_sso_json(const sso_draft *d, bool operator_view)
 void
 api_sso_get(app *a, http_request *req, http_response *resp)
 {
+	int64_t cid = api_principal(req)->user.customer_id;
+	json_object *o, *job = NULL;
 	sso_draft d;
-	or_status st = store_sso_draft_get(a->db, req->arena, api_principal(req)->user.customer_id, &d);
+	or_status st = store_sso_draft_get(a->db, req->arena, cid, &d);
 
+	/* Where a validation stands, so a reloaded page can follow one still running. */
+	if (st == OR_OK)
+		job = api_sso_latest_job_json(a, req->arena, cid, &st);
 	if (st != OR_OK) {
 		app_fail(a, req, resp, st, db_last_error(a->db));
 		return;
 	}
-	http_json(resp, 200, api_sso_json(&d, false));
+	o = api_sso_json(&d, false);
+	json_object_object_add(o, "validation_job", job);
+	http_json(resp, 200, o);
 }
 
 /* A list member: strings, each checked by ok (and secret-scanned); stored back as a JSON array text. */
@@ -246,191 +247,6 @@ api_sso_put(app *a, http_request *req, http_response *resp)
 		return;
 	}
 	http_json(resp, 200, api_sso_json(&now, false));
-}
-
-static json_object *
-report_json(const sso_report *r, int64_t validated_at)
-{
-	json_object *o = json_object_new_object(), *checks = json_object_new_array(), *sum = json_object_new_object();
-	json_object *eps = json_object_new_array(), *certs = json_object_new_array(), *ids = json_object_new_array();
-	json_object *ents = json_object_new_array();
-	size_t i;
-
-	for (i = 0; i < r->nchecks; i++) {
-		json_object *c = json_object_new_object();
-		json_object_object_add(c, "key", json_object_new_string(r->checks[i].key));
-		json_object_object_add(c, "ok", json_object_new_boolean(r->checks[i].ok));
-		json_object_object_add(c, "severity", json_object_new_string(sso_severity_name(r->checks[i].severity)));
-		json_object_object_add(c, "message", json_object_new_string(r->checks[i].message));
-		json_object_array_add(checks, c);
-	}
-	for (i = 0; i < r->nendpoints; i++) {
-		json_object *e = json_object_new_object();
-		json_object_object_add(e, "kind", output_str(r->endpoints[i].kind));
-		json_object_object_add(e, "url", output_str(r->endpoints[i].url));
-		json_object_array_add(eps, e);
-	}
-	for (i = 0; i < r->ncerts; i++) {
-		const sso_cert *c = &r->certs[i];
-		json_object *x = json_object_new_object();
-		json_object_object_add(x, "use", output_str(c->use));
-		json_object_object_add(x, "subject", output_str(c->subject));
-		json_object_object_add(x, "issuer", output_str(c->issuer));
-		json_object_object_add(x, "not_before", output_time(c->not_before));
-		json_object_object_add(x, "not_after", output_time(c->not_after));
-		json_object_object_add(x, "key", output_str(c->key_type));
-		json_object_object_add(x, "key_bits", json_object_new_int(c->key_bits));
-		json_object_object_add(x, "signature_algorithm", output_str(c->sig_alg));
-		json_object_object_add(x, "sha256", json_object_new_string(c->sha256));
-		json_object_array_add(certs, x);
-	}
-	for (i = 0; i < r->nnameid; i++)
-		json_object_array_add(ids, output_str(r->nameid_formats[i]));
-	for (i = 0; i < r->nentities; i++)
-		json_object_array_add(ents, output_str(r->entities[i]));
-	json_object_object_add(sum, "protocol", output_str(r->protocol));
-	json_object_object_add(sum, "entity_id", output_str(r->entity_id));
-	json_object_object_add(sum, "signed", json_object_new_boolean(r->is_signed));
-	json_object_object_add(sum, "endpoints", eps);
-	json_object_object_add(sum, "certificates", certs);
-	json_object_object_add(sum, "nameid_formats", ids);
-	json_object_object_add(sum, "entities", ents);
-	json_object_object_add(sum, "jwks_uri", output_str(r->jwks_uri));
-	json_object_object_add(sum, "usable_keys", json_object_new_int(r->usable_keys));
-	json_object_object_add(o, "ok", json_object_new_boolean(r->ok));
-	json_object_object_add(o, "checks", checks);
-	json_object_object_add(o, "summary", sum);
-	json_object_object_add(o, "validated_at", output_time(validated_at));
-	return o;
-}
-
-/* When expiry is judged: now, unless sso_clock pins a time (tests, "what fails on date X"). */
-static int64_t
-check_time(const app *a, const http_request *req)
-{
-	int64_t t;
-
-	if (a->cfg->sso_clock[0] && timefmt_parse_db(str_from_c(a->cfg->sso_clock), &t) == OR_OK)
-		return t;
-	return api_now(req);
-}
-
-static fetch_policy
-policy(const app *a)
-{
-	fetch_policy p;
-
-	memset(&p, 0, sizeof(p));
-	p.allow_http = a->cfg->sso_fetch_allow_http != 0;
-	p.allowlist = a->cfg->sso_fetch_allowlist;
-	p.ca_file = a->cfg->sso_fetch_ca_file;
-	p.connect_to = a->cfg->sso_fetch_connect_to;
-	p.max_bytes = a->cfg->sso_fetch_max_bytes;
-	p.timeout_ms = a->cfg->sso_fetch_timeout_ms;
-	p.max_redirects = 3;
-	return p;
-}
-
-/* Fetch url into *body; a failed fetch becomes a failed check named after what was fetched. */
-static bool
-fetch_into(app *a, http_request *req, sso_report *r, const char *what, const char *url, const char **body, size_t *len)
-{
-	fetch_policy p = policy(a);
-	fetch_result fr;
-	char key[64];
-
-	if (fetch_url(&p, req->arena, url, &fr) != OR_OK || fr.err != FETCH_OK) {
-		snprintf(key, sizeof(key), "fetch.%s", what);
-		sso_report_add(r, req->arena, arena_strdup(req->arena, key), false, SSO_ERROR, "Could not fetch the %s (%s): %s",
-			       what, fetch_error_code(fr.err), fr.message ? fr.message : "out of memory");
-		return false;
-	}
-	*body = fr.body;
-	*len = fr.len;
-	return true;
-}
-
-static void
-validate_saml(app *a, http_request *req, const sso_draft *d, sso_report *r)
-{
-	const char *xml = d->metadata_xml;
-	size_t len = xml ? strlen(xml) : 0;
-
-	if (xml == NULL && !fetch_into(a, req, r, "metadata", d->metadata_url, &xml, &len))
-		return;
-	/* A refused document already carries its failing check; only running out of memory needs one. */
-	if (saml_metadata_check(req->arena, xml, len, check_time(a, req), d->entity_choice, r) == OR_ERR_NOMEM)
-		sso_report_add(r, req->arena, "saml.internal", false, SSO_ERROR, "The metadata could not be checked.");
-}
-
-static void
-validate_oidc(app *a, http_request *req, const sso_draft *d, sso_report *r)
-{
-	const char *url = NULL, *issuer = NULL, *body, *jwks;
-	oidc_claims claims = { d->claim_username, d->claim_email, d->claim_groups };
-	size_t len, jlen;
-
-	if (oidc_discovery_url(req->arena, d->discovery_url, a->cfg->sso_fetch_allow_http != 0, &url, &issuer) != OR_OK) {
-		sso_report_add(r, req->arena, "oidc.discovery_url", false, SSO_ERROR,
-			       "The discovery URL must be an https URL of your provider's issuer or its "
-			       "/.well-known/openid-configuration document.");
-		return;
-	}
-	if (!fetch_into(a, req, r, "discovery document", url, &body, &len))
-		return;
-	oidc_discovery_check(req->arena, url, body, len, &claims, r);
-	if (r->jwks_uri && fetch_into(a, req, r, "signing keys (jwks_uri)", r->jwks_uri, &jwks, &jlen))
-		oidc_jwks_check(req->arena, jwks, jlen, check_time(a, req), r);
-}
-
-/* The earliest expiry among the signing certificates (0 when none). */
-static int64_t
-earliest_cert(const sso_report *r)
-{
-	int64_t t = 0;
-	size_t i;
-
-	for (i = 0; i < r->ncerts; i++)
-		if (strcmp(r->certs[i].use ? r->certs[i].use : "", "encryption") != 0 && r->certs[i].not_after &&
-		    (t == 0 || r->certs[i].not_after < t))
-			t = r->certs[i].not_after;
-	return t;
-}
-
-void
-api_sso_validate(app *a, http_request *req, http_response *resp)
-{
-	int64_t cid = api_principal(req)->user.customer_id;
-	sso_draft d;
-	sso_report *r = arena_calloc(req->arena, 1, sizeof(*r));
-	json_object *rep;
-	or_status st = r ? store_sso_draft_get(a->db, req->arena, cid, &d) : OR_ERR_NOMEM;
-
-	if (st != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
-		return;
-	}
-	if (d.protocol == NULL || strcmp(d.protocol, "not_required") == 0) {
-		http_error(resp, 409, "conflict", "Save the SSO details (OIDC or SAML) before validating them.");
-		return;
-	}
-	sso_report_init(r, d.protocol);
-	if (strcmp(d.protocol, "saml") == 0)
-		validate_saml(a, req, &d, r);
-	else
-		validate_oidc(a, req, &d, r);
-	rep = report_json(r, api_now(req));
-	st = store_sso_report_save(a->db, cid, d.version, json_object_to_json_string_ext(rep, JSON_C_TO_STRING_PLAIN), r->ok,
-				   earliest_cert(r));
-	if (st == OR_OK)
-		st = api_audit(a, req, r->ok ? "sso.validated" : "sso.validation_failed", cid, "customer", cid, NULL, NULL);
-	if (st != OR_OK) {
-		json_object_put(rep);
-		app_fail(a, req, resp, st, db_last_error(a->db));
-		return;
-	}
-	json_object_object_add(rep, "version", json_object_new_int64(d.version));
-	http_json(resp, 200, rep);
 }
 
 void

@@ -87,6 +87,10 @@ static const struct key keys[] = {
 	INT(sso_fetch_timeout_ms, 100, 60000),
 	STR(sso_clock),
 	SIZE(sso_fetch_max_bytes, 1024, LIMIT_BODY_CEILING),
+	INT(fetcher_jobs, 1, 64),
+	INT(fetcher_poll_ms, 10, 60000),
+	INT(fetcher_lease_s, 1, 3600),
+	INT(fetcher_max_attempts, 1, 100),
 };
 
 void
@@ -109,6 +113,10 @@ config_defaults(config *c)
 	c->body_limit_saml = LIMIT_BODY_SAML_DEFAULT;
 	c->sso_fetch_timeout_ms = 5000;
 	c->sso_fetch_max_bytes = 1024 * 1024;
+	c->fetcher_jobs = 2;
+	c->fetcher_poll_ms = 500;
+	c->fetcher_lease_s = 60;
+	c->fetcher_max_attempts = 3;
 	str_copy(c->listener_param, sizeof(c->listener_param), "ONRAMP_LISTENER");
 	str_copy(c->request_id_param, sizeof(c->request_id_param), "ONRAMP_REQUEST_ID");
 	str_copy(c->tls_param, sizeof(c->tls_param), "HTTPS");

@@ -124,3 +124,24 @@ log_request(const log_request_line *r)
 	line_end(&b);
 	buf_free(&b);
 }
+
+void
+log_job(const log_job_line *j)
+{
+	or_buf b;
+
+	buf_init(&b, LIMIT_LOG_LINE);
+	line_begin(&b, strcmp(j->outcome, "db_error") == 0 ? LOG_WARN : LOG_INFO);
+	add_str(&b, "event", "job");
+	add_str(&b, "kind", j->kind);
+	(void)buf_appendf(&b, ",\"job_id\":%lld,\"customer_id\":%lld,\"version\":%lld,\"attempt\":%ld",
+			  (long long)j->job_id, (long long)j->customer_id, (long long)j->version, j->attempt);
+	add_str(&b, "outcome", j->outcome);
+	if (j->ok >= 0)
+		(void)buf_appendf(&b, ",\"ok\":%s", j->ok ? "true" : "false");
+	add_str(&b, "error", j->error_code);
+	(void)buf_appendf(&b, ",\"duration_ms\":%.3f", (double)j->duration_us / 1000.0);
+	add_str(&b, "request_id", j->request_id);
+	line_end(&b);
+	buf_free(&b);
+}

@@ -1,0 +1,173 @@
+/*
+ * Validating an SSO draft (include/onramp/sso_validate.h): the fetches and
+ * checks that POST /sso/validate used to run inside the request worker, now
+ * run by onramp-fetcher for a queued job.  A failed fetch becomes a failed
+ * check named after the document, so the customer reads why in the report.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "onramp/api.h"
+#include "onramp/fetch.h"
+#include "onramp/oidc_disc.h"
+#include "onramp/saml_meta.h"
+#include "onramp/sso_validate.h"
+#include "onramp/timefmt.h"
+
+json_object *
+sso_validate_report_json(const sso_report *r, int64_t validated_at)
+{
+	json_object *o = json_object_new_object(), *checks = json_object_new_array(), *sum = json_object_new_object();
+	json_object *eps = json_object_new_array(), *certs = json_object_new_array(), *ids = json_object_new_array();
+	json_object *ents = json_object_new_array();
+	size_t i;
+
+	for (i = 0; i < r->nchecks; i++) {
+		json_object *c = json_object_new_object();
+		json_object_object_add(c, "key", json_object_new_string(r->checks[i].key));
+		json_object_object_add(c, "ok", json_object_new_boolean(r->checks[i].ok));
+		json_object_object_add(c, "severity", json_object_new_string(sso_severity_name(r->checks[i].severity)));
+		json_object_object_add(c, "message", json_object_new_string(r->checks[i].message));
+		json_object_array_add(checks, c);
+	}
+	for (i = 0; i < r->nendpoints; i++) {
+		json_object *e = json_object_new_object();
+		json_object_object_add(e, "kind", output_str(r->endpoints[i].kind));
+		json_object_object_add(e, "url", output_str(r->endpoints[i].url));
+		json_object_array_add(eps, e);
+	}
+	for (i = 0; i < r->ncerts; i++) {
+		const sso_cert *c = &r->certs[i];
+		json_object *x = json_object_new_object();
+		json_object_object_add(x, "use", output_str(c->use));
+		json_object_object_add(x, "subject", output_str(c->subject));
+		json_object_object_add(x, "issuer", output_str(c->issuer));
+		json_object_object_add(x, "not_before", output_time(c->not_before));
+		json_object_object_add(x, "not_after", output_time(c->not_after));
+		json_object_object_add(x, "key", output_str(c->key_type));
+		json_object_object_add(x, "key_bits", json_object_new_int(c->key_bits));
+		json_object_object_add(x, "signature_algorithm", output_str(c->sig_alg));
+		json_object_object_add(x, "sha256", json_object_new_string(c->sha256));
+		json_object_array_add(certs, x);
+	}
+	for (i = 0; i < r->nnameid; i++)
+		json_object_array_add(ids, output_str(r->nameid_formats[i]));
+	for (i = 0; i < r->nentities; i++)
+		json_object_array_add(ents, output_str(r->entities[i]));
+	json_object_object_add(sum, "protocol", output_str(r->protocol));
+	json_object_object_add(sum, "entity_id", output_str(r->entity_id));
+	json_object_object_add(sum, "signed", json_object_new_boolean(r->is_signed));
+	json_object_object_add(sum, "endpoints", eps);
+	json_object_object_add(sum, "certificates", certs);
+	json_object_object_add(sum, "nameid_formats", ids);
+	json_object_object_add(sum, "entities", ents);
+	json_object_object_add(sum, "jwks_uri", output_str(r->jwks_uri));
+	json_object_object_add(sum, "usable_keys", json_object_new_int(r->usable_keys));
+	json_object_object_add(o, "ok", json_object_new_boolean(r->ok));
+	json_object_object_add(o, "checks", checks);
+	json_object_object_add(o, "summary", sum);
+	json_object_object_add(o, "validated_at", output_time(validated_at));
+	return o;
+}
+
+/* When expiry is judged: now, unless sso_clock pins a time (tests, "what fails on date X"). */
+static int64_t
+check_time(const config *cfg, int64_t now)
+{
+	int64_t t;
+
+	if (cfg->sso_clock[0] && timefmt_parse_db(str_from_c(cfg->sso_clock), &t) == OR_OK)
+		return t;
+	return now;
+}
+
+static fetch_policy
+policy(const config *cfg)
+{
+	fetch_policy p;
+
+	memset(&p, 0, sizeof(p));
+	p.allow_http = cfg->sso_fetch_allow_http != 0;
+	p.allowlist = cfg->sso_fetch_allowlist;
+	p.ca_file = cfg->sso_fetch_ca_file;
+	p.connect_to = cfg->sso_fetch_connect_to;
+	p.max_bytes = cfg->sso_fetch_max_bytes;
+	p.timeout_ms = cfg->sso_fetch_timeout_ms;
+	p.max_redirects = 3;
+	return p;
+}
+
+/* Fetch url into *body; a failed fetch becomes a failed check named after what was fetched. */
+static bool
+fetch_into(const config *cfg, arena *a, sso_report *r, const char *what, const char *url, const char **body, size_t *len)
+{
+	fetch_policy p = policy(cfg);
+	fetch_result fr;
+	char key[64];
+
+	if (fetch_url(&p, a, url, &fr) != OR_OK || fr.err != FETCH_OK) {
+		snprintf(key, sizeof(key), "fetch.%s", what);
+		sso_report_add(r, a, arena_strdup(a, key), false, SSO_ERROR, "Could not fetch the %s (%s): %s",
+			       what, fetch_error_code(fr.err), fr.message ? fr.message : "out of memory");
+		return false;
+	}
+	*body = fr.body;
+	*len = fr.len;
+	return true;
+}
+
+static void
+validate_saml(const config *cfg, arena *a, const sso_draft *d, int64_t now, sso_report *r)
+{
+	const char *xml = d->metadata_xml;
+	size_t len = xml ? strlen(xml) : 0;
+
+	if (xml == NULL && !fetch_into(cfg, a, r, "metadata", d->metadata_url, &xml, &len))
+		return;
+	/* A refused document already carries its failing check; only running out of memory needs one. */
+	if (saml_metadata_check(a, xml, len, check_time(cfg, now), d->entity_choice, r) == OR_ERR_NOMEM)
+		sso_report_add(r, a, "saml.internal", false, SSO_ERROR, "The metadata could not be checked.");
+}
+
+static void
+validate_oidc(const config *cfg, arena *a, const sso_draft *d, int64_t now, sso_report *r)
+{
+	const char *url = NULL, *issuer = NULL, *body, *jwks;
+	oidc_claims claims = { d->claim_username, d->claim_email, d->claim_groups };
+	size_t len, jlen;
+
+	if (oidc_discovery_url(a, d->discovery_url, cfg->sso_fetch_allow_http != 0, &url, &issuer) != OR_OK) {
+		sso_report_add(r, a, "oidc.discovery_url", false, SSO_ERROR,
+			       "The discovery URL must be an https URL of your provider's issuer or its "
+			       "/.well-known/openid-configuration document.");
+		return;
+	}
+	if (!fetch_into(cfg, a, r, "discovery document", url, &body, &len))
+		return;
+	oidc_discovery_check(a, url, body, len, &claims, r);
+	if (r->jwks_uri && fetch_into(cfg, a, r, "signing keys (jwks_uri)", r->jwks_uri, &jwks, &jlen))
+		oidc_jwks_check(a, jwks, jlen, check_time(cfg, now), r);
+}
+
+int64_t
+sso_validate_earliest_cert(const sso_report *r)
+{
+	int64_t t = 0;
+	size_t i;
+
+	for (i = 0; i < r->ncerts; i++)
+		if (strcmp(r->certs[i].use ? r->certs[i].use : "", "encryption") != 0 && r->certs[i].not_after &&
+		    (t == 0 || r->certs[i].not_after < t))
+			t = r->certs[i].not_after;
+	return t;
+}
+
+void
+sso_validate_run(const config *cfg, arena *a, const sso_draft *d, int64_t now, sso_report *r)
+{
+	sso_report_init(r, d->protocol);
+	if (strcmp(d->protocol, "saml") == 0)
+		validate_saml(cfg, a, d, now, r);
+	else
+		validate_oidc(cfg, a, d, now, r);
+}
