@@ -276,6 +276,8 @@ class Stack:
         self.app_log = os.path.join(self.log_dir, "onramp.log")
         self.mailer_log = os.path.join(self.log_dir, "mailer.log")
         self.mailer_pidfile = os.path.join(self.run_dir, "onramp-mailer.pid")
+        self.fetcher_log = os.path.join(self.log_dir, "fetcher.log")
+        self.fetcher_pidfile = os.path.join(self.run_dir, "onramp-fetcher.pid")
         self.sink_pidfile = os.path.join(self.run_dir, "smtp-sink.pid")
         self.maildir = os.path.join(self.base, "mail")
         self.smtp_port = smtp_port or free_port()
@@ -352,6 +354,7 @@ class Stack:
             "mail_from": "onramp <no-reply@onramp.test>",
             "support_email": "support@onramp.test",
             "mailer_poll_ms": "200",
+            "fetcher_poll_ms": "100",
         }
         if is_root():
             settings["user"] = APP_USER
@@ -414,9 +417,12 @@ class Stack:
 
     def worker_pids(self):
         """The master's live children (its workers)."""
-        master = self.app_pid()
+        return self._children(self.app_pid())
+
+    @staticmethod
+    def _children(parent):
         pids = []
-        if not master:
+        if not parent:
             return pids
         for entry in os.listdir("/proc"):
             if not entry.isdigit():
@@ -424,7 +430,7 @@ class Stack:
             try:
                 with open(f"/proc/{entry}/stat") as f:
                     fields = f.read().rsplit(") ", 1)[1].split()
-                if int(fields[1]) == master and fields[0] != "Z":
+                if int(fields[1]) == parent and fields[0] != "Z":
                     pids.append(int(entry))
             except (OSError, IndexError, ValueError):
                 continue
@@ -485,32 +491,57 @@ class Stack:
                 pass
 
     def mailer_pid(self):
-        pid = read_pid(self.mailer_pidfile)
+        return self._helper_pid(self.mailer_pidfile)
+
+    def fetcher_pid(self):
+        return self._helper_pid(self.fetcher_pidfile)
+
+    def _helper_pid(self, pidfile):
+        pid = read_pid(pidfile)
         return pid if pid and pid_alive(pid) else 0
 
-    def start_mailer(self):
-        if self.mailer_pid():
+    def _start_helper(self, name, pidfile, logfile):
+        """Start one of the app's helper programs (mailer, fetcher), unprivileged, logging to logfile."""
+        if self._helper_pid(pidfile):
             return
-        args = [self.program("onramp-mailer"), "-c", self.config_path]
+        args = [self.program(name), "-c", self.config_path]
         if is_root():
-            # The mailer needs no privilege: run it as the app user.
+            # The helpers need no privilege: run them as the app user.
             args = ["setpriv", f"--reuid={APP_USER}", f"--regid={APP_USER}", "--init-groups", *args]
         with open(os.devnull, "rb") as devnull:
             proc = subprocess.Popen(args, stdin=devnull, stdout=subprocess.DEVNULL,
-                                    stderr=open(self.mailer_log, "ab"), env=self.env(),
+                                    stderr=open(logfile, "ab"), env=self.env(),
                                     start_new_session=True)
-        with open(self.mailer_pidfile, "w") as f:
+        with open(pidfile, "w") as f:
             f.write(f"{proc.pid}\n")
-        self._mailer_proc = proc
+        self._procs = getattr(self, "_procs", {})
+        self._procs[name] = proc
 
-    def stop_mailer(self):
-        stop_pid(self.mailer_pid(), timeout=15)
-        proc = getattr(self, "_mailer_proc", None)
+    def _stop_helper(self, name, pidfile):
+        stop_pid(self._helper_pid(pidfile), timeout=15)
+        proc = getattr(self, "_procs", {}).get(name)
         if proc is not None:
             try:
                 proc.wait(timeout=1)
             except subprocess.TimeoutExpired:
                 pass
+
+    def start_mailer(self):
+        self._start_helper("onramp-mailer", self.mailer_pidfile, self.mailer_log)
+
+    def stop_mailer(self):
+        self._stop_helper("onramp-mailer", self.mailer_pidfile)
+
+    def start_fetcher(self):
+        """onramp-fetcher: runs SSO validation jobs (outbound fetches) outside the request workers."""
+        self._start_helper("onramp-fetcher", self.fetcher_pidfile, self.fetcher_log)
+
+    def stop_fetcher(self):
+        self._stop_helper("onramp-fetcher", self.fetcher_pidfile)
+
+    def fetcher_runner_pids(self):
+        """The fetcher's live runner processes (its children)."""
+        return self._children(self.fetcher_pid())
 
     def mails(self):
         """Messages the sink received, oldest first (email.message.Message objects)."""
@@ -539,7 +570,8 @@ class Stack:
 
     # ---- whole stack ------------------------------------------------------
     def running(self):
-        return bool(self.app_pid() and self.nginx_pid() and self.mailer_pid() and self.db.running())
+        return bool(self.app_pid() and self.nginx_pid() and self.mailer_pid() and self.fetcher_pid() and
+                    self.db.running())
 
     def up(self, own_db=True):
         self._prepare_dirs()
@@ -553,11 +585,13 @@ class Stack:
         self.start_sink()
         self.start_app()
         self.start_mailer()
+        self.start_fetcher()
         self.start_nginx()
         wait_for(lambda: http_get(self.operator_url + "/readyz")[0] == 200, 20, "/readyz")
 
     def down(self, own_db=True):
         self.stop_nginx()
+        self.stop_fetcher()
         self.stop_mailer()
         self.stop_app()
         self.stop_sink()
@@ -626,7 +660,8 @@ class Stack:
             "app_log": self.app_log,
             "maildir": self.maildir,
             "pids": {"onramp-fcgi": self.app_pid(), "nginx": self.nginx_pid(),
-                     "onramp-mailer": self.mailer_pid(), "smtp-sink": read_pid(self.sink_pidfile),
+                     "onramp-mailer": self.mailer_pid(), "onramp-fetcher": self.fetcher_pid(),
+                     "smtp-sink": read_pid(self.sink_pidfile),
                      "mariadb": read_pid(self.db.pidfile)},
         }
 

@@ -169,9 +169,9 @@ class StackTestCase(unittest.TestCase):
     def tearDownClass(cls):
         if cls.st:
             cls.st.down(own_db=False)
-            reports = sanitizer_reports(cls.st.app_log)
+            reports = sanitizer_reports(cls.st.app_log) + sanitizer_reports(cls.st.fetcher_log)
             if reports:
-                raise AssertionError("sanitizer reports in the app log:\n" + "\n".join(reports[:20]))
+                raise AssertionError("sanitizer reports in the app or fetcher log:\n" + "\n".join(reports[:20]))
 
     def assertErrorShape(self, r, status, code):
         """The API error shape with this status and code, and a request id matching the header."""

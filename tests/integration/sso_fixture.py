@@ -4,7 +4,9 @@ A throw-away CA issues one certificate for every host name the corpus uses; ngin
 `<root>/<host>/<path>` for the Host it is asked for.  onramp is configured to connect those
 host names to the fixture (`sso_fetch_connect_to`) and to trust the CA (`sso_fetch_ca_file`),
 so the issuer checks compare against the real discovery URLs, as SOURCES.md requires.
-A second port redirects elsewhere, and a canary TCP listener counts connection attempts.
+A second port redirects elsewhere, a canary TCP listener counts connection attempts, and a
+stalling listener (`slow.fixture.test`) accepts and then never answers, like an IdP that hangs
+until the fetch timeout.
 """
 
 import json
@@ -21,6 +23,7 @@ import stack
 CORPUS = os.environ.get("ONRAMP_CORPUS_DIR") or os.path.join(
     os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "corpus")
 SAML_HOST = "idp.fixture.test"
+SLOW_HOST = "slow.fixture.test"
 
 
 def corpus_rows():
@@ -69,6 +72,48 @@ class Canary:
         self.sock.close()
 
 
+class Stall:
+    """A TCP listener that accepts, reads whatever arrives (a TLS ClientHello) and never answers,
+    so a fetch waits for its timeout.  `open` is how many connections are being held right now."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.hits = 0
+        self.open = 0
+        self.peak = 0
+        self.lock = threading.Lock()
+        threading.Thread(target=self._run, daemon=True).start()
+
+    def _run(self):
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            with self.lock:
+                self.hits += 1
+                self.open += 1
+                self.peak = max(self.peak, self.open)
+            threading.Thread(target=self._hold, args=(c,), daemon=True).start()
+
+    def _hold(self, c):
+        try:
+            while c.recv(4096):
+                pass
+        except OSError:
+            pass
+        finally:
+            c.close()
+            with self.lock:
+                self.open -= 1
+
+    def close(self):
+        self.sock.close()
+
+
 class Fixture:
     def __init__(self, base):
         self.base = os.path.join(base, "sso-fixture")
@@ -77,6 +122,7 @@ class Fixture:
         self.redirect_port = stack.free_port()
         self.hosts = {(SAML_HOST, 443)}
         self.canary = None
+        self.stall = None
         self.served = {}          # corpus file -> the URL it is served at
 
     # ---- content --------------------------------------------------------
@@ -177,6 +223,7 @@ http {{
         self._layout()
         self._certs()
         self.canary = Canary()
+        self.stall = Stall()
         with open(os.path.join(self.base, "nginx.conf"), "w") as f:
             f.write(self._conf().replace("{CANARY}", str(self.canary.port)))
         os.chmod(self.base, 0o755)
@@ -190,13 +237,16 @@ http {{
             stack.stop_pid(int(open(pid_file).read().strip()), timeout=10)
         if self.canary:
             self.canary.close()
+        if self.stall:
+            self.stall.close()
         shutil.rmtree(self.base, ignore_errors=True)
 
     def config(self):
         """onramp settings that send the corpus host names here and trust the fixture CA."""
         mapping = ",".join(f"{h}:{p}:127.0.0.1:{self.port}" for h, p in sorted(self.hosts))
+        mapping += f",{SLOW_HOST}:443:127.0.0.1:{self.stall.port}"
         return {"sso_fetch_connect_to": mapping, "sso_fetch_ca_file": self.ca,
-                "sso_fetch_allowlist": f"127.0.0.1:{self.port}"}
+                "sso_fetch_allowlist": f"127.0.0.1:{self.port},127.0.0.1:{self.stall.port}"}
 
 
 def _can_connect(port):

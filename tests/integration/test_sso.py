@@ -44,6 +44,7 @@ def verdict_ok(text):
 
 class SsoBase(IdentityBase):
     fixture = None
+    fetch_config = {}
 
     @classmethod
     def setUpClass(cls):
@@ -51,7 +52,7 @@ class SsoBase(IdentityBase):
         os.chmod(cls._tmp, 0o755)
         cls.fixture = Fixture(cls._tmp)
         cls.fixture.start()
-        cls.extra_config = dict(IdentityBase.extra_config, sso_clock=CLOCK, **cls.fixture.config())
+        cls.extra_config = dict(IdentityBase.extra_config, sso_clock=CLOCK, **cls.fixture.config(), **cls.fetch_config)
         super().setUpClass()
 
     @classmethod
@@ -72,12 +73,35 @@ class SsoBase(IdentityBase):
         r = client.call("PUT", "/sso", dict(FORM, version=version, **body))
         return r
 
+    def start_validation(self, client):
+        """POST /sso/validate: 202 with the queued (or already active) job and its Location."""
+        r = client.call("POST", "/sso/validate")
+        self.assertEqual(r.status, 202, r)
+        job = r.json["validation"]
+        self.assertEqual(r.headers.get("location"), f"/api/v1/sso/validations/{job['id']}")
+        return job
+
+    def wait_validation(self, client, job_id, deadline_s=30, states=("done", "failed")):
+        """Poll GET /sso/validations/{id} until it reaches one of states (bounded)."""
+        end = time.monotonic() + deadline_s
+        while True:
+            r = client.call("GET", f"/sso/validations/{job_id}")
+            self.assertEqual(r.status, 200, r)
+            if r.json["state"] in states:
+                return r.json
+            self.assertLess(time.monotonic(), end, f"validation {job_id} still {r.json['state']}")
+            time.sleep(0.05)
+
+    def run_validation(self, client):
+        """Validate the saved draft: queue, wait for the job, return its report (with the version)."""
+        job = self.wait_validation(client, self.start_validation(client)["id"])
+        self.assertEqual(job["state"], "done", job)
+        return dict(job["report"], version=job["version"])
+
     def validate(self, client, body):
         r = self.put(client, body)
         self.assertEqual(r.status, 200, r)
-        v = client.call("POST", "/sso/validate")
-        self.assertEqual(v.status, 200, v)
-        return v.json
+        return self.run_validation(client)
 
     def assert_verdict(self, name, verdict, report):
         failed = [c for c in report["checks"] if not c["ok"] and c["severity"] == "error"]
@@ -210,7 +234,7 @@ class ReviewFlowTests(SsoBase):
         # An edit invalidates the validation.
         self.put(admin, {"protocol": "oidc", "discovery_url": url}, version)
         self.assertEqual(admin.call("POST", "/sso/submit", {"version": version + 1}).status, 409)
-        v = admin.call("POST", "/sso/validate").json
+        v = self.run_validation(admin)
         r = admin.call("POST", "/sso/submit", {"version": v["version"]})
         self.assertEqual((r.status, r.json["review_state"]), (200, "pending"), r)
         items = {i["key"]: i["state"] for i in admin.call("GET", "/checklist").json["items"]}
