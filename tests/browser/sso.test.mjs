@@ -131,10 +131,17 @@ async function saveSso(page) {
   await page.locator('#sso-flash[data-kind="success"]').filter({ hasText: 'were saved' }).waitFor();
 }
 
-/** Press Validate and wait for the report of this validation. */
+/**
+ * Press Validate: the POST queues a job (202), the page polls it, and this waits for the
+ * report of this validation.
+ */
 async function validate(page) {
   const flash = page.locator('#sso-flash');
+  const queued = page.waitForResponse((r) => r.url().endsWith('/api/v1/sso/validate'));
+  const polled = page.waitForResponse((r) => /\/api\/v1\/sso\/validations\/\d+$/.test(r.url()));
   await page.getByRole('button', { name: 'Validate', exact: true }).click();
+  assert.equal((await queued).status(), 202, 'the validation is queued as a job');
+  assert.equal((await polled).status(), 200, 'the page follows the job');
   await flash.filter({ hasText: /^Validation (passed|failed)/ }).waitFor();
   await page.locator('#sso-report:not([hidden]) .sso-report__content[data-stale="false"]').waitFor();
   return (await flash.textContent()).trim();

@@ -152,9 +152,16 @@ export function draftNode(sso) {
   return el('dl', { class: 'facts wide-facts sso-draft' }, ...rows);
 }
 
+/** True while a validation job (GET /sso `validation_job`) is queued or running. */
+export function jobActive(job) {
+  return job?.state === 'queued' || job?.state === 'running';
+}
+
 /** Where the draft stands with validation, in one sentence. */
 export function validationText(sso) {
   if (!sso || !sso.protocol || sso.protocol === 'not_required') return 'Nothing to validate.';
+  const job = sso.validation_job;
+  if (jobActive(job)) return `A validation of version ${job.version} is ${job.state} (requested ${formatTime(job.created_at)}).`;
   if (sso.validated) return 'Passed for the saved details.';
   if (sso.validation_current) return 'Failed for the saved details: fix what the report says, save and validate again.';
   if (sso.validation) return 'The details changed since the last validation: it must be run again.';

@@ -2,9 +2,11 @@
  * sso.js — the single sign-on card of Account Setup (customer admins only):
  * the protocol switch (OpenID Connect, SAML, not required), the non-secret
  * details of the identity provider, Save (PUT /sso with the whole draft and
- * the version it was loaded from), Validate (POST /sso/validate: each check
- * and the summary) and Submit for review (POST /sso/submit), which is
- * enabled only while GET /sso says the saved version passed validation.
+ * the version it was loaded from), Validate (POST /sso/validate queues a
+ * job, 202; the page polls GET /sso/validations/{id} and shows queued, then
+ * running, then each check and the summary) and Submit for review (POST
+ * /sso/submit), which is enabled only while GET /sso says the saved version
+ * passed validation. A reload while a validation runs picks it up again.
  *
  * Any edit makes the page say the validation has to run again; Validate on
  * an edited form saves first. Field errors of a 422 land next to their
@@ -18,7 +20,9 @@ import {
   badge, busy, byId, clear, el, formatTime, say, sayError,
 } from './ui.js';
 import { reviewLabel, reviewNode } from './setup-view.js';
-import { protocolLabel, reportHeadline, reportNode } from './sso-view.js';
+import {
+  jobActive, protocolLabel, reportHeadline, reportNode,
+} from './sso-view.js';
 
 let calls = null; // { get, send, ownFailure, refreshChecklist }
 
@@ -27,7 +31,14 @@ const sso = {
   lastReport: null, // the last report seen (kept when an edit makes the answer's `validation` null)
   dirty: false,
   item: null, // the checklist's sso item
+  job: null, // the validation job being followed (or the last one seen)
+  following: 0, // which follower may still update the page (bumped to stop one)
 };
+
+// Polling a validation: quickly at first (a pasted document is checked in well under a
+// second), then every second, for at most about three minutes.
+const POLL_MS = [250, 500, 1000];
+const POLL_MAX = 180;
 
 const XML_MAX = 1024 * 1024;
 const DEFAULT_CLAIMS = { username: 'preferred_username', email: 'email', groups: 'groups' };
@@ -51,11 +62,15 @@ export async function loadSso() {
     return false;
   }
   showSaved(result.data, { fill: true });
+  // A validation still running (the page was reloaded meanwhile): follow it again.
+  if (jobActive(result.data?.validation_job)) followValidation(result.data.validation_job);
   return true;
 }
 
 /** Forget the previous user's draft. */
 export function resetSso() {
+  sso.following += 1;
+  sso.job = null;
   sso.saved = null;
   sso.lastReport = null;
   sso.item = null;
@@ -147,6 +162,7 @@ function validationBadge() {
   const d = sso.saved || {};
   if (!d.protocol || d.protocol === 'not_required') return el('span', { class: 'muted-text', text: 'Nothing to validate' });
   if (sso.dirty) return badge('validation-stale', 'Run the validation again after saving your changes');
+  if (jobActive(sso.job)) return badge('validation-stale', sso.job.state === 'queued' ? 'Queued…' : 'Running…');
   if (d.validated) return badge('validation-passed', 'Passed for the saved details');
   if (d.validation_current) return badge('validation-failed', 'Failed: see the report below');
   if (sso.lastReport) return badge('validation-stale', 'The details changed: run the validation again');
@@ -359,13 +375,50 @@ byId('sso-validate').addEventListener('click', async (e) => {
       if (calls.ownFailure(result)) sayError(flash, result);
       return;
     }
-    sso.lastReport = result.data;
-    await loadSsoKeepingEdits();
-    say(flash, result.data?.ok ? 'success' : 'error', reportHeadline(result.data));
-    byId('sso-report-title').setAttribute('tabindex', '-1');
-    byId('sso-report-title').focus();
+    await followValidation(result.data?.validation);
   });
 });
+
+/** Show where a validation job stands: the badge, and a sentence while it is not finished. */
+function showProgress(job) {
+  sso.job = job;
+  byId('sso-validation').replaceChildren(validationBadge());
+  byId('sso-validation').dataset.job = job?.state || '';
+  if (job?.state === 'queued') say(byId('sso-flash'), 'info', 'Validation queued: it starts as soon as a checker is free.');
+  else if (job?.state === 'running') say(byId('sso-flash'), 'info', 'Validation running: fetching and checking your identity provider\'s documents…');
+}
+
+/** Poll a validation job until it ends (bounded), then show its report or why it failed. */
+async function followValidation(first) {
+  const me = ++sso.following;
+  const flash = byId('sso-flash');
+  let job = first;
+  for (let i = 0; jobActive(job); i += 1) {
+    showProgress(job);
+    if (i >= POLL_MAX) {
+      say(flash, 'info', 'The validation is taking long: reload the page later to see its report.');
+      return;
+    }
+    await new Promise((resolve) => { setTimeout(resolve, POLL_MS[Math.min(i, POLL_MS.length - 1)]); });
+    const result = await calls.get(`/sso/validations/${encodeURIComponent(job.id)}`);
+    if (me !== sso.following || !result) return;
+    if (!result.ok) {
+      if (calls.ownFailure(result)) sayError(flash, result);
+      return;
+    }
+    job = result.data;
+  }
+  showProgress(job);
+  if (job?.state === 'failed') {
+    say(flash, 'error', job.error?.message || 'The validation could not run: validate again.');
+    return;
+  }
+  if (job?.report) sso.lastReport = job.report;
+  await loadSsoKeepingEdits();
+  say(flash, job?.ok ? 'success' : 'error', reportHeadline(job?.report || { ok: job?.ok }));
+  byId('sso-report-title').setAttribute('tabindex', '-1');
+  byId('sso-report-title').focus();
+}
 
 /** Reload the saved state after validation; the form is refilled unless it was edited meanwhile. */
 async function loadSsoKeepingEdits() {
