@@ -109,12 +109,32 @@ test_value_too_long(void)
 	CU_ASSERT_STRING_EQUAL(c.db_name, "onramp");
 }
 
+/* The fetcher's caps: two runners by default, and a zero cap is refused rather than stalling the queue. */
+static void
+test_fetcher_keys(void)
+{
+	config c;
+	char err[256] = "";
+	const char text[] = "fetcher_jobs = 4\nfetcher_lease_s = 30\n";
+
+	config_defaults(&c);
+	CU_ASSERT_EQUAL(c.fetcher_jobs, 2);
+	CU_ASSERT_EQUAL(c.fetcher_lease_s, 60);
+	CU_ASSERT_EQUAL(c.fetcher_max_attempts, 3);
+	CU_ASSERT_EQUAL_FATAL(config_parse(&c, text, strlen(text), err, sizeof(err)), OR_OK);
+	CU_ASSERT_EQUAL(c.fetcher_jobs, 4);
+	CU_ASSERT_EQUAL(c.fetcher_lease_s, 30);
+	expect_bad("fetcher_jobs = 0\n", "fetcher_jobs");
+	expect_bad("fetcher_jobs = 65\n", "fetcher_jobs");
+}
+
 static const unit_test tests[] = {
 	{ "defaults", test_defaults },
 	{ "parse a config file", test_parse_file_text },
 	{ "errors name the line and key", test_parse_errors },
 	{ "environment overrides", test_env_overrides },
 	{ "over-long values refused", test_value_too_long },
+	{ "fetcher keys", test_fetcher_keys },
 	{ NULL, NULL }
 };
 UNIT_MAIN("config", tests)
