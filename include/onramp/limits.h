@@ -61,6 +61,7 @@
 #define LIMIT_CONFIG_VALUE		4096u
 /** Most workers the master will run. */
 #define LIMIT_WORKERS_MAX		256
+#define LIMIT_FETCHER_JOBS		64	/* onramp-fetcher runners (fetcher_jobs) */
 /** Largest migration file compiled in (bytes). */
 #define LIMIT_MIGRATION_BYTES		(256u * 1024u)
 /** Most migrations the runner handles. */

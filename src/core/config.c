@@ -87,7 +87,7 @@ static const struct key keys[] = {
 	INT(sso_fetch_timeout_ms, 100, 60000),
 	STR(sso_clock),
 	SIZE(sso_fetch_max_bytes, 1024, LIMIT_BODY_CEILING),
-	INT(fetcher_jobs, 1, 64),
+	INT(fetcher_jobs, 1, LIMIT_FETCHER_JOBS),
 	INT(fetcher_poll_ms, 10, 60000),
 	INT(fetcher_lease_s, 1, 3600),
 	INT(fetcher_max_attempts, 1, 100),

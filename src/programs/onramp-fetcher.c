@@ -34,12 +34,20 @@
 #define RESPAWN_DELAY_MS 1000
 
 static volatile sig_atomic_t stopping;
+/* The supervisor's runners, for the signal handler (a runner clears its copy). */
+static pid_t kids[LIMIT_FETCHER_JOBS];
 
+/* Stop; in the supervisor, pass it on at once, so no wait for a runner can miss the signal. */
 static void
 on_term(int sig)
 {
+	size_t i;
+
 	(void)sig;
 	stopping = 1;
+	for (i = 0; i < LIMIT_FETCHER_JOBS; i++)
+		if (kids[i] > 0)
+			kill(kids[i], SIGTERM);
 }
 
 static void
@@ -173,6 +181,7 @@ runner_main(const config *cfg, pid_t parent)
 	arena *a;
 	db *d;
 
+	memset(kids, 0, sizeof(kids));
 	/* A runner must not outlive its supervisor: it finishes the job in hand and stops. */
 	(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
 	if (getppid() != parent)
@@ -207,7 +216,6 @@ spawn(const config *cfg)
 static int
 supervise(const config *cfg)
 {
-	pid_t kids[64];
 	int n = cfg->fetcher_jobs, i, status;
 
 	for (i = 0; i < n; i++)
@@ -223,6 +231,7 @@ supervise(const config *cfg)
 			if (kids[i] == pid) {
 				log_event(LOG_WARN, "runner_died", "runner %ld ended (status %d); starting another",
 					  (long)pid, status);
+				kids[i] = 0;
 				sleep_ms(RESPAWN_DELAY_MS);
 				kids[i] = stopping ? 0 : spawn(cfg);
 			}
