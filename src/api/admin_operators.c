@@ -97,7 +97,6 @@ api_admin_operator_delete(app *a, http_request *req, http_response *resp)
 	principal *p = api_principal(req);
 	operator_account op;
 	int64_t id;
-	long others = 0;
 	or_status st;
 
 	if (!input_path_id(req, resp, 0, &id))
@@ -116,23 +115,14 @@ api_admin_operator_delete(app *a, http_request *req, http_response *resp)
 		http_error(resp, 404, "not_found", "No such operator.");
 		return;
 	}
-	if (op.role == OPROLE_ADMIN &&
-	    ((st = store_operator_count_admins(a->db, id, &others)) != OR_OK || others == 0)) {
+	if ((st = store_admin_keep_one(a->db, REALM_OPERATOR, 0, id)) == OR_ERR_CONFLICT) {
 		db_rollback(a->db);
-		if (st != OR_OK)
-			app_fail(a, req, resp, st, db_last_error(a->db));
-		else
-			http_error(resp, 409, "conflict", "This is the last operator admin; add another admin first.");
+		http_error(resp, 409, "conflict", "This is the last operator admin; add another admin first.");
 		return;
 	}
-	if ((st = store_operator_deactivate(a->db, id)) == OR_OK &&
-	    (st = store_session_delete_all(a->db, REALM_OPERATOR, id)) == OR_OK &&
-	    (st = api_audit(a, req, "operator.remove", 0, "operator", id, NULL, NULL)) == OR_OK)
-		st = db_commit(a->db);
-	if (st != OR_OK) {
-		db_rollback(a->db);
-		app_fail(a, req, resp, st, db_last_error(a->db));
-		return;
-	}
-	resp->status = 204;
+	if (st == OR_OK && (st = store_operator_deactivate(a->db, id)) == OR_OK &&
+	    (st = store_session_delete_all(a->db, REALM_OPERATOR, id)) == OR_OK)
+		st = api_audit(a, req, "operator.remove", 0, "operator", id, NULL, NULL);
+	if (api_commit(a, req, resp, st))
+		resp->status = 204;
 }

@@ -138,7 +138,9 @@ api_admin_reviews_list(app *a, http_request *req, http_response *resp)
 	if (!customer_param(req, resp, &q.customer_id) || !input_page(req, resp, 50, 200, &q.limit, &q.after))
 		return;
 	q.limit++;
-	if ((st = store_review_list(a->db, req->arena, &q, &rv, &n)) != OR_OK) {
+	st = q.customer_id ? store_review_list(a->db, req->arena, &q, &rv, &n)
+			   : store_review_list_any(a->db, req->arena, &q, &rv, &n);
+	if (st != OR_OK) {
 		app_fail(a, req, resp, st, db_last_error(a->db));
 		return;
 	}
@@ -228,7 +230,9 @@ api_admin_support_list(app *a, http_request *req, http_response *resp)
 
 	if (!customer_param(req, resp, &cid) || !input_page(req, resp, 50, 200, &limit, &after))
 		return;
-	if ((st = store_support_list(a->db, req->arena, cid, after, limit + 1, &sr, &n)) != OR_OK) {
+	st = cid ? store_support_list(a->db, req->arena, cid, after, limit + 1, &sr, &n)
+		 : store_support_list_any(a->db, req->arena, after, limit + 1, &sr, &n);
+	if (st != OR_OK) {
 		app_fail(a, req, resp, st, db_last_error(a->db));
 		return;
 	}

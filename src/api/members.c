@@ -44,7 +44,10 @@ list(app *a, http_request *req, http_response *resp, int64_t customer_id, filter
 
 	if (!input_filter(req, resp, scope, &f) || !input_page(req, resp, PAGE_DEFAULT, PAGE_MAX, &limit, &after))
 		return false;
-	st = store_user_list(a->db, req->arena, customer_id, &f, api_now(req), after, limit, pg);
+	if (scope == FILTER_SCOPE_OPERATOR)
+		st = store_user_list_any(a->db, req->arena, &f, api_now(req), after, limit, pg);
+	else
+		st = store_user_list(a->db, req->arena, customer_id, &f, api_now(req), after, limit, pg);
 	if (st != OR_OK) {
 		app_fail(a, req, resp, st, db_last_error(a->db));
 		return false;
@@ -169,7 +172,7 @@ api_admin_user_create(app *a, http_request *req, http_response *resp)
 		}
 		return;
 	}
-	if ((st = store_user_get(a->db, req->arena, 0, id, &u)) != OR_OK) {
+	if ((st = store_user_get_any(a->db, req->arena, id, &u)) != OR_OK) {
 		app_fail(a, req, resp, st, db_last_error(a->db));
 		return;
 	}
@@ -192,7 +195,7 @@ api_admin_user_reset_link(app *a, http_request *req, http_response *resp)
 
 	if (!input_path_id(req, resp, 0, &id))
 		return;
-	st = store_user_get(a->db, req->arena, 0, id, &u);
+	st = store_user_get_any(a->db, req->arena, id, &u);
 	if (st == OR_OK && (u.deactivated_at || strcmp(u.login_type, "password") != 0)) {
 		http_error(resp, 409, "conflict", "This user cannot sign in with a password.");
 		return;

@@ -116,7 +116,7 @@ api_reset_complete(app *a, http_request *req, http_response *resp)
 	}
 	st = store_reset_consume(a->db, hash, api_now(req), &user_id);
 	if (st == OR_OK)
-		st = store_user_get(a->db, req->arena, 0, user_id, &u);
+		st = store_user_get_any(a->db, req->arena, user_id, &u);
 	if (st == OR_ERR_NOT_FOUND || st == OR_ERR_CONFLICT || (st == OR_OK && (u.deactivated_at || u.suspended))) {
 		db_rollback(a->db);
 		http_error(resp, 410, "gone", "This reset link has expired or was already used. Ask for a new one.");
