@@ -67,18 +67,14 @@ api_admin_operator_create(app *a, http_request *req, http_response *resp)
 		st = api_audit(a, req, "operator.create", 0, "operator", id, NULL, o);
 		json_object_put(o);
 	}
-	if (st == OR_OK)
-		st = db_commit(a->db);
-	if (st != OR_OK) {
+	if (st == OR_ERR_CONFLICT && which) {
 		db_rollback(a->db);
-		if (st == OR_ERR_CONFLICT && which) {
-			(void)http_field_error_add(req, resp, which, "taken", "Another operator already uses this.");
-			http_error(resp, 409, "conflict", "An operator with this username or email already exists.");
-		} else {
-			app_fail(a, req, resp, st, db_last_error(a->db));
-		}
+		(void)http_field_error_add(req, resp, which, "taken", "Another operator already uses this.");
+		http_error(resp, 409, "conflict", "An operator with this username or email already exists.");
 		return;
 	}
+	if (!api_commit(a, req, resp, st))
+		return;
 	if ((st = store_operator_get(a->db, req->arena, id, &op)) != OR_OK) {
 		app_fail(a, req, resp, st, db_last_error(a->db));
 		return;
@@ -106,8 +102,7 @@ api_admin_operator_delete(app *a, http_request *req, http_response *resp)
 		return;
 	}
 	if ((st = db_begin(a->db)) != OR_OK || (st = store_operator_get(a->db, req->arena, id, &op)) != OR_OK) {
-		db_rollback(a->db);
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		(void)api_commit(a, req, resp, st);
 		return;
 	}
 	if (op.deactivated_at) {

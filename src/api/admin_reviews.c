@@ -201,16 +201,13 @@ api_admin_review_decide(app *a, http_request *req, http_response *resp)
 		st = api_audit(a, req, "review.decide", r.customer_id, "review", id, NULL, after);
 	}
 	json_object_put(after);
-	if (st == OR_OK)
-		st = db_commit(a->db);
-	if (st != OR_OK) {
+	if (st == OR_ERR_CONFLICT) {
 		db_rollback(a->db);
-		if (st == OR_ERR_CONFLICT)
-			http_error(resp, 409, "conflict", "This review was already decided.");
-		else
-			app_fail(a, req, resp, st, db_last_error(a->db));
+		http_error(resp, 409, "conflict", "This review was already decided.");
 		return;
 	}
+	if (!api_commit(a, req, resp, st))
+		return;
 	if ((st = store_review_lock(a->db, req->arena, id, &r)) != OR_OK) {
 		app_fail(a, req, resp, st, db_last_error(a->db));
 		return;

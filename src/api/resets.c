@@ -134,14 +134,10 @@ api_reset_complete(app *a, http_request *req, http_response *resp)
 	}
 	if (st == OR_OK && (st = store_user_set_password(a->db, u.id, phc, false)) == OR_OK &&
 	    (st = store_session_delete_all(a->db, REALM_CUSTOMER, u.id)) == OR_OK &&
-	    (st = store_reset_revoke_user(a->db, u.id, api_now(req))) == OR_OK &&
-	    (st = api_audit_as_user(a, req, &u, "user.password_reset")) == OR_OK)
-		st = db_commit(a->db);
-	if (st != OR_OK) {
-		db_rollback(a->db);
-		app_fail(a, req, resp, st, db_last_error(a->db));
+	    (st = store_reset_revoke_user(a->db, u.id, api_now(req))) == OR_OK)
+		st = api_audit_as_user(a, req, &u, "user.password_reset");
+	if (!api_commit(a, req, resp, st))
 		return;
-	}
 	resp->status = 204;
 }
 

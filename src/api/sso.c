@@ -420,13 +420,13 @@ api_sso_validate(app *a, http_request *req, http_response *resp)
 	else
 		validate_oidc(a, req, &d, r);
 	rep = report_json(r, api_now(req));
-	st = store_sso_report_save(a->db, cid, d.version, json_object_to_json_string_ext(rep, JSON_C_TO_STRING_PLAIN), r->ok,
-				   earliest_cert(r));
-	if (st == OR_OK)
+	/* The report and its audit row in one transaction, begun after the fetches. */
+	if ((st = db_begin(a->db)) == OR_OK &&
+	    (st = store_sso_report_save(a->db, cid, d.version, json_object_to_json_string_ext(rep, JSON_C_TO_STRING_PLAIN),
+					r->ok, earliest_cert(r))) == OR_OK)
 		st = api_audit(a, req, r->ok ? "sso.validated" : "sso.validation_failed", cid, "customer", cid, NULL, NULL);
-	if (st != OR_OK) {
+	if (!api_commit(a, req, resp, st)) {
 		json_object_put(rep);
-		app_fail(a, req, resp, st, db_last_error(a->db));
 		return;
 	}
 	json_object_object_add(rep, "version", json_object_new_int64(d.version));

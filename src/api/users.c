@@ -305,8 +305,7 @@ api_user_patch(app *a, http_request *req, http_response *resp)
 		return;
 	}
 	if (has_version && version != u.version) {
-		db_rollback(a->db);
-		app_fail(a, req, resp, OR_ERR_VERSION, "user version");
+		(void)api_commit(a, req, resp, OR_ERR_VERSION);
 		return;
 	}
 	if (role == ROLE_CUSTOMER_MEMBER && !last_admin_guard(a, req, resp, &u, "manage this customer"))
