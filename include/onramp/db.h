@@ -121,6 +121,8 @@ or_status db_begin(db *d);
 or_status db_commit(db *d);
 /** Roll the transaction back (safe to call when none is open). */
 void db_rollback(db *d);
+/** True between db_begin() and the db_commit()/db_rollback() that ends it. */
+bool db_in_transaction(const db *d);
 
 /** True when the last error was a duplicate key. */
 bool db_last_was_duplicate(const db *d);

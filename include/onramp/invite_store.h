@@ -1,8 +1,8 @@
 /*
  * The store of invites: one row per invitation, its token only as SHA-256,
  * its delivery read from the outbox row of the latest mail.  Every function
- * that reads a customer's invites takes the customer id (0 = any, for the
- * operator and CLI paths and for acceptance, which is keyed by the token).
+ * that reads a customer's invites takes the customer id and refuses 0;
+ * acceptance, which knows no customer yet, is keyed by the token.
  */
 #ifndef ONRAMP_INVITE_STORE_H
 #define ONRAMP_INVITE_STORE_H
@@ -56,7 +56,7 @@ or_status store_invite_insert(db *d, const invite_new *in, int64_t *id);
 or_status store_invite_mailed(db *d, int64_t id, int64_t outbox_id, int64_t now);
 /** Replace the token of a pending invite and extend it (resend). */
 or_status store_invite_retoken(db *d, int64_t id, const char *token_hash, int64_t expires_at);
-/** Load one invite of the customer (0 = any), locking it when lock. */
+/** Load one invite of the customer (0 refused), locking it when lock. */
 or_status store_invite_get(db *d, arena *a, int64_t customer_id, int64_t id, bool lock, invite *out);
 /** Find and lock an invite by token hash (OR_ERR_NOT_FOUND when unknown). */
 or_status store_invite_by_token(db *d, arena *a, const char *token_hash, invite *out);

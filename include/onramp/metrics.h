@@ -33,6 +33,8 @@ void metrics_worker_restart(metrics *m);
 void metrics_set_workers(metrics *m, long n);
 /** Count a database error. */
 void metrics_db_error(metrics *m);
+/** Count a transaction a handler left open, which the dispatch guard rolled back. */
+void metrics_open_tx_rolled_back(metrics *m);
 
 /** Extra gauges sampled at scrape time. */
 typedef struct metrics_gauges {

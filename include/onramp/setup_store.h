@@ -123,8 +123,10 @@ typedef struct review_query {
 
 /** Open a pending review of kind unless one is pending; *opened tells which. */
 or_status store_review_open(db *d, int64_t customer_id, const char *kind, int64_t user_id, bool *opened);
-/** List reviews: pending ascending by id, every other state descending. */
+/** List q->customer_id's reviews (0 refused): pending ascending by id, every other state descending. */
 or_status store_review_list(db *d, arena *a, const review_query *q, review **out, size_t *n);
+/** The same over every customer (q->customer_id is not read). */
+or_status store_review_list_any(db *d, arena *a, const review_query *q, review **out, size_t *n);
 /** Load one review and lock it for the transaction. */
 or_status store_review_lock(db *d, arena *a, int64_t id, review *out);
 /** Decide a pending review (OR_ERR_CONFLICT when it is not pending any more). */
@@ -187,9 +189,11 @@ typedef struct support_request {
 
 /** Store a support request (user_id is the requester). */
 or_status store_support_add(db *d, int64_t user_id, const support_request *in, int64_t *id);
-/** Support requests of one customer (0 = all), newest first, ids below before (0 = from the newest). */
+/** Support requests of one customer (0 refused), newest first, ids below before (0 = from the newest). */
 or_status store_support_list(db *d, arena *a, int64_t customer_id, int64_t before, long limit,
 			     support_request **out, size_t *n);
+/** The same over every customer (operators). */
+or_status store_support_list_any(db *d, arena *a, int64_t before, long limit, support_request **out, size_t *n);
 /** The newest audit action of a customer (NULL when none). */
 or_status store_last_action(db *d, arena *a, int64_t customer_id, const char **action, int64_t *at);
 

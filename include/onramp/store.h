@@ -2,8 +2,10 @@
  * The store: every query of the identity data, as functions over a db handle.
  * SQL lives beside each function in src/store/; all of it is prepared and
  * bound.  Functions that read tenant data take the customer id and put it in
- * the WHERE clause, so a customer can never reach another customer's rows
- * (0 means "any customer" and is used only by operator and CLI paths).
+ * the WHERE clause, so a customer can never reach another customer's rows.
+ * A scoped function refuses customer id 0 (OR_ERR_INTERNAL, never "any"); the
+ * few reads operators and system paths need across customers are separately
+ * named *_any, so a forgotten id cannot widen a query.
  * Strings in results live in the arena passed in.  Times are UNIX seconds.
  */
 #ifndef ONRAMP_STORE_H
@@ -64,8 +66,10 @@ typedef struct user_new {
 
 /** Insert a user; OR_ERR_CONFLICT with *which = "username" or "email" when taken. */
 or_status store_user_insert(db *d, const user_new *u, int64_t *id, const char **which);
-/** Load a user; customer_id 0 = any customer. OR_ERR_NOT_FOUND otherwise. */
+/** Load a user of the customer (0 refused); OR_ERR_NOT_FOUND outside it. */
 or_status store_user_get(db *d, arena *a, int64_t customer_id, int64_t id, user *out);
+/** Load a user of any customer (operator and system paths: sessions, reset tokens). */
+or_status store_user_get_any(db *d, arena *a, int64_t id, user *out);
 /** Find a user by username or email for sign-in, with its password hash (arena). */
 or_status store_user_by_login(db *d, arena *a, const char *login, user *out, const char **hash);
 /** Find a user by (normalised) email. */
@@ -80,24 +84,22 @@ typedef struct user_page {
 	bool more;		/* another page exists */
 } user_page;
 
-/**
- * Users matching f, ordered by id, after id after_id, at most limit.
- * customer_id 0 = every customer (operators).
- */
+/** Users of the customer (0 refused) matching f, ordered by id, after id after_id, at most limit. */
 or_status store_user_list(db *d, arena *a, int64_t customer_id, const filter *f, int64_t now,
 			  int64_t after_id, long limit, user_page *out);
-/** Suspend (true) or activate (false); OR_ERR_NOT_FOUND outside the customer. */
+/** The same over every customer (operators, onrampctl). */
+or_status store_user_list_any(db *d, arena *a, const filter *f, int64_t now, int64_t after_id, long limit,
+			      user_page *out);
+/** Suspend (true) or activate (false) a user of the customer (0 refused); nothing outside it. */
 or_status store_user_set_suspended(db *d, int64_t customer_id, int64_t id, bool suspended);
-/** Change the role. */
+/** Change the role of a user of the customer (0 refused). */
 or_status store_user_set_role(db *d, int64_t customer_id, int64_t id, user_role role);
-/** Deactivate: the user can no longer sign in; the row stays for the audit trail. */
+/** Deactivate a user of the customer (0 refused): no more sign-in; the row stays for the audit trail. */
 or_status store_user_deactivate(db *d, int64_t customer_id, int64_t id);
 /** Set the password hash and the must-change flag. */
 or_status store_user_set_password(db *d, int64_t id, const char *phc, bool must_change);
 /** Record that the user was seen now (sign-in, or a request at most once a minute). */
 or_status store_user_touch(db *d, int64_t id, int64_t now);
-/** Admins of a customer that are not suspended or deactivated, other than except_id. */
-or_status store_user_count_admins(db *d, int64_t customer_id, int64_t except_id, long *n);
 
 /* ---- sessions ------------------------------------------------------------------- */
 
@@ -187,9 +189,11 @@ typedef struct audit_entry {
 
 /** Append one audit row. */
 or_status store_audit_add(db *d, const audit_entry *e);
-/** Newest first, before id before_id (0 = from the newest), customer_id 0 = all. */
+/** One customer's entries (0 refused), newest first, before id before_id (0 = from the newest). */
 or_status store_audit_list(db *d, arena *a, int64_t customer_id, int64_t before_id, long limit,
 			   audit_entry **out, size_t *n);
+/** The same over every customer and the entries of none (operators). */
+or_status store_audit_list_any(db *d, arena *a, int64_t before_id, long limit, audit_entry **out, size_t *n);
 /** "user", "operator", "cli", "system". */
 const char *store_audit_actor_name(audit_actor t);
 
@@ -229,6 +233,17 @@ or_status store_outbox_sent(db *d, int64_t id, int64_t now);
 /** Not delivered: retry at next_at, or give up (failed) when permanent. */
 or_status store_outbox_retry(db *d, int64_t id, int64_t next_at, const char *error, bool permanent);
 
+/* ---- the last-admin rule (src/store/admins.c) ------------------------------------ */
+
+/**
+ * The last-admin rule of both realms, inside the caller's transaction: lock
+ * the live admins (REALM_OPERATOR: operator admins; REALM_CUSTOMER: active
+ * customer admins of customer_id) and answer OR_ERR_CONFLICT when id is one
+ * of them and no other remains.  Call it before any write that removes id
+ * from that set (suspend, demote, deactivate, delete).
+ */
+or_status store_admin_keep_one(db *d, session_realm realm, int64_t customer_id, int64_t id);
+
 /* ---- operators -------------------------------------------------------------------- */
 
 /** Insert an operator; OR_ERR_CONFLICT with *which = "username" or "email". */
@@ -245,7 +260,6 @@ or_status store_operator_list(db *d, arena *a, operator_account **out, size_t *n
 /** Deactivate an operator. */
 or_status store_operator_deactivate(db *d, int64_t id);
 /** Active operator admins other than except_id. */
-or_status store_operator_count_admins(db *d, int64_t except_id, long *n);
 /** Store (or clear with NULL) the pending TOTP secret during enrollment. */
 or_status store_operator_set_totp_pending(db *d, int64_t id, const char *sealed);
 /** The pending TOTP secret (arena), NULL when none. */

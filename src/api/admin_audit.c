@@ -25,7 +25,10 @@ api_admin_audit_list(app *a, http_request *req, http_response *resp)
 		http_error(resp, 400, "bad_request", "customer and before must be ids.");
 		return;
 	}
-	st = store_audit_list(a->db, req->arena, customer_id, before, limit, &es, &n);
+	if (customer_id)
+		st = store_audit_list(a->db, req->arena, customer_id, before, limit, &es, &n);
+	else
+		st = store_audit_list_any(a->db, req->arena, before, limit, &es, &n);
 	if (st != OR_OK) {
 		app_fail(a, req, resp, st, db_last_error(a->db));
 		return;

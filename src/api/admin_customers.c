@@ -94,18 +94,14 @@ api_admin_customer_create(app *a, http_request *req, http_response *resp)
 			json_object_put(o);
 		}
 	}
-	if (st == OR_OK)
-		st = db_commit(a->db);
-	if (st != OR_OK) {
+	if (st == OR_ERR_CONFLICT) {
 		db_rollback(a->db);
-		if (st == OR_ERR_CONFLICT) {
-			(void)http_field_error_add(req, resp, "slug", "taken", "Another customer already uses this slug.");
-			http_error(resp, 409, "conflict", "A customer with this slug already exists.");
-		} else {
-			app_fail(a, req, resp, st, db_last_error(a->db));
-		}
+		(void)http_field_error_add(req, resp, "slug", "taken", "Another customer already uses this slug.");
+		http_error(resp, 409, "conflict", "A customer with this slug already exists.");
 		return;
 	}
+	if (!api_commit(a, req, resp, st))
+		return;
 	if ((st = store_customer_get(a->db, req->arena, id, &c)) != OR_OK) {
 		app_fail(a, req, resp, st, db_last_error(a->db));
 		return;
@@ -146,8 +142,7 @@ api_admin_customer_patch(app *a, http_request *req, http_response *resp)
 	if ((st = db_begin(a->db)) == OR_OK && (st = store_customer_lock(a->db, id, &limit)) == OR_OK)
 		st = store_customer_get(a->db, req->arena, id, &c);
 	if (st != OR_OK) {
-		db_rollback(a->db);
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		(void)api_commit(a, req, resp, st);
 		return;
 	}
 	before = output_customer(&c, 0);

@@ -67,18 +67,14 @@ api_admin_operator_create(app *a, http_request *req, http_response *resp)
 		st = api_audit(a, req, "operator.create", 0, "operator", id, NULL, o);
 		json_object_put(o);
 	}
-	if (st == OR_OK)
-		st = db_commit(a->db);
-	if (st != OR_OK) {
+	if (st == OR_ERR_CONFLICT && which) {
 		db_rollback(a->db);
-		if (st == OR_ERR_CONFLICT && which) {
-			(void)http_field_error_add(req, resp, which, "taken", "Another operator already uses this.");
-			http_error(resp, 409, "conflict", "An operator with this username or email already exists.");
-		} else {
-			app_fail(a, req, resp, st, db_last_error(a->db));
-		}
+		(void)http_field_error_add(req, resp, which, "taken", "Another operator already uses this.");
+		http_error(resp, 409, "conflict", "An operator with this username or email already exists.");
 		return;
 	}
+	if (!api_commit(a, req, resp, st))
+		return;
 	if ((st = store_operator_get(a->db, req->arena, id, &op)) != OR_OK) {
 		app_fail(a, req, resp, st, db_last_error(a->db));
 		return;
@@ -97,7 +93,6 @@ api_admin_operator_delete(app *a, http_request *req, http_response *resp)
 	principal *p = api_principal(req);
 	operator_account op;
 	int64_t id;
-	long others = 0;
 	or_status st;
 
 	if (!input_path_id(req, resp, 0, &id))
@@ -107,8 +102,7 @@ api_admin_operator_delete(app *a, http_request *req, http_response *resp)
 		return;
 	}
 	if ((st = db_begin(a->db)) != OR_OK || (st = store_operator_get(a->db, req->arena, id, &op)) != OR_OK) {
-		db_rollback(a->db);
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		(void)api_commit(a, req, resp, st);
 		return;
 	}
 	if (op.deactivated_at) {
@@ -116,23 +110,14 @@ api_admin_operator_delete(app *a, http_request *req, http_response *resp)
 		http_error(resp, 404, "not_found", "No such operator.");
 		return;
 	}
-	if (op.role == OPROLE_ADMIN &&
-	    ((st = store_operator_count_admins(a->db, id, &others)) != OR_OK || others == 0)) {
+	if ((st = store_admin_keep_one(a->db, REALM_OPERATOR, 0, id)) == OR_ERR_CONFLICT) {
 		db_rollback(a->db);
-		if (st != OR_OK)
-			app_fail(a, req, resp, st, db_last_error(a->db));
-		else
-			http_error(resp, 409, "conflict", "This is the last operator admin; add another admin first.");
+		http_error(resp, 409, "conflict", "This is the last operator admin; add another admin first.");
 		return;
 	}
-	if ((st = store_operator_deactivate(a->db, id)) == OR_OK &&
-	    (st = store_session_delete_all(a->db, REALM_OPERATOR, id)) == OR_OK &&
-	    (st = api_audit(a, req, "operator.remove", 0, "operator", id, NULL, NULL)) == OR_OK)
-		st = db_commit(a->db);
-	if (st != OR_OK) {
-		db_rollback(a->db);
-		app_fail(a, req, resp, st, db_last_error(a->db));
-		return;
-	}
-	resp->status = 204;
+	if (st == OR_OK && (st = store_operator_deactivate(a->db, id)) == OR_OK &&
+	    (st = store_session_delete_all(a->db, REALM_OPERATOR, id)) == OR_OK)
+		st = api_audit(a, req, "operator.remove", 0, "operator", id, NULL, NULL);
+	if (api_commit(a, req, resp, st))
+		resp->status = 204;
 }

@@ -138,7 +138,9 @@ api_admin_reviews_list(app *a, http_request *req, http_response *resp)
 	if (!customer_param(req, resp, &q.customer_id) || !input_page(req, resp, 50, 200, &q.limit, &q.after))
 		return;
 	q.limit++;
-	if ((st = store_review_list(a->db, req->arena, &q, &rv, &n)) != OR_OK) {
+	st = q.customer_id ? store_review_list(a->db, req->arena, &q, &rv, &n)
+			   : store_review_list_any(a->db, req->arena, &q, &rv, &n);
+	if (st != OR_OK) {
 		app_fail(a, req, resp, st, db_last_error(a->db));
 		return;
 	}
@@ -199,16 +201,13 @@ api_admin_review_decide(app *a, http_request *req, http_response *resp)
 		st = api_audit(a, req, "review.decide", r.customer_id, "review", id, NULL, after);
 	}
 	json_object_put(after);
-	if (st == OR_OK)
-		st = db_commit(a->db);
-	if (st != OR_OK) {
+	if (st == OR_ERR_CONFLICT) {
 		db_rollback(a->db);
-		if (st == OR_ERR_CONFLICT)
-			http_error(resp, 409, "conflict", "This review was already decided.");
-		else
-			app_fail(a, req, resp, st, db_last_error(a->db));
+		http_error(resp, 409, "conflict", "This review was already decided.");
 		return;
 	}
+	if (!api_commit(a, req, resp, st))
+		return;
 	if ((st = store_review_lock(a->db, req->arena, id, &r)) != OR_OK) {
 		app_fail(a, req, resp, st, db_last_error(a->db));
 		return;
@@ -228,7 +227,9 @@ api_admin_support_list(app *a, http_request *req, http_response *resp)
 
 	if (!customer_param(req, resp, &cid) || !input_page(req, resp, 50, 200, &limit, &after))
 		return;
-	if ((st = store_support_list(a->db, req->arena, cid, after, limit + 1, &sr, &n)) != OR_OK) {
+	st = cid ? store_support_list(a->db, req->arena, cid, after, limit + 1, &sr, &n)
+		 : store_support_list_any(a->db, req->arena, after, limit + 1, &sr, &n);
+	if (st != OR_OK) {
 		app_fail(a, req, resp, st, db_last_error(a->db));
 		return;
 	}

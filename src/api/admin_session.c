@@ -117,13 +117,8 @@ api_admin_session_create(app *a, http_request *req, http_response *resp)
 		st = api_audit(a, req, "operator.sign_in", 0, "operator", op.id, NULL, NULL);
 		req->principal = NULL;
 	}
-	if (st == OR_OK)
-		st = db_commit(a->db);
-	if (st != OR_OK) {
-		db_rollback(a->db);
-		app_fail(a, req, resp, st, db_last_error(a->db));
+	if (!api_commit(a, req, resp, st))
 		return;
-	}
 	op.last_seen_at = api_now(req);
 	http_json(resp, 200, session_body(&op, csrf));
 }
@@ -228,14 +223,10 @@ api_admin_totp_confirm(app *a, http_request *req, http_response *resp)
 		(void)input_ok(resp);
 		return;
 	}
-	if ((st = db_begin(a->db)) == OR_OK && (st = store_operator_set_totp(a->db, p->op.id, pending, step)) == OR_OK &&
-	    (st = api_audit(a, req, "operator.totp_enabled", 0, "operator", p->op.id, NULL, NULL)) == OR_OK)
-		st = db_commit(a->db);
-	if (st != OR_OK) {
-		db_rollback(a->db);
-		app_fail(a, req, resp, st, db_last_error(a->db));
+	if ((st = db_begin(a->db)) == OR_OK && (st = store_operator_set_totp(a->db, p->op.id, pending, step)) == OR_OK)
+		st = api_audit(a, req, "operator.totp_enabled", 0, "operator", p->op.id, NULL, NULL);
+	if (!api_commit(a, req, resp, st))
 		return;
-	}
 	p->op.totp_enabled = true;
 	http_json(resp, 200, session_body(&p->op, p->sess.csrf_token));
 }

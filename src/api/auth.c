@@ -123,7 +123,7 @@ load_principal(app *a, http_request *req, session_realm realm, principal *p)
 		return st;
 	p->realm = realm;
 	if (realm == REALM_CUSTOMER) {
-		st = store_user_get(a->db, req->arena, 0, p->sess.principal_id, &p->user);
+		st = store_user_get_any(a->db, req->arena, p->sess.principal_id, &p->user);
 		if (st == OR_OK && (p->user.deactivated_at || p->user.suspended))
 			st = OR_ERR_NOT_FOUND;
 	} else {

@@ -101,13 +101,9 @@ api_admin_banner_put(app *a, http_request *req, http_response *resp)
 		if (st == OR_OK)
 			st = api_audit(a, req, clear ? "banner.clear" : "banner.set", 0, "banner", 1, NULL, after);
 	}
-	if (st == OR_OK)
-		st = db_commit(a->db);
-	if (st != OR_OK) {
-		db_rollback(a->db);
+	if (!api_commit(a, req, resp, st)) {
 		if (after)
 			json_object_put(after);
-		app_fail(a, req, resp, st, db_last_error(a->db));
 		return;
 	}
 	o = json_object_new_object();

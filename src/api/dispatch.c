@@ -2,7 +2,9 @@
  * The request pipeline shared by every route: bound the path and query, find
  * the route on this listener (404/405), enforce the route's auth level, read
  * and parse its body within the route's limit (413/415/400), then call the
- * handler.  Handlers therefore start with validated, bounded input.
+ * handler.  Handlers therefore start with validated, bounded input.  After
+ * the handler, one guard closes any transaction it left open, so a forgotten
+ * rollback can neither hold row locks nor leak into the worker's next request.
  */
 #include <limits.h>
 #include <stdio.h>
@@ -11,6 +13,7 @@
 #include "onramp/api.h"
 #include "onramp/app.h"
 #include "onramp/limits.h"
+#include "onramp/log.h"
 
 /* Body of a route that takes none: tolerated when small, never read. */
 static bool
@@ -43,8 +46,8 @@ read_route_body(app *a, const route *r, http_request *req, http_response *resp)
 	return false;
 }
 
-void
-app_dispatch(app *a, http_request *req, http_response *resp, size_t *route_index)
+static void
+pipeline(app *a, http_request *req, http_response *resp, size_t *route_index)
 {
 	const route *r = NULL;
 	char allow[64];
@@ -72,6 +75,35 @@ app_dispatch(app *a, http_request *req, http_response *resp, size_t *route_index
 	if (!read_route_body(a, r, req, resp))
 		return;
 	r->handler(a, req, resp);
+}
+
+/*
+ * Handlers end their transaction with api_commit (or a rollback on an early
+ * exit); one still open here is a bug.  Roll it back, count and log it (the
+ * route, never data), and since nothing the handler wrote was kept, turn a
+ * success it may have answered into a 500 instead of a claim of success.
+ */
+static void
+close_leaked_transaction(app *a, http_request *req, http_response *resp, size_t route_index)
+{
+	if (!db_in_transaction(a->db))
+		return;
+	db_rollback(a->db);
+	metrics_open_tx_rolled_back(a->metrics);
+	log_event(LOG_WARN, "open_transaction_rolled_back", "route %s request %s",
+		  route_index < a->nroutes ? a->route_labels[route_index] : "unmatched", req->request_id);
+	if (resp->status >= 400)
+		return;
+	http_response_cleanup(resp);
+	http_response_init(resp);
+	http_error(resp, 500, "internal", "The change could not be completed.");
+}
+
+void
+app_dispatch(app *a, http_request *req, http_response *resp, size_t *route_index)
+{
+	pipeline(a, req, resp, route_index);
+	close_leaked_transaction(a, req, resp, *route_index);
 }
 
 void

@@ -274,8 +274,7 @@ begin_pending(app *a, http_request *req, http_response *resp, invite *v)
 	if ((st = db_begin(a->db)) == OR_OK)
 		st = store_invite_get(a->db, req->arena, api_principal(req)->user.customer_id, id, true, v);
 	if (st != OR_OK) {
-		db_rollback(a->db);
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		(void)api_commit(a, req, resp, st);
 		return false;
 	}
 	if (strcmp(v->state, "pending") != 0) {

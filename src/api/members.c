@@ -44,7 +44,10 @@ list(app *a, http_request *req, http_response *resp, int64_t customer_id, filter
 
 	if (!input_filter(req, resp, scope, &f) || !input_page(req, resp, PAGE_DEFAULT, PAGE_MAX, &limit, &after))
 		return false;
-	st = store_user_list(a->db, req->arena, customer_id, &f, api_now(req), after, limit, pg);
+	if (scope == FILTER_SCOPE_OPERATOR)
+		st = store_user_list_any(a->db, req->arena, &f, api_now(req), after, limit, pg);
+	else
+		st = store_user_list(a->db, req->arena, customer_id, &f, api_now(req), after, limit, pg);
 	if (st != OR_OK) {
 		app_fail(a, req, resp, st, db_last_error(a->db));
 		return false;
@@ -157,19 +160,15 @@ api_admin_user_create(app *a, http_request *req, http_response *resp)
 		st = api_audit(a, req, "user.create", c.id, "user", id, NULL, o);
 		json_object_put(o);
 	}
-	if (st == OR_OK)
-		st = db_commit(a->db);
-	if (st != OR_OK) {
+	if (st == OR_ERR_CONFLICT && which) {
 		db_rollback(a->db);
-		if (st == OR_ERR_CONFLICT && which) {
-			(void)http_field_error_add(req, resp, which, "taken", "Another account already uses this.");
-			http_error(resp, 409, "conflict", "A user with this username or email already exists.");
-		} else {
-			app_fail(a, req, resp, st, db_last_error(a->db));
-		}
+		(void)http_field_error_add(req, resp, which, "taken", "Another account already uses this.");
+		http_error(resp, 409, "conflict", "A user with this username or email already exists.");
 		return;
 	}
-	if ((st = store_user_get(a->db, req->arena, 0, id, &u)) != OR_OK) {
+	if (!api_commit(a, req, resp, st))
+		return;
+	if ((st = store_user_get_any(a->db, req->arena, id, &u)) != OR_OK) {
 		app_fail(a, req, resp, st, db_last_error(a->db));
 		return;
 	}
@@ -192,20 +191,16 @@ api_admin_user_reset_link(app *a, http_request *req, http_response *resp)
 
 	if (!input_path_id(req, resp, 0, &id))
 		return;
-	st = store_user_get(a->db, req->arena, 0, id, &u);
+	st = store_user_get_any(a->db, req->arena, id, &u);
 	if (st == OR_OK && (u.deactivated_at || strcmp(u.login_type, "password") != 0)) {
 		http_error(resp, 409, "conflict", "This user cannot sign in with a password.");
 		return;
 	}
 	if (st == OR_OK && (st = db_begin(a->db)) == OR_OK &&
-	    (st = resets_issue_link(a, req, &u, link, sizeof(link), &expires)) == OR_OK &&
-	    (st = api_audit(a, req, "user.reset_link_created", u.customer_id, "user", id, NULL, NULL)) == OR_OK)
-		st = db_commit(a->db);
-	if (st != OR_OK) {
-		db_rollback(a->db);
-		app_fail(a, req, resp, st, db_last_error(a->db));
+	    (st = resets_issue_link(a, req, &u, link, sizeof(link), &expires)) == OR_OK)
+		st = api_audit(a, req, "user.reset_link_created", u.customer_id, "user", id, NULL, NULL);
+	if (!api_commit(a, req, resp, st))
 		return;
-	}
 	o = json_object_new_object();
 	json_object_object_add(o, "reset_link", json_object_new_string(link));
 	json_object_object_add(o, "expires_at", output_time(expires));

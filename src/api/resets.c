@@ -116,7 +116,7 @@ api_reset_complete(app *a, http_request *req, http_response *resp)
 	}
 	st = store_reset_consume(a->db, hash, api_now(req), &user_id);
 	if (st == OR_OK)
-		st = store_user_get(a->db, req->arena, 0, user_id, &u);
+		st = store_user_get_any(a->db, req->arena, user_id, &u);
 	if (st == OR_ERR_NOT_FOUND || st == OR_ERR_CONFLICT || (st == OR_OK && (u.deactivated_at || u.suspended))) {
 		db_rollback(a->db);
 		http_error(resp, 410, "gone", "This reset link has expired or was already used. Ask for a new one.");
@@ -134,14 +134,10 @@ api_reset_complete(app *a, http_request *req, http_response *resp)
 	}
 	if (st == OR_OK && (st = store_user_set_password(a->db, u.id, phc, false)) == OR_OK &&
 	    (st = store_session_delete_all(a->db, REALM_CUSTOMER, u.id)) == OR_OK &&
-	    (st = store_reset_revoke_user(a->db, u.id, api_now(req))) == OR_OK &&
-	    (st = api_audit_as_user(a, req, &u, "user.password_reset")) == OR_OK)
-		st = db_commit(a->db);
-	if (st != OR_OK) {
-		db_rollback(a->db);
-		app_fail(a, req, resp, st, db_last_error(a->db));
+	    (st = store_reset_revoke_user(a->db, u.id, api_now(req))) == OR_OK)
+		st = api_audit_as_user(a, req, &u, "user.password_reset");
+	if (!api_commit(a, req, resp, st))
 		return;
-	}
 	resp->status = 204;
 }
 

@@ -98,13 +98,8 @@ api_session_create(app *a, http_request *req, http_response *resp)
 		u.last_seen_at = api_now(req);
 		st = api_audit_as_user(a, req, &u, "user.sign_in");
 	}
-	if (st == OR_OK)
-		st = db_commit(a->db);
-	if (st != OR_OK) {
-		db_rollback(a->db);
-		app_fail(a, req, resp, st, db_last_error(a->db));
+	if (!api_commit(a, req, resp, st))
 		return;
-	}
 	http_json(resp, 200, session_body(&u, api_now(req), csrf));
 }
 

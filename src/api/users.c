@@ -1,9 +1,10 @@
 /*
  * User management shared by customer admins (scope = their customer) and
- * operators (scope 0 = any customer): suspend, activate, change role, reset
- * password, deactivate.  Each change runs in one transaction with its audit
- * row; the customer row is locked first so seat and last-admin checks cannot
- * race.  Outside the scope a user does not exist (404).
+ * operators (any customer): suspend, activate, change role, reset password,
+ * deactivate.  Each change runs in one transaction with its audit row; the
+ * customer row is locked first so seat checks cannot race, and the
+ * last-admin rule locks the admins themselves (store_admin_keep_one).
+ * Outside the scope a user does not exist (404).
  */
 #include <stdio.h>
 #include <string.h>
@@ -35,11 +36,24 @@ is_self(http_request *req, int64_t id)
 	return p && p->realm == REALM_CUSTOMER && p->user.id == id;
 }
 
+/* The user within the caller's scope: its own customer for a customer, any for an operator. */
+static or_status
+load_in_scope(app *a, http_request *req, int64_t id, user *u)
+{
+	principal *p = api_principal(req);
+
+	if (p && p->realm == REALM_CUSTOMER)
+		return store_user_get(a->db, req->arena, p->user.customer_id, id, u);
+	if (p && p->realm == REALM_OPERATOR)
+		return store_user_get_any(a->db, req->arena, id, u);
+	return OR_ERR_INTERNAL;
+}
+
 /* Begin, lock the user's customer and load the user within scope. */
 static or_status
 begin_on_user(app *a, http_request *req, int64_t id, user *u, long *seat_limit)
 {
-	or_status st = store_user_get(a->db, req->arena, scope_of(req), id, u);
+	or_status st = load_in_scope(a, req, id, u);
 
 	if (st != OR_OK)
 		return st;
@@ -48,7 +62,7 @@ begin_on_user(app *a, http_request *req, int64_t id, user *u, long *seat_limit)
 	st = store_customer_lock(a->db, u->customer_id, seat_limit);
 	/* Reload under the lock: the row may have changed since. */
 	if (st == OR_OK)
-		st = store_user_get(a->db, req->arena, scope_of(req), id, u);
+		st = load_in_scope(a, req, id, u);
 	if (st != OR_OK)
 		db_rollback(a->db);
 	return st;
@@ -59,37 +73,28 @@ finish(app *a, http_request *req, http_response *resp, or_status st, int64_t id)
 {
 	user u;
 
-	if (st == OR_OK)
-		st = db_commit(a->db);
-	if (st != OR_OK) {
-		db_rollback(a->db);
-		app_fail(a, req, resp, st, db_last_error(a->db));
+	if (!api_commit(a, req, resp, st))
 		return;
-	}
-	if ((st = store_user_get(a->db, req->arena, 0, id, &u)) != OR_OK) {
+	if ((st = load_in_scope(a, req, id, &u)) != OR_OK) {
 		app_fail(a, req, resp, st, db_last_error(a->db));
 		return;
 	}
 	http_json(resp, 200, output_user(&u, api_now(req), scope_of(req) == 0));
 }
 
+/* The last-admin rule (store_admin_keep_one) before a change that removes u as an admin. */
 static bool
 last_admin_guard(app *a, http_request *req, http_response *resp, const user *u, const char *what)
 {
-	long others = 0;
-	or_status st;
+	or_status st = store_admin_keep_one(a->db, REALM_CUSTOMER, u->customer_id, u->id);
 	char msg[200];
 
-	if (u->role != ROLE_CUSTOMER_ADMIN || u->suspended)
+	if (st == OR_OK)
 		return true;
-	st = store_user_count_admins(a->db, u->customer_id, u->id, &others);
-	if (st != OR_OK) {
-		db_rollback(a->db);
-		app_fail(a, req, resp, st, db_last_error(a->db));
+	if (st != OR_ERR_CONFLICT) {
+		(void)api_commit(a, req, resp, st);
 		return false;
 	}
-	if (others > 0)
-		return true;
 	db_rollback(a->db);
 	snprintf(msg, sizeof(msg), "%s is the last active customer admin of this customer; make someone else an admin first, or you could not %s.",
 		 u->username, what);
@@ -133,7 +138,7 @@ do_suspend(app *a, http_request *req, http_response *resp, int64_t id)
 	before = status_json(&u, api_now(req));
 	u.suspended = true;
 	after = status_json(&u, api_now(req));
-	if ((st = store_user_set_suspended(a->db, 0, id, true)) == OR_OK &&
+	if ((st = store_user_set_suspended(a->db, u.customer_id, id, true)) == OR_OK &&
 	    (st = store_session_delete_all(a->db, REALM_CUSTOMER, id)) == OR_OK)
 		st = api_audit(a, req, "user.suspend", u.customer_id, "user", id, before, after);
 	json_object_put(before);
@@ -191,7 +196,7 @@ do_activate(app *a, http_request *req, http_response *resp, int64_t id)
 	}
 	before = status_json(&u, api_now(req));
 	after = status_json(&after_u, api_now(req));
-	if ((st = store_user_set_suspended(a->db, 0, id, false)) == OR_OK)
+	if ((st = store_user_set_suspended(a->db, u.customer_id, id, false)) == OR_OK)
 		st = api_audit(a, req, "user.activate", u.customer_id, "user", id, before, after);
 	json_object_put(before);
 	json_object_put(after);
@@ -262,13 +267,8 @@ api_user_reset_password(app *a, http_request *req, http_response *resp)
 	    (st = store_session_delete_all(a->db, REALM_CUSTOMER, id)) == OR_OK &&
 	    (st = store_reset_revoke_user(a->db, id, api_now(req))) == OR_OK)
 		st = api_audit(a, req, "user.password_reset_by_admin", u.customer_id, "user", id, NULL, NULL);
-	if (st == OR_OK)
-		st = db_commit(a->db);
-	if (st != OR_OK) {
-		db_rollback(a->db);
-		app_fail(a, req, resp, st, db_last_error(a->db));
+	if (!api_commit(a, req, resp, st))
 		return;
-	}
 	u.must_change_password = true;
 	o = json_object_new_object();
 	json_object_object_add(o, "user", output_user(&u, api_now(req), false));
@@ -305,8 +305,7 @@ api_user_patch(app *a, http_request *req, http_response *resp)
 		return;
 	}
 	if (has_version && version != u.version) {
-		db_rollback(a->db);
-		app_fail(a, req, resp, OR_ERR_VERSION, "user version");
+		(void)api_commit(a, req, resp, OR_ERR_VERSION);
 		return;
 	}
 	if (role == ROLE_CUSTOMER_MEMBER && !last_admin_guard(a, req, resp, &u, "manage this customer"))
@@ -314,7 +313,7 @@ api_user_patch(app *a, http_request *req, http_response *resp)
 	before = status_json(&u, api_now(req));
 	u.role = role;
 	after = status_json(&u, api_now(req));
-	if ((st = store_user_set_role(a->db, 0, id, role)) == OR_OK)
+	if ((st = store_user_set_role(a->db, u.customer_id, id, role)) == OR_OK)
 		st = api_audit(a, req, "user.role_change", u.customer_id, "user", id, before, after);
 	json_object_put(before);
 	json_object_put(after);
@@ -342,10 +341,12 @@ api_admin_user_deactivate(app *a, http_request *req, http_response *resp)
 		http_error(resp, 409, "conflict", "This user is already deactivated.");
 		return;
 	}
+	if (!last_admin_guard(a, req, resp, &u, "manage this customer"))
+		return;
 	before = status_json(&u, api_now(req));
 	u.deactivated_at = api_now(req);
 	after = status_json(&u, api_now(req));
-	if ((st = store_user_deactivate(a->db, 0, id)) == OR_OK &&
+	if ((st = store_user_deactivate(a->db, u.customer_id, id)) == OR_OK &&
 	    (st = store_session_delete_all(a->db, REALM_CUSTOMER, id)) == OR_OK &&
 	    (st = store_reset_revoke_user(a->db, id, api_now(req))) == OR_OK)
 		st = api_audit(a, req, "user.deactivate", u.customer_id, "user", id, before, after);

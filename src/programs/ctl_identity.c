@@ -344,7 +344,7 @@ users_list(db *d, arena *a, const struct opts *o)
 			 a, &f, err, sizeof(err)) != OR_OK)
 		return die("bad filter: %s", err);
 	do {
-		if (store_user_list(d, a, 0, &f, now, after, 500, &pg) != OR_OK) {
+		if (store_user_list_any(d, a, &f, now, after, 500, &pg) != OR_OK) {
 			json_object_put(arr);
 			return db_fail(d, "users list");
 		}
@@ -423,7 +423,13 @@ users_set_suspended(db *d, arena *a, const struct opts *o, bool suspend)
 				return die("all %ld seats of the customer are in use (limit %ld)", used, limit);
 			}
 		}
-		if (st == OR_OK && (st = store_user_set_suspended(d, 0, u.id, suspend)) == OR_OK &&
+		if (st == OR_OK && suspend &&
+		    (st = store_admin_keep_one(d, REALM_CUSTOMER, u.customer_id, u.id)) == OR_ERR_CONFLICT) {
+			db_rollback(d);
+			return die("%s is the last active customer admin of this customer; make someone else an admin first",
+				   u.username);
+		}
+		if (st == OR_OK && (st = store_user_set_suspended(d, u.customer_id, u.id, suspend)) == OR_OK &&
 		    (!suspend || (st = store_session_delete_all(d, REALM_CUSTOMER, u.id)) == OR_OK))
 			st = audit(d, suspend ? "user.suspend" : "user.activate", u.customer_id, "user", u.id);
 	}

@@ -31,6 +31,7 @@ struct metrics {
 	uint64_t sum_us[METRICS_MAX_ROUTES + 1];
 	uint64_t worker_restarts;
 	uint64_t db_errors;
+	uint64_t open_tx_rolled_back;
 	int64_t workers;
 };
 
@@ -118,6 +119,13 @@ metrics_db_error(metrics *m)
 		add(&m->db_errors, 1);
 }
 
+void
+metrics_open_tx_rolled_back(metrics *m)
+{
+	if (m)
+		add(&m->open_tx_rolled_back, 1);
+}
+
 static const char *
 route_label(const char *const *labels, size_t i, size_t n)
 {
@@ -196,10 +204,15 @@ metrics_render(const metrics *m, const char *const *labels, const metrics_gauges
 			"onramp_workers %lld\n"
 			"# HELP onramp_db_errors_total Database errors (connect, prepare, execute) seen by workers.\n"
 			"# TYPE onramp_db_errors_total counter\n"
-			"onramp_db_errors_total %llu\n",
+			"onramp_db_errors_total %llu\n"
+			"# HELP onramp_open_transactions_rolled_back_total Transactions a handler left open, "
+			"rolled back after it returned (a bug; the log names the route).\n"
+			"# TYPE onramp_open_transactions_rolled_back_total counter\n"
+			"onramp_open_transactions_rolled_back_total %llu\n",
 			(unsigned long long)load(&m->worker_restarts),
 			(long long)__atomic_load_n(&m->workers, __ATOMIC_RELAXED),
-			(unsigned long long)load(&m->db_errors));
+			(unsigned long long)load(&m->db_errors),
+			(unsigned long long)load(&m->open_tx_rolled_back));
 	if (st == OR_OK && g && g->outbox_depth >= 0)
 		st = buf_appendf(out,
 			"# HELP onramp_outbox_depth Mails waiting in the outbox.\n"

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "onramp/store.h"
+#include "scope.h"
 
 const char *
 store_audit_actor_name(audit_actor t)
@@ -55,10 +56,12 @@ store_audit_add(db *d, const audit_entry *e)
 	return st;
 }
 
-static const char SQL_LIST[] =
-	"SELECT id, at, actor_type, actor_id, actor_label, customer_id, action, object_type, object_id, "
+#define AUDIT_SELECT \
+	"SELECT id, at, actor_type, actor_id, actor_label, customer_id, action, object_type, object_id, " \
 	"before_json, after_json, client_addr, request_id FROM audit_log "
-	"WHERE (? = 0 OR customer_id = ?) AND (? = 0 OR id < ?) ORDER BY id DESC LIMIT ?";
+static const char SQL_LIST[] =
+	AUDIT_SELECT "WHERE customer_id = ? AND (? = 0 OR id < ?) ORDER BY id DESC LIMIT ?";
+static const char SQL_LIST_ANY[] = AUDIT_SELECT "WHERE (? = 0 OR id < ?) ORDER BY id DESC LIMIT ?";
 
 static audit_actor
 actor_from(or_str v)
@@ -72,25 +75,26 @@ actor_from(or_str v)
 	return ACTOR_SYSTEM;
 }
 
-or_status
-store_audit_list(db *d, arena *a, int64_t customer_id, int64_t before_id, long limit, audit_entry **out,
-		 size_t *n)
+/* customer_id 0: every customer (store_audit_list_any); store_audit_list refuses 0 first. */
+static or_status
+list_entries(db *d, arena *a, int64_t customer_id, int64_t before_id, long limit, audit_entry **out, size_t *n)
 {
 	db_stmt *s;
 	bool row;
+	unsigned p = 0;
 	or_status st;
 
 	*n = 0;
 	*out = arena_calloc(a, (size_t)limit + 1, sizeof(audit_entry));
 	if (*out == NULL)
 		return OR_ERR_NOMEM;
-	if ((st = db_prepare(d, SQL_LIST, &s)) != OR_OK)
+	if ((st = db_prepare(d, customer_id ? SQL_LIST : SQL_LIST_ANY, &s)) != OR_OK)
 		return st;
-	db_bind_int(s, 0, customer_id);
-	db_bind_int(s, 1, customer_id);
-	db_bind_int(s, 2, before_id);
-	db_bind_int(s, 3, before_id);
-	db_bind_int(s, 4, limit);
+	if (customer_id)
+		db_bind_int(s, p++, customer_id);
+	db_bind_int(s, p++, before_id);
+	db_bind_int(s, p++, before_id);
+	db_bind_int(s, p, limit);
 	st = db_execute(s);
 	while (st == OR_OK && (st = db_fetch(s, &row)) == OR_OK && row && *n < (size_t)limit) {
 		audit_entry *e = &(*out)[(*n)++];
@@ -110,4 +114,20 @@ store_audit_list(db *d, arena *a, int64_t customer_id, int64_t before_id, long l
 	}
 	db_stmt_done(s);
 	return st;
+}
+
+or_status
+store_audit_list(db *d, arena *a, int64_t customer_id, int64_t before_id, long limit, audit_entry **out,
+		 size_t *n)
+{
+	*n = 0;
+	if (scope_refused(__func__, customer_id))
+		return OR_ERR_INTERNAL;
+	return list_entries(d, a, customer_id, before_id, limit, out, n);
+}
+
+or_status
+store_audit_list_any(db *d, arena *a, int64_t before_id, long limit, audit_entry **out, size_t *n)
+{
+	return list_entries(d, a, 0, before_id, limit, out, n);
 }

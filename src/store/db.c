@@ -291,6 +291,12 @@ db_rollback(db *d)
 }
 
 bool
+db_in_transaction(const db *d)
+{
+	return d->in_tx;
+}
+
+bool
 db_last_was_duplicate(const db *d)
 {
 	return d->last_errno == ER_DUP_ENTRY;

@@ -7,6 +7,7 @@
 
 #include "onramp/invite_store.h"
 #include "onramp/store.h"
+#include "scope.h"
 
 static const char SQL_EXPIRE[] =
 	"UPDATE invites SET state = 'expired' WHERE customer_id = ? AND email = ? AND state = 'pending' "
@@ -77,9 +78,9 @@ store_invite_retoken(db *d, int64_t id, const char *token_hash, int64_t expires_
 	" FROM invites i JOIN customers c ON c.id = i.customer_id LEFT JOIN outbox o ON o.id = i.last_outbox_id " \
 	"LEFT JOIN users u ON u.id = i.accepted_user_id "
 
-static const char SQL_GET[] = "SELECT " INVITE_COLS INVITE_FROM "WHERE i.id = ? AND (? = 0 OR i.customer_id = ?)";
+static const char SQL_GET[] = "SELECT " INVITE_COLS INVITE_FROM "WHERE i.id = ? AND i.customer_id = ?";
 static const char SQL_GET_LOCK[] =
-	"SELECT " INVITE_COLS INVITE_FROM "WHERE i.id = ? AND (? = 0 OR i.customer_id = ?) FOR UPDATE";
+	"SELECT " INVITE_COLS INVITE_FROM "WHERE i.id = ? AND i.customer_id = ? FOR UPDATE";
 static const char SQL_BY_TOKEN[] = "SELECT " INVITE_COLS INVITE_FROM "WHERE i.token_hash = ? FOR UPDATE";
 static const char SQL_LIST[] =
 	"SELECT " INVITE_COLS INVITE_FROM "WHERE i.customer_id = ? ORDER BY i.id DESC LIMIT ?";
@@ -126,13 +127,14 @@ or_status
 store_invite_get(db *d, arena *a, int64_t customer_id, int64_t id, bool lock, invite *out)
 {
 	db_stmt *s;
-	or_status st = db_prepare(d, lock ? SQL_GET_LOCK : SQL_GET, &s);
+	or_status st;
 
-	if (st != OR_OK)
+	if (scope_refused(__func__, customer_id))
+		return OR_ERR_INTERNAL;
+	if ((st = db_prepare(d, lock ? SQL_GET_LOCK : SQL_GET, &s)) != OR_OK)
 		return st;
 	db_bind_int(s, 0, id);
 	db_bind_int(s, 1, customer_id);
-	db_bind_int(s, 2, customer_id);
 	return one(s, a, out);
 }
 

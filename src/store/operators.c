@@ -155,20 +155,6 @@ store_operator_deactivate(db *d, int64_t id)
 	return st == OR_OK && n == 0 ? OR_ERR_NOT_FOUND : st;
 }
 
-static const char SQL_COUNT_ADMINS[] =
-	"SELECT COUNT(*) FROM operators WHERE role = 'operator_admin' AND deactivated_at IS NULL AND id <> ?";
-
-or_status
-store_operator_count_admins(db *d, int64_t except_id, long *n)
-{
-	db_arg args[] = { DB_INT(except_id) };
-	long long v;
-	or_status st = db_scalar(d, SQL_COUNT_ADMINS, args, 1, 0, &v);
-
-	*n = (long)v;
-	return st;
-}
-
 static const char SQL_SET_PENDING[] = "UPDATE operators SET totp_pending = ? WHERE id = ?";
 
 or_status

@@ -9,6 +9,7 @@
 
 #include "onramp/setup_store.h"
 #include "onramp/store.h"
+#include "scope.h"
 
 static const char SQL_OPEN[] =
 	"INSERT INTO reviews (customer_id, kind, submitted_by) VALUES (?, ?, ?)";
@@ -29,13 +30,18 @@ store_review_open(db *d, int64_t customer_id, const char *kind, int64_t user_id,
 	"r.decided_at, o.username"
 #define REVIEW_FROM \
 	" FROM reviews r JOIN customers c ON c.id = r.customer_id LEFT JOIN operators o ON o.id = r.decided_by "
-#define REVIEW_WHERE \
-	"WHERE (? IS NULL OR r.state = ?) AND (? IS NULL OR r.kind = ?) AND (? = 0 OR r.customer_id = ?) "
+#define REVIEW_WHERE "WHERE (? IS NULL OR r.state = ?) AND (? IS NULL OR r.kind = ?) "
+#define REVIEW_SCOPE "AND r.customer_id = ? "
+#define REVIEW_ASC "AND r.id > ? ORDER BY r.id LIMIT ?"
+#define REVIEW_DESC "AND (? = 0 OR r.id < ?) ORDER BY r.id DESC LIMIT ?"
 
-static const char SQL_LIST_ASC[] =
-	"SELECT " REVIEW_COLS REVIEW_FROM REVIEW_WHERE "AND r.id > ? ORDER BY r.id LIMIT ?";
-static const char SQL_LIST_DESC[] =
-	"SELECT " REVIEW_COLS REVIEW_FROM REVIEW_WHERE "AND (? = 0 OR r.id < ?) ORDER BY r.id DESC LIMIT ?";
+/* [scoped][descending]: the listing of one customer, or of every customer (_any). */
+static const char *const SQL_LIST[2][2] = {
+	{ "SELECT " REVIEW_COLS REVIEW_FROM REVIEW_WHERE REVIEW_ASC,
+	  "SELECT " REVIEW_COLS REVIEW_FROM REVIEW_WHERE REVIEW_DESC },
+	{ "SELECT " REVIEW_COLS REVIEW_FROM REVIEW_WHERE REVIEW_SCOPE REVIEW_ASC,
+	  "SELECT " REVIEW_COLS REVIEW_FROM REVIEW_WHERE REVIEW_SCOPE REVIEW_DESC },
+};
 static const char SQL_LOCK[] =
 	"SELECT " REVIEW_COLS REVIEW_FROM "WHERE r.id = ? FOR UPDATE";
 
@@ -55,8 +61,9 @@ row_to_review(db_stmt *s, arena *a, review *r)
 	r->decided_by = db_col_dup(s, 10, a);
 }
 
-or_status
-store_review_list(db *d, arena *a, const review_query *q, review **out, size_t *n)
+/* scoped: filter on q->customer_id (checked by the caller); else every customer. */
+static or_status
+list_reviews(db *d, arena *a, const review_query *q, bool scoped, review **out, size_t *n)
 {
 	bool asc = q->state && strcmp(q->state, "pending") == 0, row;
 	db_stmt *s;
@@ -66,14 +73,14 @@ store_review_list(db *d, arena *a, const review_query *q, review **out, size_t *
 	*n = 0;
 	if ((*out = arena_calloc(a, (size_t)q->limit, sizeof(review))) == NULL)
 		return OR_ERR_NOMEM;
-	if ((st = db_prepare(d, asc ? SQL_LIST_ASC : SQL_LIST_DESC, &s)) != OR_OK)
+	if ((st = db_prepare(d, SQL_LIST[scoped][!asc], &s)) != OR_OK)
 		return st;
 	db_bind_cstr(s, i++, q->state);
 	db_bind_cstr(s, i++, q->state);
 	db_bind_cstr(s, i++, q->kind);
 	db_bind_cstr(s, i++, q->kind);
-	db_bind_int(s, i++, q->customer_id);
-	db_bind_int(s, i++, q->customer_id);
+	if (scoped)
+		db_bind_int(s, i++, q->customer_id);
 	if (!asc)
 		db_bind_int(s, i++, q->after);
 	db_bind_int(s, i++, q->after);
@@ -83,6 +90,21 @@ store_review_list(db *d, arena *a, const review_query *q, review **out, size_t *
 		row_to_review(s, a, &(*out)[(*n)++]);
 	db_stmt_done(s);
 	return st;
+}
+
+or_status
+store_review_list(db *d, arena *a, const review_query *q, review **out, size_t *n)
+{
+	*n = 0;
+	if (scope_refused(__func__, q->customer_id))
+		return OR_ERR_INTERNAL;
+	return list_reviews(d, a, q, true, out, n);
+}
+
+or_status
+store_review_list_any(db *d, arena *a, const review_query *q, review **out, size_t *n)
+{
+	return list_reviews(d, a, q, false, out, n);
 }
 
 or_status
@@ -325,7 +347,11 @@ static const char SQL_SUP_ADD[] =
 static const char SQL_SUP_LIST[] =
 	"SELECT s.id, s.customer_id, s.customer_name, u.username, s.item, s.visible_message, s.last_action, "
 	"s.last_action_at, s.message, s.created_at FROM support_requests s LEFT JOIN users u ON u.id = s.user_id "
-	"WHERE (? = 0 OR s.customer_id = ?) AND (? = 0 OR s.id < ?) ORDER BY s.id DESC LIMIT ?";
+	"WHERE s.customer_id = ? AND (? = 0 OR s.id < ?) ORDER BY s.id DESC LIMIT ?";
+static const char SQL_SUP_LIST_ANY[] =
+	"SELECT s.id, s.customer_id, s.customer_name, u.username, s.item, s.visible_message, s.last_action, "
+	"s.last_action_at, s.message, s.created_at FROM support_requests s LEFT JOIN users u ON u.id = s.user_id "
+	"WHERE (? = 0 OR s.id < ?) ORDER BY s.id DESC LIMIT ?";
 
 or_status
 store_support_add(db *d, int64_t user_id, const support_request *in, int64_t *id)
@@ -352,24 +378,25 @@ store_support_add(db *d, int64_t user_id, const support_request *in, int64_t *id
 	return st;
 }
 
-or_status
-store_support_list(db *d, arena *a, int64_t customer_id, int64_t before, long limit, support_request **out,
-		   size_t *n)
+/* customer_id 0: every customer (store_support_list_any); store_support_list refuses 0 first. */
+static or_status
+list_support(db *d, arena *a, int64_t customer_id, int64_t before, long limit, support_request **out, size_t *n)
 {
 	db_stmt *s;
 	bool row;
+	unsigned p = 0;
 	or_status st;
 
 	*n = 0;
 	if ((*out = arena_calloc(a, (size_t)limit, sizeof(support_request))) == NULL)
 		return OR_ERR_NOMEM;
-	if ((st = db_prepare(d, SQL_SUP_LIST, &s)) != OR_OK)
+	if ((st = db_prepare(d, customer_id ? SQL_SUP_LIST : SQL_SUP_LIST_ANY, &s)) != OR_OK)
 		return st;
-	db_bind_int(s, 0, customer_id);
-	db_bind_int(s, 1, customer_id);
-	db_bind_int(s, 2, before);
-	db_bind_int(s, 3, before);
-	db_bind_int(s, 4, limit);
+	if (customer_id)
+		db_bind_int(s, p++, customer_id);
+	db_bind_int(s, p++, before);
+	db_bind_int(s, p++, before);
+	db_bind_int(s, p, limit);
 	st = db_execute(s);
 	while (st == OR_OK && (st = db_fetch(s, &row)) == OR_OK && row && *n < (size_t)limit) {
 		support_request *r = &(*out)[(*n)++];
@@ -410,4 +437,20 @@ store_last_action(db *d, arena *a, int64_t customer_id, const char **action, int
 	}
 	db_stmt_done(s);
 	return st;
+}
+
+or_status
+store_support_list(db *d, arena *a, int64_t customer_id, int64_t before, long limit, support_request **out,
+		   size_t *n)
+{
+	*n = 0;
+	if (scope_refused(__func__, customer_id))
+		return OR_ERR_INTERNAL;
+	return list_support(d, a, customer_id, before, limit, out, n);
+}
+
+or_status
+store_support_list_any(db *d, arena *a, int64_t before, long limit, support_request **out, size_t *n)
+{
+	return list_support(d, a, 0, before, limit, out, n);
 }

@@ -1,11 +1,13 @@
 /*
  * Users of customers.  Every query that serves a customer request carries
- * the customer id in its WHERE clause (0 = operator scope, any customer).
+ * the customer id in its WHERE clause and refuses 0; the operator and system
+ * paths that look across customers call the separately named *_any reads.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "onramp/store.h"
+#include "scope.h"
 
 #define USER_COLS \
 	"u.id, u.customer_id, c.slug, u.username, u.email, u.display_name, u.role, u.status, " \
@@ -82,19 +84,33 @@ store_user_insert(db *d, const user_new *u, int64_t *id, const char **which)
 	return st;
 }
 
-static const char SQL_GET[] = "SELECT " USER_COLS USER_FROM "WHERE u.id = ? AND (? = 0 OR u.customer_id = ?)";
+static const char SQL_GET[] = "SELECT " USER_COLS USER_FROM "WHERE u.id = ? AND u.customer_id = ?";
+static const char SQL_GET_ANY[] = "SELECT " USER_COLS USER_FROM "WHERE u.id = ?";
 
 or_status
 store_user_get(db *d, arena *a, int64_t customer_id, int64_t id, user *out)
 {
 	db_stmt *s;
-	or_status st = db_prepare(d, SQL_GET, &s);
+	or_status st;
+
+	if (scope_refused(__func__, customer_id))
+		return OR_ERR_INTERNAL;
+	if ((st = db_prepare(d, SQL_GET, &s)) != OR_OK)
+		return st;
+	db_bind_int(s, 0, id);
+	db_bind_int(s, 1, customer_id);
+	return one_user(s, a, out);
+}
+
+or_status
+store_user_get_any(db *d, arena *a, int64_t id, user *out)
+{
+	db_stmt *s;
+	or_status st = db_prepare(d, SQL_GET_ANY, &s);
 
 	if (st != OR_OK)
 		return st;
 	db_bind_int(s, 0, id);
-	db_bind_int(s, 1, customer_id);
-	db_bind_int(s, 2, customer_id);
 	return one_user(s, a, out);
 }
 
@@ -161,16 +177,19 @@ store_user_by_name_or_id(db *d, arena *a, const char *key, user *out)
  * The listing's SQL is assembled from fixed fragments only: the filter
  * compiler emits placeholders, never values.  The assembled text is run
  * uncached-by-address (it varies), still as a prepared, bound statement.
+ * customer_id 0 here means the caller asked for every customer by name
+ * (store_user_list_any); store_user_list refuses 0 before getting here.
  */
-or_status
-store_user_list(db *d, arena *a, int64_t customer_id, const filter *f, int64_t now, int64_t after_id,
-		long limit, user_page *out)
+static or_status
+list_users(db *d, arena *a, int64_t customer_id, const filter *f, int64_t now, int64_t after_id,
+	   long limit, user_page *out)
 {
 	filter_sql fs;
 	or_buf sql;
 	db_stmt *s = NULL;
 	or_status st;
 	size_t i, cap = (size_t)limit;
+	unsigned p = 0;
 	bool row;
 
 	memset(out, 0, sizeof(*out));
@@ -178,23 +197,22 @@ store_user_list(db *d, arena *a, int64_t customer_id, const filter *f, int64_t n
 	buf_init(&sql, 16384);
 	st = filter_compile(f, now, IDENTITY_DORMANT_AFTER_S, &fs);
 	if (st == OR_OK)
-		st = buf_appendf(&sql, "SELECT " USER_COLS USER_FROM
-				 "WHERE (? = 0 OR u.customer_id = ?) AND u.id > ? AND (%s) ORDER BY u.id LIMIT ?",
-				 fs.where.data);
+		st = buf_appendf(&sql, "SELECT " USER_COLS USER_FROM "WHERE %s u.id > ? AND (%s) ORDER BY u.id LIMIT ?",
+				 customer_id ? "u.customer_id = ? AND" : "", fs.where.data);
 	if (st == OR_OK)
 		st = db_prepare_dynamic(d, sql.data, &s);
 	if (st != OR_OK)
 		goto out;
-	db_bind_int(s, 0, customer_id);
-	db_bind_int(s, 1, customer_id);
-	db_bind_int(s, 2, after_id);
-	for (i = 0; i < fs.nparams; i++) {
+	if (customer_id)
+		db_bind_int(s, p++, customer_id);
+	db_bind_int(s, p++, after_id);
+	for (i = 0; i < fs.nparams; i++, p++) {
 		if (fs.params[i].type == FILTER_PARAM_INT)
-			db_bind_int(s, (unsigned)(3 + i), fs.params[i].i);
+			db_bind_int(s, p, fs.params[i].i);
 		else
-			db_bind_cstr(s, (unsigned)(3 + i), fs.params[i].s);
+			db_bind_cstr(s, p, fs.params[i].s);
 	}
-	db_bind_int(s, (unsigned)(3 + fs.nparams), limit + 1);
+	db_bind_int(s, p, limit + 1);
 	out->items = arena_calloc(a, cap + 1, sizeof(user));
 	if (out->items == NULL) {
 		st = OR_ERR_NOMEM;
@@ -216,44 +234,66 @@ out:
 	return st;
 }
 
+or_status
+store_user_list(db *d, arena *a, int64_t customer_id, const filter *f, int64_t now, int64_t after_id,
+		long limit, user_page *out)
+{
+	if (scope_refused(__func__, customer_id)) {
+		memset(out, 0, sizeof(*out));
+		return OR_ERR_INTERNAL;
+	}
+	return list_users(d, a, customer_id, f, now, after_id, limit, out);
+}
+
+or_status
+store_user_list_any(db *d, arena *a, const filter *f, int64_t now, int64_t after_id, long limit, user_page *out)
+{
+	return list_users(d, a, 0, f, now, after_id, limit, out);
+}
+
 static const char SQL_SET_STATUS[] =
 	"UPDATE users SET status = ?, updated_at = CURRENT_TIMESTAMP(6), version = version + 1 "
-	"WHERE id = ? AND (? = 0 OR customer_id = ?) AND deactivated_at IS NULL";
+	"WHERE id = ? AND customer_id = ? AND deactivated_at IS NULL";
 static const char SQL_SET_ROLE[] =
 	"UPDATE users SET role = ?, updated_at = CURRENT_TIMESTAMP(6), version = version + 1 "
-	"WHERE id = ? AND (? = 0 OR customer_id = ?) AND deactivated_at IS NULL";
+	"WHERE id = ? AND customer_id = ? AND deactivated_at IS NULL";
 
 static or_status
-update_one(db *d, const char *sql, const char *value, int64_t customer_id, int64_t id)
+update_one(db *d, const char *fn, const char *sql, const char *value, int64_t customer_id, int64_t id)
 {
-	db_arg args[] = { DB_TEXT(value), DB_INT(id), DB_INT(customer_id), DB_INT(customer_id) };
+	db_arg args[] = { DB_TEXT(value), DB_INT(id), DB_INT(customer_id) };
 
-	return db_run(d, sql, args, 4, NULL);
+	if (scope_refused(fn, customer_id))
+		return OR_ERR_INTERNAL;
+	return db_run(d, sql, args, 3, NULL);
 }
 
 or_status
 store_user_set_suspended(db *d, int64_t customer_id, int64_t id, bool suspended)
 {
-	return update_one(d, SQL_SET_STATUS, suspended ? "suspended" : "active", customer_id, id);
+	return update_one(d, __func__, SQL_SET_STATUS, suspended ? "suspended" : "active", customer_id, id);
 }
 
 or_status
 store_user_set_role(db *d, int64_t customer_id, int64_t id, user_role role)
 {
-	return update_one(d, SQL_SET_ROLE, identity_role_name(role), customer_id, id);
+	return update_one(d, __func__, SQL_SET_ROLE, identity_role_name(role), customer_id, id);
 }
 
 static const char SQL_DEACTIVATE[] =
 	"UPDATE users SET deactivated_at = CURRENT_TIMESTAMP(6), updated_at = CURRENT_TIMESTAMP(6), "
-	"version = version + 1 WHERE id = ? AND (? = 0 OR customer_id = ?) AND deactivated_at IS NULL";
+	"version = version + 1 WHERE id = ? AND customer_id = ? AND deactivated_at IS NULL";
 
 or_status
 store_user_deactivate(db *d, int64_t customer_id, int64_t id)
 {
-	db_arg args[] = { DB_INT(id), DB_INT(customer_id), DB_INT(customer_id) };
+	db_arg args[] = { DB_INT(id), DB_INT(customer_id) };
 	unsigned long long n = 0;
-	or_status st = db_run(d, SQL_DEACTIVATE, args, 3, &n);
+	or_status st;
 
+	if (scope_refused(__func__, customer_id))
+		return OR_ERR_INTERNAL;
+	st = db_run(d, SQL_DEACTIVATE, args, 2, &n);
 	return st == OR_OK && n == 0 ? OR_ERR_NOT_FOUND : st;
 }
 
@@ -277,19 +317,4 @@ store_user_touch(db *d, int64_t id, int64_t now)
 	db_arg args[] = { DB_INT(now), DB_INT(id) };
 
 	return db_run(d, SQL_TOUCH, args, 2, NULL);
-}
-
-static const char SQL_COUNT_ADMINS[] =
-	"SELECT COUNT(*) FROM users WHERE customer_id = ? AND role = 'customer_admin' "
-	"AND status = 'active' AND deactivated_at IS NULL AND id <> ?";
-
-or_status
-store_user_count_admins(db *d, int64_t customer_id, int64_t except_id, long *n)
-{
-	db_arg args[] = { DB_INT(customer_id), DB_INT(except_id) };
-	long long v;
-	or_status st = db_scalar(d, SQL_COUNT_ADMINS, args, 2, 0, &v);
-
-	*n = (long)v;
-	return st;
 }

@@ -167,11 +167,28 @@ class StackTestCase(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
+        leaked = cls.open_transactions_rolled_back() if cls.st else None
         if cls.st:
             cls.st.down(own_db=False)
             reports = sanitizer_reports(cls.st.app_log) + sanitizer_reports(cls.st.fetcher_log)
             if reports:
                 raise AssertionError("sanitizer reports in the app or fetcher log:\n" + "\n".join(reports[:20]))
+        if leaked not in (0, None):
+            raise AssertionError(f"transactions left open by a handler and rolled back by the dispatch guard: "
+                                 f"{leaked} (the app log's open_transaction_rolled_back lines name the routes)")
+
+    @classmethod
+    def open_transactions_rolled_back(cls):
+        """The dispatch guard's counter from /metrics: 0 unless a handler leaked a transaction
+        (None when a test took the app down, so nobody is left to ask)."""
+        try:
+            r = request(cls.ops, "GET", "/metrics")
+        except OSError:
+            return None
+        if r.status != 200:
+            return None
+        m = re.search(r"^onramp_open_transactions_rolled_back_total (\d+)$", r.body.decode(), re.M)
+        return int(m.group(1)) if m else "no counter in /metrics"
 
     def assertErrorShape(self, r, status, code):
         """The API error shape with this status and code, and a request id matching the header."""

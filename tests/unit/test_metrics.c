@@ -22,6 +22,7 @@ test_render(void)
 	metrics_db_error(m);
 	metrics_db_error(m);
 	metrics_set_workers(m, 4);
+	metrics_open_tx_rolled_back(m);
 	buf_init(&out, 1 << 20);
 	CU_ASSERT_EQUAL_FATAL(metrics_render(m, labels, &g, &out), OR_OK);
 	CU_ASSERT_PTR_NOT_NULL(strstr(out.data, "onramp_http_requests_total{route=\"GET /healthz\",status=\"200\"} 2\n"));
@@ -38,6 +39,7 @@ test_render(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(out.data, "onramp_worker_restarts_total 1\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(out.data, "onramp_db_errors_total 2\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(out.data, "onramp_workers 4\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out.data, "onramp_open_transactions_rolled_back_total 1\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(out.data, "onramp_outbox_depth 3\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(out.data, "# TYPE onramp_http_request_duration_seconds histogram\n"));
 	buf_free(&out);
