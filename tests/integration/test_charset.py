@@ -132,6 +132,7 @@ class Utf8Tests(CharsetBase):
 
     def assert_refused(self, r, what):
         self.assertEqual((r.status, r.code), (400, "bad_request"), (what, r))
+        self.assertIn("UTF-8", r.json["error"]["message"], (what, r))
 
     def test_sign_in_refuses_malformed_utf8(self):
         from identity_client import customer, operator
