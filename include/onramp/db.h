@@ -24,7 +24,7 @@ typedef struct db_stmt db_stmt;
 
 /** Counts the process has seen, for /metrics. */
 typedef struct db_counters {
-	uint64_t errors;	/* failed connects, prepares and executes */
+	uint64_t errors;	/* failures of the database (db_error_status() == OR_ERR_DB) */
 	uint64_t reconnects;
 } db_counters;
 
@@ -32,6 +32,12 @@ typedef struct db_counters {
 db *db_new(const config *cfg);
 /** Close the connection and free the handle and its statements. */
 void db_free(db *d);
+/**
+ * A request (or a unit of work) begins: its first statement may find the
+ * connection dead after a server restart, and is then retried once on a new
+ * connection.  Statements after one that ran are never retried.
+ */
+void db_request_start(db *d);
 /** Connect now if not connected; OR_ERR_DB when the server cannot be reached. */
 or_status db_connect(db *d);
 /** Round-trip to the server (reconnecting if needed). */
@@ -126,5 +132,13 @@ void db_rollback(db *d);
 bool db_last_was_duplicate(const db *d);
 /** The server's error number of the last failure (0 when none). */
 unsigned db_last_errno(const db *d);
+/**
+ * What a server error number means to the caller: OR_ERR_CONFLICT for a
+ * duplicate key, OR_ERR_INVALID for data the client sent that the server
+ * cannot compare or store (collations, string values, lengths, ranges: 400),
+ * else OR_ERR_DB (the database failed: 503).  Only OR_ERR_DB counts in
+ * db_counters.errors and the error hook (onramp_db_errors_total).
+ */
+or_status db_error_status(unsigned no);
 
 #endif
