@@ -207,3 +207,36 @@ class Utf8Tests(CharsetBase):
             '{"version": %d, "legal_name": "@@ \\ud83d\\ude80"}' % v, name.encode()))
         self.assertEqual(r.status, 200, r)
         self.assertEqual(r.json["legal_name"], name + " \U0001f680")
+
+
+class DataErrorTests(CharsetBase):
+    """Whatever validation misses, data the server cannot compare or store is the client's
+    problem: 4xx in the error shape, never 503, never a database-error count.  This stack's
+    columns are narrowed on purpose so validated input still trips the server."""
+
+    def sql(self, statement):
+        return Env.db.sql(f"SET NAMES utf8mb4; USE `{self.st.db_name}`; {statement}")
+
+    def test_uncomparable_and_unstorable_data_is_a_bad_request(self):
+        from identity_client import operator
+        self.sql("ALTER TABLE operators MODIFY username VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL")
+        admin = self.first_signin(self.new_user(self.new_customer(), role="customer_admin")["user"]["username"])
+        self.sql("ALTER TABLE customer_details MODIFY legal_name VARCHAR(5) NULL")
+        before = self.db_errors()
+        # 1267 Illegal mix of collations.
+        r = operator(self.st).call("POST", "/session", {"username": "müller", "password": "Wrong-Password-123"})
+        self.assertEqual((r.status, r.code), (400, "bad_request"), r)
+        # 1406 Data too long (the API allows 200 characters, the narrowed column 5).
+        v = admin.call("GET", "/account").json["version"]
+        r = admin.call("PATCH", "/account", {"version": v, "legal_name": "Acme Holdings"})
+        self.assertEqual((r.status, r.code), (400, "bad_request"), r)
+        self.assertEqual(admin.call("GET", "/account").json["version"], v)
+        self.assertEqual(self.db_errors(), before)
+        # A real failure still counts: the database is there, the table is not.
+        self.sql("RENAME TABLE customer_details TO customer_details_gone")
+        try:
+            r = admin.call("GET", "/account")
+            self.assertEqual((r.status, r.code), (503, "unavailable"), r)
+        finally:
+            self.sql("RENAME TABLE customer_details_gone TO customer_details")
+        self.assertEqual(self.db_errors(), before + 1)
