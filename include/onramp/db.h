@@ -2,10 +2,11 @@
  * The database connection of one process and the prepared-statement helper
  * every store function uses.  MariaDB is touched only through this module and
  * store/: statements are always prepared and bound (never built from input),
- * cached per connection by their SQL text's address, and a lost connection is
- * re-opened on the next use.  While the server is down calls fail fast with
- * OR_ERR_DB (no hang past the configured timeouts), and the HTTP layer answers
- * 503 unavailable.
+ * cached per connection by their SQL text's address, and a connection found
+ * dead by the first statement of a request is re-opened within that request.
+ * While the server is down calls fail with OR_ERR_DB (no hang past the
+ * configured timeouts), and the HTTP layer answers 503 unavailable; data the
+ * server refuses as the client's (db_error_status) is OR_ERR_INVALID, 400.
  */
 #ifndef ONRAMP_DB_H
 #define ONRAMP_DB_H
