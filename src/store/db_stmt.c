@@ -43,6 +43,11 @@ stmt_prepare_handle(db_stmt *s)
 	if (st != OR_OK)
 		return st;
 	db_stmt_free_cols(s);
+	/* An uncached statement keeps its handle when the connection drops: free it before the new one. */
+	if (s->st) {
+		mysql_stmt_close(s->st);
+		s->st = NULL;
+	}
 	s->st = mysql_stmt_init(d->conn);
 	if (s->st == NULL)
 		return OR_ERR_NOMEM;
