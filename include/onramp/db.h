@@ -2,10 +2,11 @@
  * The database connection of one process and the prepared-statement helper
  * every store function uses.  MariaDB is touched only through this module and
  * store/: statements are always prepared and bound (never built from input),
- * cached per connection by their SQL text's address, and a lost connection is
- * re-opened on the next use.  While the server is down calls fail fast with
- * OR_ERR_DB (no hang past the configured timeouts), and the HTTP layer answers
- * 503 unavailable.
+ * cached per connection by their SQL text's address, and a connection found
+ * dead by the first statement of a request is re-opened within that request.
+ * While the server is down calls fail with OR_ERR_DB (no hang past the
+ * configured timeouts), and the HTTP layer answers 503 unavailable; data the
+ * server refuses as the client's (db_error_status) is OR_ERR_INVALID, 400.
  */
 #ifndef ONRAMP_DB_H
 #define ONRAMP_DB_H
@@ -24,7 +25,7 @@ typedef struct db_stmt db_stmt;
 
 /** Counts the process has seen, for /metrics. */
 typedef struct db_counters {
-	uint64_t errors;	/* failed connects, prepares and executes */
+	uint64_t errors;	/* failures of the database (db_error_status() == OR_ERR_DB) */
 	uint64_t reconnects;
 } db_counters;
 
@@ -32,6 +33,12 @@ typedef struct db_counters {
 db *db_new(const config *cfg);
 /** Close the connection and free the handle and its statements. */
 void db_free(db *d);
+/**
+ * A request (or a unit of work) begins: its first statement may find the
+ * connection dead after a server restart, and is then retried once on a new
+ * connection.  Statements after one that ran are never retried.
+ */
+void db_request_start(db *d);
 /** Connect now if not connected; OR_ERR_DB when the server cannot be reached. */
 or_status db_connect(db *d);
 /** Round-trip to the server (reconnecting if needed). */
@@ -128,5 +135,13 @@ bool db_in_transaction(const db *d);
 bool db_last_was_duplicate(const db *d);
 /** The server's error number of the last failure (0 when none). */
 unsigned db_last_errno(const db *d);
+/**
+ * What a server error number means to the caller: OR_ERR_CONFLICT for a
+ * duplicate key, OR_ERR_INVALID for data the client sent that the server
+ * cannot compare or store (collations, string values, lengths, ranges: 400),
+ * else OR_ERR_DB (the database failed: 503).  Only OR_ERR_DB counts in
+ * db_counters.errors and the error hook (onramp_db_errors_total).
+ */
+or_status db_error_status(unsigned no);
 
 #endif

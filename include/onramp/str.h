@@ -60,6 +60,17 @@ or_status buf_append_json_escaped(or_buf *b, const char *s, size_t n);
 /** The contents as a view. */
 or_str buf_view(const or_buf *b);
 
+/**
+ * Length (1-4) of the well-formed UTF-8 sequence at s, which has n bytes left;
+ * 0 when malformed or n is 0.  RFC 3629: no overlong forms, no encoded
+ * surrogates (so no CESU-8 pairs), nothing past U+10FFFF.
+ */
+size_t str_utf8_seq(const unsigned char *s, size_t n);
+/** True when the whole view is well-formed UTF-8 (str_utf8_seq throughout). */
+bool str_utf8_valid(or_str s);
+/** Code points in the view, or -1 when it is not well-formed UTF-8. */
+long str_utf8_count(or_str s);
+
 /** Copy src into dst of size dstsz, always terminating; false if truncated. */
 bool str_copy(char *dst, size_t dstsz, const char *src);
 

@@ -58,6 +58,10 @@ pipeline(app *a, http_request *req, http_response *resp, size_t *route_index)
 		http_error(resp, 400, "bad_request", "The request URI is too long.");
 		return;
 	}
+	if (!input_uri_text_ok(req)) {
+		http_error(resp, 400, "bad_request", "The request URI is not valid UTF-8 text.");
+		return;
+	}
 	rr = router_match(a->routes, a->nroutes, req->method, req->path, req->listener, &r,
 			  req->params, &req->nparams, allow, sizeof(allow));
 	if (rr == ROUTER_NOT_FOUND) {

@@ -172,32 +172,50 @@ hexval(char c)
 	return -1;
 }
 
-/* URL-decode [p, p+n) into the arena ('+' is a space); NULL on bad escapes or NUL. */
+/*
+ * URL-decode [p, p+n) into the arena ('+' is a space).  Strict: NULL on a bad
+ * escape or %00.  Lenient (for checking the text only): those stay as they
+ * were written, so the result is one C string either way.
+ */
 static char *
-url_decode(arena *a, const char *p, size_t n)
+url_decode_as(arena *a, const char *p, size_t n, bool strict)
 {
 	char *out = arena_alloc(a, n + 1);
 	size_t i, j = 0;
+	int h, l;
 
 	if (out == NULL)
 		return NULL;
 	for (i = 0; i < n; i++) {
 		if (p[i] == '+') {
 			out[j++] = ' ';
-		} else if (p[i] == '%') {
-			int h, l;
-			if (i + 2 >= n || (h = hexval(p[i + 1])) < 0 || (l = hexval(p[i + 2])) < 0)
-				return NULL;
-			if (h == 0 && l == 0)
-				return NULL;
+		} else if (p[i] == '%' && i + 2 < n && (h = hexval(p[i + 1])) >= 0 && (l = hexval(p[i + 2])) >= 0 &&
+			   (h || l)) {
 			out[j++] = (char)(h * 16 + l);
 			i += 2;
+		} else if (p[i] == '%' && strict) {
+			return NULL;
 		} else {
 			out[j++] = p[i];
 		}
 	}
 	out[j] = '\0';
 	return out;
+}
+
+static char *
+url_decode(arena *a, const char *p, size_t n)
+{
+	return url_decode_as(a, p, n, true);
+}
+
+bool
+input_uri_text_ok(http_request *req)
+{
+	const char *q = url_decode_as(req->arena, req->query, strlen(req->query), false);
+
+	/* An arena too small for the query is the route's own 400/413 later, not a text error. */
+	return str_utf8_valid(req->path) && (q == NULL || str_utf8_valid(str_from_c(q)));
 }
 
 const char *

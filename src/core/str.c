@@ -245,3 +245,61 @@ str_copy(char *dst, size_t dstsz, const char *src)
 	memcpy(dst, src, n + 1);
 	return true;
 }
+
+/*
+ * The one strict UTF-8 rule (RFC 3629 table 3-7): the second byte's range
+ * depends on the lead byte, which is what rules out overlong forms (C0, C1,
+ * E0 80-9F, F0 80-8F), encoded surrogates (ED A0-BF) and code points past
+ * U+10FFFF (F4 90-BF, F5-FF).
+ */
+size_t
+str_utf8_seq(const unsigned char *s, size_t n)
+{
+	unsigned char c, lo = 0x80, hi = 0xbf;
+	size_t len, i;
+
+	if (n == 0)
+		return 0;
+	c = s[0];
+	if (c < 0x80)
+		return 1;
+	if (c < 0xc2 || c > 0xf4)
+		return 0;
+	len = c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+	if (c == 0xe0)
+		lo = 0xa0;	/* overlong */
+	else if (c == 0xed)
+		hi = 0x9f;	/* surrogates */
+	else if (c == 0xf0)
+		lo = 0x90;	/* overlong */
+	else if (c == 0xf4)
+		hi = 0x8f;	/* past U+10FFFF */
+	if (n < len || s[1] < lo || s[1] > hi)
+		return 0;
+	for (i = 2; i < len; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return len;
+}
+
+long
+str_utf8_count(or_str s)
+{
+	const unsigned char *p = (const unsigned char *)s.ptr;
+	size_t i = 0, k;
+	long n = 0;
+
+	while (i < s.len) {
+		if ((k = str_utf8_seq(p + i, s.len - i)) == 0)
+			return -1;
+		i += k;
+		n++;
+	}
+	return n;
+}
+
+bool
+str_utf8_valid(or_str s)
+{
+	return str_utf8_count(s) >= 0;
+}

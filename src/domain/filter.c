@@ -92,34 +92,6 @@ find_bit(const struct name_bit *v, or_str name)
 
 /* ---- bytes: UTF-8, controls, display ------------------------------------- */
 
-/* Length of the well-formed UTF-8 sequence at s (n bytes left), 0 if none. */
-static size_t
-utf8_seq(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
-	size_t len, i;
-
-	if (c < 0x80)
-		return 1;
-	if (c < 0xc2 || c > 0xf4)
-		return 0;
-	len = c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
-	if (c == 0xe0)
-		lo = 0xa0;	/* overlong */
-	else if (c == 0xed)
-		hi = 0x9f;	/* surrogates */
-	else if (c == 0xf0)
-		lo = 0x90;	/* overlong */
-	else if (c == 0xf4)
-		hi = 0x8f;	/* past U+10FFFF */
-	if (n < len || s[1] < lo || s[1] > hi)
-		return 0;
-	for (i = 2; i < len; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	return len;
-}
-
 /* C0 controls and DEL (tab and newline included: only ' ' may sit in quotes), and C1 controls. */
 static bool
 is_control(const unsigned char *c, size_t seqlen)
@@ -134,7 +106,7 @@ utf8_prefix(const char *s, size_t n)
 {
 	size_t i = 0, k;
 
-	while (i < n && (k = utf8_seq((const unsigned char *)s + i, n - i)) != 0)
+	while (i < n && (k = str_utf8_seq((const unsigned char *)s + i, n - i)) != 0)
 		i += k;
 	return i;
 }
@@ -148,7 +120,7 @@ show(or_str s, char *out, size_t outsz)
 
 	while (i < s.len) {
 		const unsigned char *c = (const unsigned char *)s.ptr + i;
-		size_t k = utf8_seq(c, s.len - i);
+		size_t k = str_utf8_seq(c, s.len - i);
 		bool esc = k == 0 || is_control(c, k);
 		size_t need = esc ? 4 : k;
 
@@ -391,7 +363,7 @@ check_bytes(parser *p)
 	size_t i = 0, k;
 
 	while (i < p->term.len) {
-		if ((k = utf8_seq(s + i, p->term.len - i)) == 0)
+		if ((k = str_utf8_seq(s + i, p->term.len - i)) == 0)
 			return fail(p, "invalid UTF-8 in term \"%s\"", p->shown);
 		if (is_control(s + i, k))
 			return fail(p, "control character in term \"%s\"", p->shown);

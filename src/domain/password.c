@@ -14,6 +14,7 @@
 
 #include "onramp/password.h"
 #include "onramp/secret.h"
+#include "onramp/str.h"
 
 #define SALT_BYTES 16
 #define HASH_BYTES 32
@@ -26,53 +27,6 @@ const password_params PASSWORD_PARAMS_DEFAULT = { 19456, 2, 1 };
 
 /* No 0/O, 1/l/I: a person reads these aloud or copies them from a screen. */
 static const char gen_alphabet[] = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
-
-/*
- * The number of code points in s, or -1 when s is not well-formed UTF-8
- * (RFC 3629: no overlong forms, no surrogates, nothing past U+10FFFF).
- */
-static long
-utf8_count(const unsigned char *s, size_t len)
-{
-	size_t i = 0;
-	long n = 0;
-
-	while (i < len) {
-		unsigned char c = s[i];
-		unsigned char lo = 0x80, hi = 0xbf;
-		size_t k, more;
-
-		if (c < 0x80)
-			more = 0;
-		else if (c >= 0xc2 && c <= 0xdf)
-			more = 1;
-		else if (c >= 0xe0 && c <= 0xef) {
-			more = 2;
-			if (c == 0xe0)
-				lo = 0xa0;	/* overlong */
-			else if (c == 0xed)
-				hi = 0x9f;	/* surrogates */
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			more = 3;
-			if (c == 0xf0)
-				lo = 0x90;	/* overlong */
-			else if (c == 0xf4)
-				hi = 0x8f;	/* past U+10FFFF */
-		} else
-			return -1;
-		if (more > len - i - 1)
-			return -1;
-		for (k = 1; k <= more; k++) {
-			unsigned char d = s[i + k];
-
-			if (d < (k == 1 ? lo : 0x80) || d > (k == 1 ? hi : 0xbf))
-				return -1;
-		}
-		i += more + 1;
-		n++;
-	}
-	return n;
-}
 
 /* Byte order of (a, alen) against the C string b, as strcmp would order them. */
 static int
@@ -161,7 +115,7 @@ password_check(const char *pw, size_t len, const char *username, const char *ema
 
 	if (!pw && len)
 		return PASSWORD_NOT_UTF8;
-	if ((chars = utf8_count((const unsigned char *)pw, len)) < 0)
+	if ((chars = str_utf8_count((or_str){ pw, len })) < 0)
 		return PASSWORD_NOT_UTF8;
 	if (chars < PASSWORD_MIN_CHARS)
 		return PASSWORD_TOO_SHORT;

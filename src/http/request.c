@@ -105,6 +105,92 @@ http_read_body(http_request *req, http_response *resp, size_t limit)
 	return OR_OK;
 }
 
+static int
+hex4(const char *p, size_t left)
+{
+	int v = 0;
+	size_t i;
+
+	if (left < 4)
+		return -1;
+	for (i = 0; i < 4; i++) {
+		char c = p[i];
+		int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+			: c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+		if (d < 0)
+			return -1;
+		v = v * 16 + d;
+	}
+	return v;
+}
+
+/*
+ * True when every \u escape in the (already parsed) JSON text is a whole code
+ * point: a high surrogate followed by a low one, never either alone.  json-c
+ * quietly turns a lone surrogate escape into U+FFFD (older versions into
+ * surrogate bytes), so the raw text is the only place to see one.  A backslash
+ * only occurs inside strings in valid JSON, and "\\" is skipped as a pair.
+ */
+static bool
+escapes_ok(or_str t)
+{
+	size_t i = 0;
+	int v, lo;
+
+	while (i < t.len) {
+		if (t.ptr[i] != '\\') {
+			i++;
+			continue;
+		}
+		if (i + 1 >= t.len)
+			return false;
+		if (t.ptr[i + 1] != 'u') {
+			i += 2;
+			continue;
+		}
+		if ((v = hex4(t.ptr + i + 2, t.len - i - 2)) < 0 || (v >= 0xdc00 && v <= 0xdfff))
+			return false;
+		i += 6;
+		if (v >= 0xd800 && v <= 0xdbff) {
+			if (i + 1 >= t.len || t.ptr[i] != '\\' || t.ptr[i + 1] != 'u' ||
+			    (lo = hex4(t.ptr + i + 2, t.len - i - 2)) < 0xdc00 || lo > 0xdfff)
+				return false;
+			i += 6;
+		}
+	}
+	return true;
+}
+
+/* Every member name and string value, decoded, is strict UTF-8 (whatever json-c let through). */
+static bool
+strings_ok(json_object *o)
+{
+	size_t i, n;
+
+	switch (json_object_get_type(o)) {
+	case json_type_string:
+		return str_utf8_valid((or_str){ json_object_get_string(o), (size_t)json_object_get_string_len(o) });
+	case json_type_array:
+		n = json_object_array_length(o);
+		for (i = 0; i < n; i++)
+			if (!strings_ok(json_object_array_get_idx(o, i)))
+				return false;
+		return true;
+	case json_type_object: {
+		json_object_object_foreach(o, key, val) {
+			if (!str_utf8_valid(str_from_c(key)) || !strings_ok(val))
+				return false;
+		}
+		return true;
+	}
+	default:
+		return true;
+	}
+}
+
+static const char NOT_UTF8[] =
+	"The request body is not valid UTF-8 text (overlong form, surrogate or code point past U+10FFFF).";
+
 or_status
 http_read_json(http_request *req, http_response *resp, size_t limit)
 {
@@ -127,6 +213,11 @@ http_read_json(http_request *req, http_response *resp, size_t limit)
 	}
 	if (memchr(req->body.ptr, '\0', req->body.len) != NULL) {
 		http_error(resp, 400, "bad_request", "The request body is not valid JSON.");
+		return OR_ERR_INVALID;
+	}
+	/* Strict UTF-8 before parsing, and again after decoding (below). */
+	if (!str_utf8_valid(req->body)) {
+		http_error(resp, 400, "bad_request", NOT_UTF8);
 		return OR_ERR_INVALID;
 	}
 	tok = json_tokener_new_ex(LIMIT_JSON_DEPTH);
@@ -158,6 +249,11 @@ http_read_json(http_request *req, http_response *resp, size_t limit)
 	if (!json_object_is_type(obj, json_type_object)) {
 		json_object_put(obj);
 		http_error(resp, 400, "bad_request", "The JSON body must be an object.");
+		return OR_ERR_INVALID;
+	}
+	if (!escapes_ok(req->body) || !strings_ok(obj)) {
+		json_object_put(obj);
+		http_error(resp, 400, "bad_request", NOT_UTF8);
 		return OR_ERR_INVALID;
 	}
 	req->json = obj;

@@ -134,8 +134,12 @@ main(int argc, char **argv)
 		return 1;
 	log_event(LOG_INFO, "started", "delivering to %s every %d ms", cfg.smtp_url, cfg.mailer_poll_ms);
 	while (!stopping) {
-		int n = round_once(&cfg, d, a, from_addr);
-		int64_t now_ms = clock_mono_ms();
+		int n;
+		int64_t now_ms;
+
+		db_request_start(d);	/* a round is a unit of work: redial once after a restart */
+		n = round_once(&cfg, d, a, from_addr);
+		now_ms = clock_mono_ms();
 
 		/* Housekeeping rides along: dead sessions, spent throttles and resets. */
 		if (now_ms >= next_sweep_ms) {

@@ -106,6 +106,7 @@ serve(app *a, FCGX_Request *fr, arena *ar, or_buf *out)
 	http_request_init(&req, ar);
 	http_response_init(&resp);
 	fill_request(a->cfg, fr, &req);
+	db_request_start(a->db);
 	app_dispatch(a, &req, &resp, &ri);
 
 	buf_reset(out);

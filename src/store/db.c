@@ -18,6 +18,44 @@
 #include "onramp/log.h"
 #include "db_internal.h"
 
+/*
+ * Errors caused by the data a client sent, not by the database: text that
+ * cannot be compared or stored in a column's character set (1267, 1366,
+ * 1300), a value too long or out of range for its column (1406, 1264, 1690),
+ * a malformed date or number (1292, 1411, 1265).  Input validation should
+ * catch them first; when it does not, they still must not read as an outage.
+ */
+static bool
+is_input_error(unsigned no)
+{
+	switch (no) {
+	case ER_CANT_AGGREGATE_2COLLATIONS:
+	case ER_CANT_AGGREGATE_3COLLATIONS:
+	case ER_CANT_AGGREGATE_NCOLLATIONS:
+	case ER_COLLATION_CHARSET_MISMATCH:
+	case ER_TRUNCATED_WRONG_VALUE_FOR_FIELD:
+	case ER_INVALID_CHARACTER_STRING:
+	case ER_DATA_TOO_LONG:
+	case ER_WARN_DATA_OUT_OF_RANGE:
+	case ER_DATA_OUT_OF_RANGE:
+	case ER_TRUNCATED_WRONG_VALUE:
+	case ER_WRONG_VALUE_FOR_TYPE:
+	case WARN_DATA_TRUNCATED:
+		return true;
+	}
+	return false;
+}
+
+or_status
+db_error_status(unsigned no)
+{
+	if (no == ER_DUP_ENTRY || no == ER_DUP_ENTRY_WITH_KEY_NAME)
+		return OR_ERR_CONFLICT;
+	if (is_input_error(no))
+		return OR_ERR_INVALID;
+	return OR_ERR_DB;
+}
+
 void
 db_note_error(db *d, unsigned no, const char *msg)
 {
@@ -28,6 +66,9 @@ db_note_error(db *d, unsigned no, const char *msg)
 	d->last_errno = no;
 	if (snprintf(d->err, sizeof(d->err), "%u: %.200s", no, text) < 0)
 		d->err[0] = '\0';
+	/* Only a failure of the database counts (it pages someone); a client's bad data never does. */
+	if (db_error_status(no) != OR_ERR_DB)
+		return;
 	d->counters.errors++;
 	if (d->hook)
 		d->hook(d->hook_ctx);
@@ -72,6 +113,18 @@ db_stmt_destroy(db_stmt *s)
 		mysql_stmt_close(s->st);
 	db_stmt_free_cols(s);
 	free(s);
+}
+
+bool
+db_may_retry(const db *d, bool was_in_tx)
+{
+	return d->idle && !was_in_tx && d->conn == NULL && !d->dial_failed && db_is_conn_error(d->last_errno);
+}
+
+void
+db_request_start(db *d)
+{
+	d->idle = true;
 }
 
 /* Drop every cached statement (their handles die with the connection). */
@@ -139,6 +192,7 @@ db_new(const config *cfg)
 	if (d == NULL)
 		return NULL;
 	d->cfg = cfg;
+	d->idle = true;
 	return d;
 }
 
@@ -164,9 +218,11 @@ db_connect(db *d)
 		     wt = (unsigned)c->db_write_timeout_s;
 	my_bool off = 0;
 	const char *sock = c->db_socket[0] ? c->db_socket : NULL;
+	long long t0;
 
 	if (d->conn)
 		return OR_OK;
+	d->dial_failed = true;	/* until the dial below succeeds */
 	if (clock_mono_ms() < d->retry_at_ms) {
 		d->last_errno = CR_CONNECTION_ERROR;
 		return OR_ERR_DB;
@@ -179,6 +235,7 @@ db_connect(db *d)
 	d->conn = mysql_init(NULL);
 	if (d->conn == NULL)
 		return OR_ERR_NOMEM;
+	t0 = clock_mono_ms();
 	mysql_options(d->conn, MYSQL_OPT_CONNECT_TIMEOUT, &ct);
 	mysql_options(d->conn, MYSQL_OPT_READ_TIMEOUT, &rt);
 	mysql_options(d->conn, MYSQL_OPT_WRITE_TIMEOUT, &wt);
@@ -193,9 +250,16 @@ db_connect(db *d)
 		db_note_error(d, mysql_errno(d->conn), mysql_error(d->conn));
 		mysql_close(d->conn);
 		d->conn = NULL;
-		d->retry_at_ms = clock_mono_ms() + DB_RETRY_GAP_MS;
+		/*
+		 * Only a dial that cost time (a timeout) earns the fail-fast gap: a
+		 * refused one costs microseconds, and skipping the next dial would
+		 * answer 503 for up to the gap after the server is back.
+		 */
+		if (clock_mono_ms() - t0 >= DB_SLOW_DIAL_MS)
+			d->retry_at_ms = clock_mono_ms() + DB_RETRY_GAP_MS;
 		return OR_ERR_DB;
 	}
+	d->dial_failed = false;
 	d->counters.reconnects++;
 	return OR_OK;
 }
@@ -242,8 +306,8 @@ db_set_error_hook(db *d, void (*hook)(void *), void *ctx)
 	d->hook_ctx = ctx;
 }
 
-or_status
-db_begin(db *d)
+static or_status
+begin_once(db *d)
 {
 	or_status st = db_connect(d);
 
@@ -256,7 +320,20 @@ db_begin(db *d)
 		return OR_ERR_DB;
 	}
 	d->in_tx = true;
+	d->idle = false;
 	return OR_OK;
+}
+
+or_status
+db_begin(db *d)
+{
+	bool tx = d->in_tx;
+	or_status st = begin_once(d);
+
+	/* The connection died while idle (a server restart): redial once. */
+	if (st == OR_ERR_DB && db_may_retry(d, tx))
+		st = begin_once(d);
+	return st;
 }
 
 or_status

@@ -14,8 +14,10 @@
 #define DB_STMT_CACHE 128
 #define DB_MAX_PARAMS 64
 #define DB_COL_MAX (16u * 1024u * 1024u)
-/* After a failed connect, fail fast for this long instead of re-dialling. */
+/* After a slow failed connect, fail fast for this long instead of re-dialling. */
 #define DB_RETRY_GAP_MS 250
+/* A failed dial at least this slow (a timeout, not a refusal) starts the gap. */
+#define DB_SLOW_DIAL_MS 100
 
 struct db_stmt {
 	db *owner;
@@ -38,6 +40,8 @@ struct db {
 	const config *cfg;
 	MYSQL *conn;
 	bool in_tx;
+	bool idle;		/* nothing of this request has run on the server yet */
+	bool dial_failed;	/* the last failure was a connect, not a dead connection */
 	long long retry_at_ms;
 	char user[128];
 	char password[256];
@@ -55,6 +59,12 @@ struct db {
 void db_note_error(db *d, unsigned no, const char *msg);
 /** True for errors after which the connection is useless. */
 bool db_is_conn_error(unsigned no);
+/**
+ * True when the failure just noted may be retried once on a new connection:
+ * the connection died (not a failed dial) before anything of this request
+ * ran on the server, so no transaction and no write can be lost or repeated.
+ */
+bool db_may_retry(const db *d, bool was_in_tx);
 /** Close the connection and invalidate every cached statement handle. */
 void db_drop_connection(db *d);
 /** Free a statement and its column buffers. */

@@ -1,9 +1,11 @@
 /*
  * Prepared statements over the connection of db.c: a cache keyed by the SQL
  * text's address, parameters bound by index, results buffered client-side and
- * fetched as text into per-statement buffers that grow on truncation.  A
- * statement whose connection died is re-prepared and retried once when the
- * server was gone before anything was sent (CR_SERVER_GONE_ERROR).
+ * fetched as text into per-statement buffers that grow on truncation.  When
+ * the first statement of a request finds its connection dead (the server
+ * restarted while the worker was idle), it is re-prepared and run once more
+ * on a new connection (db_may_retry), so no request after the server is back
+ * answers 503; a mysql_ping per request would cost a round trip instead.
  */
 #include <limits.h>
 #include <stdint.h>
@@ -28,9 +30,7 @@ stmt_fail(db_stmt *s)
 		db_drop_connection(d);
 	else if (s->st)
 		(void)mysql_stmt_reset(s->st);
-	if (no == ER_DUP_ENTRY)
-		return OR_ERR_CONFLICT;
-	return OR_ERR_DB;
+	return db_error_status(no);
 }
 
 static or_status
@@ -43,6 +43,11 @@ stmt_prepare_handle(db_stmt *s)
 	if (st != OR_OK)
 		return st;
 	db_stmt_free_cols(s);
+	/* An uncached statement keeps its handle when the connection drops: free it before the new one. */
+	if (s->st) {
+		mysql_stmt_close(s->st);
+		s->st = NULL;
+	}
 	s->st = mysql_stmt_init(d->conn);
 	if (s->st == NULL)
 		return OR_ERR_NOMEM;
@@ -54,6 +59,7 @@ stmt_prepare_handle(db_stmt *s)
 		}
 		return st;
 	}
+	d->idle = false;
 	s->nparams = (unsigned)mysql_stmt_param_count(s->st);
 	if (s->nparams > DB_MAX_PARAMS) {
 		mysql_stmt_close(s->st);
@@ -100,10 +106,10 @@ db_prepare(db *d, const char *sql, db_stmt **out)
 		db_stmt_done(s);
 	memset(s->params, 0, sizeof(s->params));
 	if (s->st == NULL) {
+		bool tx = d->in_tx;
 		st = stmt_prepare_handle(s);
 		/* A dead connection we had not noticed: redial once. */
-		if (st == OR_ERR_DB && d->conn == NULL && db_is_conn_error(d->last_errno) &&
-		    d->last_errno != CR_CONNECTION_ERROR && d->last_errno != CR_CONN_HOST_ERROR)
+		if (st == OR_ERR_DB && db_may_retry(d, tx))
 			st = stmt_prepare_handle(s);
 		if (st != OR_OK)
 			return st;
@@ -116,12 +122,13 @@ or_status
 db_prepare_dynamic(db *d, const char *sql, db_stmt **out)
 {
 	db_stmt *s = stmt_alloc(d, sql, strlen(sql));
+	bool tx = d->in_tx;
 	or_status st;
 
 	if (s == NULL)
 		return OR_ERR_NOMEM;
 	st = stmt_prepare_handle(s);
-	if (st == OR_ERR_DB && d->conn == NULL && d->last_errno == CR_SERVER_GONE_ERROR)
+	if (st == OR_ERR_DB && db_may_retry(d, tx))
 		st = stmt_prepare_handle(s);
 	if (st != OR_OK) {
 		db_stmt_destroy(s);
@@ -232,6 +239,7 @@ execute_once(db_stmt *s)
 		return stmt_fail(s);
 	if (mysql_stmt_execute(s->st) != 0)
 		return stmt_fail(s);
+	s->owner->idle = false;
 	if (mysql_stmt_field_count(s->st) == 0)
 		return OR_OK;
 	/* Columns are bound once per prepared handle; buffers grow on truncation. */
@@ -253,13 +261,19 @@ or_status
 db_execute(db_stmt *s)
 {
 	db *d = s->owner;
+	bool tx = d->in_tx;
 	or_status st;
 
 	if (s->st == NULL && (st = stmt_prepare_handle(s)) != OR_OK)
 		return st;
 	st = execute_once(s);
-	/* Server restarted since the statement was prepared: nothing was sent, so retry once. */
-	if (st == OR_ERR_DB && d->last_errno == CR_SERVER_GONE_ERROR && !d->in_tx) {
+	/*
+	 * The server went away since this worker last used the connection (a
+	 * restart): nothing of this request ran yet, so re-prepare on a new
+	 * connection and run it once more.  stmt_fail() dropped the connection,
+	 * and with it every cached handle, which re-prepare on their next use.
+	 */
+	if (st == OR_ERR_DB && db_may_retry(d, tx)) {
 		if ((st = stmt_prepare_handle(s)) != OR_OK)
 			return st;
 		st = execute_once(s);

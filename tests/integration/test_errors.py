@@ -71,9 +71,13 @@ class ErrorShapeTests(StackTestCase):
         self.assertErrorShape(r, 404, "not_found")
 
     def test_minimal_report_then_every_worker_still_answers(self):
+        pids = self.st.worker_pids()
         r = request(self.pub, "POST", "/api/v1/csp-reports", body=b"{}",
                     headers={"Content-Type": "application/json"})
         self.assertEqual(r.status, 204)
         # Every worker still answers afterwards.
         for _ in range(10):
             self.assertEqual(request(self.pub, "GET", "/healthz").status, 200)
+        # Ten answers may all come from one worker while the master replaces a crashed one:
+        # the same workers must still be there.
+        self.assertEqual(self.st.worker_pids(), pids)

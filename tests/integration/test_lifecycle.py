@@ -1,5 +1,6 @@
 """The master under stress: worker crashes, database outages, reloads, drains."""
 
+import json
 import os
 import re
 import signal
@@ -8,6 +9,7 @@ import threading
 import time
 
 import stack
+from dbproxy import HalfCloseProxy
 from harness import Env, Load, StackTestCase, request
 
 
@@ -61,10 +63,73 @@ class WorkerCrashTests(StackTestCase):
         stack.wait_for(lambda: request(self.pub, "GET", "/healthz").status == 200, 10, "healthz")
 
 
-class DatabaseOutageTests(StackTestCase):
+class TableLock:
+    """Holds LOCK TABLES ... WRITE from a client session, so requests that read the table wait inside the workers."""
+
+    def __init__(self, st, table="schema_migrations"):
+        self.st = st
+        self.table = table
+        self.holder = None
+
+    def __enter__(self):
+        self.holder = subprocess.Popen(Env.db.client_args() + ["--unbuffered", self.st.db_name],
+                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.holder.stdin.write(f"LOCK TABLES {self.table} WRITE; SELECT 'locked';\n")
+        self.holder.stdin.flush()
+        assert self.holder.stdout.readline().strip() == "locked"
+        return self
+
+    def waiting(self):
+        """Sessions of the app's database waiting for the lock (requests held inside workers)."""
+        out = Env.db.sql("SELECT COUNT(*) FROM information_schema.processlist "
+                         f"WHERE db = '{self.st.db_name}' AND state LIKE 'Waiting for table%'")
+        return int(out.strip().splitlines()[-1])
+
+    def __exit__(self, *exc):
+        self.holder.stdin.write("UNLOCK TABLES;\n")
+        self.holder.stdin.close()
+        self.holder.wait(timeout=10)
+
+
+class OutageChecks:
+    """A database restart seen by every worker; mixed into test classes with their own stacks."""
+    workers = 3
+
+    def readyz_on_every_worker(self):
+        """One /readyz per worker, all in flight at once (a table lock holds each inside its worker),
+        so every worker answers exactly one.  Returns [(status, pid)]."""
+        n = len(self.st.worker_pids())
+        results = []
+
+        def call():
+            r = request(self.ops, "GET", "/readyz", timeout=30)
+            results.append((r.status, r.headers.get("x-request-id")))
+
+        with TableLock(self.st) as lock:
+            threads = [threading.Thread(target=call) for _ in range(n)]
+            for t in threads:
+                t.start()
+            deadline = time.monotonic() + 10
+            # A worker that answers without waiting (a 503) frees itself; the others still wait.
+            while lock.waiting() + len(results) < n and time.monotonic() < deadline:
+                time.sleep(0.05)
+        for t in threads:
+            t.join(timeout=30)
+        return [(status, self.pid_of(rid)) for status, rid in results]
+
+    def pid_of(self, request_id):
+        with open(self.st.app_log) as f:
+            for line in f:
+                if f'"request_id":"{request_id}"' in line:
+                    return json.loads(line)["pid"]
+        return None
+
     def test_database_down_then_back(self):
         pids = self.st.worker_pids()
-        self.assertEqual(request(self.ops, "GET", "/readyz").status, 200)
+        self.assertEqual(len(pids), self.workers)
+        # Every worker holds a connection and prepared statements from before the outage.
+        first = self.readyz_on_every_worker()
+        self.assertEqual(sorted(first), sorted((200, pid) for pid in pids))
         Env.db.stop()
         try:
             r = request(self.pub, "GET", "/healthz")
@@ -79,15 +144,29 @@ class DatabaseOutageTests(StackTestCase):
             self.assertIn("database", failing)
         finally:
             Env.db.start()
+        # The database answers again: from now on no request may see a 503, whichever worker
+        # takes it.  Each worker's first request after the restart finds its old connection dead
+        # and must reconnect within that request.
         t0 = time.monotonic()
-        stack.wait_for(lambda: request(self.ops, "GET", "/readyz").status == 200, 5, "/readyz after restart")
-        self.assertLess(time.monotonic() - t0, 5)
-        # Every worker reconnects on its own: no restart of the workers.
+        after = self.readyz_on_every_worker()
+        self.assertEqual(sorted(after), sorted((200, pid) for pid in pids))
+        statuses = {}
         for _ in range(20):
-            self.assertEqual(request(self.ops, "GET", "/readyz").status, 200)
+            s = request(self.ops, "GET", "/readyz").status
+            statuses[s] = statuses.get(s, 0) + 1
+        with Load(self.ops, "/readyz", threads=4) as load:
+            load.wait_for_requests(100)
+        self.assertEqual(statuses, {200: 20})
+        self.assertEqual(load.failures, [], load.statuses)
+        self.assertLess(time.monotonic() - t0, 15)
+        # Every worker reconnects on its own: no restart of the workers.
         self.assertEqual(self.st.worker_pids(), pids)
         text = request(self.ops, "GET", "/metrics").body.decode()
         self.assertRegex(text, r"(?m)^onramp_db_errors_total [1-9]\d*$")
+
+
+class DatabaseOutageTests(OutageChecks, StackTestCase):
+    """Over the unix socket: a worker's write to its dead connection fails at once (2006)."""
 
     def test_readyz_fails_while_schema_behind(self):
         Env.db.sql(f"DELETE FROM `{self.st.db_name}`.schema_migrations")
@@ -109,6 +188,33 @@ class DatabaseOutageTests(StackTestCase):
         self.assertNotIn("applied", again.stdout.replace("schema at", ""))
         status = self.st.ctl("migrate", "--status", "--json")
         self.assertIn('"pending":0', status.stdout)
+
+
+class DatabaseOutageOverTcpTests(OutageChecks, StackTestCase):
+    """Behind a relay that ends connections as TCP does: the write succeeds, the read finds the
+    end (2013) or the server's parting error packet, as in deployments that dial db_host."""
+    proxy = None
+
+    @classmethod
+    def setUpClass(cls):
+        d = os.path.join(Env.base, f"dbproxy-{os.getpid()}-{id(cls)}")
+        os.makedirs(d)
+        os.chmod(d, 0o755)
+        cls.proxy = HalfCloseProxy(os.path.join(d, "mysqld.sock"), Env.db.socket)
+        cls.extra_config = {"db_socket": cls.proxy.path}
+        try:
+            super().setUpClass()
+        except Exception:
+            cls.proxy.close()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            super().tearDownClass()
+        finally:
+            cls.proxy.close()
+            os.rmdir(os.path.dirname(cls.proxy.path))
 
 
 class ReloadTests(StackTestCase):

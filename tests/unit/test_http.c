@@ -181,6 +181,51 @@ test_json_depth_limit(void)
 	expect_error("application/json", deep, len, 1024, 400, "bad_request");
 }
 
+/* body parsed with the JSON reader: 0 when accepted, else the answer's status. */
+static int
+json_status(const char *body)
+{
+	http_request req;
+	http_response resp;
+	arena *a;
+	struct src s;
+	char len[24];
+	int status;
+
+	snprintf(len, sizeof(len), "%zu", strlen(body));
+	setup(&req, &resp, &a, &s, "application/json", body, len);
+	status = http_read_json(&req, &resp, 4096) == OR_OK ? 0 : resp.status;
+	if (status)
+		CU_ASSERT_PTR_NULL(req.json);
+	teardown(&req, &resp, a);
+	return status;
+}
+
+/* json-c accepts these (VALIDATE_UTF8 lets overlongs, surrogates and > U+10FFFF through). */
+static void
+test_json_strict_utf8(void)
+{
+	static const char *const bad[] = {
+		"{\"a\":\"\xc0\xaf\"}", "{\"a\":\"\xe0\x80\xaf\"}", "{\"a\":\"\xf0\x80\x80\xaf\"}",
+		"{\"a\":\"\xc0\x80\"}", "{\"a\":\"\xed\xa0\x80\"}", "{\"a\":\"\xed\xbf\xbf\"}",
+		"{\"a\":\"\xed\xa0\x80\xed\xb0\x80\"}", "{\"a\":\"\xf4\x90\x80\x80\"}",
+		"{\"a\":\"\xf5\x80\x80\x80\"}", "{\"\xed\xa0\x80\":1}", "{\"a\":[\"ok\",{\"b\":\"\xc1\xbf\"}]}",
+		/* Lone surrogate escapes: json-c turns them into U+FFFD (or, in old versions, into surrogate bytes). */
+		"{\"a\":\"\\ud800\"}", "{\"a\":\"\\udc00\"}", "{\"a\":\"\\uDBFF\"}",
+		"{\"a\":\"\\ud800x\"}", "{\"a\":\"\\ud800\\ud800\"}", "{\"a\":\"\\udc00\\ud800\"}",
+		"{\"a\":\"\\ud800\\u0041\"}", "{\"\\udfff\":1}", "{\"a\":[1,{\"b\":\"x\\ud83d\"}]}",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CU_ASSERT_EQUAL(json_status(bad[i]), 400);
+	/* Edge code points, a valid escaped pair, and text that only looks like an escape. */
+	CU_ASSERT_EQUAL(json_status("{\"a\":\"\xc2\x80\xed\x9f\xbf\xee\x80\x80\xf4\x8f\xbf\xbf\"}"), 0);
+	CU_ASSERT_EQUAL(json_status("{\"a\":\"\\ud83d\\ude80 \\uD7FF \\uE000 \\u00fc\"}"), 0);
+	CU_ASSERT_EQUAL(json_status("{\"a\":\"\\\\ud800\"}"), 0);
+	CU_ASSERT_EQUAL(json_status("{\"a\":\"m\xc3\xbcller \xf0\x9f\x9a\x80\"}"), 0);
+}
+
 static void
 test_serialize_text_and_204(void)
 {
@@ -236,6 +281,7 @@ static const unit_test tests[] = {
 	{ "json body accepted", test_json_body_ok },
 	{ "json body errors: 415, 413, 400", test_json_body_errors },
 	{ "json depth limit", test_json_depth_limit },
+	{ "json body: strict UTF-8, no lone surrogate escapes", test_json_strict_utf8 },
 	{ "text, 204 and missing responses", test_serialize_text_and_204 },
 	{ "request ids", test_request_ids },
 	{ NULL, NULL }
