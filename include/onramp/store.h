@@ -48,6 +48,8 @@ or_status store_customer_update(db *d, int64_t id, const char *name, long seat_l
 or_status store_customer_lock(db *d, int64_t id, long *seat_limit);
 /** Users holding a seat (active: not suspended, not deactivated, seen within 90 days). */
 or_status store_customer_seats_used(db *d, int64_t customer_id, int64_t now, long *used);
+/** How many customers have more seat holders than their seat limit at now (the dashboard). */
+or_status store_customers_over_limit(db *d, int64_t now, long *n);
 
 /* ---- users ---------------------------------------------------------------------- */
 

@@ -304,6 +304,8 @@ api_admin_dashboard(app *a, http_request *req, http_response *resp)
 	checklist_facts *facts = page ? arena_calloc(req->arena, DASHBOARD_PAGE, sizeof(*facts)) : NULL;
 	int64_t after = 0, *ids;
 	size_t n = 0, i;
+	long over = 0;
+	json_object *o;
 	checklist c;
 	or_status st = t && facts ? OR_OK : OR_ERR_NOMEM;
 
@@ -322,9 +324,13 @@ api_admin_dashboard(app *a, http_request *req, http_response *resp)
 		after = ids[n - 1];
 	}
 	arena_free(page);
+	if (st == OR_OK)
+		st = store_customers_over_limit(a->db, api_now(req), &over);
 	if (st != OR_OK) {
 		app_fail(a, req, resp, st, db_last_error(a->db));
 		return;
 	}
-	http_json(resp, 200, tally_json(t));
+	o = tally_json(t);
+	json_object_object_add(o, "customers_over_seat_limit", json_object_new_int64(over));
+	http_json(resp, 200, o);
 }

@@ -13,6 +13,7 @@
 
 #include "onramp/api.h"
 #include "onramp/invite_store.h"
+#include "onramp/log.h"
 #include "onramp/mailtext.h"
 #include "onramp/secret.h"
 
@@ -121,21 +122,33 @@ mail_invite(app *a, http_request *req, const invite *v, const char *token, const
 	return st;
 }
 
-/* 429 when the customer sent its hourly share of invite mails. */
+/*
+ * Inside the caller's transaction, before an invite mail is queued: lock the
+ * customer row, then refuse (seats: 409 while the customer is over its seat
+ * limit) or 429 when it sent its hourly share of invite mails.  Invites and
+ * resends of one customer wait for each other at the lock, so each counts
+ * the mails of those that committed before it and no hour holds more than
+ * the limit.  On refusal the transaction is rolled back and resp answered.
+ */
 static bool
-rate_ok(app *a, http_request *req, http_response *resp, int64_t customer_id)
+limits_ok(app *a, http_request *req, http_response *resp, int64_t customer_id, bool seats)
 {
-	long n = 0;
+	long n = 0, seat_limit;
 	int64_t oldest = 0, wait;
 	char ra[24];
-	or_status st = store_invite_mails_since(a->db, customer_id, api_now(req) - 3600, &n, &oldest);
+	or_status st = seats ? seats_check(a, req, resp, customer_id, false)
+			     : store_customer_lock(a->db, customer_id, &seat_limit);
 
+	if (st == OR_OK)
+		st = store_invite_mails_since(a->db, customer_id, api_now(req) - 3600, &n, &oldest);
+	if (st == OR_OK && n < a->cfg->invite_rate_per_hour)
+		return true;
+	db_rollback(a->db);
 	if (st != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		if (resp->status == 0)
+			app_fail(a, req, resp, st, db_last_error(a->db));
 		return false;
 	}
-	if (n < a->cfg->invite_rate_per_hour)
-		return true;
 	http_error(resp, 429, "rate_limited", "This customer sent its hourly share of invites. Try again later.");
 	/* The window frees a slot when its oldest mail turns an hour old. */
 	wait = oldest + 3600 - api_now(req);
@@ -239,16 +252,20 @@ api_invite_create(app *a, http_request *req, http_response *resp)
 		app_fail(a, req, resp, st, db_last_error(a->db));
 		return;
 	}
-	if (!rate_ok(a, req, resp, p->user.customer_id))
-		return;
 	memset(&in, 0, sizeof(in));
 	in.customer_id = p->user.customer_id;
 	in.email = email;
 	in.role = identity_role_name(r);
 	in.kind = "member";
 	in.created_by = actor(req);
+	if ((st = db_begin(a->db)) != OR_OK) {
+		app_fail(a, req, resp, st, db_last_error(a->db));
+		return;
+	}
+	if (!limits_ok(a, req, resp, in.customer_id, true))
+		return;
 	after = audit_json(email, in.role);
-	if ((st = db_begin(a->db)) == OR_OK && (st = store_customer_get(a->db, req->arena, in.customer_id, &c)) == OR_OK &&
+	if ((st = store_customer_get(a->db, req->arena, in.customer_id, &c)) == OR_OK &&
 	    (st = invites_issue(a, req, &in, c.name, true, NULL, &id)) == OR_OK)
 		st = api_audit(a, req, "invite.create", in.customer_id, "invite", id, NULL, after);
 	json_object_put(after);
@@ -294,7 +311,8 @@ api_invite_resend(app *a, http_request *req, http_response *resp)
 	invite v;
 	or_status st;
 
-	if (!rate_ok(a, req, resp, p->user.customer_id) || !begin_pending(a, req, resp, &v))
+	/* The invite row, then the customer row: the order acceptance locks them in too. */
+	if (!begin_pending(a, req, resp, &v) || !limits_ok(a, req, resp, v.customer_id, false))
 		return;
 	/* A new token: the old link stops working at commit, and the clock starts again. */
 	if ((st = secret_token_new(token)) == OR_OK) {
@@ -324,34 +342,85 @@ api_invite_revoke(app *a, http_request *req, http_response *resp)
 
 /* ---- the holder of a link ----------------------------------------------------------- */
 
-static bool find_by_token(app *a, http_request *req, http_response *resp, invite *v);
+/*
+ * One attempt with a link (lookup or acceptance), throttled like sign-in with
+ * the same machinery and settings but keys of its own: failures per token
+ * (login_max_failures_account) stop anyone probing usernames or the signup
+ * email through one link, failures per client address
+ * (login_max_failures_addr) stop one address doing it through many links or
+ * guessing tokens; both within login_window_s.
+ */
+typedef struct attempt {
+	const char *token;			/* as sent; its shape is checked by find_by_token */
+	char token_key[SECRET_HASH_HEX + 1];
+	char addr_key[SECRET_HASH_HEX + 1];
+} attempt;
+
+/* Read the token and check both throttles before any work is done (Argon2id, the lookup). */
+static bool
+attempt_start(app *a, http_request *req, http_response *resp, attempt *t)
+{
+	char hash[SECRET_HASH_HEX + 1];
+
+	t->token = input_secret(req, resp, "token", true, 64);
+	if (!input_ok(resp))
+		return false;
+	/* The key hashes the token's hash: the token itself never reaches the throttle table. */
+	secret_sha256_hex(t->token, strlen(t->token), hash);
+	auth_throttle_key("invite_token", hash, t->token_key);
+	auth_throttle_key("invite_addr", req->remote_addr, t->addr_key);
+	if (auth_throttle_ok(a, req, resp, t->token_key, t->addr_key))
+		return true;
+	if (resp->status == 429)
+		resp->error_message = "Too many failed attempts with this invite link or from this address. Try again later.";
+	return false;
+}
+
+/*
+ * Count a failed attempt.  A live token's failure (a name not available, an
+ * email that does not match) counts against the token and the address; a
+ * dead or unknown token (410) reveals nothing about accounts, so only the
+ * address pays, and its holder keeps seeing why the link is dead.
+ */
+static void
+attempt_failed(app *a, http_request *req, const attempt *t, bool live)
+{
+	int64_t until;
+
+	if (live)
+		auth_throttle_fail(a, req, t->token_key, t->addr_key);
+	else if (store_throttle_fail(a->db, t->addr_key, api_now(req), a->cfg->login_window_s,
+				     a->cfg->login_max_failures_addr, &until) != OR_OK)
+		log_event(LOG_WARN, "throttle_write_failed", "%s", db_last_error(a->db));
+}
+
+static bool find_by_token(app *a, http_request *req, http_response *resp, const char *token, invite *v);
 
 /* Begin a transaction and find the token's invite, locked; on failure the transaction is over. */
 static bool
-begin_find(app *a, http_request *req, http_response *resp, invite *v)
+begin_find(app *a, http_request *req, http_response *resp, const attempt *t, invite *v)
 {
 	if (db_begin(a->db) != OR_OK) {
 		app_fail(a, req, resp, OR_ERR_DB, db_last_error(a->db));
 		return false;
 	}
-	if (!find_by_token(a, req, resp, v)) {
+	if (!find_by_token(a, req, resp, t->token, v)) {
 		db_rollback(a->db);
+		if (resp->status == 410)
+			attempt_failed(a, req, t, false);
 		return false;
 	}
 	return true;
 }
 
-/* Read the token and find its invite (locked when in a transaction); 410 for anything unusable. */
+/* Find the token's invite (locked when in a transaction); 410 for anything unusable. */
 static bool
-find_by_token(app *a, http_request *req, http_response *resp, invite *v)
+find_by_token(app *a, http_request *req, http_response *resp, const char *token, invite *v)
 {
-	const char *token = input_secret(req, resp, "token", true, 64);
 	char hash[SECRET_HASH_HEX + 1];
 	int64_t now = api_now(req);
 	or_status st;
 
-	if (!input_ok(resp))
-		return false;
 	if (!secret_token_shape_ok(token)) {
 		http_error(resp, 410, "gone", "This invite link is not valid. Ask your admin for a new invite.");
 		return false;
@@ -413,10 +482,11 @@ void
 api_invite_lookup(app *a, http_request *req, http_response *resp)
 {
 	static const char *const allowed[] = { "token", NULL };
+	attempt t;
 	invite v;
 	json_object *o;
 
-	if (!input_allowed(req, resp, allowed) || !begin_find(a, req, resp, &v))
+	if (!input_allowed(req, resp, allowed) || !attempt_start(a, req, resp, &t) || !begin_find(a, req, resp, &t, &v))
 		return;
 	db_rollback(a->db);
 	o = json_object_new_object();
@@ -446,7 +516,7 @@ mismatch(http_request *req, http_response *resp, const char *signed_in_as)
 
 /* Signed in with the invited email: apply the invite to that account. */
 static void
-accept_as(app *a, http_request *req, http_response *resp, const invite *v, principal *p)
+accept_as(app *a, http_request *req, http_response *resp, const attempt *t, const invite *v, principal *p)
 {
 	user_role r;
 	json_object *o;
@@ -455,6 +525,7 @@ accept_as(app *a, http_request *req, http_response *resp, const invite *v, princ
 
 	if (strcmp(p->user.email, v->email) != 0) {
 		db_rollback(a->db);
+		attempt_failed(a, req, t, true);
 		mismatch(req, resp, p->user.email);
 		return;
 	}
@@ -517,16 +588,34 @@ read_signup(app *a, http_request *req, http_response *resp, signup *s)
 	return true;
 }
 
+/*
+ * The new account's username or email is in use.  Usernames are global, so
+ * the answer for a username never says where it is used: in this
+ * organisation, in another or by whom reads the same.  The email is the
+ * invite's own, which its holder knows already.
+ */
+static void
+taken(http_request *req, http_response *resp, const char *which)
+{
+	if (strcmp(which, "email") == 0) {
+		(void)http_field_error_add(req, resp, "email", "taken",
+					   "An account with this email exists: sign in with it, then open the invite link again.");
+		http_error(resp, 409, "conflict", "An account with this email already exists.");
+		return;
+	}
+	(void)http_field_error_add(req, resp, "username", "unavailable", "This username is not available. Choose another.");
+	http_error(resp, 409, "conflict", "This username is not available. Choose another.");
+}
+
 /* Not signed in: create the account with the invite's email and role, and sign it in. */
 static void
-accept_new(app *a, http_request *req, http_response *resp, const invite *v, signup *s)
+accept_new(app *a, http_request *req, http_response *resp, const attempt *t, const invite *v, signup *s)
 {
 	char csrf[SECRET_TOKEN_LEN + 1];
 	const char *which = NULL;
 	user_role r = ROLE_CUSTOMER_MEMBER;
 	user_new nu;
 	user u;
-	long seats;
 	int64_t id = 0;
 	json_object *o;
 	or_status st;
@@ -534,15 +623,15 @@ accept_new(app *a, http_request *req, http_response *resp, const invite *v, sign
 	/* An admin-signup link needs the invited email typed again; any email given must match. */
 	if ((strcmp(v->kind, "admin_signup") == 0 && s->email == NULL) || (s->email && strcmp(s->email, v->email) != 0)) {
 		db_rollback(a->db);
+		attempt_failed(a, req, t, true);
 		mismatch(req, resp, NULL);
 		return;
 	}
-	memset(&u, 0, sizeof(u));
-	u.customer_id = v->customer_id;
-	if ((st = store_customer_lock(a->db, v->customer_id, &seats)) != OR_OK || users_check_seat(a, req, resp, &u) != OR_OK) {
+	/* The new user is signed in at once, so it takes a seat. */
+	if ((st = seats_check(a, req, resp, v->customer_id, true)) != OR_OK) {
 		db_rollback(a->db);
 		if (resp->status == 0)
-			app_fail(a, req, resp, st == OR_OK ? OR_ERR_DB : st, db_last_error(a->db));
+			app_fail(a, req, resp, st, db_last_error(a->db));
 		return;
 	}
 	(void)identity_role_parse(v->role, &r);
@@ -559,10 +648,8 @@ accept_new(app *a, http_request *req, http_response *resp, const invite *v, sign
 		st = api_audit_as_user(a, req, &u, "invite.accept");
 	if (st == OR_ERR_CONFLICT && which) {
 		db_rollback(a->db);
-		(void)http_field_error_add(req, resp, which, "taken", strcmp(which, "email") == 0
-			? "An account with this email exists: sign in with it, then open the invite link again."
-			: "Another account already uses this username.");
-		http_error(resp, 409, "conflict", "An account with this username or email already exists.");
+		attempt_failed(a, req, t, true);
+		taken(req, resp, which);
 		return;
 	}
 	if (!api_commit(a, req, resp, st))
@@ -580,15 +667,17 @@ api_invite_accept(app *a, http_request *req, http_response *resp)
 {
 	static const char *const allowed[] = { "token", "username", "password", "email", NULL };
 	principal *p = NULL;
+	attempt t;
 	signup s;
 	invite v;
 
-	if (!input_allowed(req, resp, allowed) || !auth_session_optional(a, req, resp, &p))
+	if (!input_allowed(req, resp, allowed) || !auth_session_optional(a, req, resp, &p) ||
+	    !attempt_start(a, req, resp, &t))
 		return;
-	if ((p == NULL && !read_signup(a, req, resp, &s)) || !begin_find(a, req, resp, &v))
+	if ((p == NULL && !read_signup(a, req, resp, &s)) || !begin_find(a, req, resp, &t, &v))
 		return;
 	if (p)
-		accept_as(a, req, resp, &v, p);
+		accept_as(a, req, resp, &t, &v, p);
 	else
-		accept_new(a, req, resp, &v, &s);
+		accept_new(a, req, resp, &t, &v, &s);
 }
