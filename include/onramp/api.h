@@ -197,6 +197,8 @@ json_object *api_workspace_request_json(const workspace_request *w);
 json_object *api_review_json(const review *r);
 /** A support request as the operator API shows it. */
 json_object *api_support_admin_json(const support_request *r);
+/** An invite's status at now: its stored state, or expired when pending past expires_at. */
+const char *api_invite_status(const invite *v, int64_t now);
 /** An invite as the members view shows it (status derived at now; never the token). */
 json_object *api_invite_json(const invite *v, int64_t now);
 /** The customer's invites, newest first, as a JSON array (NULL with *st set on failure). */
