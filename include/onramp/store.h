@@ -48,8 +48,11 @@ or_status store_customer_update(db *d, int64_t id, const char *name, long seat_l
 or_status store_customer_lock(db *d, int64_t id, long *seat_limit);
 /** Users holding a seat (active: not suspended, not deactivated, seen within 90 days). */
 or_status store_customer_seats_used(db *d, int64_t customer_id, int64_t now, long *used);
-/** How many customers have more seat holders than their seat limit at now (the dashboard). */
-or_status store_customers_over_limit(db *d, int64_t now, long *n);
+/**
+ * identity_holds_seat in SQL over users, for the seat counts: its one ? is the
+ * dormancy cut-off, now - IDENTITY_DORMANT_AFTER_S.
+ */
+#define STORE_SQL_SEAT_HOLDER "status = 'active' AND deactivated_at IS NULL AND last_seen_at >= FROM_UNIXTIME(?)"
 
 /* ---- users ---------------------------------------------------------------------- */
 
@@ -297,8 +300,8 @@ or_status store_details_save(db *d, int64_t customer_id, const customer_details 
 
 /* ---- setup facts and SSO draft ---------------------------------------------------- */
 
-/** Gather what the checklist rules look at for one customer (blocker texts in the arena). */
-or_status store_checklist_facts(db *d, arena *a, int64_t customer_id, struct checklist_facts *out);
+/** Gather what the checklist rules look at for one customer at now (blocker texts in the arena). */
+or_status store_checklist_facts(db *d, arena *a, int64_t customer_id, int64_t now, struct checklist_facts *out);
 
 /* ---- banner ----------------------------------------------------------------------- */
 

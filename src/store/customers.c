@@ -149,9 +149,7 @@ store_customer_lock(db *d, int64_t id, long *seat_limit)
 	return st;
 }
 
-/* Who holds a seat, in SQL (identity_holds_seat): the one ? is the dormancy cut-off. */
-#define SEAT_HOLDER "status = 'active' AND deactivated_at IS NULL AND last_seen_at >= FROM_UNIXTIME(?)"
-static const char SQL_SEATS[] = "SELECT COUNT(*) FROM users WHERE customer_id = ? AND " SEAT_HOLDER;
+static const char SQL_SEATS[] = "SELECT COUNT(*) FROM users WHERE customer_id = ? AND " STORE_SQL_SEAT_HOLDER;
 
 or_status
 store_customer_seats_used(db *d, int64_t customer_id, int64_t now, long *used)
@@ -161,25 +159,6 @@ store_customer_seats_used(db *d, int64_t customer_id, int64_t now, long *used)
 	or_status st = db_scalar(d, SQL_SEATS, args, 2, 0, &v);
 
 	*used = (long)v;
-	return st;
-}
-
-/*
- * One pass over users_customer, which covers every column the condition reads
- * (sql/009), grouped by customer; only customers with a seat holder get a row.
- */
-static const char SQL_OVER[] =
-	"SELECT COUNT(*) FROM customers c JOIN (SELECT customer_id, COUNT(*) AS used FROM users WHERE " SEAT_HOLDER
-	" GROUP BY customer_id) u ON u.customer_id = c.id WHERE u.used > c.seat_limit";
-
-or_status
-store_customers_over_limit(db *d, int64_t now, long *n)
-{
-	db_arg args[] = { DB_INT(now - IDENTITY_DORMANT_AFTER_S) };
-	long long v = 0;
-	or_status st = db_scalar(d, SQL_OVER, args, 1, 0, &v);
-
-	*n = (long)v;
 	return st;
 }
 
