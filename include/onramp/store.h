@@ -16,6 +16,7 @@
 #include "onramp/db.h"
 #include "onramp/filter.h"
 #include "onramp/identity.h"
+#include "onramp/timefmt.h"
 #include "onramp/status.h"
 
 struct checklist_facts;
@@ -50,9 +51,11 @@ or_status store_customer_lock(db *d, int64_t id, long *seat_limit);
 or_status store_customer_seats_used(db *d, int64_t customer_id, int64_t now, long *used);
 /**
  * identity_holds_seat in SQL over users, for the seat counts: its one ? is the
- * dormancy cut-off, now - IDENTITY_DORMANT_AFTER_S.
+ * dormancy cut-off as DATETIME text (store_seat_cutoff).
  */
-#define STORE_SQL_SEAT_HOLDER "status = 'active' AND deactivated_at IS NULL AND last_seen_at >= FROM_UNIXTIME(?)"
+#define STORE_SQL_SEAT_HOLDER "status = 'active' AND deactivated_at IS NULL AND last_seen_at >= ?"
+/** The cut-off of STORE_SQL_SEAT_HOLDER at now: "YYYY-MM-DD HH:MM:SS" of now - IDENTITY_DORMANT_AFTER_S (UTC). */
+void store_seat_cutoff(int64_t now, char out[TIMEFMT_RFC3339_LEN]);
 
 /* ---- users ---------------------------------------------------------------------- */
 

@@ -159,7 +159,7 @@ find_id(const int64_t *ids, size_t n, int64_t id)
 
 /* Run one range query; the seat holders' cut-off (since) is bound first when the SQL counts them. */
 static or_status
-gather(db *d, arena *a, const char *sql, const int64_t *ids, size_t n, int64_t since, checklist_facts *out, row_fn fn)
+gather(db *d, arena *a, const char *sql, const int64_t *ids, size_t n, const char *since, checklist_facts *out, row_fn fn)
 {
 	db_stmt *s;
 	bool row;
@@ -169,7 +169,7 @@ gather(db *d, arena *a, const char *sql, const int64_t *ids, size_t n, int64_t s
 	if (st != OR_OK)
 		return st;
 	if (sql == SQL_USERS)
-		db_bind_int(s, i++, since);
+		db_bind_cstr(s, i++, since);
 	db_bind_int(s, i++, ids[0]);
 	db_bind_int(s, i, ids[n - 1]);
 	st = db_execute(s);
@@ -189,14 +189,16 @@ store_checklist_facts_many(db *d, arena *a, const int64_t *ids, size_t n, int64_
 		{ SQL_DETAILS, details_row }, { SQL_USERS, users_row }, { SQL_INVITES, invites_row }, { SQL_SSO, sso_row },
 		{ SQL_CONTEXT, context_row }, { SQL_BLOCKERS, blocker_row_fn }, { SQL_LIMITS, limits_row },
 	};
+	char since[TIMEFMT_RFC3339_LEN];
 	or_status st = OR_OK;
 	size_t i;
 
 	memset(out, 0, n * sizeof(*out));
 	for (i = 0; i < n; i++)
 		out[i].now = now;
+	store_seat_cutoff(now, since);
 	for (i = 0; n > 0 && st == OR_OK && i < sizeof(steps) / sizeof(steps[0]); i++)
-		st = gather(d, a, steps[i].sql, ids, n, now - IDENTITY_DORMANT_AFTER_S, out, steps[i].fn);
+		st = gather(d, a, steps[i].sql, ids, n, since, out, steps[i].fn);
 	return st;
 }
 
