@@ -168,13 +168,26 @@ or_status api_audit(app *a, http_request *req, const char *action, int64_t custo
  * commit fails) roll back and answer the failure.  True when committed.
  */
 bool api_commit(app *a, http_request *req, http_response *resp, or_status st);
-/** 409 conflict when activating would exceed the customer's seat limit (inside a transaction). */
-or_status users_check_seat(app *a, http_request *req, http_response *resp, const user *u);
+/**
+ * Lock the customer row (inside the caller's transaction) and refuse with 409
+ * conflict, naming the seat limit, unless identity_seats_allow lets the change
+ * go ahead (takes_seat: the change makes a user hold a seat).
+ */
+or_status seats_check(app *a, http_request *req, http_response *resp, int64_t customer_id, bool takes_seat);
+/**
+ * In a sign-in's transaction, before the user is marked seen: when this makes
+ * a dormant user active beyond the seat limit, audit seats.over_limit {used, limit}.
+ */
+or_status seats_note_sign_in(app *a, http_request *req, const user *u);
+/** The seats object of the members and customer views: {used, limit, over_by}. */
+json_object *api_seats_json(long used, long limit);
 /**
  * Audit as a user who is not signed in but proved who they are (sign-in, a
  * reset token): the row names them as the actor.
  */
 or_status api_audit_as_user(app *a, http_request *req, const user *u, const char *action);
+/** The same with an after object (redacted, not consumed), for an event about the user. */
+or_status api_audit_user_event(app *a, http_request *req, const user *u, const char *action, json_object *after);
 /**
  * The checklist as the customer API shows it: items with state, hint,
  * blocker and the latest decided review (notes may be NULL), done_when, ready.
@@ -186,6 +199,8 @@ json_object *api_workspace_request_json(const workspace_request *w);
 json_object *api_review_json(const review *r);
 /** A support request as the operator API shows it. */
 json_object *api_support_admin_json(const support_request *r);
+/** An invite's status at now: its stored state, or expired when pending past expires_at. */
+const char *api_invite_status(const invite *v, int64_t now);
 /** An invite as the members view shows it (status derived at now; never the token). */
 json_object *api_invite_json(const invite *v, int64_t now);
 /** The customer's invites, newest first, as a JSON array (NULL with *st set on failure). */

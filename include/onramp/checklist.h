@@ -88,6 +88,8 @@ typedef struct checklist_facts {
 	review_state sso;
 	int64_t sso_cert_not_after;	/* earliest validated signing certificate expiry, 0 = none */
 	int64_t now;			/* when the checklist is read (UNIX seconds) */
+	long seats_used;		/* users holding a seat at now (the dashboard's over-limit count) */
+	long seat_limit;
 	billing_state billing;
 	int64_t prepaid_balance_cents;
 	review_state workspace_target;

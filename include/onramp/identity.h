@@ -62,6 +62,21 @@ typedef struct operator_account {
 user_status identity_user_status(const user *u, int64_t now);
 /** True when the user occupies a licensed seat (active only). */
 bool identity_holds_seat(const user *u, int64_t now);
+/** A customer's licensed seats at one moment: users holding a seat, and the limit. */
+typedef struct seat_count {
+	long used;
+	long limit;
+} seat_count;
+/** How many seats over the limit the customer is (0 when within it). */
+long identity_seats_over_by(seat_count s);
+/**
+ * The one seat rule: a change that makes a user hold a seat needs a free one;
+ * any other change that adds or restores users needs the customer not to be
+ * over its limit.  Signing in is not such a change (it is never refused).
+ */
+bool identity_seats_allow(seat_count s, bool takes_seat);
+/** The sentence that refuses such a change, naming the seats in use and the limit. */
+void identity_seats_refusal(seat_count s, char *buf, size_t size);
 /** "active", "dormant", "suspended", "deactivated". */
 const char *identity_status_name(user_status s);
 /** "customer_admin" / "customer_member". */

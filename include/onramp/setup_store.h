@@ -88,7 +88,7 @@ or_status store_blockers_replace(db *d, int64_t customer_id, const blocker_row *
  * Gather the checklist facts of customers ids[0..n) (ascending) in five
  * queries, whatever n is; blocker texts go in the arena.
  */
-or_status store_checklist_facts_many(db *d, arena *a, const int64_t *ids, size_t n, checklist_facts *out);
+or_status store_checklist_facts_many(db *d, arena *a, const int64_t *ids, size_t n, int64_t now, checklist_facts *out);
 /** Customer ids above after_id, ascending, at most limit. */
 or_status store_customer_ids(db *d, arena *a, int64_t after_id, long limit, int64_t **out, size_t *n);
 

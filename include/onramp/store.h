@@ -18,6 +18,7 @@
 #include "onramp/db.h"
 #include "onramp/filter.h"
 #include "onramp/identity.h"
+#include "onramp/timefmt.h"
 #include "onramp/status.h"
 
 struct checklist_facts;
@@ -50,6 +51,13 @@ or_status store_customer_update(db *d, int64_t id, const char *name, long seat_l
 or_status store_customer_lock(db *d, int64_t id, long *seat_limit);
 /** Users holding a seat (active: not suspended, not deactivated, seen within 90 days). */
 or_status store_customer_seats_used(db *d, int64_t customer_id, int64_t now, long *used);
+/**
+ * identity_holds_seat in SQL over users, for the seat counts: its one ? is the
+ * dormancy cut-off as DATETIME text (store_seat_cutoff).
+ */
+#define STORE_SQL_SEAT_HOLDER "status = 'active' AND deactivated_at IS NULL AND last_seen_at >= ?"
+/** The cut-off of STORE_SQL_SEAT_HOLDER at now: "YYYY-MM-DD HH:MM:SS" of now - IDENTITY_DORMANT_AFTER_S (UTC). */
+void store_seat_cutoff(int64_t now, char out[TIMEFMT_RFC3339_LEN]);
 
 /* ---- users ---------------------------------------------------------------------- */
 
@@ -309,8 +317,8 @@ or_status store_details_save(db *d, int64_t customer_id, const customer_details 
 
 /* ---- setup facts and SSO draft ---------------------------------------------------- */
 
-/** Gather what the checklist rules look at for one customer (blocker texts in the arena). */
-or_status store_checklist_facts(db *d, arena *a, int64_t customer_id, struct checklist_facts *out);
+/** Gather what the checklist rules look at for one customer at now (blocker texts in the arena). */
+or_status store_checklist_facts(db *d, arena *a, int64_t customer_id, int64_t now, struct checklist_facts *out);
 
 /* ---- banner ----------------------------------------------------------------------- */
 

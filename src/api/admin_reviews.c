@@ -248,15 +248,18 @@ typedef struct tally {
 	long states[ITEM_COUNT][STATE_NOT_REQUIRED + 1];
 	long blocked[BLOCKER_CATEGORY_COUNT];
 	long sso_cert_warnings;		/* approved SSO whose signing certificate expires within 30 days */
+	long over_seat_limit;		/* more users hold a seat than the limit allows */
 } tally;
 
 static void
-count(tally *t, const checklist *c)
+count(tally *t, const checklist *c, const checklist_facts *f)
 {
 	bool seen[BLOCKER_CATEGORY_COUNT] = { false };
+	seat_count seats = { f->seats_used, f->seat_limit };
 	int i;
 
 	t->customers++;
+	t->over_seat_limit += identity_seats_over_by(seats) > 0;
 	t->ready += c->ready;
 	t->sso_cert_warnings += c->entries[ITEM_SSO].warning != NULL;
 	for (i = 0; i < ITEM_COUNT; i++) {
@@ -293,6 +296,7 @@ tally_json(const tally *t)
 		json_object_object_add(cats, checklist_category_name((blocker_category)i), json_object_new_int64(t->blocked[i]));
 	json_object_object_add(o, "blocked_by_category", cats);
 	json_object_object_add(o, "sso_certificates_expiring", json_object_new_int64(t->sso_cert_warnings));
+	json_object_object_add(o, "customers_over_seat_limit", json_object_new_int64(t->over_seat_limit));
 	return o;
 }
 
@@ -312,11 +316,10 @@ api_admin_dashboard(app *a, http_request *req, http_response *resp)
 		arena_reset(page);
 		st = store_customer_ids(a->db, page, after, DASHBOARD_PAGE, &ids, &n);
 		if (st == OR_OK && n > 0)
-			st = store_checklist_facts_many(a->db, page, ids, n, facts);
+			st = store_checklist_facts_many(a->db, page, ids, n, api_now(req), facts);
 		for (i = 0; st == OR_OK && i < n; i++) {
-			facts[i].now = api_now(req);
 			checklist_derive(&facts[i], &c);
-			count(t, &c);
+			count(t, &c, &facts[i]);
 		}
 		if (n < DASHBOARD_PAGE)
 			break;

@@ -115,7 +115,7 @@ add_setup(app *a, http_request *req, int64_t id, json_object *o)
 	if ((st = store_customer_get(a->db, ar, id, &c)) != OR_OK || (st = store_details_get(a->db, ar, id, &d)) != OR_OK ||
 	    (st = store_context_get(a->db, ar, id, &ctx)) != OR_OK || (st = store_notes_get(a->db, ar, id, &notes)) != OR_OK ||
 	    (st = store_blockers_list(a->db, ar, id, &bl, &nbl)) != OR_OK ||
-	    (st = store_checklist_facts(a->db, ar, id, &f)) != OR_OK ||
+	    (st = store_checklist_facts(a->db, ar, id, api_now(req), &f)) != OR_OK ||
 	    (st = store_review_latest(a->db, ar, id, latest)) != OR_OK ||
 	    (st = store_review_list(a->db, ar, &q, &rv, &nrv)) != OR_OK ||
 	    (st = store_support_list(a->db, ar, id, 0, 50, &sr, &nsr)) != OR_OK ||

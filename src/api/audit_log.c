@@ -70,6 +70,12 @@ api_audit(app *a, http_request *req, const char *action, int64_t customer_id, co
 or_status
 api_audit_as_user(app *a, http_request *req, const user *u, const char *action)
 {
+	return api_audit_user_event(a, req, u, action, NULL);
+}
+
+or_status
+api_audit_user_event(app *a, http_request *req, const user *u, const char *action, json_object *after)
+{
 	principal p, *saved = req->principal;
 	or_status st;
 
@@ -77,7 +83,7 @@ api_audit_as_user(app *a, http_request *req, const user *u, const char *action)
 	p.realm = REALM_CUSTOMER;
 	p.user = *u;
 	req->principal = &p;
-	st = api_audit(a, req, action, u->customer_id, "user", u->id, NULL, NULL);
+	st = api_audit(a, req, action, u->customer_id, "user", u->id, NULL, after);
 	req->principal = saved;
 	return st;
 }

@@ -2,11 +2,9 @@
  * Invites: a customer admin invites by email and role (POST /invites),
  * resends with a new token (the old link answers 410 from then on) and
  * revokes; anyone holding a link looks it up and accepts it
- * (POST /invite-lookups, POST /invite-acceptances).  The token travels in
- * the link's URL fragment and in request bodies only; it is stored as
- * SHA-256 and appears in no answer after creation, no log line and no audit
- * row.  Accepting is one transaction under a row lock on the invite, so of
- * concurrent acceptances of one token exactly one succeeds.
+ * (src/api/invite_links.c).  The token travels in the link's URL fragment
+ * and in request bodies only; it is stored as SHA-256 and appears in no
+ * answer after creation, no log line and no audit row.
  */
 #include <stdio.h>
 #include <string.h>
@@ -19,18 +17,11 @@
 void api_invite_create(app *a, http_request *req, http_response *resp);
 void api_invite_resend(app *a, http_request *req, http_response *resp);
 void api_invite_revoke(app *a, http_request *req, http_response *resp);
-void api_invite_lookup(app *a, http_request *req, http_response *resp);
-void api_invite_accept(app *a, http_request *req, http_response *resp);
 
 #define INVITES_SHOWN 200
 
-static const char MISMATCH[] =
-	"This invite is for another email address than the account you are signed in with. Sign out of your "
-	"identity provider and of this console, open the invite link again, and open the console after accepting.";
-
-/* What the members view shows: a final state, or pending with its delivery. */
-static const char *
-status_of(const invite *v, int64_t now)
+const char *
+api_invite_status(const invite *v, int64_t now)
 {
 	if (strcmp(v->state, "pending") == 0 && v->expires_at <= now)
 		return "expired";
@@ -41,7 +32,7 @@ json_object *
 api_invite_json(const invite *v, int64_t now)
 {
 	json_object *o = json_object_new_object();
-	const char *status = status_of(v, now), *delivery = NULL;
+	const char *status = api_invite_status(v, now), *delivery = NULL;
 
 	if (v->delivery)
 		delivery = strcmp(v->delivery, "pending") == 0 ? "queued" : strcmp(v->delivery, "sent") == 0 ? "sent"
@@ -121,21 +112,33 @@ mail_invite(app *a, http_request *req, const invite *v, const char *token, const
 	return st;
 }
 
-/* 429 when the customer sent its hourly share of invite mails. */
+/*
+ * Inside the caller's transaction, before an invite mail is queued: lock the
+ * customer row, then refuse (seats: 409 while the customer is over its seat
+ * limit) or 429 when it sent its hourly share of invite mails.  Invites and
+ * resends of one customer wait for each other at the lock, so each counts
+ * the mails of those that committed before it and no hour holds more than
+ * the limit.  On refusal the transaction is rolled back and resp answered.
+ */
 static bool
-rate_ok(app *a, http_request *req, http_response *resp, int64_t customer_id)
+limits_ok(app *a, http_request *req, http_response *resp, int64_t customer_id, bool seats)
 {
-	long n = 0;
+	long n = 0, seat_limit;
 	int64_t oldest = 0, wait;
 	char ra[24];
-	or_status st = store_invite_mails_since(a->db, customer_id, api_now(req) - 3600, &n, &oldest);
+	or_status st = seats ? seats_check(a, req, resp, customer_id, false)
+			     : store_customer_lock(a->db, customer_id, &seat_limit);
 
+	if (st == OR_OK)
+		st = store_invite_mails_since(a->db, customer_id, api_now(req) - 3600, &n, &oldest);
+	if (st == OR_OK && n < a->cfg->invite_rate_per_hour)
+		return true;
+	db_rollback(a->db);
 	if (st != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		if (resp->status == 0)
+			app_fail(a, req, resp, st, db_last_error(a->db));
 		return false;
 	}
-	if (n < a->cfg->invite_rate_per_hour)
-		return true;
 	http_error(resp, 429, "rate_limited", "This customer sent its hourly share of invites. Try again later.");
 	/* The window frees a slot when its oldest mail turns an hour old. */
 	wait = oldest + 3600 - api_now(req);
@@ -239,16 +242,20 @@ api_invite_create(app *a, http_request *req, http_response *resp)
 		app_fail(a, req, resp, st, db_last_error(a->db));
 		return;
 	}
-	if (!rate_ok(a, req, resp, p->user.customer_id))
-		return;
 	memset(&in, 0, sizeof(in));
 	in.customer_id = p->user.customer_id;
 	in.email = email;
 	in.role = identity_role_name(r);
 	in.kind = "member";
 	in.created_by = actor(req);
+	if ((st = db_begin(a->db)) != OR_OK) {
+		app_fail(a, req, resp, st, db_last_error(a->db));
+		return;
+	}
+	if (!limits_ok(a, req, resp, in.customer_id, true))
+		return;
 	after = audit_json(email, in.role);
-	if ((st = db_begin(a->db)) == OR_OK && (st = store_customer_get(a->db, req->arena, in.customer_id, &c)) == OR_OK &&
+	if ((st = store_customer_get(a->db, req->arena, in.customer_id, &c)) == OR_OK &&
 	    (st = invites_issue(a, req, &in, c.name, true, NULL, &id)) == OR_OK)
 		st = api_audit(a, req, "invite.create", in.customer_id, "invite", id, NULL, after);
 	json_object_put(after);
@@ -293,7 +300,8 @@ api_invite_resend(app *a, http_request *req, http_response *resp)
 	invite v;
 	or_status st;
 
-	if (!rate_ok(a, req, resp, p->user.customer_id) || !begin_pending(a, req, resp, &v))
+	/* The invite row, then the customer row: the order acceptance locks them in too. */
+	if (!begin_pending(a, req, resp, &v) || !limits_ok(a, req, resp, v.customer_id, false))
 		return;
 	/* A new token: the old link stops working at commit, and the clock starts again. */
 	if ((st = secret_token_new(token)) == OR_OK) {
@@ -319,275 +327,4 @@ api_invite_revoke(app *a, http_request *req, http_response *resp)
 		st = api_audit(a, req, "invite.revoke", v.customer_id, "invite", v.id, NULL, NULL);
 	if (api_commit(a, req, resp, st))
 		answer(a, req, resp, 200, v.customer_id, v.id);
-}
-
-/* ---- the holder of a link ----------------------------------------------------------- */
-
-static bool find_by_token(app *a, http_request *req, http_response *resp, invite *v);
-
-/* Begin a transaction and find the token's invite, locked; on failure the transaction is over. */
-static bool
-begin_find(app *a, http_request *req, http_response *resp, invite *v)
-{
-	if (db_begin(a->db) != OR_OK) {
-		app_fail(a, req, resp, OR_ERR_DB, db_last_error(a->db));
-		return false;
-	}
-	if (!find_by_token(a, req, resp, v)) {
-		db_rollback(a->db);
-		return false;
-	}
-	return true;
-}
-
-/* Read the token and find its invite (locked when in a transaction); 410 for anything unusable. */
-static bool
-find_by_token(app *a, http_request *req, http_response *resp, invite *v)
-{
-	const char *token = input_secret(req, resp, "token", true, 64);
-	char hash[SECRET_HASH_HEX + 1];
-	int64_t now = api_now(req);
-	or_status st;
-
-	if (!input_ok(resp))
-		return false;
-	if (!secret_token_shape_ok(token)) {
-		http_error(resp, 410, "gone", "This invite link is not valid. Ask your admin for a new invite.");
-		return false;
-	}
-	secret_sha256_hex(token, strlen(token), hash);
-	st = store_invite_by_token(a->db, req->arena, hash, v);
-	if (st == OR_ERR_NOT_FOUND) {
-		http_error(resp, 410, "gone", "This invite link is not valid any more: it was replaced by a newer one or "
-					     "never existed. Ask your admin for a new invite.");
-		return false;
-	}
-	if (st != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
-		return false;
-	}
-	if (strcmp(v->state, "accepted") == 0)
-		http_error(resp, 410, "gone", "This invite was already used. Sign in instead.");
-	else if (strcmp(v->state, "revoked") == 0)
-		http_error(resp, 410, "gone", "This invite was revoked. Ask your admin for a new invite.");
-	else if (strcmp(v->state, "expired") == 0 || v->expires_at <= now)
-		http_error(resp, 410, "gone", "This invite expired. Ask your admin to resend it.");
-	else
-		return true;
-	resp->error_members = json_object_new_object();
-	json_object_object_add(resp->error_members, "invite_status", json_object_new_string(status_of(v, now)));
-	return false;
-}
-
-/* "b•••@acme.example": enough to recognise the address, not to learn it. */
-static const char *
-masked(http_request *req, const char *email)
-{
-	const char *at = strrchr(email, '@');
-	char buf[IDENTITY_EMAIL_MAX + 16];
-
-	if (at == NULL || at == email)
-		return "";
-	snprintf(buf, sizeof(buf), "%c\xe2\x80\xa2\xe2\x80\xa2\xe2\x80\xa2%s", email[0], at);
-	return arena_strdup(req->arena, buf);
-}
-
-static json_object *
-lookup_json(http_request *req, const invite *v)
-{
-	json_object *o = json_object_new_object();
-	bool signup = strcmp(v->kind, "admin_signup") == 0;
-
-	json_object_object_add(o, "customer_name", output_str(v->customer_name));
-	/* An admin signup link asks for the address: the lookup must not hand it out. */
-	json_object_object_add(o, "email", signup ? NULL : output_str(v->email));
-	json_object_object_add(o, "email_hint", json_object_new_string(signup ? masked(req, v->email) : v->email));
-	json_object_object_add(o, "role", output_str(v->role));
-	json_object_object_add(o, "kind", output_str(v->kind));
-	json_object_object_add(o, "expires_at", output_time(v->expires_at));
-	return o;
-}
-
-void
-api_invite_lookup(app *a, http_request *req, http_response *resp)
-{
-	static const char *const allowed[] = { "token", NULL };
-	invite v;
-	json_object *o;
-
-	if (!input_allowed(req, resp, allowed) || !begin_find(a, req, resp, &v))
-		return;
-	db_rollback(a->db);
-	o = json_object_new_object();
-	json_object_object_add(o, "invite", lookup_json(req, &v));
-	http_json(resp, 200, o);
-}
-
-static void
-mismatch(http_request *req, http_response *resp, const char *signed_in_as)
-{
-	if (signed_in_as == NULL) {
-		/* Nobody is signed in: the email typed on the signup form is not the invited one. */
-		http_error(resp, 403, "identity_mismatch",
-			   "The email you entered is not the address this signup link was made for. Use the address "
-			   "the link was sent for, or ask for a new link.");
-		return;
-	}
-	http_error(resp, 403, "identity_mismatch", MISMATCH);
-	resp->error_members = json_object_new_object();
-	if (signed_in_as)
-		json_object_object_add(resp->error_members, "signed_in_as", json_object_new_string(signed_in_as));
-	json_object_object_add(resp->error_members, "guidance", json_object_new_string(
-		"1. Sign out of your identity provider and of this console. 2. Open the invite link again. "
-		"3. Accept it, then open the console."));
-	(void)req;
-}
-
-/* Signed in with the invited email: apply the invite to that account. */
-static void
-accept_as(app *a, http_request *req, http_response *resp, const invite *v, principal *p)
-{
-	user_role r;
-	json_object *o;
-	user u;
-	or_status st = OR_OK;
-
-	if (strcmp(p->user.email, v->email) != 0) {
-		db_rollback(a->db);
-		mismatch(req, resp, p->user.email);
-		return;
-	}
-	if (p->user.customer_id != v->customer_id) {
-		db_rollback(a->db);
-		http_error(resp, 409, "conflict", "Your account belongs to another organisation, so it cannot join this one.");
-		return;
-	}
-	/* An invite can raise a member to admin; it never lowers a role. */
-	if (identity_role_parse(v->role, &r) == OR_OK && r == ROLE_CUSTOMER_ADMIN && p->user.role != ROLE_CUSTOMER_ADMIN)
-		st = store_user_set_role(a->db, v->customer_id, p->user.id, r);
-	if (st == OR_OK && (st = store_invite_accept(a->db, v->id, p->user.id)) == OR_OK)
-		st = api_audit(a, req, "invite.accept", v->customer_id, "invite", v->id, NULL, NULL);
-	if (!api_commit(a, req, resp, st))
-		return;
-	if ((st = store_user_get(a->db, req->arena, v->customer_id, p->user.id, &u)) != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
-		return;
-	}
-	o = json_object_new_object();
-	json_object_object_add(o, "user", output_user(&u, api_now(req), false));
-	json_object_object_add(o, "csrf_token", json_object_new_string(p->sess.csrf_token));
-	json_object_object_add(o, "must_change_password", json_object_new_boolean(u.must_change_password));
-	http_json(resp, 200, o);
-}
-
-/* The new account's fields, checked before the transaction (Argon2id is slow). */
-typedef struct signup {
-	const char *username;
-	const char *email;		/* as typed, normalised; NULL when absent */
-	char phc[PASSWORD_HASH_MAX];
-} signup;
-
-static bool
-read_signup(app *a, http_request *req, http_response *resp, signup *s)
-{
-	char norm[IDENTITY_EMAIL_MAX + 1];
-	const char *pw, *email;
-	password_verdict pv;
-
-	s->username = input_string(req, resp, "username", true, IDENTITY_USERNAME_MAX);
-	pw = input_secret(req, resp, "password", true, 1024);
-	email = input_string(req, resp, "email", false, IDENTITY_EMAIL_MAX);
-	if (s->username && !identity_username_ok(s->username))
-		(void)http_field_error_add(req, resp, "username", "invalid_username",
-					   "Use lower-case letters, digits, '.', '_' or '-'.");
-	s->email = NULL;
-	if (email && identity_email_normalize(email, norm, sizeof(norm)) != OR_OK)
-		(void)http_field_error_add(req, resp, "email", "invalid_email", "Enter an email address like name@example.com.");
-	else if (email)
-		s->email = arena_strdup(req->arena, norm);
-	if (pw && s->username && (pv = password_check(pw, strlen(pw), s->username, s->email ? s->email : "")) != PASSWORD_OK)
-		input_password_error(req, resp, "password", pv);
-	if (!input_ok(resp))
-		return false;
-	if (password_hash(&a->pw, pw, strlen(pw), s->phc) != OR_OK) {
-		app_fail(a, req, resp, OR_ERR_INTERNAL, "password hash");
-		return false;
-	}
-	return true;
-}
-
-/* Not signed in: create the account with the invite's email and role, and sign it in. */
-static void
-accept_new(app *a, http_request *req, http_response *resp, const invite *v, signup *s)
-{
-	char csrf[SECRET_TOKEN_LEN + 1];
-	const char *which = NULL;
-	user_role r = ROLE_CUSTOMER_MEMBER;
-	user_new nu;
-	user u;
-	long seats;
-	int64_t id = 0;
-	json_object *o;
-	or_status st;
-
-	/* An admin-signup link needs the invited email typed again; any email given must match. */
-	if ((strcmp(v->kind, "admin_signup") == 0 && s->email == NULL) || (s->email && strcmp(s->email, v->email) != 0)) {
-		db_rollback(a->db);
-		mismatch(req, resp, NULL);
-		return;
-	}
-	memset(&u, 0, sizeof(u));
-	u.customer_id = v->customer_id;
-	if ((st = store_customer_lock(a->db, v->customer_id, &seats)) != OR_OK || users_check_seat(a, req, resp, &u) != OR_OK) {
-		db_rollback(a->db);
-		if (resp->status == 0)
-			app_fail(a, req, resp, st == OR_OK ? OR_ERR_DB : st, db_last_error(a->db));
-		return;
-	}
-	(void)identity_role_parse(v->role, &r);
-	memset(&nu, 0, sizeof(nu));
-	nu.customer_id = v->customer_id;
-	nu.username = s->username;
-	nu.email = v->email;
-	nu.role = r;
-	nu.password_hash = s->phc;
-	if ((st = store_user_insert(a->db, &nu, &id, &which)) == OR_OK && (st = store_invite_accept(a->db, v->id, id)) == OR_OK &&
-	    (st = store_user_touch(a->db, id, api_now(req))) == OR_OK &&
-	    (st = store_user_get(a->db, req->arena, v->customer_id, id, &u)) == OR_OK &&
-	    (st = auth_session_start(a, req, resp, REALM_CUSTOMER, id, csrf)) == OR_OK)
-		st = api_audit_as_user(a, req, &u, "invite.accept");
-	if (st == OR_ERR_CONFLICT && which) {
-		db_rollback(a->db);
-		(void)http_field_error_add(req, resp, which, "taken", strcmp(which, "email") == 0
-			? "An account with this email exists: sign in with it, then open the invite link again."
-			: "Another account already uses this username.");
-		http_error(resp, 409, "conflict", "An account with this username or email already exists.");
-		return;
-	}
-	if (!api_commit(a, req, resp, st))
-		return;
-	o = json_object_new_object();
-	json_object_object_add(o, "user", output_user(&u, api_now(req), false));
-	json_object_object_add(o, "csrf_token", json_object_new_string(csrf));
-	json_object_object_add(o, "must_change_password", json_object_new_boolean(false));
-	explicit_bzero(csrf, sizeof(csrf));
-	http_json(resp, 201, o);
-}
-
-void
-api_invite_accept(app *a, http_request *req, http_response *resp)
-{
-	static const char *const allowed[] = { "token", "username", "password", "email", NULL };
-	principal *p = NULL;
-	signup s;
-	invite v;
-
-	if (!input_allowed(req, resp, allowed) || !auth_session_optional(a, req, resp, &p))
-		return;
-	if ((p == NULL && !read_signup(a, req, resp, &s)) || !begin_find(a, req, resp, &v))
-		return;
-	if (p)
-		accept_as(a, req, resp, &v, p);
-	else
-		accept_new(a, req, resp, &v, &s);
 }

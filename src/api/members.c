@@ -62,7 +62,7 @@ api_members_list(app *a, http_request *req, http_response *resp)
 	user_page pg;
 	customer c;
 	long used = 0;
-	json_object *o, *seats;
+	json_object *o;
 	or_status st;
 
 	if (!list(a, req, resp, p->user.customer_id, FILTER_SCOPE_CUSTOMER, &pg))
@@ -75,10 +75,7 @@ api_members_list(app *a, http_request *req, http_response *resp)
 		return;
 	}
 	o = page_json(&pg, api_now(req), false);
-	seats = json_object_new_object();
-	json_object_object_add(seats, "used", json_object_new_int64(used));
-	json_object_object_add(seats, "limit", json_object_new_int64(c.seat_limit));
-	json_object_object_add(o, "seats", seats);
+	json_object_object_add(o, "seats", api_seats_json(used, c.seat_limit));
 	json_object_object_add(o, "invites", api_invites_json(a, req, c.id, &st));
 	if (st != OR_OK) {
 		json_object_put(o);

@@ -82,14 +82,12 @@ output_operator(const operator_account *op)
 json_object *
 output_customer(const customer *c, long seats_used)
 {
-	json_object *o = json_object_new_object(), *seats = json_object_new_object();
+	json_object *o = json_object_new_object();
 
 	json_object_object_add(o, "id", output_id(c->id));
 	json_object_object_add(o, "slug", json_object_new_string(c->slug ? c->slug : ""));
 	json_object_object_add(o, "name", json_object_new_string(c->name ? c->name : ""));
-	json_object_object_add(seats, "used", json_object_new_int64(seats_used));
-	json_object_object_add(seats, "limit", json_object_new_int64(c->seat_limit));
-	json_object_object_add(o, "seats", seats);
+	json_object_object_add(o, "seats", api_seats_json(seats_used, c->seat_limit));
 	json_object_object_add(o, "created_at", output_time(c->created_at));
 	json_object_object_add(o, "updated_at", output_time(c->updated_at));
 	json_object_object_add(o, "version", json_object_new_int64(c->version));

@@ -94,6 +94,7 @@ api_session_create(app *a, http_request *req, http_response *resp)
 	(void)store_throttle_clear(a->db, acct);
 	if ((st = db_begin(a->db)) == OR_OK &&
 	    (st = auth_session_start(a, req, resp, REALM_CUSTOMER, u.id, csrf)) == OR_OK &&
+	    (st = seats_note_sign_in(a, req, &u)) == OR_OK &&
 	    (st = store_user_touch(a->db, u.id, api_now(req))) == OR_OK) {
 		u.last_seen_at = api_now(req);
 		st = api_audit_as_user(a, req, &u, "user.sign_in");

@@ -146,27 +146,6 @@ do_suspend(app *a, http_request *req, http_response *resp, int64_t id)
 	finish(a, req, resp, st, id);
 }
 
-or_status
-users_check_seat(app *a, http_request *req, http_response *resp, const user *u)
-{
-	long used = 0, limit = 0;
-	customer c;
-	or_status st = store_customer_get(a->db, req->arena, u->customer_id, &c);
-	char msg[200];
-
-	if (st == OR_OK)
-		st = store_customer_seats_used(a->db, u->customer_id, api_now(req), &used);
-	if (st != OR_OK)
-		return st;
-	limit = c.seat_limit;
-	if (used < limit)
-		return OR_OK;
-	snprintf(msg, sizeof(msg), "Every licensed seat of this customer is in use (%ld of %ld); the seat limit is %ld. An operator can raise it.",
-		 used, limit, limit);
-	http_error(resp, 409, "conflict", arena_strdup(req->arena, msg));
-	return OR_ERR_CONFLICT;
-}
-
 static void
 do_activate(app *a, http_request *req, http_response *resp, int64_t id)
 {
@@ -186,9 +165,8 @@ do_activate(app *a, http_request *req, http_response *resp, int64_t id)
 	}
 	after_u = u;
 	after_u.suspended = false;
-	/* Only a user who would then hold a seat needs a free one (dormant users hold none). */
-	if (u.suspended && identity_holds_seat(&after_u, api_now(req)) &&
-	    users_check_seat(a, req, resp, &u) != OR_OK) {
+	/* A user who would then hold a seat needs a free one; any other, a customer within its limit. */
+	if (u.suspended && seats_check(a, req, resp, u.customer_id, identity_holds_seat(&after_u, api_now(req))) != OR_OK) {
 		db_rollback(a->db);
 		if (resp->status == 0)
 			app_fail(a, req, resp, OR_ERR_DB, db_last_error(a->db));

@@ -104,7 +104,7 @@ api_workspace_create(app *a, http_request *req, http_response *resp)
 	if (!input_ok(resp))
 		return;
 	/* The facts are read inside the transaction that records the request. */
-	if ((st = db_begin(a->db)) == OR_OK && (st = store_checklist_facts(a->db, req->arena, p->user.customer_id, &f)) == OR_OK) {
+	if ((st = db_begin(a->db)) == OR_OK && (st = store_checklist_facts(a->db, req->arena, p->user.customer_id, api_now(req), &f)) == OR_OK) {
 		f.now = api_now(req);
 		checklist_derive(&f, &c);
 	}
@@ -236,7 +236,7 @@ compose(app *a, http_request *req, const char *key, support_request *r, const ch
 	or_status st = store_customer_get(a->db, req->arena, p->user.customer_id, &cust);
 
 	if (st == OR_OK)
-		st = store_checklist_facts(a->db, req->arena, p->user.customer_id, &f);
+		st = store_checklist_facts(a->db, req->arena, p->user.customer_id, api_now(req), &f);
 	if (st == OR_OK)
 		st = store_last_action(a->db, req->arena, p->user.customer_id, &r->last_action, &r->last_action_at);
 	if (st != OR_OK)

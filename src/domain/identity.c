@@ -3,6 +3,7 @@
  * names, username and email shapes.
  */
 #include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "onramp/identity.h"
@@ -24,6 +25,29 @@ bool
 identity_holds_seat(const user *u, int64_t now)
 {
 	return identity_user_status(u, now) == USER_ACTIVE;
+}
+
+long
+identity_seats_over_by(seat_count s)
+{
+	return s.used > s.limit ? s.used - s.limit : 0;
+}
+
+bool
+identity_seats_allow(seat_count s, bool takes_seat)
+{
+	return takes_seat ? s.used < s.limit : s.used <= s.limit;
+}
+
+void
+identity_seats_refusal(seat_count s, char *buf, size_t size)
+{
+	if (s.used > s.limit)
+		snprintf(buf, size, "This customer is over its seat limit (%ld of %ld seats in use); the seat limit is %ld. "
+			 "Suspend users until it is within the limit, or ask an operator to raise it.", s.used, s.limit, s.limit);
+	else
+		snprintf(buf, size, "Every licensed seat of this customer is in use (%ld of %ld); the seat limit is %ld. "
+			 "An operator can raise it.", s.used, s.limit, s.limit);
 }
 
 const char *

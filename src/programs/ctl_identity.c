@@ -397,7 +397,7 @@ confirm(const char *question, bool yes)
 static int
 users_set_suspended(db *d, arena *a, const struct opts *o, bool suspend)
 {
-	char q[200];
+	char q[320];
 	long limit;
 	user u;
 	or_status st;
@@ -412,15 +412,17 @@ users_set_suspended(db *d, arena *a, const struct opts *o, bool suspend)
 	if (!confirm(q, o->yes))
 		return 1;
 	if ((st = db_begin(d)) == OR_OK && (st = store_customer_lock(d, u.customer_id, &limit)) == OR_OK) {
-		if (!suspend && u.suspended && u.last_seen_at) {
-			long used = 0;
+		if (!suspend && u.suspended) {
 			int64_t now = clock_wall_us() / 1000000;
+			seat_count seats = { 0, limit };
 			user after = u;
 			after.suspended = false;
-			if ((st = store_customer_seats_used(d, u.customer_id, now, &used)) == OR_OK &&
-			    identity_holds_seat(&after, now) && used >= limit) {
+			/* The rule of POST /users/{id}/activate (identity_seats_allow), under the same lock. */
+			if ((st = store_customer_seats_used(d, u.customer_id, now, &seats.used)) == OR_OK &&
+			    !identity_seats_allow(seats, identity_holds_seat(&after, now))) {
+				identity_seats_refusal(seats, q, sizeof(q));
 				db_rollback(d);
-				return die("all %ld seats of the customer are in use (limit %ld)", used, limit);
+				return die("%s", q);
 			}
 		}
 		if (st == OR_OK && suspend &&

@@ -31,10 +31,13 @@ static const char SQL_DETAILS[] =
 	"AND support_email IS NOT NULL AND billing_name IS NOT NULL AND billing_email IS NOT NULL "
 	"AND technical_name IS NOT NULL AND technical_email IS NOT NULL, ai_provider <> 'none' "
 	"FROM customer_details WHERE customer_id BETWEEN ? AND ?";
+/* The seat holders ride along in the same index-only pass over users_customer (sql/009). */
 static const char SQL_USERS[] =
 	"SELECT customer_id, COALESCE(SUM(role = 'customer_admin' AND status = 'active'), 0), "
 	"COALESCE(SUM(role = 'customer_admin' AND status = 'active' AND last_seen_at IS NOT NULL), 0), "
-	"COUNT(*) FROM users WHERE customer_id BETWEEN ? AND ? AND deactivated_at IS NULL GROUP BY customer_id";
+	"COUNT(*), COALESCE(SUM(" STORE_SQL_SEAT_HOLDER "), 0) "
+	"FROM users WHERE customer_id BETWEEN ? AND ? AND deactivated_at IS NULL GROUP BY customer_id";
+static const char SQL_LIMITS[] = "SELECT id, seat_limit FROM customers WHERE id BETWEEN ? AND ?";
 static const char SQL_SSO[] =
 	"SELECT customer_id, protocol, review, cert_not_after FROM sso_settings "
 	"WHERE customer_id BETWEEN ? AND ?";
@@ -69,6 +72,14 @@ users_row(db_stmt *s, arena *a, checklist_facts *f)
 	f->admins_signed_in = (long)db_col_int(s, 2, 0);
 	/* Everyone beyond the first admin counts as the first members. */
 	f->members = all > 1 ? all - 1 : 0;
+	f->seats_used = (long)db_col_int(s, 4, 0);
+}
+
+static void
+limits_row(db_stmt *s, arena *a, checklist_facts *f)
+{
+	(void)a;
+	f->seat_limit = (long)db_col_int(s, 1, 0);
 }
 
 static void
@@ -146,17 +157,21 @@ find_id(const int64_t *ids, size_t n, int64_t id)
 	return -1;
 }
 
+/* Run one range query; the seat holders' cut-off (since) is bound first when the SQL counts them. */
 static or_status
-gather(db *d, arena *a, const char *sql, const int64_t *ids, size_t n, checklist_facts *out, row_fn fn)
+gather(db *d, arena *a, const char *sql, const int64_t *ids, size_t n, const char *since, checklist_facts *out, row_fn fn)
 {
 	db_stmt *s;
 	bool row;
+	unsigned i = 0;
 	or_status st = db_prepare(d, sql, &s);
 
 	if (st != OR_OK)
 		return st;
-	db_bind_int(s, 0, ids[0]);
-	db_bind_int(s, 1, ids[n - 1]);
+	if (sql == SQL_USERS)
+		db_bind_cstr(s, i++, since);
+	db_bind_int(s, i++, ids[0]);
+	db_bind_int(s, i, ids[n - 1]);
 	st = db_execute(s);
 	while (st == OR_OK && (st = db_fetch(s, &row)) == OR_OK && row) {
 		long at = find_id(ids, n, db_col_int(s, 0, 0));
@@ -168,25 +183,29 @@ gather(db *d, arena *a, const char *sql, const int64_t *ids, size_t n, checklist
 }
 
 or_status
-store_checklist_facts_many(db *d, arena *a, const int64_t *ids, size_t n, checklist_facts *out)
+store_checklist_facts_many(db *d, arena *a, const int64_t *ids, size_t n, int64_t now, checklist_facts *out)
 {
 	static const struct { const char *sql; row_fn fn; } steps[] = {
 		{ SQL_DETAILS, details_row }, { SQL_USERS, users_row }, { SQL_INVITES, invites_row }, { SQL_SSO, sso_row },
-		{ SQL_CONTEXT, context_row }, { SQL_BLOCKERS, blocker_row_fn },
+		{ SQL_CONTEXT, context_row }, { SQL_BLOCKERS, blocker_row_fn }, { SQL_LIMITS, limits_row },
 	};
+	char since[TIMEFMT_RFC3339_LEN];
 	or_status st = OR_OK;
 	size_t i;
 
 	memset(out, 0, n * sizeof(*out));
+	for (i = 0; i < n; i++)
+		out[i].now = now;
+	store_seat_cutoff(now, since);
 	for (i = 0; n > 0 && st == OR_OK && i < sizeof(steps) / sizeof(steps[0]); i++)
-		st = gather(d, a, steps[i].sql, ids, n, out, steps[i].fn);
+		st = gather(d, a, steps[i].sql, ids, n, since, out, steps[i].fn);
 	return st;
 }
 
 or_status
-store_checklist_facts(db *d, arena *a, int64_t customer_id, checklist_facts *out)
+store_checklist_facts(db *d, arena *a, int64_t customer_id, int64_t now, checklist_facts *out)
 {
-	return store_checklist_facts_many(d, a, &customer_id, 1, out);
+	return store_checklist_facts_many(d, a, &customer_id, 1, now, out);
 }
 
 static const char SQL_IDS[] = "SELECT id FROM customers WHERE id > ? ORDER BY id LIMIT ?";

@@ -171,9 +171,9 @@ describe('invites', () => {
     // The password policy is the server's: the message sits at the field.
     await signUp(guest.page, { username, password: 'too-short' });
     await guest.page.locator('[data-error-for="password"]').filter({ hasText: 'at least 12 characters' }).waitFor();
-    // A taken username comes back at its field too.
+    // A taken username comes back at its field too, without saying where it is used (issue 11).
     await signUp(guest.page, { username: acme.other.username });
-    await guest.page.locator('[data-error-for="username"]').filter({ hasText: 'already uses this username' }).waitFor();
+    await guest.page.locator('[data-error-for="username"]').filter({ hasText: 'This username is not available' }).waitFor();
 
     await signUp(guest.page, { username });
     await inConsoleAs(guest.page, username, 'Member');
@@ -317,6 +317,25 @@ describe('invites', () => {
     // Now the member gets in.
     await signUp(member.page, { username: `${tag}-c-dev` });
     await inConsoleAs(member.page, `${tag}-c-dev`, 'Member');
+
+    // A dormant user signing in takes a seat although none is free (issue 11): both consoles say so.
+    const late = { username: `${tag}-c-late`, password: 'Late-Comer-Password-41' };
+    ctl(['users', 'create', '--customer', slug, '--username', late.username, '--email', `late@${slug}.example`,
+      '--role', 'customer_member', '--password-stdin'], { input: `${late.password}\n` });
+    const signin = await fetch(`${publicUrl}/api/v1/session`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ login: late.username, password: late.password }),
+    });
+    assert.equal(signin.status, 200);
+    await op.reload();
+    await op.locator('#cp-seats-text').filter({ hasText: '3 of 2 seats \u2014 over the limit' }).waitFor();
+    assert.match(await op.locator('#cp-subtitle').textContent(), /3 of 2 seats \u2014 over the limit/);
+    await page.reload();
+    await page.locator('#seats-text').filter({ hasText: '3 of 2 seats \u2014 over the limit' }).waitFor();
+    assert.match(await page.locator('#seats-over').textContent(), /1 more seat than its limit of 2/);
+    await saveScreenshot(page, 'members-over-seat-limit');
+    await op.getByRole('link', { name: 'Dashboard', exact: true }).click();
+    await op.locator('#dash-over-seats').filter({ hasText: /^[1-9]\d*$/ }).waitFor();
     assert.deepEqual([...ops.problems, ...signup.problems, ...member.problems], []);
   });
 

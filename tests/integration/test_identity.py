@@ -104,7 +104,7 @@ class UserLifecycleTests(IdentityBase):
         self.assertEqual(r.status, 200, r)
         r = c.call("GET", "/members")
         self.assertEqual(r.status, 200, r)
-        self.assertEqual(r.json["seats"], {"used": 1, "limit": 5})
+        self.assertEqual(r.json["seats"], {"used": 1, "limit": 5, "over_by": 0})
 
         member = self.new_user(cust)["user"]
         m = self.first_signin(member["username"])

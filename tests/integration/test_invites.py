@@ -1,6 +1,8 @@
 """Invites over nginx with the real SMTP sink: invite, mail, look up, accept; resend, revoke,
 expiry and reuse (410); concurrent acceptance; identity mismatch; admin signup links; seats;
-delivery status through a sink outage; tokens in no log, audit row or later answer."""
+delivery status through a sink outage; tokens in no log, audit row or later answer; the hourly
+limit under 20 parallel invites; taken usernames answered alike; acceptance throttled per token
+and per client address."""
 
 import re
 import threading
@@ -292,3 +294,91 @@ class DeliveryTests(InviteBase):
                 self.assertNotIn(t, open(path).read())
             dump = Env.db.sql(f"USE `{self.st.db_name}`; SELECT * FROM audit_log; SELECT * FROM invites")
             self.assertNotIn(t, dump)
+
+
+class InviteLimitTests(InviteBase):
+    """Issue 11: the hourly invite limit under concurrency; acceptance answers and throttles."""
+    workers = 6
+    extra_config = dict(IdentityBase.extra_config, login_window_s="60", login_max_failures_account="5",
+                        login_max_failures_addr="12")
+
+    def hour_of_mails(self, cid):
+        return int(self.sql(f"SELECT COUNT(*) FROM outbox WHERE customer_id = {cid} AND ref_type = 'invite' "
+                            "AND created_at >= NOW(6) - INTERVAL 1 HOUR").split()[-1])
+
+    def test_twenty_parallel_invites_at_95_of_100(self):
+        cust, admin = self.admin_of_new_customer(seats=500)
+        cid = cust["id"]
+        # 95 invite mails already sent this hour (delivered, so the mailer leaves them alone).
+        rows = ", ".join(f"({cid}, 'invite', 'old{i}@{cust['slug']}.example', 's', '', '', 'sent', 'invite')"
+                         for i in range(95))
+        self.sql("INSERT INTO outbox (customer_id, template, to_addr, subject, body_text, body_html, state, ref_type) "
+                 f"VALUES {rows}")
+        results = []
+        barrier = threading.Barrier(20)
+
+        def go(i):
+            barrier.wait()
+            r = admin.call("POST", "/invites", {"email": f"par{i}@{cust['slug']}.example", "role": "customer_member"})
+            results.append((r.status, r.code))
+
+        threads = [threading.Thread(target=go, args=(i,)) for i in range(20)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertEqual(sorted(results), [(201, None)] * 5 + [(429, "rate_limited")] * 15, results)
+        self.assertEqual(self.hour_of_mails(cid), 100)
+        # A resend mails too, so it shares the limit.
+        inv = [i for i in self.members(admin)["invites"] if i["status"] == "pending"][0]
+        r = admin.call("POST", f"/invites/{inv['id']}/resend")
+        self.assertEqual((r.status, r.code), (429, "rate_limited"), r)
+        self.assertTrue(0 < int(r.headers["retry-after"]) <= 3600, r.headers)
+        self.assertEqual(self.hour_of_mails(cid), 100)
+
+    def test_taken_usernames_answer_alike_and_attempts_are_throttled(self):
+        cust, admin = self.admin_of_new_customer()
+        mine = self.new_user(cust)["user"]["username"]
+        theirs = self.new_user(self.new_customer())["user"]["username"]
+        email = f"{self.uniq('probe')}@{cust['slug']}.example"
+        self.invite(admin, email)
+        token = self.token_in(self.wait_for_mails(email)[0])
+        prober = customer(self.st, source_ip="127.0.0.21")
+        answers = []
+        for name in (mine, theirs):
+            r = self.accept(token, name, client=prober)[1]
+            err = r.json["error"]
+            answers.append((r.status, err["code"], err["message"], err["fields"]))
+        # Taken here or in another organisation: the same answer, which says neither.
+        self.assertEqual(answers[0], answers[1])
+        self.assertEqual(answers[0][:2], (409, "conflict"))
+        self.assertEqual([(f["field"], f["code"], f["message"]) for f in answers[0][3]],
+                         [("username", "unavailable", "This username is not available. Choose another.")])
+        self.assertNotIn("exists", answers[0][2])
+        # Five failed attempts per token (this class's login_max_failures_account), then 429.
+        for _ in range(3):
+            self.assertEqual(self.accept(token, theirs, client=prober)[1].status, 409)
+        r = self.accept(token, self.uniq("free"), client=customer(self.st, source_ip="127.0.0.22"))[1]
+        self.assertEqual((r.status, r.code), (429, "rate_limited"), r)
+        self.assertTrue(0 < int(r.headers["retry-after"]) <= 60, r.headers)
+        r = customer(self.st, source_ip="127.0.0.22").call("POST", "/invite-lookups", {"token": token})
+        self.assertEqual(r.status, 429, r)
+        self.assertEqual(self.sql(f"SELECT COUNT(*) FROM users WHERE email = '{email}'").split()[-1], "0")
+
+    def test_attempts_per_client_address_are_throttled(self):
+        cust, admin = self.admin_of_new_customer()
+        email = f"{self.uniq('addr')}@{cust['slug']}.example"
+        self.invite(admin, email)
+        token = self.token_in(self.wait_for_mails(email)[0])
+        guesser = customer(self.st, source_ip="127.0.0.31")
+        statuses = []
+        for i in range(14):
+            path, body = (("/invite-lookups", {"token": f"{i:02d}" + "A" * 41}) if i % 2 else
+                          ("/invite-acceptances", {"token": f"{i:02d}" + "A" * 41, "username": self.uniq("g"),
+                                                   "password": NEW_PW}))
+            statuses.append(guesser.call("POST", path, body).status)
+        # Twelve failures (this class's login_max_failures_addr) over both endpoints, then 429.
+        self.assertEqual(statuses, [410] * 12 + [429] * 2)
+        self.assertEqual(self.accept(token, self.uniq("ok"), client=guesser)[1].status, 429)
+        # The invite itself still works from elsewhere.
+        self.assertEqual(self.accept(token, self.uniq("ok"))[1].status, 201)

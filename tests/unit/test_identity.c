@@ -32,6 +32,27 @@ test_status_derivation(void)
 }
 
 static void
+test_seat_rule(void)
+{
+	seat_count within = { 4, 5 }, full = { 5, 5 }, over = { 6, 5 };
+	char msg[300];
+
+	CU_ASSERT_EQUAL(identity_seats_over_by(within), 0);
+	CU_ASSERT_EQUAL(identity_seats_over_by(full), 0);
+	CU_ASSERT_EQUAL(identity_seats_over_by(over), 1);
+	/* Taking a seat needs a free one; anything else only needs the customer not over. */
+	CU_ASSERT_TRUE(identity_seats_allow(within, true));
+	CU_ASSERT_FALSE(identity_seats_allow(full, true));
+	CU_ASSERT_TRUE(identity_seats_allow(full, false));
+	CU_ASSERT_FALSE(identity_seats_allow(over, false));
+	CU_ASSERT_FALSE(identity_seats_allow(over, true));
+	identity_seats_refusal(full, msg, sizeof(msg));
+	CU_ASSERT_PTR_NOT_NULL(strstr(msg, "(5 of 5); the seat limit is 5."));
+	identity_seats_refusal(over, msg, sizeof(msg));
+	CU_ASSERT_PTR_NOT_NULL(strstr(msg, "over its seat limit (6 of 5 seats in use); the seat limit is 5."));
+}
+
+static void
 test_roles(void)
 {
 	user_role r;
@@ -119,6 +140,7 @@ test_time_formats(void)
 
 static const unit_test tests[] = {
 	{ "status is derived (dormant, seats)", test_status_derivation },
+	{ "the seat rule (free seat, over the limit)", test_seat_rule },
 	{ "role names", test_roles },
 	{ "usernames", test_usernames },
 	{ "email normalisation and shape", test_emails },

@@ -72,7 +72,7 @@ function resetForm(form) {
 function render(c) {
   byId('cp-title').textContent = String(c.name ?? 'Customer');
   const seats = c.seats || {};
-  byId('cp-subtitle').textContent = `${c.slug} · ${seats.used ?? '?'} of ${seats.limit ?? '?'} seats in use`;
+  byId('cp-subtitle').textContent = `${c.slug} · ${seatsText(seats)}`;
   renderSeats(seats);
   renderDetails(c.details || {});
   renderContext(c.context || {});
@@ -141,12 +141,19 @@ function renderSso(sso) {
 
 /* ---- seats ------------------------------------------------------------------ */
 
+/** "6 of 5 seats — over the limit", or "3 of 5 seats in use" (licensed: "3 of 5 licensed seats in use"). */
+function seatsText(seats, licensed = false) {
+  const base = `${seats.used ?? '?'} of ${seats.limit ?? '?'}`;
+  if (Number(seats.over_by) > 0) return `${base} seats \u2014 over the limit`;
+  return `${base}${licensed ? ' licensed' : ''} seats in use`;
+}
+
 function renderSeats(seats) {
-  const used = seats.used ?? '?';
-  const limit = seats.limit ?? '?';
   const full = typeof seats.used === 'number' && typeof seats.limit === 'number' && seats.used >= seats.limit;
-  byId('cp-seats-text').textContent = `${used} of ${limit} licensed seats in use.${full
-    ? ' Every seat is taken: invites cannot be accepted and users cannot be activated until the limit is raised.' : ''}`;
+  // Dormant users who sign in again take a seat even when none is free, so a customer can be over.
+  byId('cp-seats-text').textContent = `${seatsText(seats, true)}.${Number(seats.over_by) > 0
+    ? ` ${seats.over_by} over: new invites, acceptances and activations are refused until users are suspended or the limit is raised.`
+    : full ? ' Every seat is taken: invites cannot be accepted and users cannot be activated until the limit is raised.' : ''}`;
   const form = byId('cp-seats-form');
   if (!form.dataset.dirty && typeof seats.limit === 'number') form.elements.seat_limit.value = seats.limit;
 }

@@ -1,6 +1,7 @@
 /*
  * dashboard.js — the operator console's landing section (#dashboard): how
- * many customers there are and how many are ready for a workspace, where
+ * many customers there are, how many are ready for a workspace and how many
+ * are over their seat limit, where
  * customers stand on each checklist item (one stacked bar per item, one
  * segment per state) and how many are blocked in each category
  * (GET /dashboard).
@@ -46,6 +47,7 @@ export async function loadDashboard() {
   byId('dash-customers').textContent = String(d.customers ?? 0);
   byId('dash-ready').textContent = String(d.ready ?? 0);
   byId('dash-sso-certs').textContent = String(d.sso_certificates_expiring ?? 0);
+  byId('dash-over-seats').textContent = String(d.customers_over_seat_limit ?? 0);
   const items = Array.isArray(d.items) ? d.items : [];
   byId('dash-legend').replaceChildren(...ITEM_STATES.map((s) => el('li', {},
     el('span', { class: 'legend__swatch', data: { state: s }, attrs: { 'aria-hidden': 'true' } }), stateLabel(s))));

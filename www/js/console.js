@@ -371,13 +371,20 @@ function renderSeats(seats) {
     box.hidden = true;
     return;
   }
-  byId('seats-text').textContent = `${seats.used} of ${seats.limit} in use`;
+  const over = Number(seats.over_by) > 0;
+  byId('seats-text').textContent = over ? `${seats.used} of ${seats.limit} seats \u2014 over the limit`
+    : `${seats.used} of ${seats.limit} in use`;
   const meter = byId('seats-meter');
   meter.max = Math.max(seats.limit, 1);
   meter.high = Math.max(seats.limit - 1, 0.5);
   meter.optimum = 0;
   meter.value = seats.used;
   box.hidden = false;
+  // Dormant members who sign in again take a seat even when none is free; say what that blocks.
+  const note = byId('seats-over');
+  note.textContent = over ? `Your organisation uses ${seats.over_by} more ${seats.over_by === 1 ? 'seat' : 'seats'} than its limit of ${seats.limit}. `
+    + 'New invites, accepting invites and activating members are refused until you suspend members or an operator raises the limit.' : '';
+  note.hidden = !over;
 }
 
 function actionButton(text, action, user, extraClass = '') {
