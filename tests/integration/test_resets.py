@@ -136,15 +136,20 @@ class TokenLogTests(ResetBase):
     """Every one-time token of every flow, looked for in every log the stack writes."""
 
     def logs(self):
-        paths = [os.path.join(self.st.log_dir, n) for n in sorted(os.listdir(self.st.log_dir))]
-        return [p for p in paths if not p.endswith("general.log")] + [Env.db.logfile]
+        return [os.path.join(self.st.log_dir, n) for n in sorted(os.listdir(self.st.log_dir))] + [Env.db.logfile]
 
     def assertInNoLog(self, tokens):
         for path in self.logs():
             if not os.path.exists(path):
                 continue
             with open(path, errors="replace") as f:
-                text = f.read()
+                lines = f.read().splitlines()
+            if path == self.general_log:
+                # The general log records every statement with its values, so it shows the mail
+                # bodies queued in the outbox (docs/operations.md: keep it off).  Everything else
+                # the app sends MariaDB carries a token's SHA-256 only.
+                lines = [line for line in lines if "INSERT INTO outbox" not in line]
+            text = "\n".join(lines)
             for kind, t in tokens:
                 self.assertNotIn(t, text, f"{kind} token in {path}")
 
