@@ -13,7 +13,7 @@ import subprocess
 import time
 
 import stack
-from harness import ROOT, Env
+from harness import ROOT, Env, sanitizer_reports
 from identity_client import customer
 from test_identity import PASSWORD, IdentityBase
 
@@ -34,6 +34,14 @@ def link_token(msg, page):
 
 
 class ResetBase(IdentityBase):
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        # The mailer decides reset requests now: its log must be as clean as the app's (LSan reports at exit).
+        reports = sanitizer_reports(cls.st.mailer_log) if cls.st else []
+        if reports:
+            raise AssertionError("sanitizer reports in the mailer log:\n" + "\n".join(reports[:20]))
+
     def mails_to(self, to):
         return [m for m in self.st.mails() if m["To"] == to]
 
