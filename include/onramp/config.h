@@ -65,6 +65,9 @@ typedef struct config {
 	int login_max_failures_account;		/* failures per account per window */
 	int login_max_failures_addr;		/* failures per client address per window */
 	int reset_token_ttl_s;			/* password reset link lifetime */
+	int reset_window_s;			/* the window of the two reset limits below */
+	int reset_requests_per_addr;		/* forgot-password requests per client address per window */
+	int reset_mails_per_account;		/* reset mails per account per window (applied silently) */
 	int invite_ttl_s;			/* invite links live this long */
 	int invite_rate_per_hour;		/* invite mails (new and resent) per customer per hour */
 	int argon2_m_kib;

@@ -162,9 +162,24 @@ or_status store_throttle_clear(db *d, const char *key);
 
 /* ---- password reset tokens --------------------------------------------------------- */
 
-/** Store a reset token's hash. */
-or_status store_reset_create(db *d, const char *token_hash, int64_t user_id, int64_t now,
-			     int64_t expires_at, const char *created_by);
+/** A reset token to issue. */
+typedef struct reset_new {
+	const char *token_hash;
+	int64_t user_id;
+	int64_t now;
+	int64_t expires_at;
+	const char *created_by;	/* "self" (mailed) or "operator:NAME" */
+	long max_recent;	/* > 0: at most this many by created_by within window_s */
+	int64_t window_s;
+} reset_new;
+
+/**
+ * Store a reset token's hash and revoke the user's earlier unused ones, under
+ * a lock on the user row (call inside a transaction), so only the newest link
+ * works.  OR_ERR_LIMIT when max_recent were issued within window_s;
+ * OR_ERR_NOT_FOUND when the user is gone.  *id names the row (for the outbox).
+ */
+or_status store_reset_create(db *d, const reset_new *r, int64_t *id);
 /**
  * Use a token: OR_OK with *user_id when valid (and it is now used),
  * OR_ERR_NOT_FOUND when unknown, OR_ERR_CONFLICT when expired or used.
@@ -172,6 +187,26 @@ or_status store_reset_create(db *d, const char *token_hash, int64_t user_id, int
 or_status store_reset_consume(db *d, const char *token_hash, int64_t now, int64_t *user_id);
 /** Invalidate every unused reset token of a user. */
 or_status store_reset_revoke_user(db *d, int64_t user_id, int64_t now);
+
+/** A queued forgot-password request (src/store/resets.c). */
+typedef struct reset_request {
+	int64_t id;
+	const char *email;	/* normalised */
+	int64_t requested_at;
+	const char *client_addr;
+	const char *request_id;
+} reset_request;
+
+/** Queue a forgot-password request for onramp-mailer; the same one write for every address. */
+or_status store_reset_request_add(db *d, const char *email, int64_t now, const char *client_addr,
+				  const char *request_id);
+/** Up to max queued requests, oldest first (not locked: claim each with store_reset_request_take). */
+or_status store_reset_request_list(db *d, arena *a, long max, reset_request **out, size_t *n);
+/**
+ * Claim a listed request inside the caller's transaction by deleting it;
+ * OR_ERR_NOT_FOUND when another mailer took it first.
+ */
+or_status store_reset_request_take(db *d, int64_t id);
 
 /* ---- audit trail ------------------------------------------------------------------- */
 
@@ -215,7 +250,7 @@ typedef struct outbox_mail {
 	const char *subject;
 	const char *body_text;
 	const char *body_html;
-	const char *ref_type;	/* e.g. "invite" */
+	const char *ref_type;	/* what the mail is about; "invite" or "password_reset" name its token's row */
 	int64_t ref_id;
 } outbox_mail;
 
@@ -238,8 +273,15 @@ typedef struct outbox_row {
 or_status store_outbox_claim(db *d, arena *a, int64_t now, long max, outbox_row **out, size_t *n);
 /** Delivered: keep the envelope, discard the body (it may hold a one-time link). */
 or_status store_outbox_sent(db *d, int64_t id, int64_t now);
-/** Not delivered: retry at next_at, or give up (failed) when permanent. */
-or_status store_outbox_retry(db *d, int64_t id, int64_t next_at, const char *error, bool permanent);
+/** Not delivered: try again at next_at. */
+or_status store_outbox_retry(db *d, int64_t id, int64_t next_at, const char *error);
+/**
+ * Given up on: keep the envelope and the error, discard the body, and revoke
+ * the one-time link it carried (ref_type 'password_reset': the reset is used
+ * up; 'invite': the invite's token stops working while it stays pending, so
+ * the admin sees the failed delivery and resends with a new token).
+ */
+or_status store_outbox_failed(db *d, int64_t id, int64_t now, const char *error);
 
 /* ---- the last-admin rule (src/store/admins.c) ------------------------------------ */
 

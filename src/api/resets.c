@@ -1,18 +1,23 @@
 /*
- * Forgot password.  POST /password-resets answers 202 whatever the address,
- * so it reveals nothing; when an account exists, a one-time token (256-bit,
- * stored as SHA-256) is created and its mail queued in the same transaction.
- * POST /password-resets/{token} sets the new password once; used, expired
- * and unknown tokens all answer 410.
+ * Forgot password.  POST /password-resets answers 202 whatever the address
+ * and does the same work for every address: it counts the request against
+ * the client address (429 past reset_requests_per_addr in reset_window_s,
+ * the same for known and unknown addresses) and queues it, one row.
+ * onramp-mailer decides the rest (src/mail/reset_mail.c): the account, its
+ * silent per-account limit, the token (256-bit, stored as SHA-256, revoking
+ * older links) and the mail.  The link is redeemed with
+ * POST /password-resets/redeem {token, new_password} (what the console sends:
+ * no token in any URL) or the contract's POST /password-resets/{token}; used,
+ * expired, revoked and unknown tokens all answer 410.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "onramp/api.h"
-#include "onramp/mailtext.h"
 
 void api_reset_request(app *a, http_request *req, http_response *resp);
 void api_reset_complete(app *a, http_request *req, http_response *resp);
+void api_reset_redeem(app *a, http_request *req, http_response *resp);
 
 static json_object *
 accepted_body(void)
@@ -25,37 +30,30 @@ accepted_body(void)
 	return o;
 }
 
-/* Queue the token and its mail for u; the caller owns the transaction. */
+/*
+ * Count this request against the client address, inside the transaction so
+ * concurrent requests of one address take turns on the counter row.  The
+ * throttle locks at its max-th event, so max = limit + 1 lets limit through.
+ */
 static or_status
-issue_reset(app *a, http_request *req, const user *u, const char *created_by)
+addr_count(app *a, http_request *req, int64_t *locked_until)
 {
-	char token[SECRET_TOKEN_LEN + 1], hash[SECRET_HASH_HEX + 1];
-	int64_t now = api_now(req);
-	mailtext mt;
-	outbox_mail m;
-	or_status st;
+	char key[SECRET_HASH_HEX + 1];
 
-	if ((st = secret_token_new(token)) != OR_OK)
-		return st;
-	secret_sha256_hex(token, SECRET_TOKEN_LEN, hash);
-	st = store_reset_create(a->db, hash, u->id, now, now + a->cfg->reset_token_ttl_s, created_by);
-	if (st == OR_OK)
-		st = mailtext_password_reset(req->arena, a->cfg->public_base_url, token,
-					     a->cfg->reset_token_ttl_s / 60, &mt);
-	if (st != OR_OK)
-		return st;
-	memset(&m, 0, sizeof(m));
-	m.customer_id = u->customer_id;
-	m.template_name = "password_reset";
-	m.to_addr = u->email;
-	m.subject = mt.subject;
-	m.body_text = mt.text;
-	m.body_html = mt.html;
-	m.ref_type = "user";
-	m.ref_id = u->id;
-	st = store_outbox_add(a->db, &m, NULL);
-	explicit_bzero(token, sizeof(token));
-	return st;
+	auth_throttle_key("resetaddr", req->remote_addr, key);
+	return store_throttle_fail(a->db, key, api_now(req), a->cfg->reset_window_s,
+				   (long)a->cfg->reset_requests_per_addr + 1, locked_until);
+}
+
+static void
+rate_limited(http_request *req, http_response *resp, int64_t until)
+{
+	int64_t wait = until - api_now(req);
+	char ra[24];
+
+	http_error(resp, 429, "rate_limited", "Too many password reset requests from your network. Try again later.");
+	if (snprintf(ra, sizeof(ra), "%lld", (long long)(wait > 0 ? wait : 1)) > 0)
+		(void)http_header_add(req, resp, "Retry-After", ra);
 }
 
 void
@@ -64,7 +62,7 @@ api_reset_request(app *a, http_request *req, http_response *resp)
 	static const char *const allowed[] = { "email", NULL };
 	const char *email;
 	char norm[IDENTITY_EMAIL_MAX + 1];
-	user u;
+	int64_t until = 0;
 	or_status st;
 
 	if (!input_allowed(req, resp, allowed))
@@ -74,37 +72,26 @@ api_reset_request(app *a, http_request *req, http_response *resp)
 		(void)http_field_error_add(req, resp, "email", "invalid_email", "Enter an email address like name@example.com.");
 	if (!input_ok(resp))
 		return;
-	st = store_user_by_email(a->db, req->arena, norm, &u);
-	if (st == OR_OK && !u.deactivated_at && !u.suspended && strcmp(u.login_type, "password") == 0) {
-		if ((st = db_begin(a->db)) == OR_OK && (st = issue_reset(a, req, &u, "self")) == OR_OK &&
-		    (st = api_audit(a, req, "user.password_reset_requested", u.customer_id, "user", u.id, NULL, NULL)) == OR_OK)
-			st = db_commit(a->db);
-		if (st != OR_OK)
-			db_rollback(a->db);
-	}
-	if (st != OR_OK && st != OR_ERR_NOT_FOUND) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
+	if ((st = db_begin(a->db)) == OR_OK && (st = addr_count(a, req, &until)) == OR_OK && until == 0)
+		st = store_reset_request_add(a->db, norm, api_now(req), req->remote_addr, req->request_id);
+	if (!api_commit(a, req, resp, st))
 		return;
-	}
-	http_json(resp, 202, accepted_body());
+	if (until)
+		rate_limited(req, resp, until);
+	else
+		http_json(resp, 202, accepted_body());
 }
 
-void
-api_reset_complete(app *a, http_request *req, http_response *resp)
+/* Set the new password with a token from the path or the body. */
+static void
+complete(app *a, http_request *req, http_response *resp, const char *token, const char *pw)
 {
-	static const char *const allowed[] = { "new_password", NULL };
-	const char *token = arena_strview(req->arena, req->params[0]), *pw;
 	char hash[SECRET_HASH_HEX + 1], phc[PASSWORD_HASH_MAX];
 	int64_t user_id = 0;
 	password_verdict v;
 	user u;
 	or_status st;
 
-	if (!input_allowed(req, resp, allowed))
-		return;
-	pw = input_secret(req, resp, "new_password", true, 4 * PASSWORD_MAX_CHARS);
-	if (!input_ok(resp))
-		return;
 	if (token == NULL || !secret_token_shape_ok(token)) {
 		http_error(resp, 410, "gone", "This reset link is not valid. Ask for a new one.");
 		return;
@@ -136,12 +123,39 @@ api_reset_complete(app *a, http_request *req, http_response *resp)
 	    (st = store_session_delete_all(a->db, REALM_CUSTOMER, u.id)) == OR_OK &&
 	    (st = store_reset_revoke_user(a->db, u.id, api_now(req))) == OR_OK)
 		st = api_audit_as_user(a, req, &u, "user.password_reset");
-	if (!api_commit(a, req, resp, st))
-		return;
-	resp->status = 204;
+	if (api_commit(a, req, resp, st))
+		resp->status = 204;
 }
 
-/* Operators generate a reset link for a user (shown once, Code Ocean style). */
+void
+api_reset_complete(app *a, http_request *req, http_response *resp)
+{
+	static const char *const allowed[] = { "new_password", NULL };
+	const char *pw;
+
+	if (!input_allowed(req, resp, allowed))
+		return;
+	pw = input_secret(req, resp, "new_password", true, 4 * PASSWORD_MAX_CHARS);
+	if (input_ok(resp))
+		complete(a, req, resp, arena_strview(req->arena, req->params[0]), pw);
+}
+
+/* The console's form: the token in the body, so no URL ever carries it. */
+void
+api_reset_redeem(app *a, http_request *req, http_response *resp)
+{
+	static const char *const allowed[] = { "token", "new_password", NULL };
+	const char *token, *pw;
+
+	if (!input_allowed(req, resp, allowed))
+		return;
+	token = input_secret(req, resp, "token", true, 64);
+	pw = input_secret(req, resp, "new_password", true, 4 * PASSWORD_MAX_CHARS);
+	if (input_ok(resp))
+		complete(a, req, resp, token, pw);
+}
+
+/* Operators generate a reset link for a user (shown once, Code Ocean style); inside their transaction. */
 or_status resets_issue_link(app *a, http_request *req, const user *u, char *link, size_t linksz,
 			    int64_t *expires_at);
 
@@ -149,9 +163,10 @@ or_status
 resets_issue_link(app *a, http_request *req, const user *u, char *link, size_t linksz, int64_t *expires_at)
 {
 	char token[SECRET_TOKEN_LEN + 1], hash[SECRET_HASH_HEX + 1];
-	int64_t now = api_now(req);
+	int64_t now = api_now(req), reset_id;
 	principal *p = api_principal(req);
 	char by[100];
+	reset_new r = { hash, u->id, now, now + a->cfg->reset_token_ttl_s, by, 0, 0 };
 	or_status st;
 	int n;
 
@@ -161,8 +176,9 @@ resets_issue_link(app *a, http_request *req, const user *u, char *link, size_t l
 	n = snprintf(by, sizeof(by), "operator:%s", p ? p->op.username : "cli");
 	if (n < 0 || (size_t)n >= sizeof(by))
 		str_copy(by, sizeof(by), "operator");
-	*expires_at = now + a->cfg->reset_token_ttl_s;
-	st = store_reset_create(a->db, hash, u->id, now, *expires_at, by);
+	/* Like a mailed link, it replaces the user's earlier ones (no limit: an operator acts). */
+	*expires_at = r.expires_at;
+	st = store_reset_create(a->db, &r, &reset_id);
 	n = snprintf(link, linksz, "%s/reset-password#token=%s", a->cfg->public_base_url, token);
 	explicit_bzero(token, sizeof(token));
 	if (st == OR_OK && (n < 0 || (size_t)n >= linksz))

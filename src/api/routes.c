@@ -17,6 +17,7 @@ void api_session_delete(app *a, http_request *req, http_response *resp);
 void api_password_change(app *a, http_request *req, http_response *resp);
 void api_reset_request(app *a, http_request *req, http_response *resp);
 void api_reset_complete(app *a, http_request *req, http_response *resp);
+void api_reset_redeem(app *a, http_request *req, http_response *resp);
 void api_members_list(app *a, http_request *req, http_response *resp);
 void api_user_suspend(app *a, http_request *req, http_response *resp);
 void api_user_activate(app *a, http_request *req, http_response *resp);
@@ -93,6 +94,8 @@ static const route routes[] = {
 	{ "DELETE", "/api/v1/session", PUB, AUTH_CUSTOMER, BODY_NONE, api_session_delete, PWOK },
 	{ "POST", "/api/v1/password", PUB, AUTH_CUSTOMER, BODY_JSON, api_password_change, PWOK },
 	{ "POST", "/api/v1/password-resets", PUB, AUTH_NONE, BODY_JSON, api_reset_request, 0 },
+	/* Before {token}: the first match wins, and "redeem" is never a token's shape. */
+	{ "POST", "/api/v1/password-resets/redeem", PUB, AUTH_NONE, BODY_JSON, api_reset_redeem, 0 },
 	{ "POST", "/api/v1/password-resets/{token}", PUB, AUTH_NONE, BODY_JSON, api_reset_complete, 0 },
 	{ "GET", "/api/v1/banner", PUB, AUTH_NONE, BODY_NONE, api_banner_get, 0 },
 	/* customer: account setup */

@@ -67,6 +67,9 @@ static const struct key keys[] = {
 	INT(login_max_failures_account, 1, 10000),
 	INT(login_max_failures_addr, 1, 100000),
 	INT(reset_token_ttl_s, 60, 7 * 86400),
+	INT(reset_window_s, 60, 86400),
+	INT(reset_requests_per_addr, 1, 100000),
+	INT(reset_mails_per_account, 1, 1000),
 	INT(invite_ttl_s, 60, 90 * 86400),
 	INT(invite_rate_per_hour, 1, 100000),
 	INT(argon2_m_kib, 8192, 4 * 1024 * 1024),
@@ -131,6 +134,9 @@ config_defaults(config *c)
 	c->login_max_failures_account = 10;
 	c->login_max_failures_addr = 100;
 	c->reset_token_ttl_s = 1800;
+	c->reset_window_s = 3600;
+	c->reset_requests_per_addr = 20;
+	c->reset_mails_per_account = 3;
 	c->invite_ttl_s = 7 * 86400;
 	c->invite_rate_per_hour = 100;
 	c->argon2_m_kib = 19456;

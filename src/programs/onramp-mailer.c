@@ -5,8 +5,10 @@
  * retry later with exponential backoff, or failed for good.  A row is only
  * ever marked after its attempt, so nothing acknowledged is lost; a crash
  * between sending and committing means the mail may go out twice, never zero
- * times.  Between rounds it also sweeps expired sessions, throttles and
- * reset tokens.
+ * times.  A mail given up on is blanked too, and the link it carried stops
+ * working.  Each round first decides the queued forgot-password requests
+ * (src/mail/reset_mail.c), whose mails then go out in the same round.
+ * Between rounds it also sweeps expired sessions, throttles and reset tokens.
  */
 #include <fcntl.h>
 #include <signal.h>
@@ -22,6 +24,7 @@
 #include "onramp/limits.h"
 #include "onramp/log.h"
 #include "onramp/mailtext.h"
+#include "onramp/reset_mail.h"
 #include "onramp/smtp.h"
 #include "onramp/store.h"
 
@@ -61,7 +64,7 @@ deliver(const config *cfg, db *d, const outbox_row *r, const char *from_addr, in
 	if (st != OR_OK) {
 		buf_free(&msg);
 		log_event(LOG_ERROR, "mail_compose_failed", "outbox %lld: %s", (long long)r->id, status_name(st));
-		return store_outbox_retry(d, r->id, now, "could not compose the message", true);
+		return store_outbox_failed(d, r->id, now, "could not compose the message");
 	}
 	smtp_send(cfg, from_addr, r->to_addr, msg.data, msg.len, &res);
 	buf_free(&msg);
@@ -72,19 +75,24 @@ deliver(const config *cfg, db *d, const outbox_row *r, const char *from_addr, in
 	res.permanent = res.permanent || r->attempts + 1 >= cfg->mailer_max_attempts;
 	log_event(LOG_WARN, res.permanent ? "mail_failed" : "mail_retry", "outbox %lld attempt %ld: %s",
 		  (long long)r->id, r->attempts + 1, res.error);
-	return store_outbox_retry(d, r->id, now + backoff_s(r->attempts), res.error, res.permanent);
+	if (res.permanent)
+		return store_outbox_failed(d, r->id, now, res.error);
+	return store_outbox_retry(d, r->id, now + backoff_s(r->attempts), res.error);
 }
 
-/* One round: returns how many rows it handled, or -1 on a database error. */
+/* One round: the larger of requests decided and rows handled (BATCH: more may wait), -1 on a database error. */
 static int
 round_once(const config *cfg, db *d, arena *a, const char *from_addr)
 {
 	int64_t now = clock_wall_us() / 1000000;
 	outbox_row *rows;
 	size_t n = 0, i;
-	or_status st = db_begin(d);
+	int decided = reset_mail_round(cfg, d, a, now, BATCH);
+	or_status st;
 
-	if (st == OR_OK)
+	if (decided < 0)
+		log_event(LOG_WARN, "mailer_db", "reset requests: %s", db_last_error(d));
+	if ((st = db_begin(d)) == OR_OK)
 		st = store_outbox_claim(d, a, now, BATCH, &rows, &n);
 	for (i = 0; st == OR_OK && i < n; i++)
 		st = deliver(cfg, d, &rows[i], from_addr, now);
@@ -95,7 +103,7 @@ round_once(const config *cfg, db *d, arena *a, const char *from_addr)
 		log_event(LOG_WARN, "mailer_db", "%s", db_last_error(d));
 		return -1;
 	}
-	return (int)n;
+	return (int)n > decided ? (int)n : decided;
 }
 
 int
@@ -143,8 +151,10 @@ main(int argc, char **argv)
 
 		/* Housekeeping rides along: dead sessions, spent throttles and resets. */
 		if (now_ms >= next_sweep_ms) {
+			/* Throttle rows serve sign-in and reset limits: keep them for the longer window. */
 			if (store_session_sweep(d, clock_wall_us() / 1000000, cfg.session_idle_timeout_s,
-						cfg.login_window_s) != OR_OK)
+						cfg.login_window_s > cfg.reset_window_s ? cfg.login_window_s
+											: cfg.reset_window_s) != OR_OK)
 				log_event(LOG_WARN, "sweep_failed", "%s", db_last_error(d));
 			next_sweep_ms = now_ms + 60000;
 		}

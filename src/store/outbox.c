@@ -1,7 +1,8 @@
 /*
  * The mail outbox: rows are added in the transaction of the change that
- * causes them and delivered by onramp-mailer.  A delivered row keeps its
- * envelope for the record but loses its body, which may carry a one-time link.
+ * causes them and delivered by onramp-mailer.  A delivered or failed row
+ * keeps its envelope for the record but loses its body, which may carry a
+ * one-time link; a failed row also revokes that link (ref_type/ref_id name it).
  */
 #include <string.h>
 
@@ -99,11 +100,10 @@ store_outbox_sent(db *d, int64_t id, int64_t now)
 }
 
 static const char SQL_RETRY[] =
-	"UPDATE outbox SET attempts = attempts + 1, next_attempt_at = FROM_UNIXTIME(?), last_error = ?, "
-	"state = IF(?, 'failed', 'pending') WHERE id = ?";
+	"UPDATE outbox SET attempts = attempts + 1, next_attempt_at = FROM_UNIXTIME(?), last_error = ? WHERE id = ?";
 
 or_status
-store_outbox_retry(db *d, int64_t id, int64_t next_at, const char *error, bool permanent)
+store_outbox_retry(db *d, int64_t id, int64_t next_at, const char *error)
 {
 	db_stmt *s;
 	or_status st = db_prepare(d, SQL_RETRY, &s);
@@ -112,9 +112,45 @@ store_outbox_retry(db *d, int64_t id, int64_t next_at, const char *error, bool p
 		return st;
 	db_bind_time(s, 0, next_at);
 	db_bind_text(s, 1, error, strnlen(error, 500));
-	db_bind_int(s, 2, permanent);
-	db_bind_int(s, 3, id);
+	db_bind_int(s, 2, id);
 	st = db_execute(s);
 	db_stmt_done(s);
+	return st;
+}
+
+static const char SQL_FAILED[] =
+	"UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = ?, body_text = '', body_html = '' "
+	"WHERE id = ?";
+/* The link of a mail nobody received must not keep working: a reset is used up... */
+static const char SQL_FAILED_RESET[] =
+	"UPDATE password_resets r JOIN outbox o ON o.ref_type = 'password_reset' AND o.ref_id = r.id "
+	"SET r.used_at = FROM_UNIXTIME(?) WHERE o.id = ? AND r.used_at IS NULL";
+/*
+ * ...and an invite whose latest mail this was gets a token_hash no token
+ * hashes to (SHA-256 hex has no ':'), unique per invite.  It stays pending, so
+ * the admin sees the failed delivery and resend issues a new token.
+ */
+static const char SQL_FAILED_INVITE[] =
+	"UPDATE invites i JOIN outbox o ON o.ref_type = 'invite' AND o.ref_id = i.id AND i.last_outbox_id = o.id "
+	"SET i.token_hash = CONCAT('undelivered:', i.id) WHERE o.id = ? AND i.state = 'pending'";
+
+or_status
+store_outbox_failed(db *d, int64_t id, int64_t now, const char *error)
+{
+	db_arg reset[] = { DB_INT(now), DB_INT(id) };
+	db_arg inv[] = { DB_INT(id) };
+	db_stmt *s;
+	or_status st = db_prepare(d, SQL_FAILED, &s);
+
+	if (st != OR_OK)
+		return st;
+	db_bind_text(s, 0, error, strnlen(error, 500));
+	db_bind_int(s, 1, id);
+	st = db_execute(s);
+	db_stmt_done(s);
+	if (st == OR_OK)
+		st = db_run(d, SQL_FAILED_RESET, reset, 2, NULL);
+	if (st == OR_OK)
+		st = db_run(d, SQL_FAILED_INVITE, inv, 1, NULL);
 	return st;
 }

@@ -205,26 +205,55 @@ store_throttle_clear(db *d, const char *key)
 
 /* ---- password reset tokens ------------------------------------------------------------ */
 
+static const char SQL_RESET_LOCK_USER[] = "SELECT id FROM users WHERE id = ? FOR UPDATE";
+static const char SQL_RESET_RECENT[] =
+	"SELECT COUNT(*) FROM password_resets WHERE user_id = ? AND created_by = ? AND created_at > FROM_UNIXTIME(?)";
 static const char SQL_RESET_CREATE[] =
 	"INSERT INTO password_resets (token_hash, user_id, created_at, expires_at, created_by) "
 	"VALUES (?, ?, FROM_UNIXTIME(?), FROM_UNIXTIME(?), ?)";
 
-or_status
-store_reset_create(db *d, const char *token_hash, int64_t user_id, int64_t now, int64_t expires_at,
-		   const char *created_by)
+static or_status
+reset_insert(db *d, const reset_new *r, int64_t *id)
 {
 	db_stmt *s;
 	or_status st = db_prepare(d, SQL_RESET_CREATE, &s);
 
 	if (st != OR_OK)
 		return st;
-	db_bind_cstr(s, 0, token_hash);
-	db_bind_int(s, 1, user_id);
-	db_bind_time(s, 2, now);
-	db_bind_time(s, 3, expires_at);
-	db_bind_cstr(s, 4, created_by);
+	db_bind_cstr(s, 0, r->token_hash);
+	db_bind_int(s, 1, r->user_id);
+	db_bind_time(s, 2, r->now);
+	db_bind_time(s, 3, r->expires_at);
+	db_bind_cstr(s, 4, r->created_by);
 	st = db_execute(s);
+	if (st == OR_OK)
+		*id = (int64_t)db_insert_id(s);
 	db_stmt_done(s);
+	return st;
+}
+
+/*
+ * The user row is locked first, so issuers of the same user (two mailers, a
+ * mailer and an operator) take turns: each sees the others' count and
+ * revocation, and exactly one link, the newest, is left usable.
+ */
+or_status
+store_reset_create(db *d, const reset_new *r, int64_t *id)
+{
+	db_arg lock[] = { DB_INT(r->user_id) };
+	db_arg recent[] = { DB_INT(r->user_id), DB_TEXT(r->created_by), DB_INT(r->now - r->window_s) };
+	long long uid = 0, n = 0;
+	or_status st = db_scalar(d, SQL_RESET_LOCK_USER, lock, 1, 0, &uid);
+
+	if (st == OR_OK && uid == 0)
+		st = OR_ERR_NOT_FOUND;
+	if (st == OR_OK && r->max_recent > 0 && (st = db_scalar(d, SQL_RESET_RECENT, recent, 3, 0, &n)) == OR_OK &&
+	    n >= r->max_recent)
+		st = OR_ERR_LIMIT;
+	if (st == OR_OK)
+		st = store_reset_revoke_user(d, r->user_id, r->now);
+	if (st == OR_OK)
+		st = reset_insert(d, r, id);
 	return st;
 }
 

@@ -217,12 +217,17 @@ describe('customer console', () => {
     assert.equal(reset.res.status(), 200);
     await reset.page.getByRole('heading', { name: 'Choose a new password' }).waitFor();
     assert.ok(!reset.page.url().includes('token'), 'the token is cleared from the address bar');
+    const urls = [];
+    reset.page.on('request', (r) => urls.push(r.url()));
     const fresh = 'Copper-Valley-Orchard-58';
     await reset.page.getByLabel('New password', { exact: true }).fill(fresh);
     await reset.page.getByLabel('Repeat the new password', { exact: true }).fill(fresh);
     await saveScreenshot(reset.page, 'customer-reset-form');
     await reset.page.getByRole('button', { name: 'Set new password' }).click();
     await reset.page.getByRole('heading', { name: 'Password changed' }).waitFor();
+    // The token went in the body (POST /password-resets/redeem): no URL carries it.
+    assert.ok(urls.some((u) => u.endsWith('/api/v1/password-resets/redeem')), urls.join(' '));
+    assert.ok(urls.every((u) => !u.includes(token)), 'no request URL carries the token');
 
     // The new password works.
     await reset.page.getByRole('link', { name: 'Sign in' }).click();

@@ -7,7 +7,7 @@
  *
  * Each invite shows its status (pending, accepted, expired, revoked) and,
  * while pending, its delivery: the latest mail is queued, sent, or failed
- * with the SMTP reason. While a mail is queued the list refreshes itself a
+ * with the SMTP reason (its link then no longer works: resend). While a mail is queued the list refreshes itself a
  * few times, so "queued" turns into "sent" (or "failed") without a reload.
  * Emails, names and SMTP reasons come from the API and go in as text.
  *
@@ -141,7 +141,9 @@ function statusDetail(v) {
   switch (v.status) {
     case 'pending':
       if (v.delivery === 'failed') {
-        return sub(el('strong', { text: DELIVERY.failed }), v.delivery_error ? `: ${v.delivery_error}` : '');
+        // The failed mail's link no longer works: a resend mails a new one.
+        return sub(el('strong', { text: DELIVERY.failed }), v.delivery_error ? `: ${v.delivery_error}` : '',
+          ' — resend to mail a new link');
       }
       if (v.delivery) return sub(DELIVERY[v.delivery] || String(v.delivery));
       // Admin signup links are handed out by an operator and never mailed.

@@ -5,9 +5,10 @@
  * The token is read from the fragment once, then removed from the address
  * bar (history.replaceState), so it is not left in the history entry, a
  * bookmark or a screenshot; it stays only in this module's memory. A reload
- * therefore asks the user to open the mail link again. POST
- * /api/v1/password-resets/{token} answers 204 (done), 422 (password policy,
- * shown at the field) or 410 (expired, used or unknown: ask again).
+ * therefore asks the user to open the mail link again. The token goes in the
+ * body of POST /api/v1/password-resets/redeem, never in a URL (where proxies
+ * and server logs would see it): 204 (done), 422 (password policy, shown at
+ * the field) or 410 (expired, used, replaced or unknown: ask again).
  */
 
 import { apiSend } from './api.js';
@@ -47,8 +48,8 @@ form.addEventListener('submit', async (e) => {
     fieldError(form, 'confirm_password', 'The two passwords are not the same.');
     return;
   }
-  const result = await busy(e.submitter, () => apiSend('POST',
-    `/api/v1/password-resets/${encodeURIComponent(token)}`, { new_password: next }));
+  const result = await busy(e.submitter, () => apiSend('POST', '/api/v1/password-resets/redeem',
+    { token, new_password: next }));
   if (result.ok) {
     form.reset();
     showView('done');

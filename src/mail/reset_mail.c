@@ -1,0 +1,118 @@
+/*
+ * Queued forgot-password requests, decided by onramp-mailer.  For each one,
+ * in one transaction: claim (delete) the queue row, look the address up, and
+ * when a usable password account has it and has not had its share of reset
+ * mails in the window, issue a token (revoking older links) and queue its
+ * mail.  Whatever the outcome, the requester was already told 202; the audit
+ * trail records what happened, with the requester's address and request id.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "onramp/log.h"
+#include "onramp/mailtext.h"
+#include "onramp/reset_mail.h"
+#include "onramp/secret.h"
+#include "onramp/store.h"
+
+static or_status
+audit(db *d, const reset_request *rq, const user *u, const char *action)
+{
+	audit_entry e;
+	char oid[24];
+
+	memset(&e, 0, sizeof(e));
+	snprintf(oid, sizeof(oid), "%lld", (long long)u->id);
+	e.actor_type = ACTOR_SYSTEM;
+	e.actor_label = "anonymous request";
+	e.customer_id = u->customer_id;
+	e.action = action;
+	e.object_type = "user";
+	e.object_id = oid;
+	e.client_addr = rq->client_addr;
+	e.request_id = rq->request_id;
+	return store_audit_add(d, &e);
+}
+
+/* The token, its row and its mail; OR_ERR_LIMIT when the account had its share. */
+static or_status
+issue(const config *cfg, db *d, arena *a, const user *u, int64_t now)
+{
+	char token[SECRET_TOKEN_LEN + 1], hash[SECRET_HASH_HEX + 1];
+	reset_new r = { hash, u->id, now, now + cfg->reset_token_ttl_s, "self", cfg->reset_mails_per_account,
+			cfg->reset_window_s };
+	int64_t reset_id = 0;
+	mailtext mt;
+	outbox_mail m;
+	or_status st;
+
+	if ((st = secret_token_new(token)) != OR_OK)
+		return st;
+	secret_sha256_hex(token, SECRET_TOKEN_LEN, hash);
+	st = store_reset_create(d, &r, &reset_id);
+	if (st == OR_OK)
+		st = mailtext_password_reset(a, cfg->public_base_url, token, cfg->reset_token_ttl_s / 60, &mt);
+	explicit_bzero(token, sizeof(token));
+	if (st != OR_OK)
+		return st;
+	memset(&m, 0, sizeof(m));
+	m.customer_id = u->customer_id;
+	m.template_name = "password_reset";
+	m.to_addr = u->email;
+	m.subject = mt.subject;
+	m.body_text = mt.text;
+	m.body_html = mt.html;
+	m.ref_type = "password_reset";
+	m.ref_id = reset_id;
+	return store_outbox_add(d, &m, NULL);
+}
+
+/* Inside the caller's transaction, after the claim. */
+static or_status
+decide(const config *cfg, db *d, arena *a, const reset_request *rq, int64_t now)
+{
+	user u;
+	or_status st = store_user_by_email(d, a, rq->email, &u);
+
+	if (st == OR_ERR_NOT_FOUND)
+		return OR_OK;	/* nobody to mail: the request just ends */
+	if (st != OR_OK)
+		return st;
+	if (u.deactivated_at || u.suspended || strcmp(u.login_type, "password") != 0)
+		return OR_OK;
+	st = issue(cfg, d, a, &u, now);
+	if (st == OR_ERR_NOT_FOUND)
+		return OR_OK;	/* the user row vanished under us: nothing to mail */
+	if (st == OR_ERR_LIMIT) {
+		log_event(LOG_INFO, "reset_limited", "request %lld: the account had its reset mails for now",
+			  (long long)rq->id);
+		return audit(d, rq, &u, "user.password_reset_limited");
+	}
+	if (st == OR_OK)
+		st = audit(d, rq, &u, "user.password_reset_requested");
+	return st;
+}
+
+int
+reset_mail_round(const config *cfg, db *d, arena *a, int64_t now, long max)
+{
+	reset_request *rq;
+	size_t n = 0, i;
+	or_status st = store_reset_request_list(d, a, max, &rq, &n);
+
+	if (st != OR_OK)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if ((st = db_begin(d)) == OR_OK && (st = store_reset_request_take(d, rq[i].id)) == OR_OK &&
+		    (st = decide(cfg, d, a, &rq[i], now)) == OR_OK)
+			st = db_commit(d);
+		if (st == OR_OK)
+			continue;
+		db_rollback(d);
+		/* NOT_FOUND: another mailer took it.  Anything else stays queued for the next round. */
+		if (st != OR_ERR_NOT_FOUND)
+			log_event(LOG_WARN, "reset_request_failed", "request %lld: %s", (long long)rq[i].id,
+				  db_last_error(d));
+	}
+	return (int)n;
+}
