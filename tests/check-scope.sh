@@ -20,7 +20,7 @@ fi
 # file:function pairs allowed to call store_*_any outside an api_admin_* handler.
 allowed='
 auth.c:load_principal
-resets.c:api_reset_complete
+resets.c:complete
 users.c:load_in_scope
 members.c:list
 '
