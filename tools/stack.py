@@ -17,7 +17,10 @@ Python standard library only (Debian's python3).
 """
 
 import argparse
+import base64
 import grp
+import hashlib
+import hmac
 import json
 import os
 import pwd
@@ -25,6 +28,7 @@ import secrets
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import time
@@ -126,6 +130,17 @@ def http_get(url, timeout=2.0):
         return e.code, e.read(), e.headers
     except (urllib.error.URLError, OSError):
         return 0, b"", {}
+
+
+def totp_code(secret_b32, at=None, step=30, digits=6):
+    """RFC 6238 (HMAC-SHA1) code of a base32 secret at UNIX time `at` (now), written
+    independently of the C implementation so tests check it rather than copy it."""
+    key = base64.b32decode(secret_b32.upper() + "=" * (-len(secret_b32) % 8))
+    counter = int((time.time() if at is None else at) // step)
+    mac = hmac.new(key, struct.pack(">Q", counter), hashlib.sha1).digest()
+    off = mac[-1] & 0x0F
+    code = (struct.unpack(">I", mac[off:off + 4])[0] & 0x7FFFFFFF) % (10 ** digits)
+    return f"{code:0{digits}d}"
 
 
 class ApiSession:

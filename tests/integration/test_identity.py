@@ -8,7 +8,7 @@ import time
 
 import stack
 from harness import Env, StackTestCase, request
-from identity_client import customer, operator, totp
+from identity_client import customer, enroll_totp, operator, operator_signin, totp
 
 OPS_PASSWORD = "Operator-Test-Password-1"
 PASSWORD = "Correct-Horse-Battery-9"
@@ -27,12 +27,9 @@ class IdentityBase(StackTestCase):
         cls.ops_client = cls.op_signin("opsadmin", OPS_PASSWORD)
 
     @classmethod
-    def op_signin(cls, username, password, code=None):
-        c = operator(cls.st)
-        body = {"username": username, "password": password}
-        if code:
-            body["totp"] = code
-        r = c.call("POST", "/session", body)
+    def op_signin(cls, username, password, code=None, enroll=True):
+        """A signed-in operator client; TOTP is enrolled (enroll) or computed by the helpers."""
+        c, r = operator_signin(cls.st, username, password, code=code, enroll=enroll)
         assert r.status == 200, r
         return c
 
