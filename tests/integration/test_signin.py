@@ -148,7 +148,9 @@ class SigninTests(IdentityBase):
             t.join()
         after = int(self.sql(f"SELECT COUNT(*) FROM sessions WHERE realm = 'operator' "
                              f"AND principal_id = {op['id']}").split()[-1])
-        self.assertEqual(sorted(statuses), [200] + [401] * (n - 1))
+        # One winner; each replay is a failed attempt, so the last ones may meet the lock (429).
+        self.assertEqual(statuses.count(200), 1, statuses)
+        self.assertEqual(set(statuses) - {200, 401, 429}, set(), statuses)
         self.assertEqual(after - before, 1)
 
     # ---- finding 10: password change is throttled ---------------------------------------------
@@ -178,8 +180,7 @@ class SigninTests(IdentityBase):
             r = customer(self.st, source_ip="127.0.0.3").call("POST", "/session",
                                                               {"login": login, "password": "Whatever-123"})
             self.assertError(r, 401, "unauthenticated")
-            r = operator(self.st, source_ip="127.0.0.3").call("POST", "/session",
-                                                              {"username": login, "password": "Whatever-123"})
+            r = operator(self.st).call("POST", "/session", {"username": login, "password": "Whatever-123"})
             self.assertError(r, 401, "unauthenticated")
         self.assertEqual(db_errors(self.st), before)
 
