@@ -51,18 +51,20 @@ throttle_key(const signin_realm *r, const char *kind, const char *value, char ou
 {
 	char prefix[48];
 
-	if (snprintf(prefix, sizeof(prefix), "%s:%s", kind, r->name) >= (int)sizeof(prefix))
-		prefix[sizeof(prefix) - 1] = '\0';
+	if (snprintf(prefix, sizeof(prefix), "%s:%s", kind, r->name) < 0)
+		prefix[0] = '\0';
 	auth_throttle_key(prefix, value, out);
 }
 
+/* A key of one principal: "acct" (sign-in failures) or "pwchg" (wrong current passwords). */
 static void
-account_key(const signin_realm *r, int64_t id, char out[SECRET_HASH_HEX + 1])
+principal_key(const signin_realm *r, const char *kind, int64_t id, char out[SECRET_HASH_HEX + 1])
 {
 	char v[24];
 
-	snprintf(v, sizeof(v), "%lld", (long long)id);
-	throttle_key(r, "acct", v, out);
+	if (snprintf(v, sizeof(v), "%lld", (long long)id) < 0)
+		v[0] = '\0';
+	throttle_key(r, kind, v, out);
 }
 
 /* ASCII lower-case only: the one normalisation the lookup shares (identity_login_normalize). */
@@ -258,7 +260,7 @@ signin_create(const signin_realm *r, app *a, http_request *req, http_response *r
 		return;
 	}
 	/* The account's own lock, before the password: a locked account is 429 even to the right one. */
-	account_key(r, acc.id, t.acct_key);
+	principal_key(r, "acct", acc.id, t.acct_key);
 	if (!auth_throttle_ok(a, req, resp, t.acct_key, NULL))
 		return;
 	if (!password_ok(a, &acc, t.password) || acc.disabled) {
@@ -294,14 +296,13 @@ signin_password_change(const signin_realm *r, app *a, http_request *req, http_re
 {
 	principal *p = api_principal(req);
 	int64_t id = principal_id(p);
-	char key[SECRET_HASH_HEX + 1], v[24], phc[PASSWORD_HASH_MAX], csrf[SECRET_TOKEN_LEN + 1];
+	char key[SECRET_HASH_HEX + 1], phc[PASSWORD_HASH_MAX], csrf[SECRET_TOKEN_LEN + 1];
 	const char *keys[] = { key }, *next;
 	signin_account acc;
 	bool wrong = false;
 	or_status st;
 
-	snprintf(v, sizeof(v), "%lld", (long long)id);
-	throttle_key(r, "pwchg", v, key);
+	principal_key(r, "pwchg", id, key);
 	/* A stolen session must not become a password oracle: wrong guesses lock the change. */
 	if (!auth_throttle_check(a, req, resp, keys, 1, MSG_PW_LOCKED))
 		return;
@@ -324,7 +325,9 @@ signin_password_change(const signin_realm *r, app *a, http_request *req, http_re
 		st = api_audit(a, req, r->action_password_change, acc.customer_id, r->object_type, id, NULL, NULL);
 	if (!api_commit(a, req, resp, st))
 		return;
-	p->user.must_change_password = false;
-	p->op.must_change_password = false;
+	if (p->realm == REALM_CUSTOMER)
+		p->user.must_change_password = false;
+	else
+		p->op.must_change_password = false;
 	http_json(resp, 200, r->body(p, api_now(req), csrf));
 }
