@@ -17,7 +17,10 @@ Python standard library only (Debian's python3).
 """
 
 import argparse
+import base64
 import grp
+import hashlib
+import hmac
 import json
 import os
 import pwd
@@ -25,6 +28,7 @@ import secrets
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import time
@@ -126,6 +130,17 @@ def http_get(url, timeout=2.0):
         return e.code, e.read(), e.headers
     except (urllib.error.URLError, OSError):
         return 0, b"", {}
+
+
+def totp_code(secret_b32, at=None, step=30, digits=6):
+    """RFC 6238 (HMAC-SHA1) code of a base32 secret at UNIX time `at` (now), written
+    independently of the C implementation so tests check it rather than copy it."""
+    key = base64.b32decode(secret_b32.upper() + "=" * (-len(secret_b32) % 8))
+    counter = int((time.time() if at is None else at) // step)
+    mac = hmac.new(key, struct.pack(">Q", counter), hashlib.sha1).digest()
+    off = mac[-1] & 0x0F
+    code = (struct.unpack(">I", mac[off:off + 4])[0] & 0x7FFFFFFF) % (10 ** digits)
+    return f"{code:0{digits}d}"
 
 
 class ApiSession:
@@ -637,9 +652,7 @@ class Stack:
             "repository_notes": "Monorepo on GitHub Enterprise (acme/platform); build images in Artifactory.",
             "workspace_preferences": "Linux workspaces with 4 vCPU / 16 GiB, EU region.",
             "target_launch": time.strftime("%Y-%m-%d", time.gmtime(time.time() + 45 * 86400))})
-        ops = ApiSession(self.operator_url + "/admin/api/v1")
-        user, _, pw = self.DEMO["operator"]
-        ops.call("POST", "/session", {"username": user, "password": pw})
+        ops = self.demo_operator_session()
         cust = [c for c in ops.call("GET", "/customers?q=acme")["customers"] if c["slug"] == "acme"][0]
         for review in ops.call("GET", f"/reviews?state=pending&customer={cust['id']}&kind=billing")["reviews"]:
             ops.call("POST", f"/reviews/{review['id']}/decision",
@@ -651,6 +664,35 @@ class Stack:
             "body": "Demo customer. Sales contact prefers calls on Tuesdays.", "version": 0})
         ops.call("DELETE", "/session")
         admin.call("DELETE", "/session")
+
+    @property
+    def demo_totp_file(self):
+        return os.path.join(self.base, "demo-operator-totp")
+
+    def demo_operator_session(self):
+        """Sign the demo operator in; the first time, enroll it in TOTP through the real API (every
+        operator must) and keep the secret in demo_totp_file, where `./dev totp` reads it."""
+        ops = ApiSession(self.operator_url + "/admin/api/v1")
+        user, _, pw = self.DEMO["operator"]
+        body = {"username": user, "password": pw}
+        if os.path.exists(self.demo_totp_file):
+            body["totp"] = self.demo_totp_code()
+        if ops.call("POST", "/session", body).get("totp_enrollment_required"):
+            secret = ops.call("POST", "/totp")["secret"]
+            # Confirm with the previous step's code (the server takes one step either side), so the
+            # current step's code, which `./dev totp` prints, still signs in right away.
+            if time.time() % 30 >= 25:
+                time.sleep(30 - time.time() % 30 + 0.1)
+            ops.call("POST", "/totp/confirm", {"code": totp_code(secret, time.time() - 30)})
+            fd = os.open(self.demo_totp_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(secret + "\n")
+        return ops
+
+    def demo_totp_code(self):
+        """The demo operator's current TOTP code (./dev totp)."""
+        with open(self.demo_totp_file) as f:
+            return totp_code(f.read().strip())
 
     def describe(self):
         return {
@@ -668,7 +710,7 @@ class Stack:
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("command", choices=["up", "down", "status"])
+    p.add_argument("command", choices=["up", "down", "status", "totp"])
     p.add_argument("--dir", default=os.path.join(ROOT, "var"))
     p.add_argument("--build", default=os.path.join(ROOT, "build"))
     p.add_argument("--public-port", type=int, default=int(os.environ.get("ONRAMP_PUBLIC_PORT", 8080)))
@@ -678,6 +720,14 @@ def main():
     p.add_argument("--demo", action="store_true", help="load demo data (up only)")
     a = p.parse_args()
     st = Stack(a.dir, a.build, a.public_port, a.operator_port, workers=a.workers)
+    if a.command == "totp":
+        if not os.path.exists(st.demo_totp_file):
+            log(f"no demo operator TOTP secret in {st.demo_totp_file}: run ./dev up first")
+            return 1
+        left = 30 - int(time.time()) % 30
+        print(f"{st.demo_totp_code()}   (ops-admin's two-factor code, valid for {left} s more; "
+              f"the key is in {st.demo_totp_file})")
+        return 0
     if a.command == "up":
         if st.running() and http_get(st.public_url + "/healthz")[0] == 200:
             log("already running; nothing changed")

@@ -58,12 +58,21 @@ const char *auth_cookie_value(http_request *req, const char *name);
 void auth_throttle_key(const char *kind, const char *value, char out[SECRET_HASH_HEX + 1]);
 /**
  * Check the throttles for one sign-in attempt: 429 rate_limited with
- * Retry-After when the account or the client address is locked.
+ * Retry-After when the account or the client address is locked (a NULL key
+ * is skipped).
  */
 bool auth_throttle_ok(app *a, http_request *req, http_response *resp, const char *acct_key,
 		      const char *addr_key);
 /** Count a failed sign-in against both keys. */
 void auth_throttle_fail(app *a, http_request *req, const char *acct_key, const char *addr_key);
+/**
+ * Check n throttle keys (NULL entries skipped): when any is locked, 429
+ * rate_limited with message and Retry-After (the latest lock), and false.
+ */
+bool auth_throttle_check(app *a, http_request *req, http_response *resp, const char *const *keys, size_t n,
+			 const char *message);
+/** Count one failure against key: max failures within login_window_s lock it for a window. */
+void auth_throttle_count(app *a, http_request *req, const char *key, long max);
 
 /* ---- request bodies (src/api/input.c) --------------------------------------------- */
 
@@ -108,10 +117,11 @@ void input_password_error(http_request *req, http_response *resp, const char *fi
  * The body of a password change, {current_password, new_password}, checked
  * against the account's stored hash (NULL: no password) and the policy; 422
  * with field codes incorrect, unchanged or the policy's.  *next is the new
- * password when true is returned.
+ * password when true is returned; *wrong_current tells whether the current
+ * password was wrong (the caller throttles those).
  */
 bool input_password_change(http_request *req, http_response *resp, const char *hash, const char *username,
-			   const char *email, const char **next);
+			   const char *email, const char **next, bool *wrong_current);
 /** Parse a path parameter as a positive id; 404 when it is not one. */
 bool input_path_id(http_request *req, http_response *resp, size_t idx, int64_t *id);
 /** True when the path and the URL-decoded query string are strict UTF-8 (str_utf8_valid). */

@@ -103,5 +103,13 @@ bool identity_slug_ok(const char *s);
  * starting or ending with '-', with at least one dot, at most 254 bytes in all.
  */
 or_status identity_email_normalize(const char *in, char *out, size_t outsz);
+/**
+ * The login sign-in looks up: in ASCII-lower-cased into out, OR_OK only when
+ * that is a username (identity_username_ok) or an email address in normal
+ * form.  Anything else (control characters, non-ASCII, spaces) is
+ * OR_ERR_INVALID and must not reach the database, whose collation would
+ * ignore or fold it.
+ */
+or_status identity_login_normalize(const char *in, char *out, size_t outsz);
 
 #endif

@@ -30,7 +30,8 @@ typedef enum route_body {
 
 /** Route flags. */
 enum route_flags {
-	ROUTE_ALLOWED_BEFORE_PASSWORD_CHANGE = 1 << 0	/* reachable while must_change_password */
+	ROUTE_ALLOWED_BEFORE_PASSWORD_CHANGE = 1 << 0,	/* reachable while must_change_password */
+	ROUTE_ALLOWED_BEFORE_TOTP_ENROLLMENT = 1 << 1	/* reachable by an operator without TOTP */
 };
 
 /** A handler fills resp; it never writes to the client itself. */

@@ -316,8 +316,12 @@ or_status store_operator_set_totp_pending(db *d, int64_t id, const char *sealed)
 or_status store_operator_totp_pending(db *d, arena *a, int64_t id, const char **sealed);
 /** Make the sealed secret active (NULL disables TOTP) and set the last used step. */
 or_status store_operator_set_totp(db *d, int64_t id, const char *sealed, int64_t last_step);
-/** Record the last accepted TOTP step (replay protection). */
-or_status store_operator_set_totp_step(db *d, int64_t id, int64_t step);
+/**
+ * Take a TOTP step (replay protection): OR_OK when it is later than the last
+ * one taken, OR_ERR_CONFLICT when it is not (a replay, or a racing sign-in
+ * took it first).
+ */
+or_status store_operator_take_totp_step(db *d, int64_t id, int64_t step);
 /** Set the password hash. */
 or_status store_operator_set_password(db *d, int64_t id, const char *phc, bool must_change);
 /** Record that the operator was seen now. */

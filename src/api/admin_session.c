@@ -1,13 +1,16 @@
 /*
- * Operator sessions: sign in with username or email, password and, once
- * enrolled, a TOTP code; TOTP enrollment (the otpauth URI is shown once and
- * the secret is stored sealed under the deployment key); sign out; and
- * changing one's own password.
+ * Operator sessions: sign in with username or email, password and a TOTP
+ * code; TOTP enrollment, which every operator must finish before anything
+ * else (the auth step answers 403 totp_enrollment_required until then): the
+ * otpauth URI and its QR code are shown once and the secret is stored sealed
+ * under the deployment key; sign out; and changing one's own password.  The
+ * sign-in flow and its throttles are shared with customers (src/api/signin.c).
  */
 #include <stdio.h>
 #include <string.h>
 
-#include "onramp/api.h"
+#include "onramp/qrsvg.h"
+#include "onramp/signin.h"
 #include "onramp/totp.h"
 
 void api_admin_session_create(app *a, http_request *req, http_response *resp);
@@ -18,118 +21,70 @@ void api_admin_totp_confirm(app *a, http_request *req, http_response *resp);
 void api_admin_password_change(app *a, http_request *req, http_response *resp);
 
 static json_object *
-session_body(const operator_account *op, const char *csrf)
+session_body(const principal *p, int64_t now, const char *csrf)
 {
 	json_object *o = json_object_new_object();
 
-	json_object_object_add(o, "operator", output_operator(op));
+	(void)now;
+	json_object_object_add(o, "operator", output_operator(&p->op));
 	json_object_object_add(o, "csrf_token", json_object_new_string(csrf));
-	json_object_object_add(o, "must_change_password", json_object_new_boolean(op->must_change_password));
-	json_object_object_add(o, "totp_enabled", json_object_new_boolean(op->totp_enabled));
+	json_object_object_add(o, "must_change_password", json_object_new_boolean(p->op.must_change_password));
+	json_object_object_add(o, "totp_enabled", json_object_new_boolean(p->op.totp_enabled));
+	json_object_object_add(o, "totp_enrollment_required", json_object_new_boolean(!p->op.totp_enabled));
 	return o;
 }
 
-static void
-aad_for(int64_t id, char *out, size_t outsz)
+static or_status
+lookup(db *d, arena *ar, const char *login, signin_account *out)
 {
-	snprintf(out, outsz, "operator:%lld:totp", (long long)id);
+	or_status st = store_operator_by_login(d, ar, login, &out->p.op, &out->hash, &out->totp_sealed,
+					       &out->totp_last_step);
+
+	out->p.realm = REALM_OPERATOR;
+	out->id = out->p.op.id;
+	out->disabled = out->p.op.deactivated_at != 0;	/* the lookup finds active operators only */
+	return st;
 }
 
-/* Check the TOTP code of an enrolled operator; records the step on success. */
-static bool
-totp_ok(app *a, http_request *req, const operator_account *op, const char *sealed, int64_t last_step,
-	const char *code)
+static or_status
+signed_in(app *a, http_request *req, signin_account *acc)
 {
-	unsigned char secret[64];
-	size_t n = 0;
-	char aad[64];
-	bool ok;
+	or_status st = store_operator_touch(a->db, acc->id, api_now(req));
 
-	if (code == NULL || !a->has_secret_key)
-		return false;
-	aad_for(op->id, aad, sizeof(aad));
-	if (secret_open(a->secret_key, aad, sealed, secret, sizeof(secret), &n) != OR_OK)
-		return false;
-	ok = totp_verify(secret, n, code, api_now(req), &last_step);
-	explicit_bzero(secret, sizeof(secret));
-	if (ok)
-		ok = store_operator_set_totp_step(a->db, op->id, last_step) == OR_OK;
-	return ok;
+	if (st == OR_OK)
+		acc->p.op.last_seen_at = api_now(req);
+	return st;
 }
+
+static const char *const fields[] = { "username", "password", "totp", NULL };
+
+static const signin_realm operator_realm = {
+	.realm = REALM_OPERATOR,
+	.name = "operator",
+	.login_field = "username",
+	.fields = fields,
+	.object_type = "operator",
+	.action_sign_in = "operator.sign_in",
+	.action_password_change = "operator.password_change",
+	.lookup = lookup,
+	.set_password = store_operator_set_password,
+	.signed_in = signed_in,
+	.password_changed = NULL,
+	.take_totp_step = store_operator_take_totp_step,
+	.body = session_body,
+};
 
 void
 api_admin_session_create(app *a, http_request *req, http_response *resp)
 {
-	static const char *const allowed[] = { "username", "password", "totp", NULL };
-	const char *login, *pw, *code, *hash = NULL, *sealed = NULL;
-	char acct[SECRET_HASH_HEX + 1], addr[SECRET_HASH_HEX + 1], csrf[SECRET_TOKEN_LEN + 1];
-	int64_t last_step = 0;
-	operator_account op;
-	or_status st;
-
-	if (!input_allowed(req, resp, allowed))
-		return;
-	login = input_string(req, resp, "username", true, IDENTITY_EMAIL_MAX);
-	pw = input_secret(req, resp, "password", true, 4 * PASSWORD_MAX_CHARS);
-	code = input_string(req, resp, "totp", false, 16);
-	if (!input_ok(resp))
-		return;
-	auth_throttle_key("opacct", login, acct);
-	auth_throttle_key("opaddr", req->remote_addr, addr);
-	if (!auth_throttle_ok(a, req, resp, acct, addr))
-		return;
-	st = store_operator_by_login(a->db, req->arena, login, &op, &hash, &sealed, &last_step);
-	if (st == OR_ERR_NOT_FOUND) {
-		password_dummy_verify(&a->pw, pw, strlen(pw));
-	} else if (st != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
-		return;
-	}
-	if (st != OR_OK || !password_verify(hash, pw, strlen(pw))) {
-		auth_throttle_fail(a, req, acct, addr);
-		http_error(resp, 401, "unauthenticated", "The sign-in details are not correct.");
-		return;
-	}
-	if (sealed && !totp_ok(a, req, &op, sealed, last_step, code)) {
-		/* Asking for the code is the normal first step; only a wrong code is a failure. */
-		if (code != NULL)
-			auth_throttle_fail(a, req, acct, addr);
-		http_error(resp, 401, "unauthenticated", code ? "The sign-in details are not correct."
-							       : "Enter the code from your authenticator app.");
-		resp->error_extra = json_object_new_object();
-		json_object_object_add(resp->error_extra, "totp_required", json_object_new_boolean(1));
-		return;
-	}
-	(void)store_throttle_clear(a->db, acct);
-	if (password_needs_rehash(hash, &a->pw)) {
-		char fresh[PASSWORD_HASH_MAX];
-		if (password_hash(&a->pw, pw, strlen(pw), fresh) == OR_OK)
-			(void)store_operator_set_password(a->db, op.id, fresh, op.must_change_password);
-	}
-	if ((st = db_begin(a->db)) == OR_OK &&
-	    (st = auth_session_start(a, req, resp, REALM_OPERATOR, op.id, csrf)) == OR_OK &&
-	    (st = store_operator_touch(a->db, op.id, api_now(req))) == OR_OK) {
-		principal p;
-		memset(&p, 0, sizeof(p));
-		p.realm = REALM_OPERATOR;
-		p.op = op;
-		req->principal = &p;
-		st = api_audit(a, req, "operator.sign_in", 0, "operator", op.id, NULL, NULL);
-		req->principal = NULL;
-	}
-	if (!api_commit(a, req, resp, st))
-		return;
-	op.last_seen_at = api_now(req);
-	http_json(resp, 200, session_body(&op, csrf));
+	signin_create(&operator_realm, a, req, resp);
 }
 
 void
 api_admin_session_get(app *a, http_request *req, http_response *resp)
 {
-	principal *p = api_principal(req);
-
 	(void)a;
-	http_json(resp, 200, session_body(&p->op, p->sess.csrf_token));
+	http_json(resp, 200, session_body(api_principal(req), api_now(req), api_principal(req)->sess.csrf_token));
 }
 
 void
@@ -144,13 +99,27 @@ api_admin_session_delete(app *a, http_request *req, http_response *resp)
 	resp->status = 204;
 }
 
+static json_object *
+enrollment_body(const char *uri, const char *b32, const char *svg)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "otpauth_uri", json_object_new_string(uri));
+	json_object_object_add(o, "secret", json_object_new_string(b32));
+	json_object_object_add(o, "qr_svg", json_object_new_string(svg));
+	json_object_object_add(o, "message", json_object_new_string(
+		"Scan the QR code or add the key to your authenticator app, then confirm with a code. "
+		"It is shown only once."));
+	return o;
+}
+
 void
 api_admin_totp_start(app *a, http_request *req, http_response *resp)
 {
 	principal *p = api_principal(req);
 	unsigned char secret[TOTP_SECRET_BYTES];
 	char sealed[200], aad[64], uri[512], b32[64];
-	json_object *o;
+	or_buf svg;
 	or_status st;
 
 	if (p->op.totp_enabled) {
@@ -162,7 +131,8 @@ api_admin_totp_start(app *a, http_request *req, http_response *resp)
 		http_error(resp, 503, "unavailable", "TOTP needs secret_key_file in the server configuration.");
 		return;
 	}
-	aad_for(p->op.id, aad, sizeof(aad));
+	buf_init(&svg, QRSVG_MAX_BYTES);
+	signin_totp_aad(&operator_realm, p->op.id, aad, sizeof(aad));
 	st = secret_random(secret, sizeof(secret));
 	if (st == OR_OK)
 		st = secret_seal(a->secret_key, aad, secret, sizeof(secret), sealed, sizeof(sealed));
@@ -172,19 +142,19 @@ api_admin_totp_start(app *a, http_request *req, http_response *resp)
 		st = OR_ERR_LIMIT;
 	explicit_bzero(secret, sizeof(secret));
 	if (st == OR_OK)
+		st = qrsvg_render(uri, &svg);
+	if (st == OR_OK)
 		st = store_operator_set_totp_pending(a->db, p->op.id, sealed);
-	if (st != OR_OK) {
+	if (st == OR_OK)
+		http_json(resp, 200, enrollment_body(uri, b32, svg.data));
+	else
 		app_fail(a, req, resp, st, db_last_error(a->db));
-		return;
-	}
-	o = json_object_new_object();
-	json_object_object_add(o, "otpauth_uri", json_object_new_string(uri));
-	json_object_object_add(o, "secret", json_object_new_string(b32));
-	json_object_object_add(o, "message", json_object_new_string(
-		"Add this to your authenticator app, then confirm with a code. It is shown only once."));
+	/* The picture holds the secret as much as the URI does. */
+	if (svg.data)
+		explicit_bzero(svg.data, svg.len);
+	buf_free(&svg);
 	explicit_bzero(uri, sizeof(uri));
 	explicit_bzero(b32, sizeof(b32));
-	http_json(resp, 200, o);
 }
 
 void
@@ -210,7 +180,7 @@ api_admin_totp_confirm(app *a, http_request *req, http_response *resp)
 		app_fail(a, req, resp, st, db_last_error(a->db));
 		return;
 	}
-	aad_for(p->op.id, aad, sizeof(aad));
+	signin_totp_aad(&operator_realm, p->op.id, aad, sizeof(aad));
 	if (pending == NULL || !a->has_secret_key ||
 	    secret_open(a->secret_key, aad, pending, secret, sizeof(secret), &n) != OR_OK) {
 		http_error(resp, 409, "conflict", "Start enrollment first (POST /totp).");
@@ -228,32 +198,11 @@ api_admin_totp_confirm(app *a, http_request *req, http_response *resp)
 	if (!api_commit(a, req, resp, st))
 		return;
 	p->op.totp_enabled = true;
-	http_json(resp, 200, session_body(&p->op, p->sess.csrf_token));
+	http_json(resp, 200, session_body(p, api_now(req), p->sess.csrf_token));
 }
 
 void
 api_admin_password_change(app *a, http_request *req, http_response *resp)
 {
-	principal *p = api_principal(req);
-	const char *next, *hash = NULL, *sealed = NULL;
-	char phc[PASSWORD_HASH_MAX], csrf[SECRET_TOKEN_LEN + 1];
-	int64_t step = 0;
-	operator_account op;
-	or_status st = store_operator_by_login(a->db, req->arena, p->op.username, &op, &hash, &sealed, &step);
-
-	if (st != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
-		return;
-	}
-	if (!input_password_change(req, resp, hash, op.username, op.email, &next))
-		return;
-	if ((st = password_hash(&a->pw, next, strlen(next), phc)) == OR_OK && (st = db_begin(a->db)) == OR_OK &&
-	    (st = store_operator_set_password(a->db, op.id, phc, false)) == OR_OK &&
-	    (st = store_session_delete_all(a->db, REALM_OPERATOR, op.id)) == OR_OK &&
-	    (st = auth_session_start(a, req, resp, REALM_OPERATOR, op.id, csrf)) == OR_OK)
-		st = api_audit(a, req, "operator.password_change", 0, "operator", op.id, NULL, NULL);
-	if (!api_commit(a, req, resp, st))
-		return;
-	p->op.must_change_password = false;
-	http_json(resp, 200, session_body(&p->op, csrf));
+	signin_password_change(&operator_realm, a, req, resp);
 }

@@ -208,6 +208,12 @@ auth_require(app *a, const route *r, http_request *req, http_response *resp)
 		http_error(resp, 403, "forbidden", "Your role does not allow this.");
 		return false;
 	}
+	/* Two-factor sign-in is mandatory for operators: a password alone only reaches enrollment. */
+	if (realm == REALM_OPERATOR && !p->op.totp_enabled && !(r->flags & ROUTE_ALLOWED_BEFORE_TOTP_ENROLLMENT)) {
+		http_error(resp, 403, "totp_enrollment_required",
+			   "Set up two-factor sign-in first (POST /totp, then POST /totp/confirm with a code).");
+		return false;
+	}
 	must_change = realm == REALM_CUSTOMER ? p->user.must_change_password : p->op.must_change_password;
 	if (must_change && !(r->flags & ROUTE_ALLOWED_BEFORE_PASSWORD_CHANGE)) {
 		http_error(resp, 403, "password_change_required",
@@ -254,35 +260,51 @@ auth_throttle_key(const char *kind, const char *value, char out[SECRET_HASH_HEX 
 }
 
 bool
-auth_throttle_ok(app *a, http_request *req, http_response *resp, const char *acct_key, const char *addr_key)
+auth_throttle_check(app *a, http_request *req, http_response *resp, const char *const *keys, size_t n,
+		    const char *message)
 {
-	int64_t now = api_now(req), until_acct = 0, until_addr = 0, until;
-	or_status st = store_throttle_check(a->db, acct_key, now, &until_acct);
+	int64_t now = api_now(req), until = 0, t;
 	char ra[24];
+	size_t i;
 
-	if (st == OR_OK)
-		st = store_throttle_check(a->db, addr_key, now, &until_addr);
-	if (st != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
-		return false;
+	for (i = 0; i < n; i++) {
+		or_status st = keys[i] ? store_throttle_check(a->db, keys[i], now, &t) : OR_OK;
+		if (st != OR_OK) {
+			app_fail(a, req, resp, st, db_last_error(a->db));
+			return false;
+		}
+		if (keys[i] && t > until)
+			until = t;
 	}
-	until = until_acct > until_addr ? until_acct : until_addr;
 	if (until == 0)
 		return true;
-	http_error(resp, 429, "rate_limited", "Too many failed sign-in attempts. Try again later.");
+	http_error(resp, 429, "rate_limited", message);
 	if (snprintf(ra, sizeof(ra), "%lld", (long long)(until - now > 0 ? until - now : 1)) > 0)
 		(void)http_header_add(req, resp, "Retry-After", ra);
 	return false;
 }
 
+bool
+auth_throttle_ok(app *a, http_request *req, http_response *resp, const char *acct_key, const char *addr_key)
+{
+	const char *keys[] = { acct_key, addr_key };
+
+	return auth_throttle_check(a, req, resp, keys, 2, "Too many failed sign-in attempts. Try again later.");
+}
+
+void
+auth_throttle_count(app *a, http_request *req, const char *key, long max)
+{
+	int64_t until;
+
+	/* One INSERT ... ON DUPLICATE KEY UPDATE: atomic across workers, no read-then-write. */
+	if (store_throttle_fail(a->db, key, api_now(req), a->cfg->login_window_s, max, &until) != OR_OK)
+		log_event(LOG_WARN, "throttle_write_failed", "%s", db_last_error(a->db));
+}
+
 void
 auth_throttle_fail(app *a, http_request *req, const char *acct_key, const char *addr_key)
 {
-	int64_t now = api_now(req), until;
-
-	if (store_throttle_fail(a->db, acct_key, now, a->cfg->login_window_s,
-				a->cfg->login_max_failures_account, &until) != OR_OK ||
-	    store_throttle_fail(a->db, addr_key, now, a->cfg->login_window_s,
-				a->cfg->login_max_failures_addr, &until) != OR_OK)
-		log_event(LOG_WARN, "throttle_write_failed", "%s", db_last_error(a->db));
+	auth_throttle_count(a, req, acct_key, a->cfg->login_max_failures_account);
+	auth_throttle_count(a, req, addr_key, a->cfg->login_max_failures_addr);
 }

@@ -380,12 +380,13 @@ input_bool(http_request *req, http_response *resp, const char *name, bool def)
 
 bool
 input_password_change(http_request *req, http_response *resp, const char *hash, const char *username,
-		      const char *email, const char **next)
+		      const char *email, const char **next, bool *wrong_current)
 {
 	static const char *const allowed[] = { "current_password", "new_password", NULL };
 	const char *cur;
 	password_verdict v;
 
+	*wrong_current = false;
 	if (!input_allowed(req, resp, allowed))
 		return false;
 	cur = input_secret(req, resp, "current_password", true, 4 * PASSWORD_MAX_CHARS);
@@ -393,7 +394,8 @@ input_password_change(http_request *req, http_response *resp, const char *hash, 
 	if (!input_ok(resp))
 		return false;
 	/* Accounts without a password (SSO) have no current password to give. */
-	if (hash == NULL || !password_verify(hash, cur, strlen(cur)))
+	*wrong_current = hash == NULL || !password_verify(hash, cur, strlen(cur));
+	if (*wrong_current)
 		(void)http_field_error_add(req, resp, "current_password", "incorrect", "The current password is not correct.");
 	else if ((v = password_check(*next, strlen(*next), username, email)) != PASSWORD_OK)
 		input_password_error(req, resp, "new_password", v);

@@ -78,6 +78,8 @@ void api_admin_dashboard(app *a, http_request *req, http_response *resp);
 #define BOTH (LISTENER_PUBLIC | LISTENER_OPERATOR)
 /* Reachable while a password change is pending. */
 #define PWOK ROUTE_ALLOWED_BEFORE_PASSWORD_CHANGE
+/* Reachable by an operator who has not enrolled in TOTP yet (nothing else is). */
+#define TOTPOK ROUTE_ALLOWED_BEFORE_TOTP_ENROLLMENT
 
 static const route routes[] = {
 	/* probes */
@@ -125,10 +127,10 @@ static const route routes[] = {
 
 	/* operator: session, TOTP, password */
 	{ "POST", "/admin/api/v1/session", OPS, AUTH_NONE, BODY_JSON, api_admin_session_create, 0 },
-	{ "GET", "/admin/api/v1/session", OPS, AUTH_OPERATOR, BODY_NONE, api_admin_session_get, PWOK },
-	{ "DELETE", "/admin/api/v1/session", OPS, AUTH_OPERATOR, BODY_NONE, api_admin_session_delete, PWOK },
-	{ "POST", "/admin/api/v1/totp", OPS, AUTH_OPERATOR, BODY_NONE, api_admin_totp_start, PWOK },
-	{ "POST", "/admin/api/v1/totp/confirm", OPS, AUTH_OPERATOR, BODY_JSON, api_admin_totp_confirm, PWOK },
+	{ "GET", "/admin/api/v1/session", OPS, AUTH_OPERATOR, BODY_NONE, api_admin_session_get, PWOK | TOTPOK },
+	{ "DELETE", "/admin/api/v1/session", OPS, AUTH_OPERATOR, BODY_NONE, api_admin_session_delete, PWOK | TOTPOK },
+	{ "POST", "/admin/api/v1/totp", OPS, AUTH_OPERATOR, BODY_NONE, api_admin_totp_start, PWOK | TOTPOK },
+	{ "POST", "/admin/api/v1/totp/confirm", OPS, AUTH_OPERATOR, BODY_JSON, api_admin_totp_confirm, PWOK | TOTPOK },
 	{ "POST", "/admin/api/v1/password", OPS, AUTH_OPERATOR, BODY_JSON, api_admin_password_change, PWOK },
 	/* operator: customers and users */
 	{ "GET", "/admin/api/v1/customers", OPS, AUTH_OPERATOR, BODY_NONE, api_admin_customers_list, 0 },

@@ -200,3 +200,31 @@ identity_email_normalize(const char *in, char *out, size_t outsz)
 		return OR_ERR_INVALID;
 	return OR_OK;
 }
+
+/*
+ * Only printable ASCII is lower-cased and kept: the database compares logins
+ * under a collation that skips control characters and folds case and accents,
+ * so anything it would treat as "the same" must be refused here rather than
+ * sent (it would also reach an account under a throttle key of its own).
+ */
+or_status
+identity_login_normalize(const char *in, char *out, size_t outsz)
+{
+	char email[IDENTITY_EMAIL_MAX + 1];
+	size_t i, n = strlen(in);
+
+	if (n == 0 || n > IDENTITY_EMAIL_MAX || n >= outsz)
+		return OR_ERR_INVALID;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)in[i];
+		if (c <= 0x20 || c >= 0x7f)
+			return OR_ERR_INVALID;
+		out[i] = (char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+	}
+	out[n] = '\0';
+	if (identity_username_ok(out))
+		return OR_OK;
+	if (identity_email_normalize(out, email, sizeof(email)) == OR_OK && strcmp(email, out) == 0)
+		return OR_OK;
+	return OR_ERR_INVALID;
+}

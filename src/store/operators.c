@@ -197,14 +197,18 @@ store_operator_set_totp(db *d, int64_t id, const char *sealed, int64_t last_step
 	return db_run(d, SQL_SET_TOTP, args, 3, NULL);
 }
 
-static const char SQL_SET_STEP[] = "UPDATE operators SET totp_last_step = ? WHERE id = ?";
+/* Compare-and-set: of two sign-ins racing with one code, only one moves the step. */
+static const char SQL_TAKE_STEP[] =
+	"UPDATE operators SET totp_last_step = ? WHERE id = ? AND totp_last_step < ?";
 
 or_status
-store_operator_set_totp_step(db *d, int64_t id, int64_t step)
+store_operator_take_totp_step(db *d, int64_t id, int64_t step)
 {
-	db_arg args[] = { DB_INT(step), DB_INT(id) };
+	db_arg args[] = { DB_INT(step), DB_INT(id), DB_INT(step) };
+	unsigned long long n = 0;
+	or_status st = db_run(d, SQL_TAKE_STEP, args, 3, &n);
 
-	return db_run(d, SQL_SET_STEP, args, 2, NULL);
+	return st == OR_OK && n == 0 ? OR_ERR_CONFLICT : st;
 }
 
 static const char SQL_SET_PASSWORD[] =

@@ -338,15 +338,15 @@ def explain(db, statement):
 
 # ---- HTTP --------------------------------------------------------------------
 def operator_cookie(st, password):
-    body = json.dumps({"username": OPERATOR, "password": password}).encode()
-    req = urllib.request.Request(st.operator_url + "/admin/api/v1/session", data=body, method="POST",
-                                 headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=30) as r:
-        for h in r.headers.get_all("Set-Cookie") or []:
-            m = re.match(r"\s*(onramp_operator=[^;]+)", h)
-            if m:
-                return m.group(1)
-    raise RuntimeError("operator sign-in set no onramp_operator cookie")
+    """Sign the bench operator in and enroll it in TOTP (mandatory for operators; the session is
+    limited to enrollment until then); returns its session cookie."""
+    ops = stack.ApiSession(st.operator_url + "/admin/api/v1")
+    if ops.call("POST", "/session", {"username": OPERATOR, "password": password}).get("totp_enrollment_required"):
+        secret = ops.call("POST", "/totp")["secret"]
+        ops.call("POST", "/totp/confirm", {"code": stack.totp_code(secret)})
+    if not (ops.cookie or "").startswith("onramp_operator="):
+        raise RuntimeError("operator sign-in set no onramp_operator cookie")
+    return ops.cookie
 
 
 def get_json(url, cookie=None):

@@ -31,7 +31,7 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   baseUrl, ctl, launchBrowser, openPage, saveScreenshot, seedCustomer, seedOperator, unique, waitForMail,
-  submitSignIn, tabs,
+  signInOperator, submitSignIn, tabs,
 } from './lib.mjs';
 
 let publicUrl;
@@ -237,10 +237,7 @@ describe('invites', () => {
     const ops = await load(`${operatorUrl}/admin/#customers`);
     const op = ops.page;
     await ops.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: operatorUrl });
-    await op.locator('[data-view="signin"]').waitFor();
-    await op.getByLabel('Username or email', { exact: true }).fill(operator.username);
-    await op.getByLabel('Password', { exact: true }).fill(operator.password);
-    await op.getByRole('button', { name: 'Sign in' }).click();
+    await signInOperator(op, operator);
     await op.locator('#header-username').filter({ hasText: operator.username }).waitFor();
     await op.getByRole('heading', { name: 'Customers', exact: true }).waitFor();
 

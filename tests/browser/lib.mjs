@@ -279,3 +279,54 @@ export async function submitSignIn(page, login, password) {
   await page.getByLabel('Password', { exact: true }).fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
 }
+
+// The server accepts the previous, current and next 30 s step, each once per operator.
+const usedSteps = new Map(); // base32 secret -> last step this process sent
+
+/**
+ * A TOTP code for the earliest step this process has not used for `secret`
+ * that the server still accepts (the previous step only while the current one
+ * has 5 s or more to run). Waits for the next step only when all three are
+ * used, which the suites' few sign-ins per operator do not reach.
+ */
+export async function nextTotp(secret) {
+  const now = Date.now() / 1000;
+  const cur = Math.floor(now / 30);
+  const first = now - cur * 30 < 25 ? cur - 1 : cur;
+  const step = Math.max(first, (usedSteps.get(secret) ?? first - 1) + 1);
+  if (step > cur + 1) {
+    const waitMs = ((step - 1) * 30 - now) * 1000 + 200;
+    console.warn(`nextTotp: every step in the window is used; waiting ${Math.round(waitMs)} ms`);
+    await new Promise((r) => setTimeout(r, waitMs));
+  }
+  usedSteps.set(secret, step);
+  return totpCode(secret, step * 30_000);
+}
+
+/**
+ * Sign an operator in on the console's sign-in form, as a person would: the
+ * password, then the code from the authenticator. Every operator must enroll
+ * in TOTP; the first time (no `op.totpSecret` yet) the console shows the
+ * enrollment step, and this enrolls there and keeps the key in op.totpSecret.
+ * Resolves once the console (or the forced password change) shows.
+ */
+export async function signInOperator(page, op) {
+  await submitSignIn(page, op.username, op.password);
+  const code = page.getByLabel('Authentication code');
+  const enroll = page.locator('[data-view="enroll"]');
+  await Promise.race([code.waitFor(), enroll.waitFor()]);
+  if (await enroll.isVisible()) {
+    await page.getByRole('button', { name: 'Set up two-factor sign-in' }).click();
+    const key = page.getByRole('textbox', { name: 'Key' });
+    await key.waitFor();
+    op.totpSecret = (await key.inputValue()).replace(/\s+/g, '');
+    await page.getByLabel('Enter the code the app shows').fill(await nextTotp(op.totpSecret));
+    await page.getByRole('button', { name: 'Turn on two-factor sign-in' }).click();
+  } else {
+    if (!op.totpSecret) throw new Error(`${op.username} has TOTP on, but this process does not know its key`);
+    await code.fill(await nextTotp(op.totpSecret));
+    await page.getByLabel('Password', { exact: true }).fill(op.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+  }
+  await page.locator('[data-view="console"], [data-view="password"]').filter({ visible: true }).first().waitFor();
+}

@@ -29,7 +29,7 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   baseUrl, launchBrowser, saveScreenshot, seedCustomer, seedOperator, unique,
-  submitSignIn, tabs,
+  signInOperator, submitSignIn, tabs,
 } from './lib.mjs';
 
 let publicUrl;
@@ -136,10 +136,7 @@ async function saveDetails(page) {
 /* ---- the operator console ---------------------------------------------- */
 
 async function operatorSignIn(page) {
-  await page.locator('[data-view="signin"]').waitFor();
-  await page.getByLabel('Username or email', { exact: true }).fill(operator.username);
-  await page.getByLabel('Password', { exact: true }).fill(operator.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await signInOperator(page, operator);
   await page.locator('#header-username').filter({ hasText: operator.username }).waitFor();
 }
 

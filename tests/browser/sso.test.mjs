@@ -31,7 +31,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   baseUrl, launchBrowser, saveScreenshot, seedCustomer, seedOperator, unique,
-  submitSignIn, tabs,
+  signInOperator, submitSignIn, tabs,
 } from './lib.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -150,10 +150,7 @@ async function validate(page) {
 /* ---- the operator console ---------------------------------------------- */
 
 async function operatorSignIn(page) {
-  await page.locator('[data-view="signin"]').waitFor();
-  await page.getByLabel('Username or email', { exact: true }).fill(operator.username);
-  await page.getByLabel('Password', { exact: true }).fill(operator.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await signInOperator(page, operator);
   await page.locator('#header-username').filter({ hasText: operator.username }).waitFor();
 }
 

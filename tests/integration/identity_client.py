@@ -1,13 +1,12 @@
 """Clients for the customer and operator APIs, keeping cookies and CSRF tokens like a browser."""
 
-import base64
-import hashlib
-import hmac
 import http.client
 import json
 import re
-import struct
+import sys
 import time
+
+import stack
 
 
 class Client:
@@ -80,10 +79,65 @@ def operator(st, source_ip=None):
 
 
 def totp(secret_b32, at=None, step=30, digits=6):
-    """RFC 6238 with SHA-1, written independently of the C implementation."""
-    key = base64.b32decode(secret_b32 + "=" * (-len(secret_b32) % 8))
-    counter = int((time.time() if at is None else at) // step)
-    mac = hmac.new(key, struct.pack(">Q", counter), hashlib.sha1).digest()
-    off = mac[-1] & 0x0F
-    code = (struct.unpack(">I", mac[off:off + 4])[0] & 0x7FFFFFFF) % (10 ** digits)
-    return f"{code:0{digits}d}"
+    """RFC 6238 with SHA-1, written independently of the C implementation (tools/stack.py)."""
+    return stack.totp_code(secret_b32, at, step, digits)
+
+
+# The server accepts the previous, current and next 30 s step, each step once per operator
+# (replay protection), so every code this process sends is for a step it has not used yet.
+_used_steps = {}
+# Secrets of the operators the helpers enrolled: (operator_url, login) -> base32.
+_secrets = {}
+
+
+def totp_next(secret_b32):
+    """A code for the earliest step not used yet by this process that the server still takes.
+    The previous step is used only when the current one has 5 s or more to run (the server
+    reads its clock a little later than we do).  Only when all three are used does this wait
+    for the next step; the helpers sign each operator in a few times at most, so it rarely does."""
+    now = time.time()
+    cur = int(now // 30)
+    first = cur - 1 if now - cur * 30 < 25 else cur
+    step = max(first, _used_steps.get(secret_b32, first - 1) + 1)
+    if step > cur + 1:
+        wait = (step - 1) * 30 - now + 0.2
+        sys.stderr.write(f"identity_client: every TOTP step in the window is used; waiting {wait:.1f} s\n")
+        time.sleep(wait)
+    _used_steps[secret_b32] = step
+    return totp(secret_b32, at=step * 30)
+
+
+def remember_totp(client, operator, secret_b32):
+    """Record an operator's TOTP secret so operator_signin can compute its codes."""
+    for login in (operator["username"], operator["email"]):
+        _secrets[(f"http://{client.host}:{client.port}", login.lower())] = secret_b32
+
+
+def enroll_totp(client):
+    """Enroll the signed-in operator of client in TOTP (POST /totp, then confirm with a code);
+    returns the base32 secret, also remembered for operator_signin."""
+    r = client.call("POST", "/totp")
+    assert r.status == 200, r
+    secret = r.json["secret"]
+    r = client.call("POST", "/totp/confirm", {"code": totp_next(secret)})
+    assert r.status == 200, r
+    remember_totp(client, r.json["operator"], secret)
+    return secret
+
+
+def operator_signin(st, login, password, code=None, enroll=True, source_ip=None):
+    """Sign an operator in like the console does: with the given code, or one computed from
+    the secret the helpers enrolled.  An operator without TOTP gets a session that can only
+    enroll; with enroll (the default) this enrolls it at once, so the client can do
+    everything its role allows.  Returns (client, response of POST /session)."""
+    c = operator(st, source_ip)
+    body = {"username": login, "password": password}
+    secret = _secrets.get((st.operator_url, login.lower()))
+    if code is None and secret:
+        code = totp_next(secret)
+    if code is not None:
+        body["totp"] = code
+    r = c.call("POST", "/session", body)
+    if r.status == 200 and enroll and r.json.get("totp_enrollment_required"):
+        enroll_totp(c)
+    return c, r

@@ -30,6 +30,14 @@ class DevUpTests(unittest.TestCase):
             st = stack.Stack(base, Env.build)
             pids = (st.app_pid(), st.nginx_pid(), stack.read_pid(st.db.pidfile))
             self.assertTrue(all(pids), pids)
+            # The demo operator is enrolled in TOTP; ./dev totp prints a code that signs it in.
+            code = subprocess.run([os.path.join(ROOT, "dev"), "totp"], env=env, capture_output=True,
+                                  text=True, timeout=60)
+            self.assertEqual(code.returncode, 0, code.stdout + code.stderr)
+            r = request(ops, "POST", "/admin/api/v1/session", {"username": "ops-admin", "password": "Operator-Demo-2026",
+                                                              "totp": code.stdout.split()[0]})
+            self.assertEqual(r.status, 200, r)
+            self.assertTrue(r.json()["totp_enabled"])
 
             again = subprocess.run([os.path.join(ROOT, "dev"), "up"], env=env, capture_output=True,
                                    text=True, timeout=600)

@@ -8,7 +8,7 @@ import time
 
 import stack
 from harness import Env, StackTestCase, request
-from identity_client import customer, operator, totp
+from identity_client import customer, enroll_totp, operator, operator_signin, totp
 
 OPS_PASSWORD = "Operator-Test-Password-1"
 PASSWORD = "Correct-Horse-Battery-9"
@@ -27,12 +27,9 @@ class IdentityBase(StackTestCase):
         cls.ops_client = cls.op_signin("opsadmin", OPS_PASSWORD)
 
     @classmethod
-    def op_signin(cls, username, password, code=None):
-        c = operator(cls.st)
-        body = {"username": username, "password": password}
-        if code:
-            body["totp"] = code
-        r = c.call("POST", "/session", body)
+    def op_signin(cls, username, password, code=None, enroll=True):
+        """A signed-in operator client; TOTP is enrolled (enroll) or computed by the helpers."""
+        c, r = operator_signin(cls.st, username, password, code=code, enroll=enroll)
         assert r.status == 200, r
         return c
 
@@ -474,29 +471,36 @@ class OperatorTests(IdentityBase):
         out = self.st.ctl("operators", "create", "--username", "optotp", "--email", "optotp@vendor.test",
                           "--password-stdin", input=OPS_PASSWORD + "\n")
         self.assertEqual(out.returncode, 0)
-        c = self.op_signin("optotp", OPS_PASSWORD)
+        c = self.op_signin("optotp", OPS_PASSWORD, enroll=False)
         r = c.call("POST", "/totp")
         self.assertEqual(r.status, 200, r)
         uri, secret = r.json["otpauth_uri"], r.json["secret"]
         self.assertTrue(uri.startswith("otpauth://totp/onramp:optotp?secret="), uri)
+        self.assertTrue(r.json["qr_svg"].startswith("<svg "), r.json["qr_svg"][:80])
         self.assertNotIn(secret, self.sql("SELECT totp_pending FROM operators WHERE username='optotp'"))
         self.assertEqual(c.call("POST", "/totp/confirm", {"code": "000000" if totp(secret) != "000000" else "111111"}).status, 422)
-        r = c.call("POST", "/totp/confirm", {"code": totp(secret)})
+        confirmed_at = time.time()
+        r = c.call("POST", "/totp/confirm", {"code": totp(secret, confirmed_at)})
         self.assertEqual(r.status, 200, r)
         self.assertTrue(r.json["totp_enabled"])
         # Without the code, or with a wrong one, sign-in fails.
         r = operator(self.st).call("POST", "/session", {"username": "optotp", "password": OPS_PASSWORD})
         self.assertEqual(r.status, 401)
         self.assertTrue(r.json["totp_required"])
-        # The code used to confirm cannot be replayed; the next step's can.
-        step = int(time.time() // 30)
-        time.sleep(max(0, (step + 1) * 30 - time.time()) + 0.5)
-        c2 = self.op_signin("optotp", OPS_PASSWORD, totp(secret))
+        # The code used to confirm cannot be replayed; the next step's can (the server takes one
+        # step either side of its own, so no waiting for the clock), and only once.
+        self.assertEqual(operator(self.st).call("POST", "/session", {
+            "username": "optotp", "password": OPS_PASSWORD, "totp": totp(secret, confirmed_at)}).status, 401)
+        c2 = self.op_signin("optotp", OPS_PASSWORD, totp(secret, confirmed_at + 30))
         self.assertEqual(c2.call("GET", "/session").json["operator"]["username"], "optotp")
-        self.assertEqual(operator(self.st).call("POST", "/session", {"username": "optotp", "password": OPS_PASSWORD,
-                                                                      "totp": totp(secret)}).status, 401)
+        self.assertEqual(operator(self.st).call("POST", "/session", {
+            "username": "optotp", "password": OPS_PASSWORD, "totp": totp(secret, confirmed_at + 30)}).status, 401)
+        # After a reset the password alone gives a session that can only enroll again.
         self.st.ctl("operators", "totp-reset", "optotp")
-        self.op_signin("optotp", OPS_PASSWORD)
+        c3 = self.op_signin("optotp", OPS_PASSWORD, enroll=False)
+        self.assertEqual(c3.call("GET", "/customers").code, "totp_enrollment_required")
+        enroll_totp(c3)
+        self.assertEqual(c3.call("GET", "/customers").status, 200)
 
     def test_operators_admin_and_auditor(self):
         r = self.ops_client.call("POST", "/operators", {"username": "aud1", "email": "aud1@vendor.test",
@@ -506,6 +510,12 @@ class OperatorTests(IdentityBase):
         aud = operator(self.st)
         r = aud.call("POST", "/session", {"username": "aud1", "password": aud_pw})
         self.assertTrue(r.json["must_change_password"])
+        # Two-factor enrollment comes first (issue 11), then the password change.
+        self.assertEqual(aud.call("GET", "/users").code, "totp_enrollment_required")
+        self.assertEqual(aud.call("POST", "/password", {"current_password": aud_pw,
+                                                        "new_password": "Auditor-Pass-2026"}).code,
+                         "totp_enrollment_required")
+        enroll_totp(aud)
         self.assertEqual(aud.call("GET", "/users").code, "password_change_required")
         r = aud.call("POST", "/password", {"current_password": "wrong-" + aud_pw, "new_password": "Auditor-Pass-2026"})
         self.assertEqual([(f["field"], f["code"]) for f in r.json["error"]["fields"]], [("current_password", "incorrect")])

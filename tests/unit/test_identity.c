@@ -117,6 +117,34 @@ test_emails(void)
 	CU_ASSERT_EQUAL(identity_email_normalize("", out, sizeof(out)), OR_ERR_INVALID);
 }
 
+/* Sign-in takes a login only when it is a username or an email, ASCII lower-cased. */
+static void
+test_logins(void)
+{
+	char out[IDENTITY_EMAIL_MAX + 1];
+	static const char *const refused[] = {
+		"thr\x01@acme.example", "t\x01hr@acme.example", "thr@acme.example\x7f", "thr\x1f",
+		"zo\xc3\xab@acme.example", "z\xc3\xb6" "e", "\xe3\x83\xa6\xe3\x83\xbc", "two words", "tab\there",
+		"<script>", "@acme.example", "a@b@c.example", "a@localhost", "", " ", NULL
+	};
+	char longest[IDENTITY_EMAIL_MAX + 2];
+	size_t i;
+
+	CU_ASSERT_EQUAL(identity_login_normalize("Thr@ACME.Example", out, sizeof(out)), OR_OK);
+	CU_ASSERT_STRING_EQUAL(out, "thr@acme.example");
+	CU_ASSERT_EQUAL(identity_login_normalize("THR-OP", out, sizeof(out)), OR_OK);
+	CU_ASSERT_STRING_EQUAL(out, "thr-op");
+	CU_ASSERT_EQUAL(identity_login_normalize("a.b_c-9", out, sizeof(out)), OR_OK);
+	CU_ASSERT_STRING_EQUAL(out, "a.b_c-9");
+	for (i = 0; refused[i]; i++)
+		CU_ASSERT_EQUAL(identity_login_normalize(refused[i], out, sizeof(out)), OR_ERR_INVALID);
+	/* Too long for either shape, and too long for the caller's buffer. */
+	memset(longest, 'a', sizeof(longest) - 1);
+	longest[sizeof(longest) - 1] = '\0';
+	CU_ASSERT_EQUAL(identity_login_normalize(longest, out, sizeof(out)), OR_ERR_INVALID);
+	CU_ASSERT_EQUAL(identity_login_normalize("thr@acme.example", out, 8), OR_ERR_INVALID);
+}
+
 static void
 test_time_formats(void)
 {
@@ -144,6 +172,7 @@ static const unit_test tests[] = {
 	{ "role names", test_roles },
 	{ "usernames", test_usernames },
 	{ "email normalisation and shape", test_emails },
+	{ "sign-in logins: a username or an email, nothing else", test_logins },
 	{ "RFC 3339 and DATETIME", test_time_formats },
 	{ NULL, NULL }
 };

@@ -2,8 +2,11 @@
  * admin.js — entry module of the operator console.
  *
  * Signed out: the sign-in form (the authentication-code field appears when
- * the server answers 401 with totp_required). Signed in: a forced password
- * change while the session says must_change_password, else the sections
+ * the server answers 401 with totp_required). Signed in: two-factor
+ * enrollment first while the session says totp_enrollment_required (the
+ * QR code is an <img> of the server's SVG as a data: URI, which the CSP's
+ * img-src allows and which can never run script), then a forced password
+ * change while it says must_change_password, else the sections
  * chosen by the address fragment — the Account Setup dashboard (the landing
  * section, dashboard.js), the review queue (reviews.js), customers and one
  * customer's page (#customer/ID, customer.js), users of every customer,
@@ -98,6 +101,8 @@ function afterCall(result) {
     signedOut('Your session has ended. Sign in again to continue.', 'warning');
   } else if (result.status === 403 && result.error?.code === 'password_change_required') {
     openForced();
+  } else if (result.status === 403 && result.error?.code === 'totp_enrollment_required') {
+    openEnroll();
   }
   return result;
 }
@@ -110,9 +115,10 @@ async function send(method, path, body) {
   return afterCall(await apiSend(method, `${API}${path}`, body, state.csrf));
 }
 
-/** A failure the section should show itself (not a lost session or a pending password change). */
+/** A failure the section should show itself (not a lost session, a pending password change or enrollment). */
 function ownFailure(result) {
-  return result.status !== 401 && result.error?.code !== 'password_change_required';
+  return result.status !== 401 && result.error?.code !== 'password_change_required'
+    && result.error?.code !== 'totp_enrollment_required';
 }
 
 const sectionCalls = { get, send, ownFailure, canWrite };
@@ -174,6 +180,10 @@ signinForm.addEventListener('submit', async (e) => {
 });
 
 function signedOut(message, kind = 'success') {
+  // Nothing of an unfinished enrollment (the key, the QR code) stays in the page.
+  closeEnroll();
+  for (const id of ['totp-qr', 'totp-secret-box', 'totp-uri-box']) byId(id).replaceChildren();
+  byId('totp-enroll').hidden = true;
   state.op = null;
   state.csrf = null;
   state.tab = null;
@@ -190,11 +200,13 @@ async function signOut() {
 
 byId('signout').addEventListener('click', signOut);
 byId('forced-signout').addEventListener('click', signOut);
+byId('enroll-signout').addEventListener('click', signOut);
 
 /** A session body arrived: remember it, show the header, then the view it allows. */
 function enter(body, { focus = true } = {}) {
   setSession(body);
-  if (body.must_change_password) openForced({ focus });
+  if (body.totp_enrollment_required) openEnroll({ focus });
+  else if (body.must_change_password) openForced({ focus });
   else openConsole({ focus });
 }
 
@@ -205,11 +217,26 @@ function setSession(body) {
   byId('header-role').textContent = label(state.op.role);
   byId('header-session').hidden = false;
   byId('tab-operators').hidden = !isAdmin();
-  byId('totp-nag').hidden = Boolean(state.op.totp_enabled);
   for (const node of document.querySelectorAll('[data-write]')) node.hidden = !canWrite();
   for (const input of document.querySelectorAll('input[name="username"][autocomplete="username"][hidden]')) {
     input.value = state.op.username;
   }
+}
+
+/* ---- two-factor enrollment before anything else ---------------------------- */
+
+// One two-factor card: it lives in "Your account" and visits the enrollment view.
+const totpCard = byId('totp-card');
+const totpHome = { parent: totpCard.parentNode, next: totpCard.nextSibling };
+
+function openEnroll({ focus = true } = {}) {
+  byId('enroll-slot').append(totpCard);
+  renderAccount();
+  showView('enroll', { focus });
+}
+
+function closeEnroll() {
+  totpHome.parent.insertBefore(totpCard, totpHome.next);
 }
 
 /* ---- forced password change -------------------------------------------- */
@@ -287,7 +314,7 @@ function currentTab() {
 }
 
 function route({ focus = true } = {}) {
-  if (!state.op || state.op.must_change_password) return;
+  if (!state.op || !state.op.totp_enabled || state.op.must_change_password) return;
   const { tab, arg } = currentTab();
   const changed = `${tab}/${arg}` !== state.tab;
   state.tab = `${tab}/${arg}`;
@@ -299,7 +326,6 @@ function route({ focus = true } = {}) {
   }
   for (const section of document.querySelectorAll('[data-section]')) section.hidden = section.dataset.section !== tab;
   if (changed) clear(byId('console-flash'));
-  byId('totp-nag').hidden = Boolean(state.op.totp_enabled) || tab === 'account';
   const heading = document.querySelector(`[data-section="${tab}"] h2`);
   if (focus && heading) {
     heading.setAttribute('tabindex', '-1');
@@ -911,6 +937,24 @@ function renderAccount() {
   if (op.totp_enabled) byId('totp-enroll').hidden = true;
 }
 
+/**
+ * The server's QR code as an image. An SVG in <img> is rendered as a static
+ * picture (no script, no external loads), and img-src allows data: URIs, so
+ * nothing of it is parsed into the page.
+ */
+function qrImage(svg) {
+  if (!svg.startsWith('<svg')) return null;
+  let data;
+  try {
+    data = btoa(svg);
+  } catch {
+    return null; // not ASCII: not what the server sends
+  }
+  return el('img', {
+    attrs: { src: `data:image/svg+xml;base64,${data}`, alt: 'QR code of the otpauth link: scan it with your authenticator app' },
+  });
+}
+
 /** "JBSW Y3DP ..." for reading aloud or typing; apps ignore the spaces. */
 function groupSecret(secret) {
   return secret.replace(/(.{4})(?=.)/g, '$1 ');
@@ -926,6 +970,7 @@ byId('totp-start').addEventListener('click', async (e) => {
   }
   const secret = String(result.data?.secret || '');
   const uri = String(result.data?.otpauth_uri || '');
+  byId('totp-qr').replaceChildren(qrImage(String(result.data?.qr_svg || '')));
   byId('totp-secret-box').replaceChildren(secretBox(secret, { label: 'Key', id: 'totp-secret', big: true, shown: groupSecret(secret) }));
   byId('totp-uri-box').replaceChildren(secretBox(uri, { label: 'Or this otpauth link, for apps and password managers that import links', id: 'totp-uri' }));
   byId('totp-off').hidden = true;
@@ -947,9 +992,19 @@ totpForm.addEventListener('submit', async (e) => {
     return;
   }
   totpForm.reset();
+  byId('totp-qr').replaceChildren();
   byId('totp-secret-box').replaceChildren();
   byId('totp-uri-box').replaceChildren();
   byId('totp-enroll').hidden = true;
+  if (totpCard.parentNode !== totpHome.parent) {
+    // Enrolled at sign-in: on to the password change or the console.
+    closeEnroll();
+    enter(result.data);
+    if (!result.data.must_change_password) {
+      say(byId('console-flash'), 'success', 'Two-factor sign-in is on. From now on, sign-in asks for a code.');
+    }
+    return;
+  }
   setSession(result.data);
   renderAccount();
   say(byId('totp-flash'), 'success', 'Two-factor sign-in is on. From now on, sign-in asks for a code.');
