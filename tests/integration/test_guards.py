@@ -5,7 +5,7 @@ and however many removals race; customer endpoints never reach another tenant's 
 import threading
 
 from harness import Env, StackTestCase
-from identity_client import customer, operator
+from identity_client import customer, operator, operator_signin
 
 PASSWORD = "Correct-Horse-Battery-9"
 OPS_PASSWORD = "Operator-Test-Password-1"
@@ -46,8 +46,7 @@ class GuardBase(StackTestCase):
 
     @classmethod
     def op_signin(cls, username, password=OPS_PASSWORD):
-        c = operator(cls.st)
-        r = c.call("POST", "/session", {"username": username, "password": password})
+        c, r = operator_signin(cls.st, username, password)
         assert r.status == 200, r
         return c
 
