@@ -125,6 +125,19 @@ class CustomerLastAdminTests(GuardBase):
                                                           "new_password": PASSWORD + "x"}).status, 200)
         return r.json["user"], c
 
+    @classmethod
+    def deactivators(cls):
+        """N operator sessions, one operator each, signed in once for the class: a sign-in
+        spends a TOTP step, so signing one operator in N times a round would wait for the clock."""
+        if not getattr(cls, "_deactivators", None):
+            cls._deactivators = []
+            for _ in range(N):
+                name = cls.uniq("gdeact")
+                cls.st.ctl("operators", "create", "--username", name, "--email", f"{name}@vendor.test",
+                           "--password-stdin", input=OPS_PASSWORD + "\n")
+                cls._deactivators.append(cls.op_signin(name))
+        return cls._deactivators
+
     def active_admins(self, cust):
         return self.sql_int(f"SELECT COUNT(*) FROM users WHERE customer_id = {int(cust['id'])} "
                             "AND role = 'customer_admin' AND status = 'active' AND deactivated_at IS NULL")
@@ -145,7 +158,7 @@ class CustomerLastAdminTests(GuardBase):
                     else:
                         calls.append(lambda c=c, t=target: c.call("PATCH", f"/users/{t}",
                                                                   {"role": "customer_member"}))
-                ops = [self.op_signin("guardops") for _ in range(N)]
+                ops = self.deactivators()
                 for (u, _), oc in zip(admins, ops):
                     calls.append(lambda oc=oc, t=u["id"]: oc.call("DELETE", f"/users/{t}"))
                 results = in_parallel(calls)
