@@ -29,6 +29,23 @@
 #define LIMIT_XML_BYTES			(1024u * 1024u)
 /** Deepest XML element nesting accepted. */
 #define LIMIT_XML_DEPTH			64u
+/*
+ * Structure refused before libxml2 sees it, because its cost there grows
+ * faster than the bytes (duplicate-attribute and namespace checks are
+ * quadratic per element; namespace lookups scale with those in scope).  Real
+ * metadata (tests/corpus/saml) has at most 8 attributes and 6 namespace
+ * declarations on an element, ~10 attributes and ~3 declarations per KB.
+ */
+/** Most attributes (namespace declarations included) on one XML element. */
+#define LIMIT_XML_ELEMENT_ATTRS		64u
+/** Most namespace declarations on one XML element. */
+#define LIMIT_XML_ELEMENT_NS		32u
+/** Most attributes in one XML document. */
+#define LIMIT_XML_ATTRS			32768u
+/** Most namespace declarations in one XML document. */
+#define LIMIT_XML_NS			4096u
+/** Longest element or attribute name in an XML document (bytes). */
+#define LIMIT_XML_NAME			512u
 /** Largest DER certificate decoded from base64 in metadata or a JWKS x5c (bytes). */
 #define LIMIT_X509_DER_BYTES		(64u * 1024u)
 /** Signing certificates within this many seconds of notAfter are "expiring" (30 days). */

@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "onramp/arena.h"
+#include "onramp/secretscan.h"
 #include "onramp/sso_report.h"
 #include "onramp/status.h"
 
@@ -38,5 +39,13 @@
  */
 or_status saml_metadata_check(arena *a, const char *xml, size_t len, int64_t now, const char *entity_choice,
 			      sso_report *out);
+/**
+ * The first secret anywhere in len bytes of XML, or SECRET_NONE: the raw
+ * bytes, then the decoded text (references resolved, element text joined
+ * across comments, CDATA, processing instructions and child elements, plus
+ * attribute values, comments and PIs), or a lenient decoding when the
+ * document does not parse.  The rule PUT /sso and validation share.
+ */
+secretscan_kind saml_metadata_secret(const secretscan_ctx *ctx, const char *xml, size_t len);
 
 #endif
