@@ -34,7 +34,8 @@
  * faster than the bytes (duplicate-attribute and namespace checks are
  * quadratic per element; namespace lookups scale with those in scope).  Real
  * metadata (tests/corpus/saml) has at most 8 attributes and 6 namespace
- * declarations on an element, ~10 attributes and ~3 declarations per KB.
+ * declarations on an element, ~10 attributes and ~3 declarations per KB,
+ * and fewer than 20 declarations in scope.
  */
 /** Most attributes (namespace declarations included) on one XML element. */
 #define LIMIT_XML_ELEMENT_ATTRS		64u
@@ -44,6 +45,8 @@
 #define LIMIT_XML_ATTRS			32768u
 /** Most namespace declarations in one XML document. */
 #define LIMIT_XML_NS			4096u
+/** Most namespace declarations in scope at once (on an element and its ancestors). */
+#define LIMIT_XML_NS_IN_SCOPE		64u
 /** Longest element or attribute name in an XML document (bytes). */
 #define LIMIT_XML_NAME			512u
 /** Largest DER certificate decoded from base64 in metadata or a JWKS x5c (bytes). */

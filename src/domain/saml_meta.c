@@ -124,6 +124,8 @@ refuse_limit(saml_run *run, saml_limit lim)
 		[SAML_LIMIT_ATTRS] = { "The document has more than", LIMIT_XML_ATTRS, "attributes" },
 		[SAML_LIMIT_ELEMENT_NS] = { "An element declares more than", LIMIT_XML_ELEMENT_NS, "namespaces" },
 		[SAML_LIMIT_NS] = { "The document declares more than", LIMIT_XML_NS, "namespaces" },
+		[SAML_LIMIT_NS_IN_SCOPE] = { "Elements nest more than", LIMIT_XML_NS_IN_SCOPE,
+					     "namespace declarations" },
 		[SAML_LIMIT_NAME] = { "An element or attribute name is longer than", LIMIT_XML_NAME, "bytes" },
 	};
 
@@ -382,7 +384,13 @@ saml_metadata_check(arena *a, const char *xml, size_t len, int64_t now, const ch
 	ps.doctype = saml_prolog_has_doctype(xml, len);
 	if (!ps.doctype)
 		doc = saml_parse(xml, len, &ps, &well_formed);
-	st = refuse_secret(&run, saml_secret_scan(NULL, xml, len, well_formed ? doc : NULL));
+	/*
+	 * What the pre-scan refused stays unread, by the secret scan too: that
+	 * keeps the refusal cheap, and nothing of it reaches the report.  (PUT
+	 * scanned the bytes before storing them: saml_metadata_secret.)
+	 */
+	if (ps.limit == SAML_LIMIT_NONE)
+		st = refuse_secret(&run, saml_secret_scan(NULL, xml, len, well_formed ? doc : NULL));
 	if (st == OR_OK)
 		st = judge_parse(&run, &ps, well_formed);
 	if (st == OR_OK)

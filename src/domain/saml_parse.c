@@ -41,6 +41,9 @@ typedef struct prescan {
 	const char *s;
 	size_t n;
 	size_t attrs, ns;	/* in the whole document */
+	unsigned in_scope;	/* namespace declarations of the open elements */
+	unsigned open[LIMIT_XML_DEPTH + 1];	/* each open element's declarations, outermost first */
+	size_t depth, deeper;	/* open elements: on the stack, and beyond it (their declarations stay counted) */
 } prescan;
 
 static bool
@@ -80,11 +83,39 @@ count_attr(prescan *p, size_t tok, size_t len, unsigned *attrs, unsigned *ns)
 		return SAML_LIMIT_ELEMENT_ATTRS;
 	if (++p->attrs > LIMIT_XML_ATTRS)
 		return SAML_LIMIT_ATTRS;
-	if (decl && ++*ns > LIMIT_XML_ELEMENT_NS)
+	if (!decl)
+		return SAML_LIMIT_NONE;
+	if (++*ns > LIMIT_XML_ELEMENT_NS)
 		return SAML_LIMIT_ELEMENT_NS;
-	if (decl && ++p->ns > LIMIT_XML_NS)
+	if (++p->ns > LIMIT_XML_NS)
 		return SAML_LIMIT_NS;
-	return SAML_LIMIT_NONE;
+	return ++p->in_scope > LIMIT_XML_NS_IN_SCOPE ? SAML_LIMIT_NS_IN_SCOPE : SAML_LIMIT_NONE;
+}
+
+/*
+ * After a start tag with ns declarations: an element opened by '>' keeps
+ * them in scope until its end tag; an empty element ('/>') or a tag libxml2
+ * gives up on (no '>') drops them at once.
+ */
+static void
+open_element(prescan *p, size_t end, bool empty, unsigned ns)
+{
+	if (end >= p->n || p->s[end] != '>' || empty)
+		p->in_scope -= ns;
+	else if (p->depth < sizeof(p->open) / sizeof(p->open[0]))
+		p->open[p->depth++] = ns;
+	else
+		p->deeper++;
+}
+
+/* An end tag closes the innermost open element, as libxml2's does, whatever its name. */
+static void
+close_element(prescan *p)
+{
+	if (p->deeper > 0)
+		p->deeper--;
+	else if (p->depth > 0)
+		p->in_scope -= p->open[--p->depth];
 }
 
 /* A start tag from just after its '<' to its '>' (outside quotes) or the next '<'; *i is left there. */
@@ -93,7 +124,7 @@ start_tag(prescan *p, size_t *i)
 {
 	unsigned attrs = 0, ns = 0;
 	size_t j = *i, tok = j, len = 0;
-	char quote = 0;
+	char quote = 0, last = 0;
 	saml_limit lim = SAML_LIMIT_NONE;
 
 	for (; j < p->n && p->s[j] != '<' && lim == SAML_LIMIT_NONE; j++) {
@@ -101,19 +132,22 @@ start_tag(prescan *p, size_t *i)
 
 		if (quote != 0) {
 			quote = c == quote ? 0 : quote;
-		} else if (c == '>') {
-			break;
-		} else if (c == '"' || c == '\'') {
-			quote = c;
-		} else if (c == '=') {
-			lim = count_attr(p, tok, len, &attrs, &ns);
-		} else if (name_char(c)) {
-			if (j == 0 || !name_char(p->s[j - 1]) || j == *i)
-				tok = j, len = 0;
-			if (++len > LIMIT_XML_NAME)
-				lim = SAML_LIMIT_NAME;
+			continue;
 		}
+		if (c == '>')
+			break;
+		if (c == '"' || c == '\'')
+			quote = c;
+		else if (c == '=')
+			lim = count_attr(p, tok, len, &attrs, &ns);
+		else if (name_char(c) && !name_char(p->s[j - 1]))	/* s[*i - 1] is the '<' */
+			tok = j, len = 1;
+		else if (name_char(c) && ++len > LIMIT_XML_NAME)
+			lim = SAML_LIMIT_NAME;
+		last = c;
 	}
+	if (lim == SAML_LIMIT_NONE)
+		open_element(p, j, last == '/', ns);
 	*i = j;
 	return lim;
 }
@@ -121,11 +155,14 @@ start_tag(prescan *p, size_t *i)
 saml_limit
 saml_prescan(const char *xml, size_t len)
 {
-	prescan p = { xml, len, 0, 0 };
+	prescan p;
 	const char *lt;
 	size_t i = 0;
 	saml_limit lim = SAML_LIMIT_NONE;
 
+	memset(&p, 0, sizeof(p));
+	p.s = xml;
+	p.n = len;
 	while (lim == SAML_LIMIT_NONE && i < len && (lt = memchr(xml + i, '<', len - i)) != NULL) {
 		i = (size_t)(lt - xml);
 		if (starts(&p, i, "<!--"))
@@ -134,8 +171,10 @@ saml_prescan(const char *xml, size_t len)
 			i = past(&p, i + 9, "]]>");
 		else if (starts(&p, i, "<?"))
 			i = past(&p, i + 2, "?>");
-		else if (starts(&p, i, "<!") || starts(&p, i, "</"))
-			i += 2;		/* declarations and end tags carry no attributes */
+		else if (starts(&p, i, "</"))
+			close_element(&p), i += 2;
+		else if (starts(&p, i, "<!"))
+			i += 2;		/* declarations carry no attributes (a DOCTYPE is refused anyway) */
 		else {
 			i++;
 			lim = start_tag(&p, &i);
