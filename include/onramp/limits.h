@@ -49,6 +49,10 @@
 #define LIMIT_XML_NS_IN_SCOPE		64u
 /** Longest element or attribute name in an XML document (bytes). */
 #define LIMIT_XML_NAME			512u
+/** Shortest base64 run the secret scanner decodes and reads again (characters; a PEM header is 40). */
+#define LIMIT_SECRETSCAN_B64_MIN	40u
+/** Decoded base64 the secret scanner reads at a time (bytes; windows overlap, so any length is read). */
+#define LIMIT_SECRETSCAN_B64_WINDOW	4096u
 /** Largest DER certificate decoded from base64 in metadata or a JWKS x5c (bytes). */
 #define LIMIT_X509_DER_BYTES		(64u * 1024u)
 /** Signing certificates within this many seconds of notAfter are "expiring" (30 days). */
