@@ -410,6 +410,26 @@ earliest_cert(const sso_report *r)
 	return t;
 }
 
+/*
+ * Pasted XML that validation refused for a secret is not kept, as PUT /sso
+ * would not have kept it: the report says "refused and not stored".  (Only
+ * XML stored before PUT scanned it as validation does can get here.)
+ */
+static or_status
+refuse_pasted(app *a, http_request *req, int64_t cid, sso_draft *d, const sso_report *r)
+{
+	const sso_check *c = sso_report_find(r, "saml.secret");
+	or_status st;
+
+	if (d->metadata_xml == NULL || c == NULL || c->ok)
+		return OR_OK;
+	if ((st = store_sso_metadata_purge(a->db, cid, &d->version)) == OR_OK &&
+	    (st = store_review_supersede(a->db, cid, "sso")) == OR_OK)
+		st = api_audit(a, req, "sso.metadata_refused", cid, "customer", cid, NULL, NULL);
+	d->metadata_xml = NULL;
+	return st;
+}
+
 void
 api_sso_validate(app *a, http_request *req, http_response *resp)
 {
@@ -433,13 +453,15 @@ api_sso_validate(app *a, http_request *req, http_response *resp)
 	else
 		validate_oidc(a, req, &d, r);
 	rep = report_json(r, api_now(req));
-	st = store_sso_report_save(a->db, cid, d.version, json_object_to_json_string_ext(rep, JSON_C_TO_STRING_PLAIN), r->ok,
-				   earliest_cert(r));
+	if ((st = db_begin(a->db)) == OR_OK)
+		st = refuse_pasted(a, req, cid, &d, r);
+	if (st == OR_OK)
+		st = store_sso_report_save(a->db, cid, d.version, json_object_to_json_string_ext(rep, JSON_C_TO_STRING_PLAIN),
+					   r->ok, earliest_cert(r));
 	if (st == OR_OK)
 		st = api_audit(a, req, r->ok ? "sso.validated" : "sso.validation_failed", cid, "customer", cid, NULL, NULL);
-	if (st != OR_OK) {
+	if (!api_commit(a, req, resp, st)) {
 		json_object_put(rep);
-		app_fail(a, req, resp, st, db_last_error(a->db));
 		return;
 	}
 	json_object_object_add(rep, "version", json_object_new_int64(d.version));
