@@ -1,18 +1,18 @@
 /*
  * SAML 2.0 metadata validation, part one (include/onramp/saml_meta.h): the
  * bytes are refused before libxml2 sees them when they are too large, not
- * UTF-8-looking XML, hold a secret, or carry a DOCTYPE; they are then parsed
- * with no network, no entity substitution, no DTD, a depth limit and a
- * refusing external-entity loader; the identity provider entity is picked
- * (or the customer is asked to pick one) and handed to saml_entity.c.
+ * UTF-8-looking XML, or carry a DOCTYPE; they are then parsed by
+ * saml_parse.c (a pre-scan of the structure limits, then no network, no
+ * entity substitution, no DTD, a depth limit and a refusing external-entity
+ * loader); a secret anywhere (saml_scan.c) refuses them before any other
+ * verdict; the identity provider entity is picked (or the customer is asked
+ * to pick one) and handed to saml_entity.c.
  *
  * The DOCTYPE test is a scan of the prolog: a DOCTYPE may only follow the
  * XML declaration, comments, processing instructions and whitespace, so
  * walking those is exact and keeps every entity declaration (billion laughs,
  * file:// or http:// external entities) away from the parser.  The SAX hook
  * on internalSubset stops the parser should one get past the scan anyway.
- * The refusing loader is installed process-wide for the duration of the
- * parse and the previous one restored (workers are single-threaded).
  */
 #include <string.h>
 

@@ -16,6 +16,9 @@
  * attributes hidden from it.  Together with LIMIT_XML_DEPTH this bounds every
  * superlinear path found in libxml2 2.9.14's start-tag parsing and the SAX2
  * tree builder; the rest of the parse is linear in the bytes.
+ *
+ * The refusing loader is installed process-wide for the duration of the
+ * parse and the previous one restored (workers are single-threaded).
  */
 #include <string.h>
 
