@@ -211,8 +211,9 @@ add_idp(saml_run *run, idp_set *s, const xmlNode *ent, const xmlNode *idp)
 		s->idp = idp;
 		s->chosen_found = true;
 	}
-	if (run->r->nentities < SSO_MAX_ENTITIES)
-		run->r->entities[run->r->nentities++] = id != NULL ? id : "";
+	/* Only a named IdP can be chosen, so only those are offered. */
+	if (run->r->nentities < SSO_MAX_ENTITIES && id != NULL && id[0] != '\0')
+		run->r->entities[run->r->nentities++] = id;
 	s->nidp++;
 }
 
@@ -286,6 +287,12 @@ choose(saml_run *run, idp_set *s, bool aggregate)
 		sso_report_add(run->r, run->a, "saml.entity_choice", false, SSO_ERROR,
 			       "The chosen entity \"%s\" is not an identity provider in this file; choose one of "
 			       "the %zu listed.", s->choice, s->nidp);
+		return false;
+	}
+	if (s->nidp > 1 && s->choice == NULL && run->r->nentities == 0) {
+		sso_report_add(run->r, run->a, "saml.entity_id", false, SSO_ERROR,
+			       "The file describes %zu identity providers, none with an entityID, so none can be "
+			       "chosen; every EntityDescriptor needs one.", s->nidp);
 		return false;
 	}
 	if (s->nidp > 1 && s->choice == NULL) {
