@@ -29,6 +29,30 @@
 #define LIMIT_XML_BYTES			(1024u * 1024u)
 /** Deepest XML element nesting accepted. */
 #define LIMIT_XML_DEPTH			64u
+/*
+ * Structure refused before libxml2 sees it, because its cost there grows
+ * faster than the bytes (duplicate-attribute and namespace checks are
+ * quadratic per element; namespace lookups scale with those in scope).  Real
+ * metadata (tests/corpus/saml) has at most 8 attributes and 6 namespace
+ * declarations on an element, ~10 attributes and ~3 declarations per KB,
+ * and fewer than 20 declarations in scope.
+ */
+/** Most attributes (namespace declarations included) on one XML element. */
+#define LIMIT_XML_ELEMENT_ATTRS		64u
+/** Most namespace declarations on one XML element. */
+#define LIMIT_XML_ELEMENT_NS		32u
+/** Most attributes in one XML document. */
+#define LIMIT_XML_ATTRS			32768u
+/** Most namespace declarations in one XML document. */
+#define LIMIT_XML_NS			4096u
+/** Most namespace declarations in scope at once (on an element and its ancestors). */
+#define LIMIT_XML_NS_IN_SCOPE		64u
+/** Longest element or attribute name in an XML document (bytes). */
+#define LIMIT_XML_NAME			512u
+/** Shortest base64 run the secret scanner decodes and reads again (characters; a PEM header is 40). */
+#define LIMIT_SECRETSCAN_B64_MIN	40u
+/** Decoded base64 the secret scanner reads at a time (bytes; windows overlap, so any length is read). */
+#define LIMIT_SECRETSCAN_B64_WINDOW	4096u
 /** Largest DER certificate decoded from base64 in metadata or a JWKS x5c (bytes). */
 #define LIMIT_X509_DER_BYTES		(64u * 1024u)
 /** Signing certificates within this many seconds of notAfter are "expiring" (30 days). */

@@ -3,7 +3,8 @@
  * looks like a secret that must never be stored (private keys, client
  * secrets, JWTs, bearer/session tokens, URLs with credentials or token-like
  * query parameters, this deployment's own invite and reset links, well-known
- * API key formats, payment card numbers, `password=`-style pairs).  Pure: no
+ * API key formats, payment card numbers, `password=`-style pairs), also inside
+ * long base64 runs that decode to text (a base64-encoded PEM key).  Pure: no
  * I/O, no allocation.  Callers answer 422 validation_failed with field code
  * secret_detected and secretscan_kind_message(); the value itself is never
  * echoed, stored or logged.

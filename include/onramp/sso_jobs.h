@@ -68,6 +68,8 @@ or_status store_sso_job_give_up(db *d, int64_t now, long max_attempts, unsigned 
  */
 or_status store_sso_job_finish(db *d, const sso_job *j, bool done, bool report_ok, const char *error_code,
 			       const char *message, int64_t now);
+/** Move a claimed job to version (the draft's version after the runner itself changed it); conflict when the claim is lost. */
+or_status store_sso_job_move(db *d, sso_job *j, int64_t version);
 /**
  * After a finish was refused: queue the claimed job again when its version
  * was raised, else fail it as superseded (the draft changed without a new

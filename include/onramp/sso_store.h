@@ -45,6 +45,13 @@ or_status store_sso_draft_get(db *d, arena *a, int64_t customer_id, sso_draft *o
  * else "draft": an edit always needs a new validation and review.
  */
 or_status store_sso_draft_save(db *d, int64_t customer_id, const sso_draft *in, int64_t expected_version);
+/**
+ * Drop the pasted metadata XML of version, which validation refused for a
+ * secret it holds (one pasted before PUT /sso scanned XML as validation
+ * does): an edit, so the version moves on (*version is the new one) and the
+ * review becomes "draft".  OR_ERR_VERSION when the draft changed meanwhile.
+ */
+or_status store_sso_metadata_purge(db *d, int64_t customer_id, int64_t *version);
 /** Store a validation report for version (OR_ERR_VERSION when the draft changed meanwhile). */
 or_status store_sso_report_save(db *d, int64_t customer_id, int64_t version, const char *report_json, bool ok,
 				int64_t cert_not_after);

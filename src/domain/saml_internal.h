@@ -1,18 +1,22 @@
 /*
- * Helpers shared by the SAML metadata checker's two files (saml_meta.c: the
- * safe parse and the choice of the identity provider entity; saml_entity.c:
- * the checks on that entity) and nothing else.  Elements are always matched
- * by namespace URI and local name, never by prefix.
+ * Helpers shared by the SAML metadata checker's files (saml_parse.c: the
+ * pre-scan and the hardened parse; saml_scan.c: the secret scan of the
+ * decoded text; saml_meta.c: the refusals and the choice of the identity
+ * provider entity; saml_entity.c: the checks on that entity) and nothing
+ * else.  Elements are always matched by namespace URI and local name, never
+ * by prefix.
  */
 #ifndef ONRAMP_SAML_INTERNAL_H
 #define ONRAMP_SAML_INTERNAL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <libxml/tree.h>
 
 #include "onramp/arena.h"
+#include "onramp/secretscan.h"
 #include "onramp/sso_report.h"
 
 /** The SAML 2.0 metadata namespace. */
@@ -21,6 +25,45 @@
 #define SAML_DS_NS "http://www.w3.org/2000/09/xmldsig#"
 /** The token of protocolSupportEnumeration that means SAML 2.0. */
 #define SAML_PROTOCOL_NS "urn:oasis:names:tc:SAML:2.0:protocol"
+
+/** Which structural limit (limits.h) the bytes break, found before libxml2 parses them. */
+typedef enum saml_limit {
+	SAML_LIMIT_NONE = 0,
+	SAML_LIMIT_ELEMENT_ATTRS,	/* LIMIT_XML_ELEMENT_ATTRS */
+	SAML_LIMIT_ATTRS,		/* LIMIT_XML_ATTRS */
+	SAML_LIMIT_ELEMENT_NS,		/* LIMIT_XML_ELEMENT_NS */
+	SAML_LIMIT_NS,			/* LIMIT_XML_NS */
+	SAML_LIMIT_NS_IN_SCOPE,		/* LIMIT_XML_NS_IN_SCOPE */
+	SAML_LIMIT_NAME			/* LIMIT_XML_NAME */
+} saml_limit;
+
+/** What the hardened parse saw; its hooks fill it. */
+typedef struct saml_parse_state {
+	saml_limit limit;	/* the pre-scan refused the bytes: nothing was parsed */
+	unsigned depth;
+	bool too_deep, doctype, external;
+	bool have_error, fatal;	/* an error was kept; it was a fatal one */
+	int line;		/* of the kept error */
+	char msg[200];		/* libxml2's message for it, newline trimmed */
+} saml_parse_state;
+
+/** True when the prolog holds a DOCTYPE (a scan of what may precede one, so exact). */
+bool saml_prolog_has_doctype(const char *xml, size_t len);
+/** The first structural limit len bytes of XML break (a linear scan), or SAML_LIMIT_NONE. */
+saml_limit saml_prescan(const char *xml, size_t len);
+/**
+ * Parse len bytes (zeroed ps) with the pre-scan, no network, no entity
+ * substitution, no DTD and the depth limit; the document (NULL, partial or
+ * whole; the caller frees it with xmlFreeDoc) and whether it is well-formed.
+ * Bytes over LIMIT_XML_BYTES or refused by the pre-scan are not parsed.
+ */
+xmlDocPtr saml_parse(const char *xml, size_t len, saml_parse_state *ps, bool *well_formed);
+/**
+ * The first secret in an XML document: its raw bytes, then the decoded text
+ * of doc when it parsed (NULL: a lenient decoding of the bytes instead).
+ * Fails closed (SECRET_PRIVATE_KEY) when the decoded text cannot be built.
+ */
+secretscan_kind saml_secret_scan(const secretscan_ctx *ctx, const char *xml, size_t len, const xmlDoc *doc);
 
 /** One run of the checker: where strings go, what is filled, the pinned clock. */
 typedef struct saml_run {

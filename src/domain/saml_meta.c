@@ -1,46 +1,27 @@
 /*
  * SAML 2.0 metadata validation, part one (include/onramp/saml_meta.h): the
  * bytes are refused before libxml2 sees them when they are too large, not
- * UTF-8-looking XML, hold a secret, or carry a DOCTYPE; they are then parsed
- * with no network, no entity substitution, no DTD, a depth limit and a
- * refusing external-entity loader; the identity provider entity is picked
- * (or the customer is asked to pick one) and handed to saml_entity.c.
+ * UTF-8-looking XML, or carry a DOCTYPE; they are then parsed by
+ * saml_parse.c (a pre-scan of the structure limits, then no network, no
+ * entity substitution, no DTD, a depth limit and a refusing external-entity
+ * loader); a secret anywhere (saml_scan.c) refuses them before any other
+ * verdict; the identity provider entity is picked (or the customer is asked
+ * to pick one) and handed to saml_entity.c.
  *
  * The DOCTYPE test is a scan of the prolog: a DOCTYPE may only follow the
  * XML declaration, comments, processing instructions and whitespace, so
  * walking those is exact and keeps every entity declaration (billion laughs,
  * file:// or http:// external entities) away from the parser.  The SAX hook
  * on internalSubset stops the parser should one get past the scan anyway.
- * The refusing loader is installed process-wide for the duration of the
- * parse and the previous one restored (workers are single-threaded).
  */
 #include <string.h>
 
 #include <libxml/parser.h>
-#include <libxml/parserInternals.h>
-#include <libxml/SAX2.h>
-#include <libxml/xmlversion.h>
 
 #include "onramp/limits.h"
 #include "onramp/saml_meta.h"
 #include "onramp/secretscan.h"
 #include "saml_internal.h"
-
-/* libxml2 2.12 made the structured error handler take a const pointer. */
-#if LIBXML_VERSION >= 21200
-typedef const xmlError *xml_error;
-#else
-typedef xmlError *xml_error;
-#endif
-
-/* What the parse hooks saw; reached through ctxt->_private. */
-typedef struct parse_state {
-	unsigned depth;
-	bool too_deep, doctype, external;
-	bool have_error, fatal;	/* an error was kept; it was a fatal one */
-	int line;		/* of the kept error */
-	char msg[200];		/* libxml2's message for it, newline trimmed */
-} parse_state;
 
 /* ---- refusals before parsing ------------------------------------------------- */
 
@@ -78,9 +59,8 @@ find(const char *s, size_t n, size_t from, const char *needle)
 	return n;
 }
 
-/* True when the prolog holds a DOCTYPE (see the file comment for why this is exact). */
-static bool
-prolog_has_doctype(const char *s, size_t n)
+bool
+saml_prolog_has_doctype(const char *s, size_t n)
 {
 	size_t i = 0, end;
 
@@ -107,8 +87,6 @@ prolog_has_doctype(const char *s, size_t n)
 static or_status
 refuse_early(saml_run *run, const char *xml, size_t len)
 {
-	secretscan_kind k;
-
 	if (len > LIMIT_XML_BYTES) {
 		sso_report_add(run->r, run->a, "saml.size", false, SSO_ERROR,
 			       "The metadata is %zu bytes; the largest accepted is %u bytes (1 MiB).", len,
@@ -122,123 +100,50 @@ refuse_early(saml_run *run, const char *xml, size_t len)
 			       "The metadata is UTF-16 or UTF-32 text; save it as UTF-8 and upload it again.");
 		return OR_ERR_INVALID;
 	}
-	k = secretscan_check(NULL, xml, len);
-	if (k != SECRET_NONE) {
-		sso_report_add(run->r, run->a, "saml.secret", false, SSO_ERROR,
-			       "The metadata was refused and not stored: %s Upload only the identity provider's "
-			       "public metadata.", secretscan_kind_message(k));
-		return OR_ERR_INVALID;
-	}
-	if (prolog_has_doctype(xml, len)) {
-		sso_report_add(run->r, run->a, "saml.no_doctype", false, SSO_ERROR,
-			       "The metadata contains a DOCTYPE declaration, which is refused for safety "
-			       "(entity expansion, external files); SAML metadata never needs one.");
-		return OR_ERR_INVALID;
-	}
 	return OR_OK;
 }
 
-/* ---- the safe parse ------------------------------------------------------------ */
+/* A secret anywhere (saml_secret_scan) refuses the document before any other verdict. */
+static or_status
+refuse_secret(saml_run *run, secretscan_kind k)
+{
+	if (k == SECRET_NONE)
+		return OR_OK;
+	sso_report_add(run->r, run->a, "saml.secret", false, SSO_ERROR,
+		       "The metadata was refused and not stored: %s Upload only the identity provider's "
+		       "public metadata.", secretscan_kind_message(k));
+	return OR_ERR_INVALID;
+}
 
+/* What the pre-scan refused, as a sentence. */
 static void
-on_internal_subset(void *ctx, const xmlChar *name, const xmlChar *ext, const xmlChar *sys)
+refuse_limit(saml_run *run, saml_limit lim)
 {
-	xmlParserCtxtPtr ctxt = ctx;
-	parse_state *ps = ctxt->_private;
+	static const struct { const char *what; unsigned max; const char *unit; } said[] = {
+		[SAML_LIMIT_ELEMENT_ATTRS] = { "An element has more than", LIMIT_XML_ELEMENT_ATTRS, "attributes" },
+		[SAML_LIMIT_ATTRS] = { "The document has more than", LIMIT_XML_ATTRS, "attributes" },
+		[SAML_LIMIT_ELEMENT_NS] = { "An element declares more than", LIMIT_XML_ELEMENT_NS, "namespaces" },
+		[SAML_LIMIT_NS] = { "The document declares more than", LIMIT_XML_NS, "namespaces" },
+		[SAML_LIMIT_NS_IN_SCOPE] = { "Elements nest more than", LIMIT_XML_NS_IN_SCOPE,
+					     "namespace declarations" },
+		[SAML_LIMIT_NAME] = { "An element or attribute name is longer than", LIMIT_XML_NAME, "bytes" },
+	};
 
-	(void)name, (void)ext, (void)sys;
-	ps->doctype = true;
-	xmlStopParser(ctxt);
+	sso_report_add(run->r, run->a, "saml.limits", false, SSO_ERROR,
+		       "%s %u %s; this is not ordinary SAML metadata, so it was refused unread.", said[lim].what,
+		       said[lim].max, said[lim].unit);
 }
 
-static void
-on_start(void *ctx, const xmlChar *local, const xmlChar *prefix, const xmlChar *uri, int nns,
-	 const xmlChar **ns, int nattr, int ndef, const xmlChar **attrs)
-{
-	xmlParserCtxtPtr ctxt = ctx;
-	parse_state *ps = ctxt->_private;
-
-	if (++ps->depth > LIMIT_XML_DEPTH) {
-		ps->too_deep = true;
-		xmlStopParser(ctxt);
-		return;
-	}
-	xmlSAX2StartElementNs(ctx, local, prefix, uri, nns, ns, nattr, ndef, attrs);
-}
-
-static void
-on_end(void *ctx, const xmlChar *local, const xmlChar *prefix, const xmlChar *uri)
-{
-	xmlParserCtxtPtr ctxt = ctx;
-	parse_state *ps = ctxt->_private;
-
-	if (ps->depth > 0)
-		ps->depth--;
-	xmlSAX2EndElementNs(ctx, local, prefix, uri);
-}
-
-/* Keep the first error, but let the first fatal one replace a namespace error; nothing is printed. */
-static void
-on_error(void *ctx, xml_error err)
-{
-	xmlParserCtxtPtr ctxt = ctx;
-	parse_state *ps = ctxt->_private;
-	size_t n;
-
-	if (err == NULL || err->level < XML_ERR_ERROR || ps->fatal || (ps->have_error && err->level != XML_ERR_FATAL))
-		return;
-	ps->have_error = true;
-	ps->fatal = err->level == XML_ERR_FATAL;
-	ps->line = err->line;
-	str_copy(ps->msg, sizeof(ps->msg), err->message != NULL ? err->message : "unknown error");
-	n = strlen(ps->msg);
-	while (n > 0 && is_space(ps->msg[n - 1]))
-		ps->msg[--n] = '\0';
-}
-
-static xmlParserInputPtr
-refuse_loader(const char *url, const char *id, xmlParserCtxtPtr ctxt)
-{
-	(void)url, (void)id;
-	if (ctxt != NULL && ctxt->_private != NULL)
-		((parse_state *)ctxt->_private)->external = true;
-	return NULL;
-}
-
-/* Parse with every hook in place; the document (possibly NULL or partial) for the caller to judge. */
-static xmlDocPtr
-parse(const char *xml, size_t len, parse_state *ps, bool *well_formed)
-{
-	xmlExternalEntityLoader old = xmlGetExternalEntityLoader();
-	xmlParserCtxtPtr ctxt;
-	xmlDocPtr doc;
-
-	*well_formed = false;
-	xmlInitParser();
-	ctxt = xmlCreateMemoryParserCtxt(xml, (int)len);
-	if (ctxt == NULL)
-		return NULL;
-	ctxt->_private = ps;
-	ctxt->sax->internalSubset = on_internal_subset;
-	ctxt->sax->externalSubset = on_internal_subset;
-	ctxt->sax->startElementNs = on_start;
-	ctxt->sax->endElementNs = on_end;
-	ctxt->sax->serror = on_error;
-	xmlCtxtUseOptions(ctxt, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-	xmlSetExternalEntityLoader(refuse_loader);
-	xmlParseDocument(ctxt);
-	xmlSetExternalEntityLoader(old);
-	doc = ctxt->myDoc;
-	*well_formed = ctxt->wellFormed && !ps->too_deep && !ps->doctype && !ps->fatal;
-	ctxt->myDoc = NULL;
-	xmlFreeParserCtxt(ctxt);
-	return doc;
-}
+/* ---- the parse -------------------------------------------------------------------- */
 
 /* Turn what the parse hooks saw into the failing check, if any. */
 static or_status
-judge_parse(saml_run *run, const parse_state *ps, bool well_formed)
+judge_parse(saml_run *run, const saml_parse_state *ps, bool well_formed)
 {
+	if (ps->limit != SAML_LIMIT_NONE) {
+		refuse_limit(run, ps->limit);
+		return OR_ERR_LIMIT;
+	}
 	if (ps->doctype || ps->external) {
 		sso_report_add(run->r, run->a, "saml.no_doctype", false, SSO_ERROR,
 			       "The metadata contains a DOCTYPE declaration, which is refused for safety "
@@ -263,55 +168,6 @@ judge_parse(saml_run *run, const parse_state *ps, bool well_formed)
 	}
 	sso_report_add(run->r, run->a, "saml.well_formed", true, SSO_ERROR, "The file is well-formed XML.");
 	return OR_OK;
-}
-
-/* ---- secrets the raw scan cannot see (character references, key elements) ------ */
-
-static bool
-private_key_element(const xmlNode *n)
-{
-	static const char *const names[] = { "PrivateKey", "RSAPrivateKey", "ECPrivateKey", "PrivateExponent", NULL };
-	static const char *const rsa_private[] = { "D", "P", "Q", "DP", "DQ", "InverseQ", NULL };
-	size_t i;
-
-	for (i = 0; names[i]; i++)
-		if (strcmp((const char *)n->name, names[i]) == 0)
-			return true;
-	if (n->parent == NULL || n->parent->type != XML_ELEMENT_NODE ||
-	    strcmp((const char *)n->parent->name, "RSAKeyValue") != 0)
-		return false;
-	for (i = 0; rsa_private[i]; i++)
-		if (strcmp((const char *)n->name, rsa_private[i]) == 0)
-			return true;
-	return false;
-}
-
-static secretscan_kind
-scan_text(const xmlChar *s)
-{
-	return s == NULL ? SECRET_NONE : secretscan_check(NULL, (const char *)s, strlen((const char *)s));
-}
-
-static secretscan_kind
-scan_tree(const xmlNode *n)
-{
-	secretscan_kind k = SECRET_NONE;
-	const xmlAttr *at;
-
-	for (; n != NULL && k == SECRET_NONE; n = n->next) {
-		if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE || n->type == XML_COMMENT_NODE)
-			k = scan_text(n->content);
-		if (n->type != XML_ELEMENT_NODE)
-			continue;
-		if (private_key_element(n))
-			return SECRET_PRIVATE_KEY;
-		for (at = n->properties; at != NULL && k == SECRET_NONE; at = at->next)
-			if (at->children != NULL)
-				k = scan_text(at->children->content);
-		if (k == SECRET_NONE)
-			k = scan_tree(n->children);
-	}
-	return k;
 }
 
 /* ---- choosing the identity provider -------------------------------------------- */
@@ -355,8 +211,9 @@ add_idp(saml_run *run, idp_set *s, const xmlNode *ent, const xmlNode *idp)
 		s->idp = idp;
 		s->chosen_found = true;
 	}
-	if (run->r->nentities < SSO_MAX_ENTITIES)
-		run->r->entities[run->r->nentities++] = id != NULL ? id : "";
+	/* Only a named IdP can be chosen, so only those are offered. */
+	if (run->r->nentities < SSO_MAX_ENTITIES && id != NULL && id[0] != '\0')
+		run->r->entities[run->r->nentities++] = id;
 	s->nidp++;
 }
 
@@ -432,6 +289,12 @@ choose(saml_run *run, idp_set *s, bool aggregate)
 			       "the %zu listed.", s->choice, s->nidp);
 		return false;
 	}
+	if (s->nidp > 1 && s->choice == NULL && run->r->nentities == 0) {
+		sso_report_add(run->r, run->a, "saml.entity_id", false, SSO_ERROR,
+			       "The file describes %zu identity providers, none with an entityID, so none can be "
+			       "chosen; every EntityDescriptor needs one.", s->nidp);
+		return false;
+	}
 	if (s->nidp > 1 && s->choice == NULL) {
 		sso_report_add(run->r, run->a, "saml.entity_choice", false, SSO_ERROR,
 			       "The file describes %zu identity providers; choose which one to use.", s->nidp);
@@ -498,18 +361,10 @@ static or_status
 check_parsed(saml_run *run, xmlDocPtr doc, const char *entity_choice)
 {
 	const xmlNode *root = xmlDocGetRootElement(doc);
-	secretscan_kind k;
 
 	if (root == NULL) {
 		sso_report_add(run->r, run->a, "saml.is_metadata", false, SSO_ERROR,
 			       "The file holds no XML element, so it is not SAML metadata.");
-		return OR_ERR_INVALID;
-	}
-	k = scan_tree(root);
-	if (k != SECRET_NONE) {
-		sso_report_add(run->r, run->a, "saml.secret", false, SSO_ERROR,
-			       "The metadata was refused and not stored: %s Upload only the identity provider's "
-			       "public metadata.", secretscan_kind_message(k));
 		return OR_ERR_INVALID;
 	}
 	check_document(run, root, entity_choice);
@@ -521,19 +376,30 @@ saml_metadata_check(arena *a, const char *xml, size_t len, int64_t now, const ch
 		    sso_report *out)
 {
 	saml_run run = { a, out, now, false };
-	parse_state ps = { 0 };
-	bool well_formed;
-	xmlDocPtr doc;
+	saml_parse_state ps;
+	bool well_formed = false;
+	xmlDocPtr doc = NULL;
 	or_status st;
 
 	sso_report_init(out, "saml");
+	memset(&ps, 0, sizeof(ps));
 	if (len >= 3 && memcmp(xml, "\xEF\xBB\xBF", 3) == 0)
 		xml += 3, len -= 3;
 	st = refuse_early(&run, xml, len);
 	if (st != OR_OK)
 		return st;
-	doc = parse(xml, len, &ps, &well_formed);
-	st = judge_parse(&run, &ps, well_formed && doc != NULL);
+	ps.doctype = saml_prolog_has_doctype(xml, len);
+	if (!ps.doctype)
+		doc = saml_parse(xml, len, &ps, &well_formed);
+	/*
+	 * What the pre-scan refused stays unread, by the secret scan too: that
+	 * keeps the refusal cheap, and nothing of it reaches the report.  (PUT
+	 * scanned the bytes before storing them: saml_metadata_secret.)
+	 */
+	if (ps.limit == SAML_LIMIT_NONE)
+		st = refuse_secret(&run, saml_secret_scan(NULL, xml, len, well_formed ? doc : NULL));
+	if (st == OR_OK)
+		st = judge_parse(&run, &ps, well_formed);
 	if (st == OR_OK)
 		st = check_parsed(&run, doc, entity_choice);
 	xmlFreeDoc(doc);

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "onramp/secretscan.h"
+#include "secretscan_internal.h"
 
 /* The longest value a matcher reads; longer values are judged on this prefix. */
 #define VALUE_CAP 256
@@ -1115,27 +1116,55 @@ find_card(const secretscan_ctx *ctx, const scan *t)
 
 typedef secretscan_kind (*rule_fn)(const secretscan_ctx *, const scan *);
 
-/* Most specific first: the first rule that matches names the kind. */
+static secretscan_kind find_base64(const secretscan_ctx *ctx, const scan *t);
+
+/*
+ * Most specific first: the first rule that matches names the kind.  The last
+ * decodes base64 and runs the others on the text inside (secretscan_b64.c).
+ */
 static const rule_fn RULES[] = {
 	find_private_key, find_own_link, find_jwt, find_key_formats, find_key_needles,
-	find_aws_secret, find_url_secrets, find_bearer, find_pairs, find_card, NULL
+	find_aws_secret, find_url_secrets, find_bearer, find_pairs, find_card, find_base64, NULL
 };
+
+/* The rules from the first up to (not including) `stop`, in order. */
+static secretscan_kind
+run_rules(const secretscan_ctx *ctx, const scan *t, rule_fn stop)
+{
+	size_t r;
+	secretscan_kind k;
+
+	for (r = 0; RULES[r] && RULES[r] != stop; r++)
+		if ((k = RULES[r](ctx, t)) != SECRET_NONE)
+			return k;
+	return SECRET_NONE;
+}
+
+/* Decoded base64 text: every rule but the decoding itself, so the work stays one level deep. */
+static secretscan_kind
+scan_decoded(const void *arg, const unsigned char *text, size_t len)
+{
+	scan t = { text, len };
+
+	return run_rules(arg, &t, find_base64);
+}
+
+static secretscan_kind
+find_base64(const secretscan_ctx *ctx, const scan *t)
+{
+	return secretscan_b64_scan(t->s, t->n, scan_decoded, ctx);
+}
 
 secretscan_kind
 secretscan_check(const secretscan_ctx *ctx, const char *text, size_t len)
 {
 	scan t;
-	size_t r;
-	secretscan_kind k;
 
 	if (text == NULL || len == 0)
 		return SECRET_NONE;
 	t.s = (const unsigned char *)text;
 	t.n = len;
-	for (r = 0; RULES[r]; r++)
-		if ((k = RULES[r](ctx, &t)) != SECRET_NONE)
-			return k;
-	return SECRET_NONE;
+	return run_rules(ctx, &t, NULL);
 }
 
 const char *

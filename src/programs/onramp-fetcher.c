@@ -26,6 +26,7 @@
 #include "onramp/fetch.h"
 #include "onramp/limits.h"
 #include "onramp/log.h"
+#include "onramp/setup_store.h"
 #include "onramp/sso_jobs.h"
 #include "onramp/sso_store.h"
 #include "onramp/sso_validate.h"
@@ -64,11 +65,38 @@ wall_s(void)
 	return clock_wall_us() / 1000000;
 }
 
+/*
+ * Pasted XML that validation refused for a secret is not kept, as PUT /sso
+ * would not have kept it: the report says "refused and not stored".  (Only
+ * XML stored before PUT scanned it as validation does can get here.)  The
+ * draft moves to a new version without it, and the job with it.
+ */
+static or_status
+refuse_pasted(db *d, sso_job *j, const sso_draft *dr, const sso_report *r, audit_entry *e)
+{
+	const sso_check *c = sso_report_find(r, "saml.secret");
+	int64_t version = j->version;
+	or_status st;
+
+	if (dr->metadata_xml == NULL || c == NULL || c->ok)
+		return OR_OK;
+	if ((st = store_sso_metadata_purge(d, j->customer_id, &version)) == OR_OK &&
+	    (st = store_review_supersede(d, j->customer_id, "sso")) == OR_OK &&
+	    (st = store_sso_job_move(d, j, version)) == OR_OK) {
+		audit_entry refused = *e;
+		refused.action = "sso.metadata_refused";
+		refused.after_json = NULL;
+		st = store_audit_add(d, &refused);
+	}
+	return st;
+}
+
 /* The report, its audit row and the job's end: all or nothing. */
 static or_status
-store_outcome(db *d, const sso_job *j, const sso_report *r, json_object *rep, int64_t now)
+store_outcome(db *d, const sso_job *job, const sso_draft *dr, const sso_report *r, json_object *rep, int64_t now)
 {
 	char after[96], oid[24];
+	sso_job copy = *job, *j = &copy;
 	audit_entry e;
 	or_status st;
 
@@ -85,7 +113,9 @@ store_outcome(db *d, const sso_job *j, const sso_report *r, json_object *rep, in
 	e.request_id = j->request_id;
 	if ((st = db_begin(d)) != OR_OK)
 		return st;
-	st = store_sso_report_save(d, j->customer_id, j->version,
+	st = refuse_pasted(d, j, dr, r, &e);
+	if (st == OR_OK)
+		st = store_sso_report_save(d, j->customer_id, j->version,
 				   json_object_to_json_string_ext(rep, JSON_C_TO_STRING_PLAIN), r->ok,
 				   sso_validate_earliest_cert(r));
 	if (st == OR_OK)
@@ -131,7 +161,7 @@ run_job(const config *cfg, db *d, arena *a, const sso_job *j, int64_t now, log_j
 	sso_validate_run(cfg, a, &dr, now, r);
 	now = wall_s();
 	rep = sso_validate_report_json(r, now);
-	st = store_outcome(d, j, r, rep, now);
+	st = store_outcome(d, j, &dr, r, rep, now);
 	json_object_put(rep);
 	line->ok = r->ok;
 	if (st == OR_OK)

@@ -76,6 +76,24 @@ store_sso_draft_save(db *d, int64_t customer_id, const sso_draft *in, int64_t ex
 	return st == OR_OK && n == 0 ? OR_ERR_VERSION : st;
 }
 
+static const char SQL_PURGE[] =
+	"UPDATE sso_settings SET metadata_xml = NULL, review = 'draft', version = version + 1, "
+	"updated_at = CURRENT_TIMESTAMP(6) WHERE customer_id = ? AND version = ? AND metadata_xml IS NOT NULL";
+
+or_status
+store_sso_metadata_purge(db *d, int64_t customer_id, int64_t *version)
+{
+	db_arg args[] = { DB_INT(customer_id), DB_INT(*version) };
+	unsigned long long n = 0;
+	or_status st = db_run(d, SQL_PURGE, args, 2, &n);
+
+	if (st == OR_OK && n == 0)
+		return OR_ERR_VERSION;
+	if (st == OR_OK)
+		(*version)++;
+	return st;
+}
+
 static const char SQL_REPORT[] =
 	"UPDATE sso_settings SET report = ?, report_ok = ?, validated_version = version, "
 	"validated_at = CURRENT_TIMESTAMP(6), cert_not_after = ? "

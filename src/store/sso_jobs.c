@@ -219,6 +219,23 @@ store_sso_job_finish(db *d, const sso_job *j, bool done, bool report_ok, const c
 	return st == OR_OK && n == 0 ? OR_ERR_CONFLICT : st;
 }
 
+static const char SQL_MOVE[] =
+	"UPDATE sso_validations SET version = ? " OUR_CLAIM " AND version = ?";
+
+or_status
+store_sso_job_move(db *d, sso_job *j, int64_t version)
+{
+	db_arg args[] = { DB_INT(version), DB_INT(j->id), DB_INT(j->attempts), DB_INT(j->version) };
+	unsigned long long n = 0;
+	or_status st = db_run(d, SQL_MOVE, args, 4, &n);
+
+	if (st == OR_OK && n == 0)
+		return OR_ERR_CONFLICT;
+	if (st == OR_OK)
+		j->version = version;
+	return st;
+}
+
 static const char SQL_REQUEUE[] =
 	"UPDATE sso_validations SET state = 'queued', claimed_until = NULL " OUR_CLAIM " AND version <> ?";
 static const char SQL_SUPERSEDED[] =

@@ -1,5 +1,7 @@
 """Account Setup, customer-owned details: validation, optimistic concurrency, the secret scanner."""
 
+import base64
+import os
 import threading
 import time
 
@@ -110,6 +112,36 @@ class AccountTests(IdentityBase):
                           f"SELECT * FROM customer_details; SELECT * FROM support_requests; SELECT * FROM outbox")
         for secret in (PEM[:40], JWT[:40], "4111 1111", own_link[-30:], invite_link[-30:]):
             self.assertNotIn(secret, dump)
+
+    def test_base64_private_keys_are_refused(self):
+        # A whole PEM key as a Kubernetes Secret carries it (one line) and as `base64 key.pem` writes it (76 columns).
+        _, admin, _ = self.admin_and_member()
+        body = base64.b64encode(os.urandom(1190)).decode()
+        pem = ("-----BEGIN PRIVATE KEY-----\n" + "\n".join(body[i:i + 64] for i in range(0, len(body), 64)) +
+               "\n-----END PRIVATE KEY-----\n").encode()
+        one_line = base64.b64encode(pem).decode()
+        wrapped = base64.encodebytes(pem).decode()
+        for name, value in (("one line", f"tls.key: {one_line}"), ("wrapped", wrapped)):
+            with self.subTest(form=name):
+                r = admin.call("PATCH", "/account", {"version": 0, "repository_notes": f"the key:\n{value}"})
+                self.assertEqual(r.status, 422, r)
+                f = r.json["error"]["fields"][0]
+                self.assertEqual((f["field"], f["code"]), ("repository_notes", "secret_detected"))
+                self.assertIn("private key", f["message"])
+                r = admin.call("POST", "/support-requests", {"message": f"please install {value}"})
+                self.assertEqual((r.status, r.json["error"]["fields"][0]["code"]), (422, "secret_detected"), r)
+                for answer in (r.body, admin.call("GET", "/account").body):
+                    self.assertNotIn(one_line[:40].encode(), answer)
+                    self.assertNotIn(wrapped[:40].encode(), answer)
+        self.assertEqual(admin.call("GET", "/account").json["version"], 0)
+        dump = Env.db.sql(f"USE `{self.st.db_name}`; SELECT * FROM customer_details; SELECT * FROM support_requests; "
+                          f"SELECT before_json, after_json FROM audit_log; SELECT * FROM outbox")
+        self.assertNotIn(one_line[:40], dump)
+        self.assertNotIn(wrapped[:40], dump)
+        # A certificate in base64 is not a secret: the same field keeps taking it.
+        cert = base64.b64encode(bytes.fromhex("3082") + os.urandom(600)).decode()
+        r = admin.call("PATCH", "/account", {"version": 0, "repository_notes": f"IdP certificate {cert}"})
+        self.assertEqual(r.status, 200, r)
 
     def test_other_customers_and_signed_out(self):
         _, admin_a, _ = self.admin_and_member()

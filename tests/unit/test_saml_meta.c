@@ -136,6 +136,8 @@ test_corpus_verdicts(void)
 		failed_before = CU_get_number_of_failures();
 		st_check(xml, len, NOW, NULL, &r);
 		check_verdict(v, &r);
+		/* no false alarm from the XML secret scan that PUT /sso runs */
+		CU_ASSERT_EQUAL(saml_metadata_secret(NULL, xml, len), SECRET_NONE);
 		if (CU_get_number_of_failures() != failed_before)
 			st_dump(v->file, &r);
 		free(xml);
@@ -425,7 +427,29 @@ test_several_idps(void)
 	CU_ASSERT_PTR_NOT_NULL(st_failed(&r, "saml.idp_present"));
 }
 
+/* An IdP without an entityID cannot be chosen, so it is not offered (found by fuzz_saml_meta). */
+#define UNNAMED "<md:EntityDescriptor x=\"1\">" IDP_BODY "</md:EntityDescriptor>"
+
+static void
+test_unnamed_idps(void)
+{
+	sso_report r;
+
+	st_check_doc(ENTITIES(UNNAMED ENTITY("https://b.example.com/idp")), NULL, &r);
+	CU_ASSERT_PTR_NOT_NULL(st_failed(&r, "saml.entity_choice"));
+	CU_ASSERT_EQUAL_FATAL(r.nentities, 1);
+	CU_ASSERT_STRING_EQUAL(r.entities[0], "https://b.example.com/idp");
+	st_check_doc(ENTITIES(UNNAMED ENTITY("https://b.example.com/idp")), "https://b.example.com/idp", &r);
+	CU_ASSERT_TRUE(r.ok);
+	CU_ASSERT_STRING_EQUAL(r.entity_id, "https://b.example.com/idp");
+	st_check_doc(ENTITIES(UNNAMED UNNAMED), NULL, &r);
+	CU_ASSERT_PTR_NOT_NULL(st_failed(&r, "saml.entity_id"));
+	CU_ASSERT_PTR_NULL(st_failed(&r, "saml.entity_choice"));
+	CU_ASSERT_EQUAL(r.nentities, 0);
+}
+
 static const unit_test tests[] = {
+	{ "identity providers without an entityID", test_unnamed_idps },
 	{ "corpus: every file gets the SOURCES.md verdict", test_corpus_verdicts },
 	{ "corpus: every SAML file has a verdict", test_corpus_complete },
 	{ "corpus: verdicts flip on the named dates", test_corpus_flips },

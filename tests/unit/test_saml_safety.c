@@ -24,6 +24,7 @@
 #include "onramp/limits.h"
 #include "onramp/saml_meta.h"
 #include "onramp/secretscan.h"
+#include "onramp/str.h"
 #include "saml_test.h"
 #include "unit.h"
 
@@ -231,6 +232,176 @@ test_secrets(void)
 		    SSO_OK), 0, "saml.secret", OR_ERR_INVALID);
 }
 
+/*
+ * GOOD_IDP with `elements` more elements in its extensions, each declaring
+ * its namespace (one attribute) and carrying `attrs` more attributes named
+ * name0, name1, ...; nested instead of side by side when deep.
+ */
+static char *
+extended(size_t elements, size_t attrs, const char *name, bool deep, size_t *len)
+{
+	or_buf b;
+	size_t e, i;
+	char *doc;
+
+	buf_init(&b, 2u * LIMIT_XML_BYTES);
+	buf_append_c(&b, IDP("", KEY_SIGNING("{CERT}"), SSO_OK "<md:Extensions>"));
+	b.len -= strlen("</md:IDPSSODescriptor></md:EntityDescriptor>");
+	for (e = 0; e < elements; e++) {
+		buf_append_c(&b, "<x:e xmlns:x=\"urn:example:x\"");
+		for (i = 0; i < attrs; i++)
+			buf_appendf(&b, " %s%zu=\"%s\"", name, i, strncmp(name, "xmlns", 5) == 0 ? "urn:example:n" : "");
+		buf_append_c(&b, deep ? ">" : "/>");
+	}
+	for (e = 0; deep && e < elements; e++)
+		buf_append_c(&b, "</x:e>");
+	buf_append_c(&b, "</md:Extensions></md:IDPSSODescriptor></md:EntityDescriptor>");
+	buf_putc(&b, '\0');
+	doc = st_fill(b.data, len);
+	buf_free(&b);
+	return doc;
+}
+
+/* Check a generated document: want_ok, or refused by the pre-scan; the time it took (ms) is printed. */
+static void
+limit_case(const char *what, char *doc, size_t len, bool want_ok)
+{
+	sso_report r;
+	double t0, ms;
+	or_status st;
+	const sso_check *c;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+	t0 = seconds();
+	st = st_check(doc, len, NOW, NULL, &r);
+	ms = (seconds() - t0) * 1000.0;
+	printf("\n  %s: %zu bytes, %.1f ms", what, len, ms);
+	CU_ASSERT_TRUE(ms < 1000.0);
+	c = st_failed(&r, "saml.limits");
+	if (want_ok) {
+		CU_ASSERT_TRUE(r.ok);
+		if (!r.ok)
+			st_dump(what, &r);
+	} else {
+		CU_ASSERT_EQUAL(st, OR_ERR_LIMIT);
+		CU_ASSERT_PTR_NOT_NULL(c);
+	}
+	free(doc);
+}
+
+/* A document within the limits that fails for another reason (key), and quickly. */
+static void
+limit_case_refused(const char *what, char *doc, size_t len, const char *key)
+{
+	sso_report r;
+	double t0 = seconds(), ms;
+
+	st_check(doc, len, NOW, NULL, &r);
+	ms = (seconds() - t0) * 1000.0;
+	printf("\n  %s: %zu bytes, %.1f ms", what, len, ms);
+	CU_ASSERT_TRUE(ms < 1000.0);
+	CU_ASSERT_PTR_NULL(st_failed(&r, "saml.limits"));
+	CU_ASSERT_PTR_NOT_NULL(st_failed(&r, key));
+	if (st_failed(&r, key) == NULL)
+		st_dump(what, &r);
+	free(doc);
+}
+
+/* limit_case on extended(elements, attrs, name, deep). */
+static void
+gen_case(const char *what, size_t elements, size_t attrs, const char *name, bool deep, bool want_ok)
+{
+	size_t len = 0;
+	char *doc = extended(elements, attrs, name, deep, &len);
+
+	limit_case(what, doc, len, want_ok);
+}
+
+/*
+ * Namespace lookups scan the declarations in scope: nearly as many as
+ * allowed (the root's 2, then 15 levels of 4), then elements filling the attribute budget with
+ * attributes whose prefix is the outermost one declared, so each lookup
+ * walks them all.
+ */
+#define LEVELS ((LIMIT_XML_NS_IN_SCOPE - 2) / 4)
+
+static void
+worst_lookups(void)
+{
+	size_t d, e, i, per = LIMIT_XML_ELEMENT_ATTRS - 1, elements = (LIMIT_XML_ATTRS - LIMIT_XML_NS_IN_SCOPE) / per;
+	or_buf b;
+
+	buf_init(&b, 2u * LIMIT_XML_BYTES);
+	buf_append_c(&b, "<md:EntityDescriptor " NS_DECL " entityID=\"x\">");
+	for (d = 0; d < LEVELS; d++) {	/* 4 declarations a level */
+		buf_append_c(&b, "<x:e xmlns:x=\"urn:x\"");
+		for (i = 0; i < 3; i++)
+			buf_appendf(&b, " xmlns:p%zu_%zu=\"urn:p\"", d, i);
+		buf_putc(&b, '>');
+	}
+	for (e = 0; e < elements; e++) {
+		buf_append_c(&b, "<x:f");
+		for (i = 0; i < per; i++)
+			buf_appendf(&b, " p0_0:a%zu=''", i);
+		buf_append_c(&b, "/>");
+	}
+	for (d = 0; d < LEVELS; d++)
+		buf_append_c(&b, "</x:e>");
+	buf_append_c(&b, "</md:EntityDescriptor>");
+	CU_ASSERT_TRUE(b.len <= LIMIT_XML_BYTES);
+	limit_case_refused("the worst namespace lookups within the limits", b.data, b.len, "saml.idp_present");
+}
+
+static void
+test_attribute_limits(void)
+{
+
+	/* the review's document: one element with 95,000 attributes, 940 KB; 12.5 s of CPU before */
+	gen_case("95,000 attributes on one element", 1, 95000, "a", false, false);
+	gen_case("64 attributes on one element", 1, LIMIT_XML_ELEMENT_ATTRS - 1, "a", false, true);
+	gen_case("65 attributes on one element", 1, LIMIT_XML_ELEMENT_ATTRS, "a", false, false);
+	gen_case("32 namespaces on one element", 1, LIMIT_XML_ELEMENT_NS - 1, "xmlns:p", false, true);
+	gen_case("33 namespaces on one element", 1, LIMIT_XML_ELEMENT_NS, "xmlns:p", false, false);
+	gen_case("30,000 attributes in all", 500, 59, "a", false, true);
+	gen_case("36,000 attributes in all", 600, 59, "a", false, false);
+	gen_case("3,720 namespaces in all", 120, 30, "xmlns:p", false, true);
+	gen_case("4,340 namespaces in all", 140, 30, "xmlns:p", false, false);
+	/* namespace lookups scan the declarations in scope: so many nested are refused, side by side are fine */
+	/* (the root declares md: and ds:, each generated element x: and the rest) */
+	gen_case("64 namespaces in scope", 2, LIMIT_XML_NS_IN_SCOPE / 2 - 2, "xmlns:p", true, true);
+	gen_case("66 namespaces in scope", 2, LIMIT_XML_NS_IN_SCOPE / 2 - 1, "xmlns:p", true, false);
+	gen_case("60 levels of 32 namespaces", 60, 31, "xmlns:p", true, false);
+	worst_lookups();
+}
+
+static void
+test_name_limits(void)
+{
+	char name[LIMIT_XML_NAME + 2];
+
+	memset(name, 'n', sizeof(name) - 1);
+	name[LIMIT_XML_NAME - 1] = '\0';	/* the generator appends the digit "0" */
+	gen_case("a 512-byte attribute name", 1, 1, name, false, true);
+	name[LIMIT_XML_NAME - 1] = 'n';
+	name[LIMIT_XML_NAME] = '\0';
+	gen_case("a 513-byte attribute name", 1, 1, name, false, false);
+}
+
+/* Quoting the pre-scan must read as libxml2 does: a '>' in a value does not end the tag. */
+static void
+test_limits_see_through_values(void)
+{
+	or_buf b;
+	size_t i;
+
+	buf_init(&b, 65536);
+	buf_append_c(&b, "<md:EntityDescriptor " NS_DECL " entityID=\"x\"><md:Extensions><x:e xmlns:x=\"urn:x\" v=\"-->\"");
+	for (i = 0; i < LIMIT_XML_ELEMENT_ATTRS; i++)
+		buf_appendf(&b, " a%zu='>'", i);
+	buf_append_c(&b, "/></md:Extensions></md:EntityDescriptor>");
+	limit_case("65 attributes behind '>' in values", b.data, b.len, false);
+}
+
 static const char NUL_DOC[] = "<md:EntityDescriptor xmlns:md=\"" MD_NS "\" entityID=\"x\">\0</md:EntityDescriptor>";
 
 static void
@@ -289,6 +460,9 @@ static const unit_test tests[] = {
 	{ "secrets inside the XML", test_secrets },
 	{ "malformed and non-UTF-8 input", test_malformed },
 	{ "arena exhaustion at every size", test_arena_exhaustion },
+	{ "attribute and namespace limits, and their cost", test_attribute_limits },
+	{ "name length limit", test_name_limits },
+	{ "limits see through quoted values", test_limits_see_through_values },
 	{ NULL, NULL }
 };
 
