@@ -93,6 +93,8 @@ typedef struct config {
 	int fetcher_poll_ms;			/* how often an idle runner looks for a job */
 	int fetcher_lease_s;			/* a claimed job is another runner's after this */
 	int fetcher_max_attempts;		/* claims of a job whose runners keep dying, then failed */
+	int test_mode;				/* 1: a test stack; admits the test_* keys */
+	char test_clock_file[CONFIG_PATH_MAX];	/* workers add the seconds in it to the clock (test_mode) */
 } config;
 
 /** Fill c with the built-in defaults. */
@@ -120,7 +122,10 @@ or_status config_set(config *c, const char *key, const char *value, char *err, s
 /** Default config path: $ONRAMP_CONFIG or /etc/onramp/onramp.conf. */
 const char *config_default_path(void);
 
-/** Load defaults, the file (optional when path is NULL) and the environment. */
+/**
+ * Load defaults, the file (optional when path is NULL) and the environment;
+ * then refuse test-only keys unless test_mode is on.
+ */
 or_status config_load(config *c, const char *path, char *err, size_t errsz);
 
 /** Number of workers to run: the configured count or the number of cores. */

@@ -86,6 +86,8 @@
 /** Most workers the master will run. */
 #define LIMIT_WORKERS_MAX		256
 #define LIMIT_FETCHER_JOBS		64	/* onramp-fetcher runners (fetcher_jobs) */
+/** Largest test clock offset either way (seconds; ten years). */
+#define LIMIT_TEST_CLOCK_OFFSET_S	(10LL * 366 * 86400)
 /** Largest migration file compiled in (bytes). */
 #define LIMIT_MIGRATION_BYTES		(256u * 1024u)
 /** Most migrations the runner handles. */

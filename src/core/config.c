@@ -94,6 +94,8 @@ static const struct key keys[] = {
 	INT(fetcher_poll_ms, 10, 60000),
 	INT(fetcher_lease_s, 1, 3600),
 	INT(fetcher_max_attempts, 1, 100),
+	INT(test_mode, 0, 1),
+	STR(test_clock_file),
 };
 
 void
@@ -423,6 +425,20 @@ config_default_path(void)
 	return p && *p ? p : "/etc/onramp/onramp.conf";
 }
 
+/*
+ * A moved clock in production would let anyone who can write one file lift
+ * every throttle and expiry, so the key needs a second, explicit switch.
+ */
+static or_status
+check_test_keys(const config *c, char *err, size_t errsz)
+{
+	if (c->test_clock_file[0] && !c->test_mode) {
+		snprintf(err, errsz, "test_clock_file: only for test stacks (set test_mode = 1)");
+		return OR_ERR_INVALID;
+	}
+	return OR_OK;
+}
+
 or_status
 config_load(config *c, const char *path, char *err, size_t errsz)
 {
@@ -430,9 +446,11 @@ config_load(config *c, const char *path, char *err, size_t errsz)
 
 	config_defaults(c);
 	st = config_load_file(c, path ? path : config_default_path(), path == NULL, err, errsz);
-	if (st != OR_OK)
-		return st;
-	return config_apply_env(c, NULL, err, errsz);
+	if (st == OR_OK)
+		st = config_apply_env(c, NULL, err, errsz);
+	if (st == OR_OK)
+		st = check_test_keys(c, err, errsz);
+	return st;
 }
 
 int

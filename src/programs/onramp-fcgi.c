@@ -61,5 +61,7 @@ main(int argc, char **argv)
 		close(fd);
 	}
 	log_init(2, "onramp-fcgi");
+	if (cfg.test_clock_file[0])
+		log_event(LOG_WARN, "test_clock", "test mode: request time is moved by %s", cfg.test_clock_file);
 	return server_master_run(path, &cfg);
 }

@@ -77,7 +77,7 @@ fill_request(const config *cfg, FCGX_Request *fr, http_request *req)
 		str_copy(req->request_id, sizeof(req->request_id), rid);
 	else if (http_new_request_id(req->request_id, sizeof(req->request_id)) != OR_OK)
 		str_copy(req->request_id, sizeof(req->request_id), "unknown");
-	req->now_us = clock_wall_us();
+	req->now_us = clock_request_us(cfg->test_clock_file);
 	req->read_body = read_stdin;
 	req->read_ctx = fr->in;
 }

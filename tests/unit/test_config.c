@@ -1,6 +1,10 @@
 /* Unit tests for config parsing and environment overrides (src/core/config.c). */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "onramp/clock.h"
 #include "onramp/config.h"
 #include "unit.h"
 
@@ -128,6 +132,80 @@ test_fetcher_keys(void)
 	expect_bad("fetcher_jobs = 65\n", "fetcher_jobs");
 }
 
+/* Write text to a fresh temporary file; path (a mkstemp template) gets its name. */
+static void
+write_temp(char *path, const char *text)
+{
+	int fd = mkstemp(path);
+	FILE *f = fd < 0 ? NULL : fdopen(fd, "w");
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* Replace the text of an existing file. */
+static void
+rewrite(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* Load a config file with the given text; returns config_load's status. */
+static or_status
+load_text(config *c, const char *text, char *err, size_t errsz)
+{
+	char path[] = "/tmp/onramp-config-XXXXXX";
+	or_status st;
+
+	write_temp(path, text);
+	st = config_load(c, path, err, errsz);
+	unlink(path);
+	return st;
+}
+
+/* The test clock moves every throttle and expiry, so it needs test_mode as well, in either order. */
+static void
+test_test_clock_needs_test_mode(void)
+{
+	config c;
+	char err[256] = "";
+
+	CU_ASSERT_NOT_EQUAL(load_text(&c, "test_clock_file = /tmp/clock\n", err, sizeof(err)), OR_OK);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "test_clock_file"));
+	CU_ASSERT_NOT_EQUAL(load_text(&c, "test_mode = 0\ntest_clock_file = /tmp/clock\n", err, sizeof(err)), OR_OK);
+	CU_ASSERT_EQUAL(load_text(&c, "test_clock_file = /tmp/clock\ntest_mode = 1\n", err, sizeof(err)), OR_OK);
+	CU_ASSERT_STRING_EQUAL(c.test_clock_file, "/tmp/clock");
+	CU_ASSERT_EQUAL(load_text(&c, "test_mode = 1\n", err, sizeof(err)), OR_OK);
+	expect_bad("test_mode = 2\n", "test_mode");
+}
+
+/* The request clock: wall time plus the file's seconds; no file or a bad one adds nothing. */
+static void
+test_request_clock_offset(void)
+{
+	char path[] = "/tmp/onramp-clock-XXXXXX";
+	int64_t wall = clock_wall_us(), t;
+
+	CU_ASSERT_TRUE(clock_request_us(NULL) >= wall);
+	CU_ASSERT_TRUE(clock_request_us("") - wall < 60 * 1000000LL);
+	write_temp(path, "905\n");
+	t = clock_request_us(path) - wall;
+	CU_ASSERT_TRUE(t >= 905 * 1000000LL && t < 965 * 1000000LL);
+	unlink(path);
+	CU_ASSERT_TRUE(clock_request_us(path) - wall < 60 * 1000000LL);
+	rewrite(path, "-3600");
+	t = clock_request_us(path) - wall;
+	CU_ASSERT_TRUE(t >= -3600 * 1000000LL && t < -3540 * 1000000LL);
+	rewrite(path, "soon\n");
+	CU_ASSERT_TRUE(clock_request_us(path) - wall < 60 * 1000000LL);
+	unlink(path);
+}
+
 static const unit_test tests[] = {
 	{ "defaults", test_defaults },
 	{ "parse a config file", test_parse_file_text },
@@ -135,6 +213,8 @@ static const unit_test tests[] = {
 	{ "environment overrides", test_env_overrides },
 	{ "over-long values refused", test_value_too_long },
 	{ "fetcher keys", test_fetcher_keys },
+	{ "test_clock_file needs test_mode", test_test_clock_needs_test_mode },
+	{ "request clock with a test offset", test_request_clock_offset },
 	{ NULL, NULL }
 };
 UNIT_MAIN("config", tests)
