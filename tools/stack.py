@@ -31,6 +31,7 @@ import socket
 import struct
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -268,7 +269,7 @@ class Stack:
 
     def __init__(self, base, build, public_port=8080, operator_port=8081, db=None,
                  db_name="onramp", workers=2, extra_config=None, rate="50r/s", burst=200,
-                 smtp_port=None):
+                 smtp_port=None, test_clock=False):
         self.base = os.path.abspath(base)
         self.build = os.path.abspath(build)
         self.public_port = public_port
@@ -296,6 +297,9 @@ class Stack:
         self.sink_pidfile = os.path.join(self.run_dir, "smtp-sink.pid")
         self.maildir = os.path.join(self.base, "mail")
         self.smtp_port = smtp_port or free_port()
+        # Test stacks only: the workers add the seconds in this file to their clock.
+        self.clock_file = os.path.join(self.base, "clock") if test_clock else None
+        self._clock_lock = threading.Lock()
 
     # ---- URLs --------------------------------------------------------------
     @property
@@ -373,6 +377,8 @@ class Stack:
         }
         if is_root():
             settings["user"] = APP_USER
+        if self.clock_file:
+            settings.update(test_mode="1", test_clock_file=self.clock_file)
         settings.update(self.extra_config)
         with open(self.config_path, "w") as f:
             f.write("# Written by tools/stack.py for this stack; see docs/config.md.\n")
@@ -582,6 +588,32 @@ class Stack:
 
     def stop_nginx(self):
         stop_pid(self.nginx_pid(), sig=signal.SIGQUIT, timeout=15)
+
+    # ---- test clock (test_clock_file, docs/config.md) ----------------------
+    def clock_offset(self):
+        """Seconds the workers' clock is ahead of the wall clock (0 until a test moves it)."""
+        try:
+            with open(self.clock_file) as f:
+                return int(f.read().strip() or 0)
+        except (FileNotFoundError, TypeError):
+            return 0
+
+    def now(self):
+        """The time the workers read for a request arriving now (UNIX seconds)."""
+        return time.time() + self.clock_offset()
+
+    def advance_clock(self, seconds):
+        """Move the workers' clock forward by whole seconds, instead of sleeping for it."""
+        if not self.clock_file:
+            raise RuntimeError("this stack has no test clock (Stack(test_clock=True))")
+        with self._clock_lock:
+            offset = self.clock_offset() + int(seconds)
+            tmp = self.clock_file + ".tmp"
+            with open(tmp, "w") as f:
+                f.write(f"{offset}\n")
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, self.clock_file)
+        return offset
 
     # ---- whole stack ------------------------------------------------------
     def running(self):

@@ -52,7 +52,7 @@ class Env:
         name = f"s{cls._n}"
         st = stack.Stack(os.path.join(cls.base, name), cls.build, stack.free_port(), stack.free_port(),
                          db=cls.db, db_name=f"onramp_it_{name}", workers=workers,
-                         extra_config=extra_config, **kw)
+                         extra_config=extra_config, test_clock=True, **kw)
         st.up(own_db=False)
         return st
 

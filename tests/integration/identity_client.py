@@ -4,6 +4,7 @@ import http.client
 import json
 import re
 import sys
+import threading
 import time
 
 import stack
@@ -70,45 +71,64 @@ class Resp:
         return f"<{self.status} {self.body[:300]!r}>"
 
 
+# The stack behind each listener URL, so a client's TOTP codes follow that stack's test clock.
+_stacks = {}
+
+
 def customer(st, source_ip=None):
+    _stacks[st.public_url] = st
     return Client(st.public_url, "/api/v1", source_ip)
 
 
 def operator(st, source_ip=None):
+    _stacks[st.operator_url] = st
     return Client(st.operator_url, "/admin/api/v1", source_ip)
 
 
 def totp(secret_b32, at=None, step=30, digits=6):
-    """RFC 6238 with SHA-1, written independently of the C implementation (tools/stack.py)."""
+    """RFC 6238 with SHA-1, written independently of the C implementation (tools/stack.py).
+    Without at: now as the stack of an enrolled secret sees it (its test clock may run ahead)."""
+    if at is None and secret_b32 in _secret_stacks:
+        at = _secret_stacks[secret_b32].now()
     return stack.totp_code(secret_b32, at, step, digits)
 
 
 # The server accepts the previous, current and next 30 s step, each step once per operator
 # (replay protection), so every code this process sends is for a step it has not used yet.
 _used_steps = {}
+_steps_lock = threading.Lock()
 # Secrets of the operators the helpers enrolled: (operator_url, login) -> base32.
 _secrets = {}
+# The stack each secret the helpers know belongs to.
+_secret_stacks = {}
 
 
-def totp_next(secret_b32):
-    """A code for the earliest step not used yet by this process that the server still takes.
-    The previous step is used only when the current one has 5 s or more to run (the server
-    reads its clock a little later than we do).  Only when all three are used does this wait
-    for the next step; the helpers sign each operator in a few times at most, so it rarely does."""
-    now = time.time()
-    cur = int(now // 30)
-    first = cur - 1 if now - cur * 30 < 25 else cur
-    step = max(first, _used_steps.get(secret_b32, first - 1) + 1)
-    if step > cur + 1:
-        wait = (step - 1) * 30 - now + 0.2
-        sys.stderr.write(f"identity_client: every TOTP step in the window is used; waiting {wait:.1f} s\n")
-        time.sleep(wait)
-    _used_steps[secret_b32] = step
+def totp_next(secret_b32, st=None):
+    """A code for the earliest step not used yet by this process that the server still takes,
+    on the clock of st (else the stack the secret was enrolled on).  The previous step is used
+    only when the current one has 5 s or more to run (the server reads its clock a little later
+    than we do).  When all three are used, the stack's test clock moves to the next step
+    instead of anyone waiting for it (tests that sign one operator in many times do that)."""
+    st = st or _secret_stacks.get(secret_b32)
+    with _steps_lock:
+        now = st.now() if st else time.time()
+        cur = int(now // 30)
+        first = cur - 1 if now - cur * 30 < 25 else cur
+        step = max(first, _used_steps.get(secret_b32, first - 1) + 1)
+        if step > cur + 1:
+            if st is None:
+                raise RuntimeError("totp_next: every step is used; pass the stack so its clock can move")
+            ahead = int((step - 1) * 30 - now) + 1
+            sys.stderr.write(f"identity_client: every TOTP step in the window is used; "
+                             f"moving the stack's clock {ahead} s forward\n")
+            st.advance_clock(ahead)
+        _used_steps[secret_b32] = step
     return totp(secret_b32, at=step * 30)
 
 
 def remember_totp(client, operator, secret_b32):
     """Record an operator's TOTP secret so operator_signin can compute its codes."""
+    _secret_stacks[secret_b32] = _stacks[f"http://{client.host}:{client.port}"]
     for login in (operator["username"], operator["email"]):
         _secrets[(f"http://{client.host}:{client.port}", login.lower())] = secret_b32
 
@@ -119,7 +139,7 @@ def enroll_totp(client):
     r = client.call("POST", "/totp")
     assert r.status == 200, r
     secret = r.json["secret"]
-    r = client.call("POST", "/totp/confirm", {"code": totp_next(secret)})
+    r = client.call("POST", "/totp/confirm", {"code": totp_next(secret, _stacks[f"http://{client.host}:{client.port}"])})
     assert r.status == 200, r
     remember_totp(client, r.json["operator"], secret)
     return secret
