@@ -22,6 +22,8 @@ import stack
 # A copy of ../shared/corpus kept in the repository, so a clean clone tests the same bytes.
 CORPUS = os.environ.get("ONRAMP_CORPUS_DIR") or os.path.join(
     os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "corpus")
+# Verdict rows SOURCES.md holds at least, per kind.
+CORPUS_MIN_ROWS = {"saml": 14, "oidc": 11, "jwks": 8}
 SAML_HOST = "idp.fixture.test"
 SLOW_HOST = "slow.fixture.test"
 
@@ -43,6 +45,11 @@ def corpus_rows():
             rows.append(("saml", name, None, None, cells[5]))
         elif name.startswith("jwks/") and len(cells) == 5:
             rows.append(("jwks", name, None, None, cells[4]))
+    # A table that stops parsing yields fewer rows; fail then instead of testing nothing
+    # (the same minimums as tests/unit/corpus.h).
+    for kind, least in CORPUS_MIN_ROWS.items():
+        got = sum(1 for r in rows if r[0] == kind)
+        assert got >= least, f"SOURCES.md parsed into {got} {kind} rows, expected at least {least}"
     return rows
 
 

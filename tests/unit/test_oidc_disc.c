@@ -472,8 +472,27 @@ test_arena_starvation(void)
 	free(keys);
 }
 
+static bool
+known_disc(const char *file)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(disc_cases) / sizeof(disc_cases[0]); i++)
+		if (strcmp(disc_cases[i].file, file) == 0)
+			return true;
+	return false;
+}
+
+/* SOURCES.md still parses into one discovery row per case above, so the corpus test cannot pass over nothing. */
+static void
+test_corpus_rows(void)
+{
+	corpus_check_rows("oidc/", CORPUS_ROWS_OIDC, known_disc, sizeof(disc_cases) / sizeof(disc_cases[0]));
+}
+
 static const unit_test tests[] = {
 	{ "corpus: discovery documents get their SOURCES.md verdicts", test_corpus_discovery },
+	{ "corpus: SOURCES.md has a row for each discovery case", test_corpus_rows },
 	{ "a complete document passes; BOM and escaped slashes", test_good_document },
 	{ "issuer equals the URL's issuer (trailing slash, template)", test_issuer_rules },
 	{ "required members, each its own check", test_members },

@@ -170,8 +170,27 @@ test_jwks_shape(void)
 	arena_free(a);
 }
 
+static bool
+known_jwks(const char *file)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(jwks_cases) / sizeof(jwks_cases[0]); i++)
+		if (strcmp(jwks_cases[i].file, file) == 0)
+			return true;
+	return false;
+}
+
+/* SOURCES.md still parses into one key-set row per case above, so the corpus test cannot pass over nothing. */
+static void
+test_corpus_rows(void)
+{
+	corpus_check_rows("jwks/", CORPUS_ROWS_JWKS, known_jwks, sizeof(jwks_cases) / sizeof(jwks_cases[0]));
+}
+
 static const unit_test tests[] = {
 	{ "corpus: key sets get their SOURCES.md verdicts", test_corpus_jwks },
+	{ "corpus: SOURCES.md has a row for each key-set case", test_corpus_rows },
 	{ "corpus: x5c certificate facts in the summary", test_corpus_x5c_facts },
 	{ "keys: RSA, EC, weak, not signing, malformed", test_jwks_keys },
 	{ "document shape", test_jwks_shape },

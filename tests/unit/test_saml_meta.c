@@ -175,6 +175,24 @@ test_corpus_complete(void)
 	CU_ASSERT_EQUAL(seen, sizeof(CORPUS) / sizeof(CORPUS[0]) - 1);
 }
 
+static bool
+known_saml(const char *file)
+{
+	const verdict *v;
+
+	for (v = CORPUS; v->file != NULL; v++)
+		if (strcmp(v->file, file) == 0)
+			return true;
+	return false;
+}
+
+/* SOURCES.md still parses into one SAML row per verdict above, so the corpus test cannot pass over nothing. */
+static void
+test_corpus_rows(void)
+{
+	corpus_check_rows("saml/", CORPUS_ROWS_SAML, known_saml, sizeof(CORPUS) / sizeof(CORPUS[0]) - 1);
+}
+
 /* The "flips on" column: Google warns from 2028-06-19 and is refused from 2028-07-19. */
 static void
 test_corpus_flips(void)
@@ -452,6 +470,7 @@ static const unit_test tests[] = {
 	{ "identity providers without an entityID", test_unnamed_idps },
 	{ "corpus: every file gets the SOURCES.md verdict", test_corpus_verdicts },
 	{ "corpus: every SAML file has a verdict", test_corpus_complete },
+	{ "corpus: SOURCES.md has a row for each verdict", test_corpus_rows },
 	{ "corpus: verdicts flip on the named dates", test_corpus_flips },
 	{ "corpus: aggregate asks, then checks the chosen IdP", test_corpus_aggregate_choice },
 	{ "good document and its summary", test_good_document },
