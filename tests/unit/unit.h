@@ -15,28 +15,46 @@ typedef struct unit_test {
 	void (*fn)(void);
 } unit_test;
 
+/*
+ * Run the tests as one suite.  init and clean (CUnit's suite set-up and
+ * teardown, 0 = ok; NULL = none) hold what tests share, so no test depends on
+ * running after another.  A failed set-up or teardown fails the run: CUnit
+ * would otherwise report its unrun tests as nothing failed.
+ */
 static inline int
-unit_run(const char *suite_name, const unit_test *tests)
+unit_run_suite(const char *suite_name, const unit_test *tests, CU_InitializeFunc init, CU_CleanupFunc clean)
 {
 	CU_pSuite s;
-	unsigned failed, run;
+	unsigned failed, run, suites;
 	size_t i;
 
 	if (CU_initialize_registry() != CUE_SUCCESS)
 		return 1;
-	s = CU_add_suite(suite_name, NULL, NULL);
+	s = CU_add_suite(suite_name, init, clean);
 	for (i = 0; s && tests[i].name; i++)
 		CU_add_test(s, tests[i].name, tests[i].fn);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	failed = CU_get_number_of_tests_failed();
 	run = CU_get_number_of_tests_run();
-	printf("\n%s: %u passed, %u failed\n", suite_name, run - failed, failed);
+	suites = CU_get_number_of_suites_failed();
+	printf("\n%s: %u passed, %u failed%s\n", suite_name, run - failed, failed,
+	       suites ? " (suite set-up or teardown failed)" : "");
 	CU_cleanup_registry();
-	return failed ? 1 : 0;
+	return failed || suites || s == NULL ? 1 : 0;
+}
+
+static inline int
+unit_run(const char *suite_name, const unit_test *tests)
+{
+	return unit_run_suite(suite_name, tests, NULL, NULL);
 }
 
 #define UNIT_MAIN(name, table) \
 	int main(void) { return unit_run(name, table); }
+
+/** UNIT_MAIN with a suite set-up and teardown (either may be NULL). */
+#define UNIT_MAIN_SUITE(name, table, init, clean) \
+	int main(void) { return unit_run_suite(name, table, init, clean); }
 
 #endif
