@@ -165,7 +165,8 @@ describe('operator console', () => {
     // www/admin/ holds symlinks to the public files; a copy that drifted would fail here.
     for (const [pub, op] of [['/js/api.js', '/admin/api.js'], ['/js/ui.js', '/admin/ui.js'],
       ['/js/banner.js', '/admin/banner.js'], ['/js/setup-view.js', '/admin/setup-view.js'],
-      ['/js/sso-view.js', '/admin/sso-view.js'], ['/css/console.css', '/admin/console.css']]) {
+      ['/js/sso-view.js', '/admin/sso-view.js'], ['/js/session.js', '/admin/session.js'],
+      ['/css/console.css', '/admin/console.css']]) {
       const [a, b] = await Promise.all([fetch(`${publicUrl}${pub}`), fetch(`${operatorUrl}${op}`)]);
       assert.equal(a.status, 200, pub);
       assert.equal(b.status, 200, op);
