@@ -8,35 +8,12 @@
  * because breaking the real stack mid-test would race the other tests.
  */
 
-import { after, afterEach, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { baseUrl, launchBrowser, openPage, saveScreenshot, settledStatus } from './lib.mjs';
+import { saveScreenshot, settledStatus, suite } from './lib.mjs';
 
-let publicUrl;
-let operatorUrl;
-let chrome;
-let open = [];
-
-before(async () => {
-  publicUrl = baseUrl('ONRAMP_PUBLIC_URL');
-  operatorUrl = baseUrl('ONRAMP_OPERATOR_URL');
-  chrome = await launchBrowser();
-});
-
-after(async () => {
-  await chrome?.close();
-});
-
-afterEach(async () => {
-  await Promise.all(open.map((ctx) => ctx.close()));
-  open = [];
-});
-
-async function load() {
-  const tab = await openPage(chrome.browser);
-  open.push(tab.context);
-  return tab;
-}
+// load() opens a blank page in a fresh context; each test navigates itself.
+const { publicUrl, operatorUrl, load } = suite();
 
 function assertSecurityHeaders(headers, what) {
   const csp = headers['content-security-policy'] ?? '';
