@@ -8,35 +8,12 @@
  * because breaking the real stack mid-test would race the other tests.
  */
 
-import { after, afterEach, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { baseUrl, launchBrowser, openPage, saveScreenshot, settledStatus } from './lib.mjs';
+import { saveScreenshot, settledStatus, suite } from './lib.mjs';
 
-let publicUrl;
-let operatorUrl;
-let chrome;
-let open = [];
-
-before(async () => {
-  publicUrl = baseUrl('ONRAMP_PUBLIC_URL');
-  operatorUrl = baseUrl('ONRAMP_OPERATOR_URL');
-  chrome = await launchBrowser();
-});
-
-after(async () => {
-  await chrome?.close();
-});
-
-afterEach(async () => {
-  await Promise.all(open.map((ctx) => ctx.close()));
-  open = [];
-});
-
-async function load() {
-  const tab = await openPage(chrome.browser);
-  open.push(tab.context);
-  return tab;
-}
+// load() opens a blank page in a fresh context; each test navigates itself.
+const { publicUrl, operatorUrl, load } = suite();
 
 function assertSecurityHeaders(headers, what) {
   const csp = headers['content-security-policy'] ?? '';
@@ -165,7 +142,8 @@ describe('operator console', () => {
     // www/admin/ holds symlinks to the public files; a copy that drifted would fail here.
     for (const [pub, op] of [['/js/api.js', '/admin/api.js'], ['/js/ui.js', '/admin/ui.js'],
       ['/js/banner.js', '/admin/banner.js'], ['/js/setup-view.js', '/admin/setup-view.js'],
-      ['/js/sso-view.js', '/admin/sso-view.js'], ['/css/console.css', '/admin/console.css']]) {
+      ['/js/sso-view.js', '/admin/sso-view.js'], ['/js/session.js', '/admin/session.js'],
+      ['/css/console.css', '/admin/console.css']]) {
       const [a, b] = await Promise.all([fetch(`${publicUrl}${pub}`), fetch(`${operatorUrl}${op}`)]);
       assert.equal(a.status, 200, pub);
       assert.equal(b.status, 200, op);

@@ -11,15 +11,11 @@
  * API calls only, since a 401 or 410 there is an answer the page shows).
  */
 
-import { after, afterEach, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  baseUrl, ctl, launchBrowser, openPage, saveScreenshot, seedCustomer, unique, waitForMail,
+  ctl, saveScreenshot, seedCustomer, submitSignIn, suite, unique, waitForMail,
 } from './lib.mjs';
-
-let publicUrl;
-let chrome;
-let open = [];
 
 const slug = unique('cust');
 const PW = 'Grey-Harbour-Lantern-41';
@@ -32,35 +28,14 @@ const people = {
 };
 for (const p of Object.values(people)) p.email = `${p.username}@${slug}.example`;
 
-before(async () => {
-  publicUrl = baseUrl('ONRAMP_PUBLIC_URL');
-  seedCustomer({ slug, name: `Customer ${slug}`, seats: 10, users: Object.values(people) });
-  chrome = await launchBrowser();
+const stack = suite({
+  seed: () => seedCustomer({ slug, name: `Customer ${slug}`, seats: 10, users: Object.values(people) }),
 });
+const { publicUrl } = stack;
 
-after(async () => {
-  await chrome?.close();
-});
-
-afterEach(async () => {
-  await Promise.all(open.map((ctx) => ctx.close()));
-  open = [];
-});
-
-async function load(path = '/') {
-  const tab = await openPage(chrome.browser);
-  open.push(tab.context);
-  const res = await tab.page.goto(`${publicUrl}${path}`);
-  tab.res = res;
-  return tab;
-}
-
-async function signIn(page, login, password) {
-  await page.locator('[data-view="signin"]').waitFor();
-  await page.getByLabel('Username or email', { exact: true }).fill(login);
-  await page.getByLabel('Password', { exact: true }).fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-}
+/** A fresh browser context (no cookies shared) on `path` of the public console. */
+const load = (path = '/') => stack.load(`${publicUrl}${path}`);
+const signIn = submitSignIn;
 
 function memberRow(page, username) {
   return page.locator('#members-rows tr').filter({ has: page.getByText(username, { exact: true }) });

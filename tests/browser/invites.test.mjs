@@ -27,17 +27,12 @@
  */
 
 import { randomBytes } from 'node:crypto';
-import { after, afterEach, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  baseUrl, ctl, launchBrowser, openPage, saveScreenshot, seedCustomer, seedOperator, unique, waitForMail,
-  signInOperator, submitSignIn, tabs,
+  ctl, saveScreenshot, seedCustomer, seedOperator, unique, waitForMail,
+  signInOperator, submitSignIn, suite,
 } from './lib.mjs';
-
-let publicUrl;
-let operatorUrl;
-let chrome;
-const pool = tabs(() => chrome.browser);
 
 const tag = unique('inv');
 const PW = 'Harbour-Quill-Meadow-2034';
@@ -54,28 +49,14 @@ for (const u of [acme.admin, acme.other]) u.email = `${u.username}@${acme.slug}.
 const LINK = /(https?:\/\/\S+\/invite#token=[A-Za-z0-9_-]+)/;
 const mailsSeen = new Set();
 
-before(async () => {
-  publicUrl = baseUrl('ONRAMP_PUBLIC_URL');
-  operatorUrl = baseUrl('ONRAMP_OPERATOR_URL');
-  seedOperator(operator);
-  seedCustomer({ slug: acme.slug, name: acme.name, seats: 10, users: [acme.admin, acme.other] });
-  chrome = await launchBrowser();
+/* load(url) opens `url` in a fresh browser context (no cookies shared). */
+const { publicUrl, operatorUrl, load } = suite({
+  seed: () => {
+    seedOperator(operator);
+    seedCustomer({ slug: acme.slug, name: acme.name, seats: 10, users: [acme.admin, acme.other] });
+  },
 });
-
-after(async () => {
-  await chrome?.close();
-});
-
-afterEach(async () => {
-  await pool.closeAll();
-});
-
-/** A fresh browser context (no cookies shared) on `url`. */
-const load = (url) => pool.load(url);
-
-async function signIn(page, login, password) {
-  await submitSignIn(page, login, password);
-}
+const signIn = submitSignIn;
 
 /** The customer admin's console, signed in, with the members card loaded. */
 async function adminConsole(user) {
@@ -382,8 +363,7 @@ describe('invites', () => {
     assertNoToken(unknown.page);
 
     // Expired: the server's 410 (its expiry takes days, so the answer is played here).
-    const expired = await openPage(chrome.browser);
-    pool.track(expired.context);
+    const expired = await load();
     await expired.page.route('**/api/v1/invite-lookups', (route) => route.fulfill({
       status: 410,
       contentType: 'application/json',

@@ -23,6 +23,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, afterEach, before } from 'node:test';
 import { chromium } from 'playwright-core';
 
 export const CHROMIUM_FLAGS = Object.freeze([
@@ -249,7 +250,8 @@ export function totpCode(secretBase32, atMs = Date.now()) {
 
 /**
  * A suite's browser tabs: load(url) opens `url` in a fresh context (no
- * shared cookies) and records the response as tab.res; track(context) adds
+ * shared cookies) and records the response as tab.res (load() opens a blank
+ * page); track(context) adds
  * one opened by hand; closeAll() ends every
  * context opened so far (call it in afterEach).
  */
@@ -259,7 +261,7 @@ export function tabs(getBrowser) {
     async load(url) {
       const tab = await openPage(getBrowser());
       open.push(tab.context);
-      tab.res = await tab.page.goto(url);
+      if (url !== undefined) tab.res = await tab.page.goto(url);
       return tab;
     },
     /** Close this context with the others (for a tab opened by hand). */
@@ -270,6 +272,31 @@ export function tabs(getBrowser) {
       await Promise.all(open.splice(0).map((ctx) => ctx.close()));
     },
   };
+}
+
+/**
+ * What every suite does around its tests, as hooks registered here: before()
+ * runs `seed` (the suite's customers, users and operators through onrampctl)
+ * and starts Chromium, after() closes it, afterEach() closes every tab the
+ * test opened. Call it once at the top level of a suite file; it returns
+ * {publicUrl, operatorUrl, load(url), track(context)} (load and track as in
+ * tabs()).
+ */
+export function suite({ seed } = {}) {
+  const urls = { publicUrl: baseUrl('ONRAMP_PUBLIC_URL'), operatorUrl: baseUrl('ONRAMP_OPERATOR_URL') };
+  let chrome;
+  const pool = tabs(() => chrome.browser);
+  before(async () => {
+    seed?.();
+    chrome = await launchBrowser();
+  });
+  after(async () => {
+    await chrome?.close();
+  });
+  afterEach(async () => {
+    await pool.closeAll();
+  });
+  return { ...urls, load: (url) => pool.load(url), track: (context) => pool.track(context) };
 }
 
 /** Fill and submit the sign-in form of either console. */
@@ -303,12 +330,20 @@ export async function nextTotp(secret) {
   return totpCode(secret, step * 30_000);
 }
 
+/** Sign a customer user in and wait for the Account Setup console with its checklist. */
+export async function signInCustomer(page, login, password) {
+  await submitSignIn(page, login, password);
+  await page.getByRole('heading', { name: 'Account Setup', level: 1 }).waitFor();
+  await page.locator('#checklist-items li').first().waitFor();
+}
+
 /**
  * Sign an operator in on the console's sign-in form, as a person would: the
  * password, then the code from the authenticator. Every operator must enroll
  * in TOTP; the first time (no `op.totpSecret` yet) the console shows the
  * enrollment step, and this enrolls there and keeps the key in op.totpSecret.
- * Resolves once the console (or the forced password change) shows.
+ * Resolves once the console (or the forced password change) shows, with the
+ * operator's name in the header.
  */
 export async function signInOperator(page, op) {
   await submitSignIn(page, op.username, op.password);
@@ -329,4 +364,35 @@ export async function signInOperator(page, op) {
     await page.getByRole('button', { name: 'Sign in' }).click();
   }
   await page.locator('[data-view="console"], [data-view="password"]').filter({ visible: true }).first().waitFor();
+  await page.locator('#header-username').filter({ hasText: op.username }).waitFor();
+}
+
+/** Open an operator console section through its tab, as a keyboard or mouse user would. */
+export async function openTab(page, name) {
+  await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name, exact: true }).click();
+}
+
+/** In the operator console, find the customer through the Customers search and open its page. */
+export async function openCustomer(page, customer) {
+  await openTab(page, 'Customers');
+  await page.getByLabel('Search', { exact: true }).fill(customer.slug);
+  await page.locator('#customers-search-form').getByRole('button', { name: 'Search' }).click();
+  // Reopening the customer shown last keeps its old body visible until the fresh answer
+  // renders, so wait for that answer rather than for the body alone.
+  const loaded = page.waitForResponse((r) => r.request().method() === 'GET'
+    && /^\/admin\/api\/v1\/customers\/[^/]+$/.test(new URL(r.url()).pathname));
+  await page.getByRole('link', { name: customer.name, exact: true }).click();
+  await (await loaded).finished();
+  await page.getByRole('heading', { name: customer.name, level: 2 }).waitFor();
+  await page.locator('#cp-body:not([hidden])').waitFor();
+}
+
+/** Record the body of every API answer a page receives; `bodies()` waits for the reads to finish. */
+export function recordApiBodies(page) {
+  const reads = [];
+  page.on('response', (res) => {
+    if (!/^\/(admin\/)?api\//.test(new URL(res.url()).pathname)) return;
+    reads.push(res.text().then((text) => ({ url: res.url(), text }), () => ({ url: res.url(), text: '' })));
+  });
+  return { bodies: () => Promise.all(reads) };
 }

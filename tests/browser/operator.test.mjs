@@ -10,17 +10,12 @@
  * that the pages logged no console error, page error or CSP violation.
  */
 
-import { after, afterEach, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  baseUrl, launchBrowser, nextTotp, saveScreenshot, seedCustomer, seedOperator, signInOperator, totpCode,
-  unique, submitSignIn, tabs,
+  nextTotp, openTab, saveScreenshot, seedCustomer, seedOperator, signInOperator, totpCode,
+  unique, submitSignIn, suite,
 } from './lib.mjs';
-
-let publicUrl;
-let operatorUrl;
-let chrome;
-const pool = tabs(() => chrome.browser);
 
 const tag = unique('ops');
 const PW = 'Slate-Beacon-Ferry-2031';
@@ -32,37 +27,18 @@ const customerUsers = [
   { username: `${slug}-dev`, role: 'customer_member', password: PW },
 ];
 
-before(async () => {
-  publicUrl = baseUrl('ONRAMP_PUBLIC_URL');
-  operatorUrl = baseUrl('ONRAMP_OPERATOR_URL');
-  seedOperator(enroller);
-  seedOperator(admin);
-  seedCustomer({ slug, name: `Company ${tag}`, seats: 5, users: customerUsers });
-  chrome = await launchBrowser();
+/* load(url) opens `url` in a fresh browser context (no cookies shared). */
+const { publicUrl, operatorUrl, load } = suite({
+  seed: () => {
+    seedOperator(enroller);
+    seedOperator(admin);
+    seedCustomer({ slug, name: `Company ${tag}`, seats: 5, users: customerUsers });
+  },
 });
-
-after(async () => {
-  await chrome?.close();
-});
-
-afterEach(async () => {
-  await pool.closeAll();
-});
-
-/** A fresh browser context (no cookies shared) on `url`. */
-const load = (url) => pool.load(url);
-
-async function fillSignIn(page, username, password) {
-  await submitSignIn(page, username, password);
-}
+const fillSignIn = submitSignIn;
 
 async function signedIn(page, username) {
   await page.locator('#header-username').filter({ hasText: username }).waitFor();
-}
-
-/** Open a section through its tab, as a keyboard or mouse user would. */
-async function openTab(page, name) {
-  await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name, exact: true }).click();
 }
 
 describe('operator console', () => {

@@ -25,17 +25,12 @@
  * error or CSP violation.
  */
 
-import { after, afterEach, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  baseUrl, launchBrowser, saveScreenshot, seedCustomer, seedOperator, unique,
-  signInOperator, submitSignIn, tabs,
+  openCustomer, openTab, recordApiBodies, saveScreenshot, seedCustomer, seedOperator, unique,
+  signInCustomer, signInOperator, suite,
 } from './lib.mjs';
-
-let publicUrl;
-let operatorUrl;
-let chrome;
-const pool = tabs(() => chrome.browser);
 
 const tag = unique('setup');
 const PW = 'Lantern-Orchid-Basalt-2033';
@@ -53,33 +48,18 @@ const canary = {
   member: { username: `${tag}-canary-member`, role: 'customer_member', password: PW },
 };
 
-before(async () => {
-  publicUrl = baseUrl('ONRAMP_PUBLIC_URL');
-  operatorUrl = baseUrl('ONRAMP_OPERATOR_URL');
-  seedOperator(operator);
-  seedCustomer({ slug: walk.slug, name: walk.name, seats: 10, users: [walk.admin] });
-  seedCustomer({ slug: canary.slug, name: canary.name, seats: 10, users: [canary.admin, canary.member] });
-  chrome = await launchBrowser();
+/* load(url) opens `url` in a fresh browser context (no cookies shared). */
+const { publicUrl, operatorUrl, load } = suite({
+  seed: () => {
+    seedOperator(operator);
+    seedCustomer({ slug: walk.slug, name: walk.name, seats: 10, users: [walk.admin] });
+    seedCustomer({ slug: canary.slug, name: canary.name, seats: 10, users: [canary.admin, canary.member] });
+  },
 });
-
-after(async () => {
-  await chrome?.close();
-});
-
-afterEach(async () => {
-  await pool.closeAll();
-});
-
-/** A fresh browser context (no cookies shared) on `url`. */
-const load = (url) => pool.load(url);
 
 /* ---- the customer console ---------------------------------------------- */
 
-async function customerSignIn(page, username, password) {
-  await submitSignIn(page, username, password);
-  await page.getByRole('heading', { name: 'Account Setup', level: 1 }).waitFor();
-  await page.locator('#checklist-items li').first().waitFor();
-}
+const customerSignIn = signInCustomer;
 
 /** The checklist item with this title (the heading inside it). */
 function item(page, title) {
@@ -135,24 +115,7 @@ async function saveDetails(page) {
 
 /* ---- the operator console ---------------------------------------------- */
 
-async function operatorSignIn(page) {
-  await signInOperator(page, operator);
-  await page.locator('#header-username').filter({ hasText: operator.username }).waitFor();
-}
-
-async function openTab(page, name) {
-  await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name, exact: true }).click();
-}
-
-/** Find the customer through the Customers search and open its page. */
-async function openCustomer(page, customer) {
-  await openTab(page, 'Customers');
-  await page.getByLabel('Search', { exact: true }).fill(customer.slug);
-  await page.locator('#customers-search-form').getByRole('button', { name: 'Search' }).click();
-  await page.getByRole('link', { name: customer.name, exact: true }).click();
-  await page.getByRole('heading', { name: customer.name, level: 2 }).waitFor();
-  await page.locator('#cp-body:not([hidden])').waitFor();
-}
+const operatorSignIn = (page) => signInOperator(page, operator);
 
 /** The pending review card of a customer and kind in the review queue. */
 async function pendingReview(page, customer, kind) {
@@ -165,16 +128,6 @@ async function pendingReview(page, customer, kind) {
 }
 
 /* ---- response bodies, for the canary ------------------------------------- */
-
-/** Record the body of every API answer a page receives; `bodies()` waits for the reads to finish. */
-function recordApiBodies(page) {
-  const reads = [];
-  page.on('response', (res) => {
-    if (!/^\/(admin\/)?api\//.test(new URL(res.url()).pathname)) return;
-    reads.push(res.text().then((text) => ({ url: res.url(), text }), () => ({ url: res.url(), text: '' })));
-  });
-  return { bodies: () => Promise.all(reads) };
-}
 
 describe('account setup', () => {
   test('a new customer admin walks through Account Setup to a requested workspace', async () => {
@@ -284,7 +237,7 @@ describe('account setup', () => {
 
     // The operator sees the request, then lifts the blocker.
     await openCustomer(op, walk);
-    assert.match(await op.locator('#cp-support').textContent(), /Can we start with python-3\.11 meanwhile\?/);
+    await op.locator('#cp-support').filter({ hasText: 'Can we start with python-3.11 meanwhile?' }).waitFor();
     await op.getByRole('button', { name: 'Remove blocker 1' }).click();
     await op.getByRole('button', { name: 'Save blockers' }).click();
     await op.locator('#cp-flash').filter({ hasText: 'The blockers were saved.' }).waitFor();

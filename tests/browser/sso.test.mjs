@@ -23,15 +23,15 @@
  * a console error, page error or CSP violation.
  */
 
-import { after, afterEach, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  baseUrl, launchBrowser, saveScreenshot, seedCustomer, seedOperator, unique,
-  signInOperator, submitSignIn, tabs,
+  openCustomer, openTab, recordApiBodies, saveScreenshot, seedCustomer, seedOperator, unique,
+  signInCustomer, signInOperator, suite,
 } from './lib.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -40,11 +40,6 @@ const OKTA_XML = readFileSync(join(CORPUS, 'okta_trial-1022863_idp-metadata.xml'
 const PING_EXPIRED_XML = readFileSync(join(CORPUS, 'pingone_idp-metadata_expired.xml'), 'utf8');
 const OKTA_ENTITY = 'http://www.okta.com/exkdoocxa1VmjpXmX697';
 const OKTA_FINGERPRINT = '21:D5:E6:FF:D3:60:7D:88:BD:8E:EE:5F:97:9F:CB:E9:C3:A3:08:BF:E8:E4:42:A4:41:36:AB:60:B9:21:6B:CF';
-
-let publicUrl;
-let operatorUrl;
-let chrome;
-const pool = tabs(() => chrome.browser);
 
 const tag = unique('sso');
 const PW = 'Granite-Harbor-Willow-2041';
@@ -62,42 +57,19 @@ const checks = {
   admin: { username: `${tag}-checks-admin`, role: 'customer_admin', password: PW },
 };
 
-before(async () => {
-  publicUrl = baseUrl('ONRAMP_PUBLIC_URL');
-  operatorUrl = baseUrl('ONRAMP_OPERATOR_URL');
-  seedOperator(operator);
-  seedCustomer({ slug: flow.slug, name: flow.name, seats: 10, users: [flow.admin] });
-  seedCustomer({ slug: checks.slug, name: checks.name, seats: 10, users: [checks.admin] });
-  chrome = await launchBrowser();
+/* load(url) opens `url` in a fresh browser context (no cookies shared). */
+const { publicUrl, operatorUrl, load } = suite({
+  seed: () => {
+    seedOperator(operator);
+    seedCustomer({ slug: flow.slug, name: flow.name, seats: 10, users: [flow.admin] });
+    seedCustomer({ slug: checks.slug, name: checks.name, seats: 10, users: [checks.admin] });
+  },
 });
-
-after(async () => {
-  await chrome?.close();
-});
-
-afterEach(async () => {
-  await pool.closeAll();
-});
-
-/** A fresh browser context (no cookies shared) on `url`. */
-const load = (url) => pool.load(url);
-
-/** Record the body of every API answer a page receives; `bodies()` waits for the reads to finish. */
-function recordApiBodies(page) {
-  const reads = [];
-  page.on('response', (res) => {
-    if (!/^\/(admin\/)?api\//.test(new URL(res.url()).pathname)) return;
-    reads.push(res.text().then((text) => ({ url: res.url(), text }), () => ({ url: res.url(), text: '' })));
-  });
-  return { bodies: () => Promise.all(reads) };
-}
 
 /* ---- the customer console ---------------------------------------------- */
 
 async function customerSignIn(page, username, password) {
-  await submitSignIn(page, username, password);
-  await page.getByRole('heading', { name: 'Account Setup', level: 1 }).waitFor();
-  await page.locator('#checklist-items li').first().waitFor();
+  await signInCustomer(page, username, password);
   await page.locator('#sso-card:not([hidden])').waitFor();
 }
 
@@ -149,23 +121,7 @@ async function validate(page) {
 
 /* ---- the operator console ---------------------------------------------- */
 
-async function operatorSignIn(page) {
-  await signInOperator(page, operator);
-  await page.locator('#header-username').filter({ hasText: operator.username }).waitFor();
-}
-
-async function openTab(page, name) {
-  await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name, exact: true }).click();
-}
-
-async function openCustomer(page, customer) {
-  await openTab(page, 'Customers');
-  await page.getByLabel('Search', { exact: true }).fill(customer.slug);
-  await page.locator('#customers-search-form').getByRole('button', { name: 'Search' }).click();
-  await page.getByRole('link', { name: customer.name, exact: true }).click();
-  await page.getByRole('heading', { name: customer.name, level: 2 }).waitFor();
-  await page.locator('#cp-body:not([hidden])').waitFor();
-}
+const operatorSignIn = (page) => signInOperator(page, operator);
 
 describe('single sign-on', () => {
   test('SAML metadata: validate, submit, the operator approves, the checklist item is done', async () => {

@@ -8,7 +8,9 @@
  * filter language and the suspend / activate / reset / role actions. The
  * Account Setup cards (checklist, details, single sign-on, readiness,
  * workspace) live in setup.js and the invites of the members card in
- * invites.js; both call the API through get/send here.
+ * invites.js; both call the API through get/send here. What the operator
+ * console does alike (session calls, sign-in, password change, confirmed row
+ * actions) lives in session.js.
  *
  * The session lives in an HttpOnly cookie; this module keeps only the CSRF
  * token from the session body, sent on every change. The banner and the
@@ -19,18 +21,20 @@ import { apiGet, apiSend, errorText } from './api.js';
 import { loadBanner } from './banner.js';
 import { initInvites, resetInvites, showInvites } from './invites.js';
 import {
+  changePassword, createSession, runConfirmed, signinForm,
+} from './session.js';
+import {
   initSetup, loadSetup, refreshChecklist, resetSetup,
 } from './setup.js';
 import {
-  badge, busy, byId, clear, clearFieldErrors, confirmAction, el, fieldError,
-  say, sayError, saySigninFailure, showFieldErrors, showOnce, showView, timeCell,
+  badge, busy, byId, clear, clearFieldErrors, el, fieldError,
+  say, sayError, showFieldErrors, showOnce, showView, timeCell,
 } from './ui.js';
 
 const API = '/api/v1';
 
 const state = {
   user: null,
-  csrf: null,
   forced: false,
   members: { q: '', after: null, rows: [] },
 };
@@ -66,27 +70,22 @@ retry.addEventListener('click', checkHealth);
 
 /* ---- talking to the API with the session -------------------------------- */
 
-/** After any call: a lost session goes back to sign-in; a pending password change to its form. */
-function afterCall(result) {
-  if (result.status === 401 && state.user) {
-    signedOut('Your session has ended. Sign in again to continue.', 'warning');
-  } else if (result.status === 403 && result.error?.code === 'password_change_required') {
-    state.forced = true;
-    openPassword();
-  }
-  return result;
-}
+/* After any call: a lost session goes back to sign-in; a pending password change to its form. */
+const session = createSession({
+  base: API,
+  signedIn: () => Boolean(state.user),
+  ended: () => signedOut('Your session has ended. Sign in again to continue.', 'warning'),
+  blocked: {
+    password_change_required: () => {
+      state.forced = true;
+      openPassword();
+    },
+  },
+});
+const { get, send } = session;
 
-async function get(path) {
-  return afterCall(await apiGet(`${API}${path}`));
-}
-
-async function send(method, path, body) {
-  return afterCall(await apiSend(method, `${API}${path}`, body, state.csrf));
-}
-
-initSetup({ get, send, user: () => state.user });
-initInvites({ get, send, user: () => state.user, changed: () => refreshChecklist() });
+initSetup({ get, send, ownFailure: session.ownFailure, user: () => state.user });
+initInvites({ get, send, ownFailure: session.ownFailure, user: () => state.user, changed: () => refreshChecklist() });
 
 /* ---- account menu -------------------------------------------------------- */
 
@@ -138,44 +137,20 @@ function renderAccount() {
 
 /* ---- sign in, sign out ---------------------------------------------------- */
 
-const signinForm = byId('signin-form');
 const signinError = byId('signin-error');
-const signinFlash = byId('signin-flash');
-
-function openSignin({ focus = true, flash = null, kind = 'success' } = {}) {
-  clear(signinError);
-  if (flash) say(signinFlash, kind, flash);
-  else clear(signinFlash);
-  showView('signin', { focus });
-  if (focus) byId('signin-login').focus();
-}
-
-signinForm.addEventListener('submit', async (e) => {
-  e.preventDefault();
-  clear(signinError);
-  clear(signinFlash);
-  const login = signinForm.elements.login.value.trim();
-  const password = signinForm.elements.password.value;
-  if (!login || !password) {
-    say(signinError, 'error', 'Enter your username or email and your password.');
-    (login ? signinForm.elements.password : signinForm.elements.login).focus();
-    return;
-  }
-  const result = await busy(e.submitter || signinForm.querySelector('[type=submit]'),
-    () => apiSend('POST', `${API}/session`, { login, password }));
-  if (result.ok) {
-    signinForm.reset();
-    enter(result.data);
-    return;
-  }
-  saySigninFailure(signinError, result);
-  signinForm.elements.password.value = '';
-  signinForm.elements.password.focus();
+const signin = signinForm({
+  form: byId('signin-form'),
+  errorNode: signinError,
+  flashNode: byId('signin-flash'),
+  login: 'login',
+  session,
+  enter: (body) => enter(body),
 });
+const openSignin = (options) => signin.open(options);
 
 function signedOut(message, kind = 'success') {
   state.user = null;
-  state.csrf = null;
+  session.csrf = null;
   state.forced = false;
   state.members = { q: '', after: null, rows: [] };
   byId('members-rows').replaceChildren();
@@ -187,8 +162,7 @@ function signedOut(message, kind = 'success') {
 }
 
 async function signOut() {
-  // Whatever the answer, the page forgets the session; a 401 means it had already ended.
-  await apiSend('DELETE', `${API}/session`, undefined, state.csrf);
+  await session.signOut();
   if (location.hash) history.replaceState(null, '', location.pathname + location.search);
   signedOut('You are signed out.');
 }
@@ -199,7 +173,7 @@ function enter(body, { focus = true, flash = null } = {}) {
     history.replaceState(null, '', location.pathname + location.search);
   }
   state.user = body.user;
-  state.csrf = body.csrf_token;
+  session.csrf = body.csrf_token;
   state.forced = Boolean(body.must_change_password);
   renderAccount();
   if (state.forced) openPassword({ focus });
@@ -278,34 +252,9 @@ passwordCancel.addEventListener('click', () => {
 
 passwordForm.addEventListener('submit', async (e) => {
   e.preventDefault();
-  clear(passwordError);
-  clearFieldErrors(passwordForm);
-  const current = passwordForm.elements.current_password.value;
-  const next = passwordForm.elements.new_password.value;
-  const again = passwordForm.elements.confirm_password.value;
-  if (!current) {
-    fieldError(passwordForm, 'current_password', state.forced
-      ? 'Enter the temporary password you signed in with.' : 'Enter your current password.');
-    return;
-  }
-  if (!next) {
-    fieldError(passwordForm, 'new_password', 'Choose a new password.');
-    return;
-  }
-  if (next !== again) {
-    fieldError(passwordForm, 'confirm_password', 'The two new passwords are not the same.');
-    return;
-  }
-  const result = await busy(e.submitter,
-    () => send('POST', '/password', { current_password: current, new_password: next }));
-  if (result.ok) {
-    passwordForm.reset();
-    enter(result.data, { flash: 'Your password was changed. Other sessions of your account were signed out.' });
-  } else if (result.status === 422 && showFieldErrors(passwordForm, result)) {
-    // Shown next to the fields.
-  } else if (result.status !== 401) {
-    sayError(passwordError, result);
-  }
+  const body = await changePassword(passwordForm, passwordError, e.submitter, session, state.forced
+    ? 'Enter the temporary password you signed in with.' : 'Enter your current password.');
+  if (body) enter(body, { flash: 'Your password was changed. Other sessions of your account were signed out.' });
 });
 
 /* ---- the console: own account and members ------------------------------ */
@@ -505,21 +454,9 @@ const ACTIONS = {
 };
 
 async function runAction(action, user) {
-  const spec = ACTIONS[action](user);
-  clear(membersFlash);
-  if (!await confirmAction(spec)) return;
-  const result = await spec.call();
-  if (!result.ok) {
-    if (result.status === 401 || result.error?.code === 'password_change_required') return;
-    // 409 (last admin, seats, a change made meanwhile) and 404: show the server's words on a fresh list.
-    if (result.status === 409 || result.status === 404) await loadMembers();
-    say(membersFlash, 'error', errorText(result));
-    return;
-  }
-  if (spec.after) await spec.after(result.data);
-  await loadMembers();
-  say(membersFlash, 'success', spec.done);
-  refocus(user.id);
+  const done = await runConfirmed(ACTIONS[action](user),
+    { flash: membersFlash, reload: () => loadMembers(), ownFailure: session.ownFailure });
+  if (done) refocus(user.id);
 }
 
 /** After the table re-rendered, put focus back on the same member's first action. */
@@ -534,7 +471,7 @@ function refocus(userId) {
 async function start() {
   checkHealth();
   loadBanner(byId('banner'));
-  const result = await apiGet(`${API}/session`);
+  const result = await session.load();
   if (result.ok) {
     enter(result.data, { focus: false });
   } else if (location.hash === '#forgot') {

@@ -17,12 +17,13 @@
  */
 
 import { errorText } from './api.js';
+import { runConfirmed } from './session.js';
 import {
-  badge, busy, byId, clear, clearFieldErrors, confirmAction, duration, el, fieldError, formatTime, label, say,
+  badge, busy, byId, clear, clearFieldErrors, duration, el, fieldError, formatTime, label, say,
   sayError, showFieldErrors, showFormErrors, timeCell,
 } from './ui.js';
 
-let calls = null; // { get, send, user, changed }
+let calls = null; // { get, send, ownFailure, user, changed }
 
 const invites = {
   rows: [],
@@ -53,11 +54,9 @@ const flash = byId('invites-flash');
 const rowsNode = byId('invites-rows');
 
 /** A failure the card should show (not a lost session or a pending password change, which console.js handles). */
-function ownFailure(result) {
-  return result.status !== 401 && result.error?.code !== 'password_change_required';
-}
+const ownFailure = (result) => calls.ownFailure(result);
 
-/** Wire the module to console.js: {get(path), send(method, path, body), user(), changed()}. */
+/** Wire the module to console.js: {get(path), send(method, path, body), ownFailure(result), user(), changed()}. */
 export function initInvites(sessionCalls) {
   calls = sessionCalls;
 }
@@ -279,19 +278,14 @@ const ACTIONS = {
 };
 
 async function runAction(action, v) {
-  const spec = ACTIONS[action](v);
-  clear(flash);
-  if (!await confirmAction(spec)) return;
-  const result = await spec.call();
-  if (!result.ok) {
-    if (!ownFailure(result)) return;
-    // 409 (accepted, revoked or replaced meanwhile) and 404: the server's words over a fresh list.
-    if (result.status === 409 || result.status === 404) await refresh();
-    say(flash, 'error', result.status === 429 ? rateText(result) : errorText(result));
-    return;
-  }
-  await refresh();
-  say(flash, 'success', spec.done);
+  // A 409 here: accepted, revoked or replaced meanwhile.
+  const done = await runConfirmed(ACTIONS[action](v), {
+    flash,
+    reload: () => refresh(),
+    ownFailure,
+    failureText: (result) => (result.status === 429 ? rateText(result) : errorText(result)),
+  });
+  if (!done) return;
   calls.changed();
   const row = rowsNode.querySelector(`tr[data-invite-id="${CSS.escape(String(v.id))}"]`);
   (row?.querySelector('button') || byId('invite-email')).focus();

@@ -26,7 +26,7 @@ import {
   initSso, loadSso, resetSso, showSsoItem,
 } from './sso.js';
 
-let calls = null; // { get, send, user }
+let calls = null; // { get, send, ownFailure, user }
 
 const setup = {
   account: null,
@@ -37,11 +37,9 @@ const setup = {
 const isAdmin = () => calls?.user()?.role === 'customer_admin';
 
 /** A failure the card should show (not a lost session or a pending password change, which console.js handles). */
-function ownFailure(result) {
-  return result.status !== 401 && result.error?.code !== 'password_change_required';
-}
+const ownFailure = (result) => calls.ownFailure(result);
 
-/** Wire the module to console.js's session-aware calls: {get(path), send(method, path, body), user()}. */
+/** Wire the module to console.js's session-aware calls: {get(path), send(method, path, body), ownFailure(result), user()}. */
 export function initSetup(sessionCalls) {
   calls = sessionCalls;
   initSso({
