@@ -2,7 +2,8 @@
  * Shared by the handlers in src/api/: who is calling (the principal the auth
  * step resolved), reading typed fields out of a JSON body against an
  * allowlist, turning users and operators into JSON, sessions and cookies, and
- * writing audit rows.  Handlers are declared in src/api/routes.c.
+ * writing audit rows.  The handlers themselves are declared in
+ * src/api/handlers.h.
  */
 #ifndef ONRAMP_API_H
 #define ONRAMP_API_H
@@ -224,6 +225,12 @@ json_object *api_invites_json(app *a, http_request *req, int64_t customer_id, or
 #define INVITES_LINK_MAX (CONFIG_PATH_MAX + 64)
 or_status invites_issue(app *a, http_request *req, const invite_new *in, const char *customer_name, bool mail,
 			char *link, int64_t *id);
+/**
+ * Issue a password reset link for u inside the caller's transaction (the
+ * operator's reset-password-link): the link, shown once, goes into link.
+ */
+or_status resets_issue_link(app *a, http_request *req, const user *u, char *link, size_t linksz,
+			    int64_t *expires_at);
 /** The SSO draft as GET /sso shows it; operator_view adds a stale report as history. */
 json_object *api_sso_json(const sso_draft *d, bool operator_view);
 /** The customer's newest SSO validation job as GET /sso shows it, JSON null when none (*st set). */

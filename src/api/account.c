@@ -13,9 +13,7 @@
 #include "onramp/api.h"
 #include "onramp/secretscan.h"
 #include "onramp/timefmt.h"
-
-void api_account_get(app *a, http_request *req, http_response *resp);
-void api_account_patch(app *a, http_request *req, http_response *resp);
+#include "handlers.h"
 
 #define NAME_MAX_BYTES 200
 #define PHONE_MAX_BYTES 40

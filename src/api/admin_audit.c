@@ -3,8 +3,7 @@
  * for one customer, paged by id.
  */
 #include "onramp/api.h"
-
-void api_admin_audit_list(app *a, http_request *req, http_response *resp);
+#include "handlers.h"
 
 void
 api_admin_audit_list(app *a, http_request *req, http_response *resp)

@@ -6,11 +6,7 @@
 #include <string.h>
 
 #include "onramp/api.h"
-
-void api_admin_customers_list(app *a, http_request *req, http_response *resp);
-void api_admin_customer_create(app *a, http_request *req, http_response *resp);
-void api_admin_customer_patch(app *a, http_request *req, http_response *resp);
-void api_admin_customer_admin_invite(app *a, http_request *req, http_response *resp);
+#include "handlers.h"
 
 void
 api_admin_customers_list(app *a, http_request *req, http_response *resp)

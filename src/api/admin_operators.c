@@ -6,10 +6,7 @@
 #include <string.h>
 
 #include "onramp/api.h"
-
-void api_admin_operators_list(app *a, http_request *req, http_response *resp);
-void api_admin_operator_create(app *a, http_request *req, http_response *resp);
-void api_admin_operator_delete(app *a, http_request *req, http_response *resp);
+#include "handlers.h"
 
 void
 api_admin_operators_list(app *a, http_request *req, http_response *resp)

@@ -10,11 +10,7 @@
 
 #include "onramp/api.h"
 #include "onramp/limits.h"
-
-void api_admin_reviews_list(app *a, http_request *req, http_response *resp);
-void api_admin_review_decide(app *a, http_request *req, http_response *resp);
-void api_admin_support_list(app *a, http_request *req, http_response *resp);
-void api_admin_dashboard(app *a, http_request *req, http_response *resp);
+#include "handlers.h"
 
 #define COMMENT_MAX 2000
 #define DASHBOARD_PAGE 500

@@ -12,13 +12,7 @@
 #include "onramp/qrsvg.h"
 #include "onramp/signin.h"
 #include "onramp/totp.h"
-
-void api_admin_session_create(app *a, http_request *req, http_response *resp);
-void api_admin_session_get(app *a, http_request *req, http_response *resp);
-void api_admin_session_delete(app *a, http_request *req, http_response *resp);
-void api_admin_totp_start(app *a, http_request *req, http_response *resp);
-void api_admin_totp_confirm(app *a, http_request *req, http_response *resp);
-void api_admin_password_change(app *a, http_request *req, http_response *resp);
+#include "handlers.h"
 
 static json_object *
 session_body(const principal *p, int64_t now, const char *csrf)

@@ -11,13 +11,7 @@
 #include <string.h>
 
 #include "onramp/api.h"
-
-void api_admin_customer_get(app *a, http_request *req, http_response *resp);
-void api_admin_notes_put(app *a, http_request *req, http_response *resp);
-void api_admin_billing_put(app *a, http_request *req, http_response *resp);
-void api_admin_target_put(app *a, http_request *req, http_response *resp);
-void api_admin_provider_put(app *a, http_request *req, http_response *resp);
-void api_admin_blockers_put(app *a, http_request *req, http_response *resp);
+#include "handlers.h"
 
 #define NOTES_MAX 20000
 #define FIELD_MAX 200

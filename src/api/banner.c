@@ -6,10 +6,7 @@
 #include <string.h>
 
 #include "onramp/api.h"
-
-void api_banner_get(app *a, http_request *req, http_response *resp);
-void api_admin_banner_get(app *a, http_request *req, http_response *resp);
-void api_admin_banner_put(app *a, http_request *req, http_response *resp);
+#include "handlers.h"
 
 static json_object *
 banner_json(const banner *b)

@@ -5,8 +5,7 @@
 
 #include "onramp/api.h"
 #include "onramp/checklist.h"
-
-void api_checklist_get(app *a, http_request *req, http_response *resp);
+#include "handlers.h"
 
 static json_object *
 entry_json(const checklist_entry *e, const review_note *note)

@@ -13,9 +13,7 @@
 #include "onramp/invite_store.h"
 #include "onramp/log.h"
 #include "onramp/secret.h"
-
-void api_invite_lookup(app *a, http_request *req, http_response *resp);
-void api_invite_accept(app *a, http_request *req, http_response *resp);
+#include "handlers.h"
 
 static const char MISMATCH[] =
 	"This invite is for another email address than the account you are signed in with. Sign out of your "

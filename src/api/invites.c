@@ -13,10 +13,7 @@
 #include "onramp/invite_store.h"
 #include "onramp/mailtext.h"
 #include "onramp/secret.h"
-
-void api_invite_create(app *a, http_request *req, http_response *resp);
-void api_invite_resend(app *a, http_request *req, http_response *resp);
-void api_invite_revoke(app *a, http_request *req, http_response *resp);
+#include "handlers.h"
 
 #define INVITES_SHOWN 200
 

@@ -8,14 +8,7 @@
 #include <string.h>
 
 #include "onramp/api.h"
-
-void api_members_list(app *a, http_request *req, http_response *resp);
-void api_admin_users_list(app *a, http_request *req, http_response *resp);
-void api_admin_user_create(app *a, http_request *req, http_response *resp);
-void api_admin_user_reset_link(app *a, http_request *req, http_response *resp);
-
-or_status resets_issue_link(app *a, http_request *req, const user *u, char *link, size_t linksz,
-			    int64_t *expires_at);
+#include "handlers.h"
 
 #define PAGE_DEFAULT 50
 #define PAGE_MAX 200

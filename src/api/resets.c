@@ -14,10 +14,7 @@
 #include <string.h>
 
 #include "onramp/api.h"
-
-void api_reset_request(app *a, http_request *req, http_response *resp);
-void api_reset_complete(app *a, http_request *req, http_response *resp);
-void api_reset_redeem(app *a, http_request *req, http_response *resp);
+#include "handlers.h"
 
 static json_object *
 accepted_body(void)
@@ -155,10 +152,7 @@ api_reset_redeem(app *a, http_request *req, http_response *resp)
 		complete(a, req, resp, token, pw);
 }
 
-/* Operators generate a reset link for a user (shown once, Code Ocean style); inside their transaction. */
-or_status resets_issue_link(app *a, http_request *req, const user *u, char *link, size_t linksz,
-			    int64_t *expires_at);
-
+/* Operators generate a reset link for a user (shown once); inside their transaction. */
 or_status
 resets_issue_link(app *a, http_request *req, const user *u, char *link, size_t linksz, int64_t *expires_at)
 {

@@ -14,10 +14,7 @@
 #include "onramp/sso_form.h"
 #include "onramp/sso_store.h"
 #include "onramp/timefmt.h"
-
-void api_sso_get(app *a, http_request *req, http_response *resp);
-void api_sso_put(app *a, http_request *req, http_response *resp);
-void api_sso_submit(app *a, http_request *req, http_response *resp);
+#include "handlers.h"
 
 #define URL_MAX 2000
 

@@ -12,9 +12,7 @@
 
 #include "onramp/api.h"
 #include "onramp/sso_jobs.h"
-
-void api_sso_validate(app *a, http_request *req, http_response *resp);
-void api_sso_validation_get(app *a, http_request *req, http_response *resp);
+#include "handlers.h"
 
 static json_object *
 job_json(const sso_job *j)

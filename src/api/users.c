@@ -10,14 +10,7 @@
 #include <string.h>
 
 #include "onramp/api.h"
-
-void api_user_suspend(app *a, http_request *req, http_response *resp);
-void api_user_activate(app *a, http_request *req, http_response *resp);
-void api_user_reset_password(app *a, http_request *req, http_response *resp);
-void api_user_patch(app *a, http_request *req, http_response *resp);
-void api_admin_user_suspend(app *a, http_request *req, http_response *resp);
-void api_admin_user_activate(app *a, http_request *req, http_response *resp);
-void api_admin_user_deactivate(app *a, http_request *req, http_response *resp);
+#include "handlers.h"
 
 /* The customer a request may touch: its own for customers, any for operators. */
 static int64_t

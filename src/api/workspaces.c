@@ -13,10 +13,7 @@
 #include "onramp/api.h"
 #include "onramp/mailtext.h"
 #include "onramp/timefmt.h"
-
-void api_workspace_create(app *a, http_request *req, http_response *resp);
-void api_workspaces_list(app *a, http_request *req, http_response *resp);
-void api_support_create(app *a, http_request *req, http_response *resp);
+#include "handlers.h"
 
 #define SUPPORT_MESSAGE_MAX 4000
 
