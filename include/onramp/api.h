@@ -175,6 +175,11 @@ or_status api_audit(app *a, http_request *req, const char *action, int64_t custo
 /* ---- shared operations ------------------------------------------------------------------ */
 
 /**
+ * app_fail with the database's last error as the logged detail: the answer
+ * to a failed store call (503 for OR_ERR_DB, else the status's own code).
+ */
+void api_fail_db(app *a, http_request *req, http_response *resp, or_status st);
+/**
  * End the caller's transaction: commit when st is OR_OK, else (or when the
  * commit fails) roll back and answer the failure.  True when committed.
  */

@@ -69,7 +69,7 @@ api_account_get(app *a, http_request *req, http_response *resp)
 	or_status st = load(a, req, p->user.customer_id, &c, &d);
 
 	if (st != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return;
 	}
 	http_json(resp, 200, api_details_json(&c, &d));
@@ -231,7 +231,7 @@ api_account_patch(app *a, http_request *req, http_response *resp)
 	if (!input_ok(resp))
 		return;
 	if ((st = load(a, req, p->user.customer_id, &c, &before)) != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return;
 	}
 	next = before;
@@ -265,7 +265,7 @@ api_account_patch(app *a, http_request *req, http_response *resp)
 	if (!api_commit(a, req, resp, st))
 		return;
 	if ((st = load(a, req, c.id, &c, &next)) != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return;
 	}
 	http_json(resp, 200, api_details_json(&c, &next));

@@ -29,7 +29,7 @@ api_admin_audit_list(app *a, http_request *req, http_response *resp)
 	else
 		st = store_audit_list_any(a->db, req->arena, before, limit, &es, &n);
 	if (st != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return;
 	}
 	o = json_object_new_object();

@@ -34,7 +34,7 @@ api_admin_customers_list(app *a, http_request *req, http_response *resp)
 	json_object_object_add(o, "next_after", n > (size_t)limit ? output_id(cs[limit - 1].id) : NULL);
 	if (st != OR_OK) {
 		json_object_put(o);
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return;
 	}
 	http_json(resp, 200, o);
@@ -99,7 +99,7 @@ api_admin_customer_create(app *a, http_request *req, http_response *resp)
 	if (!api_commit(a, req, resp, st))
 		return;
 	if ((st = store_customer_get(a->db, req->arena, id, &c)) != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return;
 	}
 	o = json_object_new_object();
@@ -155,7 +155,7 @@ api_admin_customer_patch(app *a, http_request *req, http_response *resp)
 	if ((st = store_customer_get(a->db, req->arena, id, &c)) == OR_OK)
 		st = store_customer_seats_used(a->db, id, api_now(req), &used);
 	if (st != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return;
 	}
 	http_json(resp, 200, output_customer(&c, used));
@@ -204,7 +204,7 @@ api_admin_customer_admin_invite(app *a, http_request *req, http_response *resp)
 	if (!api_commit(a, req, resp, st))
 		return;
 	if ((st = store_invite_get(a->db, req->arena, id, invite_id, false, &v)) != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return;
 	}
 	o = json_object_new_object();

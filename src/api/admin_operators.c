@@ -17,7 +17,7 @@ api_admin_operators_list(app *a, http_request *req, http_response *resp)
 	or_status st = store_operator_list(a->db, req->arena, &ops, &n);
 
 	if (st != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return;
 	}
 	o = json_object_new_object();
@@ -73,7 +73,7 @@ api_admin_operator_create(app *a, http_request *req, http_response *resp)
 	if (!api_commit(a, req, resp, st))
 		return;
 	if ((st = store_operator_get(a->db, req->arena, id, &op)) != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return;
 	}
 	o = json_object_new_object();

@@ -137,7 +137,7 @@ api_admin_reviews_list(app *a, http_request *req, http_response *resp)
 	st = q.customer_id ? store_review_list(a->db, req->arena, &q, &rv, &n)
 			   : store_review_list_any(a->db, req->arena, &q, &rv, &n);
 	if (st != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return;
 	}
 	o = json_object_new_object();
@@ -205,7 +205,7 @@ api_admin_review_decide(app *a, http_request *req, http_response *resp)
 	if (!api_commit(a, req, resp, st))
 		return;
 	if ((st = store_review_lock(a->db, req->arena, id, &r)) != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return;
 	}
 	http_json(resp, 200, api_review_json(&r));
@@ -226,7 +226,7 @@ api_admin_support_list(app *a, http_request *req, http_response *resp)
 	st = cid ? store_support_list(a->db, req->arena, cid, after, limit + 1, &sr, &n)
 		 : store_support_list_any(a->db, req->arena, after, limit + 1, &sr, &n);
 	if (st != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return;
 	}
 	o = json_object_new_object();
@@ -323,7 +323,7 @@ api_admin_dashboard(app *a, http_request *req, http_response *resp)
 	}
 	arena_free(page);
 	if (st != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return;
 	}
 	http_json(resp, 200, tally_json(t));

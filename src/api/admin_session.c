@@ -87,7 +87,7 @@ api_admin_session_delete(app *a, http_request *req, http_response *resp)
 	or_status st = auth_session_end(a, req, resp, REALM_OPERATOR);
 
 	if (st != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return;
 	}
 	resp->status = 204;
@@ -142,7 +142,7 @@ api_admin_totp_start(app *a, http_request *req, http_response *resp)
 	if (st == OR_OK)
 		http_json(resp, 200, enrollment_body(uri, b32, svg.data));
 	else
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 	/* The picture holds the secret as much as the URI does. */
 	if (svg.data)
 		explicit_bzero(svg.data, svg.len);
@@ -171,7 +171,7 @@ api_admin_totp_confirm(app *a, http_request *req, http_response *resp)
 		return;
 	st = store_operator_totp_pending(a->db, req->arena, p->op.id, &pending);
 	if (st != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return;
 	}
 	signin_totp_aad(&operator_realm, p->op.id, aad, sizeof(aad));

@@ -162,13 +162,13 @@ api_admin_customer_get(app *a, http_request *req, http_response *resp)
 	if (st == OR_OK)
 		st = store_customer_seats_used(a->db, id, api_now(req), &used);
 	if (st != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return;
 	}
 	o = output_customer(&c, used);
 	if ((st = add_setup(a, req, id, o)) != OR_OK) {
 		json_object_put(o);
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return;
 	}
 	http_json(resp, 200, o);
@@ -184,7 +184,7 @@ path_customer(app *a, http_request *req, http_response *resp, customer *c)
 	if (!input_path_id(req, resp, 0, &id))
 		return false;
 	if ((st = store_customer_get(a->db, req->arena, id, c)) != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return false;
 	}
 	return true;
@@ -223,7 +223,7 @@ api_admin_notes_put(app *a, http_request *req, http_response *resp)
 	if (!api_commit(a, req, resp, st))
 		return;
 	if ((st = store_notes_get(a->db, req->arena, c.id, &n)) != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return;
 	}
 	http_json(resp, 200, notes_json(&n));
@@ -237,7 +237,7 @@ context_answer(app *a, http_request *req, http_response *resp, int64_t customer_
 	or_status st = store_context_get(a->db, req->arena, customer_id, &ctx);
 
 	if (st != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return;
 	}
 	http_json(resp, 200, context_json(&ctx));
@@ -501,7 +501,7 @@ api_admin_blockers_put(app *a, http_request *req, http_response *resp)
 	if (!api_commit(a, req, resp, st))
 		return;
 	if ((st = store_blockers_list(a->db, req->arena, c.id, &now, &nnow)) != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return;
 	}
 	after = json_object_new_object();

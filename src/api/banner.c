@@ -34,7 +34,7 @@ api_banner_get(app *a, http_request *req, http_response *resp)
 		json_object_object_add(o, "banner", NULL);
 	else {
 		json_object_put(o);
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return;
 	}
 	http_json(resp, 200, o);
@@ -60,7 +60,7 @@ api_admin_banner_get(app *a, http_request *req, http_response *resp)
 		json_object_object_add(o, "banner", NULL);
 	} else {
 		json_object_put(o);
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return;
 	}
 	http_json(resp, 200, o);

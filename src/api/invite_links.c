@@ -78,7 +78,7 @@ static bool
 begin_find(app *a, http_request *req, http_response *resp, const attempt *t, invite *v)
 {
 	if (db_begin(a->db) != OR_OK) {
-		app_fail(a, req, resp, OR_ERR_DB, db_last_error(a->db));
+		api_fail_db(a, req, resp, OR_ERR_DB);
 		return false;
 	}
 	if (!find_by_token(a, req, resp, t->token, v)) {
@@ -110,7 +110,7 @@ find_by_token(app *a, http_request *req, http_response *resp, const char *token,
 		return false;
 	}
 	if (st != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return false;
 	}
 	if (strcmp(v->state, "accepted") == 0)
@@ -219,7 +219,7 @@ accept_as(app *a, http_request *req, http_response *resp, const attempt *t, cons
 	if (!api_commit(a, req, resp, st))
 		return;
 	if ((st = store_user_get(a->db, req->arena, v->customer_id, p->user.id, &u)) != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return;
 	}
 	o = json_object_new_object();
@@ -308,7 +308,7 @@ accept_new(app *a, http_request *req, http_response *resp, const attempt *t, con
 	if ((st = seats_check(a, req, resp, v->customer_id, true)) != OR_OK) {
 		db_rollback(a->db);
 		if (resp->status == 0)
-			app_fail(a, req, resp, st, db_last_error(a->db));
+			api_fail_db(a, req, resp, st);
 		return;
 	}
 	(void)identity_role_parse(v->role, &r);

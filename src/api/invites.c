@@ -133,7 +133,7 @@ limits_ok(app *a, http_request *req, http_response *resp, int64_t customer_id, b
 	db_rollback(a->db);
 	if (st != OR_OK) {
 		if (resp->status == 0)
-			app_fail(a, req, resp, st, db_last_error(a->db));
+			api_fail_db(a, req, resp, st);
 		return false;
 	}
 	http_error(resp, 429, "rate_limited", "This customer sent its hourly share of invites. Try again later.");
@@ -196,7 +196,7 @@ answer(app *a, http_request *req, http_response *resp, int status, int64_t custo
 	or_status st = store_invite_get(a->db, req->arena, customer_id, id, false, &v);
 
 	if (st != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return;
 	}
 	o = json_object_new_object();
@@ -236,7 +236,7 @@ api_invite_create(app *a, http_request *req, http_response *resp)
 		return;
 	}
 	if (st != OR_OK && st != OR_ERR_NOT_FOUND) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return;
 	}
 	memset(&in, 0, sizeof(in));
@@ -246,7 +246,7 @@ api_invite_create(app *a, http_request *req, http_response *resp)
 	in.kind = "member";
 	in.created_by = actor(req);
 	if ((st = db_begin(a->db)) != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return;
 	}
 	if (!limits_ok(a, req, resp, in.customer_id, true))

@@ -42,7 +42,7 @@ list(app *a, http_request *req, http_response *resp, int64_t customer_id, filter
 	else
 		st = store_user_list(a->db, req->arena, customer_id, &f, api_now(req), after, limit, pg);
 	if (st != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return false;
 	}
 	return true;
@@ -64,7 +64,7 @@ api_members_list(app *a, http_request *req, http_response *resp)
 	if (st == OR_OK)
 		st = store_customer_seats_used(a->db, c.id, api_now(req), &used);
 	if (st != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return;
 	}
 	o = page_json(&pg, api_now(req), false);
@@ -72,7 +72,7 @@ api_members_list(app *a, http_request *req, http_response *resp)
 	json_object_object_add(o, "invites", api_invites_json(a, req, c.id, &st));
 	if (st != OR_OK) {
 		json_object_put(o);
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return;
 	}
 	http_json(resp, 200, o);
@@ -159,7 +159,7 @@ api_admin_user_create(app *a, http_request *req, http_response *resp)
 	if (!api_commit(a, req, resp, st))
 		return;
 	if ((st = store_user_get_any(a->db, req->arena, id, &u)) != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return;
 	}
 	o = json_object_new_object();

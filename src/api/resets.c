@@ -95,7 +95,7 @@ complete(app *a, http_request *req, http_response *resp, const char *token, cons
 	}
 	secret_sha256_hex(token, strlen(token), hash);
 	if ((st = db_begin(a->db)) != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return;
 	}
 	st = store_reset_consume(a->db, hash, api_now(req), &user_id);

@@ -89,7 +89,7 @@ api_session_delete(app *a, http_request *req, http_response *resp)
 	or_status st = auth_session_end(a, req, resp, REALM_CUSTOMER);
 
 	if (st != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return;
 	}
 	resp->status = 204;

@@ -78,7 +78,7 @@ api_sso_get(app *a, http_request *req, http_response *resp)
 	if (st == OR_OK)
 		job = api_sso_latest_job_json(a, req->arena, cid, &st);
 	if (st != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return;
 	}
 	o = api_sso_json(&d, false);
@@ -255,7 +255,7 @@ api_sso_put(app *a, http_request *req, http_response *resp)
 	if (!api_commit(a, req, resp, st))
 		return;
 	if ((st = store_sso_draft_get(a->db, req->arena, cid, &now)) != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return;
 	}
 	http_json(resp, 200, api_sso_json(&now, false));
@@ -287,7 +287,7 @@ api_sso_submit(app *a, http_request *req, http_response *resp)
 	if (!api_commit(a, req, resp, st))
 		return;
 	if ((st = store_sso_draft_get(a->db, req->arena, cid, &d)) != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return;
 	}
 	http_json(resp, 200, api_sso_json(&d, false));

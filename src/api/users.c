@@ -69,7 +69,7 @@ finish(app *a, http_request *req, http_response *resp, or_status st, int64_t id)
 	if (!api_commit(a, req, resp, st))
 		return;
 	if ((st = load_in_scope(a, req, id, &u)) != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return;
 	}
 	http_json(resp, 200, output_user(&u, api_now(req), scope_of(req) == 0));
@@ -118,7 +118,7 @@ do_suspend(app *a, http_request *req, http_response *resp, int64_t id)
 		return;
 	}
 	if ((st = begin_on_user(a, req, id, &u, &limit)) != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return;
 	}
 	if (u.deactivated_at) {
@@ -148,7 +148,7 @@ do_activate(app *a, http_request *req, http_response *resp, int64_t id)
 	or_status st;
 
 	if ((st = begin_on_user(a, req, id, &u, &limit)) != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return;
 	}
 	if (u.deactivated_at) {
@@ -162,7 +162,7 @@ do_activate(app *a, http_request *req, http_response *resp, int64_t id)
 	if (u.suspended && seats_check(a, req, resp, u.customer_id, identity_holds_seat(&after_u, api_now(req))) != OR_OK) {
 		db_rollback(a->db);
 		if (resp->status == 0)
-			app_fail(a, req, resp, OR_ERR_DB, db_last_error(a->db));
+			api_fail_db(a, req, resp, OR_ERR_DB);
 		return;
 	}
 	before = status_json(&u, api_now(req));
@@ -226,7 +226,7 @@ api_user_reset_password(app *a, http_request *req, http_response *resp)
 	if (st == OR_OK)
 		st = begin_on_user(a, req, id, &u, &limit);
 	if (st != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return;
 	}
 	if (u.deactivated_at) {
@@ -272,7 +272,7 @@ api_user_patch(app *a, http_request *req, http_response *resp)
 	if (!input_ok(resp))
 		return;
 	if ((st = begin_on_user(a, req, id, &u, &limit)) != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return;
 	}
 	if (has_version && version != u.version) {
@@ -304,7 +304,7 @@ api_admin_user_deactivate(app *a, http_request *req, http_response *resp)
 	if (!input_path_id(req, resp, 0, &id))
 		return;
 	if ((st = begin_on_user(a, req, id, &u, &limit)) != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return;
 	}
 	if (u.deactivated_at) {

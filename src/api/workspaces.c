@@ -138,7 +138,7 @@ api_workspaces_list(app *a, http_request *req, http_response *resp)
 	or_status st = store_workspace_requests(a->db, req->arena, p->user.customer_id, 50, &ws, &n);
 
 	if (st != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return;
 	}
 	o = json_object_new_object();
