@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "onramp/api.h"
+#include "onramp/limits.h"
 #include "onramp/secretscan.h"
 #include "onramp/timefmt.h"
 #include "handlers.h"
@@ -139,7 +140,7 @@ launch_member(app *a, http_request *req, http_response *resp, customer_details *
 	char buf[24], back[TIMEFMT_RFC3339_LEN];
 	int64_t when, today;
 
-	if (!input_text_member(a, req, resp, req->json, "target_launch", "target_launch", 10, &d->target_launch) ||
+	if (!input_text_member(a, req, resp, req->json, "target_launch", "target_launch", LIMIT_DATE_BYTES, &d->target_launch) ||
 	    d->target_launch == NULL || d->target_launch == before)
 		return;
 	/* Parsing "date 00:00:00" and printing it back catches 2027-02-30 and friends. */
@@ -161,7 +162,7 @@ provider_member(http_request *req, http_response *resp, customer_details *d)
 
 	if (!json_object_object_get_ex(req->json, "ai_provider", NULL))
 		return;
-	v = input_string(req, resp, "ai_provider", true, 16);
+	v = input_string(req, resp, "ai_provider", true, LIMIT_SHORT_CHOICE_BYTES);
 	if (v == NULL)
 		return;
 	if (strcmp(v, "none") != 0 && strcmp(v, "managed") != 0 && strcmp(v, "own_account") != 0) {

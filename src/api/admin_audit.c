@@ -3,6 +3,7 @@
  * for one customer, paged by id.
  */
 #include "onramp/api.h"
+#include "onramp/limits.h"
 #include "handlers.h"
 
 void
@@ -17,7 +18,7 @@ api_admin_audit_list(app *a, http_request *req, http_response *resp)
 	json_object *o, *arr;
 	or_status st;
 
-	if (!input_page(req, resp, 100, 500, &limit, &ignored))
+	if (!input_page(req, resp, LIMIT_AUDIT_PAGE_DEFAULT, LIMIT_AUDIT_PAGE_MAX, &limit, &ignored))
 		return;
 	if ((cust && str_to_ll(str_from_c(cust), 1, INT64_MAX, &customer_id) != OR_OK) ||
 	    (before_s && str_to_ll(str_from_c(before_s), 1, INT64_MAX, &before) != OR_OK)) {

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "onramp/api.h"
+#include "onramp/limits.h"
 #include "handlers.h"
 
 void
@@ -44,7 +45,7 @@ api_admin_operator_create(app *a, http_request *req, http_response *resp)
 	if (!input_allowed(req, resp, allowed))
 		return;
 	input_new_account(req, resp, &in);
-	role_s = input_string(req, resp, "role", false, 32);
+	role_s = input_string(req, resp, "role", false, LIMIT_CHOICE_BYTES);
 	if (role_s && identity_operator_role_parse(role_s, &role) != OR_OK)
 		(void)http_field_error_add(req, resp, "role", "invalid_choice", "Choose operator, operator_admin or auditor.");
 	if (!input_ok(resp))

@@ -11,6 +11,7 @@
 
 #include "onramp/qrsvg.h"
 #include "onramp/signin.h"
+#include "onramp/limits.h"
 #include "onramp/totp.h"
 #include "handlers.h"
 
@@ -166,7 +167,7 @@ api_admin_totp_confirm(app *a, http_request *req, http_response *resp)
 
 	if (!input_allowed(req, resp, allowed))
 		return;
-	code = input_string(req, resp, "code", true, 16);
+	code = input_string(req, resp, "code", true, LIMIT_TOTP_CODE_BYTES);
 	if (!input_ok(resp))
 		return;
 	st = store_operator_totp_pending(a->db, req->arena, p->op.id, &pending);

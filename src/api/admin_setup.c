@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "onramp/api.h"
+#include "onramp/limits.h"
 #include "handlers.h"
 
 #define NOTES_MAX 20000
@@ -275,8 +276,8 @@ api_admin_billing_put(app *a, http_request *req, http_response *resp)
 
 	if (!input_allowed(req, resp, allowed) || !path_customer(a, req, resp, &c))
 		return;
-	state = input_string(req, resp, "state", true, 32);
-	balance = input_int(req, resp, "prepaid_balance_cents", false, 0, INT64_C(1000000000000), &has);
+	state = input_string(req, resp, "state", true, LIMIT_CHOICE_BYTES);
+	balance = input_int(req, resp, "prepaid_balance_cents", false, 0, LIMIT_BALANCE_CENTS_MAX, &has);
 	version = input_int(req, resp, "version", true, 0, INT32_MAX, &has_version);
 	if (state && !checklist_billing_parse(state, &b))
 		(void)http_field_error_add(req, resp, "state", "invalid_choice",
@@ -383,7 +384,7 @@ api_admin_provider_put(app *a, http_request *req, http_response *resp)
 
 	if (!input_allowed(req, resp, allowed) || !path_customer(a, req, resp, &c))
 		return;
-	mode = input_string(req, resp, "mode", false, 16);
+	mode = input_string(req, resp, "mode", false, LIMIT_SHORT_CHOICE_BYTES);
 	ready = input_bool(req, resp, "ready", false);
 	version = input_int(req, resp, "version", true, 0, INT32_MAX, &has_version);
 	if (mode && strcmp(mode, "managed") != 0 && strcmp(mode, "own_account") != 0)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "onramp/api.h"
+#include "onramp/limits.h"
 #include "handlers.h"
 
 static json_object *
@@ -78,8 +79,8 @@ api_admin_banner_put(app *a, http_request *req, http_response *resp)
 	if (!input_allowed(req, resp, allowed))
 		return;
 	memset(&b, 0, sizeof(b));
-	b.message = input_string(req, resp, "message", false, 1000);
-	b.severity = input_string(req, resp, "severity", false, 16);
+	b.message = input_string(req, resp, "message", false, LIMIT_BANNER_MESSAGE);
+	b.severity = input_string(req, resp, "severity", false, LIMIT_SHORT_CHOICE_BYTES);
 	b.starts_at = input_time(req, resp, "starts_at");
 	b.ends_at = input_time(req, resp, "ends_at");
 	if (b.severity == NULL || *b.severity == '\0')

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "onramp/api.h"
+#include "onramp/limits.h"
 #include "onramp/invite_store.h"
 #include "onramp/log.h"
 #include "onramp/secret.h"
@@ -39,7 +40,7 @@ attempt_start(app *a, http_request *req, http_response *resp, attempt *t)
 {
 	char hash[SECRET_HASH_HEX + 1];
 
-	t->token = input_secret(req, resp, "token", true, 64);
+	t->token = input_secret(req, resp, "token", true, LIMIT_TOKEN_BYTES);
 	if (!input_ok(resp))
 		return false;
 	/* The key hashes the token's hash: the token itself never reaches the throttle table. */
@@ -244,7 +245,7 @@ read_signup(app *a, http_request *req, http_response *resp, signup *s)
 	password_verdict pv;
 
 	s->username = input_string(req, resp, "username", true, IDENTITY_USERNAME_MAX);
-	pw = input_secret(req, resp, "password", true, 1024);
+	pw = input_secret(req, resp, "password", true, 4 * PASSWORD_MAX_CHARS);
 	email = input_string(req, resp, "email", false, IDENTITY_EMAIL_MAX);
 	if (s->username && !identity_username_ok(s->username))
 		(void)http_field_error_add(req, resp, "username", "invalid_username",

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "onramp/api.h"
+#include "onramp/limits.h"
 #include "onramp/invite_store.h"
 #include "onramp/mailtext.h"
 #include "onramp/secret.h"
@@ -222,7 +223,7 @@ api_invite_create(app *a, http_request *req, http_response *resp)
 	if (!input_allowed(req, resp, allowed))
 		return;
 	email_in = input_string(req, resp, "email", true, IDENTITY_EMAIL_MAX);
-	role = input_string(req, resp, "role", true, 32);
+	role = input_string(req, resp, "role", true, LIMIT_CHOICE_BYTES);
 	if (email_in && identity_email_normalize(email_in, email, sizeof(email)) != OR_OK)
 		(void)http_field_error_add(req, resp, "email", "invalid_email", "Enter an email address like name@example.com.");
 	if (role && identity_role_parse(role, &r) != OR_OK)

@@ -8,10 +8,8 @@
 #include <string.h>
 
 #include "onramp/api.h"
+#include "onramp/limits.h"
 #include "handlers.h"
-
-#define PAGE_DEFAULT 50
-#define PAGE_MAX 200
 
 static json_object *
 page_json(const user_page *pg, int64_t now, bool with_customer)
@@ -35,7 +33,7 @@ list(app *a, http_request *req, http_response *resp, int64_t customer_id, filter
 	int64_t after;
 	or_status st;
 
-	if (!input_filter(req, resp, scope, &f) || !input_page(req, resp, PAGE_DEFAULT, PAGE_MAX, &limit, &after))
+	if (!input_filter(req, resp, scope, &f) || !input_page(req, resp, LIMIT_PAGE_DEFAULT, LIMIT_PAGE_MAX, &limit, &after))
 		return false;
 	if (scope == FILTER_SCOPE_OPERATOR)
 		st = store_user_list_any(a->db, req->arena, &f, api_now(req), after, limit, pg);
@@ -115,9 +113,9 @@ api_admin_user_create(app *a, http_request *req, http_response *resp)
 
 	if (!input_allowed(req, resp, allowed))
 		return;
-	cust = input_string(req, resp, "customer", true, 63);
+	cust = input_string(req, resp, "customer", true, IDENTITY_SLUG_MAX);
 	input_new_account(req, resp, &in);
-	role_s = input_string(req, resp, "role", true, 32);
+	role_s = input_string(req, resp, "role", true, LIMIT_CHOICE_BYTES);
 	if (role_s && identity_role_parse(role_s, &role) != OR_OK)
 		(void)http_field_error_add(req, resp, "role", "invalid_choice", "Choose customer_admin or customer_member.");
 	if (!input_ok(resp))

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "onramp/api.h"
+#include "onramp/limits.h"
 #include "handlers.h"
 
 static json_object *
@@ -146,7 +147,7 @@ api_reset_redeem(app *a, http_request *req, http_response *resp)
 
 	if (!input_allowed(req, resp, allowed))
 		return;
-	token = input_secret(req, resp, "token", true, 64);
+	token = input_secret(req, resp, "token", true, LIMIT_TOKEN_BYTES);
 	pw = input_secret(req, resp, "new_password", true, 4 * PASSWORD_MAX_CHARS);
 	if (input_ok(resp))
 		complete(a, req, resp, token, pw);

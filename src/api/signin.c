@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "onramp/signin.h"
+#include "onramp/limits.h"
 #include "onramp/totp.h"
 
 #define MSG_FAILED "The sign-in details are not correct."
@@ -91,7 +92,7 @@ read_attempt(const signin_realm *r, app *a, http_request *req, http_response *re
 	login = input_string(req, resp, r->login_field, true, IDENTITY_EMAIL_MAX);
 	t->password = input_secret(req, resp, "password", true, 4 * PASSWORD_MAX_CHARS);
 	if (r->take_totp_step)
-		t->code = input_string(req, resp, "totp", false, 16);
+		t->code = input_string(req, resp, "totp", false, LIMIT_TOTP_CODE_BYTES);
 	if (!input_ok(resp))
 		return false;
 	t->typed = ascii_lower(req->arena, login);

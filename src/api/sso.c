@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "onramp/api.h"
+#include "onramp/limits.h"
 #include "onramp/saml_meta.h"
 #include "onramp/secretscan.h"
 #include "onramp/sso_form.h"
@@ -171,13 +172,13 @@ read_form(app *a, http_request *req, http_response *resp, sso_draft *d)
 	if (doms == NULL)
 		return false;
 
-	d->protocol = input_string(req, resp, "protocol", true, 16);
+	d->protocol = input_string(req, resp, "protocol", true, LIMIT_SHORT_CHOICE_BYTES);
 	if (d->protocol && strcmp(d->protocol, "oidc") != 0 && strcmp(d->protocol, "saml") != 0 &&
 	    strcmp(d->protocol, "not_required") != 0)
 		(void)http_field_error_add(req, resp, "protocol", "invalid_choice", "Choose oidc, saml or not_required.");
 	(void)input_text_member(a, req, resp, req->json, "discovery_url", "discovery_url", URL_MAX, &d->discovery_url);
 	(void)input_text_member(a, req, resp, req->json, "metadata_url", "metadata_url", URL_MAX, &d->metadata_url);
-	(void)input_text_member(a, req, resp, req->json, "entity_choice", "entity_choice", 1000, &d->entity_choice);
+	(void)input_text_member(a, req, resp, req->json, "entity_choice", "entity_choice", LIMIT_ENTITY_CHOICE, &d->entity_choice);
 	/* The XML is kept byte for byte (no trimming), but scanned like every other field. */
 	xml = input_secret(req, resp, "metadata_xml", false, a->cfg->body_limit_saml);
 	if (xml && *xml && xml_clean(a, req, resp, xml))

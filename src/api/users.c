@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "onramp/api.h"
+#include "onramp/limits.h"
 #include "handlers.h"
 
 /* The customer a request may touch: its own for customers, any for operators. */
@@ -265,7 +266,7 @@ api_user_patch(app *a, http_request *req, http_response *resp)
 
 	if (!input_path_id(req, resp, 0, &id) || !input_allowed(req, resp, allowed))
 		return;
-	role_s = input_string(req, resp, "role", true, 32);
+	role_s = input_string(req, resp, "role", true, LIMIT_CHOICE_BYTES);
 	version = input_int(req, resp, "version", false, 1, INT32_MAX, &has_version);
 	if (role_s && identity_role_parse(role_s, &role) != OR_OK)
 		(void)http_field_error_add(req, resp, "role", "invalid_choice", "Choose customer_admin or customer_member.");

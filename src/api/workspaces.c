@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "onramp/api.h"
+#include "onramp/limits.h"
 #include "onramp/mailtext.h"
 #include "onramp/timefmt.h"
 #include "handlers.h"
@@ -92,7 +93,7 @@ api_workspace_create(app *a, http_request *req, http_response *resp)
 
 	if (!input_allowed(req, resp, allowed))
 		return;
-	name = input_string(req, resp, "name", false, 63);
+	name = input_string(req, resp, "name", false, LIMIT_WORKSPACE_NAME);
 	if (name == NULL)
 		name = "first-workspace";
 	else if (!identity_slug_ok(name))
@@ -266,7 +267,7 @@ api_support_create(app *a, http_request *req, http_response *resp)
 	if (!input_allowed(req, resp, allowed))
 		return;
 	memset(&r, 0, sizeof(r));
-	key = input_string(req, resp, "item", false, 32);
+	key = input_string(req, resp, "item", false, LIMIT_CHOICE_BYTES);
 	(void)input_text_member(a, req, resp, req->json, "message", "message", SUPPORT_MESSAGE_MAX, &r.message);
 	if (!input_ok(resp))
 		return;

@@ -69,7 +69,7 @@ parse(int argc, char **argv, struct opts *o)
 			else if (strcmp(a, "--role") == 0) o->role = v;
 			else if (strcmp(a, "--filter") == 0) o->filter = v;
 			else {
-				if (str_to_ll(str_from_c(v), 1, 1000000, &n) != OR_OK)
+				if (str_to_ll(str_from_c(v), 1, LIMIT_SEATS_MAX, &n) != OR_OK)
 					return ctl_fail("--seats takes a number from 1 to 1000000") == 0;
 				o->seats = (long)n;
 			}
