@@ -3,7 +3,8 @@
  * step resolved), reading typed fields out of a JSON body against an
  * allowlist, turning users and operators into JSON, sessions and cookies, and
  * writing audit rows.  The handlers themselves are declared in
- * src/api/handlers.h.
+ * src/api/handlers.h.  Only the store functions a customer handler may call
+ * are reachable from here; operator handlers include api_operator.h.
  */
 #ifndef ONRAMP_API_H
 #define ONRAMP_API_H
@@ -211,10 +212,6 @@ or_status api_audit_user_event(app *a, http_request *req, const user *u, const c
 json_object *api_checklist_json(const checklist *c, const review_note *notes);
 /** A workspace request ("Create") as both APIs show it. */
 json_object *api_workspace_request_json(const workspace_request *w);
-/** A review as the operator API shows it (with the internal comment). */
-json_object *api_review_json(const review *r);
-/** A support request as the operator API shows it. */
-json_object *api_support_admin_json(const support_request *r);
 /** An invite's status at now: its stored state, or expired when pending past expires_at. */
 const char *api_invite_status(const invite *v, int64_t now);
 /** An invite as the members view shows it (status derived at now; never the token). */

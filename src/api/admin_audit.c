@@ -2,7 +2,7 @@
  * Reading the audit trail (operators and auditors): newest first, optionally
  * for one customer, paged by id.
  */
-#include "onramp/api.h"
+#include "onramp/api_operator.h"
 #include "onramp/limits.h"
 #include "handlers.h"
 

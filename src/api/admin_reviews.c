@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "onramp/api.h"
+#include "onramp/api_operator.h"
 #include "onramp/limits.h"
 #include "handlers.h"
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "onramp/api_operator.h"
 #include "onramp/qrsvg.h"
 #include "onramp/signin.h"
 #include "onramp/limits.h"

@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "onramp/api.h"
+#include "onramp/api_operator.h"
 #include "onramp/limits.h"
 #include "handlers.h"
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "onramp/api.h"
+#include "onramp/store_operator.h"
 #include "onramp/log.h"
 
 /* last_seen_at and last_used_at are written at most this often per session. */

@@ -5,7 +5,7 @@
  */
 #include <string.h>
 
-#include "onramp/api.h"
+#include "onramp/api_operator.h"
 #include "onramp/limits.h"
 #include "handlers.h"
 

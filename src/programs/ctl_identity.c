@@ -23,7 +23,7 @@
 #include "onramp/limits.h"
 #include "onramp/password.h"
 #include "onramp/secret.h"
-#include "onramp/store.h"
+#include "onramp/store_operator.h"
 #include "onramp/timefmt.h"
 #include "ctl.h"
 
