@@ -10,9 +10,9 @@
 #include <string.h>
 
 #include "onramp/api_operator.h"
+#include "onramp/limits.h"
 #include "onramp/qrsvg.h"
 #include "onramp/signin.h"
-#include "onramp/limits.h"
 #include "onramp/totp.h"
 #include "handlers.h"
 

@@ -9,8 +9,8 @@
 #include <string.h>
 
 #include "onramp/api.h"
-#include "onramp/store_operator.h"
 #include "onramp/log.h"
+#include "onramp/store_operator.h"
 
 /* last_seen_at and last_used_at are written at most this often per session. */
 #define TOUCH_EVERY_S 60

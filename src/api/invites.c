@@ -10,8 +10,8 @@
 #include <string.h>
 
 #include "onramp/api.h"
-#include "onramp/limits.h"
 #include "onramp/invite_store.h"
+#include "onramp/limits.h"
 #include "onramp/mailtext.h"
 #include "onramp/secret.h"
 #include "handlers.h"

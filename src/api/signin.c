@@ -20,8 +20,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "onramp/signin.h"
 #include "onramp/limits.h"
+#include "onramp/signin.h"
 #include "onramp/totp.h"
 
 #define MSG_FAILED "The sign-in details are not correct."
