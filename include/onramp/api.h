@@ -2,7 +2,9 @@
  * Shared by the handlers in src/api/: who is calling (the principal the auth
  * step resolved), reading typed fields out of a JSON body against an
  * allowlist, turning users and operators into JSON, sessions and cookies, and
- * writing audit rows.  Handlers are declared in src/api/routes.c.
+ * writing audit rows.  The handlers themselves are declared in
+ * src/api/handlers.h.  Only the store functions a customer handler may call
+ * are reachable from here; operator handlers include api_operator.h.
  */
 #ifndef ONRAMP_API_H
 #define ONRAMP_API_H
@@ -174,6 +176,11 @@ or_status api_audit(app *a, http_request *req, const char *action, int64_t custo
 /* ---- shared operations ------------------------------------------------------------------ */
 
 /**
+ * app_fail with the database's last error as the logged detail: the answer
+ * to a failed store call (503 for OR_ERR_DB, else the status's own code).
+ */
+void api_fail_db(app *a, http_request *req, http_response *resp, or_status st);
+/**
  * End the caller's transaction: commit when st is OR_OK, else (or when the
  * commit fails) roll back and answer the failure.  True when committed.
  */
@@ -205,10 +212,6 @@ or_status api_audit_user_event(app *a, http_request *req, const user *u, const c
 json_object *api_checklist_json(const checklist *c, const review_note *notes);
 /** A workspace request ("Create") as both APIs show it. */
 json_object *api_workspace_request_json(const workspace_request *w);
-/** A review as the operator API shows it (with the internal comment). */
-json_object *api_review_json(const review *r);
-/** A support request as the operator API shows it. */
-json_object *api_support_admin_json(const support_request *r);
 /** An invite's status at now: its stored state, or expired when pending past expires_at. */
 const char *api_invite_status(const invite *v, int64_t now);
 /** An invite as the members view shows it (status derived at now; never the token). */
@@ -224,6 +227,12 @@ json_object *api_invites_json(app *a, http_request *req, int64_t customer_id, or
 #define INVITES_LINK_MAX (CONFIG_PATH_MAX + 64)
 or_status invites_issue(app *a, http_request *req, const invite_new *in, const char *customer_name, bool mail,
 			char *link, int64_t *id);
+/**
+ * Issue a password reset link for u inside the caller's transaction (the
+ * operator's reset-password-link): the link, shown once, goes into link.
+ */
+or_status resets_issue_link(app *a, http_request *req, const user *u, char *link, size_t linksz,
+			    int64_t *expires_at);
 /** The SSO draft as GET /sso shows it; operator_view adds a stale report as history. */
 json_object *api_sso_json(const sso_draft *d, bool operator_view);
 /** The customer's newest SSO validation job as GET /sso shows it, JSON null when none (*st set). */

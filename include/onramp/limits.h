@@ -95,4 +95,36 @@
 /** One structured log line's maximum (bytes); longer lines are truncated. */
 #define LIMIT_LOG_LINE			4096u
 
+/* ---- request fields the handlers read (src/api/; bytes unless said) ---- */
+/** A choice read before it is checked against its list (role, decision, billing state, item). */
+#define LIMIT_CHOICE_BYTES		32
+/** A short choice read before it is checked (protocol, provider mode, ai_provider, banner severity). */
+#define LIMIT_SHORT_CHOICE_BYTES	16
+/** A TOTP code as typed (digits, maybe spaces) before it is parsed. */
+#define LIMIT_TOTP_CODE_BYTES		16
+/** A link token (invite, password reset) as sent back; real ones are SECRET_TOKEN_LEN. */
+#define LIMIT_TOKEN_BYTES		64
+/** A customer's name. */
+#define LIMIT_CUSTOMER_NAME		200
+/** Most seats a customer may be given. */
+#define LIMIT_SEATS_MAX			1000000
+/** A workspace name ("Create"). */
+#define LIMIT_WORKSPACE_NAME		63
+/** The console banner's message. */
+#define LIMIT_BANNER_MESSAGE		1000
+/** The SAML entityID a customer picks from an aggregate. */
+#define LIMIT_ENTITY_CHOICE		1000
+/** A date member, "YYYY-MM-DD". */
+#define LIMIT_DATE_BYTES		10
+/** An RFC 3339 time member as sent (fractions and offsets allowed). */
+#define LIMIT_TIME_TEXT_BYTES		40
+/** Largest prepaid balance an operator may record (cents). */
+#define LIMIT_BALANCE_CENTS_MAX		INT64_C(1000000000000)
+/** Page size of the operator lists when limit= is absent, and its ceiling. */
+#define LIMIT_PAGE_DEFAULT		50
+#define LIMIT_PAGE_MAX			200
+/** The same for the audit trail, which is read in longer pages. */
+#define LIMIT_AUDIT_PAGE_DEFAULT	100
+#define LIMIT_AUDIT_PAGE_MAX		500
+
 #endif

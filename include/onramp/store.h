@@ -6,6 +6,9 @@
  * A scoped function refuses customer id 0 (OR_ERR_INTERNAL, never "any"); the
  * few reads operators and system paths need across customers are separately
  * named *_any, so a forgotten id cannot widen a query.
+ * What only operators and onrampctl may call (other customers, operator
+ * accounts, the audit trail, the banner's writes) is in store_operator.h,
+ * which customer handlers never include (tests/check-headers.sh).
  * Strings in results live in the arena passed in.  Times are UNIX seconds.
  */
 #ifndef ONRAMP_STORE_H
@@ -36,17 +39,8 @@ typedef struct customer {
 	int64_t version;
 } customer;
 
-/** Insert a customer; OR_ERR_CONFLICT when the slug is taken. */
-or_status store_customer_create(db *d, const char *slug, const char *name, long seat_limit, int64_t *id);
 /** Load one customer by id. */
 or_status store_customer_get(db *d, arena *a, int64_t id, customer *out);
-/** Load one customer by slug. */
-or_status store_customer_by_slug(db *d, arena *a, const char *slug, customer *out);
-/** Customers whose slug or name contains search (NULL = all), newest first, ids below before_id (0 = from the newest). */
-or_status store_customer_list(db *d, arena *a, const char *search, int64_t before_id, long limit,
-			      customer **out, size_t *n);
-/** Rename and/or change the seat limit with compare-and-set on version (OR_ERR_VERSION when stale). */
-or_status store_customer_update(db *d, int64_t id, const char *name, long seat_limit, int64_t expected_version);
 /** Lock the customer row for the transaction (serialises seat checks); returns the seat limit. */
 or_status store_customer_lock(db *d, int64_t id, long *seat_limit);
 /** Users holding a seat (active: not suspended, not deactivated, seen within 90 days). */
@@ -82,8 +76,6 @@ or_status store_user_get_any(db *d, arena *a, int64_t id, user *out);
 or_status store_user_by_login(db *d, arena *a, const char *login, user *out, const char **hash);
 /** Find a user by (normalised) email. */
 or_status store_user_by_email(db *d, arena *a, const char *email, user *out);
-/** Find a user by username or numeric id (CLI), any customer. */
-or_status store_user_by_name_or_id(db *d, arena *a, const char *key, user *out);
 
 /** A page of a user listing. */
 typedef struct user_page {
@@ -95,15 +87,10 @@ typedef struct user_page {
 /** Users of the customer (0 refused) matching f, ordered by id, after id after_id, at most limit. */
 or_status store_user_list(db *d, arena *a, int64_t customer_id, const filter *f, int64_t now,
 			  int64_t after_id, long limit, user_page *out);
-/** The same over every customer (operators, onrampctl). */
-or_status store_user_list_any(db *d, arena *a, const filter *f, int64_t now, int64_t after_id, long limit,
-			      user_page *out);
 /** Suspend (true) or activate (false) a user of the customer (0 refused); nothing outside it. */
 or_status store_user_set_suspended(db *d, int64_t customer_id, int64_t id, bool suspended);
 /** Change the role of a user of the customer (0 refused). */
 or_status store_user_set_role(db *d, int64_t customer_id, int64_t id, user_role role);
-/** Deactivate a user of the customer (0 refused): no more sign-in; the row stays for the audit trail. */
-or_status store_user_deactivate(db *d, int64_t customer_id, int64_t id);
 /** Set the password hash and the must-change flag. */
 or_status store_user_set_password(db *d, int64_t id, const char *phc, bool must_change);
 /** Record that the user was seen now (sign-in, or a request at most once a minute). */
@@ -232,11 +219,6 @@ typedef struct audit_entry {
 
 /** Append one audit row. */
 or_status store_audit_add(db *d, const audit_entry *e);
-/** One customer's entries (0 refused), newest first, before id before_id (0 = from the newest). */
-or_status store_audit_list(db *d, arena *a, int64_t customer_id, int64_t before_id, long limit,
-			   audit_entry **out, size_t *n);
-/** The same over every customer and the entries of none (operators). */
-or_status store_audit_list_any(db *d, arena *a, int64_t before_id, long limit, audit_entry **out, size_t *n);
 /** "user", "operator", "cli", "system". */
 const char *store_audit_actor_name(audit_actor t);
 
@@ -294,39 +276,6 @@ or_status store_outbox_failed(db *d, int64_t id, int64_t now, const char *error)
  */
 or_status store_admin_keep_one(db *d, session_realm realm, int64_t customer_id, int64_t id);
 
-/* ---- operators -------------------------------------------------------------------- */
-
-/** Insert an operator; OR_ERR_CONFLICT with *which = "username" or "email". */
-or_status store_operator_insert(db *d, const char *username, const char *email, const char *display_name,
-				operator_role role, const char *phc, bool must_change, int64_t *id,
-				const char **which);
-/** Load an operator by id (deactivated ones too). */
-or_status store_operator_get(db *d, arena *a, int64_t id, operator_account *out);
-/** Load an active operator by username or email, with password hash and sealed TOTP secret. */
-or_status store_operator_by_login(db *d, arena *a, const char *login, operator_account *out,
-				  const char **hash, const char **totp_sealed, int64_t *totp_last_step);
-/** Every operator, active first then deactivated. */
-or_status store_operator_list(db *d, arena *a, operator_account **out, size_t *n);
-/** Deactivate an operator. */
-or_status store_operator_deactivate(db *d, int64_t id);
-/** Active operator admins other than except_id. */
-/** Store (or clear with NULL) the pending TOTP secret during enrollment. */
-or_status store_operator_set_totp_pending(db *d, int64_t id, const char *sealed);
-/** The pending TOTP secret (arena), NULL when none. */
-or_status store_operator_totp_pending(db *d, arena *a, int64_t id, const char **sealed);
-/** Make the sealed secret active (NULL disables TOTP) and set the last used step. */
-or_status store_operator_set_totp(db *d, int64_t id, const char *sealed, int64_t last_step);
-/**
- * Take a TOTP step (replay protection): OR_OK when it is later than the last
- * one taken, OR_ERR_CONFLICT when it is not (a replay, or a racing sign-in
- * took it first).
- */
-or_status store_operator_take_totp_step(db *d, int64_t id, int64_t step);
-/** Set the password hash. */
-or_status store_operator_set_password(db *d, int64_t id, const char *phc, bool must_change);
-/** Record that the operator was seen now. */
-or_status store_operator_touch(db *d, int64_t id, int64_t now);
-
 /* ---- customer-owned details ------------------------------------------------------ */
 
 /** A contact of the customer. */
@@ -380,9 +329,5 @@ typedef struct banner {
 
 /** The banner if one is set (active or not): OR_ERR_NOT_FOUND when none. */
 or_status store_banner_get(db *d, arena *a, banner *out);
-/** Set the banner. */
-or_status store_banner_set(db *d, const banner *b);
-/** Clear the banner. */
-or_status store_banner_clear(db *d);
 
 #endif

@@ -11,11 +11,10 @@
 #include <string.h>
 
 #include "onramp/api.h"
+#include "onramp/limits.h"
 #include "onramp/secretscan.h"
 #include "onramp/timefmt.h"
-
-void api_account_get(app *a, http_request *req, http_response *resp);
-void api_account_patch(app *a, http_request *req, http_response *resp);
+#include "handlers.h"
 
 #define NAME_MAX_BYTES 200
 #define PHONE_MAX_BYTES 40
@@ -71,7 +70,7 @@ api_account_get(app *a, http_request *req, http_response *resp)
 	or_status st = load(a, req, p->user.customer_id, &c, &d);
 
 	if (st != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return;
 	}
 	http_json(resp, 200, api_details_json(&c, &d));
@@ -141,7 +140,7 @@ launch_member(app *a, http_request *req, http_response *resp, customer_details *
 	char buf[24], back[TIMEFMT_RFC3339_LEN];
 	int64_t when, today;
 
-	if (!input_text_member(a, req, resp, req->json, "target_launch", "target_launch", 10, &d->target_launch) ||
+	if (!input_text_member(a, req, resp, req->json, "target_launch", "target_launch", LIMIT_DATE_BYTES, &d->target_launch) ||
 	    d->target_launch == NULL || d->target_launch == before)
 		return;
 	/* Parsing "date 00:00:00" and printing it back catches 2027-02-30 and friends. */
@@ -163,7 +162,7 @@ provider_member(http_request *req, http_response *resp, customer_details *d)
 
 	if (!json_object_object_get_ex(req->json, "ai_provider", NULL))
 		return;
-	v = input_string(req, resp, "ai_provider", true, 16);
+	v = input_string(req, resp, "ai_provider", true, LIMIT_SHORT_CHOICE_BYTES);
 	if (v == NULL)
 		return;
 	if (strcmp(v, "none") != 0 && strcmp(v, "managed") != 0 && strcmp(v, "own_account") != 0) {
@@ -233,7 +232,7 @@ api_account_patch(app *a, http_request *req, http_response *resp)
 	if (!input_ok(resp))
 		return;
 	if ((st = load(a, req, p->user.customer_id, &c, &before)) != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return;
 	}
 	next = before;
@@ -267,7 +266,7 @@ api_account_patch(app *a, http_request *req, http_response *resp)
 	if (!api_commit(a, req, resp, st))
 		return;
 	if ((st = load(a, req, c.id, &c, &next)) != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return;
 	}
 	http_json(resp, 200, api_details_json(&c, &next));

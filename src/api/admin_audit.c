@@ -2,9 +2,9 @@
  * Reading the audit trail (operators and auditors): newest first, optionally
  * for one customer, paged by id.
  */
-#include "onramp/api.h"
-
-void api_admin_audit_list(app *a, http_request *req, http_response *resp);
+#include "onramp/api_operator.h"
+#include "onramp/limits.h"
+#include "handlers.h"
 
 void
 api_admin_audit_list(app *a, http_request *req, http_response *resp)
@@ -18,7 +18,7 @@ api_admin_audit_list(app *a, http_request *req, http_response *resp)
 	json_object *o, *arr;
 	or_status st;
 
-	if (!input_page(req, resp, 100, 500, &limit, &ignored))
+	if (!input_page(req, resp, LIMIT_AUDIT_PAGE_DEFAULT, LIMIT_AUDIT_PAGE_MAX, &limit, &ignored))
 		return;
 	if ((cust && str_to_ll(str_from_c(cust), 1, INT64_MAX, &customer_id) != OR_OK) ||
 	    (before_s && str_to_ll(str_from_c(before_s), 1, INT64_MAX, &before) != OR_OK)) {
@@ -30,7 +30,7 @@ api_admin_audit_list(app *a, http_request *req, http_response *resp)
 	else
 		st = store_audit_list_any(a->db, req->arena, before, limit, &es, &n);
 	if (st != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return;
 	}
 	o = json_object_new_object();

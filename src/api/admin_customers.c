@@ -5,12 +5,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "onramp/api.h"
-
-void api_admin_customers_list(app *a, http_request *req, http_response *resp);
-void api_admin_customer_create(app *a, http_request *req, http_response *resp);
-void api_admin_customer_patch(app *a, http_request *req, http_response *resp);
-void api_admin_customer_admin_invite(app *a, http_request *req, http_response *resp);
+#include "onramp/api_operator.h"
+#include "onramp/limits.h"
+#include "handlers.h"
 
 void
 api_admin_customers_list(app *a, http_request *req, http_response *resp)
@@ -24,7 +21,7 @@ api_admin_customers_list(app *a, http_request *req, http_response *resp)
 	or_status st;
 
 	/* Newest first: "after" is the last id of the previous page, and ids go down. */
-	if (!input_page(req, resp, 50, 200, &limit, &after))
+	if (!input_page(req, resp, LIMIT_PAGE_DEFAULT, LIMIT_PAGE_MAX, &limit, &after))
 		return;
 	st = store_customer_list(a->db, req->arena, q, after, limit + 1, &cs, &n);
 	o = json_object_new_object();
@@ -38,7 +35,7 @@ api_admin_customers_list(app *a, http_request *req, http_response *resp)
 	json_object_object_add(o, "next_after", n > (size_t)limit ? output_id(cs[limit - 1].id) : NULL);
 	if (st != OR_OK) {
 		json_object_put(o);
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return;
 	}
 	http_json(resp, 200, o);
@@ -58,9 +55,9 @@ api_admin_customer_create(app *a, http_request *req, http_response *resp)
 
 	if (!input_allowed(req, resp, allowed))
 		return;
-	slug = input_string(req, resp, "slug", true, 63);
-	name = input_string(req, resp, "name", true, 200);
-	seats = input_int(req, resp, "seat_limit", false, 1, 1000000, &has_seats);
+	slug = input_string(req, resp, "slug", true, IDENTITY_SLUG_MAX);
+	name = input_string(req, resp, "name", true, LIMIT_CUSTOMER_NAME);
+	seats = input_int(req, resp, "seat_limit", false, 1, LIMIT_SEATS_MAX, &has_seats);
 	admin_in = input_string(req, resp, "admin_email", false, IDENTITY_EMAIL_MAX);
 	if (admin_in && *admin_in && identity_email_normalize(admin_in, admin_email, sizeof(admin_email)) != OR_OK)
 		(void)http_field_error_add(req, resp, "admin_email", "invalid_email",
@@ -103,7 +100,7 @@ api_admin_customer_create(app *a, http_request *req, http_response *resp)
 	if (!api_commit(a, req, resp, st))
 		return;
 	if ((st = store_customer_get(a->db, req->arena, id, &c)) != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return;
 	}
 	o = json_object_new_object();
@@ -131,8 +128,8 @@ api_admin_customer_patch(app *a, http_request *req, http_response *resp)
 
 	if (!input_path_id(req, resp, 0, &id) || !input_allowed(req, resp, allowed))
 		return;
-	name = input_string(req, resp, "name", false, 200);
-	seats = input_int(req, resp, "seat_limit", false, 1, 1000000, &has_seats);
+	name = input_string(req, resp, "name", false, LIMIT_CUSTOMER_NAME);
+	seats = input_int(req, resp, "seat_limit", false, 1, LIMIT_SEATS_MAX, &has_seats);
 	version = input_int(req, resp, "version", false, 0, INT32_MAX, &has_version);
 	if (name && *name == '\0')
 		(void)http_field_error_add(req, resp, "name", "required", "A customer needs a name.");
@@ -159,7 +156,7 @@ api_admin_customer_patch(app *a, http_request *req, http_response *resp)
 	if ((st = store_customer_get(a->db, req->arena, id, &c)) == OR_OK)
 		st = store_customer_seats_used(a->db, id, api_now(req), &used);
 	if (st != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return;
 	}
 	http_json(resp, 200, output_customer(&c, used));
@@ -208,7 +205,7 @@ api_admin_customer_admin_invite(app *a, http_request *req, http_response *resp)
 	if (!api_commit(a, req, resp, st))
 		return;
 	if ((st = store_invite_get(a->db, req->arena, id, invite_id, false, &v)) != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return;
 	}
 	o = json_object_new_object();

@@ -5,11 +5,9 @@
  */
 #include <string.h>
 
-#include "onramp/api.h"
-
-void api_admin_operators_list(app *a, http_request *req, http_response *resp);
-void api_admin_operator_create(app *a, http_request *req, http_response *resp);
-void api_admin_operator_delete(app *a, http_request *req, http_response *resp);
+#include "onramp/api_operator.h"
+#include "onramp/limits.h"
+#include "handlers.h"
 
 void
 api_admin_operators_list(app *a, http_request *req, http_response *resp)
@@ -20,7 +18,7 @@ api_admin_operators_list(app *a, http_request *req, http_response *resp)
 	or_status st = store_operator_list(a->db, req->arena, &ops, &n);
 
 	if (st != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return;
 	}
 	o = json_object_new_object();
@@ -47,7 +45,7 @@ api_admin_operator_create(app *a, http_request *req, http_response *resp)
 	if (!input_allowed(req, resp, allowed))
 		return;
 	input_new_account(req, resp, &in);
-	role_s = input_string(req, resp, "role", false, 32);
+	role_s = input_string(req, resp, "role", false, LIMIT_CHOICE_BYTES);
 	if (role_s && identity_operator_role_parse(role_s, &role) != OR_OK)
 		(void)http_field_error_add(req, resp, "role", "invalid_choice", "Choose operator, operator_admin or auditor.");
 	if (!input_ok(resp))
@@ -76,7 +74,7 @@ api_admin_operator_create(app *a, http_request *req, http_response *resp)
 	if (!api_commit(a, req, resp, st))
 		return;
 	if ((st = store_operator_get(a->db, req->arena, id, &op)) != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return;
 	}
 	o = json_object_new_object();

@@ -8,13 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "onramp/api.h"
+#include "onramp/api_operator.h"
 #include "onramp/limits.h"
-
-void api_admin_reviews_list(app *a, http_request *req, http_response *resp);
-void api_admin_review_decide(app *a, http_request *req, http_response *resp);
-void api_admin_support_list(app *a, http_request *req, http_response *resp);
-void api_admin_dashboard(app *a, http_request *req, http_response *resp);
+#include "handlers.h"
 
 #define COMMENT_MAX 2000
 #define DASHBOARD_PAGE 500
@@ -135,13 +131,13 @@ api_admin_reviews_list(app *a, http_request *req, http_response *resp)
 	}
 	if (strcmp(q.state, "all") == 0)
 		q.state = NULL;
-	if (!customer_param(req, resp, &q.customer_id) || !input_page(req, resp, 50, 200, &q.limit, &q.after))
+	if (!customer_param(req, resp, &q.customer_id) || !input_page(req, resp, LIMIT_PAGE_DEFAULT, LIMIT_PAGE_MAX, &q.limit, &q.after))
 		return;
 	q.limit++;
 	st = q.customer_id ? store_review_list(a->db, req->arena, &q, &rv, &n)
 			   : store_review_list_any(a->db, req->arena, &q, &rv, &n);
 	if (st != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return;
 	}
 	o = json_object_new_object();
@@ -166,7 +162,7 @@ api_admin_review_decide(app *a, http_request *req, http_response *resp)
 
 	if (!input_path_id(req, resp, 0, &id) || !input_allowed(req, resp, allowed))
 		return;
-	decision = input_string(req, resp, "decision", true, 32);
+	decision = input_string(req, resp, "decision", true, LIMIT_CHOICE_BYTES);
 	comment = input_string(req, resp, "comment", false, COMMENT_MAX);
 	internal = input_string(req, resp, "internal_comment", false, COMMENT_MAX);
 	if (comment && *comment == '\0')
@@ -209,7 +205,7 @@ api_admin_review_decide(app *a, http_request *req, http_response *resp)
 	if (!api_commit(a, req, resp, st))
 		return;
 	if ((st = store_review_lock(a->db, req->arena, id, &r)) != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return;
 	}
 	http_json(resp, 200, api_review_json(&r));
@@ -225,12 +221,12 @@ api_admin_support_list(app *a, http_request *req, http_response *resp)
 	json_object *o, *arr;
 	or_status st;
 
-	if (!customer_param(req, resp, &cid) || !input_page(req, resp, 50, 200, &limit, &after))
+	if (!customer_param(req, resp, &cid) || !input_page(req, resp, LIMIT_PAGE_DEFAULT, LIMIT_PAGE_MAX, &limit, &after))
 		return;
 	st = cid ? store_support_list(a->db, req->arena, cid, after, limit + 1, &sr, &n)
 		 : store_support_list_any(a->db, req->arena, after, limit + 1, &sr, &n);
 	if (st != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return;
 	}
 	o = json_object_new_object();
@@ -327,7 +323,7 @@ api_admin_dashboard(app *a, http_request *req, http_response *resp)
 	}
 	arena_free(page);
 	if (st != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return;
 	}
 	http_json(resp, 200, tally_json(t));

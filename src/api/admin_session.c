@@ -9,16 +9,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "onramp/api_operator.h"
+#include "onramp/limits.h"
 #include "onramp/qrsvg.h"
 #include "onramp/signin.h"
 #include "onramp/totp.h"
-
-void api_admin_session_create(app *a, http_request *req, http_response *resp);
-void api_admin_session_get(app *a, http_request *req, http_response *resp);
-void api_admin_session_delete(app *a, http_request *req, http_response *resp);
-void api_admin_totp_start(app *a, http_request *req, http_response *resp);
-void api_admin_totp_confirm(app *a, http_request *req, http_response *resp);
-void api_admin_password_change(app *a, http_request *req, http_response *resp);
+#include "handlers.h"
 
 static json_object *
 session_body(const principal *p, int64_t now, const char *csrf)
@@ -93,7 +89,7 @@ api_admin_session_delete(app *a, http_request *req, http_response *resp)
 	or_status st = auth_session_end(a, req, resp, REALM_OPERATOR);
 
 	if (st != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return;
 	}
 	resp->status = 204;
@@ -148,7 +144,7 @@ api_admin_totp_start(app *a, http_request *req, http_response *resp)
 	if (st == OR_OK)
 		http_json(resp, 200, enrollment_body(uri, b32, svg.data));
 	else
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 	/* The picture holds the secret as much as the URI does. */
 	if (svg.data)
 		explicit_bzero(svg.data, svg.len);
@@ -172,12 +168,12 @@ api_admin_totp_confirm(app *a, http_request *req, http_response *resp)
 
 	if (!input_allowed(req, resp, allowed))
 		return;
-	code = input_string(req, resp, "code", true, 16);
+	code = input_string(req, resp, "code", true, LIMIT_TOTP_CODE_BYTES);
 	if (!input_ok(resp))
 		return;
 	st = store_operator_totp_pending(a->db, req->arena, p->op.id, &pending);
 	if (st != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return;
 	}
 	signin_totp_aad(&operator_realm, p->op.id, aad, sizeof(aad));

@@ -10,14 +10,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "onramp/api.h"
-
-void api_admin_customer_get(app *a, http_request *req, http_response *resp);
-void api_admin_notes_put(app *a, http_request *req, http_response *resp);
-void api_admin_billing_put(app *a, http_request *req, http_response *resp);
-void api_admin_target_put(app *a, http_request *req, http_response *resp);
-void api_admin_provider_put(app *a, http_request *req, http_response *resp);
-void api_admin_blockers_put(app *a, http_request *req, http_response *resp);
+#include "onramp/api_operator.h"
+#include "onramp/limits.h"
+#include "handlers.h"
 
 #define NOTES_MAX 20000
 #define FIELD_MAX 200
@@ -168,13 +163,13 @@ api_admin_customer_get(app *a, http_request *req, http_response *resp)
 	if (st == OR_OK)
 		st = store_customer_seats_used(a->db, id, api_now(req), &used);
 	if (st != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return;
 	}
 	o = output_customer(&c, used);
 	if ((st = add_setup(a, req, id, o)) != OR_OK) {
 		json_object_put(o);
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return;
 	}
 	http_json(resp, 200, o);
@@ -190,7 +185,7 @@ path_customer(app *a, http_request *req, http_response *resp, customer *c)
 	if (!input_path_id(req, resp, 0, &id))
 		return false;
 	if ((st = store_customer_get(a->db, req->arena, id, c)) != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return false;
 	}
 	return true;
@@ -229,7 +224,7 @@ api_admin_notes_put(app *a, http_request *req, http_response *resp)
 	if (!api_commit(a, req, resp, st))
 		return;
 	if ((st = store_notes_get(a->db, req->arena, c.id, &n)) != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return;
 	}
 	http_json(resp, 200, notes_json(&n));
@@ -243,7 +238,7 @@ context_answer(app *a, http_request *req, http_response *resp, int64_t customer_
 	or_status st = store_context_get(a->db, req->arena, customer_id, &ctx);
 
 	if (st != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return;
 	}
 	http_json(resp, 200, context_json(&ctx));
@@ -281,8 +276,8 @@ api_admin_billing_put(app *a, http_request *req, http_response *resp)
 
 	if (!input_allowed(req, resp, allowed) || !path_customer(a, req, resp, &c))
 		return;
-	state = input_string(req, resp, "state", true, 32);
-	balance = input_int(req, resp, "prepaid_balance_cents", false, 0, INT64_C(1000000000000), &has);
+	state = input_string(req, resp, "state", true, LIMIT_CHOICE_BYTES);
+	balance = input_int(req, resp, "prepaid_balance_cents", false, 0, LIMIT_BALANCE_CENTS_MAX, &has);
 	version = input_int(req, resp, "version", true, 0, INT32_MAX, &has_version);
 	if (state && !checklist_billing_parse(state, &b))
 		(void)http_field_error_add(req, resp, "state", "invalid_choice",
@@ -389,7 +384,7 @@ api_admin_provider_put(app *a, http_request *req, http_response *resp)
 
 	if (!input_allowed(req, resp, allowed) || !path_customer(a, req, resp, &c))
 		return;
-	mode = input_string(req, resp, "mode", false, 16);
+	mode = input_string(req, resp, "mode", false, LIMIT_SHORT_CHOICE_BYTES);
 	ready = input_bool(req, resp, "ready", false);
 	version = input_int(req, resp, "version", true, 0, INT32_MAX, &has_version);
 	if (mode && strcmp(mode, "managed") != 0 && strcmp(mode, "own_account") != 0)
@@ -507,7 +502,7 @@ api_admin_blockers_put(app *a, http_request *req, http_response *resp)
 	if (!api_commit(a, req, resp, st))
 		return;
 	if ((st = store_blockers_list(a->db, req->arena, c.id, &now, &nnow)) != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return;
 	}
 	after = json_object_new_object();

@@ -96,6 +96,6 @@ api_commit(app *a, http_request *req, http_response *resp, or_status st)
 	if (st == OR_OK)
 		return true;
 	db_rollback(a->db);
-	app_fail(a, req, resp, st, db_last_error(a->db));
+	api_fail_db(a, req, resp, st);
 	return false;
 }

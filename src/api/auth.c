@@ -10,6 +10,7 @@
 
 #include "onramp/api.h"
 #include "onramp/log.h"
+#include "onramp/store_operator.h"
 
 /* last_seen_at and last_used_at are written at most this often per session. */
 #define TOUCH_EVERY_S 60
@@ -195,7 +196,7 @@ auth_require(app *a, const route *r, http_request *req, http_response *resp)
 		return false;
 	}
 	if (st != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return false;
 	}
 	req->principal = p;
@@ -233,7 +234,7 @@ auth_session_optional(app *a, http_request *req, http_response *resp, principal 
 	if (st == OR_ERR_NOT_FOUND)
 		return true;
 	if (st != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return false;
 	}
 	if (is_state_change(req->method) && !csrf_ok(p, req)) {
@@ -270,7 +271,7 @@ auth_throttle_check(app *a, http_request *req, http_response *resp, const char *
 	for (i = 0; i < n; i++) {
 		or_status st = keys[i] ? store_throttle_check(a->db, keys[i], now, &t) : OR_OK;
 		if (st != OR_OK) {
-			app_fail(a, req, resp, st, db_last_error(a->db));
+			api_fail_db(a, req, resp, st);
 			return false;
 		}
 		if (keys[i] && t > until)

@@ -5,11 +5,9 @@
  */
 #include <string.h>
 
-#include "onramp/api.h"
-
-void api_banner_get(app *a, http_request *req, http_response *resp);
-void api_admin_banner_get(app *a, http_request *req, http_response *resp);
-void api_admin_banner_put(app *a, http_request *req, http_response *resp);
+#include "onramp/api_operator.h"
+#include "onramp/limits.h"
+#include "handlers.h"
 
 static json_object *
 banner_json(const banner *b)
@@ -37,7 +35,7 @@ api_banner_get(app *a, http_request *req, http_response *resp)
 		json_object_object_add(o, "banner", NULL);
 	else {
 		json_object_put(o);
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return;
 	}
 	http_json(resp, 200, o);
@@ -63,7 +61,7 @@ api_admin_banner_get(app *a, http_request *req, http_response *resp)
 		json_object_object_add(o, "banner", NULL);
 	} else {
 		json_object_put(o);
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return;
 	}
 	http_json(resp, 200, o);
@@ -81,8 +79,8 @@ api_admin_banner_put(app *a, http_request *req, http_response *resp)
 	if (!input_allowed(req, resp, allowed))
 		return;
 	memset(&b, 0, sizeof(b));
-	b.message = input_string(req, resp, "message", false, 1000);
-	b.severity = input_string(req, resp, "severity", false, 16);
+	b.message = input_string(req, resp, "message", false, LIMIT_BANNER_MESSAGE);
+	b.severity = input_string(req, resp, "severity", false, LIMIT_SHORT_CHOICE_BYTES);
 	b.starts_at = input_time(req, resp, "starts_at");
 	b.ends_at = input_time(req, resp, "ends_at");
 	if (b.severity == NULL || *b.severity == '\0')

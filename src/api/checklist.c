@@ -5,8 +5,7 @@
 
 #include "onramp/api.h"
 #include "onramp/checklist.h"
-
-void api_checklist_get(app *a, http_request *req, http_response *resp);
+#include "handlers.h"
 
 static json_object *
 entry_json(const checklist_entry *e, const review_note *note)
@@ -67,7 +66,7 @@ api_checklist_get(app *a, http_request *req, http_response *resp)
 	if (st == OR_OK)
 		st = store_review_latest(a->db, req->arena, p->user.customer_id, notes);
 	if (st != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return;
 	}
 	f.now = api_now(req);

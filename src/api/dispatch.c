@@ -122,6 +122,12 @@ app_fail(app *a, http_request *req, http_response *resp, or_status st, const cha
 	http_error_status(req, resp, st, detail);
 }
 
+void
+api_fail_db(app *a, http_request *req, http_response *resp, or_status st)
+{
+	app_fail(a, req, resp, st, db_last_error(a->db));
+}
+
 or_status
 app_init_secrets(app *a, char *err, size_t errsz)
 {

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "onramp/api.h"
+#include "onramp/limits.h"
 #include "onramp/secretscan.h"
 
 bool
@@ -119,7 +120,7 @@ input_int(http_request *req, http_response *resp, const char *name, bool require
 int64_t
 input_time(http_request *req, http_response *resp, const char *name)
 {
-	const char *s = input_string(req, resp, name, false, 40);
+	const char *s = input_string(req, resp, name, false, LIMIT_TIME_TEXT_BYTES);
 	int64_t t = 0;
 
 	if (s == NULL || *s == '\0')

@@ -11,11 +11,10 @@
 
 #include "onramp/api.h"
 #include "onramp/invite_store.h"
+#include "onramp/limits.h"
 #include "onramp/log.h"
 #include "onramp/secret.h"
-
-void api_invite_lookup(app *a, http_request *req, http_response *resp);
-void api_invite_accept(app *a, http_request *req, http_response *resp);
+#include "handlers.h"
 
 static const char MISMATCH[] =
 	"This invite is for another email address than the account you are signed in with. Sign out of your "
@@ -41,7 +40,7 @@ attempt_start(app *a, http_request *req, http_response *resp, attempt *t)
 {
 	char hash[SECRET_HASH_HEX + 1];
 
-	t->token = input_secret(req, resp, "token", true, 64);
+	t->token = input_secret(req, resp, "token", true, LIMIT_TOKEN_BYTES);
 	if (!input_ok(resp))
 		return false;
 	/* The key hashes the token's hash: the token itself never reaches the throttle table. */
@@ -80,7 +79,7 @@ static bool
 begin_find(app *a, http_request *req, http_response *resp, const attempt *t, invite *v)
 {
 	if (db_begin(a->db) != OR_OK) {
-		app_fail(a, req, resp, OR_ERR_DB, db_last_error(a->db));
+		api_fail_db(a, req, resp, OR_ERR_DB);
 		return false;
 	}
 	if (!find_by_token(a, req, resp, t->token, v)) {
@@ -112,7 +111,7 @@ find_by_token(app *a, http_request *req, http_response *resp, const char *token,
 		return false;
 	}
 	if (st != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return false;
 	}
 	if (strcmp(v->state, "accepted") == 0)
@@ -221,7 +220,7 @@ accept_as(app *a, http_request *req, http_response *resp, const attempt *t, cons
 	if (!api_commit(a, req, resp, st))
 		return;
 	if ((st = store_user_get(a->db, req->arena, v->customer_id, p->user.id, &u)) != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return;
 	}
 	o = json_object_new_object();
@@ -246,7 +245,7 @@ read_signup(app *a, http_request *req, http_response *resp, signup *s)
 	password_verdict pv;
 
 	s->username = input_string(req, resp, "username", true, IDENTITY_USERNAME_MAX);
-	pw = input_secret(req, resp, "password", true, 1024);
+	pw = input_secret(req, resp, "password", true, 4 * PASSWORD_MAX_CHARS);
 	email = input_string(req, resp, "email", false, IDENTITY_EMAIL_MAX);
 	if (s->username && !identity_username_ok(s->username))
 		(void)http_field_error_add(req, resp, "username", "invalid_username",
@@ -310,7 +309,7 @@ accept_new(app *a, http_request *req, http_response *resp, const attempt *t, con
 	if ((st = seats_check(a, req, resp, v->customer_id, true)) != OR_OK) {
 		db_rollback(a->db);
 		if (resp->status == 0)
-			app_fail(a, req, resp, st, db_last_error(a->db));
+			api_fail_db(a, req, resp, st);
 		return;
 	}
 	(void)identity_role_parse(v->role, &r);

@@ -11,12 +11,10 @@
 
 #include "onramp/api.h"
 #include "onramp/invite_store.h"
+#include "onramp/limits.h"
 #include "onramp/mailtext.h"
 #include "onramp/secret.h"
-
-void api_invite_create(app *a, http_request *req, http_response *resp);
-void api_invite_resend(app *a, http_request *req, http_response *resp);
-void api_invite_revoke(app *a, http_request *req, http_response *resp);
+#include "handlers.h"
 
 #define INVITES_SHOWN 200
 
@@ -136,7 +134,7 @@ limits_ok(app *a, http_request *req, http_response *resp, int64_t customer_id, b
 	db_rollback(a->db);
 	if (st != OR_OK) {
 		if (resp->status == 0)
-			app_fail(a, req, resp, st, db_last_error(a->db));
+			api_fail_db(a, req, resp, st);
 		return false;
 	}
 	http_error(resp, 429, "rate_limited", "This customer sent its hourly share of invites. Try again later.");
@@ -199,7 +197,7 @@ answer(app *a, http_request *req, http_response *resp, int status, int64_t custo
 	or_status st = store_invite_get(a->db, req->arena, customer_id, id, false, &v);
 
 	if (st != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return;
 	}
 	o = json_object_new_object();
@@ -225,7 +223,7 @@ api_invite_create(app *a, http_request *req, http_response *resp)
 	if (!input_allowed(req, resp, allowed))
 		return;
 	email_in = input_string(req, resp, "email", true, IDENTITY_EMAIL_MAX);
-	role = input_string(req, resp, "role", true, 32);
+	role = input_string(req, resp, "role", true, LIMIT_CHOICE_BYTES);
 	if (email_in && identity_email_normalize(email_in, email, sizeof(email)) != OR_OK)
 		(void)http_field_error_add(req, resp, "email", "invalid_email", "Enter an email address like name@example.com.");
 	if (role && identity_role_parse(role, &r) != OR_OK)
@@ -239,7 +237,7 @@ api_invite_create(app *a, http_request *req, http_response *resp)
 		return;
 	}
 	if (st != OR_OK && st != OR_ERR_NOT_FOUND) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return;
 	}
 	memset(&in, 0, sizeof(in));
@@ -249,7 +247,7 @@ api_invite_create(app *a, http_request *req, http_response *resp)
 	in.kind = "member";
 	in.created_by = actor(req);
 	if ((st = db_begin(a->db)) != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return;
 	}
 	if (!limits_ok(a, req, resp, in.customer_id, true))

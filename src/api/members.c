@@ -7,18 +7,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "onramp/api.h"
-
-void api_members_list(app *a, http_request *req, http_response *resp);
-void api_admin_users_list(app *a, http_request *req, http_response *resp);
-void api_admin_user_create(app *a, http_request *req, http_response *resp);
-void api_admin_user_reset_link(app *a, http_request *req, http_response *resp);
-
-or_status resets_issue_link(app *a, http_request *req, const user *u, char *link, size_t linksz,
-			    int64_t *expires_at);
-
-#define PAGE_DEFAULT 50
-#define PAGE_MAX 200
+#include "onramp/api_operator.h"
+#include "onramp/limits.h"
+#include "handlers.h"
 
 static json_object *
 page_json(const user_page *pg, int64_t now, bool with_customer)
@@ -42,14 +33,14 @@ list(app *a, http_request *req, http_response *resp, int64_t customer_id, filter
 	int64_t after;
 	or_status st;
 
-	if (!input_filter(req, resp, scope, &f) || !input_page(req, resp, PAGE_DEFAULT, PAGE_MAX, &limit, &after))
+	if (!input_filter(req, resp, scope, &f) || !input_page(req, resp, LIMIT_PAGE_DEFAULT, LIMIT_PAGE_MAX, &limit, &after))
 		return false;
 	if (scope == FILTER_SCOPE_OPERATOR)
 		st = store_user_list_any(a->db, req->arena, &f, api_now(req), after, limit, pg);
 	else
 		st = store_user_list(a->db, req->arena, customer_id, &f, api_now(req), after, limit, pg);
 	if (st != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return false;
 	}
 	return true;
@@ -71,7 +62,7 @@ api_members_list(app *a, http_request *req, http_response *resp)
 	if (st == OR_OK)
 		st = store_customer_seats_used(a->db, c.id, api_now(req), &used);
 	if (st != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return;
 	}
 	o = page_json(&pg, api_now(req), false);
@@ -79,7 +70,7 @@ api_members_list(app *a, http_request *req, http_response *resp)
 	json_object_object_add(o, "invites", api_invites_json(a, req, c.id, &st));
 	if (st != OR_OK) {
 		json_object_put(o);
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return;
 	}
 	http_json(resp, 200, o);
@@ -122,9 +113,9 @@ api_admin_user_create(app *a, http_request *req, http_response *resp)
 
 	if (!input_allowed(req, resp, allowed))
 		return;
-	cust = input_string(req, resp, "customer", true, 63);
+	cust = input_string(req, resp, "customer", true, IDENTITY_SLUG_MAX);
 	input_new_account(req, resp, &in);
-	role_s = input_string(req, resp, "role", true, 32);
+	role_s = input_string(req, resp, "role", true, LIMIT_CHOICE_BYTES);
 	if (role_s && identity_role_parse(role_s, &role) != OR_OK)
 		(void)http_field_error_add(req, resp, "role", "invalid_choice", "Choose customer_admin or customer_member.");
 	if (!input_ok(resp))
@@ -166,7 +157,7 @@ api_admin_user_create(app *a, http_request *req, http_response *resp)
 	if (!api_commit(a, req, resp, st))
 		return;
 	if ((st = store_user_get_any(a->db, req->arena, id, &u)) != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return;
 	}
 	o = json_object_new_object();

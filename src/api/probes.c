@@ -8,10 +8,7 @@
 #include "onramp/app.h"
 #include "onramp/migration.h"
 #include "onramp/store.h"
-
-void api_healthz(app *a, http_request *req, http_response *resp);
-void api_readyz(app *a, http_request *req, http_response *resp);
-void api_metrics(app *a, http_request *req, http_response *resp);
+#include "handlers.h"
 
 void
 api_healthz(app *a, http_request *req, http_response *resp)

@@ -9,8 +9,7 @@
 
 #include "onramp/app.h"
 #include "onramp/log.h"
-
-void api_csp_report(app *a, http_request *req, http_response *resp);
+#include "handlers.h"
 
 #define CSP_REPORT_LIMIT (16u * 1024u)
 

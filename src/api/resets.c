@@ -14,10 +14,8 @@
 #include <string.h>
 
 #include "onramp/api.h"
-
-void api_reset_request(app *a, http_request *req, http_response *resp);
-void api_reset_complete(app *a, http_request *req, http_response *resp);
-void api_reset_redeem(app *a, http_request *req, http_response *resp);
+#include "onramp/limits.h"
+#include "handlers.h"
 
 static json_object *
 accepted_body(void)
@@ -98,7 +96,7 @@ complete(app *a, http_request *req, http_response *resp, const char *token, cons
 	}
 	secret_sha256_hex(token, strlen(token), hash);
 	if ((st = db_begin(a->db)) != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return;
 	}
 	st = store_reset_consume(a->db, hash, api_now(req), &user_id);
@@ -149,16 +147,13 @@ api_reset_redeem(app *a, http_request *req, http_response *resp)
 
 	if (!input_allowed(req, resp, allowed))
 		return;
-	token = input_secret(req, resp, "token", true, 64);
+	token = input_secret(req, resp, "token", true, LIMIT_TOKEN_BYTES);
 	pw = input_secret(req, resp, "new_password", true, 4 * PASSWORD_MAX_CHARS);
 	if (input_ok(resp))
 		complete(a, req, resp, token, pw);
 }
 
-/* Operators generate a reset link for a user (shown once, Code Ocean style); inside their transaction. */
-or_status resets_issue_link(app *a, http_request *req, const user *u, char *link, size_t linksz,
-			    int64_t *expires_at);
-
+/* Operators generate a reset link for a user (shown once); inside their transaction. */
 or_status
 resets_issue_link(app *a, http_request *req, const user *u, char *link, size_t linksz, int64_t *expires_at)
 {

@@ -6,72 +6,7 @@
 #include <stdio.h>
 
 #include "onramp/app.h"
-
-void api_healthz(app *a, http_request *req, http_response *resp);
-void api_readyz(app *a, http_request *req, http_response *resp);
-void api_metrics(app *a, http_request *req, http_response *resp);
-void api_csp_report(app *a, http_request *req, http_response *resp);
-void api_session_create(app *a, http_request *req, http_response *resp);
-void api_session_get(app *a, http_request *req, http_response *resp);
-void api_session_delete(app *a, http_request *req, http_response *resp);
-void api_password_change(app *a, http_request *req, http_response *resp);
-void api_reset_request(app *a, http_request *req, http_response *resp);
-void api_reset_complete(app *a, http_request *req, http_response *resp);
-void api_reset_redeem(app *a, http_request *req, http_response *resp);
-void api_members_list(app *a, http_request *req, http_response *resp);
-void api_user_suspend(app *a, http_request *req, http_response *resp);
-void api_user_activate(app *a, http_request *req, http_response *resp);
-void api_user_reset_password(app *a, http_request *req, http_response *resp);
-void api_user_patch(app *a, http_request *req, http_response *resp);
-void api_banner_get(app *a, http_request *req, http_response *resp);
-void api_admin_session_create(app *a, http_request *req, http_response *resp);
-void api_admin_session_get(app *a, http_request *req, http_response *resp);
-void api_admin_session_delete(app *a, http_request *req, http_response *resp);
-void api_admin_totp_start(app *a, http_request *req, http_response *resp);
-void api_admin_totp_confirm(app *a, http_request *req, http_response *resp);
-void api_admin_password_change(app *a, http_request *req, http_response *resp);
-void api_admin_customers_list(app *a, http_request *req, http_response *resp);
-void api_admin_customer_create(app *a, http_request *req, http_response *resp);
-void api_admin_customer_get(app *a, http_request *req, http_response *resp);
-void api_admin_customer_patch(app *a, http_request *req, http_response *resp);
-void api_admin_customer_admin_invite(app *a, http_request *req, http_response *resp);
-void api_admin_users_list(app *a, http_request *req, http_response *resp);
-void api_admin_user_create(app *a, http_request *req, http_response *resp);
-void api_admin_user_suspend(app *a, http_request *req, http_response *resp);
-void api_admin_user_activate(app *a, http_request *req, http_response *resp);
-void api_admin_user_reset_link(app *a, http_request *req, http_response *resp);
-void api_admin_user_deactivate(app *a, http_request *req, http_response *resp);
-void api_admin_operators_list(app *a, http_request *req, http_response *resp);
-void api_admin_operator_create(app *a, http_request *req, http_response *resp);
-void api_admin_operator_delete(app *a, http_request *req, http_response *resp);
-void api_admin_banner_put(app *a, http_request *req, http_response *resp);
-void api_admin_banner_get(app *a, http_request *req, http_response *resp);
-void api_admin_audit_list(app *a, http_request *req, http_response *resp);
-void api_account_get(app *a, http_request *req, http_response *resp);
-void api_account_patch(app *a, http_request *req, http_response *resp);
-void api_checklist_get(app *a, http_request *req, http_response *resp);
-void api_sso_get(app *a, http_request *req, http_response *resp);
-void api_sso_put(app *a, http_request *req, http_response *resp);
-void api_sso_validate(app *a, http_request *req, http_response *resp);
-void api_sso_validation_get(app *a, http_request *req, http_response *resp);
-void api_sso_submit(app *a, http_request *req, http_response *resp);
-void api_invite_create(app *a, http_request *req, http_response *resp);
-void api_invite_resend(app *a, http_request *req, http_response *resp);
-void api_invite_revoke(app *a, http_request *req, http_response *resp);
-void api_invite_lookup(app *a, http_request *req, http_response *resp);
-void api_invite_accept(app *a, http_request *req, http_response *resp);
-void api_workspace_create(app *a, http_request *req, http_response *resp);
-void api_workspaces_list(app *a, http_request *req, http_response *resp);
-void api_support_create(app *a, http_request *req, http_response *resp);
-void api_admin_notes_put(app *a, http_request *req, http_response *resp);
-void api_admin_billing_put(app *a, http_request *req, http_response *resp);
-void api_admin_target_put(app *a, http_request *req, http_response *resp);
-void api_admin_provider_put(app *a, http_request *req, http_response *resp);
-void api_admin_blockers_put(app *a, http_request *req, http_response *resp);
-void api_admin_reviews_list(app *a, http_request *req, http_response *resp);
-void api_admin_review_decide(app *a, http_request *req, http_response *resp);
-void api_admin_support_list(app *a, http_request *req, http_response *resp);
-void api_admin_dashboard(app *a, http_request *req, http_response *resp);
+#include "handlers.h"
 
 #define PUB LISTENER_PUBLIC
 #define OPS LISTENER_OPERATOR

@@ -7,11 +7,7 @@
 #include <string.h>
 
 #include "onramp/signin.h"
-
-void api_session_create(app *a, http_request *req, http_response *resp);
-void api_session_get(app *a, http_request *req, http_response *resp);
-void api_session_delete(app *a, http_request *req, http_response *resp);
-void api_password_change(app *a, http_request *req, http_response *resp);
+#include "handlers.h"
 
 static json_object *
 session_body(const principal *p, int64_t now, const char *csrf)
@@ -93,7 +89,7 @@ api_session_delete(app *a, http_request *req, http_response *resp)
 	or_status st = auth_session_end(a, req, resp, REALM_CUSTOMER);
 
 	if (st != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return;
 	}
 	resp->status = 204;

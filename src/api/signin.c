@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "onramp/limits.h"
 #include "onramp/signin.h"
 #include "onramp/totp.h"
 
@@ -91,7 +92,7 @@ read_attempt(const signin_realm *r, app *a, http_request *req, http_response *re
 	login = input_string(req, resp, r->login_field, true, IDENTITY_EMAIL_MAX);
 	t->password = input_secret(req, resp, "password", true, 4 * PASSWORD_MAX_CHARS);
 	if (r->take_totp_step)
-		t->code = input_string(req, resp, "totp", false, 16);
+		t->code = input_string(req, resp, "totp", false, LIMIT_TOTP_CODE_BYTES);
 	if (!input_ok(resp))
 		return false;
 	t->typed = ascii_lower(req->arena, login);
@@ -176,7 +177,7 @@ second_factor(const signin_realm *r, app *a, http_request *req, http_response *r
 		fail(a, req, resp, t);
 		ask_for_code(resp, MSG_FAILED);
 	} else {
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 	}
 	return false;
 }
@@ -256,7 +257,7 @@ signin_create(const signin_realm *r, app *a, http_request *req, http_response *r
 		return;
 	}
 	if (st != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return;
 	}
 	/* The account's own lock, before the password: a locked account is 429 even to the right one. */
@@ -308,7 +309,7 @@ signin_password_change(const signin_realm *r, app *a, http_request *req, http_re
 		return;
 	memset(&acc, 0, sizeof(acc));
 	if ((st = r->lookup(a->db, req->arena, principal_username(p), &acc)) != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return;
 	}
 	if (!input_password_change(req, resp, acc.hash, principal_username(p), principal_email(p), &next, &wrong)) {

@@ -9,15 +9,13 @@
 #include <string.h>
 
 #include "onramp/api.h"
+#include "onramp/limits.h"
 #include "onramp/saml_meta.h"
 #include "onramp/secretscan.h"
 #include "onramp/sso_form.h"
 #include "onramp/sso_store.h"
 #include "onramp/timefmt.h"
-
-void api_sso_get(app *a, http_request *req, http_response *resp);
-void api_sso_put(app *a, http_request *req, http_response *resp);
-void api_sso_submit(app *a, http_request *req, http_response *resp);
+#include "handlers.h"
 
 #define URL_MAX 2000
 
@@ -81,7 +79,7 @@ api_sso_get(app *a, http_request *req, http_response *resp)
 	if (st == OR_OK)
 		job = api_sso_latest_job_json(a, req->arena, cid, &st);
 	if (st != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return;
 	}
 	o = api_sso_json(&d, false);
@@ -174,13 +172,13 @@ read_form(app *a, http_request *req, http_response *resp, sso_draft *d)
 	if (doms == NULL)
 		return false;
 
-	d->protocol = input_string(req, resp, "protocol", true, 16);
+	d->protocol = input_string(req, resp, "protocol", true, LIMIT_SHORT_CHOICE_BYTES);
 	if (d->protocol && strcmp(d->protocol, "oidc") != 0 && strcmp(d->protocol, "saml") != 0 &&
 	    strcmp(d->protocol, "not_required") != 0)
 		(void)http_field_error_add(req, resp, "protocol", "invalid_choice", "Choose oidc, saml or not_required.");
 	(void)input_text_member(a, req, resp, req->json, "discovery_url", "discovery_url", URL_MAX, &d->discovery_url);
 	(void)input_text_member(a, req, resp, req->json, "metadata_url", "metadata_url", URL_MAX, &d->metadata_url);
-	(void)input_text_member(a, req, resp, req->json, "entity_choice", "entity_choice", 1000, &d->entity_choice);
+	(void)input_text_member(a, req, resp, req->json, "entity_choice", "entity_choice", LIMIT_ENTITY_CHOICE, &d->entity_choice);
 	/* The XML is kept byte for byte (no trimming), but scanned like every other field. */
 	xml = input_secret(req, resp, "metadata_xml", false, a->cfg->body_limit_saml);
 	if (xml && *xml && xml_clean(a, req, resp, xml))
@@ -258,7 +256,7 @@ api_sso_put(app *a, http_request *req, http_response *resp)
 	if (!api_commit(a, req, resp, st))
 		return;
 	if ((st = store_sso_draft_get(a->db, req->arena, cid, &now)) != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return;
 	}
 	http_json(resp, 200, api_sso_json(&now, false));
@@ -290,7 +288,7 @@ api_sso_submit(app *a, http_request *req, http_response *resp)
 	if (!api_commit(a, req, resp, st))
 		return;
 	if ((st = store_sso_draft_get(a->db, req->arena, cid, &d)) != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return;
 	}
 	http_json(resp, 200, api_sso_json(&d, false));

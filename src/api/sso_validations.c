@@ -12,9 +12,7 @@
 
 #include "onramp/api.h"
 #include "onramp/sso_jobs.h"
-
-void api_sso_validate(app *a, http_request *req, http_response *resp);
-void api_sso_validation_get(app *a, http_request *req, http_response *resp);
+#include "handlers.h"
 
 static json_object *
 job_json(const sso_job *j)
@@ -61,7 +59,7 @@ api_sso_validate(app *a, http_request *req, http_response *resp)
 	or_status st = store_sso_draft_get(a->db, req->arena, rq.customer_id, &d);
 
 	if (st != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return;
 	}
 	if (d.protocol == NULL || strcmp(d.protocol, "not_required") == 0) {
@@ -106,7 +104,7 @@ api_sso_validation_get(app *a, http_request *req, http_response *resp)
 	else
 		d.report = NULL;
 	if (st != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return;
 	}
 	o = job_json(&j);

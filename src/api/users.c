@@ -9,15 +9,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "onramp/api.h"
-
-void api_user_suspend(app *a, http_request *req, http_response *resp);
-void api_user_activate(app *a, http_request *req, http_response *resp);
-void api_user_reset_password(app *a, http_request *req, http_response *resp);
-void api_user_patch(app *a, http_request *req, http_response *resp);
-void api_admin_user_suspend(app *a, http_request *req, http_response *resp);
-void api_admin_user_activate(app *a, http_request *req, http_response *resp);
-void api_admin_user_deactivate(app *a, http_request *req, http_response *resp);
+#include "onramp/api_operator.h"
+#include "onramp/limits.h"
+#include "handlers.h"
 
 /* The customer a request may touch: its own for customers, any for operators. */
 static int64_t
@@ -76,7 +70,7 @@ finish(app *a, http_request *req, http_response *resp, or_status st, int64_t id)
 	if (!api_commit(a, req, resp, st))
 		return;
 	if ((st = load_in_scope(a, req, id, &u)) != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return;
 	}
 	http_json(resp, 200, output_user(&u, api_now(req), scope_of(req) == 0));
@@ -125,7 +119,7 @@ do_suspend(app *a, http_request *req, http_response *resp, int64_t id)
 		return;
 	}
 	if ((st = begin_on_user(a, req, id, &u, &limit)) != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return;
 	}
 	if (u.deactivated_at) {
@@ -155,7 +149,7 @@ do_activate(app *a, http_request *req, http_response *resp, int64_t id)
 	or_status st;
 
 	if ((st = begin_on_user(a, req, id, &u, &limit)) != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return;
 	}
 	if (u.deactivated_at) {
@@ -169,7 +163,7 @@ do_activate(app *a, http_request *req, http_response *resp, int64_t id)
 	if (u.suspended && seats_check(a, req, resp, u.customer_id, identity_holds_seat(&after_u, api_now(req))) != OR_OK) {
 		db_rollback(a->db);
 		if (resp->status == 0)
-			app_fail(a, req, resp, OR_ERR_DB, db_last_error(a->db));
+			api_fail_db(a, req, resp, OR_ERR_DB);
 		return;
 	}
 	before = status_json(&u, api_now(req));
@@ -233,7 +227,7 @@ api_user_reset_password(app *a, http_request *req, http_response *resp)
 	if (st == OR_OK)
 		st = begin_on_user(a, req, id, &u, &limit);
 	if (st != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return;
 	}
 	if (u.deactivated_at) {
@@ -272,14 +266,14 @@ api_user_patch(app *a, http_request *req, http_response *resp)
 
 	if (!input_path_id(req, resp, 0, &id) || !input_allowed(req, resp, allowed))
 		return;
-	role_s = input_string(req, resp, "role", true, 32);
+	role_s = input_string(req, resp, "role", true, LIMIT_CHOICE_BYTES);
 	version = input_int(req, resp, "version", false, 1, INT32_MAX, &has_version);
 	if (role_s && identity_role_parse(role_s, &role) != OR_OK)
 		(void)http_field_error_add(req, resp, "role", "invalid_choice", "Choose customer_admin or customer_member.");
 	if (!input_ok(resp))
 		return;
 	if ((st = begin_on_user(a, req, id, &u, &limit)) != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return;
 	}
 	if (has_version && version != u.version) {
@@ -311,7 +305,7 @@ api_admin_user_deactivate(app *a, http_request *req, http_response *resp)
 	if (!input_path_id(req, resp, 0, &id))
 		return;
 	if ((st = begin_on_user(a, req, id, &u, &limit)) != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return;
 	}
 	if (u.deactivated_at) {

@@ -11,12 +11,10 @@
 #include <string.h>
 
 #include "onramp/api.h"
+#include "onramp/limits.h"
 #include "onramp/mailtext.h"
 #include "onramp/timefmt.h"
-
-void api_workspace_create(app *a, http_request *req, http_response *resp);
-void api_workspaces_list(app *a, http_request *req, http_response *resp);
-void api_support_create(app *a, http_request *req, http_response *resp);
+#include "handlers.h"
 
 #define SUPPORT_MESSAGE_MAX 4000
 
@@ -95,7 +93,7 @@ api_workspace_create(app *a, http_request *req, http_response *resp)
 
 	if (!input_allowed(req, resp, allowed))
 		return;
-	name = input_string(req, resp, "name", false, 63);
+	name = input_string(req, resp, "name", false, LIMIT_WORKSPACE_NAME);
 	if (name == NULL)
 		name = "first-workspace";
 	else if (!identity_slug_ok(name))
@@ -141,7 +139,7 @@ api_workspaces_list(app *a, http_request *req, http_response *resp)
 	or_status st = store_workspace_requests(a->db, req->arena, p->user.customer_id, 50, &ws, &n);
 
 	if (st != OR_OK) {
-		app_fail(a, req, resp, st, db_last_error(a->db));
+		api_fail_db(a, req, resp, st);
 		return;
 	}
 	o = json_object_new_object();
@@ -269,7 +267,7 @@ api_support_create(app *a, http_request *req, http_response *resp)
 	if (!input_allowed(req, resp, allowed))
 		return;
 	memset(&r, 0, sizeof(r));
-	key = input_string(req, resp, "item", false, 32);
+	key = input_string(req, resp, "item", false, LIMIT_CHOICE_BYTES);
 	(void)input_text_member(a, req, resp, req->json, "message", "message", SUPPORT_MESSAGE_MAX, &r.message);
 	if (!input_ok(resp))
 		return;

@@ -6,7 +6,6 @@
  */
 #include <ctype.h>
 #include <pwd.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,10 +23,9 @@
 #include "onramp/limits.h"
 #include "onramp/password.h"
 #include "onramp/secret.h"
-#include "onramp/store.h"
+#include "onramp/store_operator.h"
 #include "onramp/timefmt.h"
-
-int ctl_identity(const config *cfg, db *d, int argc, char **argv);
+#include "ctl.h"
 
 /* Parsed flags of one verb. */
 struct opts {
@@ -38,22 +36,6 @@ struct opts {
 
 static password_params kdf;
 static const config *ctl_cfg;
-
-static int
-die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int
-die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("onrampctl: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return 1;
-}
 
 /* Flags with a value, flags without, and at most one positional (USER). */
 static bool
@@ -76,7 +58,7 @@ parse(int argc, char **argv, struct opts *o)
 		if (valued) {
 			long long n;
 			if (i + 1 >= argc)
-				return die("%s needs a value", a) == 0;
+				return ctl_fail("%s needs a value", a) == 0;
 			const char *v = argv[++i];
 			if (strcmp(a, "--slug") == 0) o->slug = v;
 			else if (strcmp(a, "--admin-email") == 0) o->admin_email = v;
@@ -87,8 +69,8 @@ parse(int argc, char **argv, struct opts *o)
 			else if (strcmp(a, "--role") == 0) o->role = v;
 			else if (strcmp(a, "--filter") == 0) o->filter = v;
 			else {
-				if (str_to_ll(str_from_c(v), 1, 1000000, &n) != OR_OK)
-					return die("--seats takes a number from 1 to 1000000") == 0;
+				if (str_to_ll(str_from_c(v), 1, LIMIT_SEATS_MAX, &n) != OR_OK)
+					return ctl_fail("--seats takes a number from 1 to 1000000") == 0;
 				o->seats = (long)n;
 			}
 		} else if (strcmp(a, "--json") == 0) o->json = true;
@@ -98,7 +80,7 @@ parse(int argc, char **argv, struct opts *o)
 		else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) o->help = true;
 		else if (a[0] != '-' && o->target == NULL) o->target = a;
 		else
-			return die("unknown argument %s", a) == 0;
+			return ctl_fail("unknown argument %s", a) == 0;
 	}
 	return true;
 }
@@ -149,7 +131,7 @@ static int
 db_fail(db *d, const char *what)
 {
 	db_rollback(d);
-	return die("%s: %s", what, db_last_error(d));
+	return ctl_fail("%s: %s", what, db_last_error(d));
 }
 
 /* A password from stdin (checked) or a generated temporary one (printed later). */
@@ -161,12 +143,12 @@ obtain_password(const struct opts *o, const char *username, const char *email, c
 
 	*generated = !o->password_stdin;
 	if (*generated)
-		return password_generate(pw) == OR_OK ? 0 : die("could not generate a password");
+		return password_generate(pw) == OR_OK ? 0 : ctl_fail("could not generate a password");
 	if (!read_password(pw, pwsz))
-		return die("no password on standard input");
+		return ctl_fail("no password on standard input");
 	v = password_check(pw, strlen(pw), username, email);
 	if (v != PASSWORD_OK)
-		return die("password refused: %s", password_verdict_message(v));
+		return ctl_fail("password refused: %s", password_verdict_message(v));
 	return 0;
 }
 
@@ -199,11 +181,11 @@ customers_create(db *d, const struct opts *o)
 	or_status st;
 
 	if (o->slug == NULL || o->name == NULL)
-		return die("customers create needs --slug and --name");
+		return ctl_fail("customers create needs --slug and --name");
 	if (!identity_slug_ok(o->slug))
-		return die("--slug takes 1 to 63 of a-z, 0-9 and '-', not starting or ending with '-'");
+		return ctl_fail("--slug takes 1 to 63 of a-z, 0-9 and '-', not starting or ending with '-'");
 	if (o->admin_email && identity_email_normalize(o->admin_email, email, sizeof(email)) != OR_OK)
-		return die("--admin-email is not an email address");
+		return ctl_fail("--admin-email is not an email address");
 	if ((st = db_begin(d)) == OR_OK && (st = store_customer_create(d, o->slug, o->name, o->seats, &id)) == OR_OK &&
 	    (st = audit(d, "customer.create", id, "customer", id)) == OR_OK && o->admin_email)
 		st = admin_invite(d, id, email, link, sizeof(link));
@@ -211,7 +193,7 @@ customers_create(db *d, const struct opts *o)
 		st = db_commit(d);
 	if (st == OR_ERR_CONFLICT) {
 		db_rollback(d);
-		return die("a customer with slug %s already exists", o->slug);
+		return ctl_fail("a customer with slug %s already exists", o->slug);
 	}
 	if (st != OR_OK)
 		return db_fail(d, "customers create");
@@ -289,19 +271,19 @@ users_create(db *d, arena *a, const struct opts *o)
 	or_status st;
 
 	if (!o->customer || !o->username || !o->email || !o->role)
-		return die("users create needs --customer, --username, --email and --role");
+		return ctl_fail("users create needs --customer, --username, --email and --role");
 	if (!identity_username_ok(o->username))
-		return die("username must be 1 to 64 of [a-z0-9._-]");
+		return ctl_fail("username must be 1 to 64 of [a-z0-9._-]");
 	if (identity_email_normalize(o->email, email, sizeof(email)) != OR_OK)
-		return die("not an email address: %s", o->email);
+		return ctl_fail("not an email address: %s", o->email);
 	if (identity_role_parse(o->role, &role) != OR_OK)
-		return die("role must be customer_admin or customer_member");
+		return ctl_fail("role must be customer_admin or customer_member");
 	if ((st = store_customer_by_slug(d, a, o->customer, &c)) != OR_OK)
-		return st == OR_ERR_NOT_FOUND ? die("no customer %s", o->customer) : db_fail(d, "users create");
+		return st == OR_ERR_NOT_FOUND ? ctl_fail("no customer %s", o->customer) : db_fail(d, "users create");
 	if (obtain_password(o, o->username, email, pw, sizeof(pw), &generated) != 0)
 		return 1;
 	if (password_hash(&kdf, pw, strlen(pw), phc) != OR_OK)
-		return die("hashing failed");
+		return ctl_fail("hashing failed");
 	memset(&nu, 0, sizeof(nu));
 	nu.customer_id = c.id;
 	nu.username = o->username;
@@ -314,7 +296,7 @@ users_create(db *d, arena *a, const struct opts *o)
 		st = db_commit(d);
 	if (st == OR_ERR_CONFLICT) {
 		db_rollback(d);
-		return die("that %s is already taken", which ? which : "username or email");
+		return ctl_fail("that %s is already taken", which ? which : "username or email");
 	}
 	if (st != OR_OK)
 		return db_fail(d, "users create");
@@ -342,7 +324,7 @@ users_list(db *d, arena *a, const struct opts *o)
 
 	if (filter_parse(o->filter ? o->filter : "", o->filter ? strlen(o->filter) : 0, FILTER_SCOPE_OPERATOR,
 			 a, &f, err, sizeof(err)) != OR_OK)
-		return die("bad filter: %s", err);
+		return ctl_fail("bad filter: %s", err);
 	do {
 		if (store_user_list_any(d, a, &f, now, after, 500, &pg) != OR_OK) {
 			json_object_put(arr);
@@ -403,11 +385,11 @@ users_set_suspended(db *d, arena *a, const struct opts *o, bool suspend)
 	or_status st;
 
 	if (o->target == NULL)
-		return die("users %s needs USER (username or id)", suspend ? "suspend" : "activate");
+		return ctl_fail("users %s needs USER (username or id)", suspend ? "suspend" : "activate");
 	if ((st = store_user_by_name_or_id(d, a, o->target, &u)) != OR_OK)
-		return st == OR_ERR_NOT_FOUND ? die("no user %s", o->target) : db_fail(d, "users");
+		return st == OR_ERR_NOT_FOUND ? ctl_fail("no user %s", o->target) : db_fail(d, "users");
 	if (u.deactivated_at)
-		return die("%s is deactivated", u.username);
+		return ctl_fail("%s is deactivated", u.username);
 	snprintf(q, sizeof(q), "%s %s (%s)?", suspend ? "Suspend" : "Activate", u.username, u.email);
 	if (!confirm(q, o->yes))
 		return 1;
@@ -422,13 +404,13 @@ users_set_suspended(db *d, arena *a, const struct opts *o, bool suspend)
 			    !identity_seats_allow(seats, identity_holds_seat(&after, now))) {
 				identity_seats_refusal(seats, q, sizeof(q));
 				db_rollback(d);
-				return die("%s", q);
+				return ctl_fail("%s", q);
 			}
 		}
 		if (st == OR_OK && suspend &&
 		    (st = store_admin_keep_one(d, REALM_CUSTOMER, u.customer_id, u.id)) == OR_ERR_CONFLICT) {
 			db_rollback(d);
-			return die("%s is the last active customer admin of this customer; make someone else an admin first",
+			return ctl_fail("%s is the last active customer admin of this customer; make someone else an admin first",
 				   u.username);
 		}
 		if (st == OR_OK && (st = store_user_set_suspended(d, u.customer_id, u.id, suspend)) == OR_OK &&
@@ -452,11 +434,11 @@ reset_password(db *d, arena *a, const struct opts *o)
 	or_status st;
 
 	if (o->target == NULL)
-		return die("reset-password needs USER (username or id)");
+		return ctl_fail("reset-password needs USER (username or id)");
 	if ((st = store_user_by_name_or_id(d, a, o->target, &u)) != OR_OK)
-		return st == OR_ERR_NOT_FOUND ? die("no user %s", o->target) : db_fail(d, "reset-password");
+		return st == OR_ERR_NOT_FOUND ? ctl_fail("no user %s", o->target) : db_fail(d, "reset-password");
 	if (password_generate(pw) != OR_OK || password_hash(&kdf, pw, strlen(pw), phc) != OR_OK)
-		return die("could not make a password");
+		return ctl_fail("could not make a password");
 	if ((st = db_begin(d)) == OR_OK && (st = store_user_set_password(d, u.id, phc, true)) == OR_OK &&
 	    (st = store_session_delete_all(d, REALM_CUSTOMER, u.id)) == OR_OK &&
 	    (st = store_reset_revoke_user(d, u.id, now)) == OR_OK &&
@@ -479,15 +461,15 @@ operators_create(db *d, const struct opts *o)
 	or_status st;
 
 	if (!o->username || !o->email)
-		return die("operators create needs --username and --email");
+		return ctl_fail("operators create needs --username and --email");
 	if (!identity_username_ok(o->username))
-		return die("username must be 1 to 64 of [a-z0-9._-]");
+		return ctl_fail("username must be 1 to 64 of [a-z0-9._-]");
 	if (identity_email_normalize(o->email, email, sizeof(email)) != OR_OK)
-		return die("not an email address: %s", o->email);
+		return ctl_fail("not an email address: %s", o->email);
 	if (obtain_password(o, o->username, email, pw, sizeof(pw), &generated) != 0)
 		return 1;
 	if (password_hash(&kdf, pw, strlen(pw), phc) != OR_OK)
-		return die("hashing failed");
+		return ctl_fail("hashing failed");
 	if ((st = db_begin(d)) == OR_OK &&
 	    (st = store_operator_insert(d, o->username, email, NULL, o->admin ? OPROLE_ADMIN : OPROLE_OPERATOR, phc,
 					false, &id, &which)) == OR_OK &&
@@ -495,7 +477,7 @@ operators_create(db *d, const struct opts *o)
 		st = db_commit(d);
 	if (st == OR_ERR_CONFLICT) {
 		db_rollback(d);
-		return die("that %s is already taken", which ? which : "username or email");
+		return ctl_fail("that %s is already taken", which ? which : "username or email");
 	}
 	if (st != OR_OK)
 		return db_fail(d, "operators create");
@@ -520,9 +502,9 @@ operators_totp_reset(db *d, arena *a, const struct opts *o)
 	or_status st;
 
 	if (o->target == NULL)
-		return die("operators totp-reset needs USER (operator username)");
+		return ctl_fail("operators totp-reset needs USER (operator username)");
 	if ((st = store_operator_by_login(d, a, o->target, &op, &hash, &sealed, &step)) != OR_OK)
-		return st == OR_ERR_NOT_FOUND ? die("no operator %s", o->target) : db_fail(d, "totp-reset");
+		return st == OR_ERR_NOT_FOUND ? ctl_fail("no operator %s", o->target) : db_fail(d, "totp-reset");
 	if ((st = db_begin(d)) == OR_OK && (st = store_operator_set_totp(d, op.id, NULL, 0)) == OR_OK &&
 	    (st = store_session_delete_all(d, REALM_OPERATOR, op.id)) == OR_OK &&
 	    (st = audit(d, "operator.totp_reset", 0, "operator", op.id)) == OR_OK)
@@ -573,10 +555,10 @@ ctl_identity(const config *cfg, db *d, int argc, char **argv)
 				printf("usage: onrampctl %s\n", help_text[i][1]);
 				return 0;
 			}
-		return die("no such verb: %s", key);
+		return ctl_fail("no such verb: %s", key);
 	}
 	if ((a = arena_new(LIMIT_ARENA_BYTES)) == NULL)
-		return die("out of memory");
+		return ctl_fail("out of memory");
 	if (strcmp(key, "customers create") == 0) rc = customers_create(d, &o);
 	else if (strcmp(key, "customers list") == 0) rc = customers_list(d, a, &o);
 	else if (strcmp(key, "users create") == 0) rc = users_create(d, a, &o);
@@ -586,7 +568,7 @@ ctl_identity(const config *cfg, db *d, int argc, char **argv)
 	else if (strcmp(key, "reset-password") == 0) rc = reset_password(d, a, &o);
 	else if (strcmp(key, "operators create") == 0) rc = operators_create(d, &o);
 	else if (strcmp(key, "operators totp-reset") == 0) rc = operators_totp_reset(d, a, &o);
-	else rc = die("no such verb: %s (see onrampctl --help)", key);
+	else rc = ctl_fail("no such verb: %s (see onrampctl --help)", key);
 	arena_free(a);
 	return rc;
 }

@@ -11,9 +11,8 @@
 #include "onramp/db.h"
 #include "onramp/log.h"
 #include "onramp/migration.h"
+#include "ctl.h"
 
-/* Verbs for customers, users and operators (src/programs/ctl_identity.c). */
-int ctl_identity(const config *cfg, db *d, int argc, char **argv);
 
 static const char *config_path;
 
@@ -34,10 +33,8 @@ usage(FILE *f)
 	      "Every verb takes --help. Config: -c FILE, else $ONRAMP_CONFIG, else /etc/onramp/onramp.conf.\n", f);
 }
 
-static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int
-fail(const char *fmt, ...)
+int
+ctl_fail(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -74,13 +71,13 @@ cmd_migrate(db *d, int argc, char **argv)
 			     "  --status  print the applied and latest versions instead; exit 3 when behind.");
 			return 0;
 		} else
-			return fail("migrate: unknown argument %s", argv[i]);
+			return ctl_fail("migrate: unknown argument %s", argv[i]);
 	}
 	if (status) {
 		migration_state st;
 		unsigned latest = migration_latest();
 		if (migrate_state(d, &st) != OR_OK)
-			return fail("migrate: database: %s", db_last_error(d));
+			return ctl_fail("migrate: database: %s", db_last_error(d));
 		if (json)
 			printf("{\"current\":%u,\"latest\":%u,\"pending\":%u,\"checksum_mismatch\":%s}\n",
 			       st.current, latest, latest > st.current ? latest - st.current : 0,
@@ -92,7 +89,7 @@ cmd_migrate(db *d, int argc, char **argv)
 		return st.current >= latest ? 0 : 3;
 	}
 	if (migrate_apply(d, json ? NULL : print_progress, NULL, err, sizeof(err)) != OR_OK)
-		return fail("migrate: %s", err);
+		return ctl_fail("migrate: %s", err);
 	if (json)
 		printf("{\"current\":%u}\n", migration_latest());
 	else
@@ -118,10 +115,10 @@ main(int argc, char **argv)
 		return i >= argc ? 2 : 0;
 	}
 	if (config_load(&cfg, config_path, err, sizeof(err)) != OR_OK)
-		return fail("config: %s", err);
+		return ctl_fail("config: %s", err);
 	d = db_new(&cfg);
 	if (d == NULL)
-		return fail("%s", "out of memory");
+		return ctl_fail("%s", "out of memory");
 	if (strcmp(argv[i], "migrate") == 0)
 		rc = cmd_migrate(d, argc - i - 1, argv + i + 1);
 	else if (strcmp(argv[i], "customers") == 0 || strcmp(argv[i], "users") == 0 ||
@@ -129,7 +126,7 @@ main(int argc, char **argv)
 		rc = ctl_identity(&cfg, d, argc - i, argv + i);
 	else {
 		usage(stderr);
-		rc = fail("unknown verb %s", argv[i]);
+		rc = ctl_fail("unknown verb %s", argv[i]);
 	}
 	db_free(d);
 	return rc;

@@ -4,7 +4,7 @@
  */
 #include <string.h>
 
-#include "onramp/store.h"
+#include "onramp/store_operator.h"
 #include "scope.h"
 
 const char *

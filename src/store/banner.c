@@ -3,7 +3,7 @@
  * where MariaDB 10.11's FROM_UNIXTIME gives NULL, so times are stored with
  * DATE_ADD from the epoch (the connection runs in UTC).
  */
-#include "onramp/store.h"
+#include "onramp/store_operator.h"
 
 static const char SQL_GET[] =
 	"SELECT message, severity, starts_at, ends_at, updated_by, updated_at FROM banner WHERE id = 1";

@@ -6,7 +6,7 @@
  */
 #include <string.h>
 
-#include "onramp/setup_store.h"
+#include "onramp/setup_store_operator.h"
 #include "onramp/store.h"
 
 static const char SQL_CTX_GET[] =

@@ -3,7 +3,7 @@
  */
 #include <string.h>
 
-#include "onramp/store.h"
+#include "onramp/store_operator.h"
 
 #define CUSTOMER_COLS "id, slug, name, seat_limit, created_at, updated_at, version"
 

@@ -4,7 +4,7 @@
  */
 #include <string.h>
 
-#include "onramp/store.h"
+#include "onramp/store_operator.h"
 
 #define OP_COLS "id, username, email, display_name, role, totp_secret IS NOT NULL, must_change_password, " \
 		"last_seen_at, created_at, deactivated_at"

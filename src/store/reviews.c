@@ -7,7 +7,7 @@
  */
 #include <string.h>
 
-#include "onramp/setup_store.h"
+#include "onramp/setup_store_operator.h"
 #include "onramp/store.h"
 #include "scope.h"
 

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "onramp/store.h"
+#include "onramp/store_operator.h"
 #include "scope.h"
 
 #define USER_COLS \

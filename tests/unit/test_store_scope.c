@@ -10,8 +10,8 @@
 #include "onramp/arena.h"
 #include "onramp/config.h"
 #include "onramp/invite_store.h"
-#include "onramp/setup_store.h"
-#include "onramp/store.h"
+#include "onramp/setup_store_operator.h"
+#include "onramp/store_operator.h"
 #include "unit.h"
 
 static config cfg;
