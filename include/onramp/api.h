@@ -76,6 +76,13 @@ void auth_throttle_count(app *a, http_request *req, const char *key, long max);
 
 /* ---- request bodies (src/api/input.c) --------------------------------------------- */
 
+/**
+ * 400 bad_request when obj has a member outside allowed (NULL-terminated), at
+ * any depth: each is an unknown_field error named prefix.key (key when prefix
+ * is NULL, e.g. "billing_contact.fax", "blockers[2].colour").
+ */
+bool input_known_members(http_request *req, http_response *resp, json_object *obj, const char *prefix,
+			 const char *const *allowed);
 /** 400 when the body has a member outside allowed (NULL-terminated list). */
 bool input_allowed(http_request *req, http_response *resp, const char *const *allowed);
 /**

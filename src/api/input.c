@@ -11,26 +11,36 @@
 #include "onramp/secretscan.h"
 
 bool
-input_allowed(http_request *req, http_response *resp, const char *const *allowed)
+input_known_members(http_request *req, http_response *resp, json_object *obj, const char *prefix,
+		    const char *const *allowed)
 {
+	char field[96];
 	bool ok = true;
 
-	json_object_object_foreach(req->json, key, val) {
+	json_object_object_foreach(obj, key, val) {
 		size_t i;
 		bool known = false;
 		(void)val;
-		for (i = 0; allowed[i]; i++)
-			if (strcmp(allowed[i], key) == 0)
-				known = true;
-		if (!known) {
-			(void)http_field_error_add(req, resp, key, "unknown_field",
-						   "This field is not accepted here.");
-			ok = false;
-		}
+		for (i = 0; allowed[i] && !known; i++)
+			known = strcmp(allowed[i], key) == 0;
+		if (known)
+			continue;
+		/* A nested key is cut so that the path stays one bounded name. */
+		if (prefix)
+			snprintf(field, sizeof(field), "%s.%.40s", prefix, key);
+		(void)http_field_error_add(req, resp, prefix ? field : key, "unknown_field",
+					   "This field is not accepted here.");
+		ok = false;
 	}
 	if (!ok)
 		http_error(resp, 400, "bad_request", "The request has fields this endpoint does not accept.");
 	return ok;
+}
+
+bool
+input_allowed(http_request *req, http_response *resp, const char *const *allowed)
+{
+	return input_known_members(req, resp, req->json, NULL, allowed);
 }
 
 static const char *
