@@ -77,10 +77,6 @@ typedef struct filter {
 or_status filter_parse(const char *q, size_t len, filter_scope scope, arena *a, filter *f,
 		       char *err, size_t errsz);
 
-/** Parse an RFC 3339 UTC timestamp ("2026-01-01T00:00:00Z", optional fraction) to UNIX seconds.
- *  A numeric offset ("+02:00") is converted to UTC; the fraction is dropped; before 1970 is refused. */
-or_status filter_parse_time(or_str s, int64_t *out);
-
 /** Bound parameter of a compiled filter. */
 typedef struct filter_param {
 	enum { FILTER_PARAM_INT, FILTER_PARAM_TEXT } type;

@@ -134,7 +134,7 @@ input_time(http_request *req, http_response *resp, const char *name)
 
 	if (s == NULL || *s == '\0')
 		return 0;
-	if (filter_parse_time(str_from_c(s), &t) != OR_OK) {
+	if (timefmt_parse_rfc3339(str_from_c(s), &t) != OR_OK) {
 		(void)http_field_error_add(req, resp, name, "invalid_time",
 					   "Expected an RFC 3339 time such as 2026-01-01T00:00:00Z.");
 		return 0;
