@@ -170,18 +170,6 @@ input_path_id(http_request *req, http_response *resp, size_t idx, int64_t *id)
 	return true;
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * URL-decode [p, p+n) into the arena ('+' is a space).  Strict: NULL on a bad
  * escape or %00.  Lenient (for checking the text only): those stay as they
@@ -199,8 +187,8 @@ url_decode_as(arena *a, const char *p, size_t n, bool strict)
 	for (i = 0; i < n; i++) {
 		if (p[i] == '+') {
 			out[j++] = ' ';
-		} else if (p[i] == '%' && i + 2 < n && (h = hexval(p[i + 1])) >= 0 && (l = hexval(p[i + 2])) >= 0 &&
-			   (h || l)) {
+		} else if (p[i] == '%' && i + 2 < n && (h = str_hex_value(p[i + 1])) >= 0 &&
+			   (l = str_hex_value(p[i + 2])) >= 0 && (h || l)) {
 			out[j++] = (char)(h * 16 + l);
 			i += 2;
 		} else if (p[i] == '%' && strict) {

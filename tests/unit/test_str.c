@@ -224,6 +224,18 @@ test_time_format(void)
 	CU_ASSERT_EQUAL(t, T2026);
 }
 
+static void
+test_hex_value(void)
+{
+	CU_ASSERT_EQUAL(str_hex_value('0'), 0);
+	CU_ASSERT_EQUAL(str_hex_value('9'), 9);
+	CU_ASSERT_EQUAL(str_hex_value('a'), 10);
+	CU_ASSERT_EQUAL(str_hex_value('F'), 15);
+	CU_ASSERT_EQUAL(str_hex_value('g'), -1);
+	CU_ASSERT_EQUAL(str_hex_value('/'), -1);
+	CU_ASSERT_EQUAL(str_hex_value('\0'), -1);
+}
+
 static const unit_test tests[] = {
 	{ "buffer refuses past its cap", test_buf_cap },
 	{ "json escaping", test_json_escape },
@@ -231,6 +243,7 @@ static const unit_test tests[] = {
 	{ "views and bounded copy", test_views },
 	{ "UTF-8: well-formed text passes (Kuhn 1-2)", test_utf8_well_formed },
 	{ "UTF-8: overlongs, surrogates, CESU, past U+10FFFF refused (Kuhn 2-5)", test_utf8_malformed },
+	{ "hex digits", test_hex_value },
 	{ "RFC 3339 times", test_time },
 	{ "MariaDB DATETIME text", test_time_db },
 	{ "RFC 3339 written and read back", test_time_format },
