@@ -91,22 +91,13 @@ static or_status
 mail_invite(app *a, http_request *req, const invite *v, const char *token, const char *inviter)
 {
 	mailtext mt;
-	outbox_mail m;
+	outbox_mail m = { v->customer_id, "invite", v->id, v->email, &mt };
 	int64_t outbox_id = 0;
 	or_status st = mailtext_invite(req->arena, a->cfg->public_base_url, token, v->customer_name, v->role, inviter,
 				       a->cfg->invite_ttl_s / 86400 > 0 ? a->cfg->invite_ttl_s / 86400 : 1, &mt);
 
 	if (st != OR_OK)
 		return st;
-	memset(&m, 0, sizeof(m));
-	m.customer_id = v->customer_id;
-	m.template_name = "invite";
-	m.to_addr = v->email;
-	m.subject = mt.subject;
-	m.body_text = mt.text;
-	m.body_html = mt.html;
-	m.ref_type = "invite";
-	m.ref_id = v->id;
 	if ((st = store_outbox_add(a->db, &m, &outbox_id)) == OR_OK)
 		st = store_invite_mailed(a->db, v->id, outbox_id, api_now(req));
 	return st;
