@@ -1,60 +1,36 @@
 /*
  * The user filter language of API.md (`q=`).  filter_parse() splits the query
  * into terms, checks each against the key table and fills a typed struct
- * filter; filter_compile() turns that struct into a WHERE fragment.  The
- * compiler writes only fixed SQL text and `?` placeholders: every byte the
- * user typed travels as a bound parameter, so the SQL's shape depends on which
- * keys were used, never on their values.  Pure: no I/O, no clock (now is a
- * parameter), memory only from the caller's arena and buffers.
+ * filter; the store turns that struct into SQL (src/store/filter_sql.c).
+ * Pure: no I/O, no clock, memory only from the caller's arena and buffers.
  */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "onramp/choices.h"
 #include "onramp/filter.h"
 #include "onramp/timefmt.h"
 
-/* MariaDB before 11.5 returns NULL from FROM_UNIXTIME past 2^31 - 1. */
-#define UNIXTIME_MAX 2147483647
-
 /* ---- keys and their values ------------------------------------------------ */
-
-struct name_bit {
-	const char *name;
-	unsigned bit;
-};
-
-static const struct name_bit STATUSES[] = {
-	{ "active", FILTER_STATUS_ACTIVE }, { "dormant", FILTER_STATUS_DORMANT },
-	{ "suspended", FILTER_STATUS_SUSPENDED }, { "deactivated", FILTER_STATUS_DEACTIVATED },
-	{ NULL, 0 }
-};
-static const struct name_bit ROLES[] = {
-	{ "customer_admin", FILTER_ROLE_CUSTOMER_ADMIN }, { "customer_member", FILTER_ROLE_CUSTOMER_MEMBER },
-	{ NULL, 0 }
-};
-static const struct name_bit LOGINS[] = {
-	{ "password", FILTER_LOGIN_PASSWORD }, { "oidc", FILTER_LOGIN_OIDC }, { "saml", FILTER_LOGIN_SAML },
-	{ NULL, 0 }
-};
 
 enum key_kind { KEY_MASK, KEY_TIME, KEY_CUSTOMER };
 
 struct key {
 	const char *name;
 	enum key_kind kind;
-	const struct name_bit *values;	/* KEY_MASK: allowed values */
+	const char *const *values;	/* KEY_MASK: allowed values, value i is bit 1 << i */
 	const char *allowed;		/* KEY_MASK: the same, for messages */
 	size_t off;			/* struct filter member: the mask or the time */
 	size_t has_off;			/* KEY_TIME: its has_ flag */
 };
 
 static const struct key KEYS[] = {
-	{ "status", KEY_MASK, STATUSES, "active, dormant, suspended, deactivated",
+	{ "status", KEY_MASK, choices_user_statuses, "active, dormant, suspended, deactivated",
 	  offsetof(filter, statuses), 0 },
-	{ "role", KEY_MASK, ROLES, "customer_admin, customer_member", offsetof(filter, roles), 0 },
-	{ "login_type", KEY_MASK, LOGINS, "password, oidc, saml", offsetof(filter, login_types), 0 },
+	{ "role", KEY_MASK, choices_roles, "customer_admin, customer_member", offsetof(filter, roles), 0 },
+	{ "login_type", KEY_MASK, choices_login_types, "password, oidc, saml", offsetof(filter, login_types), 0 },
 	{ "last_seen_before", KEY_TIME, NULL, NULL, offsetof(filter, last_seen_before),
 	  offsetof(filter, has_last_seen_before) },
 	{ "last_seen_after", KEY_TIME, NULL, NULL, offsetof(filter, last_seen_after),
@@ -79,15 +55,6 @@ find_key(or_str k, filter_scope scope)
 			return &KEYS[i];
 	}
 	return NULL;
-}
-
-static unsigned
-find_bit(const struct name_bit *v, or_str name)
-{
-	for (; v->name; v++)
-		if (str_ieq_c(name, v->name))
-			return v->bit;
-	return 0;
 }
 
 /* ---- bytes: UTF-8, controls, display ------------------------------------- */
@@ -283,7 +250,7 @@ parse_mask(parser *p, const struct key *k, or_str val)
 
 		if (el.len == 0)
 			return fail(p, "empty value in the list of term \"%s\"", p->shown);
-		if ((bit = find_bit(k->values, el)) == 0) {
+		if ((bit = choices_bit(k->values, el)) == 0) {
 			show(el, v, sizeof(v));
 			return fail(p, "bad value \"%s\" for %s in term \"%s\" (allowed: %s)", v, k->name,
 				    p->shown, k->allowed);
@@ -472,230 +439,5 @@ filter_parse(const char *q, size_t len, filter_scope scope, arena *a, filter *f,
 	}
 	if (st != OR_OK)
 		memset(f, 0, sizeof(*f));
-	return st;
-}
-
-/* ---- the compiler -------------------------------------------------------- */
-
-static or_status
-param(filter_sql *o, bool text, int64_t i, const char *s)
-{
-	filter_param *p;
-
-	if (o->nparams == FILTER_MAX_PARAMS)
-		return OR_ERR_LIMIT;
-	p = &o->params[o->nparams++];
-	p->type = text ? FILTER_PARAM_TEXT : FILTER_PARAM_INT;
-	p->i = i;
-	p->s = s;
-	return OR_OK;
-}
-
-static or_status
-param_int(filter_sql *o, int64_t i)
-{
-	return param(o, false, i, NULL);
-}
-
-static or_status
-param_text(filter_sql *o, const char *s)
-{
-	return param(o, true, 0, s);
-}
-
-/* A time for FROM_UNIXTIME(?), kept inside the range it answers non-NULL for. */
-static int64_t
-unixtime(int64_t t)
-{
-	return t < 0 ? 0 : t > UNIXTIME_MAX ? UNIXTIME_MAX : t;
-}
-
-/* Begin one conjunct: " AND " unless it is the first. */
-static or_status
-conjunct(filter_sql *o, const char *sql)
-{
-	or_status st = o->where.len ? buf_append_c(&o->where, " AND ") : OR_OK;
-
-	return st == OR_OK ? buf_append_c(&o->where, sql) : st;
-}
-
-/* The status conditions of API.md "Statuses and seats"; the literals are fixed text. */
-static const struct {
-	unsigned bit;
-	bool takes_time;
-	const char *sql;
-} STATUS_SQL[] = {
-	{ FILTER_STATUS_ACTIVE, true,
-	  "(u.deactivated_at IS NULL AND u.status = 'active' AND u.last_seen_at >= FROM_UNIXTIME(?))" },
-	{ FILTER_STATUS_DORMANT, true,
-	  "(u.deactivated_at IS NULL AND u.status = 'active' AND "
-	  "(u.last_seen_at IS NULL OR u.last_seen_at < FROM_UNIXTIME(?)))" },
-	{ FILTER_STATUS_SUSPENDED, false, "(u.deactivated_at IS NULL AND u.status = 'suspended')" },
-	{ FILTER_STATUS_DEACTIVATED, false, "(u.deactivated_at IS NOT NULL)" },
-};
-
-static or_status
-statuses(filter_sql *o, unsigned mask, int64_t threshold)
-{
-	size_t i, n = 0;
-	or_status st = OR_OK;
-
-	for (i = 0; st == OR_OK && i < sizeof(STATUS_SQL) / sizeof(STATUS_SQL[0]); i++) {
-		if (!(mask & STATUS_SQL[i].bit))
-			continue;
-		st = n++ ? buf_append_c(&o->where, " OR ") : conjunct(o, "(");
-		if (st == OR_OK)
-			st = buf_append_c(&o->where, STATUS_SQL[i].sql);
-		if (st == OR_OK && STATUS_SQL[i].takes_time)
-			st = param_int(o, unixtime(threshold));
-	}
-	return st == OR_OK && n ? buf_putc(&o->where, ')') : st;
-}
-
-/* "(col IN (?,?))" for the values of mask, bound as their fixed names. */
-static or_status
-in_names(filter_sql *o, const char *col, const struct name_bit *v, unsigned mask)
-{
-	size_t n = 0;
-	or_status st = OR_OK;
-
-	for (; st == OR_OK && v->name; v++) {
-		if (!(mask & v->bit))
-			continue;
-		if (n++ == 0) {
-			st = conjunct(o, "(");
-			if (st == OR_OK)
-				st = buf_appendf(&o->where, "%s IN (?", col);
-		} else {
-			st = buf_append_c(&o->where, ",?");
-		}
-		if (st == OR_OK)
-			st = param_text(o, v->name);
-	}
-	return st == OR_OK && n ? buf_append_c(&o->where, "))") : st;
-}
-
-static or_status
-customers(filter_sql *o, const filter *f)
-{
-	size_t i;
-	or_status st = OR_OK;
-
-	for (i = 0; st == OR_OK && i < f->ncustomers; i++) {
-		if (f->customers[i] == NULL)
-			return OR_ERR_INVALID;
-		st = i ? buf_append_c(&o->where, ",?") : conjunct(o, "(c.slug IN (?");
-		if (st == OR_OK)
-			st = param_text(o, f->customers[i]);
-	}
-	return st == OR_OK && f->ncustomers ? buf_append_c(&o->where, "))") : st;
-}
-
-/*
- * Times compare half-open: *_after is inclusive, *_before exclusive, so
- * `created_after:X created_before:Y` is [X, Y).  A user never seen has no
- * last_seen_at, so neither last_seen_before nor last_seen_after matches it
- * (SQL NULL compares false); status:dormant is how to find those users.
- */
-static or_status
-time_cond(filter_sql *o, bool has, int64_t t, const char *sql)
-{
-	or_status st;
-
-	if (!has)
-		return OR_OK;
-	st = conjunct(o, sql);
-	return st == OR_OK ? param_int(o, unixtime(t)) : st;
-}
-
-/* "%word%" with the LIKE wildcards and the escape character escaped. */
-static bool
-like_pattern(const char *w, char out[FILTER_PATTERN_MAX])
-{
-	size_t i, o = 0, n = w ? strlen(w) : 0;
-
-	if (n == 0 || n > FILTER_MAX_WORD)
-		return false;
-	out[o++] = '%';
-	for (i = 0; i < n; i++) {
-		if (w[i] == '%' || w[i] == '_' || w[i] == '\\')
-			out[o++] = '\\';
-		out[o++] = w[i];
-	}
-	out[o++] = '%';
-	out[o] = '\0';
-	return true;
-}
-
-/*
- * Each word must match one of the three columns.  ESCAPE '\\' is one
- * backslash in SQL text while sql_mode lacks NO_BACKSLASH_ESCAPES (db.c).
- */
-static or_status
-words(filter_sql *o, const filter *f)
-{
-	size_t i, j;
-	or_status st = OR_OK;
-
-	if (f->nwords > FILTER_MAX_WORDS)
-		return OR_ERR_INVALID;
-	for (i = 0; st == OR_OK && i < f->nwords; i++) {
-		if (!like_pattern(f->words[i], o->patterns[i]))
-			return OR_ERR_INVALID;
-		st = conjunct(o, "(u.username LIKE ? ESCAPE '\\\\' OR u.email LIKE ? ESCAPE '\\\\' "
-			      "OR u.display_name LIKE ? ESCAPE '\\\\')");
-		for (j = 0; st == OR_OK && j < 3; j++)
-			st = param_text(o, o->patterns[i]);
-	}
-	return st;
-}
-
-/* now - period without overflow. */
-static int64_t
-minus(int64_t now, int64_t period)
-{
-	if (period > 0 && now < INT64_MIN + period)
-		return INT64_MIN;
-	if (period < 0 && now > INT64_MAX + period)
-		return INT64_MAX;
-	return now - period;
-}
-
-or_status
-filter_compile(const filter *f, int64_t now, int64_t dormant_after_s, filter_sql *out)
-{
-	or_status st;
-
-	out->nparams = 0;
-	buf_reset(&out->where);
-	if (f->ncustomers > FILTER_MAX_CUSTOMERS)
-		return OR_ERR_INVALID;
-	st = statuses(out, f->statuses, minus(now, dormant_after_s));
-	if (st == OR_OK)
-		st = in_names(out, "u.role", ROLES, f->roles);
-	if (st == OR_OK)
-		st = in_names(out, "u.login_type", LOGINS, f->login_types);
-	if (st == OR_OK)
-		st = time_cond(out, f->has_last_seen_before, f->last_seen_before,
-			       "(u.last_seen_at < FROM_UNIXTIME(?))");
-	if (st == OR_OK)
-		st = time_cond(out, f->has_last_seen_after, f->last_seen_after,
-			       "(u.last_seen_at >= FROM_UNIXTIME(?))");
-	if (st == OR_OK)
-		st = time_cond(out, f->has_created_before, f->created_before,
-			       "(u.created_at < FROM_UNIXTIME(?))");
-	if (st == OR_OK)
-		st = time_cond(out, f->has_created_after, f->created_after,
-			       "(u.created_at >= FROM_UNIXTIME(?))");
-	if (st == OR_OK)
-		st = customers(out, f);
-	if (st == OR_OK)
-		st = words(out, f);
-	if (st == OR_OK && out->where.len == 0)
-		st = buf_append_c(&out->where, "1=1");
-	if (st != OR_OK) {
-		out->nparams = 0;
-		buf_reset(&out->where);
-	}
 	return st;
 }

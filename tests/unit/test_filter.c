@@ -3,7 +3,9 @@
 #include <string.h>
 
 #include "onramp/arena.h"
+#include "onramp/choices.h"
 #include "onramp/filter.h"
+#include "onramp/filter_sql.h"
 #include "onramp/limits.h"
 #include "unit.h"
 
@@ -77,7 +79,7 @@ compile(const char *q, filter_scope scope, filter_sql *out)
 	if (st != OR_OK)
 		printf("\n  query [%s] gave message [%s]\n", q, err);
 	buf_init(&out->where, 8192);
-	return st == OR_OK ? filter_compile(&f, NOW, DORMANT_AFTER, out) : st;
+	return st == OR_OK ? filter_sql_compile(&f, NOW, DORMANT_AFTER, out) : st;
 }
 
 static void
@@ -501,20 +503,20 @@ test_compile_edges(void)
 	f.has_created_after = true;
 	f.created_after = 253402300799LL;
 	buf_init(&s.where, 4096);
-	CU_ASSERT_EQUAL(filter_compile(&f, 1000, DORMANT_AFTER, &s), OR_OK);
+	CU_ASSERT_EQUAL(filter_sql_compile(&f, 1000, DORMANT_AFTER, &s), OR_OK);
 	assert_int(&s, 0, 0);
 	assert_int(&s, 1, 2147483647);
-	CU_ASSERT_EQUAL(filter_compile(&f, INT64_MIN, INT64_MAX, &s), OR_OK);
+	CU_ASSERT_EQUAL(filter_sql_compile(&f, INT64_MIN, INT64_MAX, &s), OR_OK);
 	assert_int(&s, 0, 0);
 
 	/* Every status, the word at its longest, and a buffer too small. */
 	f.statuses = 15;
-	CU_ASSERT_EQUAL(filter_compile(&f, NOW, DORMANT_AFTER, &s), OR_OK);
+	CU_ASSERT_EQUAL(filter_sql_compile(&f, NOW, DORMANT_AFTER, &s), OR_OK);
 	CU_ASSERT_STRING_EQUAL(s.where.data, "(" SQL_ACTIVE " OR " SQL_DORMANT " OR " SQL_SUSPENDED " OR "
 			       SQL_DEACTIVATED ") AND (u.created_at >= FROM_UNIXTIME(?))");
 	buf_free(&s.where);
 	buf_init(&s.where, 20);
-	CU_ASSERT_EQUAL(filter_compile(&f, NOW, DORMANT_AFTER, &s), OR_ERR_LIMIT);
+	CU_ASSERT_EQUAL(filter_sql_compile(&f, NOW, DORMANT_AFTER, &s), OR_ERR_LIMIT);
 	CU_ASSERT_EQUAL(s.nparams, 0);
 	CU_ASSERT_EQUAL(s.where.len, 0);
 	buf_free(&s.where);
@@ -523,19 +525,19 @@ test_compile_edges(void)
 	buf_init(&s.where, 4096);
 	memset(&f, 0, sizeof(f));
 	f.nwords = 1;
-	CU_ASSERT_EQUAL(filter_compile(&f, NOW, DORMANT_AFTER, &s), OR_ERR_INVALID);
+	CU_ASSERT_EQUAL(filter_sql_compile(&f, NOW, DORMANT_AFTER, &s), OR_ERR_INVALID);
 	memset(long_word, 'x', sizeof(long_word) - 1);
 	long_word[sizeof(long_word) - 1] = '\0';
 	f.words[0] = long_word;
-	CU_ASSERT_EQUAL(filter_compile(&f, NOW, DORMANT_AFTER, &s), OR_ERR_INVALID);
+	CU_ASSERT_EQUAL(filter_sql_compile(&f, NOW, DORMANT_AFTER, &s), OR_ERR_INVALID);
 	long_word[FILTER_MAX_WORD] = '\0';
-	CU_ASSERT_EQUAL(filter_compile(&f, NOW, DORMANT_AFTER, &s), OR_OK);
+	CU_ASSERT_EQUAL(filter_sql_compile(&f, NOW, DORMANT_AFTER, &s), OR_OK);
 	CU_ASSERT_EQUAL(strlen(s.params[0].s), 2 + FILTER_MAX_WORD);
 	f.nwords = FILTER_MAX_WORDS + 1;
-	CU_ASSERT_EQUAL(filter_compile(&f, NOW, DORMANT_AFTER, &s), OR_ERR_INVALID);
+	CU_ASSERT_EQUAL(filter_sql_compile(&f, NOW, DORMANT_AFTER, &s), OR_ERR_INVALID);
 	f.nwords = 0;
 	f.ncustomers = 1;
-	CU_ASSERT_EQUAL(filter_compile(&f, NOW, DORMANT_AFTER, &s), OR_ERR_INVALID);
+	CU_ASSERT_EQUAL(filter_sql_compile(&f, NOW, DORMANT_AFTER, &s), OR_ERR_INVALID);
 	buf_free(&s.where);
 }
 
@@ -637,6 +639,20 @@ test_cleanup(void)
 	A = NULL;
 }
 
+/* The filter's masks are the choice lists' indexes: bit i is list[i]. */
+static void
+test_choice_bits(void)
+{
+	CU_ASSERT_EQUAL(choices_bit(choices_user_statuses, str_from_c("Dormant")), FILTER_STATUS_DORMANT);
+	CU_ASSERT_EQUAL(choices_bit(choices_user_statuses, str_from_c("deactivated")), FILTER_STATUS_DEACTIVATED);
+	CU_ASSERT_EQUAL(choices_bit(choices_roles, str_from_c("customer_member")), FILTER_ROLE_CUSTOMER_MEMBER);
+	CU_ASSERT_EQUAL(choices_bit(choices_login_types, str_from_c("saml")), FILTER_LOGIN_SAML);
+	CU_ASSERT_EQUAL(choices_bit(choices_login_types, str_from_c("sam")), 0);
+	CU_ASSERT_TRUE(choices_has(choices_review_decisions, "request_changes"));
+	CU_ASSERT_FALSE(choices_has(choices_review_decisions, "Approve"));
+	CU_ASSERT_FALSE(choices_has(choices_roles, NULL));
+}
+
 static const unit_test tests[] = {
 	{ "empty query is the empty filter", test_empty },
 	{ "API.md examples", test_api_examples },
@@ -657,6 +673,7 @@ static const unit_test tests[] = {
 	{ "largest filter fits the parameters", test_compile_largest },
 	{ "messages are short and valid UTF-8", test_messages },
 	{ "arena exhaustion", test_arena_exhaustion },
+	{ "choice lists give the filter bits", test_choice_bits },
 	{ "cleanup", test_cleanup },
 	{ NULL, NULL }
 };
