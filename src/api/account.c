@@ -179,12 +179,15 @@ provider_member(http_request *req, http_response *resp, customer_details *d)
 	d->ai_provider = v;
 }
 
-/* The same rule as the checklist's contacts item (src/store/setup.c). */
+/* The checklist's contacts rule, applied to the details about to be saved. */
 static bool
 contacts_complete(const customer_details *d)
 {
-	return d->legal_name && d->support.name && d->support.email && d->billing.name && d->billing.email &&
-	       d->technical.name && d->technical.email;
+	checklist_contacts c = { d->legal_name != NULL, d->support.name != NULL, d->support.email != NULL,
+				 d->billing.name != NULL, d->billing.email != NULL, d->technical.name != NULL,
+				 d->technical.email != NULL };
+
+	return checklist_contacts_complete(&c);
 }
 
 static json_object *

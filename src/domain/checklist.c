@@ -37,6 +37,13 @@ static const char *const BILLING[] = {
 	"none", "trial_requested", "trial_approved", "verified", "prepaid"
 };
 
+bool
+checklist_contacts_complete(const checklist_contacts *c)
+{
+	return c->legal_name && c->support_name && c->support_email && c->billing_name && c->billing_email &&
+	       c->technical_name && c->technical_email;
+}
+
 static item_state
 contacts_state(const checklist_facts *f, const char **hint)
 {
