@@ -117,6 +117,8 @@ typedef struct input_account {
 void input_new_account(http_request *req, http_response *resp, input_account *out);
 /** When field errors were added, answer 422 validation_failed and return false. */
 bool input_ok(http_response *resp);
+/** Add an invalid_choice field error listing choices (include/onramp/choices.h). */
+void input_choice_error(http_request *req, http_response *resp, const char *field, const char *const *choices);
 /** Add a field error for a password verdict (422 follows from input_ok). */
 void input_password_error(http_request *req, http_response *resp, const char *field,
 			  password_verdict v);

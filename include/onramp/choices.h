@@ -8,6 +8,7 @@
 #define ONRAMP_CHOICES_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include "onramp/str.h"
 
 /** A user's status as the API reports and filters it (API.md "Statuses and seats"). */
@@ -23,8 +24,17 @@ extern const char *const choices_ai_providers[];
 /** The provider setup mode an operator records. */
 extern const char *const choices_provider_modes[];
 
+/** A billing state an operator records (enum billing_state, in order). */
+extern const char *const choices_billing_states[];
+/** A checklist blocker's category (enum blocker_category, in order). */
+extern const char *const choices_blocker_categories[];
+
 /** True when v is one of list (exact bytes). */
 bool choices_has(const char *const *list, const char *v);
+/** The index of v in list (exact bytes), or -1. */
+int choices_index(const char *const *list, const char *v);
+/** "Choose a, b or c." for the field error of a value outside list (cut to fit n bytes). */
+void choices_sentence(const char *const *list, char *out, size_t n);
 /** The bit (1 << index) of v in list ignoring ASCII case, or 0 when it is not there. */
 unsigned choices_bit(const char *const *list, or_str v);
 

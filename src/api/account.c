@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "onramp/api.h"
+#include "onramp/choices.h"
 #include "onramp/secretscan.h"
 #include "onramp/timefmt.h"
 
@@ -171,9 +172,8 @@ provider_member(http_request *req, http_response *resp, customer_details *d)
 	v = input_string(req, resp, "ai_provider", true, 16);
 	if (v == NULL)
 		return;
-	if (strcmp(v, "none") != 0 && strcmp(v, "managed") != 0 && strcmp(v, "own_account") != 0) {
-		(void)http_field_error_add(req, resp, "ai_provider", "invalid_choice",
-					   "Choose none, managed or own_account.");
+	if (!choices_has(choices_ai_providers, v)) {
+		input_choice_error(req, resp, "ai_provider", choices_ai_providers);
 		return;
 	}
 	d->ai_provider = v;

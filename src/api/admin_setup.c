@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "onramp/api.h"
+#include "onramp/choices.h"
 
 void api_admin_customer_get(app *a, http_request *req, http_response *resp);
 void api_admin_notes_put(app *a, http_request *req, http_response *resp);
@@ -285,8 +286,7 @@ api_admin_billing_put(app *a, http_request *req, http_response *resp)
 	balance = input_int(req, resp, "prepaid_balance_cents", false, 0, INT64_C(1000000000000), &has);
 	version = input_int(req, resp, "version", true, 0, INT32_MAX, &has_version);
 	if (state && !checklist_billing_parse(state, &b))
-		(void)http_field_error_add(req, resp, "state", "invalid_choice",
-					   "Choose none, trial_requested, trial_approved, verified or prepaid.");
+		input_choice_error(req, resp, "state", choices_billing_states);
 	if (!input_ok(resp))
 		return;
 	if ((st = db_begin(a->db)) == OR_OK && (st = store_context_get(a->db, req->arena, c.id, &before)) == OR_OK &&
@@ -392,8 +392,8 @@ api_admin_provider_put(app *a, http_request *req, http_response *resp)
 	mode = input_string(req, resp, "mode", false, 16);
 	ready = input_bool(req, resp, "ready", false);
 	version = input_int(req, resp, "version", true, 0, INT32_MAX, &has_version);
-	if (mode && strcmp(mode, "managed") != 0 && strcmp(mode, "own_account") != 0)
-		(void)http_field_error_add(req, resp, "mode", "invalid_choice", "Choose managed or own_account.");
+	if (mode && !choices_has(choices_provider_modes, mode))
+		input_choice_error(req, resp, "mode", choices_provider_modes);
 	if (ready && mode == NULL)
 		(void)http_field_error_add(req, resp, "mode", "required", "Choose the mode before marking it ready.");
 	if (!input_ok(resp))
@@ -443,8 +443,7 @@ blocker_member(app *a, http_request *req, http_response *resp, json_object *o, s
 	s = json_object_object_get_ex(o, "category", &v) && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
 	snprintf(field, sizeof(field), "blockers[%zu].category", i);
 	if (s == NULL || !checklist_category_parse(s, &cat))
-		(void)http_field_error_add(req, resp, field, "invalid_choice",
-					   "Choose billing, prepaid_balance, sso, target_readiness, template_availability or other.");
+		input_choice_error(req, resp, field, choices_blocker_categories);
 	else
 		out->category = checklist_category_name(cat);
 	snprintf(field, sizeof(field), "blockers[%zu].message", i);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "onramp/api.h"
+#include "onramp/choices.h"
 #include "onramp/secretscan.h"
 
 bool
@@ -140,6 +141,15 @@ input_time(http_request *req, http_response *resp, const char *name)
 		return 0;
 	}
 	return t;
+}
+
+void
+input_choice_error(http_request *req, http_response *resp, const char *field, const char *const *choices)
+{
+	char msg[160];
+
+	choices_sentence(choices, msg, sizeof(msg));
+	(void)http_field_error_add(req, resp, field, "invalid_choice", msg);
 }
 
 bool

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "onramp/api.h"
+#include "onramp/choices.h"
 #include "onramp/invite_store.h"
 #include "onramp/mailtext.h"
 #include "onramp/secret.h"
@@ -220,7 +221,7 @@ api_invite_create(app *a, http_request *req, http_response *resp)
 	if (email_in && identity_email_normalize(email_in, email, sizeof(email)) != OR_OK)
 		(void)http_field_error_add(req, resp, "email", "invalid_email", "Enter an email address like name@example.com.");
 	if (role && identity_role_parse(role, &r) != OR_OK)
-		(void)http_field_error_add(req, resp, "role", "invalid_choice", "Choose customer_admin or customer_member.");
+		input_choice_error(req, resp, "role", choices_roles);
 	if (!input_ok(resp))
 		return;
 	st = store_user_by_email(a->db, req->arena, email, &existing);

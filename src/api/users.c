@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "onramp/api.h"
+#include "onramp/choices.h"
 
 void api_user_suspend(app *a, http_request *req, http_response *resp);
 void api_user_activate(app *a, http_request *req, http_response *resp);
@@ -275,7 +276,7 @@ api_user_patch(app *a, http_request *req, http_response *resp)
 	role_s = input_string(req, resp, "role", true, 32);
 	version = input_int(req, resp, "version", false, 1, INT32_MAX, &has_version);
 	if (role_s && identity_role_parse(role_s, &role) != OR_OK)
-		(void)http_field_error_add(req, resp, "role", "invalid_choice", "Choose customer_admin or customer_member.");
+		input_choice_error(req, resp, "role", choices_roles);
 	if (!input_ok(resp))
 		return;
 	if ((st = begin_on_user(a, req, id, &u, &limit)) != OR_OK) {

@@ -1,4 +1,5 @@
 /* The closed value lists of include/onramp/choices.h. */
+#include <stdio.h>
 #include <string.h>
 
 #include "onramp/choices.h"
@@ -9,14 +10,48 @@ const char *const choices_login_types[] = { "password", "oidc", "saml", NULL };
 const char *const choices_review_decisions[] = { "approve", "reject", "request_changes", NULL };
 const char *const choices_ai_providers[] = { "none", "managed", "own_account", NULL };
 const char *const choices_provider_modes[] = { "managed", "own_account", NULL };
+const char *const choices_billing_states[] = {
+	"none", "trial_requested", "trial_approved", "verified", "prepaid", NULL
+};
+const char *const choices_blocker_categories[] = {
+	"billing", "prepaid_balance", "sso", "target_readiness", "template_availability", "other", NULL
+};
+
+int
+choices_index(const char *const *list, const char *v)
+{
+	int i;
+
+	for (i = 0; v && list[i]; i++)
+		if (strcmp(list[i], v) == 0)
+			return i;
+	return -1;
+}
 
 bool
 choices_has(const char *const *list, const char *v)
 {
-	for (; v && *list; list++)
-		if (strcmp(*list, v) == 0)
-			return true;
-	return false;
+	return choices_index(list, v) >= 0;
+}
+
+void
+choices_sentence(const char *const *list, char *out, size_t n)
+{
+	size_t len = 0, i;
+
+	if (n == 0)
+		return;
+	out[0] = '\0';
+	for (i = 0; list[i]; i++) {
+		const char *sep = i == 0 ? "Choose " : list[i + 1] ? ", " : " or ";
+		int w = snprintf(out + len, n - len, "%s%s", sep, list[i]);
+		if (w < 0 || (size_t)w >= n - len) {
+			out[len] = '\0';	/* whole values only */
+			return;
+		}
+		len += (size_t)w;
+	}
+	(void)snprintf(out + len, n - len, ".");
 }
 
 unsigned

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "onramp/choices.h"
 #include "onramp/identity.h"
 #include "onramp/str.h"
 
@@ -65,18 +66,17 @@ identity_status_name(user_status s)
 const char *
 identity_role_name(user_role r)
 {
-	return r == ROLE_CUSTOMER_ADMIN ? "customer_admin" : "customer_member";
+	return choices_roles[r == ROLE_CUSTOMER_ADMIN ? ROLE_CUSTOMER_ADMIN : ROLE_CUSTOMER_MEMBER];
 }
 
 or_status
 identity_role_parse(const char *s, user_role *out)
 {
-	if (strcmp(s, "customer_admin") == 0)
-		*out = ROLE_CUSTOMER_ADMIN;
-	else if (strcmp(s, "customer_member") == 0)
-		*out = ROLE_CUSTOMER_MEMBER;
-	else
+	int i = choices_index(choices_roles, s);	/* in the order of user_role */
+
+	if (i < 0)
 		return OR_ERR_INVALID;
+	*out = (user_role)i;
 	return OR_OK;
 }
 

@@ -653,6 +653,21 @@ test_choice_bits(void)
 	CU_ASSERT_FALSE(choices_has(choices_roles, NULL));
 }
 
+/* The invalid_choice messages are written from the lists. */
+static void
+test_choice_sentences(void)
+{
+	char m[128];
+
+	choices_sentence(choices_roles, m, sizeof(m));
+	CU_ASSERT_STRING_EQUAL(m, "Choose customer_admin or customer_member.");
+	choices_sentence(choices_billing_states, m, sizeof(m));
+	CU_ASSERT_STRING_EQUAL(m, "Choose none, trial_requested, trial_approved, verified or prepaid.");
+	CU_ASSERT_EQUAL(choices_index(choices_blocker_categories, "other"), 5);
+	choices_sentence(choices_blocker_categories, m, 30);
+	CU_ASSERT_STRING_EQUAL(m, "Choose billing");	/* cut after a whole value */
+}
+
 static const unit_test tests[] = {
 	{ "empty query is the empty filter", test_empty },
 	{ "API.md examples", test_api_examples },
@@ -674,6 +689,7 @@ static const unit_test tests[] = {
 	{ "messages are short and valid UTF-8", test_messages },
 	{ "arena exhaustion", test_arena_exhaustion },
 	{ "choice lists give the filter bits", test_choice_bits },
+	{ "choice lists write their own messages", test_choice_sentences },
 	{ "cleanup", test_cleanup },
 	{ NULL, NULL }
 };
