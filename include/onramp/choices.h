@@ -17,6 +17,12 @@ extern const char *const choices_user_statuses[];
 extern const char *const choices_roles[];
 /** How a user signed in. */
 extern const char *const choices_login_types[];
+/** An operator's role (enum operator_role, in order). */
+extern const char *const choices_operator_roles[];
+/** A single sign-on protocol of the draft. */
+extern const char *const choices_sso_protocols[];
+/** A banner's severity. */
+extern const char *const choices_banner_severities[];
 /** An operator's decision on a review. */
 extern const char *const choices_review_decisions[];
 /** Who provides the AI models: the customer's choice on its account. */

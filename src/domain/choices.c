@@ -7,6 +7,9 @@
 const char *const choices_user_statuses[] = { "active", "dormant", "suspended", "deactivated", NULL };
 const char *const choices_roles[] = { "customer_admin", "customer_member", NULL };
 const char *const choices_login_types[] = { "password", "oidc", "saml", NULL };
+const char *const choices_operator_roles[] = { "operator", "operator_admin", "auditor", NULL };
+const char *const choices_sso_protocols[] = { "oidc", "saml", "not_required", NULL };
+const char *const choices_banner_severities[] = { "info", "warning", "critical", NULL };
 const char *const choices_review_decisions[] = { "approve", "reject", "request_changes", NULL };
 const char *const choices_ai_providers[] = { "none", "managed", "own_account", NULL };
 const char *const choices_provider_modes[] = { "managed", "own_account", NULL };
