@@ -78,6 +78,13 @@ void auth_throttle_count(app *a, http_request *req, const char *key, long max);
 
 /* ---- request bodies (src/api/input.c) --------------------------------------------- */
 
+/**
+ * 400 bad_request when obj has a member outside allowed (NULL-terminated), at
+ * any depth: each is an unknown_field error named prefix.key (key when prefix
+ * is NULL, e.g. "billing_contact.fax", "blockers[2].colour").
+ */
+bool input_known_members(http_request *req, http_response *resp, json_object *obj, const char *prefix,
+			 const char *const *allowed);
 /** 400 when the body has a member outside allowed (NULL-terminated list). */
 bool input_allowed(http_request *req, http_response *resp, const char *const *allowed);
 /**
@@ -112,6 +119,8 @@ typedef struct input_account {
 void input_new_account(http_request *req, http_response *resp, input_account *out);
 /** When field errors were added, answer 422 validation_failed and return false. */
 bool input_ok(http_response *resp);
+/** Add an invalid_choice field error listing choices (include/onramp/choices.h). */
+void input_choice_error(http_request *req, http_response *resp, const char *field, const char *const *choices);
 /** Add a field error for a password verdict (422 follows from input_ok). */
 void input_password_error(http_request *req, http_response *resp, const char *field,
 			  password_verdict v);

@@ -76,10 +76,25 @@ typedef struct checklist_blocker {
 
 #define CHECKLIST_MAX_BLOCKERS 32
 
+/** Which of the details the contacts rule looks at are set. */
+typedef struct checklist_contacts {
+	bool legal_name;
+	bool support_name, support_email;
+	bool billing_name, billing_email;
+	bool technical_name, technical_email;
+} checklist_contacts;
+
+/**
+ * The contacts rule, once for the checklist (src/store/setup.c) and for the
+ * save that submits for review (src/api/account.c): a legal name, and a name
+ * and an email for each of the support, billing and technical contacts.
+ */
+bool checklist_contacts_complete(const checklist_contacts *c);
+
 /** Everything the rules look at. */
 typedef struct checklist_facts {
 	bool details_saved;		/* a customer admin saved the details at least once */
-	bool contacts_complete;		/* legal name and support, billing, technical contacts present */
+	bool contacts_complete;		/* checklist_contacts_complete() of the saved details */
 	long admins_can_sign_in;	/* admins neither suspended nor deactivated */
 	long admins_signed_in;		/* of those, admins that have signed in */
 	long members;			/* users other than the first admin */

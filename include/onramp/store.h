@@ -21,6 +21,7 @@
 #include "onramp/db.h"
 #include "onramp/filter.h"
 #include "onramp/identity.h"
+#include "onramp/mailtext.h"
 #include "onramp/timefmt.h"
 #include "onramp/status.h"
 
@@ -224,19 +225,21 @@ const char *store_audit_actor_name(audit_actor t);
 
 /* ---- mail outbox ------------------------------------------------------------------- */
 
-/** A mail to queue. */
+/**
+ * A mail to queue: a composed text (src/domain/mailtext.c) and what it is
+ * about.  kind names the template and the row's type: "invite" and
+ * "password_reset" name a token's row (revoked when the mail fails),
+ * "support_request" its request.
+ */
 typedef struct outbox_mail {
 	int64_t customer_id;	/* 0 = none */
-	const char *template_name;
+	const char *kind;
+	int64_t ref_id;		/* 0 = none */
 	const char *to_addr;
-	const char *subject;
-	const char *body_text;
-	const char *body_html;
-	const char *ref_type;	/* what the mail is about; "invite" or "password_reset" name its token's row */
-	int64_t ref_id;
+	const mailtext *text;
 } outbox_mail;
 
-/** Queue a mail (call inside the transaction of the change that causes it). */
+/** Queue a mail, the one way an outbox row is built (inside the transaction of the change that causes it). */
 or_status store_outbox_add(db *d, const outbox_mail *m, int64_t *id);
 /** Mails not yet sent nor failed. */
 or_status store_outbox_depth(db *d, long *n);

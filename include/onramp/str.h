@@ -71,6 +71,8 @@ bool str_utf8_valid(or_str s);
 /** Code points in the view, or -1 when it is not well-formed UTF-8. */
 long str_utf8_count(or_str s);
 
+/** The value of a hex digit in either case, or -1. */
+int str_hex_value(char c);
 /** Copy src into dst of size dstsz, always terminating; false if truncated. */
 bool str_copy(char *dst, size_t dstsz, const char *src);
 

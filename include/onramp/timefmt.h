@@ -14,6 +14,12 @@
 
 /** Format UNIX seconds as "YYYY-MM-DDTHH:MM:SSZ". */
 void timefmt_rfc3339(int64_t t, char out[TIMEFMT_RFC3339_LEN]);
+/**
+ * Parse an RFC 3339 timestamp ("2026-01-01T00:00:00Z", optional fraction) to
+ * UNIX seconds: a numeric offset ("+02:00") is converted to UTC, the fraction
+ * is dropped, an impossible date and a time before 1970 are refused.
+ */
+or_status timefmt_parse_rfc3339(or_str s, int64_t *out);
 /** Parse MariaDB DATETIME text (fraction ignored) as UTC. */
 or_status timefmt_parse_db(or_str s, int64_t *out);
 /** Days since 1970-01-01 for a civil date (proleptic Gregorian); no range checks. */

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "onramp/api.h"
+#include "onramp/choices.h"
 #include "onramp/limits.h"
 #include "onramp/secretscan.h"
 #include "onramp/timefmt.h"
@@ -92,10 +93,26 @@ phone_ok(const char *p)
 	return digits >= 5 && digits <= 20;
 }
 
+/* Unknown members inside a contact are refused like those at the top: 400 before any other check. */
+static bool
+contacts_known(http_request *req, http_response *resp)
+{
+	static const char *const contact_keys[] = { "support_contact", "billing_contact", "technical_contact", NULL };
+	static const char *const allowed[] = { "name", "email", "phone", NULL };
+	json_object *obj;
+	bool ok = true;
+	size_t i;
+
+	for (i = 0; contact_keys[i]; i++)
+		if (json_object_object_get_ex(req->json, contact_keys[i], &obj) &&
+		    json_object_is_type(obj, json_type_object))
+			ok = input_known_members(req, resp, obj, contact_keys[i], allowed) && ok;
+	return ok;
+}
+
 static void
 contact_member(app *a, http_request *req, http_response *resp, const char *key, contact *c)
 {
-	static const char *const allowed[] = { "name", "email", "phone", NULL };
 	char field[64], norm[IDENTITY_EMAIL_MAX + 1];
 	json_object *obj;
 
@@ -104,17 +121,6 @@ contact_member(app *a, http_request *req, http_response *resp, const char *key, 
 	if (obj == NULL || !json_object_is_type(obj, json_type_object)) {
 		(void)http_field_error_add(req, resp, key, "invalid_type", "Expected an object with name, email and phone.");
 		return;
-	}
-	json_object_object_foreach(obj, k, v) {
-		size_t i;
-		bool known = false;
-		(void)v;
-		for (i = 0; allowed[i]; i++)
-			known = known || strcmp(allowed[i], k) == 0;
-		if (!known) {
-			snprintf(field, sizeof(field), "%s.%.20s", key, k);
-			(void)http_field_error_add(req, resp, field, "unknown_field", "This field is not accepted here.");
-		}
 	}
 	snprintf(field, sizeof(field), "%s.name", key);
 	(void)input_text_member(a, req, resp, obj, "name", field, NAME_MAX_BYTES, &c->name);
@@ -165,20 +171,22 @@ provider_member(http_request *req, http_response *resp, customer_details *d)
 	v = input_string(req, resp, "ai_provider", true, LIMIT_SHORT_CHOICE_BYTES);
 	if (v == NULL)
 		return;
-	if (strcmp(v, "none") != 0 && strcmp(v, "managed") != 0 && strcmp(v, "own_account") != 0) {
-		(void)http_field_error_add(req, resp, "ai_provider", "invalid_choice",
-					   "Choose none, managed or own_account.");
+	if (!choices_has(choices_ai_providers, v)) {
+		input_choice_error(req, resp, "ai_provider", choices_ai_providers);
 		return;
 	}
 	d->ai_provider = v;
 }
 
-/* The same rule as the checklist's contacts item (src/store/setup.c). */
+/* The checklist's contacts rule, applied to the details about to be saved. */
 static bool
 contacts_complete(const customer_details *d)
 {
-	return d->legal_name && d->support.name && d->support.email && d->billing.name && d->billing.email &&
-	       d->technical.name && d->technical.email;
+	checklist_contacts c = { d->legal_name != NULL, d->support.name != NULL, d->support.email != NULL,
+				 d->billing.name != NULL, d->billing.email != NULL, d->technical.name != NULL,
+				 d->technical.email != NULL };
+
+	return checklist_contacts_complete(&c);
 }
 
 static json_object *
@@ -226,7 +234,7 @@ api_account_patch(app *a, http_request *req, http_response *resp)
 	int opened = 0;
 	or_status st;
 
-	if (!input_allowed(req, resp, allowed))
+	if (!input_allowed(req, resp, allowed) || !contacts_known(req, resp))
 		return;
 	version = input_int(req, resp, "version", true, 0, INT32_MAX, &has_version);
 	if (!input_ok(resp))

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "onramp/api_operator.h"
+#include "onramp/choices.h"
 #include "onramp/limits.h"
 #include "handlers.h"
 
@@ -47,7 +48,7 @@ api_admin_operator_create(app *a, http_request *req, http_response *resp)
 	input_new_account(req, resp, &in);
 	role_s = input_string(req, resp, "role", false, LIMIT_CHOICE_BYTES);
 	if (role_s && identity_operator_role_parse(role_s, &role) != OR_OK)
-		(void)http_field_error_add(req, resp, "role", "invalid_choice", "Choose operator, operator_admin or auditor.");
+		input_choice_error(req, resp, "role", choices_operator_roles);
 	if (!input_ok(resp))
 		return;
 	st = OR_OK;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "onramp/api_operator.h"
+#include "onramp/choices.h"
 #include "onramp/limits.h"
 #include "handlers.h"
 
@@ -170,15 +171,13 @@ api_admin_review_decide(app *a, http_request *req, http_response *resp)
 	if (internal && *internal == '\0')
 		internal = NULL;
 	if (decision) {
-		if (strcmp(decision, "approve") == 0)
-			state = "approved";
-		else if (strcmp(decision, "reject") == 0)
-			state = "rejected";
-		else if (strcmp(decision, "request_changes") == 0)
-			state = "changes_requested";
+		/* The review state each of choices_review_decisions leads to, in its order. */
+		static const char *const states[] = { "approved", "rejected", "changes_requested" };
+		int i = choices_index(choices_review_decisions, decision);
+		if (i >= 0)
+			state = states[i];
 		else
-			(void)http_field_error_add(req, resp, "decision", "invalid_choice",
-						   "Choose approve, reject or request_changes.");
+			input_choice_error(req, resp, "decision", choices_review_decisions);
 	}
 	if (state && strcmp(state, "approved") != 0 && comment == NULL)
 		(void)http_field_error_add(req, resp, "comment", "required",

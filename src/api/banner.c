@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "onramp/api_operator.h"
+#include "onramp/choices.h"
 #include "onramp/limits.h"
 #include "handlers.h"
 
@@ -85,8 +86,8 @@ api_admin_banner_put(app *a, http_request *req, http_response *resp)
 	b.ends_at = input_time(req, resp, "ends_at");
 	if (b.severity == NULL || *b.severity == '\0')
 		b.severity = "info";
-	if (strcmp(b.severity, "info") != 0 && strcmp(b.severity, "warning") != 0 && strcmp(b.severity, "critical") != 0)
-		(void)http_field_error_add(req, resp, "severity", "invalid_choice", "Choose info, warning or critical.");
+	if (!choices_has(choices_banner_severities, b.severity))
+		input_choice_error(req, resp, "severity", choices_banner_severities);
 	if (b.starts_at && b.ends_at && b.ends_at <= b.starts_at)
 		(void)http_field_error_add(req, resp, "ends_at", "before_start", "The end must come after the start.");
 	if (!input_ok(resp))

@@ -8,30 +8,41 @@
 #include <string.h>
 
 #include "onramp/api.h"
+#include "onramp/choices.h"
 #include "onramp/limits.h"
 #include "onramp/secretscan.h"
 
 bool
-input_allowed(http_request *req, http_response *resp, const char *const *allowed)
+input_known_members(http_request *req, http_response *resp, json_object *obj, const char *prefix,
+		    const char *const *allowed)
 {
+	char field[96];
 	bool ok = true;
 
-	json_object_object_foreach(req->json, key, val) {
+	json_object_object_foreach(obj, key, val) {
 		size_t i;
 		bool known = false;
 		(void)val;
-		for (i = 0; allowed[i]; i++)
-			if (strcmp(allowed[i], key) == 0)
-				known = true;
-		if (!known) {
-			(void)http_field_error_add(req, resp, key, "unknown_field",
-						   "This field is not accepted here.");
-			ok = false;
-		}
+		for (i = 0; allowed[i] && !known; i++)
+			known = strcmp(allowed[i], key) == 0;
+		if (known)
+			continue;
+		/* A nested key is cut so that the path stays one bounded name. */
+		if (prefix)
+			snprintf(field, sizeof(field), "%s.%.40s", prefix, key);
+		(void)http_field_error_add(req, resp, prefix ? field : key, "unknown_field",
+					   "This field is not accepted here.");
+		ok = false;
 	}
 	if (!ok)
 		http_error(resp, 400, "bad_request", "The request has fields this endpoint does not accept.");
 	return ok;
+}
+
+bool
+input_allowed(http_request *req, http_response *resp, const char *const *allowed)
+{
+	return input_known_members(req, resp, req->json, NULL, allowed);
 }
 
 static const char *
@@ -125,12 +136,21 @@ input_time(http_request *req, http_response *resp, const char *name)
 
 	if (s == NULL || *s == '\0')
 		return 0;
-	if (filter_parse_time(str_from_c(s), &t) != OR_OK) {
+	if (timefmt_parse_rfc3339(str_from_c(s), &t) != OR_OK) {
 		(void)http_field_error_add(req, resp, name, "invalid_time",
 					   "Expected an RFC 3339 time such as 2026-01-01T00:00:00Z.");
 		return 0;
 	}
 	return t;
+}
+
+void
+input_choice_error(http_request *req, http_response *resp, const char *field, const char *const *choices)
+{
+	char msg[160];
+
+	choices_sentence(choices, msg, sizeof(msg));
+	(void)http_field_error_add(req, resp, field, "invalid_choice", msg);
 }
 
 bool
@@ -161,18 +181,6 @@ input_path_id(http_request *req, http_response *resp, size_t idx, int64_t *id)
 	return true;
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * URL-decode [p, p+n) into the arena ('+' is a space).  Strict: NULL on a bad
  * escape or %00.  Lenient (for checking the text only): those stay as they
@@ -190,8 +198,8 @@ url_decode_as(arena *a, const char *p, size_t n, bool strict)
 	for (i = 0; i < n; i++) {
 		if (p[i] == '+') {
 			out[j++] = ' ';
-		} else if (p[i] == '%' && i + 2 < n && (h = hexval(p[i + 1])) >= 0 && (l = hexval(p[i + 2])) >= 0 &&
-			   (h || l)) {
+		} else if (p[i] == '%' && i + 2 < n && (h = str_hex_value(p[i + 1])) >= 0 &&
+			   (l = str_hex_value(p[i + 2])) >= 0 && (h || l)) {
 			out[j++] = (char)(h * 16 + l);
 			i += 2;
 		} else if (p[i] == '%' && strict) {

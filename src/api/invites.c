@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "onramp/api.h"
+#include "onramp/choices.h"
 #include "onramp/invite_store.h"
 #include "onramp/limits.h"
 #include "onramp/mailtext.h"
@@ -89,22 +90,13 @@ static or_status
 mail_invite(app *a, http_request *req, const invite *v, const char *token, const char *inviter)
 {
 	mailtext mt;
-	outbox_mail m;
+	outbox_mail m = { v->customer_id, "invite", v->id, v->email, &mt };
 	int64_t outbox_id = 0;
 	or_status st = mailtext_invite(req->arena, a->cfg->public_base_url, token, v->customer_name, v->role, inviter,
 				       a->cfg->invite_ttl_s / 86400 > 0 ? a->cfg->invite_ttl_s / 86400 : 1, &mt);
 
 	if (st != OR_OK)
 		return st;
-	memset(&m, 0, sizeof(m));
-	m.customer_id = v->customer_id;
-	m.template_name = "invite";
-	m.to_addr = v->email;
-	m.subject = mt.subject;
-	m.body_text = mt.text;
-	m.body_html = mt.html;
-	m.ref_type = "invite";
-	m.ref_id = v->id;
 	if ((st = store_outbox_add(a->db, &m, &outbox_id)) == OR_OK)
 		st = store_invite_mailed(a->db, v->id, outbox_id, api_now(req));
 	return st;
@@ -227,7 +219,7 @@ api_invite_create(app *a, http_request *req, http_response *resp)
 	if (email_in && identity_email_normalize(email_in, email, sizeof(email)) != OR_OK)
 		(void)http_field_error_add(req, resp, "email", "invalid_email", "Enter an email address like name@example.com.");
 	if (role && identity_role_parse(role, &r) != OR_OK)
-		(void)http_field_error_add(req, resp, "role", "invalid_choice", "Choose customer_admin or customer_member.");
+		input_choice_error(req, resp, "role", choices_roles);
 	if (!input_ok(resp))
 		return;
 	st = store_user_by_email(a->db, req->arena, email, &existing);

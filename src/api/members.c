@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "onramp/api_operator.h"
+#include "onramp/choices.h"
 #include "onramp/limits.h"
 #include "handlers.h"
 
@@ -117,7 +118,7 @@ api_admin_user_create(app *a, http_request *req, http_response *resp)
 	input_new_account(req, resp, &in);
 	role_s = input_string(req, resp, "role", true, LIMIT_CHOICE_BYTES);
 	if (role_s && identity_role_parse(role_s, &role) != OR_OK)
-		(void)http_field_error_add(req, resp, "role", "invalid_choice", "Choose customer_admin or customer_member.");
+		input_choice_error(req, resp, "role", choices_roles);
 	if (!input_ok(resp))
 		return;
 	st = find_customer(a, req, cust, &c);

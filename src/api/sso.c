@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "onramp/api.h"
+#include "onramp/choices.h"
 #include "onramp/limits.h"
 #include "onramp/saml_meta.h"
 #include "onramp/secretscan.h"
@@ -173,9 +174,8 @@ read_form(app *a, http_request *req, http_response *resp, sso_draft *d)
 		return false;
 
 	d->protocol = input_string(req, resp, "protocol", true, LIMIT_SHORT_CHOICE_BYTES);
-	if (d->protocol && strcmp(d->protocol, "oidc") != 0 && strcmp(d->protocol, "saml") != 0 &&
-	    strcmp(d->protocol, "not_required") != 0)
-		(void)http_field_error_add(req, resp, "protocol", "invalid_choice", "Choose oidc, saml or not_required.");
+	if (d->protocol && !choices_has(choices_sso_protocols, d->protocol))
+		input_choice_error(req, resp, "protocol", choices_sso_protocols);
 	(void)input_text_member(a, req, resp, req->json, "discovery_url", "discovery_url", URL_MAX, &d->discovery_url);
 	(void)input_text_member(a, req, resp, req->json, "metadata_url", "metadata_url", URL_MAX, &d->metadata_url);
 	(void)input_text_member(a, req, resp, req->json, "entity_choice", "entity_choice", LIMIT_ENTITY_CHOICE, &d->entity_choice);

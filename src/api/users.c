@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "onramp/api_operator.h"
+#include "onramp/choices.h"
 #include "onramp/limits.h"
 #include "handlers.h"
 
@@ -269,7 +270,7 @@ api_user_patch(app *a, http_request *req, http_response *resp)
 	role_s = input_string(req, resp, "role", true, LIMIT_CHOICE_BYTES);
 	version = input_int(req, resp, "version", false, 1, INT32_MAX, &has_version);
 	if (role_s && identity_role_parse(role_s, &role) != OR_OK)
-		(void)http_field_error_add(req, resp, "role", "invalid_choice", "Choose customer_admin or customer_member.");
+		input_choice_error(req, resp, "role", choices_roles);
 	if (!input_ok(resp))
 		return;
 	if ((st = begin_on_user(a, req, id, &u, &limit)) != OR_OK) {

@@ -191,7 +191,7 @@ mail_support(app *a, http_request *req, const support_request *r, const char *it
 	char at[TIMEFMT_RFC3339_LEN];
 	mailtext_support ms;
 	mailtext mt;
-	outbox_mail m;
+	outbox_mail m = { r->customer_id, "support_request", r->id, a->cfg->support_email, &mt };
 	or_status st;
 
 	if (a->cfg->support_email[0] == '\0')
@@ -210,15 +210,6 @@ mail_support(app *a, http_request *req, const support_request *r, const char *it
 	ms.message = r->message;
 	if ((st = mailtext_support_request(req->arena, &ms, &mt)) != OR_OK)
 		return st;
-	memset(&m, 0, sizeof(m));
-	m.customer_id = r->customer_id;
-	m.template_name = "support_request";
-	m.to_addr = a->cfg->support_email;
-	m.subject = mt.subject;
-	m.body_text = mt.text;
-	m.body_html = mt.html;
-	m.ref_type = "support_request";
-	m.ref_id = r->id;
 	return store_outbox_add(a->db, &m, NULL);
 }
 

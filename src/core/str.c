@@ -303,3 +303,15 @@ str_utf8_valid(or_str s)
 {
 	return str_utf8_count(s) >= 0;
 }
+
+int
+str_hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}

@@ -3,6 +3,7 @@
  * civil-date arithmetic (Howard Hinnant's days_from_civil algorithm) so
  * results never depend on TZ or locale.
  */
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "onramp/timefmt.h"
@@ -80,5 +81,70 @@ timefmt_parse_db(or_str s, int64_t *out)
 	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60)
 		return OR_ERR_INVALID;
 	*out = timefmt_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se;
+	return OR_OK;
+}
+
+static unsigned
+days_in_month(unsigned y, unsigned m)
+{
+	static const unsigned char days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+
+	return m == 2 && leap ? 29 : days[m - 1];
+}
+
+/* "YYYY-MM-DDTHH:MM:SS" (19 bytes, T in any case) as seconds of the local time scale. */
+static bool
+parse_civil(const char *s, int64_t *out)
+{
+	unsigned y, mo, d, h, mi, se;
+
+	if (s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') || s[13] != ':' || s[16] != ':')
+		return false;
+	if (!digits(s, 4, &y) || !digits(s + 5, 2, &mo) || !digits(s + 8, 2, &d) ||
+	    !digits(s + 11, 2, &h) || !digits(s + 14, 2, &mi) || !digits(s + 17, 2, &se))
+		return false;
+	/* No leap second: MariaDB's DATETIME cannot hold :60 either. */
+	if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || se > 59)
+		return false;
+	*out = timefmt_days_from_civil(y, mo, d) * 86400 + (int64_t)h * 3600 + mi * 60 + se;
+	return true;
+}
+
+/* The zone at s (n bytes, all of the rest): Z, or ±HH:MM as seconds east of UTC. */
+static bool
+parse_zone(const char *s, size_t n, int64_t *east)
+{
+	unsigned h, m;
+
+	if (n == 1 && (s[0] == 'Z' || s[0] == 'z')) {
+		*east = 0;
+		return true;
+	}
+	if (n != 6 || (s[0] != '+' && s[0] != '-') || s[3] != ':' || !digits(s + 1, 2, &h) ||
+	    !digits(s + 4, 2, &m) || h > 23 || m > 59)
+		return false;
+	*east = (int64_t)(h * 3600 + m * 60) * (s[0] == '-' ? -1 : 1);
+	return true;
+}
+
+or_status
+timefmt_parse_rfc3339(or_str s, int64_t *out)
+{
+	size_t i = 19, frac;
+	int64_t local, east;
+
+	if (s.ptr == NULL || s.len < 20 || !parse_civil(s.ptr, &local))
+		return OR_ERR_INVALID;
+	if (s.ptr[i] == '.') {
+		for (frac = ++i; i < s.len && s.ptr[i] >= '0' && s.ptr[i] <= '9'; i++)
+			;
+		/* Nanoseconds at most; the fraction is dropped (the columns compare to seconds). */
+		if (i == frac || i - frac > 9)
+			return OR_ERR_INVALID;
+	}
+	if (i == s.len || !parse_zone(s.ptr + i, s.len - i, &east) || local - east < 0)
+		return OR_ERR_INVALID;
+	*out = local - east;
 	return OR_OK;
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "onramp/checklist.h"
+#include "onramp/choices.h"
 
 struct item_text {
 	const char *key;
@@ -29,13 +30,12 @@ static const char *const STATES[] = {
 	"todo", "in_progress", "submitted", "in_review", "done", "blocked", "not_required"
 };
 
-static const char *const CATEGORIES[BLOCKER_CATEGORY_COUNT] = {
-	"billing", "prepaid_balance", "sso", "target_readiness", "template_availability", "other"
-};
-
-static const char *const BILLING[] = {
-	"none", "trial_requested", "trial_approved", "verified", "prepaid"
-};
+bool
+checklist_contacts_complete(const checklist_contacts *c)
+{
+	return c->legal_name && c->support_name && c->support_email && c->billing_name && c->billing_email &&
+	       c->technical_name && c->technical_email;
+}
 
 static item_state
 contacts_state(const checklist_facts *f, const char **hint)
@@ -219,39 +219,35 @@ checklist_state_name(item_state s)
 const char *
 checklist_category_name(blocker_category c)
 {
-	return (unsigned)c < BLOCKER_CATEGORY_COUNT ? CATEGORIES[c] : "other";
+	return (unsigned)c < BLOCKER_CATEGORY_COUNT ? choices_blocker_categories[c] : "other";
 }
 
 bool
 checklist_category_parse(const char *s, blocker_category *out)
 {
-	int i;
+	int i = choices_index(choices_blocker_categories, s);
 
-	for (i = 0; i < BLOCKER_CATEGORY_COUNT; i++)
-		if (strcmp(CATEGORIES[i], s) == 0) {
-			*out = (blocker_category)i;
-			return true;
-		}
-	return false;
+	if (i < 0)
+		return false;
+	*out = (blocker_category)i;
+	return true;
 }
 
 const char *
 checklist_billing_name(billing_state b)
 {
-	return (unsigned)b < sizeof(BILLING) / sizeof(BILLING[0]) ? BILLING[b] : "none";
+	return (unsigned)b <= BILLING_PREPAID ? choices_billing_states[b] : "none";
 }
 
 bool
 checklist_billing_parse(const char *s, billing_state *out)
 {
-	size_t i;
+	int i = choices_index(choices_billing_states, s);
 
-	for (i = 0; i < sizeof(BILLING) / sizeof(BILLING[0]); i++)
-		if (strcmp(BILLING[i], s) == 0) {
-			*out = (billing_state)i;
-			return true;
-		}
-	return false;
+	if (i < 0)
+		return false;
+	*out = (billing_state)i;
+	return true;
 }
 
 const char *

@@ -1,60 +1,36 @@
 /*
  * The user filter language of API.md (`q=`).  filter_parse() splits the query
  * into terms, checks each against the key table and fills a typed struct
- * filter; filter_compile() turns that struct into a WHERE fragment.  The
- * compiler writes only fixed SQL text and `?` placeholders: every byte the
- * user typed travels as a bound parameter, so the SQL's shape depends on which
- * keys were used, never on their values.  Pure: no I/O, no clock (now is a
- * parameter), memory only from the caller's arena and buffers.
+ * filter; the store turns that struct into SQL (src/store/filter_sql.c).
+ * Pure: no I/O, no clock, memory only from the caller's arena and buffers.
  */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "onramp/choices.h"
 #include "onramp/filter.h"
 #include "onramp/timefmt.h"
 
-/* MariaDB before 11.5 returns NULL from FROM_UNIXTIME past 2^31 - 1. */
-#define UNIXTIME_MAX 2147483647
-
 /* ---- keys and their values ------------------------------------------------ */
-
-struct name_bit {
-	const char *name;
-	unsigned bit;
-};
-
-static const struct name_bit STATUSES[] = {
-	{ "active", FILTER_STATUS_ACTIVE }, { "dormant", FILTER_STATUS_DORMANT },
-	{ "suspended", FILTER_STATUS_SUSPENDED }, { "deactivated", FILTER_STATUS_DEACTIVATED },
-	{ NULL, 0 }
-};
-static const struct name_bit ROLES[] = {
-	{ "customer_admin", FILTER_ROLE_CUSTOMER_ADMIN }, { "customer_member", FILTER_ROLE_CUSTOMER_MEMBER },
-	{ NULL, 0 }
-};
-static const struct name_bit LOGINS[] = {
-	{ "password", FILTER_LOGIN_PASSWORD }, { "oidc", FILTER_LOGIN_OIDC }, { "saml", FILTER_LOGIN_SAML },
-	{ NULL, 0 }
-};
 
 enum key_kind { KEY_MASK, KEY_TIME, KEY_CUSTOMER };
 
 struct key {
 	const char *name;
 	enum key_kind kind;
-	const struct name_bit *values;	/* KEY_MASK: allowed values */
+	const char *const *values;	/* KEY_MASK: allowed values, value i is bit 1 << i */
 	const char *allowed;		/* KEY_MASK: the same, for messages */
 	size_t off;			/* struct filter member: the mask or the time */
 	size_t has_off;			/* KEY_TIME: its has_ flag */
 };
 
 static const struct key KEYS[] = {
-	{ "status", KEY_MASK, STATUSES, "active, dormant, suspended, deactivated",
+	{ "status", KEY_MASK, choices_user_statuses, "active, dormant, suspended, deactivated",
 	  offsetof(filter, statuses), 0 },
-	{ "role", KEY_MASK, ROLES, "customer_admin, customer_member", offsetof(filter, roles), 0 },
-	{ "login_type", KEY_MASK, LOGINS, "password, oidc, saml", offsetof(filter, login_types), 0 },
+	{ "role", KEY_MASK, choices_roles, "customer_admin, customer_member", offsetof(filter, roles), 0 },
+	{ "login_type", KEY_MASK, choices_login_types, "password, oidc, saml", offsetof(filter, login_types), 0 },
 	{ "last_seen_before", KEY_TIME, NULL, NULL, offsetof(filter, last_seen_before),
 	  offsetof(filter, has_last_seen_before) },
 	{ "last_seen_after", KEY_TIME, NULL, NULL, offsetof(filter, last_seen_after),
@@ -79,15 +55,6 @@ find_key(or_str k, filter_scope scope)
 			return &KEYS[i];
 	}
 	return NULL;
-}
-
-static unsigned
-find_bit(const struct name_bit *v, or_str name)
-{
-	for (; v->name; v++)
-		if (str_ieq_c(name, v->name))
-			return v->bit;
-	return 0;
 }
 
 /* ---- bytes: UTF-8, controls, display ------------------------------------- */
@@ -283,7 +250,7 @@ parse_mask(parser *p, const struct key *k, or_str val)
 
 		if (el.len == 0)
 			return fail(p, "empty value in the list of term \"%s\"", p->shown);
-		if ((bit = find_bit(k->values, el)) == 0) {
+		if ((bit = choices_bit(k->values, el)) == 0) {
 			show(el, v, sizeof(v));
 			return fail(p, "bad value \"%s\" for %s in term \"%s\" (allowed: %s)", v, k->name,
 				    p->shown, k->allowed);
@@ -302,7 +269,7 @@ parse_time_key(parser *p, const struct key *k, or_str val)
 
 	if (*has)
 		return fail(p, "filter key \"%s\" given twice, again in term \"%s\"", k->name, p->shown);
-	if (filter_parse_time(val, t) != OR_OK) {
+	if (timefmt_parse_rfc3339(val, t) != OR_OK) {
 		show(val, v, sizeof(v));
 		return fail(p, "bad time \"%s\" in term \"%s\" (expected RFC 3339, e.g. "
 			    "2026-01-01T00:00:00Z)", v, p->shown);
@@ -472,311 +439,5 @@ filter_parse(const char *q, size_t len, filter_scope scope, arena *a, filter *f,
 	}
 	if (st != OR_OK)
 		memset(f, 0, sizeof(*f));
-	return st;
-}
-
-/* ---- time ---------------------------------------------------------------- */
-
-static bool
-digits(const char *p, size_t n, unsigned *v)
-{
-	size_t i;
-
-	*v = 0;
-	for (i = 0; i < n; i++) {
-		if (p[i] < '0' || p[i] > '9')
-			return false;
-		*v = *v * 10 + (unsigned)(p[i] - '0');
-	}
-	return true;
-}
-
-static unsigned
-days_in_month(unsigned y, unsigned m)
-{
-	static const unsigned char days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-
-	return m == 2 && leap ? 29 : days[m - 1];
-}
-
-/* "YYYY-MM-DDTHH:MM:SS" (19 bytes, T in any case) as seconds of the local time scale. */
-static bool
-parse_civil(const char *s, int64_t *out)
-{
-	unsigned y, mo, d, h, mi, se;
-
-	if (s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') || s[13] != ':' || s[16] != ':')
-		return false;
-	if (!digits(s, 4, &y) || !digits(s + 5, 2, &mo) || !digits(s + 8, 2, &d) ||
-	    !digits(s + 11, 2, &h) || !digits(s + 14, 2, &mi) || !digits(s + 17, 2, &se))
-		return false;
-	/* No leap second: MariaDB's DATETIME cannot hold :60 either. */
-	if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || se > 59)
-		return false;
-	*out = timefmt_days_from_civil(y, mo, d) * 86400 + (int64_t)h * 3600 + mi * 60 + se;
-	return true;
-}
-
-/* The zone at s (n bytes, all of the rest): Z, or ±HH:MM as seconds east of UTC. */
-static bool
-parse_zone(const char *s, size_t n, int64_t *east)
-{
-	unsigned h, m;
-
-	if (n == 1 && (s[0] == 'Z' || s[0] == 'z')) {
-		*east = 0;
-		return true;
-	}
-	if (n != 6 || (s[0] != '+' && s[0] != '-') || s[3] != ':' || !digits(s + 1, 2, &h) ||
-	    !digits(s + 4, 2, &m) || h > 23 || m > 59)
-		return false;
-	*east = (int64_t)(h * 3600 + m * 60) * (s[0] == '-' ? -1 : 1);
-	return true;
-}
-
-or_status
-filter_parse_time(or_str s, int64_t *out)
-{
-	size_t i = 19, frac;
-	int64_t local, east;
-
-	if (s.ptr == NULL || s.len < 20 || !parse_civil(s.ptr, &local))
-		return OR_ERR_INVALID;
-	if (s.ptr[i] == '.') {
-		for (frac = ++i; i < s.len && s.ptr[i] >= '0' && s.ptr[i] <= '9'; i++)
-			;
-		/* Nanoseconds at most; the fraction is dropped (the columns compare to seconds). */
-		if (i == frac || i - frac > 9)
-			return OR_ERR_INVALID;
-	}
-	if (i == s.len || !parse_zone(s.ptr + i, s.len - i, &east) || local - east < 0)
-		return OR_ERR_INVALID;
-	*out = local - east;
-	return OR_OK;
-}
-
-/* ---- the compiler -------------------------------------------------------- */
-
-static or_status
-param(filter_sql *o, bool text, int64_t i, const char *s)
-{
-	filter_param *p;
-
-	if (o->nparams == FILTER_MAX_PARAMS)
-		return OR_ERR_LIMIT;
-	p = &o->params[o->nparams++];
-	p->type = text ? FILTER_PARAM_TEXT : FILTER_PARAM_INT;
-	p->i = i;
-	p->s = s;
-	return OR_OK;
-}
-
-static or_status
-param_int(filter_sql *o, int64_t i)
-{
-	return param(o, false, i, NULL);
-}
-
-static or_status
-param_text(filter_sql *o, const char *s)
-{
-	return param(o, true, 0, s);
-}
-
-/* A time for FROM_UNIXTIME(?), kept inside the range it answers non-NULL for. */
-static int64_t
-unixtime(int64_t t)
-{
-	return t < 0 ? 0 : t > UNIXTIME_MAX ? UNIXTIME_MAX : t;
-}
-
-/* Begin one conjunct: " AND " unless it is the first. */
-static or_status
-conjunct(filter_sql *o, const char *sql)
-{
-	or_status st = o->where.len ? buf_append_c(&o->where, " AND ") : OR_OK;
-
-	return st == OR_OK ? buf_append_c(&o->where, sql) : st;
-}
-
-/* The status conditions of API.md "Statuses and seats"; the literals are fixed text. */
-static const struct {
-	unsigned bit;
-	bool takes_time;
-	const char *sql;
-} STATUS_SQL[] = {
-	{ FILTER_STATUS_ACTIVE, true,
-	  "(u.deactivated_at IS NULL AND u.status = 'active' AND u.last_seen_at >= FROM_UNIXTIME(?))" },
-	{ FILTER_STATUS_DORMANT, true,
-	  "(u.deactivated_at IS NULL AND u.status = 'active' AND "
-	  "(u.last_seen_at IS NULL OR u.last_seen_at < FROM_UNIXTIME(?)))" },
-	{ FILTER_STATUS_SUSPENDED, false, "(u.deactivated_at IS NULL AND u.status = 'suspended')" },
-	{ FILTER_STATUS_DEACTIVATED, false, "(u.deactivated_at IS NOT NULL)" },
-};
-
-static or_status
-statuses(filter_sql *o, unsigned mask, int64_t threshold)
-{
-	size_t i, n = 0;
-	or_status st = OR_OK;
-
-	for (i = 0; st == OR_OK && i < sizeof(STATUS_SQL) / sizeof(STATUS_SQL[0]); i++) {
-		if (!(mask & STATUS_SQL[i].bit))
-			continue;
-		st = n++ ? buf_append_c(&o->where, " OR ") : conjunct(o, "(");
-		if (st == OR_OK)
-			st = buf_append_c(&o->where, STATUS_SQL[i].sql);
-		if (st == OR_OK && STATUS_SQL[i].takes_time)
-			st = param_int(o, unixtime(threshold));
-	}
-	return st == OR_OK && n ? buf_putc(&o->where, ')') : st;
-}
-
-/* "(col IN (?,?))" for the values of mask, bound as their fixed names. */
-static or_status
-in_names(filter_sql *o, const char *col, const struct name_bit *v, unsigned mask)
-{
-	size_t n = 0;
-	or_status st = OR_OK;
-
-	for (; st == OR_OK && v->name; v++) {
-		if (!(mask & v->bit))
-			continue;
-		if (n++ == 0) {
-			st = conjunct(o, "(");
-			if (st == OR_OK)
-				st = buf_appendf(&o->where, "%s IN (?", col);
-		} else {
-			st = buf_append_c(&o->where, ",?");
-		}
-		if (st == OR_OK)
-			st = param_text(o, v->name);
-	}
-	return st == OR_OK && n ? buf_append_c(&o->where, "))") : st;
-}
-
-static or_status
-customers(filter_sql *o, const filter *f)
-{
-	size_t i;
-	or_status st = OR_OK;
-
-	for (i = 0; st == OR_OK && i < f->ncustomers; i++) {
-		if (f->customers[i] == NULL)
-			return OR_ERR_INVALID;
-		st = i ? buf_append_c(&o->where, ",?") : conjunct(o, "(c.slug IN (?");
-		if (st == OR_OK)
-			st = param_text(o, f->customers[i]);
-	}
-	return st == OR_OK && f->ncustomers ? buf_append_c(&o->where, "))") : st;
-}
-
-/*
- * Times compare half-open: *_after is inclusive, *_before exclusive, so
- * `created_after:X created_before:Y` is [X, Y).  A user never seen has no
- * last_seen_at, so neither last_seen_before nor last_seen_after matches it
- * (SQL NULL compares false); status:dormant is how to find those users.
- */
-static or_status
-time_cond(filter_sql *o, bool has, int64_t t, const char *sql)
-{
-	or_status st;
-
-	if (!has)
-		return OR_OK;
-	st = conjunct(o, sql);
-	return st == OR_OK ? param_int(o, unixtime(t)) : st;
-}
-
-/* "%word%" with the LIKE wildcards and the escape character escaped. */
-static bool
-like_pattern(const char *w, char out[FILTER_PATTERN_MAX])
-{
-	size_t i, o = 0, n = w ? strlen(w) : 0;
-
-	if (n == 0 || n > FILTER_MAX_WORD)
-		return false;
-	out[o++] = '%';
-	for (i = 0; i < n; i++) {
-		if (w[i] == '%' || w[i] == '_' || w[i] == '\\')
-			out[o++] = '\\';
-		out[o++] = w[i];
-	}
-	out[o++] = '%';
-	out[o] = '\0';
-	return true;
-}
-
-/*
- * Each word must match one of the three columns.  ESCAPE '\\' is one
- * backslash in SQL text while sql_mode lacks NO_BACKSLASH_ESCAPES (db.c).
- */
-static or_status
-words(filter_sql *o, const filter *f)
-{
-	size_t i, j;
-	or_status st = OR_OK;
-
-	if (f->nwords > FILTER_MAX_WORDS)
-		return OR_ERR_INVALID;
-	for (i = 0; st == OR_OK && i < f->nwords; i++) {
-		if (!like_pattern(f->words[i], o->patterns[i]))
-			return OR_ERR_INVALID;
-		st = conjunct(o, "(u.username LIKE ? ESCAPE '\\\\' OR u.email LIKE ? ESCAPE '\\\\' "
-			      "OR u.display_name LIKE ? ESCAPE '\\\\')");
-		for (j = 0; st == OR_OK && j < 3; j++)
-			st = param_text(o, o->patterns[i]);
-	}
-	return st;
-}
-
-/* now - period without overflow. */
-static int64_t
-minus(int64_t now, int64_t period)
-{
-	if (period > 0 && now < INT64_MIN + period)
-		return INT64_MIN;
-	if (period < 0 && now > INT64_MAX + period)
-		return INT64_MAX;
-	return now - period;
-}
-
-or_status
-filter_compile(const filter *f, int64_t now, int64_t dormant_after_s, filter_sql *out)
-{
-	or_status st;
-
-	out->nparams = 0;
-	buf_reset(&out->where);
-	if (f->ncustomers > FILTER_MAX_CUSTOMERS)
-		return OR_ERR_INVALID;
-	st = statuses(out, f->statuses, minus(now, dormant_after_s));
-	if (st == OR_OK)
-		st = in_names(out, "u.role", ROLES, f->roles);
-	if (st == OR_OK)
-		st = in_names(out, "u.login_type", LOGINS, f->login_types);
-	if (st == OR_OK)
-		st = time_cond(out, f->has_last_seen_before, f->last_seen_before,
-			       "(u.last_seen_at < FROM_UNIXTIME(?))");
-	if (st == OR_OK)
-		st = time_cond(out, f->has_last_seen_after, f->last_seen_after,
-			       "(u.last_seen_at >= FROM_UNIXTIME(?))");
-	if (st == OR_OK)
-		st = time_cond(out, f->has_created_before, f->created_before,
-			       "(u.created_at < FROM_UNIXTIME(?))");
-	if (st == OR_OK)
-		st = time_cond(out, f->has_created_after, f->created_after,
-			       "(u.created_at >= FROM_UNIXTIME(?))");
-	if (st == OR_OK)
-		st = customers(out, f);
-	if (st == OR_OK)
-		st = words(out, f);
-	if (st == OR_OK && out->where.len == 0)
-		st = buf_append_c(&out->where, "1=1");
-	if (st != OR_OK) {
-		out->nparams = 0;
-		buf_reset(&out->where);
-	}
 	return st;
 }

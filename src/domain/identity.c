@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "onramp/choices.h"
 #include "onramp/identity.h"
 #include "onramp/str.h"
 
@@ -65,43 +66,34 @@ identity_status_name(user_status s)
 const char *
 identity_role_name(user_role r)
 {
-	return r == ROLE_CUSTOMER_ADMIN ? "customer_admin" : "customer_member";
+	return choices_roles[r == ROLE_CUSTOMER_ADMIN ? ROLE_CUSTOMER_ADMIN : ROLE_CUSTOMER_MEMBER];
 }
 
 or_status
 identity_role_parse(const char *s, user_role *out)
 {
-	if (strcmp(s, "customer_admin") == 0)
-		*out = ROLE_CUSTOMER_ADMIN;
-	else if (strcmp(s, "customer_member") == 0)
-		*out = ROLE_CUSTOMER_MEMBER;
-	else
+	int i = choices_index(choices_roles, s);	/* in the order of user_role */
+
+	if (i < 0)
 		return OR_ERR_INVALID;
+	*out = (user_role)i;
 	return OR_OK;
 }
 
 const char *
 identity_operator_role_name(operator_role r)
 {
-	switch (r) {
-	case OPROLE_OPERATOR: return "operator";
-	case OPROLE_ADMIN: return "operator_admin";
-	case OPROLE_AUDITOR: return "auditor";
-	}
-	return "operator";
+	return (unsigned)r <= OPROLE_AUDITOR ? choices_operator_roles[r] : choices_operator_roles[OPROLE_OPERATOR];
 }
 
 or_status
 identity_operator_role_parse(const char *s, operator_role *out)
 {
-	if (strcmp(s, "operator") == 0)
-		*out = OPROLE_OPERATOR;
-	else if (strcmp(s, "operator_admin") == 0)
-		*out = OPROLE_ADMIN;
-	else if (strcmp(s, "auditor") == 0)
-		*out = OPROLE_AUDITOR;
-	else
+	int i = choices_index(choices_operator_roles, s);	/* in the order of operator_role */
+
+	if (i < 0)
 		return OR_ERR_INVALID;
+	*out = (operator_role)i;
 	return OR_OK;
 }
 

@@ -16,6 +16,7 @@
 #include <openssl/rand.h>
 
 #include "onramp/secret.h"
+#include "onramp/str.h"
 
 #define GCM_NONCE_BYTES 12
 #define GCM_TAG_BYTES 16
@@ -285,19 +286,6 @@ out:
 	return st;
 }
 
-/* The value of a hex digit in either case, or -1. */
-static int
-hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Exactly 64 hex digits, whitespace anywhere ignored, nothing else. */
 static or_status
 parse_hex_key(const char *text, size_t len, unsigned char key[SECRET_KEY_BYTES])
@@ -310,7 +298,7 @@ parse_hex_key(const char *text, size_t len, unsigned char key[SECRET_KEY_BYTES])
 
 		if (c == ' ' || c == '\t' || c == '\n' || c == '\r')
 			continue;
-		if ((v = hex_value(c)) < 0 || digits == 2 * SECRET_KEY_BYTES)
+		if ((v = str_hex_value(c)) < 0 || digits == 2 * SECRET_KEY_BYTES)
 			return OR_ERR_INVALID;
 		if (digits % 2 == 0)
 			key[digits / 2] = (unsigned char)(v << 4);

@@ -43,7 +43,7 @@ issue(const config *cfg, db *d, arena *a, const user *u, int64_t now)
 			cfg->reset_window_s };
 	int64_t reset_id = 0;
 	mailtext mt;
-	outbox_mail m;
+	outbox_mail m = { u->customer_id, "password_reset", 0, u->email, &mt };
 	or_status st;
 
 	if ((st = secret_token_new(token)) != OR_OK)
@@ -55,14 +55,6 @@ issue(const config *cfg, db *d, arena *a, const user *u, int64_t now)
 	explicit_bzero(token, sizeof(token));
 	if (st != OR_OK)
 		return st;
-	memset(&m, 0, sizeof(m));
-	m.customer_id = u->customer_id;
-	m.template_name = "password_reset";
-	m.to_addr = u->email;
-	m.subject = mt.subject;
-	m.body_text = mt.text;
-	m.body_html = mt.html;
-	m.ref_type = "password_reset";
 	m.ref_id = reset_id;
 	return store_outbox_add(d, &m, NULL);
 }

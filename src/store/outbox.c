@@ -24,12 +24,12 @@ store_outbox_add(db *d, const outbox_mail *m, int64_t *id)
 		db_bind_int(s, 0, m->customer_id);
 	else
 		db_bind_null(s, 0);
-	db_bind_cstr(s, 1, m->template_name);
+	db_bind_cstr(s, 1, m->kind);
 	db_bind_cstr(s, 2, m->to_addr);
-	db_bind_cstr(s, 3, m->subject);
-	db_bind_cstr(s, 4, m->body_text);
-	db_bind_cstr(s, 5, m->body_html);
-	db_bind_cstr(s, 6, m->ref_type ? m->ref_type : "");
+	db_bind_cstr(s, 3, m->text->subject);
+	db_bind_cstr(s, 4, m->text->text);
+	db_bind_cstr(s, 5, m->text->html);
+	db_bind_cstr(s, 6, m->kind);
 	if (m->ref_id)
 		db_bind_int(s, 7, m->ref_id);
 	else

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "onramp/filter_sql.h"
 #include "onramp/store_operator.h"
 #include "scope.h"
 
@@ -195,7 +196,7 @@ list_users(db *d, arena *a, int64_t customer_id, const filter *f, int64_t now, i
 	memset(out, 0, sizeof(*out));
 	buf_init(&fs.where, 8192);
 	buf_init(&sql, 16384);
-	st = filter_compile(f, now, IDENTITY_DORMANT_AFTER_S, &fs);
+	st = filter_sql_compile(f, now, IDENTITY_DORMANT_AFTER_S, &fs);
 	if (st == OR_OK)
 		st = buf_appendf(&sql, "SELECT " USER_COLS USER_FROM "WHERE %s u.id > ? AND (%s) ORDER BY u.id LIMIT ?",
 				 customer_id ? "u.customer_id = ? AND" : "", fs.where.data);

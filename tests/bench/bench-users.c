@@ -39,7 +39,7 @@
 #define NCOLS 16
 #define TEXT_MAX 1024
 
-/* store_user_list() + filter_compile() for q=status:active role:customer_admin. */
+/* store_user_list() + filter_sql_compile() for q=status:active role:customer_admin. */
 static const char SQL_LIST[] =
 	"SELECT u.id, u.customer_id, c.slug, u.username, u.email, u.display_name, u.role, u.status, "
 	"u.login_type, u.must_change_password, u.password_hash IS NOT NULL, u.last_seen_at, "

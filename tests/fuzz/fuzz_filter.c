@@ -11,6 +11,7 @@
 #include "fuzz.h"
 #include "onramp/arena.h"
 #include "onramp/filter.h"
+#include "onramp/filter_sql.h"
 #include "onramp/limits.h"
 
 #define CHECK(cond) do { if (!(cond)) __builtin_trap(); } while (0)
@@ -105,14 +106,14 @@ check_compile(const filter *f)
 
 	buf_init(&s.where, 16384);
 	buf_init(&skel_sql.where, 16384);
-	CHECK(filter_compile(f, 1767225600, 90 * 86400, &s) == OR_OK);
+	CHECK(filter_sql_compile(f, 1767225600, 90 * 86400, &s) == OR_OK);
 	CHECK(s.nparams <= FILTER_MAX_PARAMS && placeholders(s.where.data) == s.nparams);
 	check_vocabulary(s.where.data);
 	for (i = 0; i < skel.nwords; i++)
 		skel.words[i] = "w";
 	for (i = 0; i < skel.ncustomers; i++)
 		skel.customers[i] = "c";
-	CHECK(filter_compile(&skel, 1767225600, 90 * 86400, &skel_sql) == OR_OK);
+	CHECK(filter_sql_compile(&skel, 1767225600, 90 * 86400, &skel_sql) == OR_OK);
 	CHECK(strcmp(s.where.data, skel_sql.where.data) == 0);
 	CHECK(s.nparams == skel_sql.nparams);
 	/* Words are the last parameters, three per word. */

@@ -226,6 +226,13 @@ class OperatorFormTests(SetupBase):
         self.assertEqual(codes, {("blockers[0].item", "invalid_choice"), ("blockers[1].category", "invalid_choice"),
                                  ("blockers[1].message", "required"), ("blockers[2].message", "secret_detected")})
         self.assertNotIn(b"4111", bad.body)
+        # An unknown member of a blocker is refused like one at the top: 400, its path named.
+        bad = self.ops_client.call("PUT", base, {"blockers": [
+            {"item": "billing", "category": "billing", "message": "x"},
+            {"item": "kitchen", "category": "billing", "message": "x", "colour": "red"}]})
+        self.assertEqual((bad.status, bad.code), (400, "bad_request"), bad)
+        self.assertEqual([(f["field"], f["code"]) for f in bad.json["error"]["fields"]],
+                         [("blockers[1].colour", "unknown_field")])
         self.assertEqual(self.ops_client.call("PUT", base, {"blockers": [{}] * 33}).status, 422)
         r = self.ops_client.call("PUT", base, {"blockers": [
             {"item": "billing", "category": "billing", "message": "Card declined; update it.", "retryable": True},

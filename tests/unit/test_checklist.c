@@ -174,6 +174,23 @@ test_names(void)
 	CU_ASSERT_STRING_EQUAL(checklist_done_when_key(ITEM_CONTACTS), "contacts_confirmed");
 }
 
+static void
+test_contacts_rule(void)
+{
+	checklist_contacts all = { true, true, true, true, true, true, true };
+	bool *each[] = { &all.legal_name, &all.support_name, &all.support_email, &all.billing_name,
+			 &all.billing_email, &all.technical_name, &all.technical_email };
+	size_t i;
+
+	CU_ASSERT_TRUE(checklist_contacts_complete(&all));
+	/* Every one of them is needed; phones are not part of the rule. */
+	for (i = 0; i < sizeof(each) / sizeof(each[0]); i++) {
+		*each[i] = false;
+		CU_ASSERT_FALSE(checklist_contacts_complete(&all));
+		*each[i] = true;
+	}
+}
+
 static const unit_test tests[] = {
 	{ "a new customer starts with everything to do", test_new_customer_is_all_todo },
 	{ "a finished customer is ready", test_finished_customer_is_ready },
@@ -181,6 +198,7 @@ static const unit_test tests[] = {
 	{ "an empty prepaid balance blocks billing", test_empty_prepaid_balance_blocks },
 	{ "operator blockers override unfinished items only", test_operator_blockers },
 	{ "names", test_names },
+	{ "the contacts rule needs each name and email", test_contacts_rule },
 	{ NULL, NULL }
 };
 UNIT_MAIN("checklist", tests)

@@ -1,9 +1,12 @@
-/* Unit tests for string views and capped buffers (src/core/str.c). */
+/* Unit tests for string views and capped buffers (src/core/str.c) and time text (src/core/timefmt.c). */
 #include <limits.h>
 #include <string.h>
 
 #include "onramp/str.h"
+#include "onramp/timefmt.h"
 #include "unit.h"
+
+#define T2026 1767225600		/* 2026-01-01T00:00:00Z */
 
 static void
 test_buf_cap(void)
@@ -128,6 +131,111 @@ test_utf8_malformed(void)
 	}
 }
 
+static void
+expect_time(const char *s, int64_t want)
+{
+	int64_t t = -1;
+
+	CU_ASSERT_EQUAL(timefmt_parse_rfc3339(str_from_c(s), &t), OR_OK);
+	CU_ASSERT_EQUAL(t, want);
+	if (t != want)
+		printf("\n  time [%s] gave %lld\n", s, (long long)t);
+}
+
+static void
+expect_no_time(const char *s)
+{
+	int64_t t = 42;
+
+	CU_ASSERT_EQUAL(timefmt_parse_rfc3339(str_from_c(s), &t), OR_ERR_INVALID);
+	CU_ASSERT_EQUAL(t, 42);
+	if (t != 42)
+		printf("\n  time [%s] was accepted\n", s);
+}
+
+static void
+test_time(void)
+{
+	static const char *const bad[] = {
+		"", "2026", "2026-01-01", "2026-01-01T00:00:00", "2026-01-01 00:00:00Z",
+		"2026-01-01T00:00Z", "2026-1-01T00:00:00Z", "2026-01-1T00:00:00Z", "2O26-01-01T00:00:00Z",
+		"2026-00-01T00:00:00Z", "2026-13-01T00:00:00Z", "2026-01-00T00:00:00Z", "2026-01-32T00:00:00Z",
+		"2026-02-30T00:00:00Z", "2025-02-29T00:00:00Z", "2100-02-29T00:00:00Z", "2026-04-31T00:00:00Z",
+		"2026-01-01T24:00:00Z", "2026-01-01T00:60:00Z", "2026-01-01T00:00:60Z", "2026-01-01T00:00:00.Z",
+		"2026-01-01T00:00:00.1234567890Z", "2026-01-01T00:00:00,5Z", "2026-01-01T00:00:00+0200",
+		"2026-01-01T00:00:00+02", "2026-01-01T00:00:00+24:00", "2026-01-01T00:00:00+02:60",
+		"2026-01-01T00:00:00 +02:00", "2026-01-01T00:00:00ZZ", "2026-01-01T00:00:00Zx",
+		"2026-01-01T00:00:00+02:00x", "2026-01-01T00:00:00UTC", "2026-01-01T00:00:00-5:00",
+		"1969-12-31T23:59:59Z", "1970-01-01T00:30:00+01:00", "0000-01-01T00:00:00Z",
+		"+2026-01-01T00:00:00Z", "2026-01-01T00:00:00.-1Z", NULL
+	};
+	or_str none = { NULL, 0 };
+	int64_t t;
+	size_t i;
+
+	expect_time("2026-01-01T00:00:00Z", T2026);
+	expect_time("1970-01-01T00:00:00Z", 0);
+	expect_time("1970-01-01T01:00:00+01:00", 0);
+	expect_time("2026-01-01t00:00:00z", T2026);
+	expect_time("2026-01-01T00:00:00.5Z", T2026);
+	expect_time("2026-01-01T00:00:00.123456789Z", T2026);
+	expect_time("2026-01-01T00:00:00+00:00", T2026);
+	expect_time("2026-01-01T00:00:00-00:00", T2026);
+	expect_time("2026-01-01T02:00:00+02:00", T2026);
+	expect_time("2025-12-31T19:00:00-05:00", T2026);
+	expect_time("2026-01-01T05:30:00.25+05:30", T2026);
+	expect_time("2024-02-29T12:00:00Z", 1709208000);
+	expect_time("2000-02-29T00:00:00Z", 951782400);
+	expect_time("2025-06-01T00:00:00Z", 1748736000);
+	expect_time("2038-01-19T03:14:08Z", 2147483648LL);
+	expect_time("9999-12-31T23:59:59Z", 253402300799LL);
+	for (i = 0; bad[i]; i++)
+		expect_no_time(bad[i]);
+	CU_ASSERT_EQUAL(timefmt_parse_rfc3339(none, &t), OR_ERR_INVALID);
+	/* A view, not a C string: the bytes after len are not read. */
+	{
+		or_str v = { "2026-01-01T00:00:00Zjunk", 20 };
+		CU_ASSERT_EQUAL(timefmt_parse_rfc3339(v, &t), OR_OK);
+		CU_ASSERT_EQUAL(t, T2026);
+	}
+}
+
+static void
+test_time_db(void)
+{
+	int64_t t = 0;
+
+	CU_ASSERT_EQUAL(timefmt_parse_db(str_from_c("2026-01-01 00:00:00.123456"), &t), OR_OK);
+	CU_ASSERT_EQUAL(t, T2026);
+	CU_ASSERT_EQUAL(timefmt_parse_db(str_from_c("2026-01-01T00:00:00"), &t), OR_ERR_INVALID);
+	CU_ASSERT_EQUAL(timefmt_parse_db(str_from_c("2026-01-0x 00:00:00"), &t), OR_ERR_INVALID);
+}
+
+static void
+test_time_format(void)
+{
+	char out[TIMEFMT_RFC3339_LEN];
+	int64_t t = 0;
+
+	timefmt_rfc3339(T2026, out);
+	CU_ASSERT_STRING_EQUAL(out, "2026-01-01T00:00:00Z");
+	/* What the API writes, the API reads back. */
+	CU_ASSERT_EQUAL(timefmt_parse_rfc3339(str_from_c(out), &t), OR_OK);
+	CU_ASSERT_EQUAL(t, T2026);
+}
+
+static void
+test_hex_value(void)
+{
+	CU_ASSERT_EQUAL(str_hex_value('0'), 0);
+	CU_ASSERT_EQUAL(str_hex_value('9'), 9);
+	CU_ASSERT_EQUAL(str_hex_value('a'), 10);
+	CU_ASSERT_EQUAL(str_hex_value('F'), 15);
+	CU_ASSERT_EQUAL(str_hex_value('g'), -1);
+	CU_ASSERT_EQUAL(str_hex_value('/'), -1);
+	CU_ASSERT_EQUAL(str_hex_value('\0'), -1);
+}
+
 static const unit_test tests[] = {
 	{ "buffer refuses past its cap", test_buf_cap },
 	{ "json escaping", test_json_escape },
@@ -135,6 +243,10 @@ static const unit_test tests[] = {
 	{ "views and bounded copy", test_views },
 	{ "UTF-8: well-formed text passes (Kuhn 1-2)", test_utf8_well_formed },
 	{ "UTF-8: overlongs, surrogates, CESU, past U+10FFFF refused (Kuhn 2-5)", test_utf8_malformed },
+	{ "hex digits", test_hex_value },
+	{ "RFC 3339 times", test_time },
+	{ "MariaDB DATETIME text", test_time_db },
+	{ "RFC 3339 written and read back", test_time_format },
 	{ NULL, NULL }
 };
 UNIT_MAIN("str", tests)
