@@ -18,5 +18,13 @@
 json_object *api_review_json(const review *r);
 /** A support request as the operator API shows it. */
 json_object *api_support_admin_json(const support_request *r);
+/** ?customer= of the operator's lists as an id (0 when absent); 400 for anything else. */
+bool api_customer_param(http_request *req, http_response *resp, int64_t *id);
+/** A customer's operator context (billing, workspace target, provider setup). */
+json_object *api_context_json(const setup_context *c);
+/** A customer's internal notes. */
+json_object *api_notes_json(const internal_note *n);
+/** A customer's open blockers as a JSON array. */
+json_object *api_blockers_json(const blocker_row *b, size_t n);
 
 #endif

@@ -1,6 +1,10 @@
 /*
- * Customers seen by operators: list and search, create, and one customer's
- * details with seats used and limit.
+ * Customers seen by operators (/admin/api/v1/customers and /customers/{id}):
+ * list and search, create, rename and seat limit, a new admin invite, and
+ * the customer page (GET /customers/{id}: details with seats, operator
+ * context, internal notes, blockers, checklist, reviews, support and
+ * workspace requests).  The setup forms under /customers/{id}/ are in
+ * admin_customer_setup.c.
  */
 #include <stdio.h>
 #include <string.h>
@@ -215,4 +219,94 @@ api_admin_customer_admin_invite(app *a, http_request *req, http_response *resp)
 		"Send this link to the customer's first admin; it is shown only once. Signing up needs the same email."));
 	explicit_bzero(link, sizeof(link));
 	http_json(resp, 201, o);
+}
+
+/* The setup parts of the customer page. */
+static or_status
+add_setup(app *a, http_request *req, int64_t id, json_object *o)
+{
+	arena *ar = req->arena;
+	customer c;
+	customer_details d;
+	setup_context ctx;
+	internal_note notes;
+	blocker_row *bl;
+	checklist_facts f;
+	checklist cl;
+	review_note latest[ITEM_COUNT];
+	review *rv;
+	support_request *sr;
+	workspace_request *ws;
+	review_query q = { NULL, NULL, id, 0, 50 };
+	sso_draft sso;
+	size_t nbl, nrv, nsr, nws, i;
+	json_object *arr;
+	or_status st;
+
+	if ((st = store_customer_get(a->db, ar, id, &c)) != OR_OK || (st = store_details_get(a->db, ar, id, &d)) != OR_OK ||
+	    (st = store_context_get(a->db, ar, id, &ctx)) != OR_OK || (st = store_notes_get(a->db, ar, id, &notes)) != OR_OK ||
+	    (st = store_blockers_list(a->db, ar, id, &bl, &nbl)) != OR_OK ||
+	    (st = store_checklist_facts(a->db, ar, id, api_now(req), &f)) != OR_OK ||
+	    (st = store_review_latest(a->db, ar, id, latest)) != OR_OK ||
+	    (st = store_review_list(a->db, ar, &q, &rv, &nrv)) != OR_OK ||
+	    (st = store_support_list(a->db, ar, id, 0, 50, &sr, &nsr)) != OR_OK ||
+	    (st = store_workspace_requests(a->db, ar, id, 50, &ws, &nws)) != OR_OK)
+		return st;
+	if ((st = store_sso_draft_get(a->db, ar, id, &sso)) != OR_OK)
+		return st;
+	f.now = api_now(req);
+	checklist_derive(&f, &cl);
+	json_object_object_add(o, "details", api_details_json(&c, &d));
+	json_object_object_add(o, "sso", api_sso_json(&sso, true));
+	json_object_object_add(json_object_object_get(o, "sso"), "validation_job", api_sso_latest_job_json(a, ar, id, &st));
+	if (st != OR_OK)
+		return st;
+	arr = api_invites_json(a, req, id, &st);
+	if (st != OR_OK)
+		return st;
+	json_object_object_add(o, "invites", arr);
+	json_object_object_add(o, "context", api_context_json(&ctx));
+	json_object_object_add(o, "internal_notes", api_notes_json(&notes));
+	json_object_object_add(o, "blockers", api_blockers_json(bl, nbl));
+	json_object_object_add(o, "checklist", api_checklist_json(&cl, latest));
+	arr = json_object_new_array();
+	for (i = 0; i < nrv; i++)
+		json_object_array_add(arr, api_review_json(&rv[i]));
+	json_object_object_add(o, "reviews", arr);
+	arr = json_object_new_array();
+	for (i = 0; i < nsr; i++)
+		json_object_array_add(arr, api_support_admin_json(&sr[i]));
+	json_object_object_add(o, "support_requests", arr);
+	arr = json_object_new_array();
+	for (i = 0; i < nws; i++)
+		json_object_array_add(arr, api_workspace_request_json(&ws[i]));
+	json_object_object_add(o, "workspace_requests", arr);
+	return OR_OK;
+}
+
+void
+api_admin_customer_get(app *a, http_request *req, http_response *resp)
+{
+	int64_t id;
+	long used = 0;
+	customer c;
+	json_object *o;
+	or_status st;
+
+	if (!input_path_id(req, resp, 0, &id))
+		return;
+	st = store_customer_get(a->db, req->arena, id, &c);
+	if (st == OR_OK)
+		st = store_customer_seats_used(a->db, id, api_now(req), &used);
+	if (st != OR_OK) {
+		api_fail_db(a, req, resp, st);
+		return;
+	}
+	o = output_customer(&c, used);
+	if ((st = add_setup(a, req, id, o)) != OR_OK) {
+		json_object_put(o);
+		api_fail_db(a, req, resp, st);
+		return;
+	}
+	http_json(resp, 200, o);
 }

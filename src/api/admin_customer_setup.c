@@ -1,8 +1,8 @@
 /*
- * The operator side of one customer's Account Setup: the customer page
- * (GET /customers/{id}: details, operator context, internal notes, blockers,
- * checklist, reviews, support and workspace requests) and the operator forms
- * (internal notes, billing, workspace target, provider setup, blockers).
+ * The operator forms of one customer's Account Setup, the sub-resources of
+ * /admin/api/v1/customers/{id}: internal notes, billing, workspace target,
+ * provider setup and blockers, and the JSON of the operator context, notes
+ * and blockers that the customer page (admin_customers.c) shows too.
  * Everything here is reachable on the operator listener only; none of these
  * values is ever read by a customer handler.
  */
@@ -35,8 +35,8 @@ aliases_json(const char *joined)
 	return arr;
 }
 
-static json_object *
-context_json(const setup_context *c)
+json_object *
+api_context_json(const setup_context *c)
 {
 	json_object *o = json_object_new_object();
 
@@ -56,8 +56,8 @@ context_json(const setup_context *c)
 	return o;
 }
 
-static json_object *
-notes_json(const internal_note *n)
+json_object *
+api_notes_json(const internal_note *n)
 {
 	json_object *o = json_object_new_object();
 
@@ -67,8 +67,8 @@ notes_json(const internal_note *n)
 	return o;
 }
 
-static json_object *
-blockers_json(const blocker_row *b, size_t n)
+json_object *
+api_blockers_json(const blocker_row *b, size_t n)
 {
 	json_object *arr = json_object_new_array();
 	size_t i;
@@ -84,96 +84,6 @@ blockers_json(const blocker_row *b, size_t n)
 		json_object_array_add(arr, o);
 	}
 	return arr;
-}
-
-/* The setup parts of the customer page. */
-static or_status
-add_setup(app *a, http_request *req, int64_t id, json_object *o)
-{
-	arena *ar = req->arena;
-	customer c;
-	customer_details d;
-	setup_context ctx;
-	internal_note notes;
-	blocker_row *bl;
-	checklist_facts f;
-	checklist cl;
-	review_note latest[ITEM_COUNT];
-	review *rv;
-	support_request *sr;
-	workspace_request *ws;
-	review_query q = { NULL, NULL, id, 0, 50 };
-	sso_draft sso;
-	size_t nbl, nrv, nsr, nws, i;
-	json_object *arr;
-	or_status st;
-
-	if ((st = store_customer_get(a->db, ar, id, &c)) != OR_OK || (st = store_details_get(a->db, ar, id, &d)) != OR_OK ||
-	    (st = store_context_get(a->db, ar, id, &ctx)) != OR_OK || (st = store_notes_get(a->db, ar, id, &notes)) != OR_OK ||
-	    (st = store_blockers_list(a->db, ar, id, &bl, &nbl)) != OR_OK ||
-	    (st = store_checklist_facts(a->db, ar, id, api_now(req), &f)) != OR_OK ||
-	    (st = store_review_latest(a->db, ar, id, latest)) != OR_OK ||
-	    (st = store_review_list(a->db, ar, &q, &rv, &nrv)) != OR_OK ||
-	    (st = store_support_list(a->db, ar, id, 0, 50, &sr, &nsr)) != OR_OK ||
-	    (st = store_workspace_requests(a->db, ar, id, 50, &ws, &nws)) != OR_OK)
-		return st;
-	if ((st = store_sso_draft_get(a->db, ar, id, &sso)) != OR_OK)
-		return st;
-	f.now = api_now(req);
-	checklist_derive(&f, &cl);
-	json_object_object_add(o, "details", api_details_json(&c, &d));
-	json_object_object_add(o, "sso", api_sso_json(&sso, true));
-	json_object_object_add(json_object_object_get(o, "sso"), "validation_job", api_sso_latest_job_json(a, ar, id, &st));
-	if (st != OR_OK)
-		return st;
-	arr = api_invites_json(a, req, id, &st);
-	if (st != OR_OK)
-		return st;
-	json_object_object_add(o, "invites", arr);
-	json_object_object_add(o, "context", context_json(&ctx));
-	json_object_object_add(o, "internal_notes", notes_json(&notes));
-	json_object_object_add(o, "blockers", blockers_json(bl, nbl));
-	json_object_object_add(o, "checklist", api_checklist_json(&cl, latest));
-	arr = json_object_new_array();
-	for (i = 0; i < nrv; i++)
-		json_object_array_add(arr, api_review_json(&rv[i]));
-	json_object_object_add(o, "reviews", arr);
-	arr = json_object_new_array();
-	for (i = 0; i < nsr; i++)
-		json_object_array_add(arr, api_support_admin_json(&sr[i]));
-	json_object_object_add(o, "support_requests", arr);
-	arr = json_object_new_array();
-	for (i = 0; i < nws; i++)
-		json_object_array_add(arr, api_workspace_request_json(&ws[i]));
-	json_object_object_add(o, "workspace_requests", arr);
-	return OR_OK;
-}
-
-void
-api_admin_customer_get(app *a, http_request *req, http_response *resp)
-{
-	int64_t id;
-	long used = 0;
-	customer c;
-	json_object *o;
-	or_status st;
-
-	if (!input_path_id(req, resp, 0, &id))
-		return;
-	st = store_customer_get(a->db, req->arena, id, &c);
-	if (st == OR_OK)
-		st = store_customer_seats_used(a->db, id, api_now(req), &used);
-	if (st != OR_OK) {
-		api_fail_db(a, req, resp, st);
-		return;
-	}
-	o = output_customer(&c, used);
-	if ((st = add_setup(a, req, id, o)) != OR_OK) {
-		json_object_put(o);
-		api_fail_db(a, req, resp, st);
-		return;
-	}
-	http_json(resp, 200, o);
 }
 
 /* The customer named by the path, or 404. */
@@ -228,7 +138,7 @@ api_admin_notes_put(app *a, http_request *req, http_response *resp)
 		api_fail_db(a, req, resp, st);
 		return;
 	}
-	http_json(resp, 200, notes_json(&n));
+	http_json(resp, 200, api_notes_json(&n));
 }
 
 /* Answer with the context after a change. */
@@ -242,7 +152,7 @@ context_answer(app *a, http_request *req, http_response *resp, int64_t customer_
 		api_fail_db(a, req, resp, st);
 		return;
 	}
-	http_json(resp, 200, context_json(&ctx));
+	http_json(resp, 200, api_context_json(&ctx));
 }
 
 /* Audit a context change with the before and after states, in the caller's transaction. */
@@ -255,8 +165,8 @@ audit_context(app *a, http_request *req, const char *action, int64_t customer_id
 
 	if (st != OR_OK)
 		return st;
-	b = context_json(before);
-	n = context_json(&now);
+	b = api_context_json(before);
+	n = api_context_json(&now);
 	st = api_audit(a, req, action, customer_id, "customer", customer_id, b, n);
 	json_object_put(b);
 	json_object_put(n);
@@ -513,6 +423,6 @@ api_admin_blockers_put(app *a, http_request *req, http_response *resp)
 		return;
 	}
 	after = json_object_new_object();
-	json_object_object_add(after, "blockers", blockers_json(now, nnow));
+	json_object_object_add(after, "blockers", api_blockers_json(now, nnow));
 	http_json(resp, 200, after);
 }
