@@ -18,14 +18,13 @@ status=0
 # Files that serve both realms, and why.
 #   auth.c     loads the principal of either realm (operator accounts)
 #   banner.c   GET /api/v1/banner and the operator's banner writes
-#   members.c  GET /api/v1/members and the operator's user list and create
-#   users.c    the customer's and the operator's user actions (suspend, ...)
+#   members.c  GET /api/v1/members and the page loader of the operator's user list
+#   users.c    the user checks of the customer's and the operator's user actions
 shared='auth.c banner.c members.c users.c'
 # file:function helpers of the shared files that call operator-only functions.
 shared_helpers='
 auth.c:load_principal
-members.c:list
-members.c:find_customer
+members.c:members_load_page
 '
 
 op_headers=$(cd "$inc" && ls ./*_operator.h 2>/dev/null | sed 's|^\./||')

@@ -1,19 +1,15 @@
 /*
- * Listing users with the filter language: GET /api/v1/members for a
- * customer admin (their customer only, with seats used/limit) and
- * GET /admin/api/v1/users for operators (every customer, `customer:` key),
- * plus POST /admin/api/v1/users to create a user in a customer.
+ * GET /api/v1/members: a customer admin's users with the filter language
+ * (their customer only), seats used/limit and invites.  The page loader
+ * also serves the operator's user list (admin_users.c).
  */
-#include <stdio.h>
-#include <string.h>
-
 #include "onramp/api_operator.h"
-#include "onramp/choices.h"
 #include "onramp/limits.h"
 #include "handlers.h"
+#include "users.h"
 
-static json_object *
-page_json(const user_page *pg, int64_t now, bool with_customer)
+json_object *
+members_page_json(const user_page *pg, int64_t now, bool with_customer)
 {
 	json_object *o = json_object_new_object(), *arr = json_object_new_array();
 	size_t i;
@@ -25,8 +21,8 @@ page_json(const user_page *pg, int64_t now, bool with_customer)
 	return o;
 }
 
-static bool
-list(app *a, http_request *req, http_response *resp, int64_t customer_id, filter_scope scope,
+bool
+members_load_page(app *a, http_request *req, http_response *resp, int64_t customer_id, filter_scope scope,
      user_page *pg)
 {
 	filter f;
@@ -57,7 +53,7 @@ api_members_list(app *a, http_request *req, http_response *resp)
 	json_object *o;
 	or_status st;
 
-	if (!list(a, req, resp, p->user.customer_id, FILTER_SCOPE_CUSTOMER, &pg))
+	if (!members_load_page(a, req, resp, p->user.customer_id, FILTER_SCOPE_CUSTOMER, &pg))
 		return;
 	st = store_customer_get(a->db, req->arena, p->user.customer_id, &c);
 	if (st == OR_OK)
@@ -66,7 +62,7 @@ api_members_list(app *a, http_request *req, http_response *resp)
 		api_fail_db(a, req, resp, st);
 		return;
 	}
-	o = page_json(&pg, api_now(req), false);
+	o = members_page_json(&pg, api_now(req), false);
 	json_object_object_add(o, "seats", api_seats_json(used, c.seat_limit));
 	json_object_object_add(o, "invites", api_invites_json(a, req, c.id, &st));
 	if (st != OR_OK) {
@@ -75,126 +71,4 @@ api_members_list(app *a, http_request *req, http_response *resp)
 		return;
 	}
 	http_json(resp, 200, o);
-}
-
-void
-api_admin_users_list(app *a, http_request *req, http_response *resp)
-{
-	user_page pg;
-
-	if (list(a, req, resp, 0, FILTER_SCOPE_OPERATOR, &pg))
-		http_json(resp, 200, page_json(&pg, api_now(req), true));
-}
-
-/* Resolve "customer": a slug or an id. */
-static or_status
-find_customer(app *a, http_request *req, const char *key, customer *c)
-{
-	long long id;
-
-	if (str_to_ll(str_from_c(key), 1, INT64_MAX, &id) == OR_OK)
-		return store_customer_get(a->db, req->arena, id, c);
-	return store_customer_by_slug(a->db, req->arena, key, c);
-}
-
-void
-api_admin_user_create(app *a, http_request *req, http_response *resp)
-{
-	static const char *const allowed[] = { "customer", "username", "email", "display_name", "role", "password", NULL };
-	const char *cust, *role_s, *pw, *which = NULL;
-	char temp[21] = "", phc[PASSWORD_HASH_MAX];
-	input_account in;
-	user_role role = ROLE_CUSTOMER_MEMBER;
-	user_new nu;
-	customer c;
-	user u;
-	int64_t id = 0;
-	json_object *o;
-	or_status st;
-
-	if (!input_allowed(req, resp, allowed))
-		return;
-	cust = input_string(req, resp, "customer", true, IDENTITY_SLUG_MAX);
-	input_new_account(req, resp, &in);
-	role_s = input_string(req, resp, "role", true, LIMIT_CHOICE_BYTES);
-	if (role_s && identity_role_parse(role_s, &role) != OR_OK)
-		input_choice_error(req, resp, "role", choices_roles);
-	if (!input_ok(resp))
-		return;
-	st = find_customer(a, req, cust, &c);
-	if (st == OR_ERR_NOT_FOUND) {
-		(void)http_field_error_add(req, resp, "customer", "not_found", "No customer with this slug or id.");
-		(void)input_ok(resp);
-		return;
-	}
-	/* Without a password the operator gets a temporary one to hand over, shown once. */
-	pw = in.password;
-	if (st == OR_OK && pw == NULL && (st = password_generate(temp)) == OR_OK)
-		pw = temp;
-	if (st == OR_OK)
-		st = password_hash(&a->pw, pw, strlen(pw), phc);
-	memset(&nu, 0, sizeof(nu));
-	nu.customer_id = c.id;
-	nu.username = in.username;
-	nu.email = in.email;
-	nu.display_name = in.display_name;
-	nu.role = role;
-	nu.password_hash = phc;
-	nu.must_change_password = true;
-	if (st == OR_OK && (st = db_begin(a->db)) == OR_OK && (st = store_user_insert(a->db, &nu, &id, &which)) == OR_OK) {
-		o = json_object_new_object();
-		json_object_object_add(o, "username", json_object_new_string(in.username));
-		json_object_object_add(o, "email", json_object_new_string(in.email));
-		json_object_object_add(o, "role", json_object_new_string(identity_role_name(role)));
-		st = api_audit(a, req, "user.create", c.id, "user", id, NULL, o);
-		json_object_put(o);
-	}
-	if (st == OR_ERR_CONFLICT && which) {
-		db_rollback(a->db);
-		(void)http_field_error_add(req, resp, which, "taken", "Another account already uses this.");
-		http_error(resp, 409, "conflict", "A user with this username or email already exists.");
-		return;
-	}
-	if (!api_commit(a, req, resp, st))
-		return;
-	if ((st = store_user_get_any(a->db, req->arena, id, &u)) != OR_OK) {
-		api_fail_db(a, req, resp, st);
-		return;
-	}
-	o = json_object_new_object();
-	json_object_object_add(o, "user", output_user(&u, api_now(req), true));
-	if (temp[0])
-		json_object_object_add(o, "temporary_password", json_object_new_string(temp));
-	explicit_bzero(temp, sizeof(temp));
-	http_json(resp, 201, o);
-}
-
-void
-api_admin_user_reset_link(app *a, http_request *req, http_response *resp)
-{
-	char link[CONFIG_PATH_MAX + 128];
-	int64_t id, expires = 0;
-	user u;
-	json_object *o;
-	or_status st;
-
-	if (!input_path_id(req, resp, 0, &id))
-		return;
-	st = store_user_get_any(a->db, req->arena, id, &u);
-	if (st == OR_OK && (u.deactivated_at || strcmp(u.login_type, "password") != 0)) {
-		http_error(resp, 409, "conflict", "This user cannot sign in with a password.");
-		return;
-	}
-	if (st == OR_OK && (st = db_begin(a->db)) == OR_OK &&
-	    (st = resets_issue_link(a, req, &u, link, sizeof(link), &expires)) == OR_OK)
-		st = api_audit(a, req, "user.reset_link_created", u.customer_id, "user", id, NULL, NULL);
-	if (!api_commit(a, req, resp, st))
-		return;
-	o = json_object_new_object();
-	json_object_object_add(o, "reset_link", json_object_new_string(link));
-	json_object_object_add(o, "expires_at", output_time(expires));
-	json_object_object_add(o, "message", json_object_new_string(
-		"Send this link to the user; it is shown only once and works once."));
-	explicit_bzero(link, sizeof(link));
-	http_json(resp, 201, o);
 }

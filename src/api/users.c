@@ -1,10 +1,11 @@
 /*
- * User management shared by customer admins (scope = their customer) and
- * operators (any customer): suspend, activate, change role, reset password,
- * deactivate.  Each change runs in one transaction with its audit row; the
- * customer row is locked first so seat checks cannot race, and the
- * last-admin rule locks the admins themselves (store_admin_keep_one).
- * Outside the scope a user does not exist (404).
+ * A customer admin's user management (/api/v1/users/{id}/...): suspend,
+ * activate, change role, reset password; the checks here also serve the
+ * operator's user actions (admin_users.c).  Scope = the caller's customer
+ * for customer admins, any customer for operators.  Each change runs in one
+ * transaction with its audit row; the customer row is locked first so seat
+ * checks cannot race, and the last-admin rule locks the admins themselves
+ * (store_admin_keep_one).  Outside the scope a user does not exist (404).
  */
 #include <stdio.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "onramp/choices.h"
 #include "onramp/limits.h"
 #include "handlers.h"
+#include "users.h"
 
 /* The customer a request may touch: its own for customers, any for operators. */
 static int64_t
@@ -45,8 +47,8 @@ load_in_scope(app *a, http_request *req, int64_t id, user *u)
 }
 
 /* Begin, lock the user's customer and load the user within scope. */
-static or_status
-begin_on_user(app *a, http_request *req, int64_t id, user *u, long *seat_limit)
+or_status
+users_begin_on_user(app *a, http_request *req, int64_t id, user *u, long *seat_limit)
 {
 	or_status st = load_in_scope(a, req, id, u);
 
@@ -63,8 +65,8 @@ begin_on_user(app *a, http_request *req, int64_t id, user *u, long *seat_limit)
 	return st;
 }
 
-static void
-finish(app *a, http_request *req, http_response *resp, or_status st, int64_t id)
+void
+users_finish(app *a, http_request *req, http_response *resp, or_status st, int64_t id)
 {
 	user u;
 
@@ -78,8 +80,8 @@ finish(app *a, http_request *req, http_response *resp, or_status st, int64_t id)
 }
 
 /* The last-admin rule (store_admin_keep_one) before a change that removes u as an admin. */
-static bool
-last_admin_guard(app *a, http_request *req, http_response *resp, const user *u, const char *what)
+bool
+users_last_admin_guard(app *a, http_request *req, http_response *resp, const user *u, const char *what)
 {
 	or_status st = store_admin_keep_one(a->db, REALM_CUSTOMER, u->customer_id, u->id);
 	char msg[200];
@@ -97,8 +99,8 @@ last_admin_guard(app *a, http_request *req, http_response *resp, const user *u, 
 	return false;
 }
 
-static json_object *
-status_json(const user *u, int64_t now)
+json_object *
+users_status_json(const user *u, int64_t now)
 {
 	json_object *o = json_object_new_object();
 
@@ -119,7 +121,7 @@ do_suspend(app *a, http_request *req, http_response *resp, int64_t id)
 		http_error(resp, 409, "conflict", "You cannot suspend yourself.");
 		return;
 	}
-	if ((st = begin_on_user(a, req, id, &u, &limit)) != OR_OK) {
+	if ((st = users_begin_on_user(a, req, id, &u, &limit)) != OR_OK) {
 		api_fail_db(a, req, resp, st);
 		return;
 	}
@@ -128,17 +130,17 @@ do_suspend(app *a, http_request *req, http_response *resp, int64_t id)
 		http_error(resp, 409, "conflict", "This user was deactivated and cannot be suspended.");
 		return;
 	}
-	if (!last_admin_guard(a, req, resp, &u, "manage this customer"))
+	if (!users_last_admin_guard(a, req, resp, &u, "manage this customer"))
 		return;
-	before = status_json(&u, api_now(req));
+	before = users_status_json(&u, api_now(req));
 	u.suspended = true;
-	after = status_json(&u, api_now(req));
+	after = users_status_json(&u, api_now(req));
 	if ((st = store_user_set_suspended(a->db, u.customer_id, id, true)) == OR_OK &&
 	    (st = store_session_delete_all(a->db, REALM_CUSTOMER, id)) == OR_OK)
 		st = api_audit(a, req, "user.suspend", u.customer_id, "user", id, before, after);
 	json_object_put(before);
 	json_object_put(after);
-	finish(a, req, resp, st, id);
+	users_finish(a, req, resp, st, id);
 }
 
 static void
@@ -149,7 +151,7 @@ do_activate(app *a, http_request *req, http_response *resp, int64_t id)
 	json_object *before = NULL, *after = NULL;
 	or_status st;
 
-	if ((st = begin_on_user(a, req, id, &u, &limit)) != OR_OK) {
+	if ((st = users_begin_on_user(a, req, id, &u, &limit)) != OR_OK) {
 		api_fail_db(a, req, resp, st);
 		return;
 	}
@@ -167,13 +169,13 @@ do_activate(app *a, http_request *req, http_response *resp, int64_t id)
 			api_fail_db(a, req, resp, OR_ERR_DB);
 		return;
 	}
-	before = status_json(&u, api_now(req));
-	after = status_json(&after_u, api_now(req));
+	before = users_status_json(&u, api_now(req));
+	after = users_status_json(&after_u, api_now(req));
 	if ((st = store_user_set_suspended(a->db, u.customer_id, id, false)) == OR_OK)
 		st = api_audit(a, req, "user.activate", u.customer_id, "user", id, before, after);
 	json_object_put(before);
 	json_object_put(after);
-	finish(a, req, resp, st, id);
+	users_finish(a, req, resp, st, id);
 }
 
 void
@@ -192,18 +194,6 @@ api_user_activate(app *a, http_request *req, http_response *resp)
 
 	if (input_path_id(req, resp, 0, &id))
 		do_activate(a, req, resp, id);
-}
-
-void
-api_admin_user_suspend(app *a, http_request *req, http_response *resp)
-{
-	api_user_suspend(a, req, resp);
-}
-
-void
-api_admin_user_activate(app *a, http_request *req, http_response *resp)
-{
-	api_user_activate(a, req, resp);
 }
 
 /* Admin reset (Coder style): a temporary password shown once, changed at next sign-in. */
@@ -226,7 +216,7 @@ api_user_reset_password(app *a, http_request *req, http_response *resp)
 	if ((st = password_generate(temp)) == OR_OK)
 		st = password_hash(&a->pw, temp, strlen(temp), phc);
 	if (st == OR_OK)
-		st = begin_on_user(a, req, id, &u, &limit);
+		st = users_begin_on_user(a, req, id, &u, &limit);
 	if (st != OR_OK) {
 		api_fail_db(a, req, resp, st);
 		return;
@@ -273,7 +263,7 @@ api_user_patch(app *a, http_request *req, http_response *resp)
 		input_choice_error(req, resp, "role", choices_roles);
 	if (!input_ok(resp))
 		return;
-	if ((st = begin_on_user(a, req, id, &u, &limit)) != OR_OK) {
+	if ((st = users_begin_on_user(a, req, id, &u, &limit)) != OR_OK) {
 		api_fail_db(a, req, resp, st);
 		return;
 	}
@@ -281,49 +271,14 @@ api_user_patch(app *a, http_request *req, http_response *resp)
 		(void)api_commit(a, req, resp, OR_ERR_VERSION);
 		return;
 	}
-	if (role == ROLE_CUSTOMER_MEMBER && !last_admin_guard(a, req, resp, &u, "manage this customer"))
+	if (role == ROLE_CUSTOMER_MEMBER && !users_last_admin_guard(a, req, resp, &u, "manage this customer"))
 		return;
-	before = status_json(&u, api_now(req));
+	before = users_status_json(&u, api_now(req));
 	u.role = role;
-	after = status_json(&u, api_now(req));
+	after = users_status_json(&u, api_now(req));
 	if ((st = store_user_set_role(a->db, u.customer_id, id, role)) == OR_OK)
 		st = api_audit(a, req, "user.role_change", u.customer_id, "user", id, before, after);
 	json_object_put(before);
 	json_object_put(after);
-	finish(a, req, resp, st, id);
-}
-
-/* Deactivate (Code Ocean): the user can no longer sign in; kept for the audit trail. */
-void
-api_admin_user_deactivate(app *a, http_request *req, http_response *resp)
-{
-	int64_t id;
-	long limit;
-	user u;
-	json_object *before, *after;
-	or_status st;
-
-	if (!input_path_id(req, resp, 0, &id))
-		return;
-	if ((st = begin_on_user(a, req, id, &u, &limit)) != OR_OK) {
-		api_fail_db(a, req, resp, st);
-		return;
-	}
-	if (u.deactivated_at) {
-		db_rollback(a->db);
-		http_error(resp, 409, "conflict", "This user is already deactivated.");
-		return;
-	}
-	if (!last_admin_guard(a, req, resp, &u, "manage this customer"))
-		return;
-	before = status_json(&u, api_now(req));
-	u.deactivated_at = api_now(req);
-	after = status_json(&u, api_now(req));
-	if ((st = store_user_deactivate(a->db, u.customer_id, id)) == OR_OK &&
-	    (st = store_session_delete_all(a->db, REALM_CUSTOMER, id)) == OR_OK &&
-	    (st = store_reset_revoke_user(a->db, id, api_now(req))) == OR_OK)
-		st = api_audit(a, req, "user.deactivate", u.customer_id, "user", id, before, after);
-	json_object_put(before);
-	json_object_put(after);
-	finish(a, req, resp, st, id);
+	users_finish(a, req, resp, st, id);
 }
