@@ -40,7 +40,7 @@ void api_reset_complete(app *a, http_request *req, http_response *resp);
 /** GET /api/v1/banner: the active banner, if any. */
 void api_banner_get(app *a, http_request *req, http_response *resp);
 
-/* ---- customer: account setup (account.c, checklist.c, sso*.c, workspaces.c) -------- */
+/* ---- customer: account setup (account.c, checklist.c, sso*.c, workspaces.c, support_requests.c) */
 
 /** GET /api/v1/account: the customer-owned details. */
 void api_account_get(app *a, http_request *req, http_response *resp);
@@ -106,7 +106,7 @@ void api_admin_totp_confirm(app *a, http_request *req, http_response *resp);
 /** POST /admin/api/v1/password: change the operator's password. */
 void api_admin_password_change(app *a, http_request *req, http_response *resp);
 
-/* ---- operator: customers and users (admin_customers.c, admin_setup.c, members.c, users.c) */
+/* ---- operator: customers (admin_customers.c) and users (admin_users.c) ---------------- */
 
 /** GET /admin/api/v1/customers: list and search. */
 void api_admin_customers_list(app *a, http_request *req, http_response *resp);
@@ -131,7 +131,8 @@ void api_admin_user_reset_link(app *a, http_request *req, http_response *resp);
 /** DELETE /admin/api/v1/users/{id}: deactivate. */
 void api_admin_user_deactivate(app *a, http_request *req, http_response *resp);
 
-/* ---- operator: account setup review (admin_setup.c, admin_reviews.c) ---------------- */
+/* ---- operator: account setup (admin_customer_setup.c), reviews (admin_reviews.c),
+ *      support requests (admin_support_requests.c), dashboard (admin_dashboard.c) */
 
 /** PUT /admin/api/v1/customers/{id}/internal-notes. */
 void api_admin_notes_put(app *a, http_request *req, http_response *resp);
