@@ -73,6 +73,10 @@ long str_utf8_count(or_str s);
 
 /** The value of a hex digit in either case, or -1. */
 int str_hex_value(char c);
+/** Base64 alphabets for str_b64_value, combinable: standard (RFC 4648 section 4) and URL-safe (section 5). */
+enum { STR_B64_STD = 1, STR_B64_URL = 2 };
+/** The 6-bit value of a base64 character in the given alphabets, or -1 (also for the padding '='). */
+int str_b64_value(unsigned char c, unsigned alphabets);
 /** Copy src into dst of size dstsz, always terminating; false if truncated. */
 bool str_copy(char *dst, size_t dstsz, const char *src);
 

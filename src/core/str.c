@@ -305,6 +305,22 @@ str_utf8_valid(or_str s)
 }
 
 int
+str_b64_value(unsigned char c, unsigned alphabets)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if ((c == '+' && (alphabets & STR_B64_STD)) || (c == '-' && (alphabets & STR_B64_URL)))
+		return 62;
+	if ((c == '/' && (alphabets & STR_B64_STD)) || (c == '_' && (alphabets & STR_B64_URL)))
+		return 63;
+	return -1;
+}
+
+int
 str_hex_value(char c)
 {
 	if (c >= '0' && c <= '9')

@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "onramp/limits.h"
+#include "onramp/str.h"
 #include "oidc_internal.h"
 
 static const char bom[] = "\xEF\xBB\xBF";
@@ -109,22 +110,6 @@ oidc_json_str(json_object *obj, const char *name)
 	return json_object_get_string(v);
 }
 
-static int
-b64_value(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+' || c == '-')
-		return 62;
-	if (c == '/' || c == '_')
-		return 63;
-	return -1;
-}
-
 unsigned char *
 oidc_b64_decode(arena *a, const char *s, size_t len, size_t *outlen)
 {
@@ -141,7 +126,7 @@ oidc_b64_decode(arena *a, const char *s, size_t len, size_t *outlen)
 	if (out == NULL)
 		return NULL;
 	for (i = 0; i < len; i++) {
-		int v = b64_value((unsigned char)s[i]);
+		int v = str_b64_value((unsigned char)s[i], STR_B64_STD | STR_B64_URL);
 		if (v < 0)
 			return NULL;
 		acc = ((acc << 6) | (unsigned long)v) & 0xFFFFFFul;

@@ -79,23 +79,6 @@ secret_b64url(const unsigned char *in, size_t n, char *out, size_t outsz)
 	return o;
 }
 
-/* The 6-bit value of a base64url character, or -1. */
-static int
-b64url_value(char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '-')
-		return 62;
-	if (c == '_')
-		return 63;
-	return -1;
-}
-
 /*
  * Strict unpadded base64url: every character valid, no impossible length,
  * unused trailing bits zero, so each byte string has exactly one spelling.
@@ -110,7 +93,7 @@ b64url_decode(const char *in, size_t n, unsigned char *out, size_t outsz, size_t
 	if (n % 4 == 1)
 		return OR_ERR_INVALID;
 	for (i = 0; i < n; i++) {
-		int v = b64url_value(in[i]);
+		int v = str_b64_value((unsigned char)in[i], STR_B64_URL);
 
 		if (v < 0)
 			return OR_ERR_INVALID;
@@ -171,10 +154,10 @@ secret_token_shape_ok(const char *s)
 	if (!s)
 		return false;
 	for (i = 0; i < SECRET_TOKEN_LEN; i++)
-		if (b64url_value(s[i]) < 0)
+		if (str_b64_value((unsigned char)s[i], STR_B64_URL) < 0)
 			return false;
 	/* 43 characters carry 258 bits: the last one's two low bits are padding. */
-	return s[SECRET_TOKEN_LEN] == '\0' && (b64url_value(s[SECRET_TOKEN_LEN - 1]) & 3) == 0;
+	return s[SECRET_TOKEN_LEN] == '\0' && (str_b64_value((unsigned char)s[SECRET_TOKEN_LEN - 1], STR_B64_URL) & 3) == 0;
 }
 
 bool

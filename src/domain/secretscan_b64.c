@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "onramp/limits.h"
+#include "onramp/str.h"
 #include "secretscan_internal.h"
 
 /* Read again at the start of the next window: more than any rule reads around one match. */
@@ -35,18 +36,6 @@ typedef struct run {
 	secretscan_text_fn scan;
 	const void *arg;
 } run;
-
-static int
-b64_value(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	return c == '+' ? 62 : c == '/' ? 63 : -1;
-}
 
 /* Text is 7 bytes in 8 printable ASCII or whitespace; DER, images and random bytes are about 2 in 5. */
 static bool
@@ -95,9 +84,9 @@ walk(run *r, const unsigned char *s, size_t n, size_t i, secretscan_kind *k)
 	int v;
 
 	while (i < n && *k == SECRET_NONE) {
-		if ((v = b64_value(s[i])) < 0) {
+		if ((v = str_b64_value(s[i], STR_B64_STD)) < 0) {
 			j = line_break(s, n, i);
-			if (j == i || j >= n || b64_value(s[j]) < 0)
+			if (j == i || j >= n || str_b64_value(s[j], STR_B64_STD) < 0)
 				break;
 			i = j;	/* a wrapped line: the run goes on */
 			continue;
@@ -126,7 +115,7 @@ secretscan_b64_scan(const unsigned char *s, size_t n, secretscan_text_fn scan, c
 	r.scan = scan;
 	r.arg = arg;
 	while (i < n && k == SECRET_NONE) {
-		if (b64_value(s[i]) < 0) {
+		if (str_b64_value(s[i], STR_B64_STD) < 0) {
 			i++;
 			continue;
 		}

@@ -236,6 +236,27 @@ test_hex_value(void)
 	CU_ASSERT_EQUAL(str_hex_value('\0'), -1);
 }
 
+/* Every character of both alphabets, and what each alphabet refuses. */
+static void
+test_b64_value(void)
+{
+	const char *std = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const char *url = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	int i;
+
+	for (i = 0; i < 64; i++) {
+		CU_ASSERT_EQUAL(str_b64_value((unsigned char)std[i], STR_B64_STD), i);
+		CU_ASSERT_EQUAL(str_b64_value((unsigned char)url[i], STR_B64_URL), i);
+		CU_ASSERT_EQUAL(str_b64_value((unsigned char)url[i], STR_B64_STD | STR_B64_URL), i);
+	}
+	CU_ASSERT_EQUAL(str_b64_value('-', STR_B64_STD), -1);
+	CU_ASSERT_EQUAL(str_b64_value('_', STR_B64_STD), -1);
+	CU_ASSERT_EQUAL(str_b64_value('+', STR_B64_URL), -1);
+	CU_ASSERT_EQUAL(str_b64_value('/', STR_B64_URL), -1);
+	CU_ASSERT_EQUAL(str_b64_value('=', STR_B64_STD | STR_B64_URL), -1);
+	CU_ASSERT_EQUAL(str_b64_value(0xC3, STR_B64_STD | STR_B64_URL), -1);
+}
+
 static const unit_test tests[] = {
 	{ "buffer refuses past its cap", test_buf_cap },
 	{ "json escaping", test_json_escape },
@@ -244,6 +265,7 @@ static const unit_test tests[] = {
 	{ "UTF-8: well-formed text passes (Kuhn 1-2)", test_utf8_well_formed },
 	{ "UTF-8: overlongs, surrogates, CESU, past U+10FFFF refused (Kuhn 2-5)", test_utf8_malformed },
 	{ "hex digits", test_hex_value },
+	{ "base64 alphabets", test_b64_value },
 	{ "RFC 3339 times", test_time },
 	{ "MariaDB DATETIME text", test_time_db },
 	{ "RFC 3339 written and read back", test_time_format },
