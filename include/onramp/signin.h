@@ -57,6 +57,10 @@ typedef struct signin_realm {
  * never reaches the lookup); a code once TOTP is enrolled; a session.
  */
 void signin_create(const signin_realm *r, app *a, http_request *req, http_response *resp);
+/** GET /session of the realm: the signed-in principal and its CSRF token. */
+void signin_session_get(const signin_realm *r, app *a, http_request *req, http_response *resp);
+/** DELETE /session of the realm: end the session and clear the cookie (204). */
+void signin_session_delete(const signin_realm *r, app *a, http_request *req, http_response *resp);
 /**
  * POST /password: wrong current passwords are counted per account and lock
  * the change (429) like sign-in failures; then the new password, every

@@ -79,20 +79,13 @@ api_session_create(app *a, http_request *req, http_response *resp)
 void
 api_session_get(app *a, http_request *req, http_response *resp)
 {
-	(void)a;
-	http_json(resp, 200, session_body(api_principal(req), api_now(req), api_principal(req)->sess.csrf_token));
+	signin_session_get(&customer_realm, a, req, resp);
 }
 
 void
 api_session_delete(app *a, http_request *req, http_response *resp)
 {
-	or_status st = auth_session_end(a, req, resp, REALM_CUSTOMER);
-
-	if (st != OR_OK) {
-		api_fail_db(a, req, resp, st);
-		return;
-	}
-	resp->status = 204;
+	signin_session_delete(&customer_realm, a, req, resp);
 }
 
 /*

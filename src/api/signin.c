@@ -332,3 +332,24 @@ signin_password_change(const signin_realm *r, app *a, http_request *req, http_re
 		p->op.must_change_password = false;
 	http_json(resp, 200, r->body(p, api_now(req), csrf));
 }
+
+void
+signin_session_get(const signin_realm *r, app *a, http_request *req, http_response *resp)
+{
+	principal *p = api_principal(req);
+
+	(void)a;
+	http_json(resp, 200, r->body(p, api_now(req), p->sess.csrf_token));
+}
+
+void
+signin_session_delete(const signin_realm *r, app *a, http_request *req, http_response *resp)
+{
+	or_status st = auth_session_end(a, req, resp, r->realm);
+
+	if (st != OR_OK) {
+		api_fail_db(a, req, resp, st);
+		return;
+	}
+	resp->status = 204;
+}
