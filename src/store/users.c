@@ -198,8 +198,8 @@ list_users(db *d, arena *a, int64_t customer_id, const filter *f, int64_t now, i
 	buf_init(&sql, 16384);
 	st = filter_sql_compile(f, now, IDENTITY_DORMANT_AFTER_S, &fs);
 	if (st == OR_OK)
-		st = buf_appendf(&sql, "SELECT " USER_COLS USER_FROM "WHERE %s u.id > ? AND (%s) ORDER BY u.id LIMIT ?",
-				 customer_id ? "u.customer_id = ? AND" : "", fs.where.data);
+		st = buf_appendf(&sql, "SELECT " USER_COLS USER_FROM "WHERE %su.id > ? AND (%s) ORDER BY u.id LIMIT ?",
+				 customer_id ? "u.customer_id = ? AND " : "", fs.where.data);
 	if (st == OR_OK)
 		st = db_prepare_dynamic(d, sql.data, &s);
 	if (st != OR_OK)

@@ -39,12 +39,12 @@
 #define NCOLS 16
 #define TEXT_MAX 1024
 
-/* store_user_list() + filter_sql_compile() for q=status:active role:customer_admin. */
+/* store_user_list_any() + filter_sql_compile() for q=status:active role:customer_admin (the operator listing). */
 static const char SQL_LIST[] =
 	"SELECT u.id, u.customer_id, c.slug, u.username, u.email, u.display_name, u.role, u.status, "
 	"u.login_type, u.must_change_password, u.password_hash IS NOT NULL, u.last_seen_at, "
 	"u.created_at, u.updated_at, u.deactivated_at, u.version FROM users u JOIN customers c "
-	"ON c.id = u.customer_id WHERE (? = 0 OR u.customer_id = ?) AND u.id > ? AND "
+	"ON c.id = u.customer_id WHERE u.id > ? AND "
 	"(((u.deactivated_at IS NULL AND u.status = 'active' AND u.last_seen_at >= FROM_UNIXTIME(?))) "
 	"AND (u.role IN (?))) ORDER BY u.id LIMIT ?";
 
@@ -63,7 +63,7 @@ enum { C_ID, C_CUSTOMER_ID, C_SLUG, C_USERNAME, C_EMAIL, C_DISPLAY, C_ROLE, C_ST
 typedef struct {
 	MYSQL *conn;
 	MYSQL_STMT *stmt;
-	MYSQL_BIND params[6];
+	MYSQL_BIND params[4];
 	MYSQL_BIND cols[NCOLS];
 	long long zero, threshold, limit;
 	unsigned long role_len;
@@ -104,14 +104,12 @@ bind_params(list_query *q)
 {
 	memset(q->params, 0, sizeof(q->params));
 	bind_int(&q->params[0], &q->zero);
-	bind_int(&q->params[1], &q->zero);
-	bind_int(&q->params[2], &q->zero);
-	bind_int(&q->params[3], &q->threshold);
-	q->params[4].buffer_type = MYSQL_TYPE_STRING;
-	q->params[4].buffer = (void *)(uintptr_t)ROLE;
+	bind_int(&q->params[1], &q->threshold);
+	q->params[2].buffer_type = MYSQL_TYPE_STRING;
+	q->params[2].buffer = (void *)(uintptr_t)ROLE;
 	q->role_len = sizeof(ROLE) - 1;
-	q->params[4].length = &q->role_len;
-	bind_int(&q->params[5], &q->limit);
+	q->params[2].length = &q->role_len;
+	bind_int(&q->params[3], &q->limit);
 }
 
 /* Integers as integers, times as MYSQL_TIME, the rest as text. */
