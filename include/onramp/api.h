@@ -32,6 +32,12 @@ typedef struct principal {
 
 /** The caller of a route that required a session (never NULL there). */
 principal *api_principal(http_request *req);
+/**
+ * The customer a customer-side route acts on: the signed-in user's customer
+ * (SSO routes: also a setup-link holder's one customer).  Handlers take the
+ * tenant from here, never from the request.
+ */
+int64_t api_customer_id(http_request *req);
 
 /* ---- the auth step (src/api/auth.c) ---------------------------------------------- */
 

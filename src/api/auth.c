@@ -22,6 +22,12 @@ api_principal(http_request *req)
 }
 
 int64_t
+api_customer_id(http_request *req)
+{
+	return api_principal(req)->user.customer_id;
+}
+
+int64_t
 api_now(const http_request *req)
 {
 	return req->now_us / 1000000;

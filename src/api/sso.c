@@ -71,7 +71,7 @@ api_sso_json(const sso_draft *d, bool operator_view)
 void
 api_sso_get(app *a, http_request *req, http_response *resp)
 {
-	int64_t cid = api_principal(req)->user.customer_id;
+	int64_t cid = api_customer_id(req);
 	json_object *o, *job = NULL;
 	sso_draft d;
 	or_status st = store_sso_draft_get(a->db, req->arena, cid, &d);
@@ -228,7 +228,7 @@ api_sso_put(app *a, http_request *req, http_response *resp)
 		"protocol", "discovery_url", "metadata_url", "metadata_xml", "entity_choice", "email_domains", "claims",
 		"admin_groups", "member_groups", "test_users", "version", NULL
 	};
-	int64_t cid = api_principal(req)->user.customer_id, version;
+	int64_t cid = api_customer_id(req), version;
 	bool has_version;
 	sso_draft in, now;
 	json_object *after;
@@ -266,7 +266,7 @@ void
 api_sso_submit(app *a, http_request *req, http_response *resp)
 {
 	static const char *const allowed[] = { "version", NULL };
-	int64_t cid = api_principal(req)->user.customer_id, version;
+	int64_t cid = api_customer_id(req), version;
 	bool has_version, opened = false;
 	sso_draft d;
 	or_status st;

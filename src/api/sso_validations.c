@@ -50,7 +50,7 @@ void
 api_sso_validate(app *a, http_request *req, http_response *resp)
 {
 	principal *p = api_principal(req);
-	sso_job_request rq = { p->user.customer_id, 0, p->user.id, req->request_id, api_now(req) };
+	sso_job_request rq = { api_customer_id(req), 0, p->user.id, req->request_id, api_now(req) };
 	sso_draft d;
 	sso_job j;
 	json_object *o, *after;
@@ -89,7 +89,7 @@ api_sso_validate(app *a, http_request *req, http_response *resp)
 void
 api_sso_validation_get(app *a, http_request *req, http_response *resp)
 {
-	int64_t cid = api_principal(req)->user.customer_id, id;
+	int64_t cid = api_customer_id(req), id;
 	sso_job j;
 	sso_draft d;
 	json_object *o;
