@@ -55,9 +55,12 @@ bool auth_require(app *a, const route *r, http_request *req, http_response *resp
  * on a state change (403 csrf_failed).  False with resp set on failure.
  */
 bool auth_session_optional(app *a, http_request *req, http_response *resp, principal **out);
-/** Start a session: new token, row, cookie; csrf gets the CSRF token. */
+/**
+ * Start a session: new token, row, cookie; csrf gets the CSRF token.
+ * login_type says how the principal proved who it is: "password", "oidc", "saml".
+ */
 or_status auth_session_start(app *a, http_request *req, http_response *resp, session_realm realm,
-			     int64_t principal_id, char csrf[SECRET_TOKEN_LEN + 1]);
+			     int64_t principal_id, const char *login_type, char csrf[SECRET_TOKEN_LEN + 1]);
 /** End the caller's session and clear its cookie. */
 or_status auth_session_end(app *a, http_request *req, http_response *resp, session_realm realm);
 /** The value of cookie name from the request, or NULL. */

@@ -12,6 +12,7 @@
 
 #include "onramp/arena.h"
 #include "onramp/config.h"
+#include "onramp/fetch.h"
 #include "onramp/sso_report.h"
 #include "onramp/sso_store.h"
 
@@ -19,6 +20,8 @@
 void sso_validate_run(const config *cfg, arena *a, const sso_draft *d, int64_t now, sso_report *r);
 /** The report as stored and shown: {ok, checks, summary, validated_at}; the caller puts it. */
 json_object *sso_validate_report_json(const sso_report *r, int64_t validated_at);
+/** The fetch policy of every IdP fetch (validation and sign-in): allowlist, CA, overrides, limits. */
+fetch_policy sso_fetch_policy(const config *cfg);
 /** The earliest expiry among the report's signing certificates (0 when none). */
 int64_t sso_validate_earliest_cert(const sso_report *r);
 

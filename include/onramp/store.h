@@ -108,13 +108,15 @@ typedef struct session {
 	int64_t principal_id;
 	char id_hash[65];
 	char csrf_token[44];
+	char login_type[12];		/* password, oidc, saml */
 	int64_t last_used_at;
 	int64_t expires_at;
 } session;
 
-/** Store a new session keyed by the hash of its token. */
+/** Store a new session keyed by the hash of its token; login_type: password, oidc or saml. */
 or_status store_session_create(db *d, session_realm realm, int64_t principal_id, const char *id_hash,
-			       const char *csrf, int64_t now, int64_t expires_at, const char *client_addr);
+			       const char *csrf, const char *login_type, int64_t now, int64_t expires_at,
+			       const char *client_addr);
 /**
  * Find a live session: not expired, used within idle_s.  OR_ERR_NOT_FOUND for
  * unknown, expired or idle sessions (the row is left for the sweeper).

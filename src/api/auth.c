@@ -84,7 +84,7 @@ set_cookie(app *a, http_request *req, http_response *resp, session_realm realm, 
 
 or_status
 auth_session_start(app *a, http_request *req, http_response *resp, session_realm realm,
-		   int64_t principal_id, char csrf[SECRET_TOKEN_LEN + 1])
+		   int64_t principal_id, const char *login_type, char csrf[SECRET_TOKEN_LEN + 1])
 {
 	char token[SECRET_TOKEN_LEN + 1], hash[SECRET_HASH_HEX + 1];
 	int64_t now = api_now(req);
@@ -93,7 +93,7 @@ auth_session_start(app *a, http_request *req, http_response *resp, session_realm
 	if ((st = secret_token_new(token)) != OR_OK || (st = secret_token_new(csrf)) != OR_OK)
 		return st;
 	secret_sha256_hex(token, SECRET_TOKEN_LEN, hash);
-	st = store_session_create(a->db, realm, principal_id, hash, csrf, now,
+	st = store_session_create(a->db, realm, principal_id, hash, csrf, login_type, now,
 				  now + a->cfg->session_absolute_timeout_s, req->remote_addr);
 	if (st == OR_OK)
 		st = set_cookie(a, req, resp, realm, token, a->cfg->session_absolute_timeout_s);

@@ -81,8 +81,8 @@ check_time(const config *cfg, int64_t now)
 	return now;
 }
 
-static fetch_policy
-policy(const config *cfg)
+fetch_policy
+sso_fetch_policy(const config *cfg)
 {
 	fetch_policy p;
 
@@ -101,7 +101,7 @@ policy(const config *cfg)
 static bool
 fetch_into(const config *cfg, arena *a, sso_report *r, const char *what, const char *url, const char **body, size_t *len)
 {
-	fetch_policy p = policy(cfg);
+	fetch_policy p = sso_fetch_policy(cfg);
 	fetch_result fr;
 	char key[64];
 
