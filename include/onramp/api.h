@@ -63,6 +63,12 @@ or_status auth_session_start(app *a, http_request *req, http_response *resp, ses
 			     int64_t principal_id, const char *login_type, char csrf[SECRET_TOKEN_LEN + 1]);
 /** End the caller's session and clear its cookie. */
 or_status auth_session_end(app *a, http_request *req, http_response *resp, session_realm realm);
+/**
+ * Set a cookie with the attributes every onramp cookie has: HttpOnly,
+ * SameSite=Lax, Secure under TLS (cookie_secure); max_age 0 clears it.
+ */
+or_status auth_cookie_set(app *a, http_request *req, http_response *resp, const char *name, const char *value,
+			  const char *path, long max_age);
 /** The value of cookie name from the request, or NULL. */
 const char *auth_cookie_value(http_request *req, const char *name);
 /** The SHA-256 hex throttle key for a kind ("acct", "addr", "opacct") and value. */

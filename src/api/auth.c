@@ -7,6 +7,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <openssl/crypto.h>
 
 #include "onramp/api.h"
 #include "onramp/log.h"
@@ -68,18 +69,30 @@ cookie_secure(const app *a, const http_request *req)
 	       (a->cfg->cookie_secure == COOKIE_SECURE_AUTO && req->tls);
 }
 
+or_status
+auth_cookie_set(app *a, http_request *req, http_response *resp, const char *name, const char *value,
+		const char *path, long max_age)
+{
+	char buf[512];
+	int n = snprintf(buf, sizeof(buf), "%s=%s; Path=%s; Max-Age=%ld; HttpOnly; SameSite=Lax%s", name, value, path,
+			 max_age, cookie_secure(a, req) ? "; Secure" : "");
+	or_status st;
+
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		st = OR_ERR_LIMIT;
+	else
+		st = http_header_add(req, resp, "Set-Cookie", buf);
+	/* Cookies carry tokens: leave no copy on the stack. */
+	OPENSSL_cleanse(buf, sizeof(buf));
+	return st;
+}
+
 static or_status
 set_cookie(app *a, http_request *req, http_response *resp, session_realm realm, const char *value,
 	   long max_age)
 {
-	char buf[512];
-	int n = snprintf(buf, sizeof(buf), "%s=%s; Path=%s; Max-Age=%ld; HttpOnly; SameSite=Lax%s",
-			 cookie_name(a, realm), value, realm == REALM_OPERATOR ? "/admin/" : "/", max_age,
-			 cookie_secure(a, req) ? "; Secure" : "");
-
-	if (n < 0 || (size_t)n >= sizeof(buf))
-		return OR_ERR_LIMIT;
-	return http_header_add(req, resp, "Set-Cookie", buf);
+	return auth_cookie_set(a, req, resp, cookie_name(a, realm), value, realm == REALM_OPERATOR ? "/admin/" : "/",
+			       max_age);
 }
 
 or_status
