@@ -19,6 +19,7 @@
 #include "onramp/identity.h"
 #include "onramp/invite_store.h"
 #include "onramp/setup_store.h"
+#include "onramp/sso_signin_store.h"
 #include "onramp/sso_store.h"
 #include "onramp/store.h"
 
@@ -261,6 +262,14 @@ or_status resets_issue_link(app *a, http_request *req, const user *u, char *link
 json_object *api_sso_json(const sso_draft *d, bool operator_view);
 /** The customer's newest SSO validation job as GET /sso shows it, JSON null when none (*st set). */
 json_object *api_sso_latest_job_json(app *a, arena *ar, int64_t customer_id, or_status *st);
+/**
+ * A test sign-in as GET /sso/tests/{id} shows it: {id, state, protocol,
+ * version, started_by, claims, matched_test_user, role, checks, created_at,
+ * finished_at}.
+ */
+json_object *api_sso_test_json(const sso_test *t);
+/** The customer's newest test sign-in as the operator's review shows it, JSON null when none (*st set). */
+json_object *api_sso_latest_test_json(app *a, arena *ar, int64_t customer_id, or_status *st);
 /** A customer's details as GET /account shows them. */
 json_object *api_details_json(const customer *c, const customer_details *d);
 /** Current time in seconds for this request. */

@@ -126,5 +126,19 @@
 /** The same for the audit trail, which is read in longer pages. */
 #define LIMIT_AUDIT_PAGE_DEFAULT	100
 #define LIMIT_AUDIT_PAGE_MAX		500
+/** An SSO sign-in (or test) must come back from the IdP within this (seconds). */
+#define LIMIT_SSO_PENDING_TTL_S		600
+/** POST /sso/start per client address per login_window_s (every start counts). */
+#define LIMIT_SSO_STARTS_PER_ADDR	300
+/** At most one JWKS refetch per customer in this many seconds (an unknown kid asks for it). */
+#define LIMIT_SSO_JWKS_REFETCH_S	60
+/** Clock skew allowed for an ID token's exp, iat and nbf (seconds). */
+#define LIMIT_OIDC_SKEW_S		120
+/** The authorization code and the callback's other parameters as the IdP sends them. */
+#define LIMIT_OIDC_CODE_BYTES		2048
+/** The token request's form (code, redirect URI, verifier, and the secret for client_secret_post). */
+#define LIMIT_OIDC_TOKEN_FORM		8192
+/** The buffer an opened client secret is read into (the API admits at most 512 bytes). */
+#define LIMIT_OIDC_SECRET_BUF		1024
 
 #endif
