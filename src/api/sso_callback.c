@@ -178,7 +178,7 @@ complete(app *a, http_request *req, const sso_config *cfg, const callback *cb, s
 /* The admitted user gets the same session as a password sign-in (login_type oidc); else a page and no session. */
 static void
 sign_in(app *a, http_request *req, http_response *resp, const sso_config *cfg, const oidc_identity *id,
-	const char *invite)
+	const char *invite_tok)
 {
 	char csrf[SECRET_TOKEN_LEN + 1];
 	sso_admission adm;
@@ -187,7 +187,7 @@ sign_in(app *a, http_request *req, http_response *resp, const sso_config *cfg, c
 
 	memset(&adm, 0, sizeof(adm));
 	if (st == OR_OK)
-		st = sso_admit(a, req, cfg, id, invite, "oidc", &adm);
+		st = sso_admit(a, req, cfg, id, invite_tok, "oidc", &adm);
 	if (st == OR_OK && !adm.ok) {
 		db_rollback(a->db);
 		audit_refusal(a, req, cfg->customer_id, adm.code ? adm.code : "sso_refused");
@@ -253,7 +253,7 @@ void
 api_sso_oidc_callback(app *a, http_request *req, http_response *resp)
 {
 	sso_report *r = arena_calloc(req->arena, 1, sizeof(*r));
-	const char *invite = auth_cookie_value(req, SSO_INVITE_COOKIE);
+	const char *invite_tok = auth_cookie_value(req, SSO_INVITE_COOKIE);
 	oidc_identity id;
 	sso_pending p;
 	sso_config cfg;
@@ -282,7 +282,7 @@ api_sso_oidc_callback(app *a, http_request *req, http_response *resp)
 	else if (!ok)
 		refuse(a, req, resp, p.customer_id, r, st == OR_ERR_VERSION ? 409 : status);
 	else
-		sign_in(a, req, resp, &cfg, &id, invite && secret_token_shape_ok(invite) ? invite : NULL);
+		sign_in(a, req, resp, &cfg, &id, invite_tok && secret_token_shape_ok(invite_tok) ? invite_tok : NULL);
 out:
 	/* Either way the request is over: its cookies go. */
 	(void)auth_cookie_set(a, req, resp, SSO_PENDING_COOKIE, "", SSO_COOKIE_PATH, 0);

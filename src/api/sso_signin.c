@@ -92,17 +92,17 @@ static const char *const start_fields[] = { "email", "invite_token", NULL };
 
 /* The body of POST /sso/start: a normalised email and an optional invite token; false with resp set. */
 static bool
-read_start(http_request *req, http_response *resp, char email[IDENTITY_EMAIL_MAX + 1], const char **invite)
+read_start(http_request *req, http_response *resp, char email[IDENTITY_EMAIL_MAX + 1], const char **invite_tok)
 {
 	const char *in;
 
 	if (!input_allowed(req, resp, start_fields))
 		return false;
 	in = input_string(req, resp, "email", true, IDENTITY_EMAIL_MAX);
-	*invite = input_string(req, resp, "invite_token", false, LIMIT_TOKEN_BYTES);
+	*invite_tok = input_string(req, resp, "invite_token", false, LIMIT_TOKEN_BYTES);
 	if (in && identity_email_normalize(in, email, IDENTITY_EMAIL_MAX + 1) != OR_OK)
 		(void)http_field_error_add(req, resp, "email", "invalid_email", "Enter an email address like name@example.com.");
-	if (*invite && !secret_token_shape_ok(*invite))
+	if (*invite_tok && !secret_token_shape_ok(*invite_tok))
 		(void)http_field_error_add(req, resp, "invite_token", "invalid", "This invite link is not valid.");
 	return input_ok(resp);
 }
@@ -139,12 +139,12 @@ void
 api_sso_start(app *a, http_request *req, http_response *resp)
 {
 	char email[IDENTITY_EMAIL_MAX + 1];
-	const char *invite = NULL, *url = NULL;
+	const char *invite_tok = NULL, *url = NULL;
 	sso_config cfg;
 	json_object *o;
 	or_status st;
 
-	if (!read_start(req, resp, email, &invite) || !start_allowed(a, req, resp) ||
+	if (!read_start(req, resp, email, &invite_tok) || !start_allowed(a, req, resp) ||
 	    !live_config(a, req, resp, email, &cfg))
 		return;
 	st = db_begin(a->db);
@@ -152,8 +152,8 @@ api_sso_start(app *a, http_request *req, http_response *resp)
 		st = sso_flow_begin(a, req, resp, &cfg, "signin", 0, email, &url);
 	/* The invite travels in its own cookie, to the callback only; none clears an old one. */
 	if (st == OR_OK)
-		st = auth_cookie_set(a, req, resp, SSO_INVITE_COOKIE, invite ? invite : "", SSO_COOKIE_PATH,
-				     invite ? LIMIT_SSO_PENDING_TTL_S : 0);
+		st = auth_cookie_set(a, req, resp, SSO_INVITE_COOKIE, invite_tok ? invite_tok : "", SSO_COOKIE_PATH,
+				     invite_tok ? LIMIT_SSO_PENDING_TTL_S : 0);
 	if (!api_commit(a, req, resp, st))
 		return;
 	o = json_object_new_object();
