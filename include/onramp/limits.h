@@ -128,8 +128,6 @@
 #define LIMIT_AUDIT_PAGE_MAX		500
 /** An SSO sign-in (or test) must come back from the IdP within this (seconds). */
 #define LIMIT_SSO_PENDING_TTL_S		600
-/** POST /sso/start per client address per login_window_s (every start counts). */
-#define LIMIT_SSO_STARTS_PER_ADDR	300
 /** At most one JWKS refetch per customer in this many seconds (an unknown kid asks for it). */
 #define LIMIT_SSO_JWKS_REFETCH_S	60
 /** Clock skew allowed for an ID token's exp, iat and nbf (seconds). */

@@ -84,7 +84,7 @@ start_allowed(app *a, http_request *req, http_response *resp)
 	auth_throttle_key("ssostart:addr", req->remote_addr, key);
 	if (!auth_throttle_check(a, req, resp, keys, 1, MSG_STARTS))
 		return false;
-	auth_throttle_count(a, req, key, LIMIT_SSO_STARTS_PER_ADDR);
+	auth_throttle_count(a, req, key, a->cfg->sso_starts_per_addr);
 	return true;
 }
 
