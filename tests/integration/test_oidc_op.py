@@ -12,13 +12,17 @@ import hmac
 import json
 import os
 import secrets
+import shutil
 import subprocess
 import tempfile
 import unittest
 import urllib.parse
 
 import stack
+import test_sso
 from oidc_op import IDP_DIR, OidcOp, basic_auth, decode_jws, query
+from sso_fixture import Fixture
+from test_identity import IdentityBase
 
 REDIRECT = "https://rp.fixture.test/api/v1/sso/oidc/callback/acme"
 
@@ -362,3 +366,46 @@ class TestOidcOpPostOnly(OidcOpBase):
         self.assertEqual(decode_jws(jwt)[0]["alg"], "ES256")
         self.assertEqual(verify(jwt, self.jwks()), "valid")
         self.assertEqual(self.op.stats()["token_auth"], ["client_secret_post"])
+
+
+class TestOidcOpThroughOnramp(test_sso.SsoBase):
+    """The config() entries really reach the OP from onramp's own fetcher: a draft pointing at
+    its discovery URL validates, with the OP's leaf issued by the corpus fixture's CA (the
+    shared-CA mode, so both are trusted through one sso_fetch_ca_file)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls._tmp = tempfile.mkdtemp(prefix="onramp-sso-op-")
+        os.chmod(cls._tmp, 0o755)
+        cls.fixture = Fixture(cls._tmp)
+        cls.fixture.start()
+        cls.op = OidcOp(cls._tmp, fixture=cls.fixture)
+        try:
+            cls.op.start()
+            cls.extra_config = dict(IdentityBase.extra_config, **cls.op.config())
+            IdentityBase.setUpClass.__func__(cls)
+        except BaseException:
+            cls.op.stop()
+            cls.fixture.stop()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            IdentityBase.tearDownClass.__func__(cls)
+        finally:
+            cls.op.stop()
+            cls.fixture.stop()
+            shutil.rmtree(cls._tmp, ignore_errors=True)
+
+    def test_discovery_of_the_op_validates(self):
+        _, admin = self.admin()
+        report = self.validate(admin, {"protocol": "oidc", "discovery_url": self.op.discovery_url})
+        self.assertTrue(report["ok"], report)
+        self.assertGreaterEqual(self.op.stats()["jwks"], 1, "validation never fetched the OP's JWKS")
+
+    def test_corpus_hosts_still_reached(self):
+        _, admin = self.admin()
+        name = "oidc/google_openid-configuration.json"
+        report = self.validate(admin, {"protocol": "oidc", "discovery_url": self.fixture.served[name]})
+        self.assertTrue(report["ok"], report)
