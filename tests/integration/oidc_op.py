@@ -52,7 +52,8 @@ Without a misbehaviour the token is the provider's own, except after `rotate_key
 with the new keys) or `set_clock_offset()` (iat/exp/nbf/auth_time shifted by the offset, so
 tokens follow a stack whose test clock moved).  `stats()` counts JWKS fetches, token,
 userinfo and authorization requests and the client authentication method of each token
-request, and names the current kids.
+request, and names the current kids; the counts run over the OP's whole life (`reset()` keeps
+them), so a test compares before and after.
 """
 
 import base64
