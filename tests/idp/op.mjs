@@ -6,8 +6,8 @@
 // - A real OP (not a mock) so the relying party meets real discovery, PKCE, client
 //   authentication, code single-use and userinfo behaviour.
 // - No login page: the interaction route completes login and consent at once for the user the
-//   test chose, and every authorization asks for that login again, so a test (or Chromium,
-//   which keeps the OP's session cookie) always gets the user it set last.
+//   test chose, and every authorization starts without the OP's session, so a test (or
+//   Chromium, which keeps the OP's session cookie) always gets the user it set last.
 // - The keys live here, not only in the provider: JWKS is served from this module's key
 //   list so keys can be rotated without a restart, and an ID token is re-signed here whenever
 //   the test rotated keys, moved the clock or asked for a misbehaving token.
@@ -19,17 +19,22 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import https from 'node:https';
-import Provider, { interactionPolicy } from 'oidc-provider';
+import Provider from 'oidc-provider';
 
 const ALGS = ['RS256', 'PS256', 'ES256'];
 const conf = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
 
 // ---- keys -----------------------------------------------------------------------------------
 
+// Keys are generated as PEM and re-imported: exporting a JWK straight from a key object of
+// generateKeyPairSync deadlocked Node 20.20 now and then (the garbage collector destroys
+// the key-generation job while the export holds the key's mutex: seen as an OP hung at start).
 function newKey(alg, label) {
-	const { privateKey } = alg === 'ES256'
-		? crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' })
-		: crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+	const enc = { privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } };
+	const pair = alg === 'ES256'
+		? crypto.generateKeyPairSync('ec', { namedCurve: 'P-256', ...enc })
+		: crypto.generateKeyPairSync('rsa', { modulusLength: 2048, ...enc });
+	const privateKey = crypto.createPrivateKey(pair.privateKey);
 	const kid = `${label}-${alg.toLowerCase()}-${crypto.randomBytes(6).toString('hex')}`;
 	const priv = { ...privateKey.export({ format: 'jwk' }), kid, alg, use: 'sig' };
 	const pub = { ...crypto.createPublicKey(privateKey).export({ format: 'jwk' }), kid, alg, use: 'sig' };
@@ -158,12 +163,17 @@ function findAccount(ctx, sub) {
 	};
 }
 
-// Every authorization asks for a login (completed at once below), so the user a test set
-// last is the one the RP gets, whatever session cookie the browser still holds.
-const policy = interactionPolicy.base();
-policy.get('login').checks.add(new interactionPolicy.Check('test_op_always', 'the test OP logs in on every request',
-	(ctx) => (ctx.oidc.result?.login ? interactionPolicy.Check.NO_NEED_TO_PROMPT
-		: interactionPolicy.Check.REQUEST_PROMPT)));
+// The OP forgets its own session on every authorization (its _session cookies are dropped
+// from the request), so each one logs in the user a test set last, whatever OP session a
+// browser still holds; a kept session would also make oidc-provider's account switch go
+// through its logout form.
+function dropSessionCookies(ctx) {
+	const raw = ctx.req.headers.cookie;
+	if (!raw) return;
+	const kept = raw.split(';').map((c) => c.trim()).filter((c) => c && !c.startsWith('_session'));
+	if (kept.length) ctx.req.headers.cookie = kept.join('; ');
+	else delete ctx.req.headers.cookie;
+}
 
 const authMethod = conf.auth_methods.includes('client_secret_basic') ? 'client_secret_basic' : 'client_secret_post';
 
@@ -190,7 +200,7 @@ const provider = new Provider(conf.issuer, {
 	scopes: ['openid', 'email', 'profile', 'groups'],
 	conformIdTokenClaims: false,
 	pkce: { required: () => true },
-	interactions: { policy, url: (ctx, interaction) => `/interaction/${interaction.uid}` },
+	interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
 	features: { devInteractions: { enabled: false }, rpInitiatedLogout: { enabled: false } },
 	cookies: { keys: [crypto.randomBytes(16).toString('hex')] },
 	ttl: { AccessToken: 600, AuthorizationCode: 120, IdToken: 600, Interaction: 600, Session: 600, Grant: 600 },
@@ -331,6 +341,7 @@ provider.use(async (ctx, next) => {
 		}
 	}
 	if (ctx.path === '/auth') state.stats.authorize += 1;
+	if (ctx.path === '/auth' || ctx.path.startsWith('/auth/')) dropSessionCookies(ctx);
 	if (ctx.path === '/me') state.stats.userinfo += 1;
 	await next();
 	if (ctx.path === '/token') rewriteToken(ctx);

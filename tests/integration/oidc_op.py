@@ -61,6 +61,7 @@ import http.client
 import json
 import os
 import secrets
+import select
 import shutil
 import socket
 import ssl
@@ -73,6 +74,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 IDP_DIR = os.path.join(ROOT, "tests", "idp")
 OP_HOST = "op.fixture.test"
 ALGS = ["RS256", "PS256", "ES256"]
+START_TIMEOUT_S = 30
 
 
 class OpError(AssertionError):
@@ -122,10 +124,13 @@ class OidcOp:
         self.proc = subprocess.Popen(["node", os.path.join(IDP_DIR, "op.mjs"), conf_path], cwd=IDP_DIR,
                                      stdout=subprocess.PIPE, stderr=log)
         log.close()
-        line = self.proc.stdout.readline()
+        # Bounded: a Node that never says "ready" must not hang the whole run.
+        ready, _, _ = select.select([self.proc.stdout], [], [], START_TIMEOUT_S)
+        line = self.proc.stdout.readline() if ready else b"(nothing within %d s)" % START_TIMEOUT_S
         if line.strip() != b"ready":
+            log_text = open(self.log_path, errors="replace").read()[-2000:]
             self.stop()
-            raise RuntimeError(f"the test OP did not start: {line!r}; see {self.log_path}")
+            raise RuntimeError(f"the test OP did not start: {line!r}; its log: {log_text}")
         return self
 
     def stop(self):
@@ -251,13 +256,14 @@ class OidcOp:
         return self._control("stats")
 
     # ---- the browser leg --------------------------------------------------------
-    def follow(self, redirect_url, max_hops=10):
-        """GET the authorization URL and follow the OP's own redirects with a fresh cookie jar,
-        like a browser; return the first URL that leaves the OP (the RP's callback, with code,
-        state and iss, or an error) without calling it.  OpError when the OP answers anything
-        else (its error page, e.g. a redirect_uri it does not know)."""
+    def follow(self, redirect_url, max_hops=10, jar=None):
+        """GET the authorization URL and follow the OP's own redirects like a browser, with a
+        fresh cookie jar (or the dict jar, kept across calls like a browser's OP cookies);
+        return the first URL that leaves the OP (the RP's callback, with code, state and iss,
+        or an error) without calling it.  OpError when the OP answers anything else (its error
+        page, e.g. a redirect_uri it does not know)."""
         url = redirect_url
-        cookies = {}
+        cookies = {} if jar is None else jar
         for _ in range(max_hops):
             u = urllib.parse.urlsplit(url)
             if f"{u.scheme}://{u.netloc}" != self.issuer:

@@ -75,7 +75,7 @@ class OidcOpBase(unittest.TestCase):
     def setUp(self):
         self.op.reset()
 
-    def authorize(self, **extra):
+    def authorize(self, jar=None, **extra):
         """One authorization through the OP; (callback query dict, code verifier)."""
         verifier, challenge = pkce()
         params = dict(response_type="code", client_id=self.op.client_id, redirect_uri=REDIRECT,
@@ -84,7 +84,7 @@ class OidcOpBase(unittest.TestCase):
         params.update(extra)
         params = {k: v for k, v in params.items() if v is not None}
         url = self.disc["authorization_endpoint"] + "?" + urllib.parse.urlencode(params)
-        cb = self.op.follow(url)
+        cb = self.op.follow(url, jar=jar)
         self.assertTrue(cb.startswith(REDIRECT + "?"), cb)
         q = query(cb)
         if "state" in params:
@@ -200,6 +200,19 @@ class TestOidcOpProtocol(OidcOpBase):
         self.assertNotIn("email_verified", first)
         self.assertNotIn("groups", first)
         self.assertEqual((second["sub"], second["email_verified"]), ("u-b", False))
+
+    def test_set_user_wins_over_the_op_session_cookie(self):
+        # A browser keeps the OP's session cookie between sign-ins; the next login must still
+        # be the user set last (the OP asks for a login every time).
+        jar = {}
+        self.op.set_user("u-first", email="first@acme.example")
+        q, verifier = self.authorize(jar=jar)
+        self.assertTrue(any(k.startswith("_session") for k in jar), jar)
+        first = decode_jws(self.op.token(q["code"], verifier, REDIRECT)[1]["id_token"])[1]
+        self.op.set_user("u-second", email="second@acme.example")
+        q, verifier = self.authorize(jar=jar)
+        second = decode_jws(self.op.token(q["code"], verifier, REDIRECT)[1]["id_token"])[1]
+        self.assertEqual((first["sub"], second["sub"]), ("u-first", "u-second"))
 
     def test_userinfo_only_claims(self):
         self.op.set_user("u-g", email="g@acme.example", groups=["members"], userinfo_only=["groups"])
