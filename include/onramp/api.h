@@ -20,6 +20,7 @@
 #include "onramp/invite_store.h"
 #include "onramp/setup_store.h"
 #include "onramp/sso_store.h"
+#include "onramp/sso_rules.h"
 #include "onramp/sso_types.h"
 #include "onramp/store.h"
 
@@ -303,6 +304,9 @@ typedef struct sso_admission {
  */
 or_status sso_admit(app *a, http_request *req, const sso_config *cfg, const oidc_identity *id,
 		    const char *invite_token, const char *login_type, sso_admission *out);
+
+/** A verdict as the test sign-in result and the test seam show it: {ok, role, matched_test_user, checks:[{key, ok, severity, message}]}. */
+json_object *api_sso_verdict_json(const sso_verdict *v);
 
 /** Current time in seconds for this request. */
 int64_t api_now(const http_request *req);

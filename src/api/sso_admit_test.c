@@ -70,28 +70,6 @@ read_identity(http_request *req, json_object *o, oidc_identity *id)
 	id->has_groups = id->groups != NULL;
 }
 
-static json_object *
-verdict_json(const sso_verdict *v)
-{
-	json_object *o = json_object_new_object(), *checks = json_object_new_array();
-	size_t i;
-
-	for (i = 0; i < v->nchecks; i++) {
-		json_object *c = json_object_new_object();
-
-		json_object_object_add(c, "key", json_object_new_string(v->checks[i].key));
-		json_object_object_add(c, "ok", json_object_new_boolean(v->checks[i].ok));
-		json_object_object_add(c, "severity", json_object_new_string(sso_severity_name(v->checks[i].severity)));
-		json_object_object_add(c, "message", json_object_new_string(v->checks[i].message));
-		json_object_array_add(checks, c);
-	}
-	json_object_object_add(o, "ok", json_object_new_boolean(v->ok));
-	json_object_object_add(o, "role", json_object_new_string(sso_role_name(v->role)));
-	json_object_object_add(o, "matched_test_user", output_str(v->matched_test_user));
-	json_object_object_add(o, "checks", checks);
-	return o;
-}
-
 /* Admitted: commit and answer the user; refused: roll back and answer the refusal. */
 static void
 answer(app *a, http_request *req, http_response *resp, or_status st, const sso_admission *ad, json_object *verdict)
@@ -143,5 +121,5 @@ api_test_sso_admit(app *a, http_request *req, http_response *resp)
 	sso_rules_evaluate(req->arena, &cfg, &id, &v);
 	if ((st = db_begin(a->db)) == OR_OK)
 		st = sso_admit(a, req, &cfg, &id, string(req, req->json, "invite_token"), "oidc", &ad);
-	answer(a, req, resp, st, &ad, verdict_json(&v));
+	answer(a, req, resp, st, &ad, api_sso_verdict_json(&v));
 }
