@@ -65,12 +65,15 @@ typedef struct user_new {
 	user_role role;
 	const char *password_hash;	/* NULL: cannot sign in with a password yet */
 	bool must_change_password;
+	const char *login_type;		/* "password" (NULL), "oidc", "saml": how the account signs in */
 } user_new;
 
 /** Insert a user; OR_ERR_CONFLICT with *which = "username" or "email" when taken. */
 or_status store_user_insert(db *d, const user_new *u, int64_t *id, const char **which);
 /** Load a user of the customer (0 refused); OR_ERR_NOT_FOUND outside it. */
 or_status store_user_get(db *d, arena *a, int64_t customer_id, int64_t id, user *out);
+/** store_user_get locking the user's row (and its customer's: lock the customer first, store_customer_lock) for the transaction. */
+or_status store_user_lock(db *d, arena *a, int64_t customer_id, int64_t id, user *out);
 /** Load a user of any customer (operator and system paths: sessions, reset tokens). */
 or_status store_user_get_any(db *d, arena *a, int64_t id, user *out);
 /** Find a user by username or email for sign-in, with its password hash (arena). */

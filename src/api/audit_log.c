@@ -76,6 +76,13 @@ api_audit_as_user(app *a, http_request *req, const user *u, const char *action)
 or_status
 api_audit_user_event(app *a, http_request *req, const user *u, const char *action, json_object *after)
 {
+	return api_audit_user_change(a, req, u, action, NULL, after);
+}
+
+or_status
+api_audit_user_change(app *a, http_request *req, const user *u, const char *action, json_object *before,
+		      json_object *after)
+{
 	principal p, *saved = req->principal;
 	or_status st;
 
@@ -83,7 +90,7 @@ api_audit_user_event(app *a, http_request *req, const user *u, const char *actio
 	p.realm = REALM_CUSTOMER;
 	p.user = *u;
 	req->principal = &p;
-	st = api_audit(a, req, action, u->customer_id, "user", u->id, NULL, after);
+	st = api_audit(a, req, action, u->customer_id, "user", u->id, before, after);
 	req->principal = saved;
 	return st;
 }

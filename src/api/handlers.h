@@ -90,6 +90,8 @@ void api_invite_revoke(app *a, http_request *req, http_response *resp);
 void api_invite_lookup(app *a, http_request *req, http_response *resp);
 /** POST /api/v1/invite-acceptances: accept with a new account or the signed-in one. */
 void api_invite_accept(app *a, http_request *req, http_response *resp);
+/** POST /api/v1/test/sso-admissions (test_mode only, else 404): sso_admit on a given config and identity. */
+void api_test_sso_admit(app *a, http_request *req, http_response *resp);
 
 /* ---- operator: session, TOTP, password (admin_session.c) ---------------------------- */
 

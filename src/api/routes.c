@@ -59,6 +59,8 @@ static const route routes[] = {
 	{ "DELETE", "/api/v1/invites/{id}", PUB, AUTH_CUSTOMER_ADMIN, BODY_NONE, api_invite_revoke, 0 },
 	{ "POST", "/api/v1/invite-lookups", PUB, AUTH_NONE, BODY_JSON, api_invite_lookup, 0 },
 	{ "POST", "/api/v1/invite-acceptances", PUB, AUTH_NONE, BODY_JSON, api_invite_accept, 0 },
+	/* test stacks only (test_mode; 404 elsewhere): sso_admit without an IdP */
+	{ "POST", "/api/v1/test/sso-admissions", PUB, AUTH_NONE, BODY_JSON, api_test_sso_admit, 0 },
 
 	/* operator: session, TOTP, password */
 	{ "POST", "/admin/api/v1/session", OPS, AUTH_NONE, BODY_JSON, api_admin_session_create, 0 },
