@@ -18,6 +18,7 @@ from test_sso import SsoBase
 OKTA = "saml/okta_trial-1022863_idp-metadata.xml"
 SESSIONS_MAX = 10           # LIMIT_SSO_SETUP_LINK_SESSIONS
 ADDR_MAX = 30               # login_max_failures_addr of this class
+LINKS_PER_HOUR = 10         # LIMIT_SSO_SETUP_LINKS_PER_HOUR
 
 
 def route_table():
@@ -237,6 +238,16 @@ class SetupLinkTests(SetupLinkBase):
         self.assertNotIn("onramp_sso_setup", c.cookies)
         mine = [x for x in admin.call("GET", "/sso/setup-links").json["links"] if x["id"] == link["id"]][0]
         self.assertEqual((mine["state"], mine["sessions_started"]), ("used_up", SESSIONS_MAX))
+
+    def test_hourly_limit_per_customer(self):
+        cust, admin = self.admin()
+        for i in range(LINKS_PER_HOUR):
+            self.make_link(admin, f"it{i}@{cust['slug']}.example")
+        r = admin.call("POST", "/sso/setup-links", {"email": f"more@{cust['slug']}.example"})
+        self.assertEqual((r.status, r.code), (429, "rate_limited"), r)
+        self.assertGreater(int(r.headers["retry-after"]), 3000)
+        _, other = self.admin()                                 # another customer is not affected
+        self.make_link(other, "it@other.example")
 
     def test_token_stored_only_as_its_hash(self):
         cust, admin = self.admin()
