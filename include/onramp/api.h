@@ -19,6 +19,7 @@
 #include "onramp/identity.h"
 #include "onramp/invite_store.h"
 #include "onramp/setup_store.h"
+#include "onramp/sso_setup_store.h"
 #include "onramp/sso_store.h"
 #include "onramp/sso_rules.h"
 #include "onramp/sso_types.h"
@@ -30,6 +31,7 @@ typedef struct principal {
 	session sess;
 	user user;			/* REALM_CUSTOMER */
 	operator_account op;		/* REALM_OPERATOR */
+	sso_setup_link link;		/* REALM_SSO_SETUP: the setup link the session was opened with */
 } principal;
 
 /** The caller of a route that required a session (never NULL there). */
@@ -40,6 +42,11 @@ principal *api_principal(http_request *req);
  * tenant from here, never from the request.
  */
 int64_t api_customer_id(http_request *req);
+/**
+ * Who is acting, as the audit trail and "set by" fields name them: the
+ * username, or "setup link: <email>" for a setup-link holder (arena).
+ */
+const char *api_actor_label(http_request *req);
 
 /* ---- the auth step (src/api/auth.c) ---------------------------------------------- */
 

@@ -102,8 +102,8 @@ or_status store_user_touch(db *d, int64_t id, int64_t now);
 
 /* ---- sessions ------------------------------------------------------------------- */
 
-/** Which realm a session belongs to. */
-typedef enum session_realm { REALM_CUSTOMER = 0, REALM_OPERATOR } session_realm;
+/** Which realm a session belongs to (REALM_SSO_SETUP: an IT-admin setup link, principal = the link). */
+typedef enum session_realm { REALM_CUSTOMER = 0, REALM_OPERATOR, REALM_SSO_SETUP } session_realm;
 
 /** A live session. */
 typedef struct session {
@@ -202,7 +202,7 @@ or_status store_reset_request_take(db *d, int64_t id);
 /* ---- audit trail ------------------------------------------------------------------- */
 
 /** Who acted. */
-typedef enum audit_actor { ACTOR_USER = 0, ACTOR_OPERATOR, ACTOR_CLI, ACTOR_SYSTEM } audit_actor;
+typedef enum audit_actor { ACTOR_USER = 0, ACTOR_OPERATOR, ACTOR_CLI, ACTOR_SYSTEM, ACTOR_SETUP_LINK } audit_actor;
 
 /** One audit row; before/after are JSON texts with secrets already redacted. */
 typedef struct audit_entry {
@@ -223,7 +223,7 @@ typedef struct audit_entry {
 
 /** Append one audit row. */
 or_status store_audit_add(db *d, const audit_entry *e);
-/** "user", "operator", "cli", "system". */
+/** "user", "operator", "cli", "system", "setup_link". */
 const char *store_audit_actor_name(audit_actor t);
 
 /* ---- mail outbox ------------------------------------------------------------------- */

@@ -50,6 +50,11 @@ api_audit(app *a, http_request *req, const char *action, int64_t customer_id, co
 		e.actor_type = ACTOR_USER;
 		e.actor_id = p->user.id;
 		e.actor_label = p->user.username;
+	} else if (p && p->realm == REALM_SSO_SETUP) {
+		/* No user account: the link acts, named by the address it was sent to. */
+		e.actor_type = ACTOR_SETUP_LINK;
+		e.actor_id = p->link.id;
+		e.actor_label = api_actor_label(req);
 	} else if (p) {
 		e.actor_type = ACTOR_OPERATOR;
 		e.actor_id = p->op.id;

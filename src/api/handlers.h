@@ -58,6 +58,18 @@ void api_sso_validate(app *a, http_request *req, http_response *resp);
 void api_sso_validation_get(app *a, http_request *req, http_response *resp);
 /** POST /api/v1/sso/submit: send the validated draft to review. */
 void api_sso_submit(app *a, http_request *req, http_response *resp);
+/** POST /api/v1/sso/setup-links: mail an IT-admin setup link (201, never the token). */
+void api_sso_setup_link_create(app *a, http_request *req, http_response *resp);
+/** GET /api/v1/sso/setup-links: the customer's setup links with their state. */
+void api_sso_setup_links_list(app *a, http_request *req, http_response *resp);
+/** DELETE /api/v1/sso/setup-links/{id}: revoke a setup link and end its sessions. */
+void api_sso_setup_link_revoke(app *a, http_request *req, http_response *resp);
+/** POST /api/v1/sso/setup-sessions: redeem a setup link's token for a setup-link session. */
+void api_sso_setup_session_create(app *a, http_request *req, http_response *resp);
+/** GET /api/v1/sso/setup-session: the setup-link session, its customer and CSRF token. */
+void api_sso_setup_session_get(app *a, http_request *req, http_response *resp);
+/** DELETE /api/v1/sso/setup-session: end the setup-link session. */
+void api_sso_setup_session_delete(app *a, http_request *req, http_response *resp);
 /** POST /api/v1/workspaces: "Create", or 409 setup_blocked with the gates. */
 void api_workspace_create(app *a, http_request *req, http_response *resp);
 /** GET /api/v1/workspaces: the customer's workspace requests. */
