@@ -20,7 +20,10 @@
 #include "onramp/invite_store.h"
 #include "onramp/setup_store.h"
 #include "onramp/sso_signin_store.h"
+#include "onramp/sso_setup_store.h"
 #include "onramp/sso_store.h"
+#include "onramp/sso_rules.h"
+#include "onramp/sso_types.h"
 #include "onramp/store.h"
 
 /** Who is calling: set by the auth step for routes with an auth level. */
@@ -29,6 +32,7 @@ typedef struct principal {
 	session sess;
 	user user;			/* REALM_CUSTOMER */
 	operator_account op;		/* REALM_OPERATOR */
+	sso_setup_link link;		/* REALM_SSO_SETUP: the setup link the session was opened with */
 } principal;
 
 /** The caller of a route that required a session (never NULL there). */
@@ -39,6 +43,11 @@ principal *api_principal(http_request *req);
  * tenant from here, never from the request.
  */
 int64_t api_customer_id(http_request *req);
+/**
+ * Who is acting, as the audit trail and "set by" fields name them: the
+ * username, or "setup link: <email>" for a setup-link holder (arena).
+ */
+const char *api_actor_label(http_request *req);
 
 /* ---- the auth step (src/api/auth.c) ---------------------------------------------- */
 
@@ -216,6 +225,8 @@ bool api_commit(app *a, http_request *req, http_response *resp, or_status st);
  * go ahead (takes_seat: the change makes a user hold a seat).
  */
 or_status seats_check(app *a, http_request *req, http_response *resp, int64_t customer_id, bool takes_seat);
+/** seats_check without an answer: OR_ERR_CONFLICT with the refusal's sentence in msg (sign-ins have no JSON answer). */
+or_status seats_allow(app *a, http_request *req, int64_t customer_id, bool takes_seat, char *msg, size_t msgsz);
 /**
  * In a sign-in's transaction, before the user is marked seen: when this makes
  * a dormant user active beyond the seat limit, audit seats.over_limit {used, limit}.
@@ -230,6 +241,9 @@ json_object *api_seats_json(long used, long limit);
 or_status api_audit_as_user(app *a, http_request *req, const user *u, const char *action);
 /** The same with an after object (redacted, not consumed), for an event about the user. */
 or_status api_audit_user_event(app *a, http_request *req, const user *u, const char *action, json_object *after);
+/** The same with before and after (a change the user's own sign-in made, e.g. the role the IdP groups give). */
+or_status api_audit_user_change(app *a, http_request *req, const user *u, const char *action, json_object *before,
+				json_object *after);
 /**
  * The checklist as the customer API shows it: items with state, hint,
  * blocker and the latest decided review (notes may be NULL), done_when, ready.
@@ -252,6 +266,25 @@ json_object *api_invites_json(app *a, http_request *req, int64_t customer_id, or
 #define INVITES_LINK_MAX (CONFIG_PATH_MAX + 64)
 or_status invites_issue(app *a, http_request *req, const invite_new *in, const char *customer_name, bool mail,
 			char *link, int64_t *id);
+/** Why an invite cannot be accepted at now (the sentence its 410 carries), or NULL when it can. */
+const char *invites_unusable(const invite *v, int64_t now);
+/** The identity-mismatch sentence for an invite opened as someone with another email. */
+const char *invites_mismatch_message(void);
+/**
+ * Apply a pending invite to an existing user of its customer inside the
+ * caller's transaction: an admin invite raises a member (never lowers), and
+ * the invite is marked accepted by u.  The caller audits.
+ */
+or_status invites_accept_existing(app *a, const invite *v, const user *u);
+/**
+ * Create the invite's account inside the caller's transaction: a free seat
+ * (else OR_ERR_CONFLICT with *which NULL and the seat sentence in msg), the
+ * user with the invite's customer, email and role (nu gives the rest;
+ * OR_ERR_CONFLICT with *which "username" or "email" when taken), the invite
+ * accepted by it.  The caller audits.
+ */
+or_status invites_accept_create(app *a, http_request *req, const invite *v, user_new *nu, int64_t *id,
+				const char **which, char *msg, size_t msgsz);
 /**
  * Issue a password reset link for u inside the caller's transaction (the
  * operator's reset-password-link): the link, shown once, goes into link.
@@ -272,6 +305,34 @@ json_object *api_sso_test_json(const sso_test *t);
 json_object *api_sso_latest_test_json(app *a, arena *ar, int64_t customer_id, or_status *st);
 /** A customer's details as GET /account shows them. */
 json_object *api_details_json(const customer *c, const customer_details *d);
+/* ---- who gets in through SSO (src/api/sso_accounts.c) ------------------------------- */
+
+/** The outcome of sso_admit. */
+typedef struct sso_admission {
+	bool ok;
+	user u;				/* on ok: the user to start a session for */
+	int status;			/* on refusal: 403 (or 409/410) */
+	const char *code;		/* identity_mismatch, sso_not_invited, sso_suspended, sso_domain, ... */
+	const char *message;		/* the sentence the failure page shows */
+} sso_admission;
+/**
+ * Decide who this identity is in customer cfg->customer_id and with which
+ * role, inside the caller's transaction: the rules (sso_rules_evaluate), then
+ * the linked identity, else the invite (invite_token, or NULL: a pending
+ * invite for the email) accepted, else an existing user with the same
+ * verified email linked, else a user created for a group (seat rules as for
+ * invites); suspended and deactivated users refused; an existing user's role
+ * follows the groups; a dormant user becomes active.  OR_OK with out->ok, or
+ * with out->status/code/message on a refusal (the caller rolls back); another
+ * status when the database failed.  login_type "oidc" or "saml" is what a
+ * created account records.  The caller starts the session and commits.
+ */
+or_status sso_admit(app *a, http_request *req, const sso_config *cfg, const oidc_identity *id,
+		    const char *invite_token, const char *login_type, sso_admission *out);
+
+/** A verdict as the test sign-in result and the test seam show it: {ok, role, matched_test_user, checks:[{key, ok, severity, message}]}. */
+json_object *api_sso_verdict_json(const sso_verdict *v);
+
 /** Current time in seconds for this request. */
 int64_t api_now(const http_request *req);
 

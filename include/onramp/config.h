@@ -53,6 +53,7 @@ typedef struct config {
 
 	char cookie_name_customer[CONFIG_NAME_MAX];
 	char cookie_name_operator[CONFIG_NAME_MAX];
+	char cookie_name_sso_setup[CONFIG_NAME_MAX];	/* a setup-link holder's session (Path=/api/v1/sso) */
 	config_cookie_secure cookie_secure;
 	int session_idle_timeout_s;
 	int session_absolute_timeout_s;

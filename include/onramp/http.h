@@ -39,6 +39,7 @@ typedef struct http_request {
 	const char *cookie_header;	/* "" when none */
 	const char *remote_addr;	/* "" when unknown */
 	const char *csrf_header;	/* X-CSRF-Token, "" when none */
+	const char *realm_header;	/* X-Onramp-Realm, "" when none: "sso_setup" picks a setup-link session */
 	struct principal *principal;	/* set by the auth step for routes that need a session */
 	http_listener listener;
 	bool tls;

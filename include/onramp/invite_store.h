@@ -60,6 +60,8 @@ or_status store_invite_retoken(db *d, int64_t id, const char *token_hash, int64_
 or_status store_invite_get(db *d, arena *a, int64_t customer_id, int64_t id, bool lock, invite *out);
 /** Find and lock an invite by token hash (OR_ERR_NOT_FOUND when unknown). */
 or_status store_invite_by_token(db *d, arena *a, const char *token_hash, invite *out);
+/** The customer's newest pending, unexpired invite for email, locked (OR_ERR_NOT_FOUND when none). */
+or_status store_invite_pending_for(db *d, arena *a, int64_t customer_id, const char *email, int64_t now, invite *out);
 /** The customer's invites, newest first. */
 or_status store_invite_list(db *d, arena *a, int64_t customer_id, long limit, invite **out, size_t *n);
 /** Revoke a pending invite (OR_ERR_CONFLICT when not pending). */

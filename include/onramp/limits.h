@@ -139,4 +139,19 @@
 /** The buffer an opened client secret is read into (the API admits at most 512 bytes). */
 #define LIMIT_OIDC_SECRET_BUF		1024
 
+/*
+ * IT-admin setup links (POST /sso/setup-links).  A link opens a few sessions
+ * (another device, a session that timed out) and is then used up: a
+ * forwarded or leaked mail cannot be redeemed without end.
+ */
+/** Longest life of a setup link (hours), and the default when none is asked for. */
+#define LIMIT_SSO_SETUP_LINK_HOURS_MAX	168
+#define LIMIT_SSO_SETUP_LINK_HOURS_DEFAULT 72
+/** Sessions one setup link can start before it answers 410 (used up). */
+#define LIMIT_SSO_SETUP_LINK_SESSIONS	10
+/** Setup links one customer may create within an hour (each is a mail). */
+#define LIMIT_SSO_SETUP_LINKS_PER_HOUR	10
+/** Setup links shown by GET /sso/setup-links (newest first). */
+#define LIMIT_SSO_SETUP_LINKS_SHOWN	100
+
 #endif

@@ -28,6 +28,13 @@ or_status mailtext_password_reset(arena *a, const char *base_url, const char *to
 or_status mailtext_invite(arena *a, const char *base_url, const char *token, const char *customer_name,
 			  const char *role, const char *inviter, int ttl_days, mailtext *out);
 
+/**
+ * "Set up single sign-on for <customer>": link = base_url + "/sso-setup.html#token="
+ * + token, valid for hours; sender (the admin who made the link) may be NULL.
+ */
+or_status mailtext_sso_setup_link(arena *a, const char *base_url, const char *token, const char *customer_name,
+				  const char *sender, int hours, mailtext *out);
+
 /** What a support request mail tells the support address. */
 typedef struct mailtext_support {
 	int64_t id;

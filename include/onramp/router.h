@@ -17,6 +17,8 @@ typedef enum route_auth {
 	AUTH_NONE = 0,		/* anyone */
 	AUTH_CUSTOMER,		/* a signed-in customer user */
 	AUTH_CUSTOMER_ADMIN,	/* a signed-in customer admin */
+	AUTH_SSO_EDITOR,	/* a signed-in customer admin or a live setup-link session (SSO routes only) */
+	AUTH_SSO_SETUP,		/* a live setup-link session only (its own session routes) */
 	AUTH_OPERATOR,		/* a signed-in operator */
 	AUTH_OPERATOR_ADMIN	/* a signed-in operator admin */
 } route_auth;

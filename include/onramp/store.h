@@ -70,12 +70,15 @@ typedef struct user_new {
 	user_role role;
 	const char *password_hash;	/* NULL: cannot sign in with a password yet */
 	bool must_change_password;
+	const char *login_type;		/* "password" (NULL), "oidc", "saml": how the account signs in */
 } user_new;
 
 /** Insert a user; OR_ERR_CONFLICT with *which = "username" or "email" when taken. */
 or_status store_user_insert(db *d, const user_new *u, int64_t *id, const char **which);
 /** Load a user of the customer (0 refused); OR_ERR_NOT_FOUND outside it. */
 or_status store_user_get(db *d, arena *a, int64_t customer_id, int64_t id, user *out);
+/** store_user_get locking the user's row (and its customer's: lock the customer first, store_customer_lock) for the transaction. */
+or_status store_user_lock(db *d, arena *a, int64_t customer_id, int64_t id, user *out);
 /** Load a user of any customer (operator and system paths: sessions, reset tokens). */
 or_status store_user_get_any(db *d, arena *a, int64_t id, user *out);
 /** Find a user by username or email for sign-in, with its password hash (arena). */
@@ -106,8 +109,8 @@ or_status store_user_touch(db *d, int64_t id, int64_t now);
 
 /* ---- sessions ------------------------------------------------------------------- */
 
-/** Which realm a session belongs to. */
-typedef enum session_realm { REALM_CUSTOMER = 0, REALM_OPERATOR } session_realm;
+/** Which realm a session belongs to (REALM_SSO_SETUP: an IT-admin setup link, principal = the link). */
+typedef enum session_realm { REALM_CUSTOMER = 0, REALM_OPERATOR, REALM_SSO_SETUP } session_realm;
 
 /** A live session. */
 typedef struct session {
@@ -208,7 +211,7 @@ or_status store_reset_request_take(db *d, int64_t id);
 /* ---- audit trail ------------------------------------------------------------------- */
 
 /** Who acted. */
-typedef enum audit_actor { ACTOR_USER = 0, ACTOR_OPERATOR, ACTOR_CLI, ACTOR_SYSTEM } audit_actor;
+typedef enum audit_actor { ACTOR_USER = 0, ACTOR_OPERATOR, ACTOR_CLI, ACTOR_SYSTEM, ACTOR_SETUP_LINK } audit_actor;
 
 /** One audit row; before/after are JSON texts with secrets already redacted. */
 typedef struct audit_entry {
@@ -229,7 +232,7 @@ typedef struct audit_entry {
 
 /** Append one audit row. */
 or_status store_audit_add(db *d, const audit_entry *e);
-/** "user", "operator", "cli", "system". */
+/** "user", "operator", "cli", "system", "setup_link". */
 const char *store_audit_actor_name(audit_actor t);
 
 /* ---- mail outbox ------------------------------------------------------------------- */

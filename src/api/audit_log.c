@@ -50,6 +50,11 @@ api_audit(app *a, http_request *req, const char *action, int64_t customer_id, co
 		e.actor_type = ACTOR_USER;
 		e.actor_id = p->user.id;
 		e.actor_label = p->user.username;
+	} else if (p && p->realm == REALM_SSO_SETUP) {
+		/* No user account: the link acts, named by the address it was sent to. */
+		e.actor_type = ACTOR_SETUP_LINK;
+		e.actor_id = p->link.id;
+		e.actor_label = api_actor_label(req);
 	} else if (p) {
 		e.actor_type = ACTOR_OPERATOR;
 		e.actor_id = p->op.id;
@@ -76,6 +81,13 @@ api_audit_as_user(app *a, http_request *req, const user *u, const char *action)
 or_status
 api_audit_user_event(app *a, http_request *req, const user *u, const char *action, json_object *after)
 {
+	return api_audit_user_change(a, req, u, action, NULL, after);
+}
+
+or_status
+api_audit_user_change(app *a, http_request *req, const user *u, const char *action, json_object *before,
+		      json_object *after)
+{
 	principal p, *saved = req->principal;
 	or_status st;
 
@@ -83,7 +95,7 @@ api_audit_user_event(app *a, http_request *req, const user *u, const char *actio
 	p.realm = REALM_CUSTOMER;
 	p.user = *u;
 	req->principal = &p;
-	st = api_audit(a, req, action, u->customer_id, "user", u->id, NULL, after);
+	st = api_audit(a, req, action, u->customer_id, "user", u->id, before, after);
 	req->principal = saved;
 	return st;
 }

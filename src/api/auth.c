@@ -4,6 +4,9 @@
  * customer and operator realms use different cookies (the operator one is
  * scoped to /admin/) and different session rows, so neither can stand in for
  * the other.  Every state change must carry the session's CSRF token.
+ * A third realm, sso_setup, is the session of an IT-admin setup link: its
+ * cookie is scoped to /api/v1/sso, its principal is the link (checked live at
+ * every request), and only AUTH_SSO_EDITOR and AUTH_SSO_SETUP routes look at it.
  */
 #include <stdio.h>
 #include <string.h>
@@ -25,7 +28,26 @@ api_principal(http_request *req)
 int64_t
 api_customer_id(http_request *req)
 {
-	return api_principal(req)->user.customer_id;
+	principal *p = api_principal(req);
+
+	return p->realm == REALM_SSO_SETUP ? p->link.customer_id : p->user.customer_id;
+}
+
+const char *
+api_actor_label(http_request *req)
+{
+	principal *p = api_principal(req);
+	char buf[IDENTITY_EMAIL_MAX + 16];
+
+	if (p == NULL)
+		return "anonymous request";
+	if (p->realm == REALM_OPERATOR)
+		return p->op.username;
+	if (p->realm == REALM_CUSTOMER)
+		return p->user.username;
+	if (snprintf(buf, sizeof(buf), "setup link: %s", p->link.email ? p->link.email : "") < 0)
+		return "setup link";
+	return arena_strdup(req->arena, buf);
 }
 
 int64_t
@@ -59,7 +81,18 @@ auth_cookie_value(http_request *req, const char *name)
 static const char *
 cookie_name(const app *a, session_realm realm)
 {
+	if (realm == REALM_SSO_SETUP)
+		return a->cfg->cookie_name_sso_setup;
 	return realm == REALM_OPERATOR ? a->cfg->cookie_name_operator : a->cfg->cookie_name_customer;
+}
+
+/* The operator cookie never reaches the public API, a setup link's never leaves the SSO endpoints. */
+static const char *
+cookie_path(session_realm realm)
+{
+	if (realm == REALM_SSO_SETUP)
+		return "/api/v1/sso";
+	return realm == REALM_OPERATOR ? "/admin/" : "/";
 }
 
 static bool
@@ -91,8 +124,7 @@ static or_status
 set_cookie(app *a, http_request *req, http_response *resp, session_realm realm, const char *value,
 	   long max_age)
 {
-	return auth_cookie_set(a, req, resp, cookie_name(a, realm), value, realm == REALM_OPERATOR ? "/admin/" : "/",
-			       max_age);
+	return auth_cookie_set(a, req, resp, cookie_name(a, realm), value, cookie_path(realm), max_age);
 }
 
 or_status
@@ -138,7 +170,12 @@ load_principal(app *a, http_request *req, session_realm realm, principal *p)
 	if (token == NULL || !secret_token_shape_ok(token))
 		return OR_ERR_NOT_FOUND;
 	secret_sha256_hex(token, strlen(token), hash);
-	st = store_session_find(a->db, realm, hash, now, a->cfg->session_idle_timeout_s, &p->sess);
+	/* A setup link's session is found with its link, so revoking or expiry ends it at once. */
+	if (realm == REALM_SSO_SETUP)
+		st = store_sso_setup_session_find(a->db, req->arena, hash, now, a->cfg->session_idle_timeout_s,
+						  &p->sess, &p->link);
+	else
+		st = store_session_find(a->db, realm, hash, now, a->cfg->session_idle_timeout_s, &p->sess);
 	if (st != OR_OK)
 		return st;
 	p->realm = realm;
@@ -146,14 +183,14 @@ load_principal(app *a, http_request *req, session_realm realm, principal *p)
 		st = store_user_get_any(a->db, req->arena, p->sess.principal_id, &p->user);
 		if (st == OR_OK && (p->user.deactivated_at || p->user.suspended))
 			st = OR_ERR_NOT_FOUND;
-	} else {
+	} else if (realm == REALM_OPERATOR) {
 		st = store_operator_get(a->db, req->arena, p->sess.principal_id, &p->op);
 		if (st == OR_OK && p->op.deactivated_at)
 			st = OR_ERR_NOT_FOUND;
 	}
 	if (st == OR_OK && now - p->sess.last_used_at >= TOUCH_EVERY_S) {
 		st = store_session_touch(a->db, hash, now);
-		if (st == OR_OK)
+		if (st == OR_OK && realm != REALM_SSO_SETUP)
 			st = realm == REALM_CUSTOMER ? store_user_touch(a->db, p->user.id, now)
 						     : store_operator_touch(a->db, p->op.id, now);
 		if (realm == REALM_CUSTOMER)
@@ -187,6 +224,10 @@ role_ok(const route *r, const principal *p, const char *method)
 		return true;
 	case AUTH_CUSTOMER_ADMIN:
 		return p->user.role == ROLE_CUSTOMER_ADMIN;
+	case AUTH_SSO_EDITOR:
+		return p->realm == REALM_SSO_SETUP || p->user.role == ROLE_CUSTOMER_ADMIN;
+	case AUTH_SSO_SETUP:
+		return p->realm == REALM_SSO_SETUP;
 	case AUTH_OPERATOR:
 		/* Auditors read everything and change nothing but their own session. */
 		return p->op.role != OPROLE_AUDITOR || !is_state_change(method) ||
@@ -197,12 +238,38 @@ role_ok(const route *r, const principal *p, const char *method)
 	return false;
 }
 
+/*
+ * The realm whose session a route needs; *fallback: a setup-link session
+ * stands in when there is no customer session.  A browser may hold both (an
+ * admin who opened a link): the setup page sends X-Onramp-Realm: sso_setup,
+ * so each page acts with its own session and CSRF token.
+ */
+static session_realm
+route_realm(const route *r, const http_request *req, bool *fallback)
+{
+	*fallback = false;
+	switch (r->auth) {
+	case AUTH_OPERATOR:
+	case AUTH_OPERATOR_ADMIN:
+		return REALM_OPERATOR;
+	case AUTH_SSO_SETUP:
+		return REALM_SSO_SETUP;
+	case AUTH_SSO_EDITOR:
+		if (strcmp(req->realm_header, "sso_setup") == 0)
+			return REALM_SSO_SETUP;
+		*fallback = true;
+		return REALM_CUSTOMER;
+	default:
+		return REALM_CUSTOMER;
+	}
+}
+
 bool
 auth_require(app *a, const route *r, http_request *req, http_response *resp)
 {
-	session_realm realm = r->auth >= AUTH_OPERATOR ? REALM_OPERATOR : REALM_CUSTOMER;
+	bool fallback, must_change = false;
+	session_realm realm = route_realm(r, req, &fallback);
 	principal *p = arena_calloc(req->arena, 1, sizeof(*p));
-	bool must_change;
 	or_status st;
 
 	if (p == NULL) {
@@ -210,6 +277,11 @@ auth_require(app *a, const route *r, http_request *req, http_response *resp)
 		return false;
 	}
 	st = load_principal(a, req, realm, p);
+	if (st == OR_ERR_NOT_FOUND && fallback) {
+		memset(p, 0, sizeof(*p));
+		realm = REALM_SSO_SETUP;
+		st = load_principal(a, req, realm, p);
+	}
 	if (st == OR_ERR_NOT_FOUND) {
 		http_error(resp, 401, "unauthenticated", "Sign in to continue.");
 		return false;
@@ -234,7 +306,8 @@ auth_require(app *a, const route *r, http_request *req, http_response *resp)
 			   "Set up two-factor sign-in first (POST /totp, then POST /totp/confirm with a code).");
 		return false;
 	}
-	must_change = realm == REALM_CUSTOMER ? p->user.must_change_password : p->op.must_change_password;
+	if (realm != REALM_SSO_SETUP)
+		must_change = realm == REALM_CUSTOMER ? p->user.must_change_password : p->op.must_change_password;
 	if (must_change && !(r->flags & ROUTE_ALLOWED_BEFORE_PASSWORD_CHANGE)) {
 		http_error(resp, 403, "password_change_required",
 			   "Choose a new password first (POST /password).");

@@ -66,6 +66,18 @@ void api_sso_test_get(app *a, http_request *req, http_response *resp);
 void api_sso_start(app *a, http_request *req, http_response *resp);
 /** GET /api/v1/sso/oidc/callback/{slug}: the IdP's answer; a session and 303, a test result, or a page. */
 void api_sso_oidc_callback(app *a, http_request *req, http_response *resp);
+/** POST /api/v1/sso/setup-links: mail an IT-admin setup link (201, never the token). */
+void api_sso_setup_link_create(app *a, http_request *req, http_response *resp);
+/** GET /api/v1/sso/setup-links: the customer's setup links with their state. */
+void api_sso_setup_links_list(app *a, http_request *req, http_response *resp);
+/** DELETE /api/v1/sso/setup-links/{id}: revoke a setup link and end its sessions. */
+void api_sso_setup_link_revoke(app *a, http_request *req, http_response *resp);
+/** POST /api/v1/sso/setup-sessions: redeem a setup link's token for a setup-link session. */
+void api_sso_setup_session_create(app *a, http_request *req, http_response *resp);
+/** GET /api/v1/sso/setup-session: the setup-link session, its customer and CSRF token. */
+void api_sso_setup_session_get(app *a, http_request *req, http_response *resp);
+/** DELETE /api/v1/sso/setup-session: end the setup-link session. */
+void api_sso_setup_session_delete(app *a, http_request *req, http_response *resp);
 /** POST /api/v1/workspaces: "Create", or 409 setup_blocked with the gates. */
 void api_workspace_create(app *a, http_request *req, http_response *resp);
 /** GET /api/v1/workspaces: the customer's workspace requests. */
@@ -98,6 +110,8 @@ void api_invite_revoke(app *a, http_request *req, http_response *resp);
 void api_invite_lookup(app *a, http_request *req, http_response *resp);
 /** POST /api/v1/invite-acceptances: accept with a new account or the signed-in one. */
 void api_invite_accept(app *a, http_request *req, http_response *resp);
+/** POST /api/v1/test/sso-admissions (test_mode only, else 404): sso_admit on a given config and identity. */
+void api_test_sso_admit(app *a, http_request *req, http_response *resp);
 
 /* ---- operator: session, TOTP, password (admin_session.c) ---------------------------- */
 

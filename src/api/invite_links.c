@@ -91,6 +91,24 @@ begin_find(app *a, http_request *req, http_response *resp, const attempt *t, inv
 	return true;
 }
 
+const char *
+invites_unusable(const invite *v, int64_t now)
+{
+	if (strcmp(v->state, "accepted") == 0)
+		return "This invite was already used. Sign in instead.";
+	if (strcmp(v->state, "revoked") == 0)
+		return "This invite was revoked. Ask your admin for a new invite.";
+	if (strcmp(v->state, "expired") == 0 || v->expires_at <= now)
+		return "This invite expired. Ask your admin to resend it.";
+	return NULL;
+}
+
+const char *
+invites_mismatch_message(void)
+{
+	return MISMATCH;
+}
+
 /* Find the token's invite (locked when in a transaction); 410 for anything unusable. */
 static bool
 find_by_token(app *a, http_request *req, http_response *resp, const char *token, invite *v)
@@ -114,14 +132,9 @@ find_by_token(app *a, http_request *req, http_response *resp, const char *token,
 		api_fail_db(a, req, resp, st);
 		return false;
 	}
-	if (strcmp(v->state, "accepted") == 0)
-		http_error(resp, 410, "gone", "This invite was already used. Sign in instead.");
-	else if (strcmp(v->state, "revoked") == 0)
-		http_error(resp, 410, "gone", "This invite was revoked. Ask your admin for a new invite.");
-	else if (strcmp(v->state, "expired") == 0 || v->expires_at <= now)
-		http_error(resp, 410, "gone", "This invite expired. Ask your admin to resend it.");
-	else
+	if (invites_unusable(v, now) == NULL)
 		return true;
+	http_error(resp, 410, "gone", invites_unusable(v, now));
 	resp->error_members = json_object_new_object();
 	json_object_object_add(resp->error_members, "invite_status", json_object_new_string(api_invite_status(v, now)));
 	return false;
@@ -192,14 +205,27 @@ mismatch(http_request *req, http_response *resp, const char *signed_in_as)
 	(void)req;
 }
 
+or_status
+invites_accept_existing(app *a, const invite *v, const user *u)
+{
+	user_role r;
+	or_status st = OR_OK;
+
+	/* An invite can raise a member to admin; it never lowers a role. */
+	if (identity_role_parse(v->role, &r) == OR_OK && r == ROLE_CUSTOMER_ADMIN && u->role != ROLE_CUSTOMER_ADMIN)
+		st = store_user_set_role(a->db, v->customer_id, u->id, r);
+	if (st == OR_OK)
+		st = store_invite_accept(a->db, v->id, u->id);
+	return st;
+}
+
 /* Signed in with the invited email: apply the invite to that account. */
 static void
 accept_as(app *a, http_request *req, http_response *resp, const attempt *t, const invite *v, principal *p)
 {
-	user_role r;
 	json_object *o;
 	user u;
-	or_status st = OR_OK;
+	or_status st;
 
 	if (strcmp(p->user.email, v->email) != 0) {
 		db_rollback(a->db);
@@ -212,10 +238,7 @@ accept_as(app *a, http_request *req, http_response *resp, const attempt *t, cons
 		http_error(resp, 409, "conflict", "Your account belongs to another organisation, so it cannot join this one.");
 		return;
 	}
-	/* An invite can raise a member to admin; it never lowers a role. */
-	if (identity_role_parse(v->role, &r) == OR_OK && r == ROLE_CUSTOMER_ADMIN && p->user.role != ROLE_CUSTOMER_ADMIN)
-		st = store_user_set_role(a->db, v->customer_id, p->user.id, r);
-	if (st == OR_OK && (st = store_invite_accept(a->db, v->id, p->user.id)) == OR_OK)
+	if ((st = invites_accept_existing(a, v, &p->user)) == OR_OK)
 		st = api_audit(a, req, "invite.accept", v->customer_id, "invite", v->id, NULL, NULL);
 	if (!api_commit(a, req, resp, st))
 		return;
@@ -285,13 +308,32 @@ taken(http_request *req, http_response *resp, const char *which)
 	http_error(resp, 409, "conflict", "This username is not available. Choose another.");
 }
 
+or_status
+invites_accept_create(app *a, http_request *req, const invite *v, user_new *nu, int64_t *id, const char **which,
+		      char *msg, size_t msgsz)
+{
+	user_role r = ROLE_CUSTOMER_MEMBER;
+	or_status st;
+
+	*which = NULL;
+	/* The new user is signed in at once, so it takes a seat. */
+	if ((st = seats_allow(a, req, v->customer_id, true, msg, msgsz)) != OR_OK)
+		return st;
+	(void)identity_role_parse(v->role, &r);
+	nu->customer_id = v->customer_id;
+	nu->email = v->email;
+	nu->role = r;
+	if ((st = store_user_insert(a->db, nu, id, which)) == OR_OK)
+		st = store_invite_accept(a->db, v->id, *id);
+	return st;
+}
+
 /* Not signed in: create the account with the invite's email and role, and sign it in. */
 static void
 accept_new(app *a, http_request *req, http_response *resp, const attempt *t, const invite *v, signup *s)
 {
-	char csrf[SECRET_TOKEN_LEN + 1];
+	char csrf[SECRET_TOKEN_LEN + 1], msg[320];
 	const char *which = NULL;
-	user_role r = ROLE_CUSTOMER_MEMBER;
 	user_new nu;
 	user u;
 	int64_t id = 0;
@@ -305,22 +347,16 @@ accept_new(app *a, http_request *req, http_response *resp, const attempt *t, con
 		mismatch(req, resp, NULL);
 		return;
 	}
-	/* The new user is signed in at once, so it takes a seat. */
-	if ((st = seats_check(a, req, resp, v->customer_id, true)) != OR_OK) {
+	memset(&nu, 0, sizeof(nu));
+	nu.username = s->username;
+	nu.password_hash = s->phc;
+	st = invites_accept_create(a, req, v, &nu, &id, &which, msg, sizeof(msg));
+	if (st == OR_ERR_CONFLICT && which == NULL) {
 		db_rollback(a->db);
-		if (resp->status == 0)
-			api_fail_db(a, req, resp, st);
+		http_error(resp, 409, "conflict", arena_strdup(req->arena, msg));
 		return;
 	}
-	(void)identity_role_parse(v->role, &r);
-	memset(&nu, 0, sizeof(nu));
-	nu.customer_id = v->customer_id;
-	nu.username = s->username;
-	nu.email = v->email;
-	nu.role = r;
-	nu.password_hash = s->phc;
-	if ((st = store_user_insert(a->db, &nu, &id, &which)) == OR_OK && (st = store_invite_accept(a->db, v->id, id)) == OR_OK &&
-	    (st = store_user_touch(a->db, id, api_now(req))) == OR_OK &&
+	if (st == OR_OK && (st = store_user_touch(a->db, id, api_now(req))) == OR_OK &&
 	    (st = store_user_get(a->db, req->arena, v->customer_id, id, &u)) == OR_OK &&
 	    (st = auth_session_start(a, req, resp, REALM_CUSTOMER, id, "password", csrf)) == OR_OK)
 		st = api_audit_as_user(a, req, &u, "invite.accept");

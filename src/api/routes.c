@@ -39,11 +39,19 @@ static const route routes[] = {
 	{ "GET", "/api/v1/account", PUB, AUTH_CUSTOMER, BODY_NONE, api_account_get, 0 },
 	{ "PATCH", "/api/v1/account", PUB, AUTH_CUSTOMER_ADMIN, BODY_JSON, api_account_patch, 0 },
 	{ "GET", "/api/v1/checklist", PUB, AUTH_CUSTOMER, BODY_NONE, api_checklist_get, 0 },
-	{ "GET", "/api/v1/sso", PUB, AUTH_CUSTOMER_ADMIN, BODY_NONE, api_sso_get, 0 },
-	{ "PUT", "/api/v1/sso", PUB, AUTH_CUSTOMER_ADMIN, BODY_JSON_SAML, api_sso_put, 0 },
-	{ "POST", "/api/v1/sso/validate", PUB, AUTH_CUSTOMER_ADMIN, BODY_NONE, api_sso_validate, 0 },
-	{ "GET", "/api/v1/sso/validations/{id}", PUB, AUTH_CUSTOMER_ADMIN, BODY_NONE, api_sso_validation_get, 0 },
-	{ "POST", "/api/v1/sso/submit", PUB, AUTH_CUSTOMER_ADMIN, BODY_JSON, api_sso_submit, 0 },
+	/* SSO work: a customer admin or the holder of a setup link of that customer (AUTH_SSO_EDITOR). */
+	{ "GET", "/api/v1/sso", PUB, AUTH_SSO_EDITOR, BODY_NONE, api_sso_get, 0 },
+	{ "PUT", "/api/v1/sso", PUB, AUTH_SSO_EDITOR, BODY_JSON_SAML, api_sso_put, 0 },
+	{ "POST", "/api/v1/sso/validate", PUB, AUTH_SSO_EDITOR, BODY_NONE, api_sso_validate, 0 },
+	{ "GET", "/api/v1/sso/validations/{id}", PUB, AUTH_SSO_EDITOR, BODY_NONE, api_sso_validation_get, 0 },
+	{ "POST", "/api/v1/sso/submit", PUB, AUTH_SSO_EDITOR, BODY_JSON, api_sso_submit, 0 },
+	/* IT-admin setup links: admins make them, anyone holding one opens a setup-link session. */
+	{ "POST", "/api/v1/sso/setup-links", PUB, AUTH_CUSTOMER_ADMIN, BODY_JSON, api_sso_setup_link_create, 0 },
+	{ "GET", "/api/v1/sso/setup-links", PUB, AUTH_CUSTOMER_ADMIN, BODY_NONE, api_sso_setup_links_list, 0 },
+	{ "DELETE", "/api/v1/sso/setup-links/{id}", PUB, AUTH_CUSTOMER_ADMIN, BODY_NONE, api_sso_setup_link_revoke, 0 },
+	{ "POST", "/api/v1/sso/setup-sessions", PUB, AUTH_NONE, BODY_JSON, api_sso_setup_session_create, 0 },
+	{ "GET", "/api/v1/sso/setup-session", PUB, AUTH_SSO_SETUP, BODY_NONE, api_sso_setup_session_get, 0 },
+	{ "DELETE", "/api/v1/sso/setup-session", PUB, AUTH_SSO_SETUP, BODY_NONE, api_sso_setup_session_delete, 0 },
 	{ "POST", "/api/v1/workspaces", PUB, AUTH_CUSTOMER_ADMIN, BODY_JSON, api_workspace_create, 0 },
 	{ "GET", "/api/v1/workspaces", PUB, AUTH_CUSTOMER, BODY_NONE, api_workspaces_list, 0 },
 	{ "POST", "/api/v1/support-requests", PUB, AUTH_CUSTOMER, BODY_JSON, api_support_create, 0 },
@@ -59,6 +67,8 @@ static const route routes[] = {
 	{ "DELETE", "/api/v1/invites/{id}", PUB, AUTH_CUSTOMER_ADMIN, BODY_NONE, api_invite_revoke, 0 },
 	{ "POST", "/api/v1/invite-lookups", PUB, AUTH_NONE, BODY_JSON, api_invite_lookup, 0 },
 	{ "POST", "/api/v1/invite-acceptances", PUB, AUTH_NONE, BODY_JSON, api_invite_accept, 0 },
+	/* test stacks only (test_mode; 404 elsewhere): sso_admit without an IdP */
+	{ "POST", "/api/v1/test/sso-admissions", PUB, AUTH_NONE, BODY_JSON, api_test_sso_admit, 0 },
 
 	/* operator: session, TOTP, password */
 	{ "POST", "/admin/api/v1/session", OPS, AUTH_NONE, BODY_JSON, api_admin_session_create, 0 },

@@ -32,17 +32,26 @@ count_locked(app *a, http_request *req, int64_t customer_id, seat_count *s)
 }
 
 or_status
-seats_check(app *a, http_request *req, http_response *resp, int64_t customer_id, bool takes_seat)
+seats_allow(app *a, http_request *req, int64_t customer_id, bool takes_seat, char *msg, size_t msgsz)
 {
 	seat_count s;
-	char msg[320];
 	or_status st = count_locked(a, req, customer_id, &s);
 
 	if (st != OR_OK || identity_seats_allow(s, takes_seat))
 		return st;
-	identity_seats_refusal(s, msg, sizeof(msg));
-	http_error(resp, 409, "conflict", arena_strdup(req->arena, msg));
+	identity_seats_refusal(s, msg, msgsz);
 	return OR_ERR_CONFLICT;
+}
+
+or_status
+seats_check(app *a, http_request *req, http_response *resp, int64_t customer_id, bool takes_seat)
+{
+	char msg[320];
+	or_status st = seats_allow(a, req, customer_id, takes_seat, msg, sizeof(msg));
+
+	if (st == OR_ERR_CONFLICT)
+		http_error(resp, 409, "conflict", arena_strdup(req->arena, msg));
+	return st;
 }
 
 or_status

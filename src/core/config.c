@@ -57,6 +57,7 @@ static const struct key keys[] = {
 	STR(tls_param),
 	STR(cookie_name_customer),
 	STR(cookie_name_operator),
+	STR(cookie_name_sso_setup),
 	{ "cookie_secure", T_COOKIE, offsetof(config, cookie_secure), 0, 0, 0 },
 	INT(session_idle_timeout_s, 60, 7 * 86400),
 	INT(session_absolute_timeout_s, 300, 90 * 86400),
@@ -135,6 +136,7 @@ config_defaults(config *c)
 	str_copy(c->tls_param, sizeof(c->tls_param), "HTTPS");
 	str_copy(c->cookie_name_customer, sizeof(c->cookie_name_customer), "onramp_session");
 	str_copy(c->cookie_name_operator, sizeof(c->cookie_name_operator), "onramp_operator");
+	str_copy(c->cookie_name_sso_setup, sizeof(c->cookie_name_sso_setup), "onramp_sso_setup");
 	c->cookie_secure = COOKIE_SECURE_AUTO;
 	c->session_idle_timeout_s = 30 * 60;
 	c->session_absolute_timeout_s = 12 * 3600;

@@ -118,6 +118,37 @@ mailtext_invite(arena *a, const char *base_url, const char *token, const char *c
 	return out->subject && out->text && out->html ? OR_OK : OR_ERR_NOMEM;
 }
 
+or_status
+mailtext_sso_setup_link(arena *a, const char *base_url, const char *token, const char *customer_name,
+			const char *sender, int hours, mailtext *out)
+{
+	const char *name = customer_name && !strpbrk(customer_name, "\r\n") ? customer_name : "your organisation";
+	const char *who = sender ? sender : "An admin";
+	char *link = render(a, "%s/sso-setup.html#token=%s", base_url, token);
+	char *hlink = link ? mailtext_html_escape(a, link) : NULL, *hname = mailtext_html_escape(a, name);
+	char *hwho = mailtext_html_escape(a, who);
+
+	if (hlink == NULL || hname == NULL || hwho == NULL)
+		return OR_ERR_NOMEM;
+	out->subject = render(a, "Set up single sign-on for %.100s on onramp", name);
+	out->text = render(a,
+		"%s of %s asked you to set up single sign-on for their onramp account.\n\n"
+		"This link opens the single sign-on settings of %s only, without an account, for %d hours:\n\n%s\n\n"
+		"There you see what to register at your identity provider, enter its details and the client secret, "
+		"and run a test sign-in. Do not forward this mail: whoever holds the link can change these settings.\n",
+		who, name, name, hours, link);
+	out->html = render(a,
+		"<!doctype html><html><body style=\"font-family:sans-serif\">"
+		"<p>%s of <strong>%s</strong> asked you to set up single sign-on for their onramp account.</p>"
+		"<p>This link opens the single sign-on settings of %s only, without an account, for %d hours:</p>"
+		"<p><a href=\"%s\">Open the single sign-on setup</a></p>"
+		"<p>There you see what to register at your identity provider, enter its details and the client secret, "
+		"and run a test sign-in. Do not forward this mail: whoever holds the link can change these settings.</p>"
+		"</body></html>\n",
+		hwho, hname, hname, hours, hlink);
+	return out->subject && out->text && out->html ? OR_OK : OR_ERR_NOMEM;
+}
+
 static const char *
 or_dash(const char *s)
 {

@@ -21,6 +21,7 @@ http_request_init(http_request *req, arena *a)
 	req->cookie_header = "";
 	req->remote_addr = "";
 	req->csrf_header = "";
+	req->realm_header = "";
 }
 
 void

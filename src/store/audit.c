@@ -15,6 +15,7 @@ store_audit_actor_name(audit_actor t)
 	case ACTOR_OPERATOR: return "operator";
 	case ACTOR_CLI: return "cli";
 	case ACTOR_SYSTEM: return "system";
+	case ACTOR_SETUP_LINK: return "setup_link";
 	}
 	return "system";
 }
@@ -72,6 +73,8 @@ actor_from(or_str v)
 		return ACTOR_OPERATOR;
 	if (str_eq_c(v, "cli"))
 		return ACTOR_CLI;
+	if (str_eq_c(v, "setup_link"))
+		return ACTOR_SETUP_LINK;
 	return ACTOR_SYSTEM;
 }
 

@@ -82,6 +82,9 @@ static const char SQL_GET[] = "SELECT " INVITE_COLS INVITE_FROM "WHERE i.id = ? 
 static const char SQL_GET_LOCK[] =
 	"SELECT " INVITE_COLS INVITE_FROM "WHERE i.id = ? AND i.customer_id = ? FOR UPDATE";
 static const char SQL_BY_TOKEN[] = "SELECT " INVITE_COLS INVITE_FROM "WHERE i.token_hash = ? FOR UPDATE";
+static const char SQL_PENDING_FOR[] =
+	"SELECT " INVITE_COLS INVITE_FROM "WHERE i.customer_id = ? AND i.email = ? AND i.state = 'pending' "
+	"AND i.expires_at > FROM_UNIXTIME(?) ORDER BY i.id DESC LIMIT 1 FOR UPDATE";
 static const char SQL_LIST[] =
 	"SELECT " INVITE_COLS INVITE_FROM "WHERE i.customer_id = ? ORDER BY i.id DESC LIMIT ?";
 
@@ -147,6 +150,22 @@ store_invite_by_token(db *d, arena *a, const char *token_hash, invite *out)
 	if (st != OR_OK)
 		return st;
 	db_bind_cstr(s, 0, token_hash);
+	return one(s, a, out);
+}
+
+or_status
+store_invite_pending_for(db *d, arena *a, int64_t customer_id, const char *email, int64_t now, invite *out)
+{
+	db_stmt *s;
+	or_status st;
+
+	if (scope_refused(__func__, customer_id))
+		return OR_ERR_INTERNAL;
+	if ((st = db_prepare(d, SQL_PENDING_FOR, &s)) != OR_OK)
+		return st;
+	db_bind_int(s, 0, customer_id);
+	db_bind_cstr(s, 1, email);
+	db_bind_int(s, 2, now);
 	return one(s, a, out);
 }
 

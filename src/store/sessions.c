@@ -10,7 +10,7 @@
 static const char *
 realm_name(session_realm r)
 {
-	return r == REALM_OPERATOR ? "operator" : "customer";
+	return r == REALM_OPERATOR ? "operator" : r == REALM_SSO_SETUP ? "sso_setup" : "customer";
 }
 
 static const char SQL_CREATE[] =

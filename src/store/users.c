@@ -58,7 +58,7 @@ one_user(db_stmt *s, arena *a, user *out)
 
 static const char SQL_INSERT[] =
 	"INSERT INTO users (customer_id, username, email, display_name, role, password_hash, "
-	"must_change_password) VALUES (?, ?, ?, ?, ?, ?, ?)";
+	"must_change_password, login_type) VALUES (?, ?, ?, ?, ?, ?, ?, COALESCE(?, 'password'))";
 
 or_status
 store_user_insert(db *d, const user_new *u, int64_t *id, const char **which)
@@ -76,6 +76,7 @@ store_user_insert(db *d, const user_new *u, int64_t *id, const char **which)
 	db_bind_cstr(s, 4, identity_role_name(u->role));
 	db_bind_cstr(s, 5, u->password_hash);
 	db_bind_int(s, 6, u->must_change_password);
+	db_bind_cstr(s, 7, u->login_type);
 	st = db_execute(s);
 	if (st == OR_OK)
 		*id = (int64_t)db_insert_id(s);
@@ -87,20 +88,33 @@ store_user_insert(db *d, const user_new *u, int64_t *id, const char **which)
 
 static const char SQL_GET[] = "SELECT " USER_COLS USER_FROM "WHERE u.id = ? AND u.customer_id = ?";
 static const char SQL_GET_ANY[] = "SELECT " USER_COLS USER_FROM "WHERE u.id = ?";
+static const char SQL_LOCK[] = "SELECT " USER_COLS USER_FROM "WHERE u.id = ? AND u.customer_id = ? FOR UPDATE";
 
-or_status
-store_user_get(db *d, arena *a, int64_t customer_id, int64_t id, user *out)
+static or_status
+get_scoped(db *d, arena *a, const char *sql, const char *fn, int64_t customer_id, int64_t id, user *out)
 {
 	db_stmt *s;
 	or_status st;
 
-	if (scope_refused(__func__, customer_id))
+	if (scope_refused(fn, customer_id))
 		return OR_ERR_INTERNAL;
-	if ((st = db_prepare(d, SQL_GET, &s)) != OR_OK)
+	if ((st = db_prepare(d, sql, &s)) != OR_OK)
 		return st;
 	db_bind_int(s, 0, id);
 	db_bind_int(s, 1, customer_id);
 	return one_user(s, a, out);
+}
+
+or_status
+store_user_get(db *d, arena *a, int64_t customer_id, int64_t id, user *out)
+{
+	return get_scoped(d, a, SQL_GET, __func__, customer_id, id, out);
+}
+
+or_status
+store_user_lock(db *d, arena *a, int64_t customer_id, int64_t id, user *out)
+{
+	return get_scoped(d, a, SQL_LOCK, __func__, customer_id, id, out);
 }
 
 or_status

@@ -20,6 +20,28 @@ test_reset_mail_carries_the_link(void)
 }
 
 static void
+test_sso_setup_link_mail(void)
+{
+	arena *a = arena_new(1 << 20);
+	mailtext mt;
+
+	CU_ASSERT_EQUAL(mailtext_sso_setup_link(a, "https://console.example", "TOKEN123", "Acme & <Sons>", "ann", 72, &mt),
+			OR_OK);
+	CU_ASSERT_PTR_NOT_NULL(strstr(mt.text, "https://console.example/sso-setup.html#token=TOKEN123"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(mt.text, "ann of Acme & <Sons>"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(mt.text, "72 hours"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(mt.html, "href=\"https://console.example/sso-setup.html#token=TOKEN123\""));
+	CU_ASSERT_PTR_NOT_NULL(strstr(mt.html, "Acme &amp; &lt;Sons&gt;"));
+	CU_ASSERT_PTR_NULL(strstr(mt.html, "<Sons>"));
+	/* A stored name with a line break never reaches the subject header. */
+	CU_ASSERT_EQUAL(mailtext_sso_setup_link(a, "https://c.example", "T", "Acme\r\nBcc: x@example.com", NULL, 1, &mt),
+			OR_OK);
+	CU_ASSERT_PTR_NULL(strpbrk(mt.subject, "\r\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(mt.text, "An admin of your organisation"));
+	arena_free(a);
+}
+
+static void
 test_support_mail_escapes_and_fills_gaps(void)
 {
 	arena *a = arena_new(1 << 20);
@@ -77,6 +99,7 @@ test_address_extraction(void)
 
 static const unit_test tests[] = {
 	{ "reset mail carries the link", test_reset_mail_carries_the_link },
+	{ "setup link mail carries the link, escaped", test_sso_setup_link_mail },
 	{ "support mail escapes and fills gaps", test_support_mail_escapes_and_fills_gaps },
 	{ "compose refuses header injection", test_compose_refuses_header_injection },
 	{ "address extraction", test_address_extraction },

@@ -11,6 +11,7 @@
 #include "onramp/config.h"
 #include "onramp/invite_store.h"
 #include "onramp/setup_store_operator.h"
+#include "onramp/sso_setup_store.h"
 #include "onramp/store_operator.h"
 #include "unit.h"
 
@@ -50,7 +51,10 @@ test_scoped_reads_refuse_zero(void)
 	review *rv;
 	support_request *sr;
 	review_query q = { NULL, NULL, 0, 0, 10 };
+	sso_setup_link l, *ls;
 	filter f;
+	long count;
+	int64_t oldest;
 	size_t n;
 
 	setup();
@@ -62,6 +66,9 @@ test_scoped_reads_refuse_zero(void)
 	REFUSED(store_audit_list(d, ar, 0, 0, 10, &es, &n));
 	REFUSED(store_review_list(d, ar, &q, &rv, &n));
 	REFUSED(store_support_list(d, ar, 0, 0, 10, &sr, &n));
+	REFUSED(store_sso_setup_link_get(d, ar, 0, 1, &l));
+	REFUSED(store_sso_setup_link_list(d, ar, 0, 10, &ls, &n));
+	REFUSED(store_sso_setup_links_since(d, 0, 0, &count, &oldest));
 	teardown();
 }
 
@@ -73,6 +80,12 @@ test_scoped_writes_refuse_zero(void)
 	REFUSED(store_user_set_role(d, 0, 1, ROLE_CUSTOMER_MEMBER));
 	REFUSED(store_user_deactivate(d, 0, 1));
 	REFUSED(store_admin_keep_one(d, REALM_CUSTOMER, 0, 1));
+	REFUSED(store_sso_setup_link_revoke(d, 0, 1, 1, 0));
+	{
+		sso_setup_link_new in = { 0, "it@example.test", "0", 1, 0, 3600 };
+		int64_t id;
+		REFUSED(store_sso_setup_link_insert(d, &in, &id));
+	}
 	teardown();
 }
 

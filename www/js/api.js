@@ -21,6 +21,18 @@
 
 const JSON_TYPE = 'application/json';
 
+// The session realm this page acts with (X-Onramp-Realm), or null: the default session.
+let realm = null;
+
+/**
+ * Act with the named session realm on every call: the IT-admin setup page
+ * says 'sso_setup', so a browser that also holds a customer session (an admin
+ * who opened a setup link) uses the link's session and CSRF token there.
+ */
+export function useRealm(name) {
+  realm = name;
+}
+
 /** GET a JSON resource. */
 export function apiGet(path) {
   return request('GET', path);
@@ -50,6 +62,7 @@ async function request(method, path, body, csrfToken) {
     init.body = JSON.stringify(body);
   }
   if (csrfToken) headers['X-CSRF-Token'] = csrfToken;
+  if (realm) headers['X-Onramp-Realm'] = realm;
 
   let res;
   try {

@@ -25,6 +25,7 @@ import {
 import {
   initSso, loadSso, resetSso, showSsoItem,
 } from './sso.js';
+import { initSsoLinks, loadSsoLinks, resetSsoLinks } from './sso-links.js';
 
 let calls = null; // { get, send, ownFailure, user }
 
@@ -48,6 +49,7 @@ export function initSetup(sessionCalls) {
     ownFailure,
     refreshChecklist: () => loadChecklist(),
   });
+  initSsoLinks({ get: fetchFor, send: (method, path, body) => calls.send(method, path, body), ownFailure });
 }
 
 /** Load every Account Setup card for the signed-in user. */
@@ -61,7 +63,8 @@ export async function loadSetup() {
   for (const node of ['checklist-flash', 'details-flash', 'details-error', 'sso-flash', 'workspace-flash']) clear(byId(node));
   byId('details-conflict').hidden = true;
   byId('workspace-gates').hidden = true;
-  await Promise.all([loadChecklist(), loadAccount(), admin ? loadSso() : null, loadWorkspaces()]);
+  await Promise.all([loadChecklist(), loadAccount(), admin ? loadSso() : null, admin ? loadSsoLinks() : null,
+    loadWorkspaces()]);
 }
 
 /** Forget everything shown for the user who signed out. */
@@ -70,6 +73,7 @@ export function resetSetup() {
   setup.account = null;
   setup.items = [];
   resetSso();
+  resetSsoLinks();
   for (const id of ['checklist-items', 'readiness-items', 'details-readonly', 'workspace-gates-list', 'workspaces-rows']) {
     byId(id).replaceChildren();
   }
