@@ -38,24 +38,31 @@ claims_json(const oidc_identity *id)
 	return o;
 }
 
-/* The stored result: protocol checks, then (when the protocol completed) the rules' verdict. */
+/*
+ * The stored result: the verdict as the admission shows it (api_sso_verdict_json,
+ * the same rules a real sign-in applies) with the protocol checks in front, and
+ * the claims.  When the protocol failed there is no identity to judge.
+ */
 static json_object *
 result_json(arena *ar, const sso_config *cfg, const sso_report *r, const oidc_identity *id, bool *passed)
 {
-	json_object *o = json_object_new_object(), *checks = json_object_new_array();
+	json_object *o, *checks = sso_checks_json(json_object_new_array(), r->checks, r->nchecks), *vc = NULL;
 	sso_verdict v;
+	size_t i;
 
 	memset(&v, 0, sizeof(v));
-	sso_checks_json(checks, r->checks, r->nchecks);
-	if (id) {
+	if (id)
 		sso_rules_evaluate(ar, cfg, id, &v);
-		sso_checks_json(checks, v.checks, v.nchecks);
-	}
 	*passed = id != NULL && v.ok;
-	json_object_object_add(o, "claims", id ? claims_json(id) : NULL);
-	json_object_object_add(o, "matched_test_user", output_str(v.matched_test_user));
-	json_object_object_add(o, "role", id ? json_object_new_string(sso_role_name(v.role)) : NULL);
+	o = api_sso_verdict_json(&v);
+	if (json_object_object_get_ex(o, "checks", &vc))
+		for (i = 0; i < json_object_array_length(vc); i++)
+			json_object_array_add(checks, json_object_get(json_object_array_get_idx(vc, i)));
 	json_object_object_add(o, "checks", checks);
+	json_object_object_add(o, "ok", json_object_new_boolean(*passed));
+	json_object_object_add(o, "claims", id ? claims_json(id) : NULL);
+	if (id == NULL)
+		json_object_object_add(o, "role", NULL);
 	return o;
 }
 
