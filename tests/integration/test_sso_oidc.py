@@ -485,8 +485,8 @@ class TestSignInTests(OidcBase):
                                        "username": "tess", "groups": None})
         self.assertEqual(t["matched_test_user"], f"tess@{self.domain}")
         self.assertEqual(t["role"], "none")
-        msgs = " ".join(c["message"] for c in t["checks"])
-        self.assertIn("the IdP sent no groups claim: add the groups claim to the ID token or the userinfo response",
+        msgs = " ".join(c["message"] for c in t["checks"]).lower()
+        self.assertIn("the idp sent no groups claim: add the groups claim to the id token or the userinfo response",
                       msgs)
         keys = [c["key"] for c in t["checks"] if c["ok"]]
         for k in ("oidc.state", "oidc.token", "oidc.id_token"):
