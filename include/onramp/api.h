@@ -48,6 +48,8 @@ int64_t api_customer_id(http_request *req);
  * username, or "setup link: <email>" for a setup-link holder (arena).
  */
 const char *api_actor_label(http_request *req);
+/** How api_actor_label's name for a setup-link holder starts (a test sign-in returns to the holder's page). */
+#define API_SETUP_LINK_LABEL "setup link: "
 
 /* ---- the auth step (src/api/auth.c) ---------------------------------------------- */
 

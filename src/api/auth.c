@@ -45,7 +45,7 @@ api_actor_label(http_request *req)
 		return p->op.username;
 	if (p->realm == REALM_CUSTOMER)
 		return p->user.username;
-	if (snprintf(buf, sizeof(buf), "setup link: %s", p->link.email ? p->link.email : "") < 0)
+	if (snprintf(buf, sizeof(buf), API_SETUP_LINK_LABEL "%s", p->link.email ? p->link.email : "") < 0)
 		return "setup link";
 	return arena_strdup(req->arena, buf);
 }

@@ -72,7 +72,8 @@ sso_tests_finish(app *a, http_request *req, http_response *resp, const sso_confi
 {
 	bool passed = false;
 	json_object *res = result_json(req->arena, cfg, r, cfg ? id : NULL, &passed), *after;
-	const char *text = json_object_to_json_string_ext(res, JSON_C_TO_STRING_PLAIN);
+	const char *text = json_object_to_json_string_ext(res, JSON_C_TO_STRING_PLAIN), *page = "/";
+	sso_test t;
 	char loc[64];
 	or_status st = db_begin(a->db);
 
@@ -88,7 +89,11 @@ sso_tests_finish(app *a, http_request *req, http_response *resp, const sso_confi
 	json_object_put(res);
 	if (!api_commit(a, req, resp, st))
 		return;
-	snprintf(loc, sizeof(loc), "/#sso-test-%lld", (long long)p->test_id);
+	/* Back to the page the test was started from: the console, or a setup-link holder's page. */
+	if (store_sso_test_get(a->db, req->arena, p->customer_id, p->test_id, &t) == OR_OK &&
+	    strncmp(t.started_by, API_SETUP_LINK_LABEL, strlen(API_SETUP_LINK_LABEL)) == 0)
+		page = "/sso-setup.html";
+	snprintf(loc, sizeof(loc), "%s#sso-test-%lld", page, (long long)p->test_id);
 	http_see_other(req, resp, loc);
 }
 

@@ -255,6 +255,21 @@ class SignInTests(OidcBase):
                          f"AND object_id = '{me['user']['id']}'")
         self.assertIn('"login_type":"oidc"', audit.replace(" ", ""))
 
+    def test_code_and_state_never_logged(self):
+        c, url = self.start(f"x@{self.domain}")
+        self.op.set_user(**self.member())
+        cb = self.op.follow(url)
+        self.assert_signed_in(c, self.callback(c, cb))
+        secrets_seen = [query(cb)["code"], query(cb)["state"], c.cookies[SESSION_COOKIE]]
+        logs = []
+        for root, _, files in os.walk(self.st.base):
+            logs += [os.path.join(root, f) for f in files if f.endswith(".log")]
+        self.assertTrue(any("access" in p for p in logs), logs)
+        for path in logs:
+            text = open(path, "rb").read().decode("utf-8", "replace")
+            for s in secrets_seen:
+                self.assertNotIn(s, text, path)
+
     def test_password_session_reports_password(self):
         s = self.admin.call("GET", "/session")
         self.assertEqual(s.json["login_type"], "password")
