@@ -39,9 +39,13 @@ class OidcBase(IdentityBase):
                                 sso_starts_per_addr=str(cls.starts_per_addr))
         try:
             super().setUpClass()
-            cls.cust, cls.domain, cls.admin = cls.go_live()
         except BaseException:
             cls.op.stop()
+            raise
+        try:
+            cls.cust, cls.domain, cls.admin = cls.go_live()
+        except BaseException:
+            cls.tearDownClass()     # unittest skips it when setUpClass fails: no stack may be left
             raise
 
     @classmethod
@@ -142,10 +146,10 @@ class OidcBase(IdentityBase):
         u.update(over)
         return u
 
-    def sso(self, user=None, misbehave=None, client=None):
+    def sso(self, user=None, misbehave=None, client=None, start_email=None):
         """Start, let the OP answer (as user, misbehaving as asked), call the callback."""
         user = user or self.member()
-        c, url = self.start(user.get("email") or f"x@{self.domain}", client)
+        c, url = self.start(start_email or user.get("email") or f"x@{self.domain}", client)
         self.op.set_user(**user)
         if misbehave:
             self.op.misbehave(misbehave)
@@ -163,10 +167,10 @@ class OidcBase(IdentityBase):
         self.assertEqual(s.json["login_type"], "oidc")
         return s.json
 
-    def assert_refused(self, misbehave=None, status=403, text=None, user=None, check=None):
+    def assert_refused(self, misbehave=None, status=403, text=None, user=None, check=None, start_email=None):
         """The sign-in fails with a page (status, sentence) and leaves no session at all."""
         before = self.sessions()
-        c, r = self.sso(user=user, misbehave=misbehave)
+        c, r = self.sso(user=user, misbehave=misbehave, start_email=start_email)
         self.assert_no_session(c, r, before, status, text)
         if check:
             self.assertIn(check, self.last_refusal_check())
@@ -394,6 +398,15 @@ class RefusalTests(OidcBase):
         self.assert_refused({"authorize_error": "access_denied"}, text="You cancelled the sign-in or the IdP refused it")
         self.assertEqual(self.op.stats()["token"], before)
 
+    def test_admission_refused_without_invite_or_group(self):
+        r = self.assert_refused(user=self.member(groups=["some-other-group"]), status=403)
+        self.assertIn("invite", r.body.decode().lower())
+        self.assertIn("sso_not_invited", self.last_refusal_check())
+
+    def test_email_outside_the_expected_domains(self):
+        self.assert_refused(user=self.member(email="eve@elsewhere.example"), status=403,
+                            start_email=f"eve@{self.domain}")
+
     def test_state_wrong(self):
         before = self.sessions()
         c, url = self.start(f"x@{self.domain}")
@@ -442,6 +455,19 @@ class RefusalTests(OidcBase):
         other = customer(self.st)
         self.assert_no_session(other, self.callback(other, cb), before, 403, "different browser")
 
+    def test_state_for_another_customer(self):
+        other, _, _ = self.new_admin()
+        before = self.sessions()
+        c, url = self.start(f"x@{self.domain}")
+        self.op.set_user(**self.member())
+        cb = self.op.follow(url)
+        mixed = cb.replace(f"/callback/{self.cust['slug']}?", f"/callback/{other['slug']}?")
+        self.assertNotEqual(mixed, cb)
+        self.assert_no_session(c, self.callback(c, mixed), before, 400, "does not match a sign-in started here")
+        # The answer sent to the wrong customer did not use the request up (the UPDATE names the customer).
+        self.assertEqual(self.sql("SELECT used_at IS NULL FROM sso_pending ORDER BY id DESC LIMIT 1")
+                         .strip().splitlines()[-1], "1")
+
     def test_expired_pending(self):
         before = self.sessions()
         c, url = self.start(f"x@{self.domain}")
@@ -473,12 +499,14 @@ class RotationTests(OidcBase):
         c, r = self.sso(misbehave={"sign": "RS256"})
         self.assert_signed_in(c, r)            # new kid -> one refetch -> accepted
         self.assertEqual(self.op.stats()["jwks"], fetches + 1)
-        self.op.rotate_keys()                  # another new kid within 60 s
+        self.tick(30)
+        self.op.rotate_keys()                  # another new kid, 30 s after the refetch
         before = self.sessions()
         c, r = self.sso(misbehave={"sign": "RS256"})
         self.assert_no_session(c, r, before, 403)
         self.assertEqual(self.op.stats()["jwks"], fetches + 1)   # no second fetch
-        self.tick(61)                          # a minute later the refetch is allowed again
+        self.assertIn("oidc.kid", self.last_refusal_check())
+        self.tick(31)                          # a minute after the refetch it is allowed again
         c, r = self.sso(misbehave={"sign": "RS256"})
         self.assert_signed_in(c, r)
         self.assertEqual(self.op.stats()["jwks"], fetches + 2)
