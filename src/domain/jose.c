@@ -169,7 +169,7 @@ oidc_json_jose_object(const char *json, size_t len, const char **why)
 	return NULL;
 }
 
-/* header.payload.signature, each part non-empty. */
+/* header.payload.signature, header and payload non-empty. */
 static oidc_verdict
 split(arena *a, const char *jwt, size_t len, seg part[3], oidc_failure *why)
 {
@@ -187,7 +187,7 @@ split(arena *a, const char *jwt, size_t len, seg part[3], oidc_failure *why)
 				   "turn ID-token encryption off for this client at the IdP.");
 	d1 = memchr(jwt, '.', len);
 	d2 = d1 ? memchr(d1 + 1, '.', len - (size_t)(d1 + 1 - jwt)) : NULL;
-	if (dots != 2 || d1 == jwt || d2 == d1 + 1 || d2 == jwt + len - 1)
+	if (dots != 2 || d1 == jwt || d2 == d1 + 1)	/* an empty signature is refused by alg or signature */
 		return oidc_refuse(a, why, "format", "The ID token is not a signed JWT (three parts separated by dots).");
 	part[0] = (seg){ jwt, (size_t)(d1 - jwt) };
 	part[1] = (seg){ d1 + 1, (size_t)(d2 - d1 - 1) };
@@ -415,6 +415,8 @@ check_signature(arena *a, const seg part[3], unsigned alg, EVP_PKEY *key, jose_j
 
 	if (sig == NULL)
 		return oidc_refuse(a, why, "format", "The ID token's signature is not base64url.");
+	if (siglen == 0)
+		return oidc_refuse(a, why, "signature", "The ID token carries no signature.");
 	if (!verify_sig(a, alg, key, input, sig, siglen))
 		return oidc_refuse(a, why, "signature", "The ID token's %s signature does not verify with the IdP's key; "
 				   "it was altered or signed with another key.", jose_alg_name(alg));

@@ -46,7 +46,7 @@ numeric_date(json_object *o, const char *name, int64_t *out)
 	}
 	if (!json_object_is_type(v, json_type_double) || !isfinite(d = json_object_get_double(v)))
 		return 0;
-	*out = d >= 9.2e18 ? INT64_MAX : d <= -9.2e18 ? INT64_MIN : (int64_t)floor(d);
+	*out = d >= 9.2e18 ? INT64_MAX : d <= -9.2e18 ? INT64_MIN : (int64_t)d;	/* toward zero: a fraction of a second never matters here */
 	return 1;
 }
 
