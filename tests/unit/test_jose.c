@@ -453,12 +453,28 @@ test_weak_and_foreign_keys(void)
 	refused(verify_with(t, "not json", JOSE_ALL), "jwks");
 }
 
+/* The 64 bytes of an ES256 signature in base64url. */
+static void
+b64_decode_raw(const char *s, unsigned char out[65])
+{
+	char std[96];
+	unsigned char tmp[96];
+	size_t i, n = strlen(s);
+
+	for (i = 0; i < n && i < 86; i++)
+		std[i] = s[i] == '-' ? '+' : s[i] == '_' ? '/' : s[i];
+	std[i++] = '=';
+	std[i++] = '=';
+	CU_ASSERT_FATAL(EVP_DecodeBlock(tmp, (const unsigned char *)std, (int)i) >= 64);
+	memcpy(out, tmp, 64);
+}
+
 /* ES256 must be JOSE's raw r||s: a DER signature (what OpenSSL emits) or a short one is refused. */
 static void
 test_es256_der_refused(void)
 {
 	char *t = mint("ES256", ec, "e1", claims()), *input, *bad;
-	unsigned char der[128];
+	unsigned char der[128], raw[65];
 	size_t derlen = sizeof(der);
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 
@@ -471,6 +487,11 @@ test_es256_der_refused(void)
 	snprintf(bad, strlen(input) + 256, "%s.%s", input, b64u(der, derlen));
 	refused(verify(bad), "signature");
 	snprintf(bad, strlen(input) + 256, "%s.%s", input, b64u(der, 63));
+	refused(verify(bad), "signature");
+	/* a valid r||s with a byte appended is not the same signature */
+	b64_decode_raw(strrchr(mint("ES256", ec, "e1", claims()), '.') + 1, raw);
+	raw[64] = 0;
+	snprintf(bad, strlen(input) + 256, "%s.%s", input, b64u(raw, 65));
 	refused(verify(bad), "signature");
 }
 
@@ -617,6 +638,7 @@ static void
 test_exp(void)
 {
 	refused(with_claim("exp", NULL), "exp");
+	CU_ASSERT_PTR_NOT_NULL(strstr(why.message, "no expiry"));
 	refused(with_claim("exp", json_object_new_int64(NOW - 121)), "exp");
 	refused(with_claim("exp", json_object_new_int64(NOW - 120)), "exp");
 	refused(with_claim("exp", json_object_new_string("1900000000")), "exp");
@@ -628,6 +650,7 @@ static void
 test_iat_nbf(void)
 {
 	refused(with_claim("iat", NULL), "iat");
+	CU_ASSERT_PTR_NOT_NULL(strstr(why.message, "no issue time"));
 	refused(with_claim("iat", json_object_new_int64(NOW + 121)), "iat");
 	CU_ASSERT_EQUAL(with_claim("iat", json_object_new_int64(NOW + 120)), OIDC_OK);
 	refused(with_claim("nbf", json_object_new_int64(NOW + 121)), "nbf");
@@ -660,6 +683,7 @@ test_nonce(void)
 
 	refused(with_claim("nonce", json_object_new_string("n-other")), "nonce");
 	refused(with_claim("nonce", NULL), "nonce");
+	CU_ASSERT_PTR_NOT_NULL(strstr(why.message, "no nonce"));
 	refused(with_claim("nonce", json_object_new_string(NONCE "x")), "nonce");
 	json_object *c = claims();
 	json_object_object_del(c, "nonce");
