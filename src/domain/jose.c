@@ -215,14 +215,15 @@ decode_header(arena *a, seg s, oidc_failure *why)
 static oidc_verdict
 check_header(arena *a, json_object *h, unsigned mask, unsigned *alg, const char **kid, oidc_failure *why)
 {
-	const char *name = oidc_json_str(h, "alg"), *shown;
+	const char *name = oidc_json_text(h, "alg", 64), *shown;
 	json_object *v;
 
 	if (json_object_object_get_ex(h, "crit", &v))
 		return oidc_refuse(a, why, "crit", "The ID token's header marks extensions as critical (crit); onramp "
 				   "implements none, so it cannot accept the token.");
 	if (name == NULL)
-		return oidc_refuse(a, why, "alg", "The ID token's header names no signing algorithm (alg).");
+		return oidc_refuse(a, why, "alg", "The ID token's header names no signing algorithm (alg) onramp can "
+				   "read.");
 	shown = oidc_printable(a, name, 16);
 	*alg = jose_alg_mask(&name, 1) & mask;
 	if (strcmp(name, "none") == 0)
@@ -232,8 +233,8 @@ check_header(arena *a, json_object *h, unsigned mask, unsigned *alg, const char 
 		return oidc_refuse(a, why, "alg", "The ID token was signed with %s; onramp accepts only %s as your "
 				   "approved configuration allows.", shown, alg_list(a, mask));
 	*kid = NULL;
-	if (json_object_object_get_ex(h, "kid", &v) && (*kid = oidc_json_str(h, "kid")) == NULL)
-		return oidc_refuse(a, why, "format", "The ID token's key id (kid) is not a string.");
+	if (json_object_object_get_ex(h, "kid", &v) && (*kid = oidc_json_text(h, "kid", 1024)) == NULL)
+		return oidc_refuse(a, why, "format", "The ID token's key id (kid) is not a string onramp can read.");
 	if (*kid != NULL && (*kid = arena_strdup(a, *kid)) == NULL)
 		return oidc_refuse(a, why, "internal", "onramp could not check the sign-in (out of memory); try again.");
 	return OIDC_OK;

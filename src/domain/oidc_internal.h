@@ -50,6 +50,14 @@ json_object *oidc_json_object(arena *a, const char *json, size_t len, const char
 			      sso_report *out);
 /** A string member of obj, or NULL when absent or not a string. */
 const char *oidc_json_str(json_object *obj, const char *name);
+/**
+ * A string member of obj of at most max bytes without NUL characters, or
+ * NULL: json-c cuts a C string at "\u0000", so "admin\u0000x" would read
+ * as "admin" where another parser reads it whole.
+ */
+const char *oidc_json_text(json_object *obj, const char *name, size_t max);
+/** oidc_json_text for a value (an array element): a string of at most max bytes without NUL, or NULL. */
+const char *oidc_json_text_of(json_object *v, size_t max);
 /** Decode base64 or base64url (padding optional, no whitespace) into arena bytes; NULL on error. */
 unsigned char *oidc_b64_decode(arena *a, const char *s, size_t len, size_t *outlen);
 /**

@@ -158,6 +158,27 @@ oidc_json_str(json_object *obj, const char *name)
 	return json_object_get_string(v);
 }
 
+const char *
+oidc_json_text_of(json_object *v, size_t max)
+{
+	size_t n;
+
+	if (!json_object_is_type(v, json_type_string))
+		return NULL;
+	n = (size_t)json_object_get_string_len(v);
+	if (n > max || n != strlen(json_object_get_string(v)))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+const char *
+oidc_json_text(json_object *obj, const char *name, size_t max)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(obj, name, &v) ? oidc_json_text_of(v, max) : NULL;
+}
+
 unsigned char *
 oidc_b64_decode(arena *a, const char *s, size_t len, size_t *outlen)
 {

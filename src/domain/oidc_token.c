@@ -17,20 +17,6 @@
 #include "onramp/limits.h"
 #include "oidc_internal.h"
 
-/* A string member without NUL bytes (json-c would cut it there: "a\u0000b" must not read as "a"), or NULL. */
-static const char *
-claim_str(json_object *o, const char *name, size_t max)
-{
-	json_object *v;
-
-	if (!json_object_object_get_ex(o, name, &v) || !json_object_is_type(v, json_type_string))
-		return NULL;
-	if ((size_t)json_object_get_string_len(v) != strlen(json_object_get_string(v)) ||
-	    (size_t)json_object_get_string_len(v) > max)
-		return NULL;
-	return json_object_get_string(v);
-}
-
 /* -1 absent, 0 not a number, 1 *out set (a NumericDate: seconds, fractions dropped). */
 static int
 numeric_date(json_object *o, const char *name, int64_t *out)
@@ -53,7 +39,7 @@ numeric_date(json_object *o, const char *name, int64_t *out)
 static oidc_verdict
 check_iss(arena *a, json_object *c, const oidc_expect *e, oidc_failure *why)
 {
-	const char *iss = claim_str(c, "iss", LIMIT_OIDC_URL);
+	const char *iss = oidc_json_text(c, "iss", LIMIT_OIDC_URL);
 	size_t n;
 
 	if (iss == NULL)
@@ -74,7 +60,7 @@ check_iss(arena *a, json_object *c, const oidc_expect *e, oidc_failure *why)
 static oidc_verdict
 check_aud(arena *a, json_object *c, const oidc_expect *e, oidc_failure *why)
 {
-	const char *cid = oidc_printable(a, e->client_id, 200), *azp = claim_str(c, "azp", 1024);
+	const char *cid = oidc_printable(a, e->client_id, 200), *azp = oidc_json_text(c, "azp", 1024);
 	json_object *aud, *v;
 	size_t i, n = 1;
 	bool found = false;
@@ -131,7 +117,7 @@ check_times(arena *a, json_object *c, const oidc_expect *e, oidc_failure *why)
 static oidc_verdict
 check_nonce_sub(arena *a, json_object *c, const oidc_expect *e, oidc_failure *why)
 {
-	const char *nonce = claim_str(c, "nonce", 1024);
+	const char *nonce = oidc_json_text(c, "nonce", 1024);
 	json_object *v;
 
 	if (e->nonce != NULL && nonce == NULL)
@@ -144,7 +130,7 @@ check_nonce_sub(arena *a, json_object *c, const oidc_expect *e, oidc_failure *wh
 	if (!json_object_object_get_ex(c, "sub", &v) || !json_object_is_type(v, json_type_string) ||
 	    json_object_get_string_len(v) == 0)
 		return oidc_refuse(a, why, "sub", "The ID token names no subject (sub).");
-	if (claim_str(c, "sub", LIMIT_OIDC_SUB_BYTES) == NULL)
+	if (oidc_json_text(c, "sub", LIMIT_OIDC_SUB_BYTES) == NULL)
 		return oidc_refuse(a, why, "sub", "The ID token's subject (sub) is longer than %u bytes or contains a "
 				   "NUL character.", LIMIT_OIDC_SUB_BYTES);
 	return OIDC_OK;
@@ -180,12 +166,7 @@ read_groups(arena *a, json_object *o, const char *name, oidc_identity *id, oidc_
 	id->groups = arena_calloc(a, n ? n : 1, sizeof(*id->groups));
 	for (i = 0; id->groups != NULL && i < n; i++) {
 		v = json_object_is_type(g, json_type_array) ? json_object_array_get_idx(g, i) : g;
-		s = NULL;
-		if (json_object_is_type(v, json_type_string) &&
-		    (size_t)json_object_get_string_len(v) == strlen(json_object_get_string(v)) &&
-		    (size_t)json_object_get_string_len(v) <= LIMIT_OIDC_GROUP_BYTES)
-			s = json_object_get_string(v);
-		if (s == NULL)
+		if ((s = oidc_json_text_of(v, LIMIT_OIDC_GROUP_BYTES)) == NULL)
 			return oidc_refuse(a, why, "groups", "The groups claim must be a list of group names (strings "
 					   "of at most %u bytes).", LIMIT_OIDC_GROUP_BYTES) == OIDC_OK;
 		if ((id->groups[i] = arena_strdup(a, s)) == NULL)
@@ -212,8 +193,8 @@ take_claims(arena *a, json_object *o, const oidc_claims *names, oidc_identity *i
 	const char *email, *user;
 
 	names = names ? names : &none;
-	email = claim_str(o, name_or(names->email, "email"), LIMIT_OIDC_CLAIM_BYTES);
-	user = claim_str(o, name_or(names->username, "preferred_username"), LIMIT_OIDC_CLAIM_BYTES);
+	email = oidc_json_text(o, name_or(names->email, "email"), LIMIT_OIDC_CLAIM_BYTES);
+	user = oidc_json_text(o, name_or(names->username, "preferred_username"), LIMIT_OIDC_CLAIM_BYTES);
 	if (id->email == NULL && email != NULL) {
 		id->email = arena_strdup(a, email);
 		id->email_verified = email_verified(o);
@@ -260,7 +241,7 @@ oidc_id_token_verify(arena *a, const char *jwt, size_t len, const char *jwks, si
 		return oidc_refuse(a, why, "format", "The ID token's claims could not be read: %s.", err);
 	v = check_claims(a, c, e, why);
 	if (v == OIDC_OK) {
-		id->sub = arena_strdup(a, claim_str(c, "sub", LIMIT_OIDC_SUB_BYTES));
+		id->sub = arena_strdup(a, oidc_json_text(c, "sub", LIMIT_OIDC_SUB_BYTES));
 		id->issuer = arena_strdup(a, e->issuer);
 		if (id->sub == NULL || id->issuer == NULL)
 			v = oidc_refuse(a, why, "internal", "onramp ran out of memory reading the claims.");
@@ -281,7 +262,7 @@ oidc_userinfo_merge(arena *a, const char *json, size_t len, const oidc_claims *n
 
 	if (o == NULL)
 		return oidc_refuse(a, why, "userinfo", "The IdP's userinfo answer could not be read: %s.", err) == OIDC_OK;
-	sub = claim_str(o, "sub", LIMIT_OIDC_SUB_BYTES);
+	sub = oidc_json_text(o, "sub", LIMIT_OIDC_SUB_BYTES);
 	if (sub == NULL || id->sub == NULL || strcmp(sub, id->sub) != 0) {
 		json_object_put(o);
 		return oidc_refuse(a, why, "userinfo_sub", "The IdP's userinfo answer is about another user (its "
@@ -296,7 +277,7 @@ oidc_userinfo_merge(arena *a, const char *json, size_t len, const oidc_claims *n
 static const char *
 oauth_text(arena *a, json_object *o, const char *name, size_t max)
 {
-	const char *s = claim_str(o, name, max);
+	const char *s = oidc_json_text(o, name, max);
 	size_t i;
 
 	for (i = 0; s != NULL && s[i]; i++)
@@ -321,10 +302,10 @@ oidc_token_response_parse(arena *a, const char *json, size_t len, const char **i
 		*error = *error ? *error : "invalid_error";
 		*error_description = oauth_text(a, o, "error_description", 512);
 		st = OR_ERR_CONFLICT;
-	} else if ((idt = claim_str(o, "id_token", LIMIT_JOSE_TOKEN_BYTES)) == NULL || *idt == '\0') {
+	} else if ((idt = oidc_json_text(o, "id_token", LIMIT_JOSE_TOKEN_BYTES)) == NULL || *idt == '\0') {
 		st = OR_ERR_INVALID;
 	} else {
-		at = claim_str(o, "access_token", LIMIT_JOSE_TOKEN_BYTES);
+		at = oidc_json_text(o, "access_token", LIMIT_JOSE_TOKEN_BYTES);
 		*id_token = arena_strdup(a, idt);
 		*access_token = at ? arena_strdup(a, at) : NULL;
 		if (*id_token == NULL || (at != NULL && *access_token == NULL))

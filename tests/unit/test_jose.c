@@ -315,6 +315,18 @@ test_not_objects(void)
 }
 
 /* Two parsers must not read one token two ways: duplicate member names are refused. */
+/* json-c cuts strings at \u0000: "RS256\u0000x" must not read as RS256, nor "r1\u0000x" as r1. */
+static void
+test_nul_in_header(void)
+{
+	json_object *c = jt_claims();
+	const char *body = json_object_to_json_string_ext(c, JSON_C_TO_STRING_PLAIN);
+
+	jt_refused(jt_verify(jt_mint_raw("RS256", jt_rsa, "{\"alg\":\"RS256\\u0000x\",\"kid\":\"r1\"}", body)), "alg");
+	jt_refused(jt_verify(jt_mint_raw("RS256", jt_rsa, "{\"alg\":\"RS256\",\"kid\":\"r1\\u0000x\"}", body)), "format");
+	json_object_put(c);
+}
+
 static void
 test_duplicate_members(void)
 {
@@ -363,6 +375,7 @@ static const unit_test tests[] = {
 	{ "malformed compact", test_malformed },
 	{ "non-canonical base64url", test_noncanonical_base64 },
 	{ "not objects", test_not_objects },
+	{ "NUL in header", test_nul_in_header },
 	{ "duplicate members", test_duplicate_members },
 	{ "too long", test_too_long },
 	{ NULL, NULL }

@@ -190,6 +190,9 @@ test_groups_bounded(void)
 	json_object_array_add(g, json_object_new_int(3));
 	jt_refused(with_claim("groups", g), "groups");
 	g = json_object_new_array();
+	json_object_array_add(g, json_object_new_string_len("admins\0x", 8));
+	jt_refused(with_claim("groups", g), "groups");
+	g = json_object_new_array();
 	for (i = 0; i < LIMIT_OIDC_GROUPS; i++)
 		json_object_array_add(g, json_object_new_string("g"));
 	CU_ASSERT_EQUAL(with_claim("groups", g), OIDC_OK);
