@@ -335,6 +335,42 @@ test_basic_auth(void)
 	CU_ASSERT_STRING_EQUAL(oidc_form_urlencode(jt_arena, "a%b:c+d/e= *-._~", 16), "a%25b%3Ac%2Bd%2Fe%3D+*-._%7E");
 }
 
+/*
+ * Out of memory at every step: with the arena capped at each size from 0 up,
+ * the verdict is either a complete identity or a refusal with a key and a
+ * sentence (never a crash, never OK with a missing subject).
+ */
+static void
+test_small_arenas(void)
+{
+	oidc_expect e = { ISS, CID, NONCE, JOSE_ALL, NOW, 120 };
+	json_object *c = jt_claims(), *g = json_object_new_array();
+	char *t;
+	size_t limit, refusals = 0;
+	oidc_verdict v = OIDC_REFUSED;
+
+	json_object_array_add(g, json_object_new_string("a"));
+	json_object_array_add(g, json_object_new_string("b"));
+	json_object_object_add(c, "groups", g);
+	t = jt_mint("ES256", jt_ec, "e1", c);
+	for (limit = 0; limit < 64 * 1024 && v != OIDC_OK; limit += 64) {
+		arena *a = arena_new(limit);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+		jt_why.key = jt_why.message = NULL;
+		v = oidc_id_token_verify(a, t, strlen(t), jt_jwks, strlen(jt_jwks), &e, NULL, &jt_id, &jt_why);
+		if (v == OIDC_OK) {
+			CU_ASSERT(jt_id.sub && jt_id.email && jt_id.username && jt_id.issuer && jt_id.ngroups == 2 &&
+				  jt_id.groups[1] && strcmp(jt_id.groups[1], "b") == 0);
+		} else {
+			CU_ASSERT(jt_why.key != NULL && jt_why.message != NULL);
+			refusals++;
+		}
+		arena_free(a);
+	}
+	CU_ASSERT_EQUAL(v, OIDC_OK);
+	CU_ASSERT(refusals > 10);	/* the cap really cut into the run */
+}
+
 static const unit_test tests[] = {
 	{ "aud array", test_aud_array },
 	{ "extra aud needs azp", test_extra_aud_needs_azp },
@@ -351,6 +387,7 @@ static const unit_test tests[] = {
 	{ "token response", test_token_response },
 	{ "PKCE S256", test_pkce },
 	{ "basic auth", test_basic_auth },
+	{ "small arenas", test_small_arenas },
 	{ NULL, NULL }
 };
 
