@@ -155,25 +155,31 @@ read_groups(arena *a, json_object *o, const char *name, oidc_identity *id, oidc_
 {
 	json_object *g, *v;
 	size_t i, n = 1;
-	const char *s;
+	const char *s, **groups;
 
 	if (!json_object_object_get_ex(o, name, &g) || json_object_is_type(g, json_type_null))
 		return true;
-	if (json_object_is_type(g, json_type_array) && (n = json_object_array_length(g)) > LIMIT_OIDC_GROUPS)
-		return oidc_refuse(a, why, "groups", "The groups claim lists %zu groups; onramp reads at most %u. Have "
-				   "the IdP send only the groups that matter for onramp (a group filter).", n,
-				   LIMIT_OIDC_GROUPS) == OIDC_OK;
-	id->groups = arena_calloc(a, n ? n : 1, sizeof(*id->groups));
-	for (i = 0; id->groups != NULL && i < n; i++) {
+	if (json_object_is_type(g, json_type_array) && (n = json_object_array_length(g)) > LIMIT_OIDC_GROUPS) {
+		oidc_refuse(a, why, "groups", "The groups claim lists %zu groups; onramp reads at most %u. Have the IdP "
+			    "send only the groups that matter for onramp (a group filter).", n, LIMIT_OIDC_GROUPS);
+		return false;
+	}
+	groups = arena_calloc(a, n ? n : 1, sizeof(*groups));
+	for (i = 0; groups != NULL && i < n; i++) {
 		v = json_object_is_type(g, json_type_array) ? json_object_array_get_idx(g, i) : g;
-		if ((s = oidc_json_text_of(v, LIMIT_OIDC_GROUP_BYTES)) == NULL)
-			return oidc_refuse(a, why, "groups", "The groups claim must be a list of group names (strings "
-					   "of at most %u bytes).", LIMIT_OIDC_GROUP_BYTES) == OIDC_OK;
-		if ((id->groups[i] = arena_strdup(a, s)) == NULL)
+		if ((s = oidc_json_text_of(v, LIMIT_OIDC_GROUP_BYTES)) == NULL) {
+			oidc_refuse(a, why, "groups", "The groups claim must be a list of group names (strings of at "
+				    "most %u bytes).", LIMIT_OIDC_GROUP_BYTES);
+			return false;
+		}
+		if ((groups[i] = arena_strdup(a, s)) == NULL)
 			break;
 	}
-	if (id->groups == NULL || i < n)
-		return oidc_refuse(a, why, "internal", "onramp ran out of memory reading the groups.") == OIDC_OK;
+	if (groups == NULL || i < n) {
+		oidc_refuse(a, why, "internal", "onramp ran out of memory reading the groups.");
+		return false;
+	}
+	id->groups = groups;
 	id->ngroups = n;
 	id->has_groups = true;
 	return true;
@@ -205,8 +211,10 @@ take_claims(arena *a, json_object *o, const oidc_claims *names, oidc_identity *i
 		id->username = arena_strdup(a, user);
 	if (!id->has_groups && !read_groups(a, o, name_or(names->groups, "groups"), id, why))
 		return false;
-	if ((email != NULL && id->email == NULL) || (user != NULL && id->username == NULL))
-		return oidc_refuse(a, why, "internal", "onramp ran out of memory reading the claims.") == OIDC_OK;
+	if ((email != NULL && id->email == NULL) || (user != NULL && id->username == NULL)) {
+		oidc_refuse(a, why, "internal", "onramp ran out of memory reading the claims.");
+		return false;
+	}
 	return true;
 }
 
@@ -260,13 +268,16 @@ oidc_userinfo_merge(arena *a, const char *json, size_t len, const oidc_claims *n
 	json_object *o = oidc_json_jose_object(json, len, &err);
 	bool ok;
 
-	if (o == NULL)
-		return oidc_refuse(a, why, "userinfo", "The IdP's userinfo answer could not be read: %s.", err) == OIDC_OK;
+	if (o == NULL) {
+		oidc_refuse(a, why, "userinfo", "The IdP's userinfo answer could not be read: %s.", err);
+		return false;
+	}
 	sub = oidc_json_text(o, "sub", LIMIT_OIDC_SUB_BYTES);
 	if (sub == NULL || id->sub == NULL || strcmp(sub, id->sub) != 0) {
 		json_object_put(o);
-		return oidc_refuse(a, why, "userinfo_sub", "The IdP's userinfo answer is about another user (its "
-				   "subject differs from the ID token's), so onramp refuses the sign-in.") == OIDC_OK;
+		oidc_refuse(a, why, "userinfo_sub", "The IdP's userinfo answer is about another user (its subject "
+			    "differs from the ID token's), so onramp refuses the sign-in.");
+		return false;
 	}
 	ok = take_claims(a, o, names, id, why);
 	json_object_put(o);

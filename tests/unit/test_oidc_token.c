@@ -227,6 +227,15 @@ test_userinfo_merge(void)
 	CU_ASSERT_FATAL(oidc_userinfo_merge(jt_arena, ui, strlen(ui), NULL, &jt_id, &jt_why));
 	CU_ASSERT_STRING_EQUAL(jt_id.email, "ana@example.com");
 	CU_ASSERT_EQUAL(jt_id.email_verified, -1);
+	/* a groups claim it cannot read refuses the merge and leaves no half list behind */
+	c = jt_claims();
+	json_object_object_del(c, "groups");
+	CU_ASSERT_EQUAL_FATAL(jt_verify(jt_mint("RS256", jt_rsa, "r1", c)), OIDC_OK);
+	ui = "{\"sub\":\"user-42-" MARK "\",\"groups\":[\"staff\",7]}";
+	CU_ASSERT_FATAL(!oidc_userinfo_merge(jt_arena, ui, strlen(ui), NULL, &jt_id, &jt_why));
+	CU_ASSERT_STRING_EQUAL(jt_why.key, "groups");
+	CU_ASSERT(!jt_id.has_groups);
+	CU_ASSERT_PTR_NULL(jt_id.groups);
 }
 
 /* The userinfo answer json is refused with key, and nothing of it is taken. */
