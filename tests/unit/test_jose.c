@@ -168,17 +168,18 @@ test_header_keys_ignored(void)
 	const char *members[] = { "jwk", "jku", "x5u" };
 	size_t i;
 
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < 4; i++) {
 		if (i == 0)
 			snprintf(hdr, sizeof(hdr), "{\"alg\":\"RS256\",\"jwk\":%s}", jt_jwk(jt_rsa2, "evil", ""));
+		else if (i == 3)
+			snprintf(hdr, sizeof(hdr), "{\"alg\":\"RS256\",\"x5c\":[\"%s\"]}", jt_b64u("cert", 4));
 		else
 			snprintf(hdr, sizeof(hdr), "{\"alg\":\"RS256\",\"%s\":\"https://evil.example/k\"}", members[i]);
 		json_object *c = jt_claims();
 		const char *body = json_object_to_json_string_ext(c, JSON_C_TO_STRING_PLAIN);
 		/* no kid, one RSA key in the JWKS: the IdP's, so the attacker's signature fails */
-		CU_ASSERT_EQUAL(jt_verify_with(jt_mint_raw("RS256", jt_rsa2, hdr, body), jt_keyset(jt_jwk(jt_rsa, NULL, ""), NULL),
-					    JOSE_ALL), OIDC_REFUSED);
-		CU_ASSERT_STRING_EQUAL(jt_why.key, "signature");
+		jt_refused(jt_verify_with(jt_mint_raw("RS256", jt_rsa2, hdr, body), jt_keyset(jt_jwk(jt_rsa, NULL, ""), NULL),
+				       JOSE_ALL), "signature");
 		json_object_put(c);
 	}
 	snprintf(hdr, sizeof(hdr), "{\"alg\":\"RS256\",\"kid\":\"evil\",\"jwk\":%s}", jt_jwk(jt_rsa2, "evil", ""));
