@@ -71,6 +71,20 @@
 #define LIMIT_OIDC_RSA_BITS		16384
 /** Longest URL accepted as an issuer or discovery URL (bytes). */
 #define LIMIT_OIDC_URL			2048u
+/** Longest compact JWS (ID token) accepted (bytes); Entra ID tokens with groups stay under 16 KiB. */
+#define LIMIT_JOSE_TOKEN_BYTES		(64u * 1024u)
+/** Longest decoded JOSE header accepted (bytes). */
+#define LIMIT_JOSE_HEADER_BYTES		4096u
+/** Deepest JSON nesting accepted in a JOSE header, ID-token claims, userinfo or a token answer. */
+#define LIMIT_JOSE_JSON_DEPTH		8
+/** Most groups read from a groups claim; more is refused, not truncated (a role from half the list is wrong). */
+#define LIMIT_OIDC_GROUPS		256u
+/** Longest group name read from a groups claim (bytes). */
+#define LIMIT_OIDC_GROUP_BYTES		256u
+/** Longest subject (sub) accepted (bytes; OpenID Connect Core 1.0 section 2). */
+#define LIMIT_OIDC_SUB_BYTES		255u
+/** Longest email or username claim kept (bytes); longer ones count as absent. */
+#define LIMIT_OIDC_CLAIM_BYTES		320u
 /** Memory one request's arena may use before allocations fail (bytes). */
 #define LIMIT_ARENA_BYTES		(16u * 1024u * 1024u)
 /** Size of one arena chunk (bytes). */

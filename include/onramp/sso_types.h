@@ -2,8 +2,8 @@
  * Stand-ins for two types other parts of issue 13 own, declared here exactly
  * as /work/notes/sso13.md writes them so the admission code builds before
  * they land: sso_config/sso_idp (owner "live", include/onramp/sso_store.h)
- * and oidc_identity (owner "jose", include/onramp/jose.h).  At merge the
- * owners' declarations replace this file; field names are kept identical.
+ * (oidc_identity now comes from include/onramp/jose.h).  At merge the
+ * owner's declarations replace this file; field names are kept identical.
  */
 #ifndef ONRAMP_SSO_TYPES_H
 #define ONRAMP_SSO_TYPES_H
@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "onramp/jose.h"
 #include "onramp/oidc_disc.h"
 
 /** The resolved IdP a validated draft version or an approved/live config carries. */
@@ -33,13 +34,5 @@ typedef struct sso_config {
 	sso_idp idp;
 } sso_config;
 
-/** The identity an ID token (plus userinfo) gave. Strings in the arena; NULL when absent. */
-typedef struct oidc_identity {
-	const char *sub, *email, *username;
-	int email_verified;		/* -1 absent, 0 false, 1 true */
-	const char **groups; size_t ngroups;	/* groups claim: array of strings, or one string */
-	bool has_groups;		/* the groups claim was present at all */
-	const char *issuer;
-} oidc_identity;
 
 #endif
