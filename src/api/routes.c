@@ -44,6 +44,8 @@ static const route routes[] = {
 	{ "POST", "/api/v1/sso/validate", PUB, AUTH_CUSTOMER_ADMIN, BODY_NONE, api_sso_validate, 0 },
 	{ "GET", "/api/v1/sso/validations/{id}", PUB, AUTH_CUSTOMER_ADMIN, BODY_NONE, api_sso_validation_get, 0 },
 	{ "POST", "/api/v1/sso/submit", PUB, AUTH_CUSTOMER_ADMIN, BODY_JSON, api_sso_submit, 0 },
+	{ "PUT", "/api/v1/sso/secret", PUB, AUTH_CUSTOMER_ADMIN, BODY_JSON, api_sso_secret_put, ROUTE_SECRET_BODY },
+	{ "DELETE", "/api/v1/sso/secret", PUB, AUTH_CUSTOMER_ADMIN, BODY_NONE, api_sso_secret_delete, 0 },
 	{ "POST", "/api/v1/workspaces", PUB, AUTH_CUSTOMER_ADMIN, BODY_JSON, api_workspace_create, 0 },
 	{ "GET", "/api/v1/workspaces", PUB, AUTH_CUSTOMER, BODY_NONE, api_workspaces_list, 0 },
 	{ "POST", "/api/v1/support-requests", PUB, AUTH_CUSTOMER, BODY_JSON, api_support_create, 0 },
