@@ -192,7 +192,8 @@ test_parse_refusals(void)
 	expect_refused("ka\n", OR_ERR_INVALID, 1);					/* no key */
 	expect_refused("ka " KEY_A " extra\n", OR_ERR_INVALID, 1);
 	expect_refused("ka " "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8\n", OR_ERR_INVALID, 1);	/* no '=' */
-	expect_refused("ka " "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh=\n", OR_ERR_INVALID, 1);	/* padding bits */
+	expect_refused("ka " "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh=\n", OR_ERR_INVALID, 1);	/* 43 characters */
+	expect_refused("ka " "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh9=\n", OR_ERR_INVALID, 1);	/* padding bits */
 	expect_refused("ka " "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh-=\n", OR_ERR_INVALID, 1);	/* URL alphabet */
 	expect_refused("ka " "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGx==\n", OR_ERR_INVALID, 1);	/* 28 bytes */
 	expect_refused("k|a " KEY_A "\n", OR_ERR_INVALID, 1);				/* id charset */
