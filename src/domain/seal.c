@@ -122,6 +122,18 @@ parse_line(seal_keyring *kr, const char *s, size_t n)
 	return OR_OK;
 }
 
+/* Only spaces and tabs in s[0..n) (the text is not NUL-terminated). */
+static bool
+blank(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (s[i] != ' ' && s[i] != '\t')
+			return false;
+	return true;
+}
+
 or_status
 seal_keyring_parse(seal_keyring *kr, const char *text, size_t len, size_t *line)
 {
@@ -140,7 +152,7 @@ seal_keyring_parse(seal_keyring *kr, const char *text, size_t len, size_t *line)
 			n--;
 		if (memchr(text + pos, '\0', n) != NULL)
 			st = OR_ERR_INVALID;
-		else if (n > 0 && text[pos] != '#' && strspn(text + pos, " \t") < n)
+		else if (n > 0 && text[pos] != '#' && !blank(text + pos, n))
 			st = parse_line(kr, text + pos, n);
 		pos = end + 1;
 	}
