@@ -140,6 +140,8 @@
 /** The same for the audit trail, which is read in longer pages. */
 #define LIMIT_AUDIT_PAGE_DEFAULT	100
 #define LIMIT_AUDIT_PAGE_MAX		500
+/** An IdP client secret (PUT /sso/secret): 1 to this many bytes of text. */
+#define LIMIT_SSO_CLIENT_SECRET_BYTES	512u
 
 /*
  * IT-admin setup links (POST /sso/setup-links).  A link opens a few sessions

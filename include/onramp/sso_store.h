@@ -7,6 +7,7 @@
 #define ONRAMP_SSO_STORE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "onramp/arena.h"
@@ -57,5 +58,21 @@ or_status store_sso_report_save(db *d, int64_t customer_id, int64_t version, con
 				int64_t cert_not_after);
 /** Mark the validated draft pending review (OR_ERR_CONFLICT unless version was validated ok). */
 or_status store_sso_submit(db *d, int64_t customer_id, int64_t version);
+
+/* ---- sealed secrets (src/store/sso_secrets.c): blobs from seal_seal, never a value ---- */
+
+/** The purpose (sso_secrets.purpose, and the seal's associated data) of the OIDC client secret. */
+#define SSO_SECRET_OIDC_CLIENT "oidc_client_secret"
+/** Insert or replace the sealed secret of purpose; set_at = now, set_by = the actor's label. */
+or_status store_sso_secret_set(db *d, arena *a, int64_t customer_id, const char *purpose, const char *key_id,
+			       const unsigned char *sealed, size_t n, int64_t now, const char *set_by);
+/** Remove the sealed secret of purpose; *removed tells whether there was one. */
+or_status store_sso_secret_delete(db *d, int64_t customer_id, const char *purpose, bool *removed);
+/** Whether the OIDC client secret is set, since when and by whom (set_by in the arena). */
+or_status store_sso_secret_status(db *d, arena *ar, int64_t customer_id, bool *set, int64_t *set_at,
+				  const char **set_by);
+/** The sealed blob of purpose (arena); OR_ERR_NOT_FOUND when none. */
+or_status store_sso_secret_load(db *d, arena *ar, int64_t customer_id, const char *purpose, unsigned char **sealed,
+				size_t *n);
 
 #endif

@@ -70,6 +70,10 @@ void api_sso_setup_session_create(app *a, http_request *req, http_response *resp
 void api_sso_setup_session_get(app *a, http_request *req, http_response *resp);
 /** DELETE /api/v1/sso/setup-session: end the setup-link session. */
 void api_sso_setup_session_delete(app *a, http_request *req, http_response *resp);
+/** PUT /api/v1/sso/secret: seal and store the OIDC client secret (204; write-only). */
+void api_sso_secret_put(app *a, http_request *req, http_response *resp);
+/** DELETE /api/v1/sso/secret: remove the client secret (204, also when none was set). */
+void api_sso_secret_delete(app *a, http_request *req, http_response *resp);
 /** POST /api/v1/workspaces: "Create", or 409 setup_blocked with the gates. */
 void api_workspace_create(app *a, http_request *req, http_response *resp);
 /** GET /api/v1/workspaces: the customer's workspace requests. */

@@ -45,6 +45,8 @@ static const route routes[] = {
 	{ "POST", "/api/v1/sso/validate", PUB, AUTH_SSO_EDITOR, BODY_NONE, api_sso_validate, 0 },
 	{ "GET", "/api/v1/sso/validations/{id}", PUB, AUTH_SSO_EDITOR, BODY_NONE, api_sso_validation_get, 0 },
 	{ "POST", "/api/v1/sso/submit", PUB, AUTH_SSO_EDITOR, BODY_JSON, api_sso_submit, 0 },
+	{ "PUT", "/api/v1/sso/secret", PUB, AUTH_SSO_EDITOR, BODY_JSON, api_sso_secret_put, ROUTE_SECRET_BODY },
+	{ "DELETE", "/api/v1/sso/secret", PUB, AUTH_SSO_EDITOR, BODY_NONE, api_sso_secret_delete, 0 },
 	/* IT-admin setup links: admins make them, anyone holding one opens a setup-link session. */
 	{ "POST", "/api/v1/sso/setup-links", PUB, AUTH_CUSTOMER_ADMIN, BODY_JSON, api_sso_setup_link_create, 0 },
 	{ "GET", "/api/v1/sso/setup-links", PUB, AUTH_CUSTOMER_ADMIN, BODY_NONE, api_sso_setup_links_list, 0 },

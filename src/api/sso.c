@@ -72,19 +72,23 @@ void
 api_sso_get(app *a, http_request *req, http_response *resp)
 {
 	int64_t cid = api_customer_id(req);
-	json_object *o, *job = NULL;
+	json_object *o, *job = NULL, *secret = NULL;
 	sso_draft d;
 	or_status st = store_sso_draft_get(a->db, req->arena, cid, &d);
 
 	/* Where a validation stands, so a reloaded page can follow one still running. */
 	if (st == OR_OK)
 		job = api_sso_latest_job_json(a, req->arena, cid, &st);
+	if (st == OR_OK)
+		secret = api_sso_secret_json(a, req->arena, cid, &st);
 	if (st != OR_OK) {
+		json_object_put(job);
 		api_fail_db(a, req, resp, st);
 		return;
 	}
 	o = api_sso_json(&d, false);
 	json_object_object_add(o, "validation_job", job);
+	json_object_object_add(o, "secret", secret);
 	http_json(resp, 200, o);
 }
 

@@ -23,6 +23,7 @@ import { reviewLabel, reviewNode } from './setup-view.js';
 import {
   jobActive, protocolLabel, reportHeadline, reportNode,
 } from './sso-view.js';
+import { initSsoSecret, resetSsoSecret, showSsoSecret } from './sso-secret.js';
 
 let calls = null; // { get, send, ownFailure, refreshChecklist }
 
@@ -51,6 +52,7 @@ const f = form.elements;
 /** Wire the module: {get(path), send(method, path, body), ownFailure(result), refreshChecklist()}. */
 export function initSso(sessionCalls) {
   calls = sessionCalls;
+  initSsoSecret(sessionCalls);
 }
 
 /** Load and show the saved draft. */
@@ -83,6 +85,7 @@ export function resetSso() {
   byId('sso-report').hidden = true;
   byId('sso-notes').replaceChildren();
   byId('sso-entity-choice').replaceChildren();
+  resetSsoSecret();
 }
 
 /** The checklist's sso item (review comment, certificate warning), from setup.js after each checklist load. */
@@ -104,6 +107,7 @@ function showSaved(data, { fill }) {
   renderReport();
   renderEntities();
   renderNotes();
+  showSsoSecret(sso.saved);
   byId('sso-saved').textContent = sso.saved.updated_at ? `Last saved ${formatTime(sso.saved.updated_at)}` : '';
 }
 
