@@ -88,6 +88,8 @@ or_status store_sso_require_set(db *d, int64_t customer_id, bool require);
  * is set and SSO is live (both false when no row).
  */
 or_status store_sso_required(db *d, int64_t customer_id, bool *required);
+/** How many "use SSO" forgot-password mails went to to_addr of the customer since (UNIX seconds). */
+or_status store_sso_hint_mails(db *d, int64_t customer_id, const char *to_addr, int64_t since, long *n);
 /** Whether an OIDC client secret is stored (sso_secrets, purpose oidc_client_secret). */
 or_status store_sso_secret_present(db *d, int64_t customer_id, bool *present);
 /** Whether a test sign-in of version passed (src/store/sso_tests.c). */

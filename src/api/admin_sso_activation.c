@@ -61,22 +61,34 @@ ready(app *a, http_request *req, http_response *resp, int64_t cid, sso_config *c
 	return resp->fields == NULL;
 }
 
-static void
-answer(app *a, http_request *req, http_response *resp, int64_t cid)
+json_object *
+api_sso_activation_json(app *a, arena *ar, int64_t customer_id, or_status *st)
 {
 	sso_golive g;
 	json_object *o;
-	or_status st = store_sso_golive_state(a->db, req->arena, cid, &g);
 
-	if (st != OR_OK) {
-		api_fail_db(a, req, resp, st);
-		return;
-	}
+	if ((*st = store_sso_golive_state(a->db, ar, customer_id, &g)) != OR_OK)
+		return NULL;
 	o = json_object_new_object();
 	json_object_object_add(o, "approved_version", g.approved_version ? json_object_new_int64(g.approved_version) : NULL);
+	json_object_object_add(o, "approved_at", output_time(g.approved_at));
 	json_object_object_add(o, "live_version", g.live_version ? json_object_new_int64(g.live_version) : NULL);
 	json_object_object_add(o, "activated_at", output_time(g.activated_at));
 	json_object_object_add(o, "activated_by", g.live_version ? output_str(g.activated_by) : NULL);
+	json_object_object_add(o, "require_sso", json_object_new_boolean(g.require_sso));
+	return o;
+}
+
+static void
+answer(app *a, http_request *req, http_response *resp, int64_t cid)
+{
+	or_status st;
+	json_object *o = api_sso_activation_json(a, req->arena, cid, &st);
+
+	if (o == NULL) {
+		api_fail_db(a, req, resp, st);
+		return;
+	}
 	http_json(resp, 200, o);
 }
 
