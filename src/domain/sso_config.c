@@ -97,7 +97,8 @@ sso_config_json(arena *a, const sso_config *c)
 	put_str(claims, "groups", c->claims.groups);
 	json_object_object_add(o, "claims", claims);
 	json_object_object_add(o, "idp", idp_json(&c->idp));
-	text = arena_strdup(a, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	/* Unescaped slashes: the stored document stays readable for an operator looking at the row. */
+	text = arena_strdup(a, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
 	return text;
 }

@@ -132,18 +132,12 @@ validate_saml(const config *cfg, arena *a, const sso_draft *d, int64_t now, sso_
 }
 
 static void
-validate_oidc(const config *cfg, arena *a, const sso_draft *d, int64_t now, sso_report *r, sso_idp *idp)
+discover_oidc(const config *cfg, arena *a, const sso_draft *d, int64_t now, sso_report *r, sso_idp *idp)
 {
 	const char *url = NULL, *issuer = NULL, *body, *jwks;
 	oidc_claims claims = { d->claim_username, d->claim_email, d->claim_groups };
 	size_t len, jlen;
 
-	/* Checked first and on its own: the rest of the report still helps while the client id is missing. */
-	if (d->client_id && *d->client_id)
-		sso_report_add(r, a, "oidc.client_id", true, SSO_ERROR, "The client ID is set.");
-	else
-		sso_report_add(r, a, "oidc.client_id", false, SSO_ERROR,
-			       "Enter the client ID your IdP gave onramp's registration (it is not secret).");
 	if (oidc_discovery_url(a, d->discovery_url, cfg->sso_fetch_allow_http != 0, &url, &issuer) != OR_OK) {
 		sso_report_add(r, a, "oidc.discovery_url", false, SSO_ERROR,
 			       "The discovery URL must be an https URL of your provider's issuer or its "
@@ -156,6 +150,18 @@ validate_oidc(const config *cfg, arena *a, const sso_draft *d, int64_t now, sso_
 	sso_config_resolve_oidc(a, body, len, idp, r);
 	if (r->jwks_uri && fetch_into(cfg, a, r, "signing keys (jwks_uri)", r->jwks_uri, &jwks, &jlen))
 		oidc_jwks_check(a, jwks, jlen, check_time(cfg, now), r);
+}
+
+/* The client id is checked after discovery (which starts the report afresh), whatever discovery found. */
+static void
+validate_oidc(const config *cfg, arena *a, const sso_draft *d, int64_t now, sso_report *r, sso_idp *idp)
+{
+	discover_oidc(cfg, a, d, now, r, idp);
+	if (d->client_id && *d->client_id)
+		sso_report_add(r, a, "oidc.client_id", true, SSO_ERROR, "The client ID is set.");
+	else
+		sso_report_add(r, a, "oidc.client_id", false, SSO_ERROR,
+			       "Enter the client ID your IdP gave onramp's registration (it is not secret).");
 }
 
 int64_t
