@@ -16,6 +16,7 @@ from test_sso import FORM, SsoBase
 
 AUTH0 = "oidc/docker-auth0_openid-configuration.json"     # HS256 RS256 PS256; basic, post, private_key_jwt
 APPLE = "oidc/apple_openid-configuration.json"             # RS256; client_secret_post only
+OKTA = "saml/okta_trial-1022863_idp-metadata.xml"
 JWT = ("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIn0."
        "SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c")
 
@@ -120,6 +121,28 @@ class ResolvedIdpTests(GoLiveBase):
                 if code == "secret_detected":
                     self.assertNotIn(JWT[:30].encode(), r.body)
         self.assertEqual(admin.call("GET", "/sso").json["client_id"], "abc-123")
+
+    def test_saml_validation_stores_entity_and_sso_url_and_goes_live_without_a_secret(self):
+        cust, admin = self.admin()
+        dom = self.domain()
+        report = self.validate(admin, {"protocol": "saml", "metadata_url": self.fixture.served[OKTA],
+                                       "email_domains": [dom], "test_users": [f"ann@{dom}"]})
+        self.assertTrue(report["ok"], report)
+        stored = json.loads(self.row(f"SELECT validated_idp FROM sso_settings WHERE customer_id = {cust['id']}"))
+        self.assertEqual(stored["protocol"], "saml")
+        self.assertEqual(stored["idp"]["saml_entity_id"], report["summary"]["entity_id"])
+        sso = [e for e in report["summary"]["endpoints"] if e["kind"].startswith("sso:")][0]
+        self.assertEqual((stored["idp"]["saml_sso_url"], "sso:" + stored["idp"]["saml_sso_binding"]), (sso["url"], sso["kind"]))
+        self.assertEqual(admin.call("POST", "/sso/submit", {"version": report["version"]}).status, 200)
+        rv = self.ops_client.call("GET", f"/reviews?customer={cust['id']}&kind=sso").json["reviews"][0]
+        self.ops_client.call("POST", f"/reviews/{rv['id']}/decision", {"decision": "approve"})
+        r = self.ops_client.call("POST", f"/customers/{cust['id']}/sso/activation")
+        self.assertEqual(sorted(f["code"] for f in r.json["error"]["fields"]), ["test_missing"], r)
+        self.sql(f"INSERT INTO sso_tests (customer_id, protocol, version, state, started_by, created_at, finished_at) "
+                 f"VALUES ({cust['id']}, 'saml', {report['version']}, 'passed', 'test', NOW(6), NOW(6))")
+        r = self.ops_client.call("POST", f"/customers/{cust['id']}/sso/activation")
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(self.row(f"SELECT protocol FROM sso_live WHERE customer_id = {cust['id']}"), "saml")
 
     def fixture_path(self, name):
         import os
