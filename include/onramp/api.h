@@ -22,7 +22,7 @@
 #include "onramp/sso_setup_store.h"
 #include "onramp/sso_store.h"
 #include "onramp/sso_rules.h"
-#include "onramp/sso_types.h"
+#include "onramp/sso_config.h"
 #include "onramp/store.h"
 
 /** Who is calling: set by the auth step for routes with an auth level. */

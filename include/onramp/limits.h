@@ -128,6 +128,8 @@
 #define LIMIT_BANNER_MESSAGE		1000
 /** The SAML entityID a customer picks from an aggregate. */
 #define LIMIT_ENTITY_CHOICE		1000
+/** The OIDC client id of the SSO draft (sso_settings.client_id). */
+#define LIMIT_SSO_CLIENT_ID		255
 /** A date member, "YYYY-MM-DD". */
 #define LIMIT_DATE_BYTES		10
 /** An RFC 3339 time member as sent (fractions and offsets allowed). */

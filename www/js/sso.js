@@ -24,6 +24,9 @@ import {
   jobActive, protocolLabel, reportHeadline, reportNode,
 } from './sso-view.js';
 import { initSsoSecret, resetSsoSecret, showSsoSecret } from './sso-secret.js';
+import {
+  initSsoLive, loadSsoSp, resetSsoLive, showSsoLive,
+} from './sso-live.js';
 
 let calls = null; // { get, send, ownFailure, refreshChecklist }
 
@@ -53,6 +56,7 @@ const f = form.elements;
 export function initSso(sessionCalls) {
   calls = sessionCalls;
   initSsoSecret(sessionCalls);
+  initSsoLive(sessionCalls);
 }
 
 /** Load and show the saved draft. */
@@ -64,6 +68,7 @@ export async function loadSso() {
     return false;
   }
   showSaved(result.data, { fill: true });
+  loadSsoSp();
   // A validation still running (the page was reloaded meanwhile): follow it again.
   if (jobActive(result.data?.validation_job)) followValidation(result.data.validation_job);
   return true;
@@ -86,6 +91,7 @@ export function resetSso() {
   byId('sso-notes').replaceChildren();
   byId('sso-entity-choice').replaceChildren();
   resetSsoSecret();
+  resetSsoLive();
 }
 
 /** The checklist's sso item (review comment, certificate warning), from setup.js after each checklist load. */
@@ -108,6 +114,7 @@ function showSaved(data, { fill }) {
   renderEntities();
   renderNotes();
   showSsoSecret(sso.saved);
+  showSsoLive(sso.saved);
   byId('sso-saved').textContent = sso.saved.updated_at ? `Last saved ${formatTime(sso.saved.updated_at)}` : '';
 }
 
@@ -117,6 +124,7 @@ function fillForm(d) {
   const protocol = ['oidc', 'saml', 'not_required'].includes(d.protocol) ? d.protocol : '';
   for (const radio of form.querySelectorAll('input[name="protocol"]')) radio.checked = radio.value === protocol;
   f.discovery_url.value = d.discovery_url ?? '';
+  f.client_id.value = d.client_id ?? '';
   f.metadata_url.value = d.metadata_url ?? '';
   f.metadata_xml.value = d.metadata_xml ?? '';
   const source = d.metadata_xml ? 'xml' : 'url';
@@ -258,7 +266,10 @@ function draftBody() {
   const protocol = chosenProtocol();
   const body = { protocol, version: sso.saved?.version ?? 0 };
   if (protocol === 'not_required') return body;
-  if (protocol === 'oidc') body.discovery_url = f.discovery_url.value.trim();
+  if (protocol === 'oidc') {
+    body.discovery_url = f.discovery_url.value.trim();
+    body.client_id = f.client_id.value.trim();
+  }
   if (protocol === 'saml') {
     if (chosenSource() === 'xml') body.metadata_xml = f.metadata_xml.value;
     else body.metadata_url = f.metadata_url.value.trim();
