@@ -355,6 +355,20 @@ class Stack:
                 shutil.chown(path, user="root", group=APP_USER)
         return path
 
+    def _secret_keyring(self):
+        """The sealing keyring (secret_keyring_file): one key, mode 0600, owned by the user the
+        workers run as (the loader refuses anything else).  Kept when it exists: the secrets sealed
+        under it must stay openable across restarts."""
+        path = os.path.join(self.secrets_dir, "keyring")
+        if not os.path.exists(path):
+            key = base64.b64encode(secrets.token_bytes(32)).decode()
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(f"# onramp sealing keys: the first line seals, every line opens.\nk1 {key}\n")
+            if is_root():
+                shutil.chown(path, user=APP_USER, group=APP_USER)
+        return path
+
     def _write_config(self, creds_path):
         settings = {
             "listen": self.socket,
@@ -369,6 +383,7 @@ class Stack:
             "public_base_url": self.public_url,
             "operator_base_url": self.operator_url,
             "secret_key_file": self._secret_key(),
+            "secret_keyring_file": self._secret_keyring(),
             "smtp_url": f"smtp://127.0.0.1:{self.smtp_port}",
             "mail_from": "onramp <no-reply@onramp.test>",
             "support_email": "support@onramp.test",

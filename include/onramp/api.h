@@ -23,7 +23,7 @@
 #include "onramp/sso_setup_store.h"
 #include "onramp/sso_store.h"
 #include "onramp/sso_rules.h"
-#include "onramp/sso_types.h"
+#include "onramp/sso_config.h"
 #include "onramp/store.h"
 
 /** Who is calling: set by the auth step for routes with an auth level. */
@@ -337,5 +337,18 @@ json_object *api_sso_verdict_json(const sso_verdict *v);
 
 /** Current time in seconds for this request. */
 int64_t api_now(const http_request *req);
+
+/* ---- the write-only client secret (src/api/sso_secret.c) ------------------------------ */
+
+/**
+ * Open the customer's OIDC client secret into out (cap bytes, not
+ * NUL-terminated), for a token request only; the caller OPENSSL_cleanse()s
+ * out right after it.  OR_ERR_NOT_FOUND when none is set, OR_ERR_IO
+ * without a keyring, OR_ERR_INVALID when it does not open (moved, tampered,
+ * or its key was dropped).
+ */
+or_status sso_secret_open(app *a, int64_t customer_id, unsigned char *out, size_t cap, size_t *len);
+/** GET /sso's secret object {set, set_at, set_by} (NULL with *st set on failure). */
+json_object *api_sso_secret_json(app *a, arena *ar, int64_t customer_id, or_status *st);
 
 #endif

@@ -27,10 +27,19 @@ typedef struct app {
 	password_params pw;			/* Argon2id parameters from config */
 	unsigned char secret_key[SECRET_KEY_BYTES];	/* seals TOTP secrets */
 	bool has_secret_key;
+	struct sso_keys *sso_keys;		/* the sealing keyring (src/api/sso_secret.c); NULL until loaded */
 } app;
 
 /** Fill the parts of an app that come from config (password params, secret key). */
 or_status app_init_secrets(app *a, char *err, size_t errsz);
+/**
+ * Load the sealing keyring from secret_keyring_file (worker start-up, src/api/sso_secret.c): false
+ * with err set when unset or refused; the SSO secret endpoints then answer
+ * 503 and everything else works.  Later uses reload the file when it changed.
+ */
+bool sso_secret_init(app *a, char *err, size_t errsz);
+/** Wipe and free the keyring (worker exit). */
+void sso_secret_cleanup(app *a);
 
 /** The table of every route (api/routes.c). */
 const route *api_routes(size_t *n);

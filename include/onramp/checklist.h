@@ -102,6 +102,8 @@ typedef struct checklist_facts {
 	bool sso_not_required;
 	review_state sso;
 	int64_t sso_cert_not_after;	/* earliest validated signing certificate expiry, 0 = none */
+	bool sso_approved;		/* an approved SSO snapshot exists (whatever the draft's review) */
+	int64_t sso_live_since;		/* when the live SSO configuration was activated, 0 = not live */
 	int64_t now;			/* when the checklist is read (UNIX seconds) */
 	long seats_used;		/* users holding a seat at now (the dashboard's over-limit count) */
 	long seat_limit;
@@ -123,6 +125,8 @@ typedef struct checklist_entry {
 	const checklist_blocker *blocker;	/* set when state is STATE_BLOCKED */
 	const char *hint;			/* what the customer does next (fixed text) */
 	const char *warning;			/* needs attention although done (fixed text), or NULL */
+	const char *note;			/* a fact about a done item (fixed text), or NULL */
+	int64_t live_since;			/* sso: live since (0 = not live) */
 } checklist_entry;
 
 /** How long before a signing certificate expires the sso item warns. */

@@ -62,6 +62,7 @@ typedef struct config {
 	char operator_base_url[CONFIG_PATH_MAX];
 
 	char secret_key_file[CONFIG_PATH_MAX];	/* 64 hex chars: seals TOTP secrets */
+	char secret_keyring_file[CONFIG_PATH_MAX];	/* "<key_id> <base64>" lines: seals SSO client secrets */
 	int login_window_s;			/* throttling window */
 	int login_max_failures_account;		/* failures per account per window */
 	int login_max_failures_addr;		/* failures per client address per window */

@@ -47,6 +47,7 @@ typedef struct http_request {
 	or_str params[LIMIT_PATH_PARAMS];	/* route captures, in pattern order */
 	size_t nparams;
 	or_str body;			/* raw body once read */
+	bool secret_body;		/* the route's body is a secret (ROUTE_SECRET_BODY): never echoed, logged or kept */
 	json_object *json;		/* parsed JSON body (owned) */
 	int64_t now_us;			/* wall clock at arrival, UNIX microseconds */
 	http_body_reader read_body;
@@ -82,7 +83,10 @@ typedef struct http_response {
 
 /** Prepare a request bound to an arena. */
 void http_request_init(http_request *req, arena *a);
-/** Release what the request owns (the parsed JSON); the arena is the caller's. */
+/**
+ * Release what the request owns (the parsed JSON); the arena is the caller's.
+ * With secret_body, the raw body and every string of the JSON are wiped first.
+ */
 void http_request_cleanup(http_request *req);
 /** Prepare an empty response. */
 void http_response_init(http_response *resp);

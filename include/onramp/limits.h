@@ -71,6 +71,20 @@
 #define LIMIT_OIDC_RSA_BITS		16384
 /** Longest URL accepted as an issuer or discovery URL (bytes). */
 #define LIMIT_OIDC_URL			2048u
+/** Longest compact JWS (ID token) accepted (bytes); Entra ID tokens with groups stay under 16 KiB. */
+#define LIMIT_JOSE_TOKEN_BYTES		(64u * 1024u)
+/** Longest decoded JOSE header accepted (bytes). */
+#define LIMIT_JOSE_HEADER_BYTES		4096u
+/** Deepest JSON nesting accepted in a JOSE header, ID-token claims, userinfo or a token answer. */
+#define LIMIT_JOSE_JSON_DEPTH		8
+/** Most groups read from a groups claim; more is refused, not truncated (a role from half the list is wrong). */
+#define LIMIT_OIDC_GROUPS		256u
+/** Longest group name read from a groups claim (bytes). */
+#define LIMIT_OIDC_GROUP_BYTES		256u
+/** Longest subject (sub) accepted (bytes; OpenID Connect Core 1.0 section 2). */
+#define LIMIT_OIDC_SUB_BYTES		255u
+/** Longest email or username claim kept (bytes); longer ones count as absent. */
+#define LIMIT_OIDC_CLAIM_BYTES		320u
 /** Memory one request's arena may use before allocations fail (bytes). */
 #define LIMIT_ARENA_BYTES		(16u * 1024u * 1024u)
 /** Size of one arena chunk (bytes). */
@@ -114,6 +128,8 @@
 #define LIMIT_BANNER_MESSAGE		1000
 /** The SAML entityID a customer picks from an aggregate. */
 #define LIMIT_ENTITY_CHOICE		1000
+/** The OIDC client id of the SSO draft (sso_settings.client_id). */
+#define LIMIT_SSO_CLIENT_ID		255
 /** A date member, "YYYY-MM-DD". */
 #define LIMIT_DATE_BYTES		10
 /** An RFC 3339 time member as sent (fractions and offsets allowed). */
@@ -138,6 +154,8 @@
 #define LIMIT_OIDC_TOKEN_FORM		8192
 /** The buffer an opened client secret is read into (the API admits at most 512 bytes). */
 #define LIMIT_OIDC_SECRET_BUF		1024
+/** An IdP client secret (PUT /sso/secret): 1 to this many bytes of text. */
+#define LIMIT_SSO_CLIENT_SECRET_BYTES	512u
 
 /*
  * IT-admin setup links (POST /sso/setup-links).  A link opens a few sessions

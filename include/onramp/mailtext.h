@@ -21,6 +21,8 @@ typedef struct mailtext {
 /** "Reset your password": link = base_url + "/reset-password#token=" + token. */
 or_status mailtext_password_reset(arena *a, const char *base_url, const char *token, int ttl_minutes,
 				  mailtext *out);
+/** The forgot-password answer for a member whose company requires SSO: no link, "sign in with SSO" at base_url. */
+or_status mailtext_password_reset_sso(arena *a, const char *base_url, mailtext *out);
 /**
  * "You are invited to <customer> on onramp": link = base_url + "/invite#token="
  * + token; role_name is shown as a role explanation; inviter may be NULL.

@@ -33,7 +33,8 @@ typedef enum route_body {
 /** Route flags. */
 enum route_flags {
 	ROUTE_ALLOWED_BEFORE_PASSWORD_CHANGE = 1 << 0,	/* reachable while must_change_password */
-	ROUTE_ALLOWED_BEFORE_TOTP_ENROLLMENT = 1 << 1	/* reachable by an operator without TOTP */
+	ROUTE_ALLOWED_BEFORE_TOTP_ENROLLMENT = 1 << 1,	/* reachable by an operator without TOTP */
+	ROUTE_SECRET_BODY = 1 << 2	/* the body holds a secret: req->secret_body (never echoed, logged or kept) */
 };
 
 /** A handler fills resp; it never writes to the client itself. */

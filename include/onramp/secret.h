@@ -16,6 +16,8 @@
 #define SECRET_TOKEN_LEN 43
 #define SECRET_HASH_HEX 64
 #define SECRET_KEY_BYTES 32
+#define SECRET_GCM_NONCE_BYTES 12
+#define SECRET_GCM_TAG_BYTES 16
 
 /** Fill buf with n random bytes (RAND_bytes). */
 or_status secret_random(unsigned char *buf, size_t n);
@@ -30,6 +32,14 @@ bool secret_equal(const void *a, const void *b, size_t n);
 /** base64url without padding; returns the length written (0 if outsz too small). */
 size_t secret_b64url(const unsigned char *in, size_t n, char *out, size_t outsz);
 
+/**
+ * AES-256-GCM over in (n bytes, at most 4096) into out with the NUL-terminated
+ * aad; enc 1 seals (tag written), 0 opens (tag checked: OR_ERR_INVALID when it
+ * does not verify).  The one GCM primitive: secret_seal and seal.c use it.
+ */
+or_status secret_gcm(const unsigned char key[SECRET_KEY_BYTES], const unsigned char nonce[SECRET_GCM_NONCE_BYTES],
+		     const char *aad, const unsigned char *in, size_t n, unsigned char *out,
+		     unsigned char tag[SECRET_GCM_TAG_BYTES], int enc);
 /**
  * Seal plaintext under key with AES-256-GCM: out gets
  * base64url(nonce[12] || ciphertext || tag[16]).  aad binds the sealed value

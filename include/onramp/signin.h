@@ -47,6 +47,12 @@ typedef struct signin_realm {
 	 * later step was taken already.  NULL: TOTP does not apply to the realm.
 	 */
 	or_status (*take_totp_step)(db *d, int64_t id, int64_t step);
+	/**
+	 * After the password was verified (so a refusal tells nothing to someone
+	 * without it): true with resp set when this account may not sign in with
+	 * a password (customers: SSO is required).  NULL: never.
+	 */
+	bool (*refused)(app *a, http_request *req, http_response *resp, const signin_account *acc);
 	/** The answer of POST and GET /session. */
 	json_object *(*body)(const principal *p, int64_t now, const char *csrf);
 } signin_realm;

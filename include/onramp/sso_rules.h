@@ -14,7 +14,7 @@
 
 #include "onramp/arena.h"
 #include "onramp/sso_report.h"
-#include "onramp/sso_types.h"
+#include "onramp/sso_config.h"
 
 /** The role the configured groups give an identity. */
 typedef enum sso_role { SSO_ROLE_NONE = 0, SSO_ROLE_MEMBER, SSO_ROLE_ADMIN } sso_role;

@@ -16,8 +16,13 @@
 #include "onramp/sso_report.h"
 #include "onramp/sso_store.h"
 
-/** Fetch and check draft d (protocol saml or oidc) into r, judging expiry at now (or cfg's sso_clock). */
-void sso_validate_run(const config *cfg, arena *a, const sso_draft *d, int64_t now, sso_report *r);
+/**
+ * Fetch and check draft d (protocol saml or oidc) into r, judging expiry at
+ * now (or cfg's sso_clock); resolved gets the draft with what validation
+ * resolved (endpoints, algorithms, token auth), stored when r is ok.
+ */
+void sso_validate_run(const config *cfg, arena *a, const sso_draft *d, int64_t now, sso_report *r,
+		      sso_config *resolved);
 /** The report as stored and shown: {ok, checks, summary, validated_at}; the caller puts it. */
 json_object *sso_validate_report_json(const sso_report *r, int64_t validated_at);
 /** The earliest expiry among the report's signing certificates (0 when none). */

@@ -78,4 +78,19 @@ or_status store_banner_set(db *d, const banner *b);
 /** Clear the banner. */
 or_status store_banner_clear(db *d);
 
+/* ---- sealed secrets, across customers (onrampctl secrets) -------------------------- */
+
+/** One sealed secret as key rotation sees it (strings and blob in the arena). */
+typedef struct sso_secret_row {
+	int64_t customer_id;
+	const char *slug, *purpose, *key_id;
+	unsigned char *sealed;
+	size_t n;
+} sso_secret_row;
+/** Every sealed secret of every customer; lock takes the rows FOR UPDATE (inside a transaction). */
+or_status store_sso_secrets_any(db *d, arena *ar, bool lock, sso_secret_row **rows, size_t *n);
+/** Replace one secret's blob and key id if it is still under old_key_id (else OR_ERR_CONFLICT). */
+or_status store_sso_secret_reseal(db *d, arena *ar, int64_t customer_id, const char *purpose,
+				  const char *old_key_id, const char *key_id, const unsigned char *sealed, size_t n);
+
 #endif

@@ -259,6 +259,8 @@ add_setup(app *a, http_request *req, int64_t id, json_object *o)
 	json_object_object_add(o, "details", api_details_json(&c, &d));
 	json_object_object_add(o, "sso", api_sso_json(&sso, true));
 	json_object_object_add(json_object_object_get(o, "sso"), "validation_job", api_sso_latest_job_json(a, ar, id, &st));
+	if (st == OR_OK)
+		json_object_object_add(json_object_object_get(o, "sso"), "activation", api_sso_activation_json(a, ar, id, &st));
 	if (st != OR_OK)
 		return st;
 	arr = api_invites_json(a, req, id, &st);

@@ -16,6 +16,7 @@ typedef struct tally {
 	long blocked[BLOCKER_CATEGORY_COUNT];
 	long sso_cert_warnings;		/* approved SSO whose signing certificate expires within 30 days */
 	long over_seat_limit;		/* more users hold a seat than the limit allows */
+	long sso_live;			/* customers whose SSO sign-in is live */
 } tally;
 
 static void
@@ -29,6 +30,7 @@ count(tally *t, const checklist *c, const checklist_facts *f)
 	t->over_seat_limit += identity_seats_over_by(seats) > 0;
 	t->ready += c->ready;
 	t->sso_cert_warnings += c->entries[ITEM_SSO].warning != NULL;
+	t->sso_live += f->sso_live_since != 0;
 	for (i = 0; i < ITEM_COUNT; i++) {
 		const checklist_entry *e = &c->entries[i];
 		t->states[i][e->state]++;
@@ -64,6 +66,7 @@ tally_json(const tally *t)
 	json_object_object_add(o, "blocked_by_category", cats);
 	json_object_object_add(o, "sso_certificates_expiring", json_object_new_int64(t->sso_cert_warnings));
 	json_object_object_add(o, "customers_over_seat_limit", json_object_new_int64(t->over_seat_limit));
+	json_object_object_add(o, "sso_live", json_object_new_int64(t->sso_live));
 	return o;
 }
 

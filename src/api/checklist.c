@@ -18,6 +18,10 @@ entry_json(const checklist_entry *e, const review_note *note)
 	json_object_object_add(o, "hint", json_object_new_string(e->hint ? e->hint : ""));
 	if (e->warning)
 		json_object_object_add(o, "warning", json_object_new_string(e->warning));
+	if (e->note)
+		json_object_object_add(o, "note", json_object_new_string(e->note));
+	if (e->live_since)
+		json_object_object_add(o, "live_since", output_time(e->live_since));
 	if (e->blocker) {
 		json_object *b = json_object_new_object();
 		json_object_object_add(b, "category", json_object_new_string(checklist_category_name(e->blocker->category)));

@@ -74,6 +74,8 @@ pipeline(app *a, http_request *req, http_response *resp, size_t *route_index)
 		return;
 	}
 	*route_index = (size_t)(r - a->routes);
+	/* Before anything can fail on the body: errors then neither name nor log what it holds. */
+	req->secret_body = (r->flags & ROUTE_SECRET_BODY) != 0;
 	if (r->auth != AUTH_NONE && !auth_require(a, r, req, resp))
 		return;
 	if (!read_route_body(a, r, req, resp))

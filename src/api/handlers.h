@@ -78,6 +78,14 @@ void api_sso_setup_session_create(app *a, http_request *req, http_response *resp
 void api_sso_setup_session_get(app *a, http_request *req, http_response *resp);
 /** DELETE /api/v1/sso/setup-session: end the setup-link session. */
 void api_sso_setup_session_delete(app *a, http_request *req, http_response *resp);
+/** PUT /api/v1/sso/secret: seal and store the OIDC client secret (204; write-only). */
+void api_sso_secret_put(app *a, http_request *req, http_response *resp);
+/** DELETE /api/v1/sso/secret: remove the client secret (204, also when none was set). */
+void api_sso_secret_delete(app *a, http_request *req, http_response *resp);
+/** GET /api/v1/sso/sp: the URLs to register at the IdP (sso_sp.c). */
+void api_sso_sp_get(app *a, http_request *req, http_response *resp);
+/** PUT /api/v1/sso/require: the require-SSO setting (sso_require.c). */
+void api_sso_require_put(app *a, http_request *req, http_response *resp);
 /** POST /api/v1/workspaces: "Create", or 409 setup_blocked with the gates. */
 void api_workspace_create(app *a, http_request *req, http_response *resp);
 /** GET /api/v1/workspaces: the customer's workspace requests. */
@@ -166,6 +174,10 @@ void api_admin_target_put(app *a, http_request *req, http_response *resp);
 void api_admin_provider_put(app *a, http_request *req, http_response *resp);
 /** PUT /admin/api/v1/customers/{id}/blockers. */
 void api_admin_blockers_put(app *a, http_request *req, http_response *resp);
+/** POST /admin/api/v1/customers/{id}/sso/activation: make the approved SSO version live (admin_sso_activation.c). */
+void api_admin_sso_activate(app *a, http_request *req, http_response *resp);
+/** DELETE /admin/api/v1/customers/{id}/sso/activation: turn SSO sign-in off. */
+void api_admin_sso_deactivate(app *a, http_request *req, http_response *resp);
 /** GET /admin/api/v1/reviews: the review queue. */
 void api_admin_reviews_list(app *a, http_request *req, http_response *resp);
 /** POST /admin/api/v1/reviews/{id}/decision: approve, reject or request changes. */

@@ -27,12 +27,15 @@ input_known_members(http_request *req, http_response *resp, json_object *obj, co
 			known = strcmp(allowed[i], key) == 0;
 		if (known)
 			continue;
+		ok = false;
+		/* A member name in a secret's body may be the secret pasted in the wrong place. */
+		if (req->secret_body)
+			continue;
 		/* A nested key is cut so that the path stays one bounded name. */
 		if (prefix)
 			snprintf(field, sizeof(field), "%s.%.40s", prefix, key);
 		(void)http_field_error_add(req, resp, prefix ? field : key, "unknown_field",
 					   "This field is not accepted here.");
-		ok = false;
 	}
 	if (!ok)
 		http_error(resp, 400, "bad_request", "The request has fields this endpoint does not accept.");

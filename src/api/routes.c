@@ -45,6 +45,11 @@ static const route routes[] = {
 	{ "POST", "/api/v1/sso/validate", PUB, AUTH_SSO_EDITOR, BODY_NONE, api_sso_validate, 0 },
 	{ "GET", "/api/v1/sso/validations/{id}", PUB, AUTH_SSO_EDITOR, BODY_NONE, api_sso_validation_get, 0 },
 	{ "POST", "/api/v1/sso/submit", PUB, AUTH_SSO_EDITOR, BODY_JSON, api_sso_submit, 0 },
+	{ "PUT", "/api/v1/sso/secret", PUB, AUTH_SSO_EDITOR, BODY_JSON, api_sso_secret_put, ROUTE_SECRET_BODY },
+	{ "DELETE", "/api/v1/sso/secret", PUB, AUTH_SSO_EDITOR, BODY_NONE, api_sso_secret_delete, 0 },
+	{ "GET", "/api/v1/sso/sp", PUB, AUTH_SSO_EDITOR, BODY_NONE, api_sso_sp_get, 0 },
+	/* Require-SSO is the customer admin's own setting, not SSO setup work a link may do. */
+	{ "PUT", "/api/v1/sso/require", PUB, AUTH_CUSTOMER_ADMIN, BODY_JSON, api_sso_require_put, 0 },
 	/* IT-admin setup links: admins make them, anyone holding one opens a setup-link session. */
 	{ "POST", "/api/v1/sso/setup-links", PUB, AUTH_CUSTOMER_ADMIN, BODY_JSON, api_sso_setup_link_create, 0 },
 	{ "GET", "/api/v1/sso/setup-links", PUB, AUTH_CUSTOMER_ADMIN, BODY_NONE, api_sso_setup_links_list, 0 },
@@ -89,6 +94,8 @@ static const route routes[] = {
 	{ "PUT", "/admin/api/v1/customers/{id}/workspace-target", OPS, AUTH_OPERATOR, BODY_JSON, api_admin_target_put, 0 },
 	{ "PUT", "/admin/api/v1/customers/{id}/provider-setup", OPS, AUTH_OPERATOR, BODY_JSON, api_admin_provider_put, 0 },
 	{ "PUT", "/admin/api/v1/customers/{id}/blockers", OPS, AUTH_OPERATOR, BODY_JSON, api_admin_blockers_put, 0 },
+	{ "POST", "/admin/api/v1/customers/{id}/sso/activation", OPS, AUTH_OPERATOR, BODY_NONE, api_admin_sso_activate, 0 },
+	{ "DELETE", "/admin/api/v1/customers/{id}/sso/activation", OPS, AUTH_OPERATOR, BODY_NONE, api_admin_sso_deactivate, 0 },
 	{ "GET", "/admin/api/v1/reviews", OPS, AUTH_OPERATOR, BODY_NONE, api_admin_reviews_list, 0 },
 	{ "POST", "/admin/api/v1/reviews/{id}/decision", OPS, AUTH_OPERATOR, BODY_JSON, api_admin_review_decide, 0 },
 	{ "GET", "/admin/api/v1/support-requests", OPS, AUTH_OPERATOR, BODY_NONE, api_admin_support_list, 0 },

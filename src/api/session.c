@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "onramp/signin.h"
+#include "onramp/sso_store.h"
 #include "handlers.h"
 
 static json_object *
@@ -54,6 +55,28 @@ password_changed(app *a, http_request *req, int64_t id)
 	return store_reset_revoke_user(a->db, id, api_now(req));
 }
 
+/*
+ * Require SSO: while the customer's SSO is live and required, members sign in
+ * through the IdP only; customer admins keep their password (break-glass).
+ */
+static bool
+refused(app *a, http_request *req, http_response *resp, const signin_account *acc)
+{
+	bool required = false;
+	or_status st;
+
+	if (acc->p.user.role == ROLE_CUSTOMER_ADMIN)
+		return false;
+	if ((st = store_sso_required(a->db, acc->customer_id, &required)) != OR_OK) {
+		api_fail_db(a, req, resp, st);
+		return true;
+	}
+	if (required)
+		http_error(resp, 403, "sso_required",
+			   "Your company signs in with single sign-on: use 'Sign in with single sign-on'.");
+	return required;
+}
+
 static const char *const fields[] = { "login", "password", NULL };
 
 static const signin_realm customer_realm = {
@@ -69,6 +92,7 @@ static const signin_realm customer_realm = {
 	.signed_in = signed_in,
 	.password_changed = password_changed,
 	.take_totp_step = NULL,
+	.refused = refused,
 	.body = session_body,
 };
 

@@ -268,6 +268,8 @@ signin_create(const signin_realm *r, app *a, http_request *req, http_response *r
 		fail(a, req, resp, &t);
 		return;
 	}
+	if (r->refused && r->refused(a, req, resp, &acc))
+		return;
 	if (second_factor(r, a, req, resp, &t, &acc))
 		start(r, a, req, resp, &t, &acc);
 }

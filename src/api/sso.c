@@ -38,6 +38,29 @@ list_or_empty(const char *text)
 	return json_object_new_array();
 }
 
+/*
+ * What is approved and live beside the draft: pending_changes says the draft
+ * moved past the approved version, which stays (and stays live) until a new
+ * version is approved and activated.
+ */
+static void
+golive_json(json_object *o, const sso_draft *d)
+{
+	json_object *live = NULL;
+
+	if (d->live_version > 0) {
+		live = json_object_new_object();
+		json_object_object_add(live, "version", json_object_new_int64(d->live_version));
+		json_object_object_add(live, "activated_at", output_time(d->live_activated_at));
+	}
+	json_object_object_add(o, "approved_version", d->approved_version ? json_object_new_int64(d->approved_version) : NULL);
+	json_object_object_add(o, "approved_at", output_time(d->approved_at));
+	json_object_object_add(o, "live", live);
+	json_object_object_add(o, "pending_changes",
+			       json_object_new_boolean(d->approved_version > 0 && d->version != d->approved_version));
+	json_object_object_add(o, "require_sso", json_object_new_boolean(d->require_sso));
+}
+
 json_object *
 api_sso_json(const sso_draft *d, bool operator_view)
 {
@@ -65,6 +88,8 @@ api_sso_json(const sso_draft *d, bool operator_view)
 	json_object_object_add(o, "validated", json_object_new_boolean(current && d->report_ok));
 	json_object_object_add(o, "validation_current", json_object_new_boolean(current));
 	json_object_object_add(o, "cert_not_after", output_time(d->cert_not_after));
+	json_object_object_add(o, "client_id", output_str(d->client_id));
+	golive_json(o, d);
 	return o;
 }
 
@@ -72,19 +97,23 @@ void
 api_sso_get(app *a, http_request *req, http_response *resp)
 {
 	int64_t cid = api_customer_id(req);
-	json_object *o, *job = NULL;
+	json_object *o, *job = NULL, *secret = NULL;
 	sso_draft d;
 	or_status st = store_sso_draft_get(a->db, req->arena, cid, &d);
 
 	/* Where a validation stands, so a reloaded page can follow one still running. */
 	if (st == OR_OK)
 		job = api_sso_latest_job_json(a, req->arena, cid, &st);
+	if (st == OR_OK)
+		secret = api_sso_secret_json(a, req->arena, cid, &st);
 	if (st != OR_OK) {
+		json_object_put(job);
 		api_fail_db(a, req, resp, st);
 		return;
 	}
 	o = api_sso_json(&d, false);
 	json_object_object_add(o, "validation_job", job);
+	json_object_object_add(o, "secret", secret);
 	http_json(resp, 200, o);
 }
 
@@ -146,6 +175,16 @@ email_rule(const char *s)
 	return identity_email_normalize(s, e, sizeof(e)) == OR_OK;
 }
 
+/* RFC 6749 §2.2 leaves the client id's form to the IdP: printable ASCII is every form in use. */
+static bool
+client_id_ok(const char *s)
+{
+	for (; *s; s++)
+		if (*s < 0x20 || *s > 0x7e)
+			return false;
+	return true;
+}
+
 /* The pasted XML holds no secret, whatever its markup hides it behind (see saml_metadata_secret). */
 static bool
 xml_clean(app *a, http_request *req, http_response *resp, const char *xml)
@@ -179,6 +218,10 @@ read_form(app *a, http_request *req, http_response *resp, sso_draft *d)
 	(void)input_text_member(a, req, resp, req->json, "discovery_url", "discovery_url", URL_MAX, &d->discovery_url);
 	(void)input_text_member(a, req, resp, req->json, "metadata_url", "metadata_url", URL_MAX, &d->metadata_url);
 	(void)input_text_member(a, req, resp, req->json, "entity_choice", "entity_choice", LIMIT_ENTITY_CHOICE, &d->entity_choice);
+	if (input_text_member(a, req, resp, req->json, "client_id", "client_id", LIMIT_SSO_CLIENT_ID, &d->client_id) &&
+	    d->client_id && !client_id_ok(d->client_id))
+		(void)http_field_error_add(req, resp, "client_id", "invalid",
+					   "Enter the client ID as your IdP shows it (printable ASCII characters only).");
 	/* The XML is kept byte for byte (no trimming), but scanned like every other field. */
 	xml = input_secret(req, resp, "metadata_xml", false, a->cfg->body_limit_saml);
 	if (xml && *xml && xml_clean(a, req, resp, xml))
@@ -226,7 +269,7 @@ api_sso_put(app *a, http_request *req, http_response *resp)
 {
 	static const char *const allowed[] = {
 		"protocol", "discovery_url", "metadata_url", "metadata_xml", "entity_choice", "email_domains", "claims",
-		"admin_groups", "member_groups", "test_users", "version", NULL
+		"admin_groups", "member_groups", "test_users", "client_id", "version", NULL
 	};
 	int64_t cid = api_customer_id(req), version;
 	bool has_version;

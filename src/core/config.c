@@ -64,6 +64,7 @@ static const struct key keys[] = {
 	STR(public_base_url),
 	STR(operator_base_url),
 	STR(secret_key_file),
+	STR(secret_keyring_file),
 	INT(login_window_s, 1, 86400),
 	INT(login_max_failures_account, 1, 10000),
 	INT(login_max_failures_addr, 1, 100000),

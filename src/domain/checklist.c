@@ -77,13 +77,33 @@ review_to_state(review_state r)
 	return STATE_TODO;
 }
 
+/*
+ * An approved (or live) configuration keeps the item done while the draft
+ * is edited again: the approval is not thrown away by a save, it stays in
+ * use until a newer version is approved and activated (sso_note says so).
+ */
 static item_state
 sso_state(const checklist_facts *f, const char **hint)
 {
 	*hint = "Submit your identity provider's details, or mark single sign-on as not required.";
+	if (f->sso_live_since)
+		return STATE_DONE;
 	if (f->sso_not_required)
 		return STATE_NOT_REQUIRED;
+	if (f->sso_approved)
+		return STATE_DONE;
 	return review_to_state(f->sso);
+}
+
+static const char *
+sso_note(const checklist_facts *f)
+{
+	if ((f->sso_approved || f->sso_live_since) && f->sso != REVIEW_APPROVED)
+		return "Changes to single sign-on need a new review; the approved configuration stays in use until the "
+		       "new version is approved and activated.";
+	if (f->sso_live_since)
+		return "Single sign-on is live.";
+	return NULL;
 }
 
 static item_state
@@ -160,6 +180,10 @@ checklist_derive(const checklist_facts *f, checklist *out)
 		if (b && e->state != STATE_DONE && e->state != STATE_NOT_REQUIRED) {
 			e->state = STATE_BLOCKED;
 			e->blocker = b;
+		}
+		if (i == ITEM_SSO && e->state == STATE_DONE) {
+			e->note = sso_note(f);
+			e->live_since = f->sso_live_since;
 		}
 		if (i == ITEM_SSO && e->state == STATE_DONE && !f->sso_not_required && f->sso_cert_not_after &&
 		    f->sso_cert_not_after - f->now < CHECKLIST_CERT_WARN_S)

@@ -88,6 +88,29 @@ mailtext_password_reset(arena *a, const char *base_url, const char *token, int t
 }
 
 or_status
+mailtext_password_reset_sso(arena *a, const char *base_url, mailtext *out)
+{
+	char *link = render(a, "%s/", base_url);
+	char *hlink = link ? mailtext_html_escape(a, link) : NULL;
+
+	if (hlink == NULL)
+		return OR_ERR_NOMEM;
+	out->subject = "Sign in to onramp with single sign-on";
+	out->text = render(a,
+		"Someone asked to reset the password of your onramp account.\n\n"
+		"Your company signs in to onramp with single sign-on, so there is no password to reset: open\n\n%s\n\n"
+		"and choose \"Sign in with single sign-on\" with your work email. If you did not ask for this, ignore "
+		"this mail.\n", link);
+	out->html = render(a,
+		"<!doctype html><html><body style=\"font-family:sans-serif\">"
+		"<p>Someone asked to reset the password of your onramp account.</p>"
+		"<p>Your company signs in to onramp with single sign-on, so there is no password to reset: open "
+		"<a href=\"%s\">onramp</a> and choose \"Sign in with single sign-on\" with your work email.</p>"
+		"<p>If you did not ask for this, ignore this mail.</p></body></html>\n", hlink);
+	return out->text && out->html ? OR_OK : OR_ERR_NOMEM;
+}
+
+or_status
 mailtext_invite(arena *a, const char *base_url, const char *token, const char *customer_name, const char *role,
 		const char *inviter, int ttl_days, mailtext *out)
 {

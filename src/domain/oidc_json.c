@@ -27,9 +27,9 @@ only_space(const char *p, size_t n)
 }
 
 static json_object *
-tokenize(const char *json, size_t len, const char **why)
+tokenize(const char *json, size_t len, int depth, const char **why)
 {
-	json_tokener *tok = json_tokener_new_ex(LIMIT_OIDC_JSON_DEPTH);
+	json_tokener *tok = json_tokener_new_ex(depth);
 	json_object *obj;
 	enum json_tokener_error jerr;
 
@@ -59,6 +59,12 @@ tokenize(const char *json, size_t len, const char **why)
 json_object *
 oidc_json_parse(const char *json, size_t len, const char **why)
 {
+	return oidc_json_parse_depth(json, len, LIMIT_OIDC_JSON_DEPTH, why);
+}
+
+json_object *
+oidc_json_parse_depth(const char *json, size_t len, int depth, const char **why)
+{
 	*why = NULL;
 	if (json == NULL)
 		len = 0;
@@ -78,7 +84,49 @@ oidc_json_parse(const char *json, size_t len, const char **why)
 		*why = "the document is not valid JSON (it contains a NUL byte)";
 		return NULL;
 	}
-	return tokenize(json, len, why);
+	return tokenize(json, len, depth, why);
+}
+
+/* Members of every object in the tree json-c built (duplicates already merged). */
+static size_t
+tree_members(json_object *o)
+{
+	size_t n = 0, i;
+
+	if (json_object_is_type(o, json_type_object)) {
+		json_object_object_foreach(o, k, v) {
+			(void)k;
+			n += 1 + tree_members(v);
+		}
+	} else if (json_object_is_type(o, json_type_array)) {
+		for (i = 0; i < json_object_array_length(o); i++)
+			n += tree_members(json_object_array_get_idx(o, i));
+	}
+	return n;
+}
+
+/*
+ * In JSON that parsed strictly, a ':' outside a string separates exactly one
+ * member name from its value, so the text has one per member.  json-c merges
+ * duplicates (the last wins), which leaves its tree with fewer members than
+ * the text: a duplicate anywhere, even inside a dropped value, makes the
+ * counts differ.
+ */
+bool
+oidc_json_members_unique(json_object *root, const char *json, size_t len)
+{
+	size_t i, colons = 0;
+	bool in_str = false;
+
+	for (i = 0; i < len; i++) {
+		if (in_str && json[i] == '\\')
+			i++;
+		else if (json[i] == '"')
+			in_str = !in_str;
+		else if (!in_str && json[i] == ':')
+			colons++;
+	}
+	return colons == tree_members(root);
 }
 
 json_object *
@@ -108,6 +156,27 @@ oidc_json_str(json_object *obj, const char *name)
 	if (!json_object_object_get_ex(obj, name, &v) || !json_object_is_type(v, json_type_string))
 		return NULL;
 	return json_object_get_string(v);
+}
+
+const char *
+oidc_json_text_of(json_object *v, size_t max)
+{
+	size_t n;
+
+	if (!json_object_is_type(v, json_type_string))
+		return NULL;
+	n = (size_t)json_object_get_string_len(v);
+	if (n > max || n != strlen(json_object_get_string(v)))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+const char *
+oidc_json_text(json_object *obj, const char *name, size_t max)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(obj, name, &v) ? oidc_json_text_of(v, max) : NULL;
 }
 
 unsigned char *

@@ -37,9 +37,8 @@ key_name(arena *a, json_object *k, size_t idx)
 	return kid ? kid : "?";
 }
 
-/* Is this key meant for signatures?  use absent or "sig"; alg absent or a signing alg of its kty. */
-static bool
-is_signing_key(json_object *k, const char *kty)
+bool
+oidc_jwk_signing(json_object *k, const char *kty)
 {
 	const char *use = oidc_json_str(k, "use");
 	const char *alg = oidc_json_str(k, "alg");
@@ -185,34 +184,55 @@ check_x5c(arena *a, json_object *k, const char *name, int64_t now, sso_report *o
 	}
 }
 
+EVP_PKEY *
+oidc_jwk_pkey(arena *a, json_object *k, const char **why, int *weak_bits)
+{
+	const char *kty = oidc_json_str(k, "kty");
+	EVP_PKEY *pkey;
+	int bits;
+
+	*weak_bits = 0;
+	*why = "its type is neither RSA nor EC";
+	if (kty == NULL || (strcmp(kty, "RSA") != 0 && strcmp(kty, "EC") != 0))
+		return NULL;
+	pkey = strcmp(kty, "RSA") == 0 ? load_rsa(a, k, why) : load_ec(a, k, why);
+	if (pkey == NULL || strcmp(kty, "RSA") != 0)
+		return pkey;
+	bits = EVP_PKEY_get_bits(pkey);
+	if (bits >= LIMIT_MIN_RSA_BITS)
+		return pkey;
+	EVP_PKEY_free(pkey);
+	*weak_bits = bits;
+	return NULL;
+}
+
 /* Load one key; true when it is a usable signing key. */
 static bool
 check_key(arena *a, json_object *k, size_t idx, int64_t now, sso_report *out)
 {
 	const char *kty = oidc_json_str(k, "kty"), *why = "", *name;
 	EVP_PKEY *pkey;
-	int bits;
+	int weak = 0;
 
 	if (!json_object_is_type(k, json_type_object) || kty == NULL ||
-	    (strcmp(kty, "RSA") != 0 && strcmp(kty, "EC") != 0) || !is_signing_key(k, kty))
+	    (strcmp(kty, "RSA") != 0 && strcmp(kty, "EC") != 0) || !oidc_jwk_signing(k, kty))
 		return false;
 	name = key_name(a, k, idx);
-	pkey = strcmp(kty, "RSA") == 0 ? load_rsa(a, k, &why) : load_ec(a, k, &why);
+	pkey = oidc_jwk_pkey(a, k, &why, &weak);
+	if (pkey == NULL && weak > 0) {
+		if (out->nchecks < ROOM)
+			sso_report_add(out, a, "oidc.jwks.key_size", false, SSO_WARNING,
+				       "Key %s is RSA %d bits; keys under %d bits are not used.", name, weak,
+				       LIMIT_MIN_RSA_BITS);
+		return false;
+	}
 	if (pkey == NULL) {
 		if (out->nchecks < ROOM)
 			sso_report_add(out, a, "oidc.jwks.key", false, SSO_WARNING,
 				       "Key %s (%s) cannot be used: %s.", name, kty, why);
 		return false;
 	}
-	bits = EVP_PKEY_get_bits(pkey);
 	EVP_PKEY_free(pkey);
-	if (strcmp(kty, "RSA") == 0 && bits < LIMIT_MIN_RSA_BITS) {
-		if (out->nchecks < ROOM)
-			sso_report_add(out, a, "oidc.jwks.key_size", false, SSO_WARNING,
-				       "Key %s is RSA %d bits; keys under %d bits are not used.", name, bits,
-				       LIMIT_MIN_RSA_BITS);
-		return false;
-	}
 	check_x5c(a, k, name, now, out);
 	return true;
 }

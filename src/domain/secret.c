@@ -18,8 +18,8 @@
 #include "onramp/secret.h"
 #include "onramp/str.h"
 
-#define GCM_NONCE_BYTES 12
-#define GCM_TAG_BYTES 16
+#define GCM_NONCE_BYTES SECRET_GCM_NONCE_BYTES
+#define GCM_TAG_BYTES SECRET_GCM_TAG_BYTES
 /* Sealed values are short seeds; refuse anything larger before allocating. */
 #define SEAL_PLAIN_MAX 4096
 #define SEALED_CHARS_MAX (((SEAL_PLAIN_MAX + GCM_NONCE_BYTES + GCM_TAG_BYTES) * 4 + 2) / 3)
@@ -166,9 +166,8 @@ secret_equal(const void *a, const void *b, size_t n)
 	return n == 0 || CRYPTO_memcmp(a, b, n) == 0;
 }
 
-/* Run AES-256-GCM over in (n bytes) into out, with aad; enc selects the direction. */
-static or_status
-gcm_run(const unsigned char key[SECRET_KEY_BYTES], const unsigned char nonce[GCM_NONCE_BYTES],
+or_status
+secret_gcm(const unsigned char key[SECRET_KEY_BYTES], const unsigned char nonce[GCM_NONCE_BYTES],
 	const char *aad, const unsigned char *in, size_t n, unsigned char *out,
 	unsigned char tag[GCM_TAG_BYTES], int enc)
 {
@@ -222,7 +221,7 @@ secret_seal(const unsigned char key[SECRET_KEY_BYTES], const char *aad,
 		return OR_ERR_NOMEM;
 	st = secret_random(raw, GCM_NONCE_BYTES);
 	if (st == OR_OK)
-		st = gcm_run(key, raw, aad, plain, n, raw + GCM_NONCE_BYTES,
+		st = secret_gcm(key, raw, aad, plain, n, raw + GCM_NONCE_BYTES,
 			     raw + GCM_NONCE_BYTES + n, 1);
 	if (st == OR_OK && secret_b64url(raw, rawlen, out, outsz) == 0)
 		st = OR_ERR_INTERNAL;
@@ -257,7 +256,7 @@ secret_open(const unsigned char key[SECRET_KEY_BYTES], const char *aad, const ch
 		st = OR_ERR_LIMIT;
 		goto out;
 	}
-	st = gcm_run(key, raw, aad, raw + GCM_NONCE_BYTES, ctlen, plain,
+	st = secret_gcm(key, raw, aad, raw + GCM_NONCE_BYTES, ctlen, plain,
 		     raw + GCM_NONCE_BYTES + ctlen, 0);
 	if (st == OR_OK)
 		*n = ctlen;

@@ -4,10 +4,39 @@
  * bodies are assembled here and only here, so every 4xx/5xx the app sends has
  * the same shape and carries the request id.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "onramp/http.h"
+
+/* Overwrite every string in a parsed body (json-c frees without wiping). */
+static void
+wipe_json(json_object *o)
+{
+	size_t i, n;
+
+	switch (json_object_get_type(o)) {
+	case json_type_string:
+		OPENSSL_cleanse((void *)(uintptr_t)json_object_get_string(o), (size_t)json_object_get_string_len(o));
+		break;
+	case json_type_object: {
+		json_object_object_foreach(o, key, val) {
+			OPENSSL_cleanse(key, strlen(key));
+			wipe_json(val);
+		}
+		break;
+	}
+	case json_type_array:
+		for (i = 0, n = json_object_array_length(o); i < n; i++)
+			wipe_json(json_object_array_get_idx(o, i));
+		break;
+	default:
+		break;
+	}
+}
 
 void
 http_request_init(http_request *req, arena *a)
@@ -27,6 +56,11 @@ http_request_init(http_request *req, arena *a)
 void
 http_request_cleanup(http_request *req)
 {
+	if (req->secret_body) {
+		wipe_json(req->json);
+		if (req->body.ptr && req->body.len)
+			OPENSSL_cleanse((void *)(uintptr_t)req->body.ptr, req->body.len);
+	}
 	if (req->json) {
 		json_object_put(req->json);
 		req->json = NULL;

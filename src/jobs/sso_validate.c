@@ -11,6 +11,8 @@
 #include "onramp/fetch.h"
 #include "onramp/oidc_disc.h"
 #include "onramp/saml_meta.h"
+#include "onramp/sso_config.h"
+#include "onramp/sso_form.h"
 #include "onramp/sso_validate.h"
 #include "onramp/timefmt.h"
 
@@ -139,7 +141,7 @@ validate_saml(const config *cfg, arena *a, const sso_draft *d, int64_t now, sso_
 }
 
 static void
-validate_oidc(const config *cfg, arena *a, const sso_draft *d, int64_t now, sso_report *r)
+discover_oidc(const config *cfg, arena *a, const sso_draft *d, int64_t now, sso_report *r, sso_idp *idp)
 {
 	const char *url = NULL, *issuer = NULL, *body, *jwks;
 	oidc_claims claims = { d->claim_username, d->claim_email, d->claim_groups };
@@ -154,8 +156,21 @@ validate_oidc(const config *cfg, arena *a, const sso_draft *d, int64_t now, sso_
 	if (!fetch_into(cfg, a, r, "discovery document", url, &body, &len))
 		return;
 	oidc_discovery_check(a, url, body, len, &claims, r);
+	sso_config_resolve_oidc(a, body, len, idp, r);
 	if (r->jwks_uri && fetch_into(cfg, a, r, "signing keys (jwks_uri)", r->jwks_uri, &jwks, &jlen))
 		oidc_jwks_check(a, jwks, jlen, check_time(cfg, now), r);
+}
+
+/* The client id is checked after discovery (which starts the report afresh), whatever discovery found. */
+static void
+validate_oidc(const config *cfg, arena *a, const sso_draft *d, int64_t now, sso_report *r, sso_idp *idp)
+{
+	discover_oidc(cfg, a, d, now, r, idp);
+	if (d->client_id && *d->client_id)
+		sso_report_add(r, a, "oidc.client_id", true, SSO_ERROR, "The client ID is set.");
+	else
+		sso_report_add(r, a, "oidc.client_id", false, SSO_ERROR,
+			       "Enter the client ID your IdP gave onramp's registration (it is not secret).");
 }
 
 int64_t
@@ -171,12 +186,69 @@ sso_validate_earliest_cert(const sso_report *r)
 	return t;
 }
 
-void
-sso_validate_run(const config *cfg, arena *a, const sso_draft *d, int64_t now, sso_report *r)
+/* A stored JSON array of strings as an arena list; domains normalised as sign-in compares them. */
+static const char **
+list_of(arena *a, const char *text, bool domains, size_t *n)
 {
+	json_object *arr = text ? json_tokener_parse(text) : NULL;
+	const char **out = NULL;
+	size_t i, len;
+
+	*n = 0;
+	if (arr && json_object_is_type(arr, json_type_array) && (len = json_object_array_length(arr)) > 0 &&
+	    len <= SSO_CONFIG_MAX_LIST && (out = arena_calloc(a, len, sizeof(*out))) != NULL)
+		for (i = 0; i < len; i++) {
+			const char *s = json_object_get_string(json_object_array_get_idx(arr, i));
+			char norm[256];
+			if (s && domains && sso_form_domain(s, norm, sizeof(norm)))
+				s = norm;
+			if (s && (out[*n] = arena_strdup(a, s)) != NULL)
+				(*n)++;
+		}
+	json_object_put(arr);
+	return out;
+}
+
+/* What the saml check resolved that sign-in (issue 14) needs; the certificates come with issue 14. */
+static void
+saml_idp(const sso_report *r, sso_idp *idp)
+{
+	size_t i;
+
+	idp->saml_entity_id = r->entity_id;
+	for (i = 0; i < r->nendpoints && idp->saml_sso_url == NULL; i++)
+		if (r->endpoints[i].kind && strncmp(r->endpoints[i].kind, "sso:", 4) == 0) {
+			idp->saml_sso_url = r->endpoints[i].url;
+			idp->saml_sso_binding = r->endpoints[i].kind + 4;
+		}
+}
+
+/* The draft and what validation resolved, as one config (the validated version's). */
+static void
+resolved_config(arena *a, const sso_draft *d, const sso_report *r, sso_config *c)
+{
+	c->version = d->version;
+	c->protocol = d->protocol;
+	c->client_id = d->client_id;
+	c->email_domains = list_of(a, d->email_domains, true, &c->ndomains);
+	c->admin_groups = list_of(a, d->admin_groups, false, &c->nadmin);
+	c->member_groups = list_of(a, d->member_groups, false, &c->nmember);
+	c->test_users = list_of(a, d->test_users, false, &c->ntest);
+	c->claims.username = d->claim_username;
+	c->claims.email = d->claim_email;
+	c->claims.groups = d->claim_groups;
+	if (strcmp(d->protocol, "saml") == 0)
+		saml_idp(r, &c->idp);
+}
+
+void
+sso_validate_run(const config *cfg, arena *a, const sso_draft *d, int64_t now, sso_report *r, sso_config *resolved)
+{
+	memset(resolved, 0, sizeof(*resolved));
 	sso_report_init(r, d->protocol);
 	if (strcmp(d->protocol, "saml") == 0)
 		validate_saml(cfg, a, d, now, r);
 	else
-		validate_oidc(cfg, a, d, now, r);
+		validate_oidc(cfg, a, d, now, r, &resolved->idp);
+	resolved_config(a, d, r, resolved);
 }

@@ -13,6 +13,7 @@
 #include "onramp/mailtext.h"
 #include "onramp/reset_mail.h"
 #include "onramp/secret.h"
+#include "onramp/sso_store.h"
 #include "onramp/store.h"
 
 static or_status
@@ -59,11 +60,46 @@ issue(const config *cfg, db *d, arena *a, const user *u, int64_t now)
 	return store_outbox_add(d, &m, NULL);
 }
 
+/*
+ * A member whose company requires SSO gets no link (there is no password to
+ * use): a mail that says to sign in with SSO, under the same per-account
+ * limit as reset links.  OR_ERR_LIMIT when the account had its share.
+ */
+static or_status
+sso_hint(const config *cfg, db *d, arena *a, const user *u, int64_t now)
+{
+	mailtext mt;
+	outbox_mail m = { u->customer_id, "password_reset_sso", 0, u->email, &mt };
+	long sent = 0;
+	or_status st = store_sso_hint_mails(d, u->customer_id, u->email, now - cfg->reset_window_s, &sent);
+
+	if (st == OR_OK && sent >= cfg->reset_mails_per_account)
+		return OR_ERR_LIMIT;
+	if (st == OR_OK)
+		st = mailtext_password_reset_sso(a, cfg->public_base_url, &mt);
+	return st == OR_OK ? store_outbox_add(d, &m, NULL) : st;
+}
+
+/* Members of a customer that requires SSO are pointed to SSO; everyone else gets a link. */
+static or_status
+mail_for(const config *cfg, db *d, arena *a, const user *u, int64_t now, bool *sso)
+{
+	or_status st = OR_OK;
+
+	*sso = false;
+	if (u->role == ROLE_CUSTOMER_MEMBER)
+		st = store_sso_required(d, u->customer_id, sso);
+	if (st != OR_OK)
+		return st;
+	return *sso ? sso_hint(cfg, d, a, u, now) : issue(cfg, d, a, u, now);
+}
+
 /* Inside the caller's transaction, after the claim. */
 static or_status
 decide(const config *cfg, db *d, arena *a, const reset_request *rq, int64_t now)
 {
 	user u;
+	bool sso = false;
 	or_status st = store_user_by_email(d, a, rq->email, &u);
 
 	if (st == OR_ERR_NOT_FOUND)
@@ -72,7 +108,7 @@ decide(const config *cfg, db *d, arena *a, const reset_request *rq, int64_t now)
 		return st;
 	if (u.deactivated_at || u.suspended || strcmp(u.login_type, "password") != 0)
 		return OR_OK;
-	st = issue(cfg, d, a, &u, now);
+	st = mail_for(cfg, d, a, &u, now, &sso);
 	if (st == OR_ERR_NOT_FOUND)
 		return OR_OK;	/* the user row vanished under us: nothing to mail */
 	if (st == OR_ERR_LIMIT) {
@@ -81,7 +117,7 @@ decide(const config *cfg, db *d, arena *a, const reset_request *rq, int64_t now)
 		return audit(d, rq, &u, "user.password_reset_limited");
 	}
 	if (st == OR_OK)
-		st = audit(d, rq, &u, "user.password_reset_requested");
+		st = audit(d, rq, &u, sso ? "user.password_reset_sso" : "user.password_reset_requested");
 	return st;
 }
 

@@ -92,8 +92,8 @@ os_user(void)
 	return pw ? pw->pw_name : "unknown";
 }
 
-static or_status
-audit(db *d, const char *action, int64_t customer_id, const char *object_type, int64_t object_id)
+or_status
+ctl_audit(db *d, const char *action, int64_t customer_id, const char *object_type, int64_t object_id)
 {
 	audit_entry e;
 	char oid[24];
@@ -165,7 +165,7 @@ admin_invite(db *d, int64_t customer_id, const char *email, char *link, size_t l
 	if (st == OR_OK) {
 		secret_sha256_hex(token, SECRET_TOKEN_LEN, hash);
 		if ((st = store_invite_insert(d, &in, &id)) == OR_OK)
-			st = audit(d, "invite.create", customer_id, "invite", id);
+			st = ctl_audit(d, "invite.create", customer_id, "invite", id);
 	}
 	if (st == OR_OK && snprintf(link, linksz, "%s/invite#token=%s", ctl_cfg->public_base_url, token) < 0)
 		st = OR_ERR_INTERNAL;
@@ -187,7 +187,7 @@ customers_create(db *d, const struct opts *o)
 	if (o->admin_email && identity_email_normalize(o->admin_email, email, sizeof(email)) != OR_OK)
 		return ctl_fail("--admin-email is not an email address");
 	if ((st = db_begin(d)) == OR_OK && (st = store_customer_create(d, o->slug, o->name, o->seats, &id)) == OR_OK &&
-	    (st = audit(d, "customer.create", id, "customer", id)) == OR_OK && o->admin_email)
+	    (st = ctl_audit(d, "customer.create", id, "customer", id)) == OR_OK && o->admin_email)
 		st = admin_invite(d, id, email, link, sizeof(link));
 	if (st == OR_OK)
 		st = db_commit(d);
@@ -292,7 +292,7 @@ users_create(db *d, arena *a, const struct opts *o)
 	nu.password_hash = phc;
 	nu.must_change_password = generated;
 	if ((st = db_begin(d)) == OR_OK && (st = store_user_insert(d, &nu, &id, &which)) == OR_OK &&
-	    (st = audit(d, "user.create", c.id, "user", id)) == OR_OK)
+	    (st = ctl_audit(d, "user.create", c.id, "user", id)) == OR_OK)
 		st = db_commit(d);
 	if (st == OR_ERR_CONFLICT) {
 		db_rollback(d);
@@ -415,7 +415,7 @@ users_set_suspended(db *d, arena *a, const struct opts *o, bool suspend)
 		}
 		if (st == OR_OK && (st = store_user_set_suspended(d, u.customer_id, u.id, suspend)) == OR_OK &&
 		    (!suspend || (st = store_session_delete_all(d, REALM_CUSTOMER, u.id)) == OR_OK))
-			st = audit(d, suspend ? "user.suspend" : "user.activate", u.customer_id, "user", u.id);
+			st = ctl_audit(d, suspend ? "user.suspend" : "user.activate", u.customer_id, "user", u.id);
 	}
 	if (st == OR_OK)
 		st = db_commit(d);
@@ -442,7 +442,7 @@ reset_password(db *d, arena *a, const struct opts *o)
 	if ((st = db_begin(d)) == OR_OK && (st = store_user_set_password(d, u.id, phc, true)) == OR_OK &&
 	    (st = store_session_delete_all(d, REALM_CUSTOMER, u.id)) == OR_OK &&
 	    (st = store_reset_revoke_user(d, u.id, now)) == OR_OK &&
-	    (st = audit(d, "user.password_reset_by_admin", u.customer_id, "user", u.id)) == OR_OK)
+	    (st = ctl_audit(d, "user.password_reset_by_admin", u.customer_id, "user", u.id)) == OR_OK)
 		st = db_commit(d);
 	if (st != OR_OK)
 		return db_fail(d, "reset-password");
@@ -473,7 +473,7 @@ operators_create(db *d, const struct opts *o)
 	if ((st = db_begin(d)) == OR_OK &&
 	    (st = store_operator_insert(d, o->username, email, NULL, o->admin ? OPROLE_ADMIN : OPROLE_OPERATOR, phc,
 					false, &id, &which)) == OR_OK &&
-	    (st = audit(d, "operator.create", 0, "operator", id)) == OR_OK)
+	    (st = ctl_audit(d, "operator.create", 0, "operator", id)) == OR_OK)
 		st = db_commit(d);
 	if (st == OR_ERR_CONFLICT) {
 		db_rollback(d);
@@ -507,7 +507,7 @@ operators_totp_reset(db *d, arena *a, const struct opts *o)
 		return st == OR_ERR_NOT_FOUND ? ctl_fail("no operator %s", o->target) : db_fail(d, "totp-reset");
 	if ((st = db_begin(d)) == OR_OK && (st = store_operator_set_totp(d, op.id, NULL, 0)) == OR_OK &&
 	    (st = store_session_delete_all(d, REALM_OPERATOR, op.id)) == OR_OK &&
-	    (st = audit(d, "operator.totp_reset", 0, "operator", op.id)) == OR_OK)
+	    (st = ctl_audit(d, "operator.totp_reset", 0, "operator", op.id)) == OR_OK)
 		st = db_commit(d);
 	if (st != OR_OK)
 		return db_fail(d, "totp-reset");

@@ -93,7 +93,8 @@ refuse_pasted(db *d, sso_job *j, const sso_draft *dr, const sso_report *r, audit
 
 /* The report, its audit row and the job's end: all or nothing. */
 static or_status
-store_outcome(db *d, const sso_job *job, const sso_draft *dr, const sso_report *r, json_object *rep, int64_t now)
+store_outcome(db *d, const sso_job *job, const sso_draft *dr, const sso_report *r, json_object *rep,
+	      const char *resolved, int64_t now)
 {
 	char after[96], oid[24];
 	sso_job copy = *job, *j = &copy;
@@ -117,7 +118,7 @@ store_outcome(db *d, const sso_job *job, const sso_draft *dr, const sso_report *
 	if (st == OR_OK)
 		st = store_sso_report_save(d, j->customer_id, j->version,
 				   json_object_to_json_string_ext(rep, JSON_C_TO_STRING_PLAIN), r->ok,
-				   sso_validate_earliest_cert(r));
+				   sso_validate_earliest_cert(r), resolved);
 	if (st == OR_OK)
 		st = store_audit_add(d, &e);
 	if (st == OR_OK)
@@ -145,6 +146,7 @@ static void
 run_job(const config *cfg, db *d, arena *a, const sso_job *j, int64_t now, log_job_line *line)
 {
 	sso_report *r = arena_calloc(a, 1, sizeof(*r));
+	sso_config resolved;
 	json_object *rep;
 	sso_draft dr;
 	or_status st = r ? store_sso_draft_get(d, a, j->customer_id, &dr) : OR_ERR_NOMEM;
@@ -158,10 +160,10 @@ run_job(const config *cfg, db *d, arena *a, const sso_job *j, int64_t now, log_j
 		line->outcome = settle(d, j, now);
 		return;
 	}
-	sso_validate_run(cfg, a, &dr, now, r);
+	sso_validate_run(cfg, a, &dr, now, r, &resolved);
 	now = wall_s();
 	rep = sso_validate_report_json(r, now);
-	st = store_outcome(d, j, &dr, r, rep, now);
+	st = store_outcome(d, j, &dr, r, rep, r->ok ? sso_config_json(a, &resolved) : NULL, now);
 	json_object_put(rep);
 	line->ok = r->ok;
 	if (st == OR_OK)

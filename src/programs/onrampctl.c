@@ -30,6 +30,8 @@ usage(FILE *f)
 	      "  reset-password USER                          prints a temporary password once\n"
 	      "  operators create --username U --email E [--admin] [--password-stdin] [--json]\n"
 	      "  operators totp-reset USER\n"
+	      "  secrets rotate-key|drop-old-keys [--key-file PATH] [--json]\n"
+	      "  secrets check [--customer SLUG] [--key-file PATH] [--json]\n"
 	      "Every verb takes --help. Config: -c FILE, else $ONRAMP_CONFIG, else /etc/onramp/onramp.conf.\n", f);
 }
 
@@ -124,6 +126,8 @@ main(int argc, char **argv)
 	else if (strcmp(argv[i], "customers") == 0 || strcmp(argv[i], "users") == 0 ||
 		 strcmp(argv[i], "reset-password") == 0 || strcmp(argv[i], "operators") == 0)
 		rc = ctl_identity(&cfg, d, argc - i, argv + i);
+	else if (strcmp(argv[i], "secrets") == 0)
+		rc = ctl_secrets(&cfg, d, argc - i, argv + i);
 	else {
 		usage(stderr);
 		rc = ctl_fail("unknown verb %s", argv[i]);

@@ -130,7 +130,7 @@ serve(app *a, FCGX_Request *fr, arena *ar, or_buf *out)
 	line.duration_us = clock_mono_us() - t0;
 	line.request_id = req.request_id;
 	line.error_code = resp.error_code;
-	line.detail = resp.status >= 500 ? resp.detail : NULL;
+	line.detail = resp.status >= 500 && !req.secret_body ? resp.detail : NULL;
 	log_request(&line);
 
 	http_response_cleanup(&resp);
@@ -204,6 +204,8 @@ server_worker_run(const config *cfg, int lfd, metrics *m)
 		char err[256];
 		if (app_init_secrets(&a, err, sizeof(err)) != OR_OK)
 			log_event(LOG_ERROR, "secret_key", "%s; TOTP enrollment and sign-in are disabled", err);
+		if (!sso_secret_init(&a, err, sizeof(err)))
+			log_event(LOG_ERROR, "secret_keyring", "%s; SSO client secrets cannot be set or used", err);
 	}
 	buf_init(&out, LIMIT_RESPONSE_BYTES + 4096);
 
@@ -230,6 +232,7 @@ server_worker_run(const config *cfg, int lfd, metrics *m)
 	FCGX_Free(&fr, 0);
 	buf_free(&out);
 	arena_free(ar);
+	sso_secret_cleanup(&a);
 	db_free(a.db);
 	return rc;
 }

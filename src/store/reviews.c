@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "onramp/setup_store_operator.h"
+#include "onramp/sso_store_operator.h"
 #include "onramp/store.h"
 #include "scope.h"
 
@@ -198,7 +199,14 @@ store_review_apply(db *d, int64_t customer_id, const char *kind, const char *sta
 		return OR_ERR_INVALID;
 	}
 	st = db_run(d, SQL_CTX_ENSURE, ensure, 1, NULL);
-	return st == OR_OK ? db_run(d, sql, args, 2, NULL) : st;
+	if (st == OR_OK)
+		st = db_run(d, sql, args, 2, NULL);
+	/* An SSO approval snapshots what was validated; later draft edits leave the snapshot alone. */
+	if (st == OR_OK && strcmp(kind, "sso") == 0 && strcmp(state, "approved") == 0) {
+		bool snapshot;
+		st = store_sso_approve(d, customer_id, &snapshot);
+	}
+	return st;
 }
 
 static const char SQL_SUBMIT_TRIAL[] =

@@ -39,8 +39,9 @@ static const char SQL_USERS[] =
 	"FROM users WHERE customer_id BETWEEN ? AND ? AND deactivated_at IS NULL GROUP BY customer_id";
 static const char SQL_LIMITS[] = "SELECT id, seat_limit FROM customers WHERE id BETWEEN ? AND ?";
 static const char SQL_SSO[] =
-	"SELECT customer_id, protocol, review, cert_not_after FROM sso_settings "
-	"WHERE customer_id BETWEEN ? AND ?";
+	"SELECT s.customer_id, s.protocol, s.review, s.cert_not_after, s.approved_version IS NOT NULL, l.activated_at "
+	"FROM sso_settings s LEFT JOIN sso_live l ON l.customer_id = s.customer_id "
+	"WHERE s.customer_id BETWEEN ? AND ?";
 static const char SQL_CONTEXT[] =
 	"SELECT customer_id, billing_state, prepaid_balance_cents, target_review, target_ready, provider_review, "
 	"provider_ready FROM customer_context WHERE customer_id BETWEEN ? AND ?";
@@ -104,6 +105,8 @@ sso_row(db_stmt *s, arena *a, checklist_facts *f)
 	f->sso = review_from(db_col(s, 2));
 	/* DATETIME text, not UNIX_TIMESTAMP(): that stops at 2038 in MariaDB 10.11. */
 	f->sso_cert_not_after = db_col_time(s, 3);
+	f->sso_approved = db_col_int(s, 4, 0) != 0;
+	f->sso_live_since = db_col_time(s, 5);
 }
 
 static void

@@ -10,9 +10,12 @@
 #include "onramp/timefmt.h"
 
 static const char SQL_GET[] =
-	"SELECT protocol, review, version, updated_at, discovery_url, metadata_url, metadata_xml, entity_choice, "
-	"email_domains, claim_username, claim_email, claim_groups, admin_groups, member_groups, test_users, report, "
-	"report_ok, COALESCE(validated_version, 0), validated_at, cert_not_after FROM sso_settings WHERE customer_id = ?";
+	"SELECT s.protocol, s.review, s.version, s.updated_at, s.discovery_url, s.metadata_url, s.metadata_xml, "
+	"s.entity_choice, s.email_domains, s.claim_username, s.claim_email, s.claim_groups, s.admin_groups, "
+	"s.member_groups, s.test_users, s.report, s.report_ok, COALESCE(s.validated_version, 0), s.validated_at, "
+	"s.cert_not_after, s.client_id, s.require_sso, COALESCE(s.approved_version, 0), s.approved_at, "
+	"COALESCE(l.version, 0), l.activated_at "
+	"FROM sso_settings s LEFT JOIN sso_live l ON l.customer_id = s.customer_id WHERE s.customer_id = ?";
 
 or_status
 store_sso_draft_get(db *d, arena *a, int64_t customer_id, sso_draft *out)
@@ -42,6 +45,12 @@ store_sso_draft_get(db *d, arena *a, int64_t customer_id, sso_draft *out)
 		out->validated_version = db_col_int(s, 17, 0);
 		out->validated_at = db_col_time(s, 18);
 		out->cert_not_after = db_col_time(s, 19);
+		out->client_id = db_col_dup(s, 20, a);
+		out->require_sso = db_col_int(s, 21, 0) != 0;
+		out->approved_version = db_col_int(s, 22, 0);
+		out->approved_at = db_col_time(s, 23);
+		out->live_version = db_col_int(s, 24, 0);
+		out->live_activated_at = db_col_time(s, 25);
 		if (out->review == NULL)
 			out->review = "none";
 	}
@@ -54,7 +63,7 @@ static const char SQL_ENSURE[] =
 static const char SQL_SAVE[] =
 	"UPDATE sso_settings SET protocol = ?, review = IF(? = 'not_required', 'none', 'draft'), discovery_url = ?, "
 	"metadata_url = ?, metadata_xml = ?, entity_choice = ?, email_domains = ?, claim_username = ?, claim_email = ?, "
-	"claim_groups = ?, admin_groups = ?, member_groups = ?, test_users = ?, version = version + 1, "
+	"claim_groups = ?, admin_groups = ?, member_groups = ?, test_users = ?, client_id = ?, version = version + 1, "
 	"updated_at = CURRENT_TIMESTAMP(6) WHERE customer_id = ? AND version = ?";
 
 or_status
@@ -66,7 +75,7 @@ store_sso_draft_save(db *d, int64_t customer_id, const sso_draft *in, int64_t ex
 		DB_TEXT(in->metadata_url), DB_TEXT(in->metadata_xml), DB_TEXT(in->entity_choice),
 		DB_TEXT(in->email_domains), DB_TEXT(in->claim_username), DB_TEXT(in->claim_email),
 		DB_TEXT(in->claim_groups), DB_TEXT(in->admin_groups), DB_TEXT(in->member_groups), DB_TEXT(in->test_users),
-		DB_INT(customer_id), DB_INT(expected_version)
+		DB_TEXT(in->client_id), DB_INT(customer_id), DB_INT(expected_version)
 	};
 	unsigned long long n = 0;
 	or_status st = db_run(d, SQL_ENSURE, ensure, 1, NULL);
@@ -95,18 +104,19 @@ store_sso_metadata_purge(db *d, int64_t customer_id, int64_t *version)
 }
 
 static const char SQL_REPORT[] =
-	"UPDATE sso_settings SET report = ?, report_ok = ?, validated_version = version, "
+	"UPDATE sso_settings SET report = ?, report_ok = ?, validated_idp = ?, validated_version = version, "
 	"validated_at = CURRENT_TIMESTAMP(6), cert_not_after = ? "
 	"WHERE customer_id = ? AND version = ?";
 
 or_status
 store_sso_report_save(db *d, int64_t customer_id, int64_t version, const char *report_json, bool ok,
-		      int64_t cert_not_after)
+		      int64_t cert_not_after, const char *resolved_json)
 {
 	char when[TIMEFMT_RFC3339_LEN];
 	const char *at = cert_not_after ? when : NULL;
 	db_arg args[] = {
-		DB_TEXT(report_json), DB_INT(ok ? 1 : 0), DB_TEXT(at), DB_INT(customer_id), DB_INT(version)
+		DB_TEXT(report_json), DB_INT(ok ? 1 : 0), DB_TEXT(ok ? resolved_json : NULL), DB_TEXT(at),
+		DB_INT(customer_id), DB_INT(version)
 	};
 	unsigned long long n = 0;
 	or_status st;
@@ -115,7 +125,7 @@ store_sso_report_save(db *d, int64_t customer_id, int64_t version, const char *r
 	timefmt_rfc3339(cert_not_after, when);
 	when[10] = ' ';
 	when[19] = '\0';
-	st = db_run(d, SQL_REPORT, args, 5, &n);
+	st = db_run(d, SQL_REPORT, args, 6, &n);
 
 	return st == OR_OK && n == 0 ? OR_ERR_VERSION : st;
 }

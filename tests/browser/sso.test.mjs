@@ -19,6 +19,11 @@
  * location and an expired certificate (corpus, PingOne) validate with a
  * failing check shown, and Submit stays disabled.
  *
+ * A third: an OIDC draft's write-only client secret is stored through its
+ * own password field, which empties at once; the card then says when and by
+ * whom it was set, never the value, which is in no answer the page received;
+ * Remove clears it.
+ *
  * Names are unique per run; every test ends by asserting that no page logged
  * a console error, page error or CSP violation.
  */
@@ -51,6 +56,11 @@ const flow = {
   name: `SSO Flow ${tag}`,
   admin: { username: `${tag}-flow-admin`, role: 'customer_admin', password: PW },
 };
+const oidc = {
+  slug: `${tag}-oidc`,
+  name: `SSO OIDC ${tag}`,
+  admin: { username: `${tag}-oidc-admin`, role: 'customer_admin', password: PW },
+};
 const checks = {
   slug: `${tag}-checks`,
   name: `SSO Checks ${tag}`,
@@ -63,6 +73,7 @@ const { publicUrl, operatorUrl, load } = suite({
     seedOperator(operator);
     seedCustomer({ slug: flow.slug, name: flow.name, seats: 10, users: [flow.admin] });
     seedCustomer({ slug: checks.slug, name: checks.name, seats: 10, users: [checks.admin] });
+    seedCustomer({ slug: oidc.slug, name: oidc.name, seats: 10, users: [oidc.admin] });
   },
 });
 
@@ -307,6 +318,48 @@ describe('single sign-on', () => {
     assert.ok(all.some((b) => b.url.endsWith('/api/v1/sso/validate')), 'the validation answers were read');
     const leaks = all.filter((b) => b.text.includes(keyLine) || b.text.includes('BEGIN PRIVATE KEY'));
     assert.deepEqual(leaks.map((b) => b.url), [], 'no answer holds the private key');
+    assert.deepEqual(customer.problems, []);
+  });
+
+  test('the OIDC client secret goes in through its own field and is never shown again', async () => {
+    const customer = await load(`${publicUrl}/`);
+    const cp = customer.page;
+    const bodies = recordApiBodies(cp);
+    await customerSignIn(cp, oidc.admin.username, PW);
+    const card = ssoCard(cp);
+    const secretForm = cp.locator('#sso-secret-form');
+    assert.equal(await secretForm.isHidden(), true, 'no secret field before OIDC is saved');
+    await card.getByLabel('OpenID Connect (OIDC)').check();
+    await card.getByLabel('Discovery URL or issuer').fill(`https://login.${domain}/`);
+    await fillCommon(cp, { domains: domain, testUsers: `olly@${domain}` });
+    await saveSso(cp);
+    await secretForm.waitFor({ state: 'visible' });
+    assert.equal(await cp.locator('#sso-secret-status').textContent(), 'Not set yet.');
+
+    // A value the scanner refuses everywhere else is what this field is for.
+    const secret = `ghp_${'Zq9'.repeat(12)}%:+/=`;
+    const field = secretForm.getByLabel('New client secret');
+    assert.equal(await field.getAttribute('type'), 'password');
+    await field.fill(secret);
+    await secretForm.getByRole('button', { name: 'Store client secret' }).click();
+    await cp.locator('#sso-secret-flash[data-kind="success"]').waitFor();
+    assert.equal(await field.inputValue(), '', 'the field empties at once');
+    assert.match(await cp.locator('#sso-secret-status').textContent(), new RegExp(`^Set .* by ${oidc.admin.username}\\.`));
+    assert.equal(await secretForm.getByRole('button', { name: 'Remove client secret' }).isVisible(), true);
+    await saveScreenshot(cp, 'sso-client-secret-set');
+
+    // After a reload the status is still there; the value is nowhere in the page.
+    await reloadCustomer(cp);
+    await cp.locator('#sso-secret-status').filter({ hasText: /^Set / }).waitFor();
+    assert.ok(!(await cp.content()).includes(secret), 'the page never holds the secret');
+
+    await secretForm.getByRole('button', { name: 'Remove client secret' }).click();
+    await cp.locator('#sso-secret-status').filter({ hasText: 'Not set yet.' }).waitFor();
+
+    const all = await bodies.bodies();
+    assert.ok(all.some((b) => b.url.endsWith('/api/v1/sso')), 'the draft answers were read');
+    const leaks = all.filter((b) => b.text.includes(secret) || b.text.includes('ghp_'));
+    assert.deepEqual(leaks.map((b) => b.url), [], 'no answer holds the secret');
     assert.deepEqual(customer.problems, []);
   });
 });

@@ -30,6 +30,9 @@ class DevUpTests(unittest.TestCase):
             st = stack.Stack(base, Env.build)
             pids = (st.app_pid(), st.nginx_pid(), stack.read_pid(st.db.pidfile))
             self.assertTrue(all(pids), pids)
+            # The sealing keyring for SSO client secrets: created once, 0600, the workers' own file.
+            keyring = os.stat(os.path.join(base, "secrets", "keyring"))
+            self.assertEqual(keyring.st_mode & 0o777, 0o600)
             # The demo operator is enrolled in TOTP; ./dev totp prints a code that signs it in.
             code = subprocess.run([os.path.join(ROOT, "dev"), "totp"], env=env, capture_output=True,
                                   text=True, timeout=60)

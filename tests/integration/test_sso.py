@@ -15,7 +15,7 @@ from sso_fixture import CORPUS, SAML_HOST, Fixture, corpus_rows
 from test_identity import IdentityBase
 
 CLOCK = "2026-11-23 00:00:00"         # the date SOURCES.md computed its verdicts on
-FORM = {"email_domains": ["acme.example"], "claims": {"username": "preferred_username", "email": "email",
+FORM = {"client_id": "onramp-test", "email_domains": ["acme.example"], "claims": {"username": "preferred_username", "email": "email",
                                                       "groups": "groups"},
         "admin_groups": ["onramp-admins"], "member_groups": ["onramp-users"], "test_users": ["ann@acme.example"]}
 

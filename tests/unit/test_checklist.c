@@ -191,6 +191,57 @@ test_contacts_rule(void)
 	}
 }
 
+/* Issue 13: a draft saved after approval no longer throws the approval away. */
+static void
+test_sso_approval_survives_a_new_draft(void)
+{
+	checklist_facts f = finished();
+	checklist c;
+
+	f.sso = REVIEW_DRAFT;
+	checklist_derive(&f, &c);
+	CU_ASSERT_EQUAL(c.entries[ITEM_SSO].state, STATE_IN_PROGRESS);
+	CU_ASSERT_PTR_NULL(c.entries[ITEM_SSO].note);
+	f.sso_approved = true;
+	checklist_derive(&f, &c);
+	CU_ASSERT_EQUAL(c.entries[ITEM_SSO].state, STATE_DONE);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c.entries[ITEM_SSO].note);
+	CU_ASSERT_PTR_NOT_NULL(strstr(c.entries[ITEM_SSO].note, "need a new review"));
+	CU_ASSERT_TRUE(c.ready);
+	/* A pending review of the new version: still done, still the note. */
+	f.sso = REVIEW_PENDING;
+	checklist_derive(&f, &c);
+	CU_ASSERT_EQUAL(c.entries[ITEM_SSO].state, STATE_DONE);
+	CU_ASSERT_PTR_NOT_NULL(c.entries[ITEM_SSO].note);
+	/* Approved again: nothing pending, no note. */
+	f.sso = REVIEW_APPROVED;
+	checklist_derive(&f, &c);
+	CU_ASSERT_PTR_NULL(c.entries[ITEM_SSO].note);
+}
+
+static void
+test_sso_live(void)
+{
+	checklist_facts f = finished();
+	checklist c;
+
+	f.sso_approved = true;
+	f.sso_live_since = 1764000000;
+	checklist_derive(&f, &c);
+	CU_ASSERT_EQUAL(c.entries[ITEM_SSO].state, STATE_DONE);
+	CU_ASSERT_EQUAL(c.entries[ITEM_SSO].live_since, 1764000000);
+	CU_ASSERT_STRING_EQUAL(c.entries[ITEM_SSO].note, "Single sign-on is live.");
+	/* Live SSO stays done even if the draft now says not required: sign-in still uses it. */
+	f.sso_not_required = true;
+	f.sso = REVIEW_NONE;
+	checklist_derive(&f, &c);
+	CU_ASSERT_EQUAL(c.entries[ITEM_SSO].state, STATE_DONE);
+	f.sso_live_since = 0;
+	checklist_derive(&f, &c);
+	CU_ASSERT_EQUAL(c.entries[ITEM_SSO].state, STATE_NOT_REQUIRED);
+	CU_ASSERT_EQUAL(c.entries[ITEM_SSO].live_since, 0);
+}
+
 static const unit_test tests[] = {
 	{ "a new customer starts with everything to do", test_new_customer_is_all_todo },
 	{ "a finished customer is ready", test_finished_customer_is_ready },
@@ -199,6 +250,8 @@ static const unit_test tests[] = {
 	{ "operator blockers override unfinished items only", test_operator_blockers },
 	{ "names", test_names },
 	{ "the contacts rule needs each name and email", test_contacts_rule },
+	{ "an SSO approval survives a new draft", test_sso_approval_survives_a_new_draft },
+	{ "live SSO is done with live since", test_sso_live },
 	{ NULL, NULL }
 };
 UNIT_MAIN("checklist", tests)

@@ -21,6 +21,7 @@ import {
   CATEGORIES, categoryLabel, checklistItem, kindLabel, progressText, reviewBadge,
 } from './setup-view.js';
 import { draftNode, reportNode } from './sso-view.js';
+import { initSsoActivation, renderSsoActivation } from './sso-activation.js';
 
 let ctx = null; // { get, send, ownFailure, canWrite }
 
@@ -37,6 +38,7 @@ const PROVIDERS = { none: 'None', managed: 'Managed AI', own_account: "Customer'
 /** Wire the module to admin.js: {get, send, ownFailure, canWrite}. */
 export function initCustomerPage(calls) {
   ctx = calls;
+  initSsoActivation({ ...calls, reload: (id) => loadCustomerPage(id, { keepFlash: true }) });
 }
 
 /** Show the customer with this id (from #customer/ID). */
@@ -80,6 +82,7 @@ function render(c) {
   byId('cp-progress').textContent = items.length ? `${progressText(items)}${c.checklist?.ready ? ' · ready' : ''}` : '';
   byId('cp-checklist').replaceChildren(...items.map((item) => checklistItem(item, { level: 4, idPrefix: 'cp-item' })));
   renderSso(c.sso);
+  renderSsoActivation(c.id, c.sso?.activation);
   fillNotes(c.internal_notes || {});
   fillContextForms(c.context || {});
   fillBlockers(Array.isArray(c.blockers) ? c.blockers : []);

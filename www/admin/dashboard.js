@@ -47,6 +47,7 @@ export async function loadDashboard() {
   byId('dash-customers').textContent = String(d.customers ?? 0);
   byId('dash-ready').textContent = String(d.ready ?? 0);
   byId('dash-sso-certs').textContent = String(d.sso_certificates_expiring ?? 0);
+  byId('dash-sso-live').textContent = String(d.sso_live ?? 0);
   byId('dash-over-seats').textContent = String(d.customers_over_seat_limit ?? 0);
   const items = Array.isArray(d.items) ? d.items : [];
   byId('dash-legend').replaceChildren(...ITEM_STATES.map((s) => el('li', {},

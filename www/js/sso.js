@@ -23,6 +23,10 @@ import { reviewLabel, reviewNode } from './setup-view.js';
 import {
   jobActive, protocolLabel, reportHeadline, reportNode,
 } from './sso-view.js';
+import { initSsoSecret, resetSsoSecret, showSsoSecret } from './sso-secret.js';
+import {
+  initSsoLive, loadSsoSp, resetSsoLive, showSsoLive,
+} from './sso-live.js';
 
 let calls = null; // { get, send, ownFailure, refreshChecklist }
 
@@ -51,6 +55,8 @@ const f = form.elements;
 /** Wire the module: {get(path), send(method, path, body), ownFailure(result), refreshChecklist()}. */
 export function initSso(sessionCalls) {
   calls = sessionCalls;
+  initSsoSecret(sessionCalls);
+  initSsoLive(sessionCalls);
 }
 
 /** Load and show the saved draft. */
@@ -62,6 +68,7 @@ export async function loadSso() {
     return false;
   }
   showSaved(result.data, { fill: true });
+  loadSsoSp();
   // A validation still running (the page was reloaded meanwhile): follow it again.
   if (jobActive(result.data?.validation_job)) followValidation(result.data.validation_job);
   return true;
@@ -83,6 +90,8 @@ export function resetSso() {
   byId('sso-report').hidden = true;
   byId('sso-notes').replaceChildren();
   byId('sso-entity-choice').replaceChildren();
+  resetSsoSecret();
+  resetSsoLive();
 }
 
 /** The checklist's sso item (review comment, certificate warning), from setup.js after each checklist load. */
@@ -104,6 +113,8 @@ function showSaved(data, { fill }) {
   renderReport();
   renderEntities();
   renderNotes();
+  showSsoSecret(sso.saved);
+  showSsoLive(sso.saved);
   byId('sso-saved').textContent = sso.saved.updated_at ? `Last saved ${formatTime(sso.saved.updated_at)}` : '';
 }
 
@@ -113,6 +124,7 @@ function fillForm(d) {
   const protocol = ['oidc', 'saml', 'not_required'].includes(d.protocol) ? d.protocol : '';
   for (const radio of form.querySelectorAll('input[name="protocol"]')) radio.checked = radio.value === protocol;
   f.discovery_url.value = d.discovery_url ?? '';
+  f.client_id.value = d.client_id ?? '';
   f.metadata_url.value = d.metadata_url ?? '';
   f.metadata_xml.value = d.metadata_xml ?? '';
   const source = d.metadata_xml ? 'xml' : 'url';
@@ -254,7 +266,10 @@ function draftBody() {
   const protocol = chosenProtocol();
   const body = { protocol, version: sso.saved?.version ?? 0 };
   if (protocol === 'not_required') return body;
-  if (protocol === 'oidc') body.discovery_url = f.discovery_url.value.trim();
+  if (protocol === 'oidc') {
+    body.discovery_url = f.discovery_url.value.trim();
+    body.client_id = f.client_id.value.trim();
+  }
   if (protocol === 'saml') {
     if (chosenSource() === 'xml') body.metadata_xml = f.metadata_xml.value;
     else body.metadata_url = f.metadata_url.value.trim();
