@@ -152,8 +152,6 @@
 #define LIMIT_OIDC_CODE_BYTES		2048
 /** The token request's form (code, redirect URI, verifier, and the secret for client_secret_post). */
 #define LIMIT_OIDC_TOKEN_FORM		8192
-/** The buffer an opened client secret is read into (the API admits at most 512 bytes). */
-#define LIMIT_OIDC_SECRET_BUF		1024
 /** An IdP client secret (PUT /sso/secret): 1 to this many bytes of text. */
 #define LIMIT_SSO_CLIENT_SECRET_BYTES	512u
 

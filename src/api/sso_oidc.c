@@ -46,7 +46,7 @@ exchange_allowed(app *a, http_request *req, int64_t customer_id, or_status *st)
 static or_status
 token_request(app *a, http_request *req, const sso_config *cfg, const sso_oidc_in *in, fetch_result *fr)
 {
-	unsigned char secret[LIMIT_OIDC_SECRET_BUF];
+	unsigned char secret[LIMIT_SSO_CLIENT_SECRET_BYTES];
 	char form[LIMIT_OIDC_TOKEN_FORM];
 	bool post = cfg->idp.token_auth && strcmp(cfg->idp.token_auth, "client_secret_post") == 0;
 	fetch_policy p = signin_policy(a->cfg);
