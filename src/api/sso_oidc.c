@@ -17,14 +17,19 @@
 #include "onramp/sso_validate.h"
 #include "sso_flow.h"
 
-/* The IdP calls of a sign-in: the user waits for them, so they get the short timeout. */
+/*
+ * The IdP calls of a sign-in: the user waits for them, so they get the short
+ * timeout.  Only the JWKS (a public document, as validation fetched it)
+ * follows redirects; a request that carries a secret or a token never does.
+ */
 static fetch_policy
-signin_policy(const config *cfg)
+signin_policy(const config *cfg, bool follow)
 {
 	fetch_policy p = sso_fetch_policy(cfg);
 
 	p.timeout_ms = cfg->sso_token_timeout_ms;
-	p.max_redirects = 0;
+	if (!follow)
+		p.max_redirects = 0;
 	return p;
 }
 
@@ -49,7 +54,7 @@ token_request(app *a, http_request *req, const sso_config *cfg, const sso_oidc_i
 	unsigned char secret[LIMIT_SSO_CLIENT_SECRET_BYTES];
 	char form[LIMIT_OIDC_TOKEN_FORM];
 	bool post = cfg->idp.token_auth && strcmp(cfg->idp.token_auth, "client_secret_post") == 0;
-	fetch_policy p = signin_policy(a->cfg);
+	fetch_policy p = signin_policy(a->cfg, false);
 	fetch_send send = { form, 0, NULL };
 	size_t n = 0;
 	or_status st = sso_secret_open(a, cfg->customer_id, secret, sizeof(secret), &n);
@@ -135,7 +140,7 @@ static bool
 jwks_fetch(app *a, http_request *req, const sso_config *cfg, const char *uri_hash, sso_report *r, const char **body,
 	   int *status)
 {
-	fetch_policy p = signin_policy(a->cfg);
+	fetch_policy p = signin_policy(a->cfg, true);
 	fetch_result fr;
 	or_status st;
 
@@ -224,7 +229,7 @@ static bool
 userinfo(app *a, http_request *req, const sso_config *cfg, const char *access, sso_report *r, oidc_identity *id,
 	 int *status)
 {
-	fetch_policy p = signin_policy(a->cfg);
+	fetch_policy p = signin_policy(a->cfg, false);
 	size_t n = strlen(access);
 	char *bearer = arena_alloc(req->arena, n + 8);
 	fetch_send send = { NULL, 0, bearer };

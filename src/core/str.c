@@ -240,12 +240,14 @@ str_urlencode(char *out, size_t cap, size_t pos, const char *s, size_t n)
 		return (size_t)-1;
 	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
-		bool plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-			     c == '.' || c == '_' || c == '~';
-		if (pos + (plain ? 1 : 3) >= cap)
+		bool plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '*' ||
+			     c == '-' || c == '.' || c == '_';
+		if (pos + (plain || c == ' ' ? 1 : 3) >= cap)
 			return (size_t)-1;
 		if (plain) {
 			out[pos++] = (char)c;
+		} else if (c == ' ') {
+			out[pos++] = '+';
 		} else {
 			out[pos++] = '%';
 			out[pos++] = hex[c >> 4];

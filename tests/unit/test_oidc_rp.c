@@ -36,10 +36,10 @@ static void
 test_urlencode(void)
 {
 	char out[64];
-	const char *in = "a%:+/= ~._-Z\xc3\xa9";
+	const char *in = "a%:+/= ~._-*Z\xc3\xa9";
 
-	CU_ASSERT_EQUAL(str_urlencode(out, sizeof(out), 0, in, strlen(in)), 30);
-	CU_ASSERT_STRING_EQUAL(out, "a%25%3A%2B%2F%3D%20~._-Z%C3%A9");
+	CU_ASSERT_EQUAL(str_urlencode(out, sizeof(out), 0, in, strlen(in)), 31);
+	CU_ASSERT_STRING_EQUAL(out, "a%25%3A%2B%2F%3D+%7E._-*Z%C3%A9");
 	/* Too small: refused, not truncated. */
 	CU_ASSERT_EQUAL(str_urlencode(out, 5, 0, in, strlen(in)), (size_t)-1);
 }
@@ -53,8 +53,8 @@ test_authorize_url(void)
 	const char *u = oidc_rp_authorize_url(a, &p);
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(u);
-	CU_ASSERT_STRING_EQUAL(u, "https://op.example/auth?response_type=code&client_id=client%201"
-				  "&redirect_uri=https%3A%2F%2Frp.example%2Fcb%2Facme&scope=openid%20email%20profile"
+	CU_ASSERT_STRING_EQUAL(u, "https://op.example/auth?response_type=code&client_id=client+1"
+				  "&redirect_uri=https%3A%2F%2Frp.example%2Fcb%2Facme&scope=openid+email+profile"
 				  "&state=" STATE "&nonce=N&code_challenge=C&code_challenge_method=S256"
 				  "&login_hint=ann%40acme.example");
 	/* An endpoint with its own query keeps it. */
@@ -79,7 +79,7 @@ test_token_form(void)
 				  "&code_verifier=V");
 	n = oidc_rp_token_form(f, sizeof(f), "c", "r", "V", "id:1", secret, 8);
 	CU_ASSERT_STRING_EQUAL(f, "grant_type=authorization_code&code=c&redirect_uri=r&code_verifier=V"
-				  "&client_id=id%3A1&client_secret=s%25%3A%2B%2F%3D%20x");
+				  "&client_id=id%3A1&client_secret=s%25%3A%2B%2F%3D+x");
 	/* Does not fit: 0 and the buffer wiped. */
 	CU_ASSERT_EQUAL(oidc_rp_token_form(f, 40, "c", "r", "V", "id", secret, 8), 0);
 	CU_ASSERT_EQUAL(f[0], '\0');
