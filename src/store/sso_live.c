@@ -50,23 +50,46 @@ store_sso_live_get(db *d, arena *a, int64_t customer_id, sso_config *out)
 /* The column is ascii_general_ci: the comparison ignores case, and a non-ASCII domain simply finds nothing. */
 static const char SQL_BY_DOMAIN[] = "SELECT customer_id FROM sso_live_domains WHERE domain = ?";
 
-or_status
-store_sso_live_by_domain(db *d, const char *domain, int64_t *customer_id)
+/* One exact lookup; OR_ERR_NOT_FOUND when no live configuration holds domain. */
+static or_status
+live_domain(db *d, const char *domain, int64_t *customer_id)
 {
 	db_arg args[] = { DB_TEXT(domain) };
 	long long id = 0;
-	or_status st;
+	or_status st = db_scalar(d, SQL_BY_DOMAIN, args, 1, 0, &id);
 
-	*customer_id = 0;
-	if (domain == NULL || *domain == '\0' || strlen(domain) > 253)
-		return OR_ERR_NOT_FOUND;
-	st = db_scalar(d, SQL_BY_DOMAIN, args, 1, 0, &id);
 	if (st == OR_ERR_INVALID)
 		return OR_ERR_NOT_FOUND;	/* bytes the ascii column cannot hold name no live domain */
 	if (st == OR_OK && id == 0)
 		return OR_ERR_NOT_FOUND;
 	*customer_id = id;
 	return st;
+}
+
+/*
+ * The domain itself, then each parent domain, most specific first: the rule
+ * admission applies (sso_form_email_in: an expected domain or a subdomain of
+ * one), so a user whom sign-in would let in is never told SSO is unavailable.
+ */
+or_status
+store_sso_live_by_domain(db *d, const char *domain, int64_t *customer_id)
+{
+	const char *p = domain;
+	or_status st;
+
+	*customer_id = 0;
+	if (domain == NULL || *domain == '\0' || strlen(domain) > 253)
+		return OR_ERR_NOT_FOUND;
+	/* A single label ("com") is never an expected domain: stop before it. */
+	while (p != NULL && strchr(p, '.') != NULL) {
+		st = live_domain(d, p, customer_id);
+		if (st != OR_ERR_NOT_FOUND)
+			return st;
+		p = strchr(p, '.');
+		if (p != NULL)
+			p++;
+	}
+	return OR_ERR_NOT_FOUND;
 }
 
 static const char SQL_VALIDATED[] =
