@@ -15,6 +15,8 @@ import tempfile
 import time
 import urllib.parse
 
+import stack
+
 from identity_client import customer
 from oidc_op import OidcOp, query
 from test_identity import PASSWORD, IdentityBase
@@ -273,6 +275,38 @@ class SignInTests(OidcBase):
             text = open(path, "rb").read().decode("utf-8", "replace")
             for s in secrets_seen:
                 self.assertNotIn(s, text, path)
+
+    def invite_token(self, email, role):
+        r = self.admin.call("POST", "/invites", {"email": email, "role": role})
+        self.assertEqual(r.status, 201, r)
+        stack.wait_for(lambda: any(m["To"] == email for m in self.st.mails()), 20, f"invite mail to {email}")
+        msg = [m for m in self.st.mails() if m["To"] == email][0]
+        for part in msg.walk():
+            if part.get_content_type() == "text/plain":
+                return re.search(r"/invite#token=([A-Za-z0-9_-]{43})", part.get_payload(decode=True).decode()).group(1)
+        raise AssertionError("no text part")
+
+    def test_invite_token_reaches_the_admission(self):
+        n = secrets.token_hex(3)
+        invited, other = f"inv{n}@{self.domain}", f"oth{n}@{self.domain}"
+        token = self.invite_token(invited, "customer_admin")
+        # The invite link opened by someone the IdP knows as another address: mismatch guidance, no session.
+        before = self.sessions()
+        c = customer(self.st)
+        r = c.call("POST", "/sso/start", {"email": other, "invite_token": token})
+        self.assertEqual(r.status, 200, r)
+        self.assertIn("onramp_sso_invite", c.cookies)
+        self.op.set_user(**self.member(email=other, groups=[]))
+        r = self.callback(c, self.op.follow(r.json["redirect_url"]))
+        self.assert_no_session(c, r, before, 403)
+        self.assertIn("identity_mismatch", self.last_refusal_check())
+        self.assertNotIn("onramp_sso_invite", c.cookies)
+        # The invited address itself: accepted with the invite's role.
+        c = customer(self.st)
+        r = c.call("POST", "/sso/start", {"email": invited, "invite_token": token})
+        self.op.set_user(**self.member(email=invited, groups=[]))
+        me = self.assert_signed_in(c, self.callback(c, self.op.follow(r.json["redirect_url"])))
+        self.assertEqual(me["user"]["role"], "customer_admin")
 
     def test_password_session_reports_password(self):
         s = self.admin.call("GET", "/session")
