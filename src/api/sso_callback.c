@@ -134,6 +134,11 @@ redirect_ok(http_request *req, const sso_config *cfg, const callback *cb, sso_re
 			       "than the configured one (RFC 9207 iss), so it may come from a different IdP.");
 		return false;
 	}
+	if (cb->iss == NULL && cfg->idp.iss_param) {
+		sso_report_add(r, req->arena, "oidc.iss_param", false, SSO_ERROR, "The answer lacks the issuer (RFC 9207 "
+			       "iss) that the IdP's discovery document promises, so it may come from a different IdP.");
+		return false;
+	}
 	if (cb->iss)
 		sso_report_add(r, req->arena, "oidc.iss_param", true, SSO_INFO, "The answer names the configured issuer.");
 	if (cb->code == NULL || *cb->code == '\0' || strlen(cb->code) > LIMIT_OIDC_CODE_BYTES) {

@@ -428,6 +428,11 @@ class RefusalTests(OidcBase):
     def test_rfc9207_iss_mismatch(self):
         self.assert_refused({"iss_param": "https://evil.example"}, check="oidc.iss_param")
 
+    def test_rfc9207_iss_missing_although_promised(self):
+        disc = self.op.get_json("/.well-known/openid-configuration")
+        self.assertIs(disc.get("authorization_response_iss_parameter_supported"), True)
+        self.assert_refused({"iss_param": None}, check="oidc.iss_param")
+
     def test_error_access_denied(self):
         before = self.op.stats()["token"]
         self.assert_refused({"authorize_error": "access_denied"}, text="You cancelled the sign-in or the IdP refused it")
