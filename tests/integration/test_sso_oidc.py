@@ -308,6 +308,20 @@ class SignInTests(OidcBase):
         me = self.assert_signed_in(c, self.callback(c, self.op.follow(r.json["redirect_url"])))
         self.assertEqual(me["user"]["role"], "customer_admin")
 
+    def test_linked_password_account_keeps_its_password_ways(self):
+        name = self.uniq("pw")
+        email = f"{name}@{self.domain}"
+        r = self.ops_client.call("POST", "/users", {"customer": self.cust["slug"], "username": name, "email": email,
+                                                    "role": "customer_member", "password": PASSWORD})
+        self.assertEqual(r.status, 201, r)
+        uid = r.json["user"]["id"]
+        c, r = self.sso(user=self.member(email=email))
+        me = self.assert_signed_in(c, r)        # linked: the IdP says the email is verified
+        self.assertEqual(me["user"]["id"], uid)
+        listed = {u["id"]: u for u in self.admin.call("GET", "/members").json["users"]}
+        self.assertEqual(listed[uid]["login_type"], "password")
+        self.assertEqual(self.ops_client.call("POST", f"/users/{uid}/reset-password-link").status, 201)
+
     def test_password_session_reports_password(self):
         s = self.admin.call("GET", "/session")
         self.assertEqual(s.json["login_type"], "password")
