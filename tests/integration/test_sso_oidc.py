@@ -7,6 +7,7 @@ refusal, which must leave NO session: no Set-Cookie of the session cookie and no
 Test sign-ins report claims, role and checks and never create a session; an SSO session is a
 password session (GET /session login_type oidc, sign-out, the members filter)."""
 
+import json
 import os
 import re
 import secrets
@@ -19,6 +20,7 @@ import stack
 
 from identity_client import customer
 from oidc_op import OidcOp, query
+from sso_fixture import Fixture
 from test_identity import PASSWORD, IdentityBase
 
 ADMIN_GROUP, MEMBER_GROUP = "onramp-admins", "onramp-users"
@@ -76,14 +78,14 @@ class OidcBase(IdentityBase):
         return cust, f"{slug}.example", c
 
     @classmethod
-    def draft(cls, admin, domain):
+    def draft(cls, admin, domain, discovery_url=None):
         """Save an OIDC draft pointing at the OP, set the secret and validate; the validated version."""
         sp = admin.call("GET", "/sso/sp")
         assert sp.status == 200, sp
         cls.op.set_redirect_uris(cls.op.redirect_uris + [sp.json["oidc"]["redirect_uri"]])
         version = admin.call("GET", "/sso").json["version"]
         r = admin.call("PUT", "/sso", {
-            "protocol": "oidc", "discovery_url": cls.op.discovery_url, "client_id": cls.op.client_id,
+            "protocol": "oidc", "discovery_url": discovery_url or cls.op.discovery_url, "client_id": cls.op.client_id,
             "email_domains": [domain], "admin_groups": [ADMIN_GROUP], "member_groups": [MEMBER_GROUP],
             "test_users": [f"tess@{domain}"], "version": version,
             "claims": {"username": "preferred_username", "email": "email", "groups": "groups"}})
@@ -677,3 +679,60 @@ class PinnedAlgTests(OidcBase):
         r = c.call("POST", "/sso/start", {"email": f"ann@{self.domain}"})
         self.assertEqual(r.status, 429, r)
         self.assertEqual(r.json["error"]["code"], "rate_limited")
+
+
+class TokenRedirectTests(OidcBase):
+    """An IdP whose token endpoint answers with a redirect (served by the corpus fixture next to the OP):
+    the token request, which carries the client secret, is never sent on."""
+    HOST = "rp-redirect.fixture.test"
+
+    @classmethod
+    def setUpClass(cls):
+        cls._tmp = tempfile.mkdtemp(prefix="onramp-oidc-")
+        os.chmod(cls._tmp, 0o755)
+        cls.fixture = Fixture(cls._tmp)
+        cls.fixture.put(cls.HOST, "/.well-known/openid-configuration", "{}")   # its name goes into the cert
+        cls.fixture.start()
+        try:
+            cls.op = OidcOp(cls._tmp, fixture=cls.fixture).start()
+        except BaseException:
+            cls.fixture.stop()
+            raise
+        disc = cls.op.get_json("/.well-known/openid-configuration")
+        disc.update(issuer=f"https://{cls.HOST}", token_endpoint=f"https://{cls.HOST}/redirect-to-canary")
+        disc.pop("authorization_response_iss_parameter_supported", None)
+        cls.fixture.put(cls.HOST, "/.well-known/openid-configuration", json.dumps(disc))
+        cls.extra_config = dict(IdentityBase.extra_config, **cls.op.config())
+        try:
+            IdentityBase.setUpClass.__func__(cls)
+        except BaseException:
+            cls.op.stop()
+            cls.fixture.stop()
+            raise
+        try:
+            cls.cust, cls.domain, cls.admin = cls.new_admin()
+            cls.draft(cls.admin, cls.domain, f"https://{cls.HOST}/.well-known/openid-configuration")
+        except BaseException:
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            super().tearDownClass()
+        finally:
+            cls.fixture.stop()
+
+    def test_token_request_follows_no_redirect(self):
+        hits = self.fixture.canary.hits
+        r = self.admin.call("POST", "/sso/tests")
+        self.assertEqual(r.status, 201, r)
+        self.op.set_user(sub="t-9", email=f"tess@{self.domain}", email_verified=True, groups=[MEMBER_GROUP])
+        self.op.misbehave({"iss_param": None})     # the OP would name its own issuer, not this document's
+        self.assertEqual(self.callback(self.admin, self.op.follow(r.json["redirect_url"])).status, 303)
+        t = self.admin.call("GET", f"/sso/tests/{r.json['id']}").json
+        self.assertEqual(t["state"], "failed", t)
+        failed = [c for c in t["checks"] if not c["ok"]]
+        self.assertEqual([c["key"] for c in failed], ["oidc.token_request"], failed)
+        self.assertIn("redirect", failed[0]["message"])
+        self.assertEqual(self.fixture.canary.hits, hits)
