@@ -19,6 +19,7 @@
 #include "onramp/identity.h"
 #include "onramp/invite_store.h"
 #include "onramp/setup_store.h"
+#include "onramp/sso_signin_store.h"
 #include "onramp/sso_setup_store.h"
 #include "onramp/sso_store.h"
 #include "onramp/sso_rules.h"
@@ -47,6 +48,8 @@ int64_t api_customer_id(http_request *req);
  * username, or "setup link: <email>" for a setup-link holder (arena).
  */
 const char *api_actor_label(http_request *req);
+/** How api_actor_label's name for a setup-link holder starts (a test sign-in returns to the holder's page). */
+#define API_SETUP_LINK_LABEL "setup link: "
 
 /* ---- the auth step (src/api/auth.c) ---------------------------------------------- */
 
@@ -64,11 +67,20 @@ bool auth_require(app *a, const route *r, http_request *req, http_response *resp
  * on a state change (403 csrf_failed).  False with resp set on failure.
  */
 bool auth_session_optional(app *a, http_request *req, http_response *resp, principal **out);
-/** Start a session: new token, row, cookie; csrf gets the CSRF token. */
+/**
+ * Start a session: new token, row, cookie; csrf gets the CSRF token.
+ * login_type says how the principal proved who it is: "password", "oidc", "saml".
+ */
 or_status auth_session_start(app *a, http_request *req, http_response *resp, session_realm realm,
-			     int64_t principal_id, char csrf[SECRET_TOKEN_LEN + 1]);
+			     int64_t principal_id, const char *login_type, char csrf[SECRET_TOKEN_LEN + 1]);
 /** End the caller's session and clear its cookie. */
 or_status auth_session_end(app *a, http_request *req, http_response *resp, session_realm realm);
+/**
+ * Set a cookie with the attributes every onramp cookie has: HttpOnly,
+ * SameSite=Lax, Secure under TLS (cookie_secure); max_age 0 clears it.
+ */
+or_status auth_cookie_set(app *a, http_request *req, http_response *resp, const char *name, const char *value,
+			  const char *path, long max_age);
 /** The value of cookie name from the request, or NULL. */
 const char *auth_cookie_value(http_request *req, const char *name);
 /** The SHA-256 hex throttle key for a kind ("acct", "addr", "opacct") and value. */
@@ -285,6 +297,14 @@ or_status resets_issue_link(app *a, http_request *req, const user *u, char *link
 json_object *api_sso_json(const sso_draft *d, bool operator_view);
 /** The customer's newest SSO validation job as GET /sso shows it, JSON null when none (*st set). */
 json_object *api_sso_latest_job_json(app *a, arena *ar, int64_t customer_id, or_status *st);
+/**
+ * A test sign-in as GET /sso/tests/{id} shows it: {id, state, protocol,
+ * version, started_by, claims, matched_test_user, role, checks, created_at,
+ * finished_at}.
+ */
+json_object *api_sso_test_json(const sso_test *t);
+/** The customer's newest test sign-in as the operator's review shows it, JSON null when none (*st set). */
+json_object *api_sso_latest_test_json(app *a, arena *ar, int64_t customer_id, or_status *st);
 /** A customer's details as GET /account shows them. */
 json_object *api_details_json(const customer *c, const customer_details *d);
 /* ---- who gets in through SSO (src/api/sso_accounts.c) ------------------------------- */

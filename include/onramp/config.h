@@ -91,6 +91,10 @@ typedef struct config {
 	int sso_fetch_timeout_ms;
 	char sso_clock[CONFIG_NAME_MAX];		/* "YYYY-MM-DD HH:MM:SS" UTC: validate as of then ("" = now) */
 	size_t sso_fetch_max_bytes;
+	int sso_token_timeout_ms;		/* a sign-in's token and userinfo requests (the user waits) */
+	int sso_jwks_ttl_s;			/* how long a cached JWKS is used before it is fetched again */
+	int sso_token_exchanges_per_min;	/* token exchanges per customer per minute, then 429 */
+	int sso_starts_per_addr;		/* POST /sso/start per client address per login_window_s */
 	int fetcher_jobs;			/* onramp-fetcher: jobs run at once (the overall cap) */
 	int fetcher_poll_ms;			/* how often an idle runner looks for a job */
 	int fetcher_lease_s;			/* a claimed job is another runner's after this */

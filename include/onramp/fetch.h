@@ -53,10 +53,31 @@ typedef struct fetch_result {
 	size_t len;
 } fetch_result;
 
+/**
+ * What a request sends besides a plain GET (a sign-in's token and userinfo
+ * requests).  Such a request follows no redirect (a 3xx is FETCH_REDIRECTS),
+ * so neither the form nor the Authorization header ever reaches another URL.
+ * The caller owns both buffers and wipes them after the call; libcurl is
+ * given the form with CURLOPT_POSTFIELDS, which does not copy it.
+ */
+typedef struct fetch_send {
+	const char *form;		/* application/x-www-form-urlencoded POST body; NULL: GET */
+	size_t form_len;
+	const char *authorization;	/* Authorization header value, NULL for none */
+} fetch_send;
+
 /** Call once per process before fetching. */
 or_status fetch_global_init(void);
 /** Fetch url under policy; out->err says how it went (the return is OR_OK unless out of memory). */
 or_status fetch_url(const fetch_policy *p, arena *a, const char *url, fetch_result *out);
+/**
+ * fetch_url with a form body and/or an Authorization header (send may be
+ * NULL: fetch_url).  On FETCH_HTTP_STATUS the answer's body is kept too (an
+ * OAuth error document).  The header copy libcurl keeps in its header list is
+ * wiped before it is freed.  Nothing of the request or answer is logged.
+ */
+or_status fetch_request(const fetch_policy *p, arena *a, const char *url, const fetch_send *send,
+			fetch_result *out);
 /** "blocked_address", "dns", ... a stable code for a failure kind. */
 const char *fetch_error_code(fetch_error e);
 

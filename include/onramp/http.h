@@ -100,6 +100,15 @@ void http_json(http_response *resp, int status, json_object *body);
 /** Respond with status and a non-JSON body (copied into the arena). */
 void http_text(http_request *req, http_response *resp, int status, const char *content_type,
 	       const char *text, size_t len);
+/**
+ * Respond with a minimal server-rendered HTML page (the site stylesheet, no
+ * script): a heading, one sentence and a link; every text is HTML-escaped.
+ * For what a browser lands on outside the console (an SSO callback's failure).
+ */
+void http_html_page(http_request *req, http_response *resp, int status, const char *title, const char *sentence,
+		    const char *link_href, const char *link_text);
+/** 303 See Other to location (a path of this site or an absolute URL). */
+void http_see_other(http_request *req, http_response *resp, const char *location);
 /** Respond with the API error shape. message must outlive the response. */
 void http_error(http_response *resp, int status, const char *code, const char *message);
 /** Add one field error (strings copied into the arena). */

@@ -142,6 +142,16 @@
 /** The same for the audit trail, which is read in longer pages. */
 #define LIMIT_AUDIT_PAGE_DEFAULT	100
 #define LIMIT_AUDIT_PAGE_MAX		500
+/** An SSO sign-in (or test) must come back from the IdP within this (seconds). */
+#define LIMIT_SSO_PENDING_TTL_S		600
+/** At most one JWKS refetch per customer in this many seconds (an unknown kid asks for it). */
+#define LIMIT_SSO_JWKS_REFETCH_S	60
+/** Clock skew allowed for an ID token's exp, iat and nbf (seconds). */
+#define LIMIT_OIDC_SKEW_S		120
+/** The authorization code and the callback's other parameters as the IdP sends them. */
+#define LIMIT_OIDC_CODE_BYTES		2048
+/** The token request's form (code, redirect URI, verifier, and the secret for client_secret_post). */
+#define LIMIT_OIDC_TOKEN_FORM		8192
 /** An IdP client secret (PUT /sso/secret): 1 to this many bytes of text. */
 #define LIMIT_SSO_CLIENT_SECRET_BYTES	512u
 

@@ -27,6 +27,7 @@ typedef struct sso_idp {
 	const char *issuer, *authorization_endpoint, *token_endpoint, *userinfo_endpoint, *jwks_uri;
 	unsigned algs;			/* JOSE_* mask: discovery's algs ∩ {RS256,PS256,ES256} */
 	const char *token_auth;		/* "client_secret_basic" or "client_secret_post" */
+	bool iss_param;			/* discovery promises RFC 9207 iss in authorization answers: required then */
 	/* SAML (issue 14 adds the signing certificates): what the metadata check resolved. */
 	const char *saml_entity_id;
 	const char *saml_sso_url;

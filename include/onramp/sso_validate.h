@@ -12,6 +12,7 @@
 
 #include "onramp/arena.h"
 #include "onramp/config.h"
+#include "onramp/fetch.h"
 #include "onramp/sso_report.h"
 #include "onramp/sso_store.h"
 
@@ -26,5 +27,10 @@ void sso_validate_run(const config *cfg, arena *a, const sso_draft *d, int64_t n
 json_object *sso_validate_report_json(const sso_report *r, int64_t validated_at);
 /** The earliest expiry among the report's signing certificates (0 when none). */
 int64_t sso_validate_earliest_cert(const sso_report *r);
+
+/** Append checks as [{key, ok, severity, message}] to arr (validation reports and test sign-ins); returns arr. */
+json_object *sso_checks_json(json_object *arr, const sso_check *checks, size_t n);
+/** The fetch policy of every IdP fetch (validation and sign-in): allowlist, CA, overrides, limits. */
+fetch_policy sso_fetch_policy(const config *cfg);
 
 #endif

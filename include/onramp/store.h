@@ -42,6 +42,11 @@ typedef struct customer {
 
 /** Load one customer by id. */
 or_status store_customer_get(db *d, arena *a, int64_t id, customer *out);
+/**
+ * Load one customer by slug.  Customer code may call it: a slug is public
+ * (it is part of the SSO redirect URI, which names the customer's callback).
+ */
+or_status store_customer_by_slug(db *d, arena *a, const char *slug, customer *out);
 /** Lock the customer row for the transaction (serialises seat checks); returns the seat limit. */
 or_status store_customer_lock(db *d, int64_t id, long *seat_limit);
 /** Users holding a seat (active: not suspended, not deactivated, seen within 90 days). */
@@ -97,6 +102,8 @@ or_status store_user_set_suspended(db *d, int64_t customer_id, int64_t id, bool 
 or_status store_user_set_role(db *d, int64_t customer_id, int64_t id, user_role role);
 /** Set the password hash and the must-change flag. */
 or_status store_user_set_password(db *d, int64_t id, const char *phc, bool must_change);
+/** Record how a user of the customer (0 refused) last signed in: password, oidc or saml. */
+or_status store_user_set_login_type(db *d, int64_t customer_id, int64_t id, const char *login_type);
 /** Record that the user was seen now (sign-in, or a request at most once a minute). */
 or_status store_user_touch(db *d, int64_t id, int64_t now);
 
@@ -111,13 +118,15 @@ typedef struct session {
 	int64_t principal_id;
 	char id_hash[65];
 	char csrf_token[44];
+	char login_type[12];		/* password, oidc, saml */
 	int64_t last_used_at;
 	int64_t expires_at;
 } session;
 
-/** Store a new session keyed by the hash of its token. */
+/** Store a new session keyed by the hash of its token; login_type: password, oidc or saml. */
 or_status store_session_create(db *d, session_realm realm, int64_t principal_id, const char *id_hash,
-			       const char *csrf, int64_t now, int64_t expires_at, const char *client_addr);
+			       const char *csrf, const char *login_type, int64_t now, int64_t expires_at,
+			       const char *client_addr);
 /**
  * Find a live session: not expired, used within idle_s.  OR_ERR_NOT_FOUND for
  * unknown, expired or idle sessions (the row is left for the sweeper).

@@ -15,8 +15,6 @@
 
 /** Insert a customer; OR_ERR_CONFLICT when the slug is taken. */
 or_status store_customer_create(db *d, const char *slug, const char *name, long seat_limit, int64_t *id);
-/** Load one customer by slug. */
-or_status store_customer_by_slug(db *d, arena *a, const char *slug, customer *out);
 /** Customers whose slug or name contains search (NULL = all), newest first, ids below before_id (0 = from the newest). */
 or_status store_customer_list(db *d, arena *a, const char *search, int64_t before_id, long limit,
 			      customer **out, size_t *n);

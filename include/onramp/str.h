@@ -57,6 +57,14 @@ or_status buf_vappendf(or_buf *b, const char *fmt, va_list ap)
 	__attribute__((format(printf, 2, 0)));
 /** Append s as the body of a JSON string (escaped, without quotes). */
 or_status buf_append_json_escaped(or_buf *b, const char *s, size_t n);
+/**
+ * application/x-www-form-urlencoded form of n bytes of s (WHATWG URL: ASCII
+ * letters, digits and "*-._" stay, space becomes "+", every other byte %XX),
+ * for a form body, a query parameter or RFC 6749's Basic credentials, into
+ * out[pos..cap), NUL-terminated; returns the new end, or (size_t)-1 when it
+ * does not fit.  A fixed buffer, so a caller encoding a secret can wipe every copy.
+ */
+size_t str_urlencode(char *out, size_t cap, size_t pos, const char *s, size_t n);
 /** The contents as a view. */
 or_str buf_view(const or_buf *b);
 

@@ -263,6 +263,9 @@ add_setup(app *a, http_request *req, int64_t id, json_object *o)
 		json_object_object_add(json_object_object_get(o, "sso"), "activation", api_sso_activation_json(a, ar, id, &st));
 	if (st != OR_OK)
 		return st;
+	json_object_object_add(json_object_object_get(o, "sso"), "latest_test", api_sso_latest_test_json(a, ar, id, &st));
+	if (st != OR_OK)
+		return st;
 	arr = api_invites_json(a, req, id, &st);
 	if (st != OR_OK)
 		return st;

@@ -10,6 +10,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <openssl/crypto.h>
 
 #include "onramp/api.h"
 #include "onramp/log.h"
@@ -44,7 +45,7 @@ api_actor_label(http_request *req)
 		return p->op.username;
 	if (p->realm == REALM_CUSTOMER)
 		return p->user.username;
-	if (snprintf(buf, sizeof(buf), "setup link: %s", p->link.email ? p->link.email : "") < 0)
+	if (snprintf(buf, sizeof(buf), API_SETUP_LINK_LABEL "%s", p->link.email ? p->link.email : "") < 0)
 		return "setup link";
 	return arena_strdup(req->arena, buf);
 }
@@ -101,23 +102,34 @@ cookie_secure(const app *a, const http_request *req)
 	       (a->cfg->cookie_secure == COOKIE_SECURE_AUTO && req->tls);
 }
 
+or_status
+auth_cookie_set(app *a, http_request *req, http_response *resp, const char *name, const char *value,
+		const char *path, long max_age)
+{
+	char buf[512];
+	int n = snprintf(buf, sizeof(buf), "%s=%s; Path=%s; Max-Age=%ld; HttpOnly; SameSite=Lax%s", name, value, path,
+			 max_age, cookie_secure(a, req) ? "; Secure" : "");
+	or_status st;
+
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		st = OR_ERR_LIMIT;
+	else
+		st = http_header_add(req, resp, "Set-Cookie", buf);
+	/* Cookies carry tokens: leave no copy on the stack. */
+	OPENSSL_cleanse(buf, sizeof(buf));
+	return st;
+}
+
 static or_status
 set_cookie(app *a, http_request *req, http_response *resp, session_realm realm, const char *value,
 	   long max_age)
 {
-	char buf[512];
-	int n = snprintf(buf, sizeof(buf), "%s=%s; Path=%s; Max-Age=%ld; HttpOnly; SameSite=Lax%s",
-			 cookie_name(a, realm), value, cookie_path(realm), max_age,
-			 cookie_secure(a, req) ? "; Secure" : "");
-
-	if (n < 0 || (size_t)n >= sizeof(buf))
-		return OR_ERR_LIMIT;
-	return http_header_add(req, resp, "Set-Cookie", buf);
+	return auth_cookie_set(a, req, resp, cookie_name(a, realm), value, cookie_path(realm), max_age);
 }
 
 or_status
 auth_session_start(app *a, http_request *req, http_response *resp, session_realm realm,
-		   int64_t principal_id, char csrf[SECRET_TOKEN_LEN + 1])
+		   int64_t principal_id, const char *login_type, char csrf[SECRET_TOKEN_LEN + 1])
 {
 	char token[SECRET_TOKEN_LEN + 1], hash[SECRET_HASH_HEX + 1];
 	int64_t now = api_now(req);
@@ -126,7 +138,7 @@ auth_session_start(app *a, http_request *req, http_response *resp, session_realm
 	if ((st = secret_token_new(token)) != OR_OK || (st = secret_token_new(csrf)) != OR_OK)
 		return st;
 	secret_sha256_hex(token, SECRET_TOKEN_LEN, hash);
-	st = store_session_create(a->db, realm, principal_id, hash, csrf, now,
+	st = store_session_create(a->db, realm, principal_id, hash, csrf, login_type, now,
 				  now + a->cfg->session_absolute_timeout_s, req->remote_addr);
 	if (st == OR_OK)
 		st = set_cookie(a, req, resp, realm, token, a->cfg->session_absolute_timeout_s);

@@ -58,6 +58,14 @@ void api_sso_validate(app *a, http_request *req, http_response *resp);
 void api_sso_validation_get(app *a, http_request *req, http_response *resp);
 /** POST /api/v1/sso/submit: send the validated draft to review. */
 void api_sso_submit(app *a, http_request *req, http_response *resp);
+/** POST /api/v1/sso/tests: start a test sign-in of the validated draft (201 {id, redirect_url}). */
+void api_sso_test_create(app *a, http_request *req, http_response *resp);
+/** GET /api/v1/sso/tests/{id}: a test sign-in's state and result. */
+void api_sso_test_get(app *a, http_request *req, http_response *resp);
+/** POST /api/v1/sso/start: the IdP URL for an email whose domain has live SSO (anyone). */
+void api_sso_start(app *a, http_request *req, http_response *resp);
+/** GET /api/v1/sso/oidc/callback/{slug}: the IdP's answer; a session and 303, a test result, or a page. */
+void api_sso_oidc_callback(app *a, http_request *req, http_response *resp);
 /** POST /api/v1/sso/setup-links: mail an IT-admin setup link (201, never the token). */
 void api_sso_setup_link_create(app *a, http_request *req, http_response *resp);
 /** GET /api/v1/sso/setup-links: the customer's setup links with their state. */

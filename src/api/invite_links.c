@@ -358,7 +358,7 @@ accept_new(app *a, http_request *req, http_response *resp, const attempt *t, con
 	}
 	if (st == OR_OK && (st = store_user_touch(a->db, id, api_now(req))) == OR_OK &&
 	    (st = store_user_get(a->db, req->arena, v->customer_id, id, &u)) == OR_OK &&
-	    (st = auth_session_start(a, req, resp, REALM_CUSTOMER, id, csrf)) == OR_OK)
+	    (st = auth_session_start(a, req, resp, REALM_CUSTOMER, id, "password", csrf)) == OR_OK)
 		st = api_audit_as_user(a, req, &u, "invite.accept");
 	if (st == OR_ERR_CONFLICT && which) {
 		db_rollback(a->db);

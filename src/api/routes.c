@@ -50,6 +50,11 @@ static const route routes[] = {
 	{ "GET", "/api/v1/sso/sp", PUB, AUTH_SSO_EDITOR, BODY_NONE, api_sso_sp_get, 0 },
 	/* Require-SSO is the customer admin's own setting, not SSO setup work a link may do. */
 	{ "PUT", "/api/v1/sso/require", PUB, AUTH_CUSTOMER_ADMIN, BODY_JSON, api_sso_require_put, 0 },
+	{ "POST", "/api/v1/sso/tests", PUB, AUTH_SSO_EDITOR, BODY_NONE, api_sso_test_create, 0 },
+	{ "GET", "/api/v1/sso/tests/{id}", PUB, AUTH_SSO_EDITOR, BODY_NONE, api_sso_test_get, 0 },
+	/* OIDC sign-in: start (anyone) and the IdP's redirect back (the browser, no session yet) */
+	{ "POST", "/api/v1/sso/start", PUB, AUTH_NONE, BODY_JSON, api_sso_start, 0 },
+	{ "GET", "/api/v1/sso/oidc/callback/{slug}", PUB, AUTH_NONE, BODY_NONE, api_sso_oidc_callback, 0 },
 	/* IT-admin setup links: admins make them, anyone holding one opens a setup-link session. */
 	{ "POST", "/api/v1/sso/setup-links", PUB, AUTH_CUSTOMER_ADMIN, BODY_JSON, api_sso_setup_link_create, 0 },
 	{ "GET", "/api/v1/sso/setup-links", PUB, AUTH_CUSTOMER_ADMIN, BODY_NONE, api_sso_setup_links_list, 0 },

@@ -18,6 +18,8 @@ session_body(const principal *p, int64_t now, const char *csrf)
 	json_object_object_add(o, "user", output_user(&p->user, now, false));
 	json_object_object_add(o, "csrf_token", json_object_new_string(csrf));
 	json_object_object_add(o, "must_change_password", json_object_new_boolean(p->user.must_change_password));
+	/* A sign-in's own answer has no session row loaded yet: POST /session is a password sign-in. */
+	json_object_object_add(o, "login_type", json_object_new_string(p->sess.login_type[0] ? p->sess.login_type : "password"));
 	return o;
 }
 

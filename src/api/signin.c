@@ -229,7 +229,7 @@ start(const signin_realm *r, app *a, http_request *req, http_response *resp, con
 	(void)store_throttle_clear(a->db, t->acct_key);
 	upgrade_hash(r, a, acc, t->password);
 	if ((st = db_begin(a->db)) == OR_OK &&
-	    (st = auth_session_start(a, req, resp, r->realm, acc->id, csrf)) == OR_OK &&
+	    (st = auth_session_start(a, req, resp, r->realm, acc->id, "password", csrf)) == OR_OK &&
 	    (st = r->signed_in(a, req, acc)) == OR_OK)
 		st = audit_as(a, req, &acc->p, r->action_sign_in, acc->customer_id, r->object_type, acc->id);
 	if (api_commit(a, req, resp, st))
@@ -324,7 +324,7 @@ signin_password_change(const signin_realm *r, app *a, http_request *req, http_re
 	    (st = r->set_password(a->db, id, phc, false)) == OR_OK &&
 	    (st = store_session_delete_all(a->db, r->realm, id)) == OR_OK &&
 	    (st = r->password_changed ? r->password_changed(a, req, id) : OR_OK) == OR_OK &&
-	    (st = auth_session_start(a, req, resp, r->realm, id, csrf)) == OR_OK)
+	    (st = auth_session_start(a, req, resp, r->realm, id, "password", csrf)) == OR_OK)
 		st = api_audit(a, req, r->action_password_change, acc.customer_id, r->object_type, id, NULL, NULL);
 	if (!api_commit(a, req, resp, st))
 		return;

@@ -18,6 +18,7 @@
 
 #include "onramp/secret.h"
 #include "onramp/sso_rules.h"
+#include "onramp/sso_validate.h"
 #include "onramp/user_identity_store.h"
 #include "users.h"
 
@@ -314,18 +315,8 @@ signin_first(admit_ctx *c, const char *invite_token)
 json_object *
 api_sso_verdict_json(const sso_verdict *v)
 {
-	json_object *o = json_object_new_object(), *checks = json_object_new_array();
-	size_t i;
+	json_object *o = json_object_new_object(), *checks = sso_checks_json(json_object_new_array(), v->checks, v->nchecks);
 
-	for (i = 0; i < v->nchecks; i++) {
-		json_object *c = json_object_new_object();
-
-		json_object_object_add(c, "key", json_object_new_string(v->checks[i].key));
-		json_object_object_add(c, "ok", json_object_new_boolean(v->checks[i].ok));
-		json_object_object_add(c, "severity", json_object_new_string(sso_severity_name(v->checks[i].severity)));
-		json_object_object_add(c, "message", json_object_new_string(v->checks[i].message));
-		json_object_array_add(checks, c);
-	}
 	json_object_object_add(o, "ok", json_object_new_boolean(v->ok));
 	json_object_object_add(o, "role", json_object_new_string(sso_role_name(v->role)));
 	json_object_object_add(o, "matched_test_user", output_str(v->matched_test_user));

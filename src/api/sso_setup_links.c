@@ -249,7 +249,7 @@ start_as_link(app *a, http_request *req, http_response *resp, const sso_setup_li
 	p->realm = REALM_SSO_SETUP;
 	p->link = *l;
 	req->principal = p;
-	if ((st = auth_session_start(a, req, resp, REALM_SSO_SETUP, l->id, csrf)) == OR_OK)
+	if ((st = auth_session_start(a, req, resp, REALM_SSO_SETUP, l->id, "password", csrf)) == OR_OK)
 		st = api_audit(a, req, "sso_setup_link.redeem", l->customer_id, "sso_setup_link", l->id, NULL, NULL);
 	return st;
 }

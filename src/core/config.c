@@ -92,6 +92,10 @@ static const struct key keys[] = {
 	INT(sso_fetch_timeout_ms, 100, 60000),
 	STR(sso_clock),
 	SIZE(sso_fetch_max_bytes, 1024, LIMIT_BODY_CEILING),
+	INT(sso_token_timeout_ms, 100, 60000),
+	INT(sso_jwks_ttl_s, 60, 86400),
+	INT(sso_token_exchanges_per_min, 1, 100000),
+	INT(sso_starts_per_addr, 1, 1000000),
 	INT(fetcher_jobs, 1, LIMIT_FETCHER_JOBS),
 	INT(fetcher_poll_ms, 10, 60000),
 	INT(fetcher_lease_s, 1, 3600),
@@ -120,6 +124,10 @@ config_defaults(config *c)
 	c->body_limit_saml = LIMIT_BODY_SAML_DEFAULT;
 	c->sso_fetch_timeout_ms = 5000;
 	c->sso_fetch_max_bytes = 1024 * 1024;
+	c->sso_token_timeout_ms = 5000;
+	c->sso_jwks_ttl_s = 3600;
+	c->sso_token_exchanges_per_min = 120;
+	c->sso_starts_per_addr = 300;
 	c->fetcher_jobs = 2;
 	c->fetcher_poll_ms = 500;
 	c->fetcher_lease_s = 60;

@@ -230,6 +230,34 @@ buf_view(const or_buf *b)
 	return v;
 }
 
+size_t
+str_urlencode(char *out, size_t cap, size_t pos, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t i;
+
+	if (pos == (size_t)-1 || pos >= cap)
+		return (size_t)-1;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		bool plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '*' ||
+			     c == '-' || c == '.' || c == '_';
+		if (pos + (plain || c == ' ' ? 1 : 3) >= cap)
+			return (size_t)-1;
+		if (plain) {
+			out[pos++] = (char)c;
+		} else if (c == ' ') {
+			out[pos++] = '+';
+		} else {
+			out[pos++] = '%';
+			out[pos++] = hex[c >> 4];
+			out[pos++] = hex[c & 15];
+		}
+	}
+	out[pos] = '\0';
+	return pos;
+}
+
 bool
 str_copy(char *dst, size_t dstsz, const char *src)
 {

@@ -346,25 +346,11 @@ oidc_pkce_challenge(const char *verifier, char out[44])
 char *
 oidc_form_urlencode(arena *a, const char *s, size_t n)
 {
-	static const char hex[] = "0123456789ABCDEF";
-	char *out = arena_alloc(a, 3 * n + 1), *p = out;
-	size_t i;
+	char *out = arena_alloc(a, 3 * n + 1);
 
-	for (i = 0; out != NULL && i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '*' ||
-		    c == '-' || c == '.' || c == '_') {
-			*p++ = (char)c;
-		} else if (c == ' ') {
-			*p++ = '+';
-		} else {
-			*p++ = '%';
-			*p++ = hex[c >> 4];
-			*p++ = hex[c & 15];
-		}
-	}
-	if (out != NULL)
-		*p = '\0';
+	/* One encoder (str_urlencode) for the token form, the authorization URL and these credentials. */
+	if (out != NULL && str_urlencode(out, 3 * n + 1, 0, s, n) == (size_t)-1)
+		out = NULL;
 	return out;
 }
 

@@ -10,8 +10,10 @@
  * "admin_groups":[], "member_groups":[], "test_users":[],
  * "claims":{"username","email","groups"}, "idp":{"issuer",
  * "authorization_endpoint", "token_endpoint", "userinfo_endpoint", "jwks_uri",
- * "algs":["RS256",...], "token_auth", "saml_entity_id", "saml_sso_url",
- * "saml_sso_binding"}}; absent strings are omitted.
+ * "algs":["RS256",...], "token_auth", "iss_param", "saml_entity_id",
+ * "saml_sso_url", "saml_sso_binding"}}; absent strings are omitted, and
+ * "iss_param" is present (true) only when discovery promised RFC 9207's iss,
+ * so every document has exactly one form.
  */
 #include <string.h>
 
@@ -66,6 +68,8 @@ idp_json(const sso_idp *p)
 			json_object_array_add(algs, json_object_new_string(sso_config_algs[i]));
 	json_object_object_add(o, "algs", algs);
 	put_str(o, "token_auth", p->token_auth);
+	if (p->iss_param)
+		json_object_object_add(o, "iss_param", json_object_new_boolean(1));
 	put_str(o, "saml_entity_id", p->saml_entity_id);
 	put_str(o, "saml_sso_url", p->saml_sso_url);
 	put_str(o, "saml_sso_binding", p->saml_sso_binding);
@@ -162,6 +166,21 @@ get_algs(json_object *idp, unsigned *mask)
 	return true;
 }
 
+/* "iss_param": absent, or true (false is never written, so it is not one of the forms). */
+static bool
+get_iss_param(json_object *idp, bool *out)
+{
+	json_object *v;
+
+	*out = false;
+	if (!json_object_object_get_ex(idp, "iss_param", &v))
+		return true;
+	if (!json_object_is_type(v, json_type_boolean) || !json_object_get_boolean(v))
+		return false;
+	*out = true;
+	return true;
+}
+
 static bool
 read_idp(arena *a, json_object *o, sso_idp *p)
 {
@@ -169,7 +188,7 @@ read_idp(arena *a, json_object *o, sso_idp *p)
 
 	if (!json_object_object_get_ex(o, "idp", &idp) || !json_object_is_type(idp, json_type_object))
 		return false;
-	return get_str(a, idp, "issuer", &p->issuer) &&
+	return get_iss_param(idp, &p->iss_param) && get_str(a, idp, "issuer", &p->issuer) &&
 	       get_str(a, idp, "authorization_endpoint", &p->authorization_endpoint) &&
 	       get_str(a, idp, "token_endpoint", &p->token_endpoint) &&
 	       get_str(a, idp, "userinfo_endpoint", &p->userinfo_endpoint) && get_str(a, idp, "jwks_uri", &p->jwks_uri) &&
@@ -304,5 +323,8 @@ sso_config_resolve_oidc(arena *a, const char *json, size_t len, sso_idp *out, ss
 			if (lists(algs, sso_config_algs[i]))
 				out->algs |= sso_config_alg_bit(sso_config_algs[i]);
 	resolve_token_auth(a, root, out, r);
+	/* RFC 9207 section 3: a client that sees this flag must require iss in the authorization answer. */
+	out->iss_param = json_object_object_get_ex(root, "authorization_response_iss_parameter_supported", &algs) &&
+			 json_object_is_type(algs, json_type_boolean) && json_object_get_boolean(algs);
 	json_object_put(root);
 }

@@ -131,6 +131,61 @@ http_text(http_request *req, http_response *resp, int status, const char *conten
 	resp->text.len = len;
 }
 
+/* Append s HTML-escaped (text and attribute values alike). */
+static or_status
+html_escaped(or_buf *b, const char *s)
+{
+	or_status st = OR_OK;
+
+	for (; st == OR_OK && *s; s++) {
+		switch (*s) {
+		case '<': st = buf_append_c(b, "&lt;"); break;
+		case '>': st = buf_append_c(b, "&gt;"); break;
+		case '&': st = buf_append_c(b, "&amp;"); break;
+		case '"': st = buf_append_c(b, "&quot;"); break;
+		case '\'': st = buf_append_c(b, "&#39;"); break;
+		default: st = buf_putc(b, *s);
+		}
+	}
+	return st;
+}
+
+void
+http_html_page(http_request *req, http_response *resp, int status, const char *title, const char *sentence,
+	       const char *link_href, const char *link_text)
+{
+	or_buf b;
+	or_status st;
+
+	buf_init(&b, 64 * 1024);
+	st = buf_append_c(&b, "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+			      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>");
+	if (st == OR_OK && (st = html_escaped(&b, title)) == OR_OK)
+		st = buf_append_c(&b, " — onramp</title>\n<link rel=\"icon\" href=\"data:,\">\n"
+				      "<link rel=\"stylesheet\" href=\"/css/console.css\">\n</head>\n<body>\n"
+				      "<main id=\"main\" class=\"wrap\">\n<h1>");
+	if (st == OR_OK && (st = html_escaped(&b, title)) == OR_OK && (st = buf_append_c(&b, "</h1>\n<p>")) == OR_OK &&
+	    (st = html_escaped(&b, sentence)) == OR_OK && (st = buf_append_c(&b, "</p>\n<p><a href=\"")) == OR_OK &&
+	    (st = html_escaped(&b, link_href)) == OR_OK && (st = buf_append_c(&b, "\">")) == OR_OK &&
+	    (st = html_escaped(&b, link_text)) == OR_OK)
+		st = buf_append_c(&b, "</a></p>\n</main>\n</body>\n</html>\n");
+	if (st == OR_OK)
+		http_text(req, resp, status, "text/html; charset=utf-8", b.data, b.len);
+	else
+		http_error(resp, 500, "internal", "The server ran out of memory for this request.");
+	buf_free(&b);
+}
+
+void
+http_see_other(http_request *req, http_response *resp, const char *location)
+{
+	if (http_header_add(req, resp, "Location", location) != OR_OK) {
+		http_error(resp, 500, "internal", "The redirect could not be built.");
+		return;
+	}
+	http_text(req, resp, 303, "text/plain; charset=utf-8", "", 0);
+}
+
 void
 http_error(http_response *resp, int status, const char *code, const char *message)
 {
@@ -215,6 +270,7 @@ http_reason(int status)
 	case 201: return "Created";
 	case 202: return "Accepted";
 	case 204: return "No Content";
+	case 303: return "See Other";
 	case 400: return "Bad Request";
 	case 401: return "Unauthorized";
 	case 403: return "Forbidden";

@@ -17,6 +17,22 @@
 #include "onramp/timefmt.h"
 
 json_object *
+sso_checks_json(json_object *arr, const sso_check *checks, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		json_object *c = json_object_new_object();
+		json_object_object_add(c, "key", json_object_new_string(checks[i].key));
+		json_object_object_add(c, "ok", json_object_new_boolean(checks[i].ok));
+		json_object_object_add(c, "severity", json_object_new_string(sso_severity_name(checks[i].severity)));
+		json_object_object_add(c, "message", json_object_new_string(checks[i].message));
+		json_object_array_add(arr, c);
+	}
+	return arr;
+}
+
+json_object *
 sso_validate_report_json(const sso_report *r, int64_t validated_at)
 {
 	json_object *o = json_object_new_object(), *checks = json_object_new_array(), *sum = json_object_new_object();
@@ -24,14 +40,7 @@ sso_validate_report_json(const sso_report *r, int64_t validated_at)
 	json_object *ents = json_object_new_array();
 	size_t i;
 
-	for (i = 0; i < r->nchecks; i++) {
-		json_object *c = json_object_new_object();
-		json_object_object_add(c, "key", json_object_new_string(r->checks[i].key));
-		json_object_object_add(c, "ok", json_object_new_boolean(r->checks[i].ok));
-		json_object_object_add(c, "severity", json_object_new_string(sso_severity_name(r->checks[i].severity)));
-		json_object_object_add(c, "message", json_object_new_string(r->checks[i].message));
-		json_object_array_add(checks, c);
-	}
+	sso_checks_json(checks, r->checks, r->nchecks);
 	for (i = 0; i < r->nendpoints; i++) {
 		json_object *e = json_object_new_object();
 		json_object_object_add(e, "kind", output_str(r->endpoints[i].kind));
@@ -83,8 +92,8 @@ check_time(const config *cfg, int64_t now)
 	return now;
 }
 
-static fetch_policy
-policy(const config *cfg)
+fetch_policy
+sso_fetch_policy(const config *cfg)
 {
 	fetch_policy p;
 
@@ -103,7 +112,7 @@ policy(const config *cfg)
 static bool
 fetch_into(const config *cfg, arena *a, sso_report *r, const char *what, const char *url, const char **body, size_t *len)
 {
-	fetch_policy p = policy(cfg);
+	fetch_policy p = sso_fetch_policy(cfg);
 	fetch_result fr;
 	char key[64];
 

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <openssl/crypto.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
@@ -268,13 +269,55 @@ map_curl(CURLcode rc, const struct sink *s)
 	}
 }
 
+/* Free a header list after wiping what it holds (an Authorization header carries a secret). */
+static void
+wipe_slist(struct curl_slist *l)
+{
+	struct curl_slist *i;
+
+	for (i = l; i; i = i->next)
+		OPENSSL_cleanse(i->data, strlen(i->data));
+	curl_slist_free_all(l);
+}
+
+/* The form body and headers of a request that sends something; false when out of memory. */
+static bool
+set_send(CURL *c, const fetch_send *send, struct curl_slist **hdrs)
+{
+	char line[8192];
+	int n;
+
+	*hdrs = curl_slist_append(NULL, "Accept: application/json");
+	if (*hdrs == NULL)
+		return false;
+	if (send->authorization) {
+		n = snprintf(line, sizeof(line), "Authorization: %s", send->authorization);
+		struct curl_slist *t = n > 0 && (size_t)n < sizeof(line) ? curl_slist_append(*hdrs, line) : NULL;
+		OPENSSL_cleanse(line, sizeof(line));
+		if (t == NULL)
+			return false;
+		*hdrs = t;
+	}
+	if (send->form) {
+		struct curl_slist *t = curl_slist_append(*hdrs, "Content-Type: application/x-www-form-urlencoded");
+		if (t == NULL)
+			return false;
+		*hdrs = t;
+		/* POSTFIELDS, not COPYPOSTFIELDS: curl reads the caller's buffer, which the caller wipes. */
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)send->form_len);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, send->form);
+	}
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, *hdrs);
+	return true;
+}
+
 /* One request; *next is set to the redirect target when the answer is a redirect. */
 static void
-one_hop(const fetch_policy *p, arena *a, const char *url, struct hop *h, long deadline, fetch_result *out,
-	char **next)
+one_hop(const fetch_policy *p, arena *a, const char *url, struct hop *h, long deadline, const fetch_send *send,
+	fetch_result *out, char **next)
 {
 	char pin[400];
-	struct curl_slist *pins = NULL;
+	struct curl_slist *pins = NULL, *hdrs = NULL;
 	struct sink s;
 	CURL *c = curl_easy_init();
 	CURLcode rc;
@@ -312,6 +355,10 @@ one_hop(const fetch_policy *p, arena *a, const char *url, struct hop *h, long de
 	curl_easy_setopt(c, CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx);
 	h->ca_file = p->ca_file;
 	curl_easy_setopt(c, CURLOPT_SSL_CTX_DATA, h);
+	if (send && !set_send(c, send, &hdrs)) {
+		fail(a, out, FETCH_FAILED, "The request to %s could not be prepared.", h->host);
+		goto out;
+	}
 	rc = curl_easy_perform(c);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
 	if (rc != CURLE_OK) {
@@ -335,6 +382,10 @@ one_hop(const fetch_policy *p, arena *a, const char *url, struct hop *h, long de
 			fail(a, out, FETCH_REDIRECTS, "%s redirected without a usable Location.", h->host);
 	} else if (out->status < 200 || out->status >= 300) {
 		fail(a, out, FETCH_HTTP_STATUS, "%s answered with HTTP status %ld.", h->host, out->status);
+		if (send) {
+			out->body = arena_strndup(a, s.buf.data ? s.buf.data : "", s.buf.len);
+			out->len = s.buf.len;
+		}
 	} else {
 		out->err = FETCH_OK;
 		out->body = arena_strndup(a, s.buf.data ? s.buf.data : "", s.buf.len);
@@ -345,11 +396,18 @@ out:
 	curl_slist_free_all(pins);
 	if (c)
 		curl_easy_cleanup(c);
+	wipe_slist(hdrs);
 	buf_free(&s.buf);
 }
 
 or_status
 fetch_url(const fetch_policy *p, arena *a, const char *url, fetch_result *out)
+{
+	return fetch_request(p, a, url, NULL, out);
+}
+
+or_status
+fetch_request(const fetch_policy *p, arena *a, const char *url, const fetch_send *send, fetch_result *out)
 {
 	long deadline = (long)clock_mono_ms() + p->timeout_ms;
 	const char *cur = url;
@@ -363,7 +421,13 @@ fetch_url(const fetch_policy *p, arena *a, const char *url, fetch_result *out)
 		memset(&h, 0, sizeof(h));
 		if (!parse_url(p, a, cur, &h, out) || !choose_address(p, a, &h, out))
 			return out->message ? OR_OK : OR_ERR_NOMEM;
-		one_hop(p, a, cur, &h, deadline, out, &next);
+		one_hop(p, a, cur, &h, deadline, send, out, &next);
+		if (next != NULL && send != NULL) {
+			/* A request that sends something is never replayed elsewhere. */
+			fail(a, out, FETCH_REDIRECTS, "%s answered with a redirect, which this request does not follow.",
+			     h.host);
+			return OR_OK;
+		}
 		if (next == NULL)
 			return out->err != FETCH_OK && out->message == NULL ? OR_ERR_NOMEM : OR_OK;
 		cur = next;

@@ -15,11 +15,12 @@ realm_name(session_realm r)
 
 static const char SQL_CREATE[] =
 	"INSERT INTO sessions (id_hash, realm, principal_id, csrf_token, created_at, last_used_at, "
-	"expires_at, client_addr) VALUES (?, ?, ?, ?, FROM_UNIXTIME(?), FROM_UNIXTIME(?), FROM_UNIXTIME(?), ?)";
+	"expires_at, client_addr, login_type) VALUES (?, ?, ?, ?, FROM_UNIXTIME(?), FROM_UNIXTIME(?), FROM_UNIXTIME(?), ?, ?)";
 
 or_status
 store_session_create(db *d, session_realm realm, int64_t principal_id, const char *id_hash,
-		     const char *csrf, int64_t now, int64_t expires_at, const char *client_addr)
+		     const char *csrf, const char *login_type, int64_t now, int64_t expires_at,
+		     const char *client_addr)
 {
 	db_stmt *s;
 	or_status st = db_prepare(d, SQL_CREATE, &s);
@@ -34,13 +35,14 @@ store_session_create(db *d, session_realm realm, int64_t principal_id, const cha
 	db_bind_time(s, 5, now);
 	db_bind_time(s, 6, expires_at);
 	db_bind_text(s, 7, client_addr, strnlen(client_addr, 45));
+	db_bind_cstr(s, 8, login_type);
 	st = db_execute(s);
 	db_stmt_done(s);
 	return st;
 }
 
 static const char SQL_FIND[] =
-	"SELECT principal_id, csrf_token, last_used_at, expires_at FROM sessions "
+	"SELECT principal_id, csrf_token, last_used_at, expires_at, login_type FROM sessions "
 	"WHERE id_hash = ? AND realm = ? AND expires_at > FROM_UNIXTIME(?) AND last_used_at > FROM_UNIXTIME(?)";
 
 or_status
@@ -72,6 +74,11 @@ store_session_find(db *d, session_realm realm, const char *id_hash, int64_t now,
 		}
 		out->last_used_at = db_col_time(s, 2);
 		out->expires_at = db_col_time(s, 3);
+		or_str lt = db_col(s, 4);
+		if (lt.ptr && lt.len < sizeof(out->login_type)) {
+			memcpy(out->login_type, lt.ptr, lt.len);
+			out->login_type[lt.len] = '\0';
+		}
 	}
 	db_stmt_done(s);
 	return st;

@@ -333,3 +333,15 @@ store_user_touch(db *d, int64_t id, int64_t now)
 
 	return db_run(d, SQL_TOUCH, args, 2, NULL);
 }
+
+static const char SQL_LOGIN_TYPE[] = "UPDATE users SET login_type = ? WHERE id = ? AND customer_id = ?";
+
+or_status
+store_user_set_login_type(db *d, int64_t customer_id, int64_t id, const char *login_type)
+{
+	db_arg args[] = { DB_TEXT(login_type), DB_INT(id), DB_INT(customer_id) };
+
+	if (scope_refused(__func__, customer_id))
+		return OR_ERR_INTERNAL;
+	return db_run(d, SQL_LOGIN_TYPE, args, 3, NULL);
+}

@@ -258,6 +258,39 @@ test_serialize_text_and_204(void)
 	teardown(&req, &resp, a);
 }
 
+/* Every text of an HTML page is escaped; a 303 carries its Location and an empty body. */
+static void
+test_html_page_and_see_other(void)
+{
+	http_request req;
+	http_response resp;
+	arena *a;
+	struct src s;
+	or_buf out;
+
+	setup(&req, &resp, &a, &s, "", "", NULL);
+	buf_init(&out, 8192);
+	http_html_page(&req, &resp, 403, "No <b>", "Ann's \"x\" & <script>", "/?a=1&b=\"2\"", "Back <");
+	CU_ASSERT_EQUAL(http_serialize(&req, &resp, &out), OR_OK);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out.data, "Status: 403 Forbidden\r\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out.data, "Content-Type: text/html; charset=utf-8\r\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out.data, "<h1>No &lt;b&gt;</h1>"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out.data, "<p>Ann&#39;s &quot;x&quot; &amp; &lt;script&gt;</p>"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out.data, "<a href=\"/?a=1&amp;b=&quot;2&quot;\">Back &lt;</a>"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out.data, "<link rel=\"stylesheet\" href=\"/css/console.css\">"));
+	CU_ASSERT_PTR_NULL(strstr(out.data, "<script"));
+	buf_reset(&out);
+	http_response_cleanup(&resp);
+	http_response_init(&resp);
+	http_see_other(&req, &resp, "/#sso-test=5");
+	CU_ASSERT_EQUAL(http_serialize(&req, &resp, &out), OR_OK);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out.data, "Status: 303 See Other\r\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out.data, "Location: /#sso-test=5\r\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out.data, "Content-Length: 0\r\n"));
+	buf_free(&out);
+	teardown(&req, &resp, a);
+}
+
 static void
 test_request_ids(void)
 {
@@ -284,6 +317,7 @@ static const unit_test tests[] = {
 	{ "json body: strict UTF-8, no lone surrogate escapes", test_json_strict_utf8 },
 	{ "text, 204 and missing responses", test_serialize_text_and_204 },
 	{ "request ids", test_request_ids },
+	{ "html page escaped, 303 see other", test_html_page_and_see_other },
 	{ NULL, NULL }
 };
 UNIT_MAIN("http", tests)

@@ -87,6 +87,20 @@ test_round_trip(void)
 	/* Serialising the parsed config gives the same document. */
 	out.customer_id = 7;
 	CU_ASSERT_STRING_EQUAL(sso_config_json(A, &out), json);
+	CU_ASSERT_FALSE(out.idp.iss_param);
+	CU_ASSERT_PTR_NULL(strstr(json, "iss_param"));
+	/* The RFC 9207 flag survives too, and only true is a form of it. */
+	in.idp.iss_param = true;
+	json = sso_config_json(A, &in);
+	CU_ASSERT_PTR_NOT_NULL(strstr(json, "\"iss_param\":true"));
+	CU_ASSERT_EQUAL_FATAL(sso_config_parse(A, json, strlen(json), &out), OR_OK);
+	CU_ASSERT_TRUE(out.idp.iss_param);
+	CU_ASSERT_STRING_EQUAL(sso_config_json(A, &out), json);
+	{
+		char *bad = arena_strdup(A, json), *at = strstr(bad, "\"iss_param\":true");
+		memcpy(at, "\"iss_param\":1   ", 16);
+		CU_ASSERT_EQUAL(sso_config_parse(A, bad, strlen(bad), &out), OR_ERR_INVALID);
+	}
 }
 
 static void
@@ -227,6 +241,12 @@ test_resolve_oidc(void)
 	CU_ASSERT_EQUAL(p.algs, JOSE_RS256 | JOSE_PS256);	/* HS256, none, ES512 never */
 	/* No token_endpoint_auth_methods_supported: the spec's default. */
 	CU_ASSERT_STRING_EQUAL(p.token_auth, "client_secret_basic");
+	CU_ASSERT_FALSE(p.iss_param);
+	/* RFC 9207: the promise is carried, so sign-in requires iss. */
+	p = resolve(DOC(",\"authorization_response_iss_parameter_supported\":true"), &ok, &msg);
+	CU_ASSERT_TRUE(p.iss_param);
+	p = resolve(DOC(",\"authorization_response_iss_parameter_supported\":\"true\""), &ok, &msg);
+	CU_ASSERT_FALSE(p.iss_param);
 	p = resolve(DOC(",\"token_endpoint_auth_methods_supported\":[\"client_secret_post\",\"client_secret_basic\"]"), &ok, &msg);
 	CU_ASSERT_STRING_EQUAL(p.token_auth, "client_secret_basic");
 	p = resolve(DOC(",\"token_endpoint_auth_methods_supported\":[\"private_key_jwt\",\"client_secret_post\"]"), &ok, &msg);

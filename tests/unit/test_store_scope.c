@@ -12,6 +12,7 @@
 #include "onramp/invite_store.h"
 #include "onramp/setup_store_operator.h"
 #include "onramp/sso_setup_store.h"
+#include "onramp/sso_signin_store.h"
 #include "onramp/store_operator.h"
 #include "unit.h"
 
@@ -69,6 +70,16 @@ test_scoped_reads_refuse_zero(void)
 	REFUSED(store_sso_setup_link_get(d, ar, 0, 1, &l));
 	REFUSED(store_sso_setup_link_list(d, ar, 0, 10, &ls, &n));
 	REFUSED(store_sso_setup_links_since(d, 0, 0, &count, &oldest));
+	{
+		sso_pending p;
+		sso_pending_why why;
+		sso_jwks_entry e;
+		sso_test t;
+		REFUSED(store_sso_pending_consume(d, ar, 0, "s", "b", 0, &p, &why));
+		REFUSED(store_sso_jwks_get(d, ar, 0, "h", &e));
+		REFUSED(store_sso_test_get(d, ar, 0, 1, &t));
+		REFUSED(store_sso_test_latest(d, ar, 0, &t));
+	}
 	teardown();
 }
 
@@ -85,6 +96,16 @@ test_scoped_writes_refuse_zero(void)
 		sso_setup_link_new in = { 0, "it@example.test", "0", 1, 0, 3600 };
 		int64_t id;
 		REFUSED(store_sso_setup_link_insert(d, &in, &id));
+	}
+	{
+		sso_pending_new pn = { "s", "b", 0, "signin", 0, "oidc", 1, "r", 0, 600 };
+		int64_t id;
+		REFUSED(store_sso_pending_create(d, &pn));
+		REFUSED(store_sso_jwks_put(d, 0, "h", "{}", 0));
+		REFUSED(store_sso_jwks_claim_refetch(d, 0, "h", 0, 60));
+		REFUSED(store_sso_test_create(d, 0, "oidc", 1, "x", 0, &id));
+		REFUSED(store_sso_test_finish(d, 0, 1, true, "{}", 0));
+		REFUSED(store_user_set_login_type(d, 0, 1, "oidc"));
 	}
 	teardown();
 }

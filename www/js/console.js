@@ -148,6 +148,28 @@ const signin = signinForm({
 });
 const openSignin = (options) => signin.open(options);
 
+/* Single sign-on: the work email's company, if its SSO is live, sends the browser to its IdP. */
+const ssoForm = byId('sso-signin-form');
+ssoForm.addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const error = byId('sso-signin-error');
+  clear(error);
+  clearFieldErrors(ssoForm);
+  const email = ssoForm.elements.email.value.trim();
+  if (!email) {
+    fieldError(ssoForm, 'email', 'Enter your work email address.');
+    return;
+  }
+  const result = await busy(e.submitter, () => apiSend('POST', `${API}/sso/start`, { email }));
+  if (result.ok) {
+    location.assign(result.data.redirect_url);
+  } else if (result.status === 422 && showFieldErrors(ssoForm, result)) {
+    // Shown next to the field.
+  } else {
+    sayError(error, result);
+  }
+});
+
 function signedOut(message, kind = 'success') {
   state.user = null;
   session.csrf = null;

@@ -26,6 +26,9 @@ import {
   initSso, loadSso, resetSso, showSsoItem,
 } from './sso.js';
 import { initSsoLinks, loadSsoLinks, resetSsoLinks } from './sso-links.js';
+import {
+  initSsoTest, loadSsoTest, resetSsoTest, takeTestId,
+} from './sso-test.js';
 
 let calls = null; // { get, send, ownFailure, user }
 
@@ -50,6 +53,7 @@ export function initSetup(sessionCalls) {
     refreshChecklist: () => loadChecklist(),
   });
   initSsoLinks({ get: fetchFor, send: (method, path, body) => calls.send(method, path, body), ownFailure });
+  initSsoTest({ get: fetchFor, send: (method, path, body) => calls.send(method, path, body), ownFailure });
 }
 
 /** Load every Account Setup card for the signed-in user. */
@@ -63,8 +67,9 @@ export async function loadSetup() {
   for (const node of ['checklist-flash', 'details-flash', 'details-error', 'sso-flash', 'workspace-flash']) clear(byId(node));
   byId('details-conflict').hidden = true;
   byId('workspace-gates').hidden = true;
+  const testId = takeTestId();
   await Promise.all([loadChecklist(), loadAccount(), admin ? loadSso() : null, admin ? loadSsoLinks() : null,
-    loadWorkspaces()]);
+    admin ? loadSsoTest(testId) : null, loadWorkspaces()]);
 }
 
 /** Forget everything shown for the user who signed out. */
@@ -74,6 +79,7 @@ export function resetSetup() {
   setup.items = [];
   resetSso();
   resetSsoLinks();
+  resetSsoTest();
   for (const id of ['checklist-items', 'readiness-items', 'details-readonly', 'workspace-gates-list', 'workspaces-rows']) {
     byId(id).replaceChildren();
   }

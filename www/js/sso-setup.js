@@ -72,6 +72,8 @@ function showLink(data) {
 }
 
 async function start() {
+  // Back from a test sign-in (#sso-test-<id>), or a fresh link (#token=...).
+  const testId = /^#sso-test-(\d{1,19})$/.exec(location.hash)?.[1] || null;
   const token = new URLSearchParams(location.hash.replace(/^#/, '')).get('token');
   if (location.hash) history.replaceState(null, '', location.pathname + location.search);
   const result = token
@@ -92,8 +94,10 @@ async function start() {
   sso.initSso({
     get: session.get, send: session.send, ownFailure: session.ownFailure, refreshChecklist: async () => {},
   });
+  const test = await import('./sso-test.js');
+  test.initSsoTest({ get: session.get, send: session.send, ownFailure: session.ownFailure });
   showView('setup');
-  await sso.loadSso();
+  await Promise.all([sso.loadSso(), test.loadSsoTest(testId)]);
 }
 
 byId('setup-leave').addEventListener('click', async (e) => {

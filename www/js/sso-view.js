@@ -167,3 +167,39 @@ export function validationText(sso) {
   if (sso.validation) return 'The details changed since the last validation: it must be run again.';
   return 'Not validated yet.';
 }
+
+const ROLES = { customer_admin: 'Customer admin', customer_member: 'Member', none: 'None (no configured group)' };
+const TEST_HEADLINES = {
+  passed: ['success', 'The test sign-in passed: this is what a real sign-in would do.'],
+  failed: ['error', 'The test sign-in failed: the first failed check says why.'],
+  pending: ['info', 'Waiting for the identity provider to send the browser back.'],
+};
+
+/**
+ * A test sign-in (GET /sso/tests/{id}): the outcome, the claims the identity
+ * provider sent, the test user it matched, the role the groups give, and
+ * every check (failures first).
+ */
+export function testNode(test, { level = 4 } = {}) {
+  const t = test || {};
+  const c = t.claims || null;
+  const [kind, headline] = TEST_HEADLINES[t.state] || TEST_HEADLINES.pending;
+  const verified = c?.email_verified === true ? 'Yes' : (c?.email_verified === false ? 'No' : null);
+  let groups = null;
+  if (c) groups = Array.isArray(c.groups) ? (c.groups.length ? c.groups.join(', ') : 'none') : 'No groups claim sent';
+  return el('div', { class: 'sso-test__content', data: { state: String(t.state ?? '') } },
+    el('p', { class: 'alert', data: { kind }, text: headline }),
+    el('dl', { class: 'facts wide-facts' },
+      fact('Draft version', t.version !== undefined ? String(t.version) : null),
+      fact('Started by', t.started_by),
+      fact('Finished', t.finished_at ? formatTime(t.finished_at) : null),
+      fact('Subject', c?.subject, { mono: true }),
+      fact('Email', c?.email),
+      fact('Email verified', verified),
+      fact('Username', c?.username),
+      fact('Groups', groups),
+      fact('Matched test user', t.matched_test_user),
+      fact('Role it would get', t.role ? ROLES[t.role] || String(t.role) : null)),
+    el(`h${level}`, { text: 'Checks' }),
+    el('ul', { class: 'sso-checks plain-list' }, ...sortedChecks(t.checks).map(checkItem)));
+}
