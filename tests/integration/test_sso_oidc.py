@@ -217,6 +217,17 @@ class SignInTests(OidcBase):
         # The pending and invite cookies are cleared with the answer.
         self.assertNotIn("onramp_sso_pending", c.cookies)
 
+    def test_subdomain_of_a_live_domain_starts_and_signs_in(self):
+        # Admission takes an expected domain or a subdomain of one; start finds the live
+        # configuration by the same rule, so such a user is never told SSO is unavailable.
+        user = self.member(email=f"sub{secrets.token_hex(3)}@eng.{self.domain}")
+        c, r = self.sso(user=user)
+        me = self.assert_signed_in(c, r)
+        self.assertEqual(me["user"]["email"], user["email"])
+        # Only parents count: a look-alike that merely ends with the domain does not.
+        r = customer(self.st).call("POST", "/sso/start", {"email": f"ann@x{self.domain}"})
+        self.assertEqual(r.status, 404, r)
+
     def test_ps256(self):
         c, r = self.sso(misbehave={"sign": "PS256"})
         self.assert_signed_in(c, r)
