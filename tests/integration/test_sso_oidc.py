@@ -10,14 +10,17 @@ password session (GET /session login_type oidc, sign-out, the members filter).""
 import json
 import os
 import re
+import base64
 import secrets
 import shutil
+import subprocess
 import tempfile
 import time
 import urllib.parse
 
 import stack
 
+from harness import Env
 from identity_client import customer
 from oidc_op import OidcOp, query
 from sso_fixture import Fixture
@@ -368,6 +371,49 @@ class SignInTests(OidcBase):
         self.assertNotIn(q["state"], row)
         self.assertNotIn(c.cookies["onramp_sso_pending"], row)
 
+
+
+class SecretSweepTests(OidcBase):
+    """The client secret after real use: sign-ins, a refused one, a token error and a test sign-in
+    all opened it for the token request; afterwards it is in no file of the stack (app, nginx,
+    mailer and fetcher logs, mails), no table, no audit row and no answer."""
+
+    def test_client_secret_appears_nowhere_after_use(self):
+        c, r = self.sso()
+        self.assert_signed_in(c, r)
+        bodies = [r.body, c.call("GET", "/session").body]
+        before = self.sessions()
+        c2, r2 = self.sso(misbehave={"token_error": "invalid_client"})
+        self.assert_no_session(c2, r2, before, r2.status)
+        self.assertGreaterEqual(r2.status, 400)
+        bodies.append(r2.body)
+        t = self.run_test_signin(self.admin, dict(sub="sweep-1", email=f"tess@{self.domain}", email_verified=True,
+                                                  groups=[MEMBER_GROUP]))
+        bodies.append(json.dumps(t).encode())
+        bodies.append(self.admin.call("GET", "/sso").body)
+        bodies.append(self.ops_client.call("GET", f"/audit?customer={self.cust['id']}").body)
+        bodies.append(self.ops_client.call("GET", f"/customers/{self.cust['id']}").body)
+
+        secret = self.op.client_secret
+        form = urllib.parse.quote(secret, safe="")
+        basic = base64.b64encode(f"{self.op.client_id}:{form}".encode())
+        needles = [secret.encode(), form.encode(), basic, base64.b64encode(secret.encode()),
+                   secret.encode().hex().encode()]
+        for body in bodies:
+            for n in needles:
+                self.assertNotIn(n, body)
+        for n in (secret, form):
+            hits = subprocess.run(["grep", "-rlaF", n, self.st.base], capture_output=True, text=True)
+            self.assertEqual(hits.stdout, "", "the client secret is in these files")
+        self.assertGreater(os.path.getsize(self.st.app_log), 0)
+        dump = subprocess.run(["mariadb-dump", "--no-defaults", f"--socket={Env.db.socket}", "-u", "root",
+                               "--hex-blob", self.st.db_name], capture_output=True)
+        self.assertEqual(dump.returncode, 0, dump.stderr)
+        self.assertIn(b"sso_secrets", dump.stdout)
+        for n in needles:
+            self.assertNotIn(n, dump.stdout)
+        for m in self.st.mails():
+            self.assertNotIn(secret, m.as_string())
 
 
 class RefusalTests(OidcBase):
