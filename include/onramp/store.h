@@ -276,7 +276,8 @@ or_status store_outbox_retry(db *d, int64_t id, int64_t next_at, const char *err
  * Given up on: keep the envelope and the error, discard the body, and revoke
  * the one-time link it carried (ref_type 'password_reset': the reset is used
  * up; 'invite': the invite's token stops working while it stays pending, so
- * the admin sees the failed delivery and resends with a new token).
+ * the admin sees the failed delivery and resends with a new token;
+ * 'sso_setup_link': the setup link is revoked).
  */
 or_status store_outbox_failed(db *d, int64_t id, int64_t now, const char *error);
 

@@ -133,6 +133,10 @@ static const char SQL_FAILED_RESET[] =
 static const char SQL_FAILED_INVITE[] =
 	"UPDATE invites i JOIN outbox o ON o.ref_type = 'invite' AND o.ref_id = i.id AND i.last_outbox_id = o.id "
 	"SET i.token_hash = CONCAT('undelivered:', i.id) WHERE o.id = ? AND i.state = 'pending'";
+/* ...and an IT-admin setup link nobody received is revoked (the admin sees it and sends a new one). */
+static const char SQL_FAILED_SETUP_LINK[] =
+	"UPDATE sso_setup_links l JOIN outbox o ON o.ref_type = 'sso_setup_link' AND o.ref_id = l.id "
+	"SET l.revoked_at = FROM_UNIXTIME(?) WHERE o.id = ? AND l.revoked_at IS NULL";
 
 or_status
 store_outbox_failed(db *d, int64_t id, int64_t now, const char *error)
@@ -152,5 +156,7 @@ store_outbox_failed(db *d, int64_t id, int64_t now, const char *error)
 		st = db_run(d, SQL_FAILED_RESET, reset, 2, NULL);
 	if (st == OR_OK)
 		st = db_run(d, SQL_FAILED_INVITE, inv, 1, NULL);
+	if (st == OR_OK)
+		st = db_run(d, SQL_FAILED_SETUP_LINK, reset, 2, NULL);
 	return st;
 }

@@ -300,15 +300,28 @@ class FailedMailTests(ResetBase):
             r = admin.call("POST", "/invites", {"email": invitee, "role": "customer_member"})
             self.assertEqual(r.status, 201, r)
             inv = r.json["invite"]
-            stack.wait_for(lambda: [r.split()[0] for r in self.outbox(u["email"]) + self.outbox(invitee)]
-                           == ["failed", "failed"], 30, "both mails to fail")
+            it_admin = f"{self.uniq('it')}@{cust['slug']}.example"
+            r = admin.call("POST", "/sso/setup-links", {"email": it_admin, "expires_in_hours": 24})
+            self.assertEqual(r.status, 201, r)
+            link_id = r.json["link"]["id"]
+            stack.wait_for(lambda: [r.split()[0] for r in self.outbox(u["email"]) + self.outbox(invitee)
+                                    + self.outbox(it_admin)] == ["failed", "failed", "failed"], 30,
+                           "the three mails to fail")
             reset_msg, invite_msg = self.refused(outdir, u["email"]), self.refused(outdir, invitee)
+            setup_msg = self.refused(outdir, it_admin)
+        # A setup link nobody received is revoked, like the others: its token opens nothing.
+        setup_token = link_token(setup_msg, "sso-setup.html")
+        r = customer(self.st).call("POST", "/sso/setup-sessions", {"token": setup_token})
+        self.assertEqual((r.status, r.json["error"]["code"]), (410, "gone"))
+        shown = [x for x in admin.call("GET", "/sso/setup-links").json["links"] if x["id"] == link_id][0]
+        self.assertEqual(shown["state"], "revoked")
         reset_token = link_token(reset_msg, "reset-password")
         invite_token = link_token(invite_msg, "invite")
         r = self.redeem(reset_token)
         self.assertEqual((r.status, r.code), (410, "gone"))
         # Given up on: the body with the link is gone, as for a delivered mail.
-        self.assertEqual(self.outbox(u["email"]) + self.outbox(invitee), ["failed\t1", "failed\t1"])
+        self.assertEqual(self.outbox(u["email"]) + self.outbox(invitee) + self.outbox(it_admin),
+                         ["failed\t1", "failed\t1", "failed\t1"])
         anon = customer(self.st)
         self.assertEqual(anon.call("POST", "/invite-lookups", {"token": invite_token}).status, 410)
         r = anon.call("POST", "/invite-acceptances", {"token": invite_token, "username": self.uniq("x"),
