@@ -205,6 +205,15 @@ is_state_change(const char *method)
 	return strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0;
 }
 
+/* One answer for a missing or wrong CSRF token, naming where this session's token comes from. */
+static void
+csrf_failed(const principal *p, http_response *resp)
+{
+	http_error(resp, 403, "csrf_failed", p->realm == REALM_SSO_SETUP
+		   ? "This change needs the X-CSRF-Token header from GET /api/v1/sso/setup-session. Reload the page and try again."
+		   : "This change needs the X-CSRF-Token header from GET /session. Reload the page and try again.");
+}
+
 static bool
 csrf_ok(const principal *p, const http_request *req)
 {
@@ -292,8 +301,7 @@ auth_require(app *a, const route *r, http_request *req, http_response *resp)
 	}
 	req->principal = p;
 	if (is_state_change(req->method) && !csrf_ok(p, req)) {
-		http_error(resp, 403, "csrf_failed",
-			   "This change needs the X-CSRF-Token header from GET /session. Reload the page and try again.");
+		csrf_failed(p, resp);
 		return false;
 	}
 	if (!role_ok(r, p, req->method)) {
@@ -330,8 +338,7 @@ auth_session_optional(app *a, http_request *req, http_response *resp, principal 
 		return false;
 	}
 	if (is_state_change(req->method) && !csrf_ok(p, req)) {
-		http_error(resp, 403, "csrf_failed",
-			   "This change needs the X-CSRF-Token header from GET /session. Reload the page and try again.");
+		csrf_failed(p, resp);
 		return false;
 	}
 	req->principal = p;

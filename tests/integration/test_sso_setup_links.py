@@ -178,6 +178,8 @@ class SetupLinkTests(SetupLinkBase):
             with self.subTest(csrf=f"{method} {path}"):
                 r = client.call(method, path, body, csrf=False)
                 self.assertEqual((r.status, r.code), (403, "csrf_failed"), r)
+                # The sentence names where this session's token comes from.
+                self.assertIn("/sso/setup-session" if client is c else "GET /session", r.json["error"]["message"])
                 r = client.call(method, path, body, csrf=False, headers={"X-CSRF-Token": other.csrf})
                 self.assertEqual(r.code, "csrf_failed")
         self.assertEqual(c.call("GET", "/sso").json["version"], before)
