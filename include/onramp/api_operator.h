@@ -26,6 +26,8 @@ json_object *api_context_json(const setup_context *c);
 json_object *api_notes_json(const internal_note *n);
 /** A customer's open blockers as a JSON array. */
 json_object *api_blockers_json(const blocker_row *b, size_t n);
+/** Load the customer the path's first id names; false with resp set (404) when there is none. */
+bool api_path_customer(app *a, http_request *req, http_response *resp, customer *c);
 /** A customer's SSO go-live facts {approved_version, approved_at, live_version, activated_at, activated_by} (NULL + *st on failure). */
 json_object *api_sso_activation_json(app *a, arena *ar, int64_t customer_id, or_status *st);
 

@@ -86,9 +86,8 @@ api_blockers_json(const blocker_row *b, size_t n)
 	return arr;
 }
 
-/* The customer named by the path, or 404. */
-static bool
-path_customer(app *a, http_request *req, http_response *resp, customer *c)
+bool
+api_path_customer(app *a, http_request *req, http_response *resp, customer *c)
 {
 	int64_t id;
 	or_status st;
@@ -115,7 +114,7 @@ api_admin_notes_put(app *a, http_request *req, http_response *resp)
 	json_object *after;
 	or_status st;
 
-	if (!input_allowed(req, resp, allowed) || !path_customer(a, req, resp, &c))
+	if (!input_allowed(req, resp, allowed) || !api_path_customer(a, req, resp, &c))
 		return;
 	/* "" clears the notes; the member itself must be there. */
 	if (!json_object_object_get_ex(req->json, "body", NULL))
@@ -185,7 +184,7 @@ api_admin_billing_put(app *a, http_request *req, http_response *resp)
 	bool has, has_version;
 	or_status st;
 
-	if (!input_allowed(req, resp, allowed) || !path_customer(a, req, resp, &c))
+	if (!input_allowed(req, resp, allowed) || !api_path_customer(a, req, resp, &c))
 		return;
 	state = input_string(req, resp, "state", true, LIMIT_CHOICE_BYTES);
 	balance = input_int(req, resp, "prepaid_balance_cents", false, 0, LIMIT_BALANCE_CENTS_MAX, &has);
@@ -261,7 +260,7 @@ api_admin_target_put(app *a, http_request *req, http_response *resp)
 	bool has_version;
 	or_status st;
 
-	if (!input_allowed(req, resp, allowed) || !path_customer(a, req, resp, &c))
+	if (!input_allowed(req, resp, allowed) || !api_path_customer(a, req, resp, &c))
 		return;
 	memset(&in, 0, sizeof(in));
 	in.target_name = input_string(req, resp, "target_name", false, FIELD_MAX);
@@ -292,7 +291,7 @@ api_admin_provider_put(app *a, http_request *req, http_response *resp)
 	int64_t version;
 	or_status st;
 
-	if (!input_allowed(req, resp, allowed) || !path_customer(a, req, resp, &c))
+	if (!input_allowed(req, resp, allowed) || !api_path_customer(a, req, resp, &c))
 		return;
 	mode = input_string(req, resp, "mode", false, LIMIT_SHORT_CHOICE_BYTES);
 	ready = input_bool(req, resp, "ready", false);
@@ -373,7 +372,7 @@ api_admin_blockers_put(app *a, http_request *req, http_response *resp)
 	long seat;
 	or_status st;
 
-	if (!input_allowed(req, resp, allowed) || !path_customer(a, req, resp, &c))
+	if (!input_allowed(req, resp, allowed) || !api_path_customer(a, req, resp, &c))
 		return;
 	if (!json_object_object_get_ex(req->json, "blockers", &arr) || !json_object_is_type(arr, json_type_array) ||
 	    (n = json_object_array_length(arr)) > CHECKLIST_MAX_BLOCKERS) {

@@ -14,22 +14,6 @@
 #include "onramp/sso_store_operator.h"
 #include "handlers.h"
 
-/* Load the customer of the path; false with resp set when there is none. */
-static bool
-path_customer(app *a, http_request *req, http_response *resp, customer *c)
-{
-	int64_t id;
-	or_status st;
-
-	if (!input_path_id(req, resp, 0, &id))
-		return false;
-	if ((st = store_customer_get(a->db, req->arena, id, c)) != OR_OK) {
-		api_fail_db(a, req, resp, st);
-		return false;
-	}
-	return true;
-}
-
 /*
  * Every missing precondition as a field of the 409 (codes not_approved,
  * secret_missing, test_missing), so the operator sees all at once.  False
@@ -104,7 +88,7 @@ api_admin_sso_activate(app *a, http_request *req, http_response *resp)
 	customer c;
 	or_status st;
 
-	if (!path_customer(a, req, resp, &c))
+	if (!api_path_customer(a, req, resp, &c))
 		return;
 	if ((st = db_begin(a->db)) != OR_OK) {
 		api_fail_db(a, req, resp, st);
@@ -144,7 +128,7 @@ api_admin_sso_deactivate(app *a, http_request *req, http_response *resp)
 	customer c;
 	or_status st;
 
-	if (!path_customer(a, req, resp, &c))
+	if (!api_path_customer(a, req, resp, &c))
 		return;
 	if ((st = db_begin(a->db)) == OR_OK && (st = store_sso_deactivate(a->db, c.id, &was_live)) == OR_OK && was_live)
 		st = api_audit(a, req, "sso.deactivate", c.id, "customer", c.id, NULL, NULL);

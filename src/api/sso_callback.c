@@ -202,7 +202,14 @@ sign_in(app *a, http_request *req, http_response *resp, const sso_config *cfg, c
 	}
 	if (st == OR_OK)
 		st = auth_session_start(a, req, resp, REALM_CUSTOMER, adm.u.id, "oidc", csrf);
-	if (st == OR_OK)
+	/*
+	 * users.login_type says how the account signs in.  An account without a
+	 * password signs in only through SSO; one with a password (a linked
+	 * account, a break-glass admin) keeps "password", so its forgot-password
+	 * mail and the operator's reset link keep working.  The session itself
+	 * always says oidc.
+	 */
+	if (st == OR_OK && !adm.u.has_password)
 		st = store_user_set_login_type(a->db, cfg->customer_id, adm.u.id, "oidc");
 	if (st == OR_OK) {
 		after = json_object_new_object();

@@ -128,28 +128,7 @@ alg_list(arena *a, unsigned mask)
 static unsigned char *
 b64url(arena *a, seg s, size_t *outlen)
 {
-	unsigned char *out;
-	unsigned long acc = 0;
-	size_t i, n = 0;
-	int bits = 0;
-
-	if (s.n % 4 == 1 || (out = arena_alloc(a, s.n / 4 * 3 + 3)) == NULL)
-		return NULL;
-	for (i = 0; i < s.n; i++) {
-		int v = str_b64_value((unsigned char)s.p[i], STR_B64_URL);
-		if (v < 0)
-			return NULL;
-		acc = ((acc << 6) | (unsigned long)v) & 0xFFFFFFul;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			out[n++] = (unsigned char)(acc >> bits);
-		}
-	}
-	if ((acc & ((1ul << bits) - 1)) != 0)
-		return NULL;	/* a second spelling of the same bytes */
-	*outlen = n;
-	return out;
+	return oidc_b64_decode_ex(a, s.p, s.n, STR_B64_URL, true, outlen);
 }
 
 json_object *
@@ -431,7 +410,7 @@ oidc_verdict
 jose_jws_verify(arena *a, const char *jwt, size_t len, const char *jwks, size_t jwks_len, unsigned mask,
 		jose_jws *out, oidc_failure *why)
 {
-	seg part[3];
+	seg part[3] = { { NULL, 0 }, { NULL, 0 }, { NULL, 0 } };
 	json_object *h;
 	EVP_PKEY *key = NULL;
 	oidc_verdict v;

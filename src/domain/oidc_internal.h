@@ -61,6 +61,12 @@ const char *oidc_json_text_of(json_object *v, size_t max);
 /** Decode base64 or base64url (padding optional, no whitespace) into arena bytes; NULL on error. */
 unsigned char *oidc_b64_decode(arena *a, const char *s, size_t len, size_t *outlen);
 /**
+ * The one base64 decoder of the OIDC code: alphabets as str_b64_value's flags;
+ * strict refuses padding and non-zero unused bits (RFC 7515's base64url, one
+ * spelling per byte string), lenient drops trailing '='.  Arena result.
+ */
+unsigned char *oidc_b64_decode_ex(arena *a, const char *s, size_t len, int alphabets, bool strict, size_t *outlen);
+/**
  * The public key of JWK k (kty "RSA" with n/e, or "EC" with crv/x/y) as an
  * EVP_PKEY the caller frees.  NULL with *why set to a sentence fragment when
  * the parameters form no key; NULL with *weak_bits set (else 0) when it is an

@@ -180,22 +180,19 @@ oidc_json_text(json_object *obj, const char *name, size_t max)
 }
 
 unsigned char *
-oidc_b64_decode(arena *a, const char *s, size_t len, size_t *outlen)
+oidc_b64_decode_ex(arena *a, const char *s, size_t len, int alphabets, bool strict, size_t *outlen)
 {
 	unsigned char *out;
 	unsigned long acc = 0;
 	size_t i, n = 0;
 	int bits = 0;
 
-	while (len > 0 && s[len - 1] == '=')
+	while (!strict && len > 0 && s[len - 1] == '=')
 		len--;
-	if (len % 4 == 1)
-		return NULL;
-	out = arena_alloc(a, len / 4 * 3 + 3);
-	if (out == NULL)
+	if (len % 4 == 1 || (out = arena_alloc(a, len / 4 * 3 + 3)) == NULL)
 		return NULL;
 	for (i = 0; i < len; i++) {
-		int v = str_b64_value((unsigned char)s[i], STR_B64_STD | STR_B64_URL);
+		int v = str_b64_value((unsigned char)s[i], alphabets);
 		if (v < 0)
 			return NULL;
 		acc = ((acc << 6) | (unsigned long)v) & 0xFFFFFFul;
@@ -205,8 +202,16 @@ oidc_b64_decode(arena *a, const char *s, size_t len, size_t *outlen)
 			out[n++] = (unsigned char)(acc >> bits);
 		}
 	}
+	if (strict && (acc & ((1ul << bits) - 1)) != 0)
+		return NULL;	/* a second spelling of the same bytes */
 	*outlen = n;
 	return out;
+}
+
+unsigned char *
+oidc_b64_decode(arena *a, const char *s, size_t len, size_t *outlen)
+{
+	return oidc_b64_decode_ex(a, s, len, STR_B64_STD | STR_B64_URL, false, outlen);
 }
 
 static bool

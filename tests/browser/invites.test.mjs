@@ -149,6 +149,13 @@ describe('invites', () => {
     assert.equal(await guest.page.locator('#signup-email-field').isVisible(), false, 'a member invite fixes the email');
     await saveScreenshot(guest.page, 'invite-signup');
 
+    // Joining through single sign-on is offered for a member invite; this organisation has no
+    // live SSO, so the server's 404 becomes a sentence that points back to the password form.
+    const sso = guest.page.getByRole('button', { name: 'Join with single sign-on' });
+    assert.equal(await sso.isVisible(), true);
+    await sso.click();
+    await guest.page.locator('#invite-sso-error').filter({ hasText: 'not live for your organisation' }).waitFor();
+
     // The password policy is the server's: the message sits at the field.
     await signUp(guest.page, { username, password: 'too-short' });
     await guest.page.locator('[data-error-for="password"]').filter({ hasText: 'at least 12 characters' }).waitFor();
@@ -252,6 +259,7 @@ describe('invites', () => {
     await page.getByRole('heading', { name: `Join ${name} as an admin` }).waitFor();
     assertNoToken(page);
     assert.equal(await page.locator('#signup-email-field').isVisible(), true);
+    assert.equal(await page.locator('#invite-sso').isVisible(), false, 'an admin signup link has no email to start SSO with');
     await signUp(page, { username: boss, email: `someone-else@${slug}.example` });
     const mismatch = page.locator('#signup-mismatch');
     await mismatch.waitFor();

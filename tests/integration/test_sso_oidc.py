@@ -7,18 +7,23 @@ refusal, which must leave NO session: no Set-Cookie of the session cookie and no
 Test sign-ins report claims, role and checks and never create a session; an SSO session is a
 password session (GET /session login_type oidc, sign-out, the members filter)."""
 
+import json
 import os
 import re
+import base64
 import secrets
 import shutil
+import subprocess
 import tempfile
 import time
 import urllib.parse
 
 import stack
 
+from harness import Env
 from identity_client import customer
 from oidc_op import OidcOp, query
+from sso_fixture import Fixture
 from test_identity import PASSWORD, IdentityBase
 
 ADMIN_GROUP, MEMBER_GROUP = "onramp-admins", "onramp-users"
@@ -76,14 +81,14 @@ class OidcBase(IdentityBase):
         return cust, f"{slug}.example", c
 
     @classmethod
-    def draft(cls, admin, domain):
+    def draft(cls, admin, domain, discovery_url=None):
         """Save an OIDC draft pointing at the OP, set the secret and validate; the validated version."""
         sp = admin.call("GET", "/sso/sp")
         assert sp.status == 200, sp
         cls.op.set_redirect_uris(cls.op.redirect_uris + [sp.json["oidc"]["redirect_uri"]])
         version = admin.call("GET", "/sso").json["version"]
         r = admin.call("PUT", "/sso", {
-            "protocol": "oidc", "discovery_url": cls.op.discovery_url, "client_id": cls.op.client_id,
+            "protocol": "oidc", "discovery_url": discovery_url or cls.op.discovery_url, "client_id": cls.op.client_id,
             "email_domains": [domain], "admin_groups": [ADMIN_GROUP], "member_groups": [MEMBER_GROUP],
             "test_users": [f"tess@{domain}"], "version": version,
             "claims": {"username": "preferred_username", "email": "email", "groups": "groups"}})
@@ -215,6 +220,17 @@ class SignInTests(OidcBase):
         # The pending and invite cookies are cleared with the answer.
         self.assertNotIn("onramp_sso_pending", c.cookies)
 
+    def test_subdomain_of_a_live_domain_starts_and_signs_in(self):
+        # Admission takes an expected domain or a subdomain of one; start finds the live
+        # configuration by the same rule, so such a user is never told SSO is unavailable.
+        user = self.member(email=f"sub{secrets.token_hex(3)}@eng.{self.domain}")
+        c, r = self.sso(user=user)
+        me = self.assert_signed_in(c, r)
+        self.assertEqual(me["user"]["email"], user["email"])
+        # Only parents count: a look-alike that merely ends with the domain does not.
+        r = customer(self.st).call("POST", "/sso/start", {"email": f"ann@x{self.domain}"})
+        self.assertEqual(r.status, 404, r)
+
     def test_ps256(self):
         c, r = self.sso(misbehave={"sign": "PS256"})
         self.assert_signed_in(c, r)
@@ -308,6 +324,20 @@ class SignInTests(OidcBase):
         me = self.assert_signed_in(c, self.callback(c, self.op.follow(r.json["redirect_url"])))
         self.assertEqual(me["user"]["role"], "customer_admin")
 
+    def test_linked_password_account_keeps_its_password_ways(self):
+        name = self.uniq("pw")
+        email = f"{name}@{self.domain}"
+        r = self.ops_client.call("POST", "/users", {"customer": self.cust["slug"], "username": name, "email": email,
+                                                    "role": "customer_member", "password": PASSWORD})
+        self.assertEqual(r.status, 201, r)
+        uid = r.json["user"]["id"]
+        c, r = self.sso(user=self.member(email=email))
+        me = self.assert_signed_in(c, r)        # linked: the IdP says the email is verified
+        self.assertEqual(me["user"]["id"], uid)
+        listed = {u["id"]: u for u in self.admin.call("GET", "/members").json["users"]}
+        self.assertEqual(listed[uid]["login_type"], "password")
+        self.assertEqual(self.ops_client.call("POST", f"/users/{uid}/reset-password-link").status, 201)
+
     def test_password_session_reports_password(self):
         s = self.admin.call("GET", "/session")
         self.assertEqual(s.json["login_type"], "password")
@@ -341,6 +371,49 @@ class SignInTests(OidcBase):
         self.assertNotIn(q["state"], row)
         self.assertNotIn(c.cookies["onramp_sso_pending"], row)
 
+
+
+class SecretSweepTests(OidcBase):
+    """The client secret after real use: sign-ins, a refused one, a token error and a test sign-in
+    all opened it for the token request; afterwards it is in no file of the stack (app, nginx,
+    mailer and fetcher logs, mails), no table, no audit row and no answer."""
+
+    def test_client_secret_appears_nowhere_after_use(self):
+        c, r = self.sso()
+        self.assert_signed_in(c, r)
+        bodies = [r.body, c.call("GET", "/session").body]
+        before = self.sessions()
+        c2, r2 = self.sso(misbehave={"token_error": "invalid_client"})
+        self.assert_no_session(c2, r2, before, r2.status)
+        self.assertGreaterEqual(r2.status, 400)
+        bodies.append(r2.body)
+        t = self.run_test_signin(self.admin, dict(sub="sweep-1", email=f"tess@{self.domain}", email_verified=True,
+                                                  groups=[MEMBER_GROUP]))
+        bodies.append(json.dumps(t).encode())
+        bodies.append(self.admin.call("GET", "/sso").body)
+        bodies.append(self.ops_client.call("GET", f"/audit?customer={self.cust['id']}").body)
+        bodies.append(self.ops_client.call("GET", f"/customers/{self.cust['id']}").body)
+
+        secret = self.op.client_secret
+        form = urllib.parse.quote(secret, safe="")
+        basic = base64.b64encode(f"{self.op.client_id}:{form}".encode())
+        needles = [secret.encode(), form.encode(), basic, base64.b64encode(secret.encode()),
+                   secret.encode().hex().encode()]
+        for body in bodies:
+            for n in needles:
+                self.assertNotIn(n, body)
+        for n in (secret, form):
+            hits = subprocess.run(["grep", "-rlaF", n, self.st.base], capture_output=True, text=True)
+            self.assertEqual(hits.stdout, "", "the client secret is in these files")
+        self.assertGreater(os.path.getsize(self.st.app_log), 0)
+        dump = subprocess.run(["mariadb-dump", "--no-defaults", f"--socket={Env.db.socket}", "-u", "root",
+                               "--hex-blob", self.st.db_name], capture_output=True)
+        self.assertEqual(dump.returncode, 0, dump.stderr)
+        self.assertIn(b"sso_secrets", dump.stdout)
+        for n in needles:
+            self.assertNotIn(n, dump.stdout)
+        for m in self.st.mails():
+            self.assertNotIn(secret, m.as_string())
 
 
 class RefusalTests(OidcBase):
@@ -663,3 +736,60 @@ class PinnedAlgTests(OidcBase):
         r = c.call("POST", "/sso/start", {"email": f"ann@{self.domain}"})
         self.assertEqual(r.status, 429, r)
         self.assertEqual(r.json["error"]["code"], "rate_limited")
+
+
+class TokenRedirectTests(OidcBase):
+    """An IdP whose token endpoint answers with a redirect (served by the corpus fixture next to the OP):
+    the token request, which carries the client secret, is never sent on."""
+    HOST = "rp-redirect.fixture.test"
+
+    @classmethod
+    def setUpClass(cls):
+        cls._tmp = tempfile.mkdtemp(prefix="onramp-oidc-")
+        os.chmod(cls._tmp, 0o755)
+        cls.fixture = Fixture(cls._tmp)
+        cls.fixture.put(cls.HOST, "/.well-known/openid-configuration", "{}")   # its name goes into the cert
+        cls.fixture.start()
+        try:
+            cls.op = OidcOp(cls._tmp, fixture=cls.fixture).start()
+        except BaseException:
+            cls.fixture.stop()
+            raise
+        disc = cls.op.get_json("/.well-known/openid-configuration")
+        disc.update(issuer=f"https://{cls.HOST}", token_endpoint=f"https://{cls.HOST}/redirect-to-canary")
+        disc.pop("authorization_response_iss_parameter_supported", None)
+        cls.fixture.put(cls.HOST, "/.well-known/openid-configuration", json.dumps(disc))
+        cls.extra_config = dict(IdentityBase.extra_config, **cls.op.config())
+        try:
+            IdentityBase.setUpClass.__func__(cls)
+        except BaseException:
+            cls.op.stop()
+            cls.fixture.stop()
+            raise
+        try:
+            cls.cust, cls.domain, cls.admin = cls.new_admin()
+            cls.draft(cls.admin, cls.domain, f"https://{cls.HOST}/.well-known/openid-configuration")
+        except BaseException:
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            super().tearDownClass()
+        finally:
+            cls.fixture.stop()
+
+    def test_token_request_follows_no_redirect(self):
+        hits = self.fixture.canary.hits
+        r = self.admin.call("POST", "/sso/tests")
+        self.assertEqual(r.status, 201, r)
+        self.op.set_user(sub="t-9", email=f"tess@{self.domain}", email_verified=True, groups=[MEMBER_GROUP])
+        self.op.misbehave({"iss_param": None})     # the OP would name its own issuer, not this document's
+        self.assertEqual(self.callback(self.admin, self.op.follow(r.json["redirect_url"])).status, 303)
+        t = self.admin.call("GET", f"/sso/tests/{r.json['id']}").json
+        self.assertEqual(t["state"], "failed", t)
+        failed = [c for c in t["checks"] if not c["ok"]]
+        self.assertEqual([c["key"] for c in failed], ["oidc.token_request"], failed)
+        self.assertIn("redirect", failed[0]["message"])
+        self.assertEqual(self.fixture.canary.hits, hits)

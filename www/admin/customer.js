@@ -20,7 +20,7 @@ import {
 import {
   CATEGORIES, categoryLabel, checklistItem, kindLabel, progressText, reviewBadge,
 } from './setup-view.js';
-import { draftNode, reportNode } from './sso-view.js';
+import { draftNode, reportNode, testNode } from './sso-view.js';
 import { initSsoActivation, renderSsoActivation } from './sso-activation.js';
 
 let ctx = null; // { get, send, ownFailure, canWrite }
@@ -140,6 +140,10 @@ function renderSso(sso) {
   const report = sso?.validation;
   byId('cp-sso-report-box').hidden = !report;
   byId('cp-sso-report').replaceChildren(...(report ? [reportNode(report, { level: 5, stale: !sso.validation_current })] : []));
+  // Activation needs a passed test of the approved version: the latest one, as the customer saw it.
+  const test = sso?.latest_test;
+  byId('cp-sso-test-box').hidden = !test;
+  byId('cp-sso-test').replaceChildren(...(test ? [testNode(test, { level: 5 })] : []));
 }
 
 /* ---- seats ------------------------------------------------------------------ */

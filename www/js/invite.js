@@ -131,7 +131,10 @@ function showPanel({ focus = true, mismatch = null } = {}) {
   for (const name of ['signup', 'accept', 'mismatch']) byId(`panel-${name}`).hidden = name !== panel;
   showView('invite', { focus });
 
-  if (panel === 'signup') openSignup({ focus });
+  if (panel === 'signup') {
+    openSignup({ focus });
+    showSsoOption();
+  }
   if (panel === 'accept') {
     byId('accept-who').textContent = `${s.user.username} (${s.user.email})`;
     clear(byId('accept-error'));
@@ -156,6 +159,33 @@ function openSignup({ focus = true } = {}) {
   clearFieldErrors(signupForm);
   if (focus) (admin ? byId('signup-email') : byId('signup-username')).focus();
 }
+
+/*
+ * Joining through single sign-on: POST /sso/start with the invite's email and
+ * token; the IdP's answer comes back to onramp, which accepts this invite for
+ * the identity the IdP vouched for (or shows the identity-mismatch guidance and
+ * keeps the invite usable). An admin signup link has no email to start with.
+ */
+function showSsoOption() {
+  const sso = byId('invite-sso');
+  sso.hidden = state.invite.kind === 'admin_signup' || !state.invite.email;
+  clear(byId('invite-sso-error'));
+}
+
+byId('invite-sso-button').addEventListener('click', async (e) => {
+  const error = byId('invite-sso-error');
+  clear(error);
+  const result = await busy(e.currentTarget, () => apiSend('POST', `${API}/sso/start`,
+    { email: state.invite.email, invite_token: state.token }));
+  if (result.ok) {
+    location.assign(result.data.redirect_url);
+  } else if (result.status === 404) {
+    say(error, 'error', 'Single sign-on is not live for your organisation yet. Create an account with a '
+      + 'password above, or ask the person who invited you.');
+  } else {
+    sayError(error, result);
+  }
+});
 
 /** "1. Do this. 2. Then that." as list items; anything else as one item. */
 function fillSteps(list, guidance) {
