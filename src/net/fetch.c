@@ -93,14 +93,52 @@ on_open(void *ctx, curlsocktype purpose, struct curl_sockaddr *sa)
 	return socket(sa->family, sa->socktype, sa->protocol);
 }
 
+/*
+ * The trust store of this process: libcurl's default CAs (its compiled-in
+ * bundle and directory) plus the configured extra CA file, parsed once and
+ * shared by every handle.  Left to libcurl, each new handle parses the
+ * system bundle again: ~23 ms of CPU with OpenSSL 3 (about 140 PEM
+ * certificates), paid by every sign-in's token request in the worker
+ * (docs/performance.md).  Rebuilt when the extra file changes (a reload);
+ * processes are single-threaded.
+ */
+static X509_STORE *trust;
+static char *trust_extra;
+
+static X509_STORE *
+trust_store(const char *extra)
+{
+	const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+	const char *want = extra ? extra : "";
+	X509_STORE *s;
+	char *copy;
+
+	if (trust && strcmp(trust_extra, want) == 0)
+		return trust;
+	s = X509_STORE_new();
+	copy = strdup(want);
+	if (s == NULL || copy == NULL || (v->cainfo && X509_STORE_load_file(s, v->cainfo) != 1) ||
+	    (v->capath && X509_STORE_load_path(s, v->capath) != 1) || (*want && X509_STORE_load_file(s, want) != 1)) {
+		X509_STORE_free(s);
+		free(copy);
+		return NULL;
+	}
+	X509_STORE_free(trust);
+	free(trust_extra);
+	trust = s;
+	trust_extra = copy;
+	return trust;
+}
+
 static CURLcode
 on_ssl_ctx(CURL *c, void *ssl_ctx, void *ctx)
 {
-	const char *file = ((const struct hop *)ctx)->ca_file;
+	X509_STORE *s = trust_store(((const struct hop *)ctx)->ca_file);
 
 	(void)c;
-	if (file && *file && X509_STORE_load_file(SSL_CTX_get_cert_store((SSL_CTX *)ssl_ctx), file) != 1)
+	if (s == NULL)
 		return CURLE_SSL_CACERT_BADFILE;
+	SSL_CTX_set1_cert_store((SSL_CTX *)ssl_ctx, s);
 	return CURLE_OK;
 }
 
@@ -352,6 +390,9 @@ one_hop(const fetch_policy *p, arena *a, const char *url, struct hop *h, long de
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "onramp-sso-check/1");
+	/* No CA loading by curl: on_ssl_ctx installs the shared store instead. */
+	curl_easy_setopt(c, CURLOPT_CAINFO, NULL);
+	curl_easy_setopt(c, CURLOPT_CAPATH, NULL);
 	curl_easy_setopt(c, CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx);
 	h->ca_file = p->ca_file;
 	curl_easy_setopt(c, CURLOPT_SSL_CTX_DATA, h);

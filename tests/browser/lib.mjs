@@ -47,10 +47,11 @@ export function baseUrl(name) {
 
 /**
  * Start Chromium. ignoreDefaultArgs drops all of Playwright's switches, so the
- * browser gets CHROMIUM_FLAGS, the fresh profile, and the debugging pipe that
+ * browser gets CHROMIUM_FLAGS, a suite's own `args` (e.g. the test OP's host
+ * mapping and certificate pin), the fresh profile, and the debugging pipe that
  * Playwright drives it through — nothing else. close() also removes the profile.
  */
-export async function launchBrowser() {
+export async function launchBrowser({ args = [] } = {}) {
   const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
   if (!existsSync(executablePath)) {
     throw new Error(`Chromium not found at ${executablePath} (Debian package "chromium", or set CHROMIUM)`);
@@ -62,7 +63,7 @@ export async function launchBrowser() {
       executablePath,
       headless: true,
       ignoreDefaultArgs: true,
-      args: [...CHROMIUM_FLAGS, `--user-data-dir=${profile}`, '--remote-debugging-pipe'],
+      args: [...CHROMIUM_FLAGS, ...args, `--user-data-dir=${profile}`, '--remote-debugging-pipe'],
     });
   } catch (err) {
     await rm(profile, { recursive: true, force: true });
@@ -277,18 +278,19 @@ export function tabs(getBrowser) {
 /**
  * What every suite does around its tests, as hooks registered here: before()
  * runs `seed` (the suite's customers, users and operators through onrampctl)
- * and starts Chromium, after() closes it, afterEach() closes every tab the
+ * and starts Chromium (with `chromiumArgs` added to its flags), after() closes
+ * it, afterEach() closes every tab the
  * test opened. Call it once at the top level of a suite file; it returns
  * {publicUrl, operatorUrl, load(url), track(context)} (load and track as in
  * tabs()).
  */
-export function suite({ seed } = {}) {
+export function suite({ seed, chromiumArgs = [] } = {}) {
   const urls = { publicUrl: baseUrl('ONRAMP_PUBLIC_URL'), operatorUrl: baseUrl('ONRAMP_OPERATOR_URL') };
   let chrome;
   const pool = tabs(() => chrome.browser);
   before(async () => {
     seed?.();
-    chrome = await launchBrowser();
+    chrome = await launchBrowser({ args: chromiumArgs });
   });
   after(async () => {
     await chrome?.close();

@@ -9,6 +9,7 @@ The stack has no demo data: tests create what they need with onrampctl
 """
 
 import argparse
+import json
 import os
 import re
 import shlex
@@ -20,7 +21,20 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tools"))
+sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 import stack  # noqa: E402
+from oidc_op import OidcOp  # noqa: E402
+
+# A suite that mentions this variable gets the test OpenID Provider (tests/idp) and a stack
+# configured to reach it; the others run without starting Node twice.
+OP_MARKER = "ONRAMP_OP_"
+
+
+def op_env(op):
+    """What a suite needs to drive the test OP and let Chromium reach it."""
+    return {"ONRAMP_OP_ISSUER": op.issuer, "ONRAMP_OP_PORT": str(op.port), "ONRAMP_OP_CA": op.ca_file,
+            "ONRAMP_OP_CLIENT_ID": op.client_id, "ONRAMP_OP_CLIENT_SECRET": op.client_secret,
+            "ONRAMP_OP_CHROMIUM_ARGS": json.dumps(op.chromium_args())}
 
 
 def main():
@@ -31,18 +45,23 @@ def main():
     a = p.parse_args()
     base = tempfile.mkdtemp(prefix="onramp-browser-")
     os.chmod(base, 0o755)
-    st = stack.Stack(base, a.build, stack.free_port(), stack.free_port(), workers=2)
+    tests = sorted(f for f in os.listdir(HERE) if f.endswith(".test.mjs"))
+    if a.only:
+        tests = [f for f in tests if any(o in f for o in a.only)]
+    op = None
+    st = None
     passed = failed = 0
     try:
+        if any(OP_MARKER in open(os.path.join(HERE, f)).read() for f in tests):
+            op = OidcOp(base).start()
+        st = stack.Stack(base, a.build, stack.free_port(), stack.free_port(), workers=2,
+                         extra_config=op.config() if op else None)
         st.up()
         env = dict(os.environ, ONRAMP_PUBLIC_URL=st.public_url, ONRAMP_OPERATOR_URL=st.operator_url,
                    ONRAMP_CTL=shlex.join([st.program("onrampctl"), "-c", st.config_path]),
-                   ONRAMP_MAILDIR=st.maildir)
+                   ONRAMP_MAILDIR=st.maildir, **(op_env(op) if op else {}))
         if a.screenshots:
             env["ONRAMP_SCREENSHOT_DIR"] = os.path.abspath(a.screenshots)
-        tests = sorted(f for f in os.listdir(HERE) if f.endswith(".test.mjs"))
-        if a.only:
-            tests = [f for f in tests if any(o in f for o in a.only)]
         r = subprocess.run(["node", "--test", "--test-reporter=spec", *tests], cwd=HERE, env=env,
                            capture_output=True, text=True, timeout=600)
         sys.stdout.write(r.stdout)
@@ -57,7 +76,12 @@ def main():
         print(f"browser: stack failed: {e}", file=sys.stderr)
         failed += 1
     finally:
-        st.down()
+        try:
+            if st:
+                st.down()
+        finally:
+            if op:
+                op.stop()
         shutil.rmtree(base, ignore_errors=True)
     print(f"browser: {passed} passed, {failed} failed")
     return 1 if failed else 0

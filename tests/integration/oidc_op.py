@@ -57,6 +57,7 @@ them), so a test compares before and after.
 """
 
 import base64
+import hashlib
 import http.client
 import json
 import os
@@ -98,6 +99,7 @@ class OidcOp:
         self.redirect_uris = list(redirect_uris or [])
         self.proc = None
         self.ca_file = None
+        self.leaf = None
 
     # ---- lifecycle --------------------------------------------------------
     def start(self):
@@ -163,6 +165,7 @@ class OidcOp:
         run("openssl", "x509", "-req", "-in", os.path.join(d, "op.csr"), "-CA", ca, "-CAkey", ca_key,
             "-CAcreateserial", "-CAserial", os.path.join(d, "ca.srl"), "-out", leaf, "-days", "2",
             "-extfile", os.path.join(d, "ext.cnf"))
+        self.leaf = leaf
         return leaf, key
 
     def config(self):
@@ -177,8 +180,19 @@ class OidcOp:
         return own
 
     def chromium_args(self):
-        """Flags that let headless Chromium reach the OP by its issuer host name."""
-        return [f"--host-resolver-rules=MAP {OP_HOST} 127.0.0.1"]
+        """Flags that let headless Chromium reach the OP by its issuer host name and accept its
+        certificate: only this leaf's key is trusted (an SPKI pin, which Chromium honours with
+        --user-data-dir), not every certificate as --ignore-certificate-errors would."""
+        return [f"--host-resolver-rules=MAP {OP_HOST} 127.0.0.1",
+                f"--ignore-certificate-errors-spki-list={self.spki_sha256()}"]
+
+    def spki_sha256(self):
+        """base64 SHA-256 of the OP leaf certificate's SubjectPublicKeyInfo (DER)."""
+        pub = subprocess.run(["openssl", "x509", "-in", self.leaf, "-noout", "-pubkey"], check=True,
+                             capture_output=True).stdout
+        der = subprocess.run(["openssl", "pkey", "-pubin", "-outform", "DER"], input=pub, check=True,
+                             capture_output=True).stdout
+        return base64.b64encode(hashlib.sha256(der).digest()).decode()
 
     # ---- HTTPS to the OP ----------------------------------------------------
     def _ssl(self):

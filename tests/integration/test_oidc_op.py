@@ -384,7 +384,9 @@ class TestOidcOpPostOnly(OidcOpBase):
 class TestOidcOpThroughOnramp(test_sso.SsoBase):
     """The config() entries really reach the OP from onramp's own fetcher: a draft pointing at
     its discovery URL validates, with the OP's leaf issued by the corpus fixture's CA (the
-    shared-CA mode, so both are trusted through one sso_fetch_ca_file)."""
+    shared-CA mode, so both are trusted through one sso_fetch_ca_file).  A second OP with a CA
+    of its own is reachable (connect_to, allowlist) but not trusted: the fetcher's trust store
+    (built once per process) holds the system CAs and sso_fetch_ca_file, nothing else."""
 
     @classmethod
     def setUpClass(cls):
@@ -393,12 +395,18 @@ class TestOidcOpThroughOnramp(test_sso.SsoBase):
         cls.fixture = Fixture(cls._tmp)
         cls.fixture.start()
         cls.op = OidcOp(cls._tmp, fixture=cls.fixture)
+        cls.stranger = OidcOp(cls._tmp)
         try:
             cls.op.start()
-            cls.extra_config = dict(IdentityBase.extra_config, **cls.op.config())
+            cls.stranger.start()
+            conf, theirs = cls.op.config(), cls.stranger.config()
+            for k in ("sso_fetch_connect_to", "sso_fetch_allowlist"):
+                conf[k] += "," + theirs[k]
+            cls.extra_config = dict(IdentityBase.extra_config, **conf)
             IdentityBase.setUpClass.__func__(cls)
         except BaseException:
             cls.op.stop()
+            cls.stranger.stop()
             cls.fixture.stop()
             raise
 
@@ -408,6 +416,7 @@ class TestOidcOpThroughOnramp(test_sso.SsoBase):
             IdentityBase.tearDownClass.__func__(cls)
         finally:
             cls.op.stop()
+            cls.stranger.stop()
             cls.fixture.stop()
             shutil.rmtree(cls._tmp, ignore_errors=True)
 
@@ -416,6 +425,19 @@ class TestOidcOpThroughOnramp(test_sso.SsoBase):
         report = self.validate(admin, {"protocol": "oidc", "discovery_url": self.op.discovery_url})
         self.assertTrue(report["ok"], report)
         self.assertGreaterEqual(self.op.stats()["jwks"], 1, "validation never fetched the OP's JWKS")
+
+    def test_op_of_an_untrusted_ca_is_refused(self):
+        _, admin = self.admin()
+        before = self.stranger.stats()
+        report = self.validate(admin, {"protocol": "oidc", "discovery_url": self.stranger.discovery_url})
+        self.assertFalse(report["ok"], report)
+        failed = " ".join(c["message"] for c in report["checks"] if not c["ok"])
+        self.assertIn("TLS connection", failed, report)
+        # The handshake failed, so the OP never saw a request (no discovery, no JWKS).
+        self.assertEqual(self.stranger.stats()["jwks"], before["jwks"])
+        # The same onramp process still reaches the trusted OP afterwards.
+        ok = self.validate(admin, {"protocol": "oidc", "discovery_url": self.op.discovery_url})
+        self.assertTrue(ok["ok"], ok)
 
     def test_corpus_hosts_still_reached(self):
         _, admin = self.admin()

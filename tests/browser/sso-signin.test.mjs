@@ -1,0 +1,216 @@
+/*
+ * sso-signin.test.mjs — single sign-on from registration to a member's
+ * sign-in, in headless Chromium against the test OpenID Provider
+ * (tests/idp/op.mjs, started by tests/browser/run.py because this file names
+ * the ONRAMP_OP_ variables):
+ *
+ *  1. the customer admin registers the OP's client (client ID, discovery
+ *     URL, domains, groups, a test user), stores the client secret,
+ *     validates, runs a test sign-in (Chromium follows the redirect through
+ *     the OP and back to onramp) and sees its result, then submits;
+ *  2. the operator approves in the review queue and makes the approved
+ *     version live on the customer's page;
+ *  3. a member who has no account yet signs in with "Continue with single
+ *     sign-on" and lands in the console; GET /session says login_type oidc.
+ *
+ * Every step waits for what it should change (a flash, a state, a count at
+ * the OP) and checks the server's answer, so a step that silently does
+ * nothing fails here. Chromium reaches the OP by its issuer host name through
+ * --host-resolver-rules and trusts only the OP's leaf key (an SPKI pin).
+ */
+
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { request } from 'node:https';
+import { readFileSync } from 'node:fs';
+import {
+  openCustomer, openTab, saveScreenshot, seedCustomer, seedOperator, signInCustomer, signInOperator, suite, unique,
+} from './lib.mjs';
+
+function opSetting(name) {
+  const value = process.env[`ONRAMP_OP_${name}`];
+  if (!value) throw new Error(`ONRAMP_OP_${name} is not set: run through tests/browser/run.py (it starts the test OP)`);
+  return value;
+}
+
+const OP = {
+  issuer: opSetting('ISSUER'),
+  port: Number(opSetting('PORT')),
+  ca: readFileSync(opSetting('CA')),
+  clientId: opSetting('CLIENT_ID'),
+  clientSecret: opSetting('CLIENT_SECRET'),
+  chromiumArgs: JSON.parse(opSetting('CHROMIUM_ARGS')),
+};
+
+/** POST /__test/NAME on the OP's loopback control API (tests/integration/oidc_op.py documents it). */
+function opControl(name, body = {}) {
+  const data = JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = request({
+      host: '127.0.0.1', port: OP.port, servername: new URL(OP.issuer).hostname, ca: OP.ca,
+      method: 'POST', path: `/__test/${name}`,
+      headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) },
+    }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk) => { text += chunk; });
+      res.on('end', () => (res.statusCode === 200
+        ? resolve(JSON.parse(text))
+        : reject(new Error(`test OP ${name}: ${res.statusCode} ${text.slice(0, 300)}`))));
+    });
+    req.on('error', reject);
+    req.end(data);
+  });
+}
+
+const tag = unique('ssosign');
+const PW = 'Granite-Harbor-Willow-2041';
+const ADMIN_GROUP = 'onramp-admins';
+const MEMBER_GROUP = 'onramp-users';
+const operator = { username: `${tag}-op`, password: PW };
+const cust = {
+  slug: `${tag}-c`,
+  name: `SSO Sign-in ${tag}`,
+  admin: { username: `${tag}-admin`, role: 'customer_admin', password: PW },
+};
+const domain = `${cust.slug}.example`;
+const tester = {
+  sub: `tess-${tag}`, email: `tess@${domain}`, email_verified: true, groups: [ADMIN_GROUP], preferred_username: `tess-${tag}`,
+};
+const member = {
+  sub: `mia-${tag}`, email: `mia@${domain}`, email_verified: true, groups: [MEMBER_GROUP], preferred_username: `mia-${tag}`,
+};
+
+const { publicUrl, operatorUrl, load } = suite({
+  seed: () => {
+    seedOperator(operator);
+    seedCustomer({ slug: cust.slug, name: cust.name, seats: 10, users: [cust.admin] });
+  },
+  chromiumArgs: OP.chromiumArgs,
+});
+
+const card = (page) => page.locator('#sso-card');
+
+/** Fill the OIDC draft with the OP's client and save it; waits for the saved flash. */
+async function registerClient(cp) {
+  await card(cp).getByLabel('OpenID Connect (OIDC)').check();
+  await card(cp).getByLabel('Client ID').fill(OP.clientId);
+  await card(cp).getByLabel('Discovery URL or issuer').fill(`${OP.issuer}/.well-known/openid-configuration`);
+  await card(cp).getByLabel('Expected email domains').fill(domain);
+  await card(cp).getByLabel('Test users').fill(tester.email);
+  await card(cp).getByLabel('Admin groups').fill(ADMIN_GROUP);
+  await card(cp).getByLabel('Member groups').fill(MEMBER_GROUP);
+  const saved = cp.waitForResponse((r) => r.request().method() === 'PUT' && new URL(r.url()).pathname === '/api/v1/sso');
+  await cp.getByRole('button', { name: 'Save single sign-on details' }).click();
+  assert.equal((await saved).status(), 200, 'the draft is saved');
+  await cp.locator('#sso-flash[data-kind="success"]').filter({ hasText: 'were saved' }).waitFor();
+}
+
+/** Store the client secret through the write-only field; the field is emptied, the status says set. */
+async function storeSecret(cp) {
+  const form = cp.locator('#sso-secret-form:not([hidden])');
+  await form.waitFor();
+  await form.getByLabel('New client secret').fill(OP.clientSecret);
+  const stored = cp.waitForResponse((r) => r.request().method() === 'PUT' && r.url().endsWith('/api/v1/sso/secret'));
+  await form.getByRole('button', { name: 'Store client secret' }).click();
+  assert.equal((await stored).status(), 204, 'the secret is stored');
+  await cp.locator('#sso-secret-flash[data-kind="success"]').waitFor();
+  assert.equal(await form.getByLabel('New client secret').inputValue(), '', 'the secret does not stay in the page');
+  const sso = await (await cp.request.get(`${publicUrl}/api/v1/sso`)).json();
+  assert.equal(sso.secret?.set, true, 'GET /sso says a secret is set');
+}
+
+async function validate(cp) {
+  const queued = cp.waitForResponse((r) => r.url().endsWith('/api/v1/sso/validate'));
+  await cp.getByRole('button', { name: 'Validate', exact: true }).click();
+  assert.equal((await queued).status(), 202, 'the validation is queued');
+  const flash = cp.locator('#sso-flash').filter({ hasText: /^Validation (passed|failed)/ });
+  await flash.waitFor({ timeout: 30_000 });
+  assert.match(await flash.textContent(), /^Validation passed/, await cp.locator('#sso-report').textContent());
+}
+
+/** Run a test sign-in as the test user: Chromium goes to the OP and back; the result is shown. */
+async function testSignIn(cp) {
+  await opControl('user', tester);
+  const before = (await opControl('stats')).token;
+  const leftForOp = cp.waitForRequest((r) => r.url().startsWith(`${OP.issuer}/`) && r.isNavigationRequest());
+  const back = cp.waitForResponse((r) => new URL(r.url()).pathname === `/api/v1/sso/oidc/callback/${cust.slug}`,
+    { timeout: 30_000 });
+  await card(cp).getByRole('button', { name: 'Run a test sign-in' }).click();
+  await leftForOp;
+  const answer = await back;
+  assert.equal(answer.status(), 303, 'the callback stored the result and sent the browser back');
+  assert.match(answer.headers().location, /^\/#sso-test-\d+$/);
+  const result = cp.locator('#sso-test-result:not([hidden]) .sso-test__content');
+  await result.waitFor({ timeout: 30_000 });
+  assert.equal(await result.getAttribute('data-state'), 'passed', await result.textContent());
+  const text = await result.textContent();
+  assert.ok(text.includes(tester.sub), 'the subject the OP sent is shown');
+  assert.ok(text.includes(tester.email), 'the email the OP sent is shown');
+  assert.match(text, /Matched test user/);
+  assert.match(text, /Customer admin/, 'the role the admin group gives');
+  assert.equal((await opControl('stats')).token, before + 1, 'onramp exchanged the code at the OP once');
+  assert.equal(await cp.evaluate(() => location.hash), '', 'the #sso-test-<id> fragment is consumed');
+}
+
+describe('single sign-on through the test OpenID Provider', () => {
+  test('register, test sign-in, approve, activate; a member signs in with SSO and lands in the console', async () => {
+    // 1. The customer admin.
+    const customer = await load(`${publicUrl}/`);
+    const cp = customer.page;
+    await signInCustomer(cp, cust.admin.username, PW);
+    await cp.locator('#sso-card:not([hidden])').waitFor();
+    const redirectUri = await cp.getByRole('textbox', { name: 'OpenID Connect redirect URI', exact: true }).inputValue();
+    assert.equal(redirectUri, `${publicUrl}/api/v1/sso/oidc/callback/${cust.slug}`);
+    // The admin registers that redirect URI at the IdP (here: the OP's control API).
+    await opControl('redirect_uris', { redirect_uris: [redirectUri] });
+    await registerClient(cp);
+    await storeSecret(cp);
+    await validate(cp);
+    await testSignIn(cp);
+    await saveScreenshot(cp, 'sso-signin-test-result');
+    await cp.locator('#sso-card').getByRole('button', { name: 'Submit for review' }).click();
+    await cp.locator('#sso-flash').filter({ hasText: 'sent to us for review' }).waitFor();
+
+    // 2. The operator approves, then makes the approved version live.
+    const ops = await load(`${operatorUrl}/admin/`);
+    const op = ops.page;
+    await signInOperator(op, operator);
+    await openTab(op, 'Review queue');
+    const title = `${cust.name}: Single sign-on`;
+    const review = op.locator('#reviews-list article').filter({ has: op.getByRole('heading', { name: title, exact: true }) });
+    await review.waitFor();
+    await review.getByRole('button', { name: `Approve: ${title}` }).click();
+    await op.locator('#reviews-flash').filter({ hasText: `Approved ${title}.` }).waitFor();
+    await openCustomer(op, cust);
+    const activate = op.locator('#cp-sso-activate');
+    await activate.waitFor();
+    await activate.click();
+    await op.locator('#cp-sso-activation-flash[data-kind="success"]').filter({ hasText: /Version \d+ is live\./ }).waitFor();
+    assert.doesNotMatch(await op.locator('#cp-sso-golive').textContent(), /Live version\s*not live/);
+
+    // 3. A member with no account yet signs in through the IdP.
+    await opControl('user', member);
+    const before = (await opControl('stats')).token;
+    const visitor = await load(`${publicUrl}/`);
+    const mp = visitor.page;
+    await mp.getByLabel('Work email').fill(member.email);
+    const started = mp.waitForResponse((r) => r.url().endsWith('/api/v1/sso/start'));
+    const callback = mp.waitForResponse((r) => new URL(r.url()).pathname === `/api/v1/sso/oidc/callback/${cust.slug}`,
+      { timeout: 30_000 });
+    await mp.getByRole('button', { name: 'Continue with single sign-on' }).click();
+    assert.equal((await started).status(), 200, 'POST /sso/start found the live configuration');
+    assert.equal((await callback).status(), 303, 'the callback signed the member in');
+    await mp.getByRole('heading', { name: 'Account Setup', level: 1 }).waitFor({ timeout: 30_000 });
+    assert.equal(new URL(mp.url()).pathname, '/');
+    const session = await mp.request.get(`${publicUrl}/api/v1/session`);
+    assert.equal(session.status(), 200);
+    const me = await session.json();
+    assert.equal(me.login_type, 'oidc');
+    assert.equal(me.user.email, member.email);
+    assert.equal(me.user.role, 'customer_member');
+    assert.equal((await opControl('stats')).token, before + 1, 'the sign-in exchanged one code at the OP');
+    await saveScreenshot(mp, 'sso-signin-member');
+    assert.deepEqual([...customer.problems, ...ops.problems, ...visitor.problems], []);
+  });
+});
