@@ -37,6 +37,20 @@ def op_env(op):
             "ONRAMP_OP_CHROMIUM_ARGS": json.dumps(op.chromium_args())}
 
 
+def server_side_failures(st):
+    """A failed browser test often hides a server answer (a 5xx, an error): print what the app and
+    its helpers logged at error level or answered with 5xx, since the stack is deleted afterwards."""
+    for path in (st.app_log, st.fetcher_log, st.mailer_log):
+        try:
+            with open(path, encoding="utf-8", errors="replace") as f:
+                lines = [ln.rstrip() for ln in f if '"status":5' in ln or '"level":"error"' in ln
+                         or '"level":"warn"' in ln]
+        except OSError:
+            continue
+        for ln in lines[-40:]:
+            print(f"{os.path.basename(path)}: {ln[:600]}", file=sys.stderr)
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--build", default=os.path.join(ROOT, "build"))
@@ -76,6 +90,8 @@ def main():
         print(f"browser: stack failed: {e}", file=sys.stderr)
         failed += 1
     finally:
+        if failed and st:
+            server_side_failures(st)
         try:
             if st:
                 st.down()
