@@ -65,6 +65,22 @@ def log(msg):
     print(f"bench: {msg}", file=sys.stderr, flush=True)
 
 
+def int_settings(settings):
+    """Whole-number settings from the environment: (NAME, default, least) rows -> {NAME: value};
+    ValueError names a bad one."""
+    out = {}
+    for name, default, lo in settings:
+        raw = os.environ.get(name, "")
+        try:
+            v = int(raw) if raw else default
+        except ValueError:
+            v = lo - 1
+        if v < lo:
+            raise ValueError(f"{name} must be a whole number >= {lo}")
+        out[name] = v
+    return out
+
+
 def on_term(sig, frame):
     # Turn SIGTERM into an exception so the finally blocks tear down.
     raise SystemExit(128 + sig)

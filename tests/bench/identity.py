@@ -98,16 +98,7 @@ SETTINGS = (  # name, default, minimum
 
 def check_settings():
     """The identity settings from the environment; ValueError names a bad one."""
-    out = {}
-    for name, default, lo in SETTINGS:
-        raw = os.environ.get(name, "")
-        try:
-            v = int(raw) if raw else default
-        except ValueError:
-            v = lo - 1
-        if v < lo:
-            raise ValueError(f"{name} must be a whole number >= {lo}")
-        out[name] = v
+    out = bench.int_settings(SETTINGS)
     if out["BENCH_CUSTOMERS"] > out["BENCH_USERS"]:
         raise ValueError("BENCH_CUSTOMERS must not exceed BENCH_USERS")
     if out["BENCH_CUSTOMERS"] > 99999 or out["BENCH_USERS"] > 99999999:

@@ -54,17 +54,7 @@ OPERATOR, OPERATOR_PASSWORD = "ssobenchop", "Bench-Operator-" + secrets.token_he
 
 def check_settings():
     """The SSO settings from the environment; ValueError names a bad one."""
-    out = {}
-    for name, default, lo in SETTINGS:
-        raw = os.environ.get(name, "")
-        try:
-            v = int(raw) if raw else default
-        except ValueError:
-            v = lo - 1
-        if v < lo:
-            raise ValueError(f"{name} must be a whole number >= {lo}")
-        out[name] = v
-    return out
+    return bench.int_settings(SETTINGS)
 
 
 def ready():
