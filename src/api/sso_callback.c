@@ -29,13 +29,18 @@ typedef struct callback {
 	const char *browser;		/* the pending cookie's token, NULL when absent */
 } callback;
 
-/* A failure page; whatever the answer held so far (a session cookie of a rolled-back sign-in) is dropped. */
+/*
+ * A failure page; whatever the answer held so far (a session cookie of a
+ * rolled-back sign-in) is dropped.  detail (a check key, a database error)
+ * goes to the request's log line only, so every refusal says why there.
+ */
 static void
-page(http_request *req, http_response *resp, int status, const char *sentence)
+page(http_request *req, http_response *resp, int status, const char *sentence, const char *detail)
 {
 	http_response_cleanup(resp);
 	http_response_init(resp);
 	http_html_page(req, resp, status, TITLE, sentence, "/", BACK);
+	resp->detail = detail;
 }
 
 /* Audit a refused sign-in of the customer with the check that refused it (never a token). */
@@ -82,7 +87,7 @@ consume(app *a, http_request *req, http_response *resp, const callback *cb, sso_
 	if (cb->state == NULL || !secret_token_shape_ok(cb->state)) {
 		audit_refusal(a, req, cb->c.id, "oidc.state");
 		page(req, resp, 400, "The answer from your identity provider carried no valid state, so it cannot be "
-				     "matched to a sign-in started here. Start the sign-in again.");
+				     "matched to a sign-in started here. Start the sign-in again.", "oidc.state");
 		return false;
 	}
 	secret_sha256_hex(cb->state, strlen(cb->state), sh);
@@ -97,7 +102,7 @@ consume(app *a, http_request *req, http_response *resp, const callback *cb, sso_
 	}
 	audit_refusal(a, req, cb->c.id, "oidc.state");
 	sentence = pending_sentence(why, &status);
-	page(req, resp, status, sentence);
+	page(req, resp, status, sentence, "oidc.state");
 	return false;
 }
 
@@ -197,7 +202,8 @@ sign_in(app *a, http_request *req, http_response *resp, const sso_config *cfg, c
 		db_rollback(a->db);
 		audit_refusal(a, req, cfg->customer_id, adm.code ? adm.code : "sso_refused");
 		page(req, resp, adm.status ? adm.status : 403,
-		     adm.message ? adm.message : "Your company's settings do not let this account sign in.");
+		     adm.message ? adm.message : "Your company's settings do not let this account sign in.",
+		     adm.code ? adm.code : "sso_refused");
 		return;
 	}
 	if (st == OR_OK)
@@ -219,8 +225,10 @@ sign_in(app *a, http_request *req, http_response *resp, const sso_config *cfg, c
 	}
 	OPENSSL_cleanse(csrf, sizeof(csrf));
 	if (!api_commit(a, req, resp, st)) {
+		/* The database's words when it was the database, else which step failed (never a value). */
 		page(req, resp, resp->status >= 500 ? resp->status : 503,
-		     "Single sign-on is unavailable right now. Try again shortly.");
+		     "Single sign-on is unavailable right now. Try again shortly.",
+		     resp->detail ? resp->detail : status_name(st));
 		return;
 	}
 	http_see_other(req, resp, "/");
@@ -234,7 +242,7 @@ read_callback(app *a, http_request *req, http_response *resp, callback *cb)
 	or_status st = slug ? store_customer_by_slug(a->db, req->arena, slug, &cb->c) : OR_ERR_NOMEM;
 
 	if (st == OR_ERR_NOT_FOUND) {
-		page(req, resp, 404, "This single sign-on address does not belong to any company here.");
+		page(req, resp, 404, "This single sign-on address does not belong to any company here.", "slug");
 		return false;
 	}
 	if (st != OR_OK) {
@@ -258,7 +266,7 @@ refuse(app *a, http_request *req, http_response *resp, int64_t customer_id, cons
 	const sso_check *c = sso_report_failed(r, SSO_ERROR);
 
 	audit_refusal(a, req, customer_id, c ? c->key : "oidc");
-	page(req, resp, status, c ? c->message : "The sign-in could not be completed.");
+	page(req, resp, status, c ? c->message : "The sign-in could not be completed.", c ? c->key : "oidc");
 }
 
 void
