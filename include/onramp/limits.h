@@ -169,5 +169,9 @@
 #define LIMIT_SSO_SETUP_LINKS_PER_HOUR	10
 /** Setup links shown by GET /sso/setup-links (newest first). */
 #define LIMIT_SSO_SETUP_LINKS_SHOWN	100
+/** Longest SAMLResponse form value the ACS reads (base64 bytes; the XML is 3/4 of it). */
+#define LIMIT_SAML_RESPONSE_B64		(256u * 1024u)
+/** Longest RelayState the ACS reads (bytes; onramp sends a 43-byte token). */
+#define LIMIT_SAML_RELAY_STATE		80u
 
 #endif

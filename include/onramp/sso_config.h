@@ -32,6 +32,12 @@ typedef struct sso_idp {
 	const char *saml_entity_id;
 	const char *saml_sso_url;
 	const char *saml_sso_binding;	/* "HTTP-Redirect" or "HTTP-POST" */
+	/*
+	 * The IdP's signing certificates from the validated metadata (use="signing"
+	 * or no use), base64 DER without whitespace: the only keys a SAML response
+	 * is ever verified with (never a key carried in the message).
+	 */
+	const char **saml_certs; size_t nsaml_certs;
 } sso_idp;
 
 /** One whole configuration (the draft's validated version, the approved snapshot, or live). */

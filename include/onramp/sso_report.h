@@ -41,6 +41,7 @@ typedef struct sso_cert {
 	int key_bits;
 	const char *sig_alg;		/* e.g. "sha256WithRSAEncryption" */
 	char sha256[96];		/* "AB:CD:..." upper-case hex with colons */
+	const char *der_b64;		/* the DER as base64 without whitespace (x509info_from_base64 only) */
 } sso_cert;
 
 #define SSO_MAX_CHECKS 96

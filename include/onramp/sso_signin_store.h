@@ -30,8 +30,9 @@ typedef struct sso_pending_new {
 
 /** A consumed pending request. */
 typedef struct sso_pending {
-	int64_t id, customer_id, test_id, version;
+	int64_t id, customer_id, test_id, version, created_at;
 	const char *purpose, *protocol;
+	const char *request_id;		/* SAML: the AuthnRequest ID (InResponseTo); NULL for OIDC */
 } sso_pending;
 
 /** Why a pending request could not be consumed (the failure page says which). */
@@ -53,6 +54,22 @@ or_status store_sso_pending_create(db *d, const sso_pending_new *p);
  */
 or_status store_sso_pending_consume(db *d, arena *a, int64_t customer_id, const char *state_hash,
 				    const char *browser_hash, int64_t now, sso_pending *out, sso_pending_why *why);
+
+/**
+ * Read a pending request without using it (the SAML HTTP-POST page rebuilds
+ * its AuthnRequest from it): only an unused, unexpired request of this
+ * customer started by this browser; OR_ERR_NOT_FOUND for anything else.
+ */
+or_status store_sso_pending_peek(db *d, arena *a, int64_t customer_id, const char *state_hash,
+				 const char *browser_hash, int64_t now, sso_pending *out);
+
+/**
+ * Remember an accepted SAML assertion (SHA-256 hex of issuer and ID) until
+ * expires_at: OR_ERR_CONFLICT when it was accepted before (a replay).  The
+ * customer's expired rows are swept first.
+ */
+or_status store_sso_saml_seen_insert(db *d, int64_t customer_id, const char *assertion_hash, int64_t expires_at,
+				     int64_t now);
 
 /** A customer's cached JWKS for one URI. */
 typedef struct sso_jwks_entry {

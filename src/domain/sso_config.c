@@ -11,7 +11,8 @@
  * "claims":{"username","email","groups"}, "idp":{"issuer",
  * "authorization_endpoint", "token_endpoint", "userinfo_endpoint", "jwks_uri",
  * "algs":["RS256",...], "token_auth", "iss_param", "saml_entity_id",
- * "saml_sso_url", "saml_sso_binding"}}; absent strings are omitted, and
+ * "saml_sso_url", "saml_sso_binding", "saml_certs":[base64 DER,...]}};
+ * absent strings (and an empty saml_certs) are omitted, and
  * "iss_param" is present (true) only when discovery promised RFC 9207's iss,
  * so every document has exactly one form.
  */
@@ -73,6 +74,8 @@ idp_json(const sso_idp *p)
 	put_str(o, "saml_entity_id", p->saml_entity_id);
 	put_str(o, "saml_sso_url", p->saml_sso_url);
 	put_str(o, "saml_sso_binding", p->saml_sso_binding);
+	if (p->nsaml_certs)
+		json_object_object_add(o, "saml_certs", str_array(p->saml_certs, p->nsaml_certs));
 	return o;
 }
 
@@ -195,7 +198,8 @@ read_idp(arena *a, json_object *o, sso_idp *p)
 	       get_algs(idp, &p->algs) && get_str(a, idp, "token_auth", &p->token_auth) &&
 	       get_str(a, idp, "saml_entity_id", &p->saml_entity_id) &&
 	       get_str(a, idp, "saml_sso_url", &p->saml_sso_url) &&
-	       get_str(a, idp, "saml_sso_binding", &p->saml_sso_binding);
+	       get_str(a, idp, "saml_sso_binding", &p->saml_sso_binding) &&
+	       get_list(a, idp, "saml_certs", &p->saml_certs, &p->nsaml_certs);
 }
 
 static bool

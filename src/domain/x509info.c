@@ -92,7 +92,9 @@ x509info_from_base64(arena *a, const char *b64, size_t len, sso_cert *out)
 	got = EVP_DecodeBlock(der, (const unsigned char *)s, (int)n);
 	if (got < 0 || (size_t)got < pad)
 		return OR_ERR_INVALID;
-	return x509info_from_der(a, der, (size_t)got - pad, out);
+	if ((st = x509info_from_der(a, der, (size_t)got - pad, out)) == OR_OK)
+		out->der_b64 = s;
+	return st;
 }
 
 /* One-line RFC 2253 form, UTF-8 kept as is (not escaped to \XX). */

@@ -209,11 +209,17 @@ list_of(arena *a, const char *text, bool domains, size_t *n)
 	return out;
 }
 
-/* What the saml check resolved that sign-in (issue 14) needs; the certificates come with issue 14. */
+/* What the saml check resolved that sign-in needs: entity, SSO endpoint, the signing certificates. */
 static void
-saml_idp(const sso_report *r, sso_idp *idp)
+saml_idp(arena *a, const sso_report *r, sso_idp *idp)
 {
 	size_t i;
+
+	idp->saml_certs = arena_calloc(a, SSO_MAX_CERTS, sizeof(*idp->saml_certs));
+	for (i = 0; idp->saml_certs && i < r->ncerts; i++)
+		if (r->certs[i].der_b64 && (r->certs[i].use == NULL || r->certs[i].use[0] == '\0' ||
+					    strcmp(r->certs[i].use, "signing") == 0))
+			idp->saml_certs[idp->nsaml_certs++] = r->certs[i].der_b64;
 
 	idp->saml_entity_id = r->entity_id;
 	for (i = 0; i < r->nendpoints && idp->saml_sso_url == NULL; i++)
@@ -238,7 +244,7 @@ resolved_config(arena *a, const sso_draft *d, const sso_report *r, sso_config *c
 	c->claims.email = d->claim_email;
 	c->claims.groups = d->claim_groups;
 	if (strcmp(d->protocol, "saml") == 0)
-		saml_idp(r, &c->idp);
+		saml_idp(a, r, &c->idp);
 }
 
 void

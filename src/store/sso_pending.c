@@ -32,7 +32,22 @@ static const char SQL_PENDING_USE[] =
 	"AND customer_id = ? AND used_at IS NULL AND expires_at > FROM_UNIXTIME(?)";
 static const char SQL_PENDING_READ[] =
 	"SELECT id, customer_id, COALESCE(test_id, 0), version, purpose, protocol, browser_hash, used_at IS NOT NULL, "
-	"expires_at > FROM_UNIXTIME(?), customer_id = ? FROM sso_pending WHERE state_hash = ?";
+	"expires_at > FROM_UNIXTIME(?), customer_id = ?, request_id, created_at FROM sso_pending WHERE state_hash = ?";
+
+/* The row SQL_PENDING_READ selected. */
+static or_status
+read_row(db_stmt *s, arena *a, sso_pending *out)
+{
+	out->id = db_col_int(s, 0, 0);
+	out->customer_id = db_col_int(s, 1, 0);
+	out->test_id = db_col_int(s, 2, 0);
+	out->version = db_col_int(s, 3, 0);
+	out->purpose = db_col_dup(s, 4, a);
+	out->protocol = db_col_dup(s, 5, a);
+	out->request_id = db_col_dup(s, 10, a);	/* NULL for OIDC */
+	out->created_at = db_col_time(s, 11);
+	return out->purpose == NULL || out->protocol == NULL ? OR_ERR_NOMEM : OR_OK;
+}
 
 /* After a failed use: which condition failed (checked in the order a user can act on). */
 static sso_pending_why
@@ -71,20 +86,60 @@ store_sso_pending_consume(db *d, arena *a, int64_t customer_id, const char *stat
 	db_bind_int(s, 1, customer_id);
 	db_bind_cstr(s, 2, state_hash);
 	if ((st = db_query_one(s, &found)) == OR_OK && found && n == 1) {
-		out->id = db_col_int(s, 0, 0);
-		out->customer_id = db_col_int(s, 1, 0);
-		out->test_id = db_col_int(s, 2, 0);
-		out->version = db_col_int(s, 3, 0);
-		out->purpose = db_col_dup(s, 4, a);
-		out->protocol = db_col_dup(s, 5, a);
-		if (out->purpose == NULL || out->protocol == NULL)
-			st = OR_ERR_NOMEM;
+		st = read_row(s, a, out);
 	} else if (st == OR_OK) {
 		*why = found ? why_not(s, browser_hash) : SSO_PENDING_UNKNOWN;
 		st = OR_ERR_CONFLICT;
 	}
 	db_stmt_done(s);
 	return st;
+}
+
+or_status
+store_sso_pending_peek(db *d, arena *a, int64_t customer_id, const char *state_hash, const char *browser_hash,
+		       int64_t now, sso_pending *out)
+{
+	db_stmt *s;
+	bool found = false;
+	or_status st;
+
+	memset(out, 0, sizeof(*out));
+	if (scope_refused(__func__, customer_id))
+		return OR_ERR_INTERNAL;
+	if ((st = db_prepare(d, SQL_PENDING_READ, &s)) != OR_OK)
+		return st;
+	db_bind_int(s, 0, now);
+	db_bind_int(s, 1, customer_id);
+	db_bind_cstr(s, 2, state_hash);
+	if ((st = db_query_one(s, &found)) == OR_OK &&
+	    (!found || db_col_int(s, 9, 0) != 1 || db_col_int(s, 7, 0) == 1 || db_col_int(s, 8, 0) != 1 ||
+	     !str_eq_c(db_col(s, 6), browser_hash)))
+		st = OR_ERR_NOT_FOUND;
+	if (st == OR_OK)
+		st = read_row(s, a, out);
+	db_stmt_done(s);
+	return st;
+}
+
+static const char SQL_SAML_SEEN[] =
+	"INSERT INTO sso_saml_seen (customer_id, assertion_hash, expires_at) VALUES (?, ?, FROM_UNIXTIME(?))";
+static const char SQL_SAML_SEEN_SWEEP[] =
+	"DELETE FROM sso_saml_seen WHERE customer_id = ? AND expires_at < FROM_UNIXTIME(?) LIMIT 100";
+
+or_status
+store_sso_saml_seen_insert(db *d, int64_t customer_id, const char *assertion_hash, int64_t expires_at, int64_t now)
+{
+	db_arg sweep[] = { DB_INT(customer_id), DB_INT(now) };
+	db_arg args[] = { DB_INT(customer_id), DB_TEXT(assertion_hash), DB_INT(expires_at) };
+	or_status st;
+
+	if (scope_refused(__func__, customer_id))
+		return OR_ERR_INTERNAL;
+	/* An expired row may hold the same hash: it is gone before the insert decides. */
+	if ((st = db_run(d, SQL_SAML_SEEN_SWEEP, sweep, 2, NULL)) != OR_OK)
+		return st;
+	st = db_run(d, SQL_SAML_SEEN, args, 3, NULL);
+	return st == OR_ERR_DB && db_last_was_duplicate(d) ? OR_ERR_CONFLICT : st;
 }
 
 /* ---- the JWKS cache ------------------------------------------------------------------ */
