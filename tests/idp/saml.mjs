@@ -281,7 +281,9 @@ const control = {
 		return state.stats;
 	},
 	async certs() {
-		return { own: keys.own.cert, foreign: keys.foreign.cert, foreign_key: keys.foreign.key };
+		// Both private keys: the tests re-sign crafted templates with the published key, so a refusal
+		// is the feature's and not the key's.
+		return { own: keys.own.cert, own_key: keys.own.key, foreign: keys.foreign.cert, foreign_key: keys.foreign.key };
 	},
 };
 

@@ -33,7 +33,7 @@ Control calls (POST /__test/<name>, loopback only):
 - `clock`     {offset}: seconds added to every time the IdP writes (a stack's clock_offset()).
 - `post_only` {post_only}: the metadata lists only the HTTP-POST SSO service.
 - `reset`, `stats` ({authn_requests, bindings[], last_request{id, issuer, acs, destination,
-              binding, relay_state, xml}, responses}), `certs` ({own, foreign, foreign_key} PEM).
+              binding, relay_state, xml}, responses}), `certs` ({own, own_key, foreign, foreign_key} PEM).
 """
 
 import html.parser

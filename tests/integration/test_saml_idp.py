@@ -20,6 +20,7 @@ import xml.dom.minidom
 import zlib
 
 from oidc_op import OpError
+import saml_craft
 from saml_idp import SamlIdp, xmlsec_verify
 
 SP_ENTITY = "https://rp.fixture.test/api/v1/sso/saml/acme"
@@ -192,3 +193,67 @@ class SamlIdpTests(unittest.TestCase):
         self.assertEqual(st["authn_requests"], before + 1)
         self.assertEqual(st["last_request"]["id"], rid)
         self.assertEqual(st["last_request"]["acs"], ACS)
+
+
+class CraftTests(unittest.TestCase):
+    """The tampering helpers of test_sso_saml (saml_craft.py): each attack keeps a signature that a
+    naive verifier accepts (so the ACS's refusal is the wrapping's, not a broken digest), and each
+    crafted template signs into a signature xmlsec1 itself accepts."""
+
+    @classmethod
+    def setUpClass(cls):
+        SamlIdpTests.setUpClass.__func__(cls)
+        cls.certs = cls.idp.certs()
+
+    @classmethod
+    def tearDownClass(cls):
+        SamlIdpTests.tearDownClass.__func__(cls)
+
+    answer = SamlIdpTests.answer
+
+    def test_xsw_variants_move_the_signed_element_intact(self):
+        for n in range(1, 9):
+            with self.subTest(xsw=n):
+                _, raw = self.answer(sign="response" if n <= 2 else "assertion")
+                sig = re.search(rb"<ds:Signature.*?</ds:Signature>", raw, re.S).group(0)
+                signed_id = re.search(rb'Reference URI="#([^"]+)"', sig).group(1)
+                out = saml_craft.xsw(n, raw, "evil@attacker.example")
+                self.assertIn(b"evil@attacker.example", out)
+                self.assertIn(b"user@idp.example", out)
+                # The IdP's SignedInfo and SignatureValue are still there, byte for byte, and the
+                # element they sign still exists unchanged (by its ID) beside the attacker's copy.
+                for part in (b"SignedInfo", b"SignatureValue"):
+                    self.assertIn(re.search(rb"<ds:%s.*?</ds:%s>" % (part, part), sig, re.S).group(0), out)
+                self.assertIn(b'ID="' + signed_id + b'"', out)
+                self.assertTrue(b"_evil_" in out or out.count(b'ID="' + signed_id + b'"') == 2)
+
+    def test_templates_sign_valid(self):
+        _, raw = self.answer(sign="none")
+        a_id = re.search(rb'<saml:Assertion[^>]* ID="([^"]+)"', raw).group(1).decode()
+        cases = {
+            "xpath": dict(transforms=("xpath", "exc-c14n")),
+            "xslt": dict(transforms=("enveloped", "xslt")),
+            "sha1": dict(sig="rsa-sha1", digest="sha1"),
+            "comments": dict(c14n="exc-c14n-comments", transforms=("enveloped", "exc-c14n-comments")),
+            "two_refs": dict(uris=["#" + a_id, "#" + a_id]),
+            "empty_uri": dict(uris=[""]),
+            "keyvalue": dict(key_info="keyvalue"),
+        }
+        for name, kw in cases.items():
+            with self.subTest(name):
+                out = saml_craft.sign_assertion(raw, self.certs["own_key"], self.certs["own"], **kw)
+                ok, err = xmlsec_verify(out, self.certs["own"], None, self._tmp)
+                self.assertTrue(ok, f"{name}: {err}")
+        # Control: a signature by the foreign key does not verify with the published certificate.
+        out = saml_craft.sign_assertion(raw, self.certs["foreign_key"], self.certs["foreign"])
+        self.assertFalse(xmlsec_verify(out, self.certs["own"], None, self._tmp)[0])
+
+    def test_injected_assertions(self):
+        _, raw = self.answer(sign="assertion")
+        for before, ns in ((False, saml_craft.NS_SAML), (True, "urn:evil:look-alike")):
+            out = saml_craft.inject_assertion(raw, "evil@attacker.example", namespace=ns, before=before)
+            doc = saml_craft.parse(out)
+            names = [(a.namespaceURI, a.getAttribute("ID")) for a in doc.getElementsByTagNameNS("*", "Assertion")]
+            self.assertEqual(len(names), 2)
+            self.assertEqual(names[0 if before else 1], (ns, "_injected_assertion_ID"))
+            self.assertTrue(xmlsec_verify(out, self.certs["own"], None, self._tmp)[0])
