@@ -136,11 +136,17 @@ class SamlIdp(OidcOp):
         return self._control("certs")
 
     # ---- the browser leg ------------------------------------------------------
-    def follow(self, redirect_url):
-        """GET the SSO URL like a browser and read the auto-post page: {action, SAMLResponse,
-        RelayState}; OpError when the IdP refuses the request."""
-        u = urllib.parse.urlsplit(redirect_url)
-        status, _, body = self.request("GET", u.path + ("?" + u.query if u.query else ""))
+    def follow(self, redirect_url=None, saml_request=None, relay_state=None):
+        """Send the AuthnRequest like a browser (GET the Redirect-binding URL, or POST the
+        POST-binding form) and read the auto-post page: {action, SAMLResponse, RelayState};
+        OpError when the IdP refuses the request."""
+        if redirect_url:
+            u = urllib.parse.urlsplit(redirect_url)
+            status, _, body = self.request("GET", u.path + ("?" + u.query if u.query else ""))
+        else:
+            form = {"SAMLRequest": saml_request, **({"RelayState": relay_state} if relay_state else {})}
+            status, _, body = self.request("POST", "/sso", urllib.parse.urlencode(form).encode(),
+                                           {"Content-Type": "application/x-www-form-urlencoded"})
         if status != 200:
             raise OpError(f"the IdP answered {status}: {body[:300]!r}")
         return read_form(body.decode())
