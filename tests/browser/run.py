@@ -24,10 +24,13 @@ sys.path.insert(0, os.path.join(ROOT, "tools"))
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 import stack  # noqa: E402
 from oidc_op import OidcOp  # noqa: E402
+from saml_idp import SamlIdp  # noqa: E402
 
 # A suite that mentions this variable gets the test OpenID Provider (tests/idp) and a stack
 # configured to reach it; the others run without starting Node twice.
 OP_MARKER = "ONRAMP_OP_"
+# The same for the test SAML IdP (tests/idp/saml.mjs).
+SAML_MARKER = "ONRAMP_SAML_"
 
 
 def op_env(op):
@@ -35,6 +38,13 @@ def op_env(op):
     return {"ONRAMP_OP_ISSUER": op.issuer, "ONRAMP_OP_PORT": str(op.port), "ONRAMP_OP_CA": op.ca_file,
             "ONRAMP_OP_CLIENT_ID": op.client_id, "ONRAMP_OP_CLIENT_SECRET": op.client_secret,
             "ONRAMP_OP_CHROMIUM_ARGS": json.dumps(op.chromium_args())}
+
+
+def saml_env(idp):
+    """What a suite needs to drive the test SAML IdP and let Chromium reach it."""
+    return {"ONRAMP_SAML_METADATA_URL": idp.metadata_url, "ONRAMP_SAML_SSO_URL": idp.sso_url,
+            "ONRAMP_SAML_PORT": str(idp.port), "ONRAMP_SAML_CA": idp.ca_file,
+            "ONRAMP_SAML_CHROMIUM_ARGS": json.dumps(idp.chromium_args())}
 
 
 def server_side_failures(st):
@@ -62,18 +72,22 @@ def main():
     tests = sorted(f for f in os.listdir(HERE) if f.endswith(".test.mjs"))
     if a.only:
         tests = [f for f in tests if any(o in f for o in a.only)]
-    op = None
+    op = idp = None
     st = None
     passed = failed = 0
     try:
         if any(OP_MARKER in open(os.path.join(HERE, f)).read() for f in tests):
             op = OidcOp(base).start()
+        if any(SAML_MARKER in open(os.path.join(HERE, f)).read() for f in tests):
+            idp = SamlIdp(base, fixture=op).start()     # with the OP: one CA file trusts both
+        reach = idp or op
         st = stack.Stack(base, a.build, stack.free_port(), stack.free_port(), workers=2,
-                         extra_config=op.config() if op else None)
+                         extra_config=reach.config() if reach else None)
         st.up()
         env = dict(os.environ, ONRAMP_PUBLIC_URL=st.public_url, ONRAMP_OPERATOR_URL=st.operator_url,
                    ONRAMP_CTL=shlex.join([st.program("onrampctl"), "-c", st.config_path]),
-                   ONRAMP_MAILDIR=st.maildir, **(op_env(op) if op else {}))
+                   ONRAMP_MAILDIR=st.maildir, **(op_env(op) if op else {}),
+                   **(saml_env(idp) if idp else {}))
         if a.screenshots:
             env["ONRAMP_SCREENSHOT_DIR"] = os.path.abspath(a.screenshots)
         r = subprocess.run(["node", "--test", "--test-reporter=spec", *tests], cwd=HERE, env=env,
@@ -96,8 +110,9 @@ def main():
             if st:
                 st.down()
         finally:
-            if op:
-                op.stop()
+            for p in (idp, op):
+                if p:
+                    p.stop()
         shutil.rmtree(base, ignore_errors=True)
     print(f"browser: {passed} passed, {failed} failed")
     return 1 if failed else 0

@@ -158,7 +158,7 @@ class OidcOp:
             run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", ca_key, "-out", ca,
                 "-days", "2", "-subj", "/CN=onramp test OP CA")
             os.chmod(ca, 0o644)
-        self.ca_file = ca
+        self.ca_file = self.ca = ca      # .ca: another test IdP may share this CA as its fixture
         with open(os.path.join(d, "ext.cnf"), "w") as f:
             f.write(f"subjectAltName=DNS:{self.host},IP:127.0.0.1\nbasicConstraints=CA:FALSE\n")
         leaf, key = os.path.join(d, "op.pem"), os.path.join(d, "op.key")
