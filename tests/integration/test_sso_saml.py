@@ -430,7 +430,7 @@ class XmlRefusalTests(SamlBase):
     def doctype(self, decl):
         def add(raw):
             return decl.encode() + raw
-        self.assert_refused(tamper=add, check="saml.xml", status=(400, 403))
+        self.assert_refused(tamper=add, check="saml.xml")
 
     def test_doctype(self):
         self.doctype("<!DOCTYPE samlp:Response>")
@@ -563,7 +563,7 @@ class ContentRefusalTests(SamlBase):
 
     def test_subject_confirmation_expired(self):
         self.assert_refused(edit={"sc_not_on_or_after": iso(self.now() - 600)},
-                            check=("saml.subject_confirmation", "saml.conditions"))
+                            check=("saml.bearer", "saml.conditions"))
 
     def test_expired_by_the_stack_clock(self):
         # The IdP's five-minute validity runs out while the pending request (ten minutes) has not.
@@ -573,7 +573,7 @@ class ContentRefusalTests(SamlBase):
         r = self.post_acs(c, out["acs"], out["SAMLResponse"], out["RelayState"])
         self.assert_no_session(c, r, before, 403)
         audited = self.refusals_since(mark).replace(" ", "")
-        self.assertTrue('"saml.conditions"' in audited or '"saml.subject_confirmation"' in audited, audited)
+        self.assertTrue('"saml.conditions"' in audited or '"saml.bearer"' in audited, audited)
 
     def test_idp_clock_an_hour_behind(self):
         self.idp.set_clock_offset(self.st.clock_offset() - 3600)
@@ -615,8 +615,7 @@ class FlowRefusalTests(SamlBase):
         sp = self.admin.call("GET", "/sso/sp").json["saml"]
         out = self.idp.response(sp=sp["entity_id"])
         r = self.post_acs(c, out["acs"], out["SAMLResponse"], None)
-        self.assert_no_session(c, r, before, r.status, "unsolicited")
-        self.assertIn(r.status, (400, 403))
+        self.assert_no_session(c, r, before, 400, "not started here")
         self.assert_signed_in(*self.sso())
 
     def test_unsolicited_with_this_browsers_relay_state(self):
