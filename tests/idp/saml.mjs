@@ -227,7 +227,7 @@ async function registerSp(body) {
 	let sp;
 	if (xml) {
 		const meta = samlify.ServiceProvider({ metadata: xml });
-		const acs = meta.entityMeta.getAssertionConsumerService(NS.post);
+		const acs = meta.entityMeta.getAssertionConsumerService('post');
 		sp = { entity_id: meta.entityMeta.getEntityID(), acs: Array.isArray(acs) ? acs[0] : acs,
 			want_assertions_signed: meta.entityMeta.isWantAssertionsSigned(), metadata: xml };
 	} else {
