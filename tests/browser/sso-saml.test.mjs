@@ -124,7 +124,8 @@ async function testSignIn(cp) {
   await leftForIdp;
   const answer = await back;
   assert.equal(answer.request().method(), 'POST');
-  assert.equal(answer.status(), 303, 'the ACS stored the result and sent the browser back');
+  assert.equal(answer.status(), 303, `the ACS stored the result and sent the browser back: ${
+    answer.status() === 303 ? '' : (await answer.text()).replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').slice(0, 400)}`);
   assert.match(answer.headers().location, /^\/#sso-test-\d+$/);
   const result = cp.locator('#sso-test-result:not([hidden]) .sso-test__content');
   await result.waitFor({ timeout: 30_000 });

@@ -664,6 +664,21 @@ class FlowRefusalTests(SamlBase):
         r = self.post_acs(d, out2["acs"], out["SAMLResponse"], out2["RelayState"])
         self.assert_no_session(d, r, before, 403)
 
+    def test_replay_refused_even_if_the_request_were_used_twice(self):
+        # White-box: the pending request is made unused again after an accepted sign-in (as if
+        # its single use had failed); the same response in the same browser then meets the
+        # replay table, which remembers the accepted assertion until it expires.
+        c, out, _ = self.answer()
+        pending = c.cookies["onramp_sso_pending"]
+        self.assert_signed_in(c, self.post_acs(c, out["acs"], out["SAMLResponse"], out["RelayState"]))
+        self.sql("UPDATE sso_pending SET used_at = NULL ORDER BY id DESC LIMIT 1")
+        before, mark = self.sessions(), self.refusal_mark()
+        again = customer(self.st)
+        again.cookies["onramp_sso_pending"] = pending
+        r = self.post_acs(again, out["acs"], out["SAMLResponse"], out["RelayState"])
+        self.assert_no_session(again, r, before, 403)
+        self.assertIn('"saml.replay"', self.refusals_since(mark).replace(" ", ""))
+
     def test_relay_state_unknown(self):
         before = self.sessions()
         c, out, _ = self.answer()
