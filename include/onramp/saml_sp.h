@@ -43,6 +43,13 @@ const char *saml_redirect_url(arena *a, const char *sso_url, const char *xml, co
 /** The HTTP-POST binding's SAMLRequest value: base64 of xml, no deflate (arena); NULL when out of memory. */
 const char *saml_post_value(arena *a, const char *xml);
 /**
+ * The origin of an http(s) URL ("https://host[:port]", arena) for a CSP
+ * form-action source: NULL unless the host is letters, digits, '.', '-' (or
+ * a bracketed IPv6 literal) and the port digits, so nothing from the URL can
+ * add a directive (';', ',', spaces) to the policy.
+ */
+const char *saml_url_origin(arena *a, const char *url);
+/**
  * The SP metadata (arena): EntityDescriptor entity_id, SPSSODescriptor for
  * SAML 2.0 with AuthnRequestsSigned="false", WantAssertionsSigned="true",
  * NameIDFormat emailAddress and the ACS (HTTP-POST, index 0).  NULL when out of memory.

@@ -6,6 +6,9 @@
  * which sso_flow_begin calls for a SAML request.  Every URL comes from
  * sso_sp_urls.  The POST page holds no inline script (the CSP allows none):
  * /js/saml-post.js submits the form, and its button does when scripts are off.
+ * Its form leaves the site, which the CSP's form-action 'self' forbids: the
+ * page names the IdP's origin to nginx, which adds it to form-action for
+ * this answer only.
  */
 #include <string.h>
 #include <strings.h>
@@ -129,7 +132,7 @@ api_sso_saml_post(app *a, http_request *req, http_response *resp)
 {
 	http_form_field f[2];
 	http_form_page_in in;
-	const char *xml, *value;
+	const char *xml, *value, *origin;
 	sso_pending p;
 	sso_config cfg;
 	customer c;
@@ -152,6 +155,12 @@ api_sso_saml_post(app *a, http_request *req, http_response *resp)
 	xml = authn_xml(req->arena, &cfg, &sp, p.request_id, p.created_at);
 	if (xml == NULL || (value = saml_post_value(req->arena, xml)) == NULL) {
 		app_fail(a, req, resp, OR_ERR_NOMEM, "authn_request");
+		return;
+	}
+	/* nginx's CSP lets this page's form post to the IdP's origin only (deploy/nginx/security-headers.conf). */
+	if ((origin = saml_url_origin(req->arena, cfg.idp.saml_sso_url)) == NULL ||
+	    http_header_add(req, resp, "X-Onramp-Form-Action", origin) != OR_OK) {
+		app_fail(a, req, resp, OR_ERR_INVALID, "form_action");
 		return;
 	}
 	f[0] = (http_form_field){ "SAMLRequest", value };

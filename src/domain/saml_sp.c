@@ -171,3 +171,35 @@ saml_redirect_url(arena *a, const char *sso_url, const char *xml, const char *re
 	pos = str_url_param(u, cap, pos, "RelayState", relay_state);
 	return pos == (size_t)-1 ? NULL : u;
 }
+
+/* Length of the host[:port] at s that a CSP source may hold (0 when anything else is there, a userinfo too). */
+static size_t
+authority_len(const char *s)
+{
+	size_t i, port;
+
+	if (s[0] == '[') {
+		i = 1 + strspn(s + 1, "0123456789abcdefABCDEF:.");
+		if (i == 1 || s[i] != ']')
+			return 0;
+		i++;
+	} else if ((i = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-")) == 0) {
+		return 0;
+	}
+	if (s[i] == ':') {
+		port = strspn(s + i + 1, "0123456789");
+		if (port == 0 || port > 5)
+			return 0;
+		i += 1 + port;
+	}
+	return s[i] == '\0' || s[i] == '/' || s[i] == '?' || s[i] == '#' ? i : 0;
+}
+
+const char *
+saml_url_origin(arena *a, const char *url)
+{
+	size_t scheme = strncmp(url, "https://", 8) == 0 ? 8 : strncmp(url, "http://", 7) == 0 ? 7 : 0;
+	size_t n = scheme ? authority_len(url + scheme) : 0;
+
+	return n ? arena_strndup(a, url, scheme + n) : NULL;
+}

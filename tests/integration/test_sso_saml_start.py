@@ -27,6 +27,7 @@ from test_identity import PASSWORD, IdentityBase
 CLOCK = "2026-11-23 00:00:00"          # the corpus verdicts' date: Okta's certificate is valid then
 OKTA = open(os.path.join(CORPUS, "saml/okta_trial-1022863_idp-metadata.xml"), encoding="utf-8").read()
 OKTA_SSO = "https://trial-1022863.okta.com/app/trial-1022863_oktalocalhostbis_1/exkdoocxa1VmjpXmX697/sso/saml"
+OKTA_ORIGIN = "https://trial-1022863.okta.com"
 OKTA_POST_ONLY = re.sub(r'<md:SingleSignOnService Binding="[^"]*HTTP-Redirect"[^>]*/>', "", OKTA)
 NS = {"samlp": "urn:oasis:names:tc:SAML:2.0:protocol", "saml": "urn:oasis:names:tc:SAML:2.0:assertion",
       "md": "urn:oasis:names:tc:SAML:2.0:metadata"}
@@ -300,10 +301,14 @@ class SamlStartTests(SamlBase):
         self.assertEqual([(s[0].get("src"), s[1].strip()) for s in page.scripts], [("/js/saml-post.js", "")])
         self.assertEqual(page.handlers, [])
         self.assertIn("Continue to your identity provider", "".join(page.buttons))
-        # nginx's CSP is the site's, unchanged (no 'unsafe-inline', no nonce).
-        site = {k.lower(): v for k, v in raw(self.st, "GET", "/")[1]}
-        self.assertEqual(r.headers["content-security-policy"], site["content-security-policy"])
+        # nginx's CSP is the site's (no 'unsafe-inline', no nonce), but form-action also names the IdP's
+        # origin, or the browser would not submit the form; the app's header that says so stays inside.
+        site = {k.lower(): v for k, v in raw(self.st, "GET", "/")[1]}["content-security-policy"]
+        self.assertIn("form-action 'self' ;", site)
+        self.assertEqual(r.headers["content-security-policy"],
+                         site.replace("form-action 'self' ;", f"form-action 'self' {OKTA_ORIGIN};"))
         self.assertNotIn("unsafe-inline", r.headers["content-security-policy"])
+        self.assertNotIn("x-onramp-form-action", r.headers)
         self.assertIn("no-store", r.headers.get("cache-control", ""))
         # Reading the page does not use the request up: the ACS consumes it.
         self.assertEqual(self.post_page(c, url).status, 200)

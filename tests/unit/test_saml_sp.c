@@ -338,7 +338,40 @@ test_metadata_checker_says_sp(void)
 	arena_free(ar);
 }
 
+/* Only a plain origin ever reaches the CSP: nothing in the URL can add a directive or a source. */
+static void
+test_url_origin(void)
+{
+	static const char *const good[][2] = {
+		{ "https://idp.example.com/sso?x=1", "https://idp.example.com" },
+		{ "https://idp.example.com:8443/a", "https://idp.example.com:8443" },
+		{ "http://127.0.0.1:9000", "http://127.0.0.1:9000" },
+		{ "https://[::1]:8443/sso", "https://[::1]:8443" },
+		{ "https://login.Example-IdP.com#f", "https://login.Example-IdP.com" },
+	};
+	static const char *const bad[] = {
+		"https://idp.example.com;script-src *", "https://idp.example.com,https://evil.example",
+		"https://idp.example.com 'unsafe-inline'", "https://user@idp.example.com/", "javascript:alert(1)",
+		"ftp://idp.example.com/", "https://", "https://:443/", "https://idp.example.com:/x",
+		"https://idp.example.com:123456/", "https://[::1/sso", "//idp.example.com/", "https://idp.example.com\\x",
+	};
+	arena *ar = arena_new(1 << 16);
+	const char *o;
+	size_t i;
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		o = saml_url_origin(ar, good[i][0]);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(o);
+		CU_ASSERT_STRING_EQUAL(o, good[i][1]);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (saml_url_origin(ar, bad[i]) != NULL)
+			CU_FAIL(bad[i]);
+	arena_free(ar);
+}
+
 static const unit_test tests[] = {
+	{ "url_origin", test_url_origin },
 	{ "request_id", test_request_id },
 	{ "redirect_round_trip", test_redirect_round_trip },
 	{ "redirect_keeps_query", test_redirect_keeps_query },
