@@ -81,6 +81,13 @@ or_status auth_session_end(app *a, http_request *req, http_response *resp, sessi
  */
 or_status auth_cookie_set(app *a, http_request *req, http_response *resp, const char *name, const char *value,
 			  const char *path, long max_age);
+/**
+ * auth_cookie_set with another SameSite value: "None" (always with Secure,
+ * which browsers require) for a cookie a cross-site POST must carry (the
+ * SAML ACS), "Lax" otherwise.
+ */
+or_status auth_cookie_set_samesite(app *a, http_request *req, http_response *resp, const char *name,
+				   const char *value, const char *path, long max_age, const char *samesite);
 /** The value of cookie name from the request, or NULL. */
 const char *auth_cookie_value(http_request *req, const char *name);
 /** The SHA-256 hex throttle key for a kind ("acct", "addr", "opacct") and value. */

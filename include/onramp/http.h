@@ -107,6 +107,28 @@ void http_text(http_request *req, http_response *resp, int status, const char *c
  */
 void http_html_page(http_request *req, http_response *resp, int status, const char *title, const char *sentence,
 		    const char *link_href, const char *link_text);
+/** One field of a server-rendered form. */
+typedef struct http_form_field {
+	const char *name, *value;
+} http_form_field;
+
+/** What http_form_page renders. */
+typedef struct http_form_page_in {
+	const char *title, *sentence;
+	const char *form_id, *action;		/* the form's id and where it posts */
+	const http_form_field *fields;		/* hidden inputs */
+	size_t nfields;
+	const char *button;			/* the visible submit button's text */
+	const char *script;			/* the one script (same-origin path, no inline script) */
+	size_t max_bytes;			/* the page's size ceiling */
+} http_form_page_in;
+
+/**
+ * Respond 200 with a server-rendered page holding one form (method post,
+ * hidden fields, a visible submit button) and one external script, every
+ * text HTML-escaped: the SAML HTTP-POST binding's page.
+ */
+void http_form_page(http_request *req, http_response *resp, const http_form_page_in *in);
 /** 303 See Other to location (a path of this site or an absolute URL). */
 void http_see_other(http_request *req, http_response *resp, const char *location);
 /** Respond with the API error shape. message must outlive the response. */

@@ -106,22 +106,6 @@ consume(app *a, http_request *req, http_response *resp, const callback *cb, sso_
 	return false;
 }
 
-/* The configuration the request started with: the validated draft (test) or the live one (sign-in). */
-static or_status
-config_for(app *a, http_request *req, const sso_pending *p, sso_config *cfg)
-{
-	bool test = strcmp(p->purpose, "test") == 0;
-	or_status st = test ? store_sso_validated_get(a->db, req->arena, p->customer_id, cfg)
-			    : store_sso_live_get(a->db, req->arena, p->customer_id, cfg);
-
-	if (st == OR_OK)
-		cfg->customer_id = p->customer_id;
-	/* Changed (or switched off) while the browser was at the IdP: that version is gone. */
-	if (st == OR_ERR_NOT_FOUND || st == OR_ERR_CONFLICT || (st == OR_OK && cfg->version != p->version))
-		return OR_ERR_VERSION;
-	return st;
-}
-
 /* The IdP's own verdicts carried by the redirect: error=, RFC 9207 iss=, and a code at all. */
 static bool
 redirect_ok(http_request *req, const sso_config *cfg, const callback *cb, sso_report *r, int *status)
@@ -290,7 +274,7 @@ api_sso_oidc_callback(app *a, http_request *req, http_response *resp)
 	if (!read_callback(a, req, resp, &cb) || !consume(a, req, resp, &cb, &p))
 		goto out;
 	sso_report_init(r, "oidc");
-	if ((st = config_for(a, req, &p, &cfg)) == OR_OK)
+	if ((st = sso_pending_config(a, req, &p, &cfg)) == OR_OK)
 		ok = complete(a, req, &cfg, &cb, r, &id, &status);
 	else if (st == OR_ERR_VERSION)
 		sso_report_add(r, req->arena, "oidc.version", false, SSO_ERROR, "The single sign-on configuration changed "

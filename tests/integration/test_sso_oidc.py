@@ -677,7 +677,9 @@ class TestSignInTests(OidcBase):
         self.assertEqual(r.status, 409, r)
         self.assertEqual(sorted(f["code"] for f in r.json["error"]["fields"]), ["not_validated", "secret_missing"])
 
-    def test_saml_draft_refused(self):
+    def test_saml_draft_needs_validation_not_a_secret(self):
+        # Issue 14 made SAML test sign-ins possible: an unvalidated SAML draft is refused for that
+        # reason only (no client secret is asked for); tests/integration/test_sso_saml_start.py starts one.
         _, domain, admin = self.new_admin()
         v = admin.call("GET", "/sso").json["version"]
         r = admin.call("PUT", "/sso", {"protocol": "saml", "metadata_url": "https://idp.example/m.xml",
@@ -686,6 +688,7 @@ class TestSignInTests(OidcBase):
         r = admin.call("POST", "/sso/tests")
         self.assertEqual(r.status, 409, r)
         self.assertIn("SAML", r.json["error"]["message"])
+        self.assertEqual([f["code"] for f in r.json["error"]["fields"]], ["not_validated"])
 
     def test_scope_member_and_other_customer(self):
         name = self.uniq("mem")
