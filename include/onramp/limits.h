@@ -104,7 +104,7 @@
  * The default holds every statement onramp has (about 200) with room to grow;
  * MariaDB's max_prepared_stmt_count (16382) bounds the sum over connections.
  */
-#define LIMIT_DB_STMT_CACHE_MIN		32
+#define LIMIT_DB_STMT_CACHE_MIN		64
 #define LIMIT_DB_STMT_CACHE_DEFAULT	256
 #define LIMIT_DB_STMT_CACHE_MAX		4096
 /** Most workers the master will run. */

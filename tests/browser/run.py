@@ -86,6 +86,8 @@ def database_state(st):
     try:
         out += innodb_sections(st.db.sql("SHOW ENGINE INNODB STATUS"))
         out.append("SHOW FULL PROCESSLIST:\n" + st.db.sql("SHOW FULL PROCESSLIST").strip())
+        out.append("statements:\n" + st.db.sql("SHOW GLOBAL STATUS WHERE Variable_name IN "
+                                                "('Prepared_stmt_count', 'Com_stmt_prepare', 'Com_stmt_close')").strip())
     except (RuntimeError, OSError) as e:
         out.append(f"database state unavailable: {e}")
     return out
