@@ -97,6 +97,16 @@
 #define LIMIT_CONFIG_BYTES		(64u * 1024u)
 /** Longest config value (bytes). */
 #define LIMIT_CONFIG_VALUE		4096u
+/*
+ * Prepared statements a database connection keeps (db_statement_cache): the
+ * least recently used one not used by the current unit of work is closed to
+ * make room, so the minimum must hold the most statements one request runs.
+ * The default holds every statement onramp has (about 200) with room to grow;
+ * MariaDB's max_prepared_stmt_count (16382) bounds the sum over connections.
+ */
+#define LIMIT_DB_STMT_CACHE_MIN		64
+#define LIMIT_DB_STMT_CACHE_DEFAULT	256
+#define LIMIT_DB_STMT_CACHE_MAX		4096
 /** Most workers the master will run. */
 #define LIMIT_WORKERS_MAX		256
 #define LIMIT_FETCHER_JOBS		64	/* onramp-fetcher runners (fetcher_jobs) */

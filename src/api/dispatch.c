@@ -127,7 +127,10 @@ app_fail(app *a, http_request *req, http_response *resp, or_status st, const cha
 void
 api_fail_db(app *a, http_request *req, http_response *resp, or_status st)
 {
-	app_fail(a, req, resp, st, db_last_error(a->db));
+	const char *e = db_last_error(a->db);
+
+	/* No database error in this request: the caller's status is the whole story (it names itself). */
+	app_fail(a, req, resp, st, *e ? e : status_name(st));
 }
 
 or_status
