@@ -163,8 +163,8 @@ id_shape_ok(const char *id)
 {
 	size_t i;
 
-	if (id == NULL || id[0] == '\0' || strlen(id) > 256 || !(id[0] == '_' || (id[0] | 0x20) >= 'a') ||
-	    (id[0] | 0x20) > 'z')
+	if (id == NULL || strlen(id) > 256 ||
+	    !(id[0] == '_' || (id[0] >= 'a' && id[0] <= 'z') || (id[0] >= 'A' && id[0] <= 'Z')))
 		return false;
 	for (i = 0; id[i] != '\0'; i++) {
 		char c = id[i];

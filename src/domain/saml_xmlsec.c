@@ -54,7 +54,6 @@ saml_xmlsec_init(char *err, size_t errsz)
 	if (started)
 		return true;
 	xmlInitParser();
-	xmlSecErrorsSetCallback(quiet);
 	if (xmlSecInit() < 0 || xmlSecCheckVersion() != 1) {
 		str_copy(err, errsz, "xmlsec1 could not start (library version mismatch?)");
 		return false;
@@ -64,6 +63,7 @@ saml_xmlsec_init(char *err, size_t errsz)
 		str_copy(err, errsz, "xmlsec1's OpenSSL backend could not start");
 		return false;
 	}
+	xmlSecErrorsSetCallback(quiet);	/* after xmlSecInit, which installs the printing one */
 	/* No file, http or ftp loader: nothing a message names can be fetched. */
 	xmlSecIOCleanupCallbacks();
 	started = true;
