@@ -169,9 +169,9 @@ accepted(char *xml, const saml_expect *x)
 
 	if (!ok)
 		dump("expected accepted");
-	CU_ASSERT_TRUE(ok);
-	CU_ASSERT_TRUE(R.ok);
 	free(xml);
+	CU_ASSERT_TRUE(R.ok);
+	CU_ASSERT_TRUE_FATAL(ok);
 }
 
 /* ---- accepted ------------------------------------------------------------------- */
@@ -746,6 +746,31 @@ test_refuse_doctype_attlist(void)
 	snprintf(out, strlen(xml) + 200, "<!DOCTYPE samlp:Response [<!ATTLIST x:Thing ID ID #IMPLIED>]>%s", body);
 	free(xml);
 	refused_by(out, "saml.xml", NULL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(sso_report_failed(&R, SSO_ERROR)->message, "DOCTYPE"));
+}
+
+static void
+test_refuse_billion_laughs(void)
+{
+	spec s = spec_good();
+	char *xml = replace(build(&s), "<samlp:Response", "<!DOCTYPE r [<!ENTITY a \"aaaaaaaaaa\">"
+			    "<!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\"><!ENTITY c \"&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;\">]>"
+			    "<samlp:Response");
+
+	refused_by(replace(xml, "alice@example.test</saml:NameID>", "&c;</saml:NameID>"), "saml.xml", NULL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(sso_report_failed(&R, SSO_ERROR)->message, "DOCTYPE"));
+}
+
+/* Cut short after signing: the partial tree libxml2 keeps is never read. */
+static void
+test_refuse_not_well_formed(void)
+{
+	spec s = spec_good();
+	char *xml = make(&s, SIGN_ASSERTION, NULL);
+
+	*strstr(xml, "</saml:Assertion>") = '\0';
+	refused_by(xml, "saml.xml", NULL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(sso_report_failed(&R, SSO_ERROR)->message, "not well-formed"));
 }
 
 static void
@@ -1042,6 +1067,8 @@ static const unit_test tests[] = {
 	{ "refuse: ID that is not an XML name", test_refuse_id_not_a_name },
 	{ "refuse: DOCTYPE with ATTLIST-declared ID", test_refuse_doctype_attlist },
 	{ "refuse: external entity", test_refuse_entity },
+	{ "refuse: billion laughs", test_refuse_billion_laughs },
+	{ "refuse: not well-formed (cut short)", test_refuse_not_well_formed },
 	{ "refuse: EncryptedAssertion", test_refuse_encrypted_assertion },
 	{ "refuse: not a Response", test_refuse_not_a_response },
 	{ "refuse: oversized", test_refuse_oversized },
