@@ -85,9 +85,9 @@ build(const spec *s)
 
 enum { SIGN_NONE = 0, SIGN_ASSERTION = 1, SIGN_RESPONSE = 2, SIGN_BOTH = 3 };
 
-/* The spec built and signed (where: SIGN_*; o applies to every signature); malloc'd. */
+/* The spec built and signed (where: SIGN_*; o applies to every signature); malloc'd, NULL on failure. */
 static char *
-make(const spec *s, int where, const saml_sign_opts *o)
+sign_spec(const spec *s, int where, const saml_sign_opts *o)
 {
 	char *x = build(s), *y;
 
@@ -101,6 +101,14 @@ make(const spec *s, int where, const saml_sign_opts *o)
 		free(x);
 		x = y;
 	}
+	return x;
+}
+
+static char *
+make(const spec *s, int where, const saml_sign_opts *o)
+{
+	char *x = sign_spec(s, where, o);
+
 	CU_ASSERT_PTR_NOT_NULL_FATAL(x);
 	return x;
 }
@@ -1008,11 +1016,50 @@ test_refuse_attribute_comment(void)
 
 /* ---- suite ---------------------------------------------------------------------- */
 
+static void
+write_seed(const char *dir, const char *name, char *xml)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s.xml", dir, name);
+	if (xml != NULL && (f = fopen(path, "w")) != NULL) {
+		fputs(xml, f);
+		fclose(f);
+	}
+	free(xml);
+}
+
+/*
+ * SAML_FUZZ_SEEDS=dir: write the fuzzer's seeds (tests/fuzz/corpus/saml_response) signed with this
+ * run's key and print its certificate for tests/fuzz/fuzz_saml_response.c; the key is not kept.
+ */
+static void
+write_seeds(const char *dir)
+{
+	spec s = spec_good();
+	saml_sign_opts sha1 = { .sha1 = 1 }, ki = { .keyinfo_cert = 1 };
+
+	write_seed(dir, "assertion_signed", sign_spec(&s, SIGN_ASSERTION, NULL));
+	write_seed(dir, "response_signed", sign_spec(&s, SIGN_RESPONSE, NULL));
+	write_seed(dir, "both_signed", sign_spec(&s, SIGN_BOTH, NULL));
+	write_seed(dir, "keyinfo_cert", sign_spec(&s, SIGN_ASSERTION, &ki));
+	write_seed(dir, "rsa_sha1", sign_spec(&s, SIGN_ASSERTION, &sha1));
+	write_seed(dir, "unsigned", sign_spec(&s, SIGN_NONE, NULL));
+	s.name_id = "admin@example.test<!---->.evil.test";
+	write_seed(dir, "name_id_comment", sign_spec(&s, SIGN_ASSERTION, NULL));
+	printf("certificate of the seeds: %s\n", saml_sign_cert());
+}
+
 static int
 suite_init(void)
 {
 	A = arena_new(LIMIT_ARENA_BYTES);
-	return A == NULL || saml_sign_init() != 0 || saml_sign_cert() == NULL || saml_sign_other_cert() == NULL;
+	if (A == NULL || saml_sign_init() != 0 || saml_sign_cert() == NULL || saml_sign_other_cert() == NULL)
+		return 1;
+	if (getenv("SAML_FUZZ_SEEDS") != NULL)
+		write_seeds(getenv("SAML_FUZZ_SEEDS"));
+	return 0;
 }
 
 static int
