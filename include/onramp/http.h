@@ -25,6 +25,13 @@ typedef enum http_listener {
 	LISTENER_OPERATOR = 1 << 1
 } http_listener;
 
+/** One field of a form body (application/x-www-form-urlencoded), decoded, in the arena. */
+typedef struct http_form_field {
+	const char *name;
+	const char *value;
+	size_t value_len;
+} http_form_field;
+
 /** Reads up to n body bytes into buf; returns bytes read, 0 at EOF, -1 on error. */
 typedef long (*http_body_reader)(void *ctx, char *buf, size_t n);
 
@@ -49,6 +56,8 @@ typedef struct http_request {
 	or_str body;			/* raw body once read */
 	bool secret_body;		/* the route's body is a secret (ROUTE_SECRET_BODY): never echoed, logged or kept */
 	json_object *json;		/* parsed JSON body (owned) */
+	http_form_field *form;		/* parsed form body (arena), NULL unless the route takes BODY_FORM */
+	size_t nform;
 	int64_t now_us;			/* wall clock at arrival, UNIX microseconds */
 	http_body_reader read_body;
 	void *read_ctx;
@@ -132,6 +141,29 @@ or_status http_read_body(http_request *req, http_response *resp, size_t limit);
  * object with the depth limit (400).  On success req->json is set.
  */
 or_status http_read_json(http_request *req, http_response *resp, size_t limit);
+
+/**
+ * Check Content-Type (415 unless application/x-www-form-urlencoded), read
+ * the body (413/400) and parse it strictly (http_form_parse; 400 naming the
+ * problem).  On success req->form and req->nform are set.
+ */
+or_status http_read_form(http_request *req, http_response *resp, size_t limit);
+
+/**
+ * Parse a urlencoded form: pairs split on '&', each "name=value" with a
+ * non-empty name, '+' a space, percent escapes strict (a bad escape, %00 or
+ * a raw NUL refused), names and values strict UTF-8, a name at most once,
+ * at most LIMIT_FORM_FIELDS pairs; an empty body has no fields.
+ * OR_ERR_INVALID with *why (a sentence) when refused.  Strings in the arena.
+ */
+or_status http_form_parse(arena *a, const char *body, size_t len, http_form_field **out, size_t *nout,
+			  const char **why);
+
+/** The decoded value of the form field name (its length in *len when len is not NULL), or NULL. */
+const char *http_form_value(const http_request *req, const char *name, size_t *len);
+
+/** True when content_type names application/x-www-form-urlencoded (parameters allowed). */
+bool http_is_form_type(const char *content_type);
 
 /** True when content_type names application/json (parameters allowed). */
 bool http_is_json_type(const char *content_type);
