@@ -88,6 +88,7 @@ typedef struct http_response {
 	json_object *error_extra;	/* extra top-level members for the error body (owned) */
 	json_object *error_members;	/* extra members inside "error", e.g. gates (owned) */
 	const char *detail;		/* internal detail for the log only, never sent */
+	bool detail_always;		/* detail is a fixed key (an SSO check): logged at any status, not only 5xx */
 } http_response;
 
 /** Prepare a request bound to an arena. */
