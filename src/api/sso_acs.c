@@ -74,16 +74,17 @@ relay_ok(app *a, http_request *req, http_response *resp, const acs_post *ap)
 static bool
 remember(app *a, http_request *req, int64_t customer_id, const saml_identity *sid, sso_report *r, int *status)
 {
-	size_t il = strlen(sid->issuer), al = strlen(sid->assertion_id);
-	char *text = arena_alloc(req->arena, il + al + 2), hash[SECRET_HASH_HEX + 1];
-	or_status st = text ? OR_OK : OR_ERR_NOMEM;
+	size_t il = sid->issuer ? strlen(sid->issuer) : 0, al = sid->assertion_id ? strlen(sid->assertion_id) : 0;
+	char *text = il && al ? arena_alloc(req->arena, il + al + 2) : NULL, hash[SECRET_HASH_HEX + 1];
+	int64_t now = api_now(req), until = sid->expires_at > now ? sid->expires_at : now;
+	or_status st = text ? OR_OK : OR_ERR_INTERNAL;
 
 	if (text) {
 		memcpy(text, sid->issuer, il);
 		text[il] = '\n';
 		memcpy(text + il + 1, sid->assertion_id, al + 1);
 		secret_sha256_hex(text, il + al + 1, hash);
-		st = store_sso_saml_seen_insert(a->db, customer_id, hash, sid->expires_at + SAML_CLOCK_SKEW_S, api_now(req));
+		st = store_sso_saml_seen_insert(a->db, customer_id, hash, until + SAML_CLOCK_SKEW_S, now);
 	}
 	if (st == OR_OK) {
 		sso_report_add(r, req->arena, "saml.replay", true, SSO_INFO, "This assertion was not used before.");
