@@ -171,7 +171,7 @@ api_sso_saml_acs(app *a, http_request *req, http_response *resp)
 		goto out;
 	sso_report_init(r, "saml");
 	memset(&fin, 0, sizeof(fin));
-	if ((fin.config_st = sso_finish_config(a, req, &p, &cfg)) == OR_OK)
+	if ((fin.config_st = sso_pending_config(a, req, &p, &cfg)) == OR_OK)
 		ok = complete(a, req, &cfg, &ap, &p, r, &id, &status);
 	fin.cfg = &cfg;
 	fin.p = &p;

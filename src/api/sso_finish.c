@@ -115,7 +115,7 @@ sso_finish_consume(app *a, http_request *req, http_response *resp, const sso_ans
 }
 
 or_status
-sso_finish_config(app *a, http_request *req, const sso_pending *p, sso_config *cfg)
+sso_pending_config(app *a, http_request *req, const sso_pending *p, sso_config *cfg)
 {
 	bool test = strcmp(p->purpose, "test") == 0;
 	or_status st = test ? store_sso_validated_get(a->db, req->arena, p->customer_id, cfg)

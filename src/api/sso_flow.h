@@ -88,11 +88,11 @@ bool sso_finish_consume(app *a, http_request *req, http_response *resp, const ss
  * The configuration p started with: the validated draft (test) or the live
  * one (sign-in), same version; OR_ERR_VERSION when it changed or went away.
  */
-or_status sso_finish_config(app *a, http_request *req, const sso_pending *p, sso_config *cfg);
+or_status sso_pending_config(app *a, http_request *req, const sso_pending *p, sso_config *cfg);
 
 /** How an answer ended, for sso_finish. */
 typedef struct sso_finish_in {
-	or_status config_st;		/* sso_finish_config's answer (a database failure answers 503) */
+	or_status config_st;		/* sso_pending_config's answer (a database failure answers 503) */
 	const sso_config *cfg;		/* when config_st is OR_OK */
 	const sso_pending *p;
 	sso_report *r;			/* every protocol check */
