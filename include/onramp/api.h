@@ -171,6 +171,8 @@ bool input_password_change(http_request *req, http_response *resp, const char *h
 bool input_path_id(http_request *req, http_response *resp, size_t idx, int64_t *id);
 /** True when the path and the URL-decoded query string are strict UTF-8 (str_utf8_valid). */
 bool input_uri_text_ok(http_request *req);
+/** Refuse a form body (BODY_FORM) with fields outside allowed: 400 naming each one (unknown_field). */
+bool input_form_allowed(http_request *req, http_response *resp, const char *const *allowed);
 /** Read query parameter name (URL-decoded into the arena), NULL when absent. */
 const char *input_query(http_request *req, const char *name);
 /** Parse q= with the filter language: 400 bad_request naming the term on error. */

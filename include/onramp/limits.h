@@ -183,5 +183,16 @@
 #define LIMIT_SAML_RESPONSE_B64		(256u * 1024u)
 /** Longest RelayState the ACS reads (bytes; onramp sends a 43-byte token). */
 #define LIMIT_SAML_RELAY_STATE		80u
+/** Most fields of a form body (the ACS takes two). */
+#define LIMIT_FORM_FIELDS		8u
+/** Longest field name of a form body (bytes, as sent). */
+#define LIMIT_FORM_NAME			64u
+/*
+ * A form body (BODY_FORM, the ACS): the largest SAMLResponse and RelayState
+ * with every byte percent-encoded (a browser sends '+', '/' and '=' of
+ * base64 as three bytes each), plus room for the names.  nginx's ACS
+ * location allows 800k (deploy/nginx), just above this.
+ */
+#define LIMIT_BODY_FORM			(3u * (LIMIT_SAML_RESPONSE_B64 + LIMIT_SAML_RELAY_STATE) + 1024u)
 
 #endif

@@ -42,6 +42,8 @@ read_route_body(app *a, const route *r, http_request *req, http_response *resp)
 		return http_read_json(req, resp, a->cfg->body_limit) == OR_OK;
 	case BODY_JSON_SAML:
 		return http_read_json(req, resp, a->cfg->body_limit_saml) == OR_OK;
+	case BODY_FORM:
+		return http_read_form(req, resp, LIMIT_BODY_FORM) == OR_OK;
 	}
 	return false;
 }

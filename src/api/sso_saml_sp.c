@@ -130,7 +130,7 @@ pending_of_browser(app *a, http_request *req, http_response *resp, const custome
 void
 api_sso_saml_post(app *a, http_request *req, http_response *resp)
 {
-	http_form_field f[2];
+	http_page_field f[2];
 	http_form_page_in in;
 	const char *xml, *value, *origin;
 	sso_pending p;
@@ -163,8 +163,8 @@ api_sso_saml_post(app *a, http_request *req, http_response *resp)
 		app_fail(a, req, resp, OR_ERR_INVALID, "form_action");
 		return;
 	}
-	f[0] = (http_form_field){ "SAMLRequest", value };
-	f[1] = (http_form_field){ "RelayState", input_query(req, "RelayState") };
+	f[0] = (http_page_field){ "SAMLRequest", value };
+	f[1] = (http_page_field){ "RelayState", input_query(req, "RelayState") };
 	in = (http_form_page_in){ POST_TITLE, "Your browser is taking you to your identity provider to sign in.",
 				  "saml-post", cfg.idp.saml_sso_url, f, 2, "Continue to your identity provider",
 				  "/js/saml-post.js", PAGE_MAX };

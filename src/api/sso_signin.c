@@ -89,21 +89,6 @@ out:
 	return st;
 }
 
-or_status
-sso_pending_config(app *a, http_request *req, const sso_pending *p, sso_config *cfg)
-{
-	bool test = strcmp(p->purpose, "test") == 0;
-	or_status st = test ? store_sso_validated_get(a->db, req->arena, p->customer_id, cfg)
-			    : store_sso_live_get(a->db, req->arena, p->customer_id, cfg);
-
-	if (st == OR_OK)
-		cfg->customer_id = p->customer_id;
-	/* Changed (or switched off) while the browser was at the IdP: that version is gone. */
-	if (st == OR_ERR_NOT_FOUND || st == OR_ERR_CONFLICT || (st == OR_OK && cfg->version != p->version))
-		return OR_ERR_VERSION;
-	return st;
-}
-
 /* Every start counts against the client address (a cheap way to probe which domains have SSO otherwise). */
 static bool
 start_allowed(app *a, http_request *req, http_response *resp)

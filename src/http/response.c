@@ -184,7 +184,7 @@ http_html_page(http_request *req, http_response *resp, int status, const char *t
 
 /* <input type="hidden" name=".." value=".."> for each field. */
 static or_status
-hidden_fields(or_buf *b, const http_form_field *fields, size_t n)
+hidden_fields(or_buf *b, const http_page_field *fields, size_t n)
 {
 	or_status st = OR_OK;
 	size_t i;

@@ -131,7 +131,7 @@ serve(app *a, FCGX_Request *fr, arena *ar, or_buf *out)
 	line.duration_us = clock_mono_us() - t0;
 	line.request_id = req.request_id;
 	line.error_code = resp.error_code;
-	line.detail = resp.status >= 500 && !req.secret_body ? resp.detail : NULL;
+	line.detail = (resp.status >= 500 || resp.detail_always) && !req.secret_body ? resp.detail : NULL;
 	log_request(&line);
 
 	http_response_cleanup(&resp);
