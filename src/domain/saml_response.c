@@ -418,7 +418,7 @@ saml_response_read(arena *a, const char *b64, size_t len, const saml_expect *x, 
 	s.x = x;
 	ok = decode(&s, b64, len, &xml, &xlen) && parse(&s, xml, xlen) && check_root(&s) && check_status(&s) &&
 	     check_document(&s) && saml_assertion_check(&s, id);
-	if (s.run.nomem)
+	if (s.run.nomem && ok)	/* a failed step already refused; one failed check per read */
 		ok = saml_resp_fail(&s, "saml.internal", "Out of memory reading the response.");
 	xmlFreeDoc(s.doc);
 	if (!ok)

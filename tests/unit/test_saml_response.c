@@ -1,186 +1,13 @@
 /*
  * The SAML response verifier (src/domain/saml_response.c, saml_xmlsec.c,
  * saml_assertion.c) over responses built and signed at test time
- * (saml_sign.c): what a good IdP sends is accepted with the identity read
- * exactly, and every refusal names the check that failed.  The wrapping
- * cases follow SAML Raider's XSW1-XSW8 (helpers/XSWHelpers.java), applied
- * to the signed document with libxml2 tree operations.
+ * (saml_resp_test.h, saml_sign.c): what a good IdP sends is accepted with
+ * the identity read exactly; a bad signature, algorithm, transform or
+ * reference, bad base64 and every content rule refuse with the check that
+ * failed.  The structure and wrapping cases are in test_saml_wrapping.c.
  */
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#include "saml_resp_test.h"
 
-#include <libxml/parser.h>
-#include <libxml/tree.h>
-
-#include "onramp/arena.h"
-#include "onramp/limits.h"
-#include "onramp/saml_response.h"
-#include "saml_sign.h"
-#include "unit.h"
-
-#define T0 1795392000	/* 2026-11-23T00:00:00Z */
-#define IDP "https://idp.example.test/saml"
-#define SP "https://onramp.example.test/api/v1/sso/saml/acme"
-#define ACS SP "/acs"
-#define REQ "_0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
-#define SUCCESS "urn:oasis:names:tc:SAML:2.0:status:Success"
-#define EVIL "admin@evil.test"
-
-/* What the template holds; spec_good() is what a good IdP sends. */
-typedef struct spec {
-	const char *destination, *resp_irt, *resp_issuer, *status, *resp_extra;
-	const char *issuer, *name_id, *irt, *recipient, *bearer_nooa, *bearer_nb;
-	const char *cond_nb, *cond_nooa, *audience_xml, *cond_extra, *attr_extra, *assertion_extra;
-} spec;
-
-static spec
-spec_good(void)
-{
-	spec s = { ACS, REQ, IDP, SUCCESS, "", IDP, "alice@example.test", REQ, ACS, "2026-11-23T00:05:00Z", NULL,
-		   "2026-11-22T23:59:00Z", "2026-11-23T00:10:00Z",
-		   "<saml:AudienceRestriction><saml:Audience>" SP "</saml:Audience></saml:AudienceRestriction>", "", "", "" };
-	return s;
-}
-
-static char *
-build(const spec *s)
-{
-	char *x = malloc(16384);
-	char dest[300] = "", rirt[200] = "", riss[300] = "", irt[200] = "", nb[100] = "";
-
-	if (s->destination != NULL)
-		snprintf(dest, sizeof(dest), " Destination=\"%s\"", s->destination);
-	if (s->resp_irt != NULL)
-		snprintf(rirt, sizeof(rirt), " InResponseTo=\"%s\"", s->resp_irt);
-	if (s->resp_issuer != NULL)
-		snprintf(riss, sizeof(riss), "<saml:Issuer>%s</saml:Issuer>", s->resp_issuer);
-	if (s->irt != NULL)
-		snprintf(irt, sizeof(irt), " InResponseTo=\"%s\"", s->irt);
-	if (s->bearer_nb != NULL)
-		snprintf(nb, sizeof(nb), " NotBefore=\"%s\"", s->bearer_nb);
-	snprintf(x, 16384,
-		 "<samlp:Response xmlns:samlp=\"urn:oasis:names:tc:SAML:2.0:protocol\" "
-		 "xmlns:saml=\"urn:oasis:names:tc:SAML:2.0:assertion\" ID=\"_r1\" Version=\"2.0\" "
-		 "IssueInstant=\"2026-11-23T00:00:00Z\"%s%s>%s"
-		 "<samlp:Status><samlp:StatusCode Value=\"%s\"/></samlp:Status>%s"
-		 "<saml:Assertion ID=\"_a1\" Version=\"2.0\" IssueInstant=\"2026-11-23T00:00:00Z\">"
-		 "<saml:Issuer>%s</saml:Issuer>"
-		 "<saml:Subject><saml:NameID Format=\"urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress\">%s"
-		 "</saml:NameID><saml:SubjectConfirmation Method=\"urn:oasis:names:tc:SAML:2.0:cm:bearer\">"
-		 "<saml:SubjectConfirmationData%s Recipient=\"%s\" NotOnOrAfter=\"%s\"%s/></saml:SubjectConfirmation>"
-		 "</saml:Subject>"
-		 "<saml:Conditions NotBefore=\"%s\" NotOnOrAfter=\"%s\">%s%s</saml:Conditions>"
-		 "<saml:AuthnStatement AuthnInstant=\"2026-11-23T00:00:00Z\" SessionIndex=\"_s1\"><saml:AuthnContext>"
-		 "<saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport"
-		 "</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>"
-		 "<saml:AttributeStatement><saml:Attribute Name=\"email\"><saml:AttributeValue>alice@example.test"
-		 "</saml:AttributeValue></saml:Attribute><saml:Attribute Name=\"groups\"><saml:AttributeValue>staff"
-		 "</saml:AttributeValue><saml:AttributeValue>admins</saml:AttributeValue></saml:Attribute>%s"
-		 "</saml:AttributeStatement>%s</saml:Assertion></samlp:Response>",
-		 dest, rirt, riss, s->status, s->resp_extra, s->issuer, s->name_id, irt, s->recipient, s->bearer_nooa, nb,
-		 s->cond_nb, s->cond_nooa, s->audience_xml, s->cond_extra, s->attr_extra, s->assertion_extra);
-	return x;
-}
-
-enum { SIGN_NONE = 0, SIGN_ASSERTION = 1, SIGN_RESPONSE = 2, SIGN_BOTH = 3 };
-
-/* The spec built and signed (where: SIGN_*; o applies to every signature); malloc'd, NULL on failure. */
-static char *
-sign_spec(const spec *s, int where, const saml_sign_opts *o)
-{
-	char *x = build(s), *y;
-
-	if ((where & SIGN_ASSERTION) && x != NULL) {
-		y = saml_sign(x, "_a1", o);
-		free(x);
-		x = y;
-	}
-	if ((where & SIGN_RESPONSE) && x != NULL) {
-		y = saml_sign(x, "_r1", o);
-		free(x);
-		x = y;
-	}
-	return x;
-}
-
-static char *
-make(const spec *s, int where, const saml_sign_opts *o)
-{
-	char *x = sign_spec(s, where, o);
-
-	CU_ASSERT_PTR_NOT_NULL_FATAL(x);
-	return x;
-}
-
-static arena *A;
-static sso_report R;
-static saml_identity ID;
-
-static saml_expect
-expect_good(void)
-{
-	static const char *certs[1];
-	saml_expect x = { IDP, certs, 1, SP, ACS, REQ, T0 };
-
-	certs[0] = saml_sign_cert();
-	return x;
-}
-
-static void
-dump(const char *what)
-{
-	size_t i;
-
-	printf("\n  %s:\n", what);
-	for (i = 0; i < R.nchecks; i++)
-		printf("    %s %s: %s\n", R.checks[i].ok ? "ok  " : "FAIL", R.checks[i].key, R.checks[i].message);
-}
-
-static bool
-read_with(const char *xml, const saml_expect *x)
-{
-	char *b64 = saml_sign_b64(xml, strlen(xml), 1);
-	bool ok;
-
-	arena_reset(A);
-	sso_report_init(&R, "saml");
-	ok = saml_response_read(A, b64, strlen(b64), x, &R, &ID);
-	free(b64);
-	return ok;
-}
-
-/* Read xml (freed) with the good expectations; assert it is refused by the check key. */
-static void
-refused_by(char *xml, const char *key, const saml_expect *x)
-{
-	saml_expect good = expect_good();
-	const sso_check *f;
-	bool ok = read_with(xml, x != NULL ? x : &good);
-
-	f = sso_report_failed(&R, SSO_ERROR);
-	if (ok || f == NULL || strcmp(f->key, key) != 0)
-		dump(key);
-	CU_ASSERT_FALSE(ok);
-	CU_ASSERT_FALSE(R.ok);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-	CU_ASSERT_STRING_EQUAL(f->key, key);
-	CU_ASSERT_PTR_NULL(ID.name_id);
-	free(xml);
-}
-
-static void
-accepted(char *xml, const saml_expect *x)
-{
-	saml_expect good = expect_good();
-	bool ok = read_with(xml, x != NULL ? x : &good);
-
-	if (!ok)
-		dump("expected accepted");
-	free(xml);
-	CU_ASSERT_TRUE(R.ok);
-	CU_ASSERT_TRUE_FATAL(ok);
-}
 
 /* ---- accepted ------------------------------------------------------------------- */
 
@@ -303,32 +130,6 @@ test_refuse_unsigned(void)
 	refused_by(make(&s, SIGN_NONE, NULL), "saml.signature", NULL);
 }
 
-static char *
-replace(char *xml, const char *from, const char *to)
-{
-	char *p = strstr(xml, from), *out;
-	size_t a, b, c;
-
-	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-	a = (size_t)(p - xml), b = strlen(from), c = strlen(to);
-	out = malloc(strlen(xml) - b + c + 1);
-	memcpy(out, xml, a);
-	memcpy(out + a, to, c);
-	memcpy(out + a + c, p + b, strlen(p + b) + 1);
-	free(xml);
-	return out;
-}
-
-/* Cut the text between from and to (both kept out too). */
-static char *
-cut(char *xml, const char *from, const char *to)
-{
-	char *p = strstr(xml, from), *q = p != NULL ? strstr(p, to) : NULL;
-
-	CU_ASSERT_PTR_NOT_NULL_FATAL(q);
-	memmove(p, q + strlen(to), strlen(q + strlen(to)) + 1);
-	return xml;
-}
 
 static void
 test_refuse_signature_removed(void)
@@ -509,305 +310,6 @@ test_retrieval_method_ignored(void)
 			    "Type=\"http://www.w3.org/2000/09/xmldsig#X509Data\"/></ds:KeyInfo>");
 
 	accepted(xml, NULL);
-}
-
-/* ---- structure ------------------------------------------------------------------ */
-
-static xmlDoc *
-parse_doc(char *xml)
-{
-	xmlDoc *d = xmlReadMemory(xml, (int)strlen(xml), "t.xml", NULL, XML_PARSE_NONET);
-
-	free(xml);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
-	return d;
-}
-
-static char *
-dump_doc(xmlDoc *d)
-{
-	xmlChar *mem = NULL;
-	int n = 0;
-	char *out;
-
-	xmlDocDumpMemory(d, &mem, &n);
-	out = strdup((const char *)mem);
-	xmlFree(mem);
-	xmlFreeDoc(d);
-	return out;
-}
-
-static xmlNode *
-child(xmlNode *parent, const char *local)
-{
-	xmlNode *c;
-
-	for (c = parent->children; c != NULL; c = c->next)
-		if (c->type == XML_ELEMENT_NODE && strcmp((const char *)c->name, local) == 0)
-			return c;
-	return NULL;
-}
-
-/* SAML Raider's applyMatchAndReplaceValues: the evil copy names another user. */
-static void
-make_evil(xmlNode *assertion_or_response)
-{
-	xmlNode *a = strcmp((const char *)assertion_or_response->name, "Assertion") == 0 ? assertion_or_response :
-		     child(assertion_or_response, "Assertion");
-
-	xmlNodeSetContent(child(child(a, "Subject"), "NameID"), (const xmlChar *)EVIL);
-}
-
-static xmlNode *
-clone_without_signature(xmlNode *n)
-{
-	xmlNode *c = xmlCopyNode(n, 1), *sig = child(c, "Signature");
-
-	xmlUnlinkNode(sig);
-	xmlFreeNode(sig);
-	return c;
-}
-
-static char *
-signed_doc(int where)
-{
-	spec s = spec_good();
-
-	return make(&s, where, NULL);
-}
-
-static void
-test_refuse_xsw1(void)
-{
-	xmlDoc *d = parse_doc(signed_doc(SIGN_RESPONSE));
-	xmlNode *resp = xmlDocGetRootElement(d), *copy = clone_without_signature(resp);
-
-	make_evil(resp);
-	xmlAddChild(child(resp, "Signature"), copy);
-	xmlSetProp(resp, (const xmlChar *)"ID", (const xmlChar *)"_evil_response_ID");
-	refused_by(dump_doc(d), "saml.wrapping", NULL);
-}
-
-static void
-test_refuse_xsw2(void)
-{
-	xmlDoc *d = parse_doc(signed_doc(SIGN_RESPONSE));
-	xmlNode *resp = xmlDocGetRootElement(d), *copy = clone_without_signature(resp);
-
-	make_evil(resp);
-	xmlAddPrevSibling(child(resp, "Signature"), copy);
-	xmlSetProp(resp, (const xmlChar *)"ID", (const xmlChar *)"_evil_response_ID");
-	refused_by(dump_doc(d), "saml.wrapping", NULL);
-}
-
-static void
-test_refuse_xsw3(void)
-{
-	xmlDoc *d = parse_doc(signed_doc(SIGN_ASSERTION));
-	xmlNode *a = child(xmlDocGetRootElement(d), "Assertion"), *evil = clone_without_signature(a);
-
-	make_evil(evil);
-	xmlSetProp(evil, (const xmlChar *)"ID", (const xmlChar *)"_evil_assertion_ID");
-	xmlAddPrevSibling(a, evil);
-	refused_by(dump_doc(d), "saml.wrapping", NULL);
-}
-
-static void
-test_refuse_xsw4(void)
-{
-	xmlDoc *d = parse_doc(signed_doc(SIGN_ASSERTION));
-	xmlNode *resp = xmlDocGetRootElement(d), *a = child(resp, "Assertion"), *evil = clone_without_signature(a);
-
-	make_evil(evil);
-	xmlSetProp(evil, (const xmlChar *)"ID", (const xmlChar *)"_evil_assertion_ID");
-	xmlAddChild(resp, evil);
-	xmlUnlinkNode(a);
-	xmlAddChild(evil, a);
-	refused_by(dump_doc(d), "saml.wrapping", NULL);
-}
-
-static void
-test_refuse_xsw5(void)
-{
-	xmlDoc *d = parse_doc(signed_doc(SIGN_ASSERTION));
-	xmlNode *resp = xmlDocGetRootElement(d), *evil = child(resp, "Assertion");
-	xmlNode *orig = clone_without_signature(evil);
-
-	make_evil(evil);
-	xmlAddChild(resp, orig);
-	xmlSetProp(evil, (const xmlChar *)"ID", (const xmlChar *)"_evil_assertion_ID");
-	refused_by(dump_doc(d), "saml.wrapping", NULL);
-}
-
-static void
-test_refuse_xsw6(void)
-{
-	xmlDoc *d = parse_doc(signed_doc(SIGN_ASSERTION));
-	xmlNode *evil = child(xmlDocGetRootElement(d), "Assertion"), *sig = child(evil, "Signature");
-	xmlNode *orig = clone_without_signature(evil);
-
-	make_evil(evil);
-	xmlAddChild(sig, orig);
-	xmlSetProp(evil, (const xmlChar *)"ID", (const xmlChar *)"_evil_assertion_ID");
-	refused_by(dump_doc(d), "saml.wrapping", NULL);
-}
-
-static void
-test_refuse_xsw7(void)
-{
-	xmlDoc *d = parse_doc(signed_doc(SIGN_ASSERTION));
-	xmlNode *resp = xmlDocGetRootElement(d), *a = child(resp, "Assertion");
-	xmlNode *ext = xmlNewDocNode(d, NULL, (const xmlChar *)"Extensions", NULL), *evil = clone_without_signature(a);
-
-	xmlAddPrevSibling(a, ext);
-	make_evil(evil);
-	xmlAddChild(ext, evil);
-	refused_by(dump_doc(d), "saml.wrapping", NULL);
-}
-
-static void
-test_refuse_xsw8(void)
-{
-	xmlDoc *d = parse_doc(signed_doc(SIGN_ASSERTION));
-	xmlNode *evil = child(xmlDocGetRootElement(d), "Assertion"), *sig = child(evil, "Signature");
-	xmlNode *orig = clone_without_signature(evil), *obj = xmlNewDocNode(d, NULL, (const xmlChar *)"Object", NULL);
-
-	make_evil(evil);
-	xmlAddChild(sig, obj);
-	xmlAddChild(obj, orig);
-	refused_by(dump_doc(d), "saml.wrapping", NULL);
-}
-
-/* A second, unsigned Assertion beside the signed one (after it, where a "last wins" reader looks). */
-static void
-test_refuse_second_assertion(void)
-{
-	spec s = spec_good();
-
-	s.assertion_extra = "";
-	refused_by(replace(make(&s, SIGN_ASSERTION, NULL), "</samlp:Response>",
-			   "<saml:Assertion ID=\"_a2\" Version=\"2.0\" IssueInstant=\"2026-11-23T00:00:00Z\"><saml:Issuer>"
-			   IDP "</saml:Issuer><saml:Subject><saml:NameID>" EVIL "</saml:NameID></saml:Subject>"
-			   "</saml:Assertion></samlp:Response>"), "saml.wrapping", NULL);
-}
-
-/* An Assertion of another namespace first, where a prefix-matching reader would take it. */
-static void
-test_refuse_lookalike_assertion(void)
-{
-	spec s = spec_good();
-
-	s.resp_extra = "<saml:Assertion xmlns:saml=\"urn:oasis:names:tc:SAML:2.0:assertion:evil\" ID=\"_x\">"
-		       "<saml:Subject><saml:NameID>" EVIL "</saml:NameID></saml:Subject></saml:Assertion>";
-	refused_by(make(&s, SIGN_ASSERTION, NULL), "saml.wrapping", NULL);
-}
-
-/* A Signature tucked into Extensions: refused even though the real one verifies. */
-static void
-test_refuse_signature_elsewhere(void)
-{
-	spec s = spec_good();
-
-	s.resp_extra = "<samlp:Extensions><ds:Signature xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\"/>"
-		       "</samlp:Extensions>";
-	refused_by(make(&s, SIGN_ASSERTION, NULL), "saml.wrapping", NULL);
-}
-
-/* The Assertion's ID again on an element in Extensions, placed first. */
-static void
-test_refuse_duplicate_id(void)
-{
-	spec s = spec_good();
-
-	/* added after signing, or the signer would sign the first element with that ID */
-	refused_by(replace(make(&s, SIGN_ASSERTION, NULL), "<saml:Assertion ", "<samlp:Extensions><x:Thing "
-			   "xmlns:x=\"urn:x\" ID=\"_a1\">" EVIL "</x:Thing></samlp:Extensions><saml:Assertion "),
-		   "saml.duplicate_id", NULL);
-}
-
-static void
-test_refuse_duplicate_xml_id(void)
-{
-	spec s = spec_good();
-
-	s.resp_extra = "<samlp:Extensions><x:Thing xmlns:x=\"urn:x\" xml:id=\"_a1\"/></samlp:Extensions>";
-	refused_by(make(&s, SIGN_ASSERTION, NULL), "saml.duplicate_id", NULL);
-}
-
-/* An ID with a quote would become XPath inside xmlsec's id('...'). */
-static void
-test_refuse_id_not_a_name(void)
-{
-	spec s = spec_good();
-	char *xml = replace(build(&s), "ID=\"_a1\"", "ID=\"_a1') or id('_r1\"");
-
-	refused_by(xml, "saml.xml", NULL);
-}
-
-static void
-test_refuse_doctype_attlist(void)
-{
-	spec s = spec_good();
-	char *xml = make(&s, SIGN_ASSERTION, NULL);
-	char *body = strstr(xml, "<samlp:Response"), *out = malloc(strlen(xml) + 200);
-
-	snprintf(out, strlen(xml) + 200, "<!DOCTYPE samlp:Response [<!ATTLIST x:Thing ID ID #IMPLIED>]>%s", body);
-	free(xml);
-	refused_by(out, "saml.xml", NULL);
-	CU_ASSERT_PTR_NOT_NULL(strstr(sso_report_failed(&R, SSO_ERROR)->message, "DOCTYPE"));
-}
-
-static void
-test_refuse_billion_laughs(void)
-{
-	spec s = spec_good();
-	char *xml = replace(build(&s), "<samlp:Response", "<!DOCTYPE r [<!ENTITY a \"aaaaaaaaaa\">"
-			    "<!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\"><!ENTITY c \"&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;\">]>"
-			    "<samlp:Response");
-
-	refused_by(replace(xml, "alice@example.test</saml:NameID>", "&c;</saml:NameID>"), "saml.xml", NULL);
-	CU_ASSERT_PTR_NOT_NULL(strstr(sso_report_failed(&R, SSO_ERROR)->message, "DOCTYPE"));
-}
-
-/* Cut short after signing: the partial tree libxml2 keeps is never read. */
-static void
-test_refuse_not_well_formed(void)
-{
-	spec s = spec_good();
-	char *xml = make(&s, SIGN_ASSERTION, NULL);
-
-	*strstr(xml, "</saml:Assertion>") = '\0';
-	refused_by(xml, "saml.xml", NULL);
-	CU_ASSERT_PTR_NOT_NULL(strstr(sso_report_failed(&R, SSO_ERROR)->message, "not well-formed"));
-}
-
-static void
-test_refuse_entity(void)
-{
-	spec s = spec_good();
-	char *xml = replace(build(&s), "<samlp:Response", "<!DOCTYPE r [<!ENTITY e SYSTEM \"file:///etc/passwd\">]>"
-			    "<samlp:Response");
-
-	refused_by(replace(xml, "alice@example.test</saml:NameID>", "&e;</saml:NameID>"), "saml.xml", NULL);
-}
-
-static void
-test_refuse_encrypted_assertion(void)
-{
-	spec s = spec_good();
-	char *xml = cut(build(&s), "<saml:Assertion", "</saml:Assertion>");
-
-	refused_by(replace(xml, "</samlp:Response>", "<saml:EncryptedAssertion><xenc:EncryptedData "
-			   "xmlns:xenc=\"http://www.w3.org/2001/04/xmlenc#\"/></saml:EncryptedAssertion></samlp:Response>"),
-		   "saml.encrypted", NULL);
-	CU_ASSERT_PTR_NOT_NULL(strstr(sso_report_failed(&R, SSO_ERROR)->message, "not supported yet"));
-}
-
-static void
-test_refuse_not_a_response(void)
-{
-	refused_by(strdup("<samlp:AuthnRequest xmlns:samlp=\"urn:oasis:names:tc:SAML:2.0:protocol\" ID=\"_x\" "
-			  "Version=\"2.0\"/>"), "saml.xml", NULL);
 }
 
 /* ---- decoding ------------------------------------------------------------------- */
@@ -1014,8 +516,6 @@ test_refuse_attribute_comment(void)
 	refused_spec(&s, SIGN_ASSERTION, "saml.attribute");
 }
 
-/* ---- suite ---------------------------------------------------------------------- */
-
 static void
 write_seed(const char *dir, const char *name, char *xml)
 {
@@ -1054,21 +554,16 @@ write_seeds(const char *dir)
 static int
 suite_init(void)
 {
-	A = arena_new(LIMIT_ARENA_BYTES);
-	if (A == NULL || saml_sign_init() != 0 || saml_sign_cert() == NULL || saml_sign_other_cert() == NULL)
+	if (srt_init() != 0)
 		return 1;
 	if (getenv("SAML_FUZZ_SEEDS") != NULL)
 		write_seeds(getenv("SAML_FUZZ_SEEDS"));
 	return 0;
 }
 
-static int
-suite_clean(void)
-{
-	arena_free(A);
-	saml_xmlsec_shutdown();
-	return 0;
-}
+
+/* ---- suite ---------------------------------------------------------------------- */
+
 
 static const unit_test tests[] = {
 	{ "accept: assertion signed", test_accept_assertion_signed },
@@ -1098,26 +593,6 @@ static const unit_test tests[] = {
 	{ "refuse: Reference URI of another element", test_refuse_uri_of_other_element },
 	{ "refuse: external Reference URI", test_refuse_external_uri },
 	{ "refuse: two References", test_refuse_two_references },
-	{ "refuse: XSW1", test_refuse_xsw1 },
-	{ "refuse: XSW2", test_refuse_xsw2 },
-	{ "refuse: XSW3", test_refuse_xsw3 },
-	{ "refuse: XSW4", test_refuse_xsw4 },
-	{ "refuse: XSW5", test_refuse_xsw5 },
-	{ "refuse: XSW6", test_refuse_xsw6 },
-	{ "refuse: XSW7", test_refuse_xsw7 },
-	{ "refuse: XSW8", test_refuse_xsw8 },
-	{ "refuse: second injected Assertion", test_refuse_second_assertion },
-	{ "refuse: look-alike Assertion in another namespace first", test_refuse_lookalike_assertion },
-	{ "refuse: Signature elsewhere", test_refuse_signature_elsewhere },
-	{ "refuse: duplicate ID", test_refuse_duplicate_id },
-	{ "refuse: duplicate xml:id", test_refuse_duplicate_xml_id },
-	{ "refuse: ID that is not an XML name", test_refuse_id_not_a_name },
-	{ "refuse: DOCTYPE with ATTLIST-declared ID", test_refuse_doctype_attlist },
-	{ "refuse: external entity", test_refuse_entity },
-	{ "refuse: billion laughs", test_refuse_billion_laughs },
-	{ "refuse: not well-formed (cut short)", test_refuse_not_well_formed },
-	{ "refuse: EncryptedAssertion", test_refuse_encrypted_assertion },
-	{ "refuse: not a Response", test_refuse_not_a_response },
 	{ "refuse: oversized", test_refuse_oversized },
 	{ "refuse: bad base64", test_refuse_bad_base64 },
 	{ "refuse: Status not Success", test_refuse_status },
@@ -1137,4 +612,4 @@ static const unit_test tests[] = {
 	{ NULL, NULL }
 };
 
-UNIT_MAIN_SUITE("saml_response", tests, suite_init, suite_clean)
+UNIT_MAIN_SUITE("saml_response", tests, suite_init, srt_clean)
