@@ -20,8 +20,10 @@ tests/bench/identity.py (sign-in against Argon2id alone, the filtered user
 listing over a million users against bench-users), with four more targets.
 Last, the SSO sign-in benchmark of tests/bench/sso_signin.py (the worker's
 CPU per OpenID Connect callback against the test OpenID Provider, on a stack
-of its own), with two more targets.  BENCH_FOUNDATION=0, BENCH_IDENTITY=0 or
-BENCH_SSO=0 leaves a part out.
+of its own), with two more targets, and the SAML ACS benchmark of
+tests/bench/sso_saml.py (the worker's CPU per ACS request against the test SAML
+IdP), with two more.  BENCH_FOUNDATION=0, BENCH_IDENTITY=0, BENCH_SSO=0 or
+BENCH_SAML=0 leaves a part out.
 
 Prints the tables and `bench: N passed, M failed` over every target; exits 1
 when a target is missed.  Everything started is stopped and the directory
@@ -437,6 +439,7 @@ def foundation(ctx, targets):
 
 def run(build, base, parts, duration, rounds, workers, targets):
     import identity  # noqa: E402  (beside this file; imports this module back for its helpers)
+    import sso_saml  # noqa: E402
     import sso_signin  # noqa: E402
 
     db = stack.MariaDB(base)
@@ -486,6 +489,8 @@ def run(build, base, parts, duration, rounds, workers, targets):
             out["identity"] = identity.run(ctx, targets)
         if "sso" in parts:
             out["sso"] = sso_signin.run(ctx, targets)
+        if "saml" in parts:
+            out["saml"] = sso_saml.run(ctx, targets)
         return out
     finally:
         teardown(db, st, ctx["extra_bare"] + bare, ngx)
@@ -514,6 +519,7 @@ def env_flag(name, default=True):
 
 def main():
     import identity  # noqa: E402
+    import sso_saml  # noqa: E402
     import sso_signin  # noqa: E402
 
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -528,18 +534,22 @@ def main():
         log("BENCH_DURATION and BENCH_ROUNDS must be positive whole numbers")
         return 2
     parts = [x for x, flag in (("foundation", "BENCH_FOUNDATION"), ("identity", "BENCH_IDENTITY"),
-                               ("sso", "BENCH_SSO")) if env_flag(flag)]
+                               ("sso", "BENCH_SSO"), ("saml", "BENCH_SAML")) if env_flag(flag)]
     if not parts:
-        log("BENCH_FOUNDATION=0, BENCH_IDENTITY=0 and BENCH_SSO=0 leave nothing to run")
+        log("BENCH_FOUNDATION=0, BENCH_IDENTITY=0, BENCH_SSO=0 and BENCH_SAML=0 leave nothing to run")
         return 2
     try:
         identity.check_settings()
         sso_signin.check_settings()
+        sso_saml.check_settings()
     except ValueError as e:
         log(str(e))
         return 2
     if "sso" in parts and sso_signin.ready():
         log(sso_signin.ready())
+        return 2
+    if "saml" in parts and sso_saml.ready():
+        log(sso_saml.ready())
         return 2
     programs = ["onramp-fcgi", "onrampctl", "tests/bench/bench-hello", "tests/bench/bench-select"]
     if "identity" in parts:
@@ -554,7 +564,8 @@ def main():
     signal.signal(signal.SIGTERM, on_term)
     workers = os.cpu_count() or 2
     expected = (TARGETS if "foundation" in parts else 0) + \
-        (identity.TARGETS if "identity" in parts else 0) + (sso_signin.TARGETS if "sso" in parts else 0)
+        (identity.TARGETS if "identity" in parts else 0) + (sso_signin.TARGETS if "sso" in parts else 0) + \
+        (sso_saml.TARGETS if "saml" in parts else 0)
     base = tempfile.mkdtemp(prefix="onramp-bench-")
     os.chmod(base, 0o755)  # MariaDB and the workers run as other users under root
     targets = Targets()

@@ -26,10 +26,13 @@ sys.path.insert(0, os.path.join(ROOT, "tools"))
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 import stack  # noqa: E402
 from oidc_op import OidcOp  # noqa: E402
+from saml_idp import SamlIdp  # noqa: E402
 
 # A suite that mentions this variable gets the test OpenID Provider (tests/idp) and a stack
 # configured to reach it; the others run without starting Node twice.
 OP_MARKER = "ONRAMP_OP_"
+# The same for the test SAML IdP (tests/idp/saml.mjs).
+SAML_MARKER = "ONRAMP_SAML_"
 
 
 def op_env(op):
@@ -91,6 +94,11 @@ def database_state(st):
     except (RuntimeError, OSError) as e:
         out.append(f"database state unavailable: {e}")
     return out
+def saml_env(idp):
+    """What a suite needs to drive the test SAML IdP and let Chromium reach it."""
+    return {"ONRAMP_SAML_METADATA_URL": idp.metadata_url, "ONRAMP_SAML_SSO_URL": idp.sso_url,
+            "ONRAMP_SAML_PORT": str(idp.port), "ONRAMP_SAML_CA": idp.ca_file,
+            "ONRAMP_SAML_CHROMIUM_ARGS": json.dumps(idp.chromium_args())}
 
 
 def server_side_failures(st):
@@ -119,18 +127,22 @@ def main():
     tests = sorted(f for f in os.listdir(HERE) if f.endswith(".test.mjs"))
     if a.only:
         tests = [f for f in tests if any(o in f for o in a.only)]
-    op = None
+    op = idp = None
     st = None
     passed = failed = 0
     try:
         if any(OP_MARKER in open(os.path.join(HERE, f)).read() for f in tests):
             op = OidcOp(base).start()
+        if any(SAML_MARKER in open(os.path.join(HERE, f)).read() for f in tests):
+            idp = SamlIdp(base, fixture=op).start()     # with the OP: one CA file trusts both
+        reach = idp or op
         st = stack.Stack(base, a.build, stack.free_port(), stack.free_port(), workers=2,
-                         extra_config=op.config() if op else None)
+                         extra_config=reach.config() if reach else None)
         st.up()
         env = dict(os.environ, ONRAMP_PUBLIC_URL=st.public_url, ONRAMP_OPERATOR_URL=st.operator_url,
                    ONRAMP_CTL=shlex.join([st.program("onrampctl"), "-c", st.config_path]),
-                   ONRAMP_MAILDIR=st.maildir, **(op_env(op) if op else {}))
+                   ONRAMP_MAILDIR=st.maildir, **(op_env(op) if op else {}),
+                   **(saml_env(idp) if idp else {}))
         if a.screenshots:
             env["ONRAMP_SCREENSHOT_DIR"] = os.path.abspath(a.screenshots)
         r = subprocess.run(["node", "--test", "--test-reporter=spec", *tests], cwd=HERE, env=env,
@@ -153,8 +165,9 @@ def main():
             if st:
                 st.down()
         finally:
-            if op:
-                op.stop()
+            for p in (idp, op):
+                if p:
+                    p.stop()
         shutil.rmtree(base, ignore_errors=True)
     print(f"browser: {passed} passed, {failed} failed")
     return 1 if failed else 0

@@ -83,12 +83,14 @@ class OpError(AssertionError):
 
 
 class OidcOp:
+    host = OP_HOST      # the TLS name; tests/integration/saml_idp.py reuses this plumbing under its own
+
     def __init__(self, base, fixture=None, id_token_algs=None, id_token_alg="RS256",
                  auth_methods=None, redirect_uris=None):
         self.base = os.path.join(base, f"oidc-op-{secrets.token_hex(3)}")
         self.fixture = fixture
         self.port = stack.free_port()
-        self.issuer = f"https://{OP_HOST}:{self.port}"
+        self.issuer = f"https://{self.host}:{self.port}"
         self.discovery_url = self.issuer + "/.well-known/openid-configuration"
         self.client_id = "onramp-test-client"
         # '%', ':', '+', '/' and '=' all change meaning when a client forgets to form-encode.
@@ -156,12 +158,12 @@ class OidcOp:
             run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", ca_key, "-out", ca,
                 "-days", "2", "-subj", "/CN=onramp test OP CA")
             os.chmod(ca, 0o644)
-        self.ca_file = ca
+        self.ca_file = self.ca = ca      # .ca: another test IdP may share this CA as its fixture
         with open(os.path.join(d, "ext.cnf"), "w") as f:
-            f.write(f"subjectAltName=DNS:{OP_HOST},IP:127.0.0.1\nbasicConstraints=CA:FALSE\n")
+            f.write(f"subjectAltName=DNS:{self.host},IP:127.0.0.1\nbasicConstraints=CA:FALSE\n")
         leaf, key = os.path.join(d, "op.pem"), os.path.join(d, "op.key")
         run("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", os.path.join(d, "op.csr"),
-            "-subj", f"/CN={OP_HOST}")
+            "-subj", f"/CN={self.host}")
         run("openssl", "x509", "-req", "-in", os.path.join(d, "op.csr"), "-CA", ca, "-CAkey", ca_key,
             "-CAcreateserial", "-CAserial", os.path.join(d, "ca.srl"), "-out", leaf, "-days", "2",
             "-extfile", os.path.join(d, "ext.cnf"))
@@ -170,7 +172,7 @@ class OidcOp:
 
     def config(self):
         """onramp settings that reach the OP (merged with the corpus fixture's when it shares its CA)."""
-        own = {"sso_fetch_connect_to": f"{OP_HOST}:{self.port}:127.0.0.1:{self.port}",
+        own = {"sso_fetch_connect_to": f"{self.host}:{self.port}:127.0.0.1:{self.port}",
                "sso_fetch_ca_file": self.ca_file,
                "sso_fetch_allowlist": f"127.0.0.1:{self.port}"}
         if self.fixture:
@@ -183,7 +185,7 @@ class OidcOp:
         """Flags that let headless Chromium reach the OP by its issuer host name and accept its
         certificate: only this leaf's key is trusted (an SPKI pin, which Chromium honours with
         --user-data-dir), not every certificate as --ignore-certificate-errors would."""
-        return [f"--host-resolver-rules=MAP {OP_HOST} 127.0.0.1",
+        return [f"--host-resolver-rules=MAP {self.host} 127.0.0.1",
                 f"--ignore-certificate-errors-spki-list={self.spki_sha256()}"]
 
     def spki_sha256(self):
@@ -201,9 +203,9 @@ class OidcOp:
 
     def _conn(self):
         """A connection to 127.0.0.1:port that verifies the certificate for op.fixture.test."""
-        conn = http.client.HTTPSConnection(OP_HOST, self.port, context=self._ssl(), timeout=15)
+        conn = http.client.HTTPSConnection(self.host, self.port, context=self._ssl(), timeout=15)
         sock = socket.create_connection(("127.0.0.1", self.port), timeout=15)
-        conn.sock = self._ssl().wrap_socket(sock, server_hostname=OP_HOST)
+        conn.sock = self._ssl().wrap_socket(sock, server_hostname=self.host)
         return conn
 
     def request(self, method, path, body=None, headers=None):
