@@ -81,6 +81,13 @@ or_status auth_session_end(app *a, http_request *req, http_response *resp, sessi
  */
 or_status auth_cookie_set(app *a, http_request *req, http_response *resp, const char *name, const char *value,
 			  const char *path, long max_age);
+/**
+ * auth_cookie_set with another SameSite value: "None" (always with Secure,
+ * which browsers require) for a cookie a cross-site POST must carry (the
+ * SAML ACS), "Lax" otherwise.
+ */
+or_status auth_cookie_set_samesite(app *a, http_request *req, http_response *resp, const char *name,
+				   const char *value, const char *path, long max_age, const char *samesite);
 /** The value of cookie name from the request, or NULL. */
 const char *auth_cookie_value(http_request *req, const char *name);
 /** The SHA-256 hex throttle key for a kind ("acct", "addr", "opacct") and value. */
@@ -164,6 +171,8 @@ bool input_password_change(http_request *req, http_response *resp, const char *h
 bool input_path_id(http_request *req, http_response *resp, size_t idx, int64_t *id);
 /** True when the path and the URL-decoded query string are strict UTF-8 (str_utf8_valid). */
 bool input_uri_text_ok(http_request *req);
+/** Refuse a form body (BODY_FORM) with fields outside allowed: 400 naming each one (unknown_field). */
+bool input_form_allowed(http_request *req, http_response *resp, const char *const *allowed);
 /** Read query parameter name (URL-decoded into the arena), NULL when absent. */
 const char *input_query(http_request *req, const char *name);
 /** Parse q= with the filter language: 400 bad_request naming the term on error. */

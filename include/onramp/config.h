@@ -43,6 +43,7 @@ typedef struct config {
 	int db_read_timeout_s;
 	int db_write_timeout_s;
 	int db_retry_after_s;			/* Retry-After sent with 503 unavailable */
+	int db_statement_cache;			/* prepared statements kept per connection (LRU) */
 
 	size_t body_limit;			/* JSON endpoints */
 	size_t body_limit_saml;			/* SAML metadata uploads */

@@ -36,7 +36,9 @@ void db_free(db *d);
 /**
  * A request (or a unit of work) begins: its first statement may find the
  * connection dead after a server restart, and is then retried once on a new
- * connection.  Statements after one that ran are never retried.
+ * connection.  Statements after one that ran are never retried.  The last
+ * error is forgotten, and statements of earlier units may be evicted from the
+ * full statement cache (db_statement_cache) to make room.
  */
 void db_request_start(db *d);
 /** Connect now if not connected; OR_ERR_DB when the server cannot be reached. */
@@ -52,8 +54,10 @@ void db_set_error_hook(db *d, void (*hook)(void *ctx), void *ctx);
 
 /**
  * Prepare sql (a string with static storage: the cache keys on its address).
- * The statement stays valid until the next db_prepare of the same sql or a
- * reconnect; call db_stmt_done() when finished with its results.
+ * The statement stays valid until the next db_prepare of the same sql, a
+ * reconnect or the next db_request_start (a full cache may then evict it);
+ * call db_stmt_done() when finished with its results.  OR_ERR_INTERNAL when
+ * one unit of work runs more distinct statements than the cache holds.
  */
 or_status db_prepare(db *d, const char *sql, db_stmt **out);
 /**

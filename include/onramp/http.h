@@ -25,6 +25,13 @@ typedef enum http_listener {
 	LISTENER_OPERATOR = 1 << 1
 } http_listener;
 
+/** One field of a form body (application/x-www-form-urlencoded), decoded, in the arena. */
+typedef struct http_form_field {
+	const char *name;
+	const char *value;
+	size_t value_len;
+} http_form_field;
+
 /** Reads up to n body bytes into buf; returns bytes read, 0 at EOF, -1 on error. */
 typedef long (*http_body_reader)(void *ctx, char *buf, size_t n);
 
@@ -49,6 +56,8 @@ typedef struct http_request {
 	or_str body;			/* raw body once read */
 	bool secret_body;		/* the route's body is a secret (ROUTE_SECRET_BODY): never echoed, logged or kept */
 	json_object *json;		/* parsed JSON body (owned) */
+	http_form_field *form;		/* parsed form body (arena), NULL unless the route takes BODY_FORM */
+	size_t nform;
 	int64_t now_us;			/* wall clock at arrival, UNIX microseconds */
 	http_body_reader read_body;
 	void *read_ctx;
@@ -79,6 +88,7 @@ typedef struct http_response {
 	json_object *error_extra;	/* extra top-level members for the error body (owned) */
 	json_object *error_members;	/* extra members inside "error", e.g. gates (owned) */
 	const char *detail;		/* internal detail for the log only, never sent */
+	bool detail_always;		/* detail is a fixed key (an SSO check): logged at any status, not only 5xx */
 } http_response;
 
 /** Prepare a request bound to an arena. */
@@ -107,6 +117,28 @@ void http_text(http_request *req, http_response *resp, int status, const char *c
  */
 void http_html_page(http_request *req, http_response *resp, int status, const char *title, const char *sentence,
 		    const char *link_href, const char *link_text);
+/** One hidden field of a server-rendered form (http_form_page). */
+typedef struct http_page_field {
+	const char *name, *value;
+} http_page_field;
+
+/** What http_form_page renders. */
+typedef struct http_form_page_in {
+	const char *title, *sentence;
+	const char *form_id, *action;		/* the form's id and where it posts */
+	const http_page_field *fields;		/* hidden inputs */
+	size_t nfields;
+	const char *button;			/* the visible submit button's text */
+	const char *script;			/* the one script (same-origin path, no inline script) */
+	size_t max_bytes;			/* the page's size ceiling */
+} http_form_page_in;
+
+/**
+ * Respond 200 with a server-rendered page holding one form (method post,
+ * hidden fields, a visible submit button) and one external script, every
+ * text HTML-escaped: the SAML HTTP-POST binding's page.
+ */
+void http_form_page(http_request *req, http_response *resp, const http_form_page_in *in);
 /** 303 See Other to location (a path of this site or an absolute URL). */
 void http_see_other(http_request *req, http_response *resp, const char *location);
 /** Respond with the API error shape. message must outlive the response. */
@@ -132,6 +164,29 @@ or_status http_read_body(http_request *req, http_response *resp, size_t limit);
  * object with the depth limit (400).  On success req->json is set.
  */
 or_status http_read_json(http_request *req, http_response *resp, size_t limit);
+
+/**
+ * Check Content-Type (415 unless application/x-www-form-urlencoded), read
+ * the body (413/400) and parse it strictly (http_form_parse; 400 naming the
+ * problem).  On success req->form and req->nform are set.
+ */
+or_status http_read_form(http_request *req, http_response *resp, size_t limit);
+
+/**
+ * Parse a urlencoded form: pairs split on '&', each "name=value" with a
+ * non-empty name, '+' a space, percent escapes strict (a bad escape, %00 or
+ * a raw NUL refused), names and values strict UTF-8, a name at most once,
+ * at most LIMIT_FORM_FIELDS pairs; an empty body has no fields.
+ * OR_ERR_INVALID with *why (a sentence) when refused.  Strings in the arena.
+ */
+or_status http_form_parse(arena *a, const char *body, size_t len, http_form_field **out, size_t *nout,
+			  const char **why);
+
+/** The decoded value of the form field name (its length in *len when len is not NULL), or NULL. */
+const char *http_form_value(const http_request *req, const char *name, size_t *len);
+
+/** True when content_type names application/x-www-form-urlencoded (parameters allowed). */
+bool http_is_form_type(const char *content_type);
 
 /** True when content_type names application/json (parameters allowed). */
 bool http_is_json_type(const char *content_type);

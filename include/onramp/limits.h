@@ -97,6 +97,16 @@
 #define LIMIT_CONFIG_BYTES		(64u * 1024u)
 /** Longest config value (bytes). */
 #define LIMIT_CONFIG_VALUE		4096u
+/*
+ * Prepared statements a database connection keeps (db_statement_cache): the
+ * least recently used one not used by the current unit of work is closed to
+ * make room, so the minimum must hold the most statements one request runs.
+ * The default holds every statement onramp has (about 200) with room to grow;
+ * MariaDB's max_prepared_stmt_count (16382) bounds the sum over connections.
+ */
+#define LIMIT_DB_STMT_CACHE_MIN		64
+#define LIMIT_DB_STMT_CACHE_DEFAULT	256
+#define LIMIT_DB_STMT_CACHE_MAX		4096
 /** Most workers the master will run. */
 #define LIMIT_WORKERS_MAX		256
 #define LIMIT_FETCHER_JOBS		64	/* onramp-fetcher runners (fetcher_jobs) */
@@ -173,5 +183,16 @@
 #define LIMIT_SAML_RESPONSE_B64		(256u * 1024u)
 /** Longest RelayState the ACS reads (bytes; onramp sends a 43-byte token). */
 #define LIMIT_SAML_RELAY_STATE		80u
+/** Most fields of a form body (the ACS takes two). */
+#define LIMIT_FORM_FIELDS		8u
+/** Longest field name of a form body (bytes, as sent). */
+#define LIMIT_FORM_NAME			64u
+/*
+ * A form body (BODY_FORM, the ACS): the largest SAMLResponse and RelayState
+ * with every byte percent-encoded (a browser sends '+', '/' and '=' of
+ * base64 as three bytes each), plus room for the names.  nginx's ACS
+ * location allows 800k (deploy/nginx), just above this.
+ */
+#define LIMIT_BODY_FORM			(3u * (LIMIT_SAML_RESPONSE_B64 + LIMIT_SAML_RELAY_STATE) + 1024u)
 
 #endif

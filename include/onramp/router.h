@@ -27,7 +27,8 @@ typedef enum route_auth {
 typedef enum route_body {
 	BODY_NONE = 0,		/* a body is refused with 413 */
 	BODY_JSON,		/* application/json within body_limit */
-	BODY_JSON_SAML		/* application/json within body_limit_saml */
+	BODY_JSON_SAML,		/* application/json within body_limit_saml */
+	BODY_FORM		/* application/x-www-form-urlencoded within LIMIT_BODY_FORM (req->form) */
 } route_body;
 
 /** Route flags. */

@@ -52,10 +52,13 @@ typedef struct saml_identity {
 
 /**
  * Read one SAMLResponse form value (len bytes of base64): size limit, strict
- * base64, hardened parse, signature, then content.  Every step adds a check
- * to r (protocol "saml"); true only when every error-severity check passed,
- * and then id holds the identity.  A response without InResponseTo
- * (IdP-initiated) fails the check "saml.unsolicited".
+ * base64 (the alphabet, '=' padding and CR/LF line breaks only), hardened
+ * parse, structure, signature, then content.  Each passed step adds an ok
+ * check to r, which the caller started with sso_report_init(r, "saml"); the
+ * first failed step adds one failed check (its key names the step, see
+ * docs/sso.md "SAML response checks") and ends the read.  True only when r
+ * is still ok, and then id holds the identity.  A response without
+ * InResponseTo (IdP-initiated) fails the check "saml.unsolicited".
  */
 bool saml_response_read(arena *a, const char *b64, size_t len, const saml_expect *x, sso_report *r,
 			saml_identity *id);

@@ -65,6 +65,20 @@ or_status buf_append_json_escaped(or_buf *b, const char *s, size_t n);
  * does not fit.  A fixed buffer, so a caller encoding a secret can wipe every copy.
  */
 size_t str_urlencode(char *out, size_t cap, size_t pos, const char *s, size_t n);
+/**
+ * Append "?name=value" (or "&name=value" once u holds a '?'), the value
+ * URL-encoded as str_urlencode does, to the URL in u[0..pos); returns the new
+ * end or (size_t)-1 when it does not fit.  Start with str_url_base.
+ */
+size_t str_url_param(char *u, size_t cap, size_t pos, const char *name, const char *value);
+/**
+ * Copy base into u (cap bytes) for str_url_param: a base that ends in '?' or
+ * '&' already separates its next parameter, so that one character is dropped.
+ * Returns the end, or (size_t)-1 when it does not fit.
+ */
+size_t str_url_base(char *u, size_t cap, const char *base);
+/** Append s with & < > " ' as character references: safe in XML and HTML text and attribute values. */
+or_status buf_append_markup_escaped(or_buf *b, const char *s);
 /** The contents as a view. */
 or_str buf_view(const or_buf *b);
 

@@ -103,12 +103,13 @@ cookie_secure(const app *a, const http_request *req)
 }
 
 or_status
-auth_cookie_set(app *a, http_request *req, http_response *resp, const char *name, const char *value,
-		const char *path, long max_age)
+auth_cookie_set_samesite(app *a, http_request *req, http_response *resp, const char *name, const char *value,
+			 const char *path, long max_age, const char *samesite)
 {
+	bool none = strcmp(samesite, "None") == 0;
 	char buf[512];
-	int n = snprintf(buf, sizeof(buf), "%s=%s; Path=%s; Max-Age=%ld; HttpOnly; SameSite=Lax%s", name, value, path,
-			 max_age, cookie_secure(a, req) ? "; Secure" : "");
+	int n = snprintf(buf, sizeof(buf), "%s=%s; Path=%s; Max-Age=%ld; HttpOnly; SameSite=%s%s", name, value, path,
+			 max_age, none ? "None" : "Lax", none || cookie_secure(a, req) ? "; Secure" : "");
 	or_status st;
 
 	if (n < 0 || (size_t)n >= sizeof(buf))
@@ -118,6 +119,13 @@ auth_cookie_set(app *a, http_request *req, http_response *resp, const char *name
 	/* Cookies carry tokens: leave no copy on the stack. */
 	OPENSSL_cleanse(buf, sizeof(buf));
 	return st;
+}
+
+or_status
+auth_cookie_set(app *a, http_request *req, http_response *resp, const char *name, const char *value,
+		const char *path, long max_age)
+{
+	return auth_cookie_set_samesite(a, req, resp, name, value, path, max_age, "Lax");
 }
 
 static or_status

@@ -42,6 +42,8 @@ read_route_body(app *a, const route *r, http_request *req, http_response *resp)
 		return http_read_json(req, resp, a->cfg->body_limit) == OR_OK;
 	case BODY_JSON_SAML:
 		return http_read_json(req, resp, a->cfg->body_limit_saml) == OR_OK;
+	case BODY_FORM:
+		return http_read_form(req, resp, LIMIT_BODY_FORM) == OR_OK;
 	}
 	return false;
 }
@@ -127,7 +129,10 @@ app_fail(app *a, http_request *req, http_response *resp, or_status st, const cha
 void
 api_fail_db(app *a, http_request *req, http_response *resp, or_status st)
 {
-	app_fail(a, req, resp, st, db_last_error(a->db));
+	const char *e = db_last_error(a->db);
+
+	/* No database error in this request: the caller's status is the whole story (it names itself). */
+	app_fail(a, req, resp, st, *e ? e : status_name(st));
 }
 
 or_status

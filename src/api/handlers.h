@@ -66,6 +66,12 @@ void api_sso_test_get(app *a, http_request *req, http_response *resp);
 void api_sso_start(app *a, http_request *req, http_response *resp);
 /** GET /api/v1/sso/oidc/callback/{slug}: the IdP's answer; a session and 303, a test result, or a page. */
 void api_sso_oidc_callback(app *a, http_request *req, http_response *resp);
+/** GET /api/v1/sso/saml/{slug}/metadata: the customer's SP metadata (anyone; sso_saml_sp.c). */
+void api_sso_saml_metadata(app *a, http_request *req, http_response *resp);
+/** GET /api/v1/sso/saml/{slug}/post?RelayState=: the page that posts the AuthnRequest to the IdP (sso_saml_sp.c). */
+void api_sso_saml_post(app *a, http_request *req, http_response *resp);
+/** POST /api/v1/sso/saml/{slug}/acs: the IdP's SAML response (form) comes back (sso_acs.c). */
+void api_sso_saml_acs(app *a, http_request *req, http_response *resp);
 /** POST /api/v1/sso/setup-links: mail an IT-admin setup link (201, never the token). */
 void api_sso_setup_link_create(app *a, http_request *req, http_response *resp);
 /** GET /api/v1/sso/setup-links: the customer's setup links with their state. */

@@ -48,6 +48,26 @@ input_allowed(http_request *req, http_response *resp, const char *const *allowed
 	return input_known_members(req, resp, req->json, NULL, allowed);
 }
 
+bool
+input_form_allowed(http_request *req, http_response *resp, const char *const *allowed)
+{
+	bool ok = true;
+	size_t i, j;
+
+	for (i = 0; i < req->nform; i++) {
+		for (j = 0; allowed[j] && strcmp(allowed[j], req->form[i].name) != 0; j++)
+			;
+		if (allowed[j] != NULL)
+			continue;
+		ok = false;
+		/* The parser bounds a name to LIMIT_FORM_NAME bytes of UTF-8: safe to name. */
+		(void)http_field_error_add(req, resp, req->form[i].name, "unknown_field", "This field is not accepted here.");
+	}
+	if (!ok)
+		http_error(resp, 400, "bad_request", "The request has fields this endpoint does not accept.");
+	return ok;
+}
+
 static const char *
 string_member(http_request *req, http_response *resp, const char *name, bool required, size_t max,
 	      bool trim)

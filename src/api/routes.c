@@ -55,6 +55,10 @@ static const route routes[] = {
 	/* OIDC sign-in: start (anyone) and the IdP's redirect back (the browser, no session yet) */
 	{ "POST", "/api/v1/sso/start", PUB, AUTH_NONE, BODY_JSON, api_sso_start, 0 },
 	{ "GET", "/api/v1/sso/oidc/callback/{slug}", PUB, AUTH_NONE, BODY_NONE, api_sso_oidc_callback, 0 },
+	{ "GET", "/api/v1/sso/saml/{slug}/metadata", PUB, AUTH_NONE, BODY_NONE, api_sso_saml_metadata, 0 },
+	{ "GET", "/api/v1/sso/saml/{slug}/post", PUB, AUTH_NONE, BODY_NONE, api_sso_saml_post, 0 },
+	/* SAML: the IdP's form post (cross-site: no CSRF token; RelayState + cookie + InResponseTo + signature bind it) */
+	{ "POST", "/api/v1/sso/saml/{slug}/acs", PUB, AUTH_NONE, BODY_FORM, api_sso_saml_acs, 0 },
 	/* IT-admin setup links: admins make them, anyone holding one opens a setup-link session. */
 	{ "POST", "/api/v1/sso/setup-links", PUB, AUTH_CUSTOMER_ADMIN, BODY_JSON, api_sso_setup_link_create, 0 },
 	{ "GET", "/api/v1/sso/setup-links", PUB, AUTH_CUSTOMER_ADMIN, BODY_NONE, api_sso_setup_links_list, 0 },

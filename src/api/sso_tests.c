@@ -16,8 +16,6 @@
 #include "handlers.h"
 #include "sso_flow.h"
 
-#define MSG_SAML "Test sign-ins for SAML arrive with the SAML service provider."
-
 /* {subject, email, email_verified, username, groups[]} as the IdP gave them. */
 static json_object *
 claims_json(const oidc_identity *id)
@@ -97,38 +95,38 @@ sso_tests_finish(app *a, http_request *req, http_response *resp, const sso_confi
 	http_see_other(req, resp, loc);
 }
 
-/* What a test needs: a validated OIDC draft and the secret; 409 naming every missing thing. */
+/* What a test needs: a validated draft, and for OIDC the secret; 409 naming every missing thing. */
 static bool
 ready(app *a, http_request *req, http_response *resp, int64_t cid, sso_config *cfg)
 {
 	sso_draft d;
-	bool set = false;
+	bool set = false, saml;
 	int64_t set_at = 0;
 	const char *set_by = NULL;
 	or_status st = store_sso_draft_get(a->db, req->arena, cid, &d), vst = OR_OK;
 
-	if (st == OR_OK && d.protocol && strcmp(d.protocol, "saml") == 0) {
-		http_error(resp, 409, "conflict", MSG_SAML);
-		return false;
-	}
+	saml = st == OR_OK && d.protocol && strcmp(d.protocol, "saml") == 0;
 	if (st == OR_OK && (vst = store_sso_validated_get(a->db, req->arena, cid, cfg)) != OR_ERR_CONFLICT &&
 	    vst != OR_ERR_NOT_FOUND)
 		st = vst;
-	if (st == OR_OK)
+	/* SAML has no client secret: the IdP signs with the key its metadata publishes. */
+	if (st == OR_OK && !saml)
 		st = store_sso_secret_status(a->db, req->arena, cid, &set, &set_at, &set_by);
 	if (st != OR_OK) {
 		api_fail_db(a, req, resp, st);
 		return false;
 	}
-	if (vst == OR_OK && set) {
+	if (vst == OR_OK && (set || saml)) {
 		cfg->customer_id = cid;
 		return true;
 	}
-	http_error(resp, 409, "conflict", "A test sign-in needs a validated OIDC draft and the client secret.");
+	http_error(resp, 409, "conflict", saml ? "A test sign-in needs a validated SAML draft."
+					       : "A test sign-in needs a validated OIDC draft and the client secret.");
 	if (vst != OR_OK)
 		(void)http_field_error_add(req, resp, "validation", "not_validated",
-					   "Validate the current OIDC details first (POST /sso/validate).");
-	if (!set)
+					   saml ? "Validate the current SAML details first (POST /sso/validate)."
+						: "Validate the current OIDC details first (POST /sso/validate).");
+	if (!set && !saml)
 		(void)http_field_error_add(req, resp, "client_secret", "secret_missing",
 					   "Set the client secret first (PUT /sso/secret).");
 	return false;

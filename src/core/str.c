@@ -258,6 +258,51 @@ str_urlencode(char *out, size_t cap, size_t pos, const char *s, size_t n)
 	return pos;
 }
 
+size_t
+str_url_param(char *u, size_t cap, size_t pos, const char *name, const char *value)
+{
+	bool first = pos != (size_t)-1 && memchr(u, '?', pos) == NULL;
+
+	if (pos == (size_t)-1 || pos + 2 + strlen(name) >= cap)
+		return (size_t)-1;
+	u[pos++] = first ? '?' : '&';
+	memcpy(u + pos, name, strlen(name));
+	pos += strlen(name);
+	u[pos++] = '=';
+	return str_urlencode(u, cap, pos, value, strlen(value));
+}
+
+size_t
+str_url_base(char *u, size_t cap, const char *base)
+{
+	size_t pos = strlen(base);
+
+	if (pos >= cap)
+		return (size_t)-1;
+	memcpy(u, base, pos + 1);
+	if (pos > 0 && (u[pos - 1] == '?' || u[pos - 1] == '&'))
+		u[--pos] = '\0';
+	return pos;
+}
+
+or_status
+buf_append_markup_escaped(or_buf *b, const char *s)
+{
+	or_status st = OR_OK;
+
+	for (; st == OR_OK && *s; s++) {
+		switch (*s) {
+		case '<': st = buf_append_c(b, "&lt;"); break;
+		case '>': st = buf_append_c(b, "&gt;"); break;
+		case '&': st = buf_append_c(b, "&amp;"); break;
+		case '"': st = buf_append_c(b, "&quot;"); break;
+		case '\'': st = buf_append_c(b, "&#39;"); break;
+		default: st = buf_putc(b, *s);
+		}
+	}
+	return st;
+}
+
 bool
 str_copy(char *dst, size_t dstsz, const char *src)
 {

@@ -29,21 +29,6 @@ oidc_rp_derive(const char *browser_token, oidc_rp_purpose purpose, const char *s
 	OPENSSL_cleanse(md, sizeof(md));
 }
 
-/* Append "&name=value" (or "?name=value" for the first parameter) to u. */
-static size_t
-param(char *u, size_t cap, size_t pos, const char *name, const char *value)
-{
-	bool first = pos != (size_t)-1 && strchr(u, '?') == NULL;
-
-	if (pos == (size_t)-1 || pos + 2 + strlen(name) >= cap)
-		return (size_t)-1;
-	u[pos++] = first ? '?' : '&';
-	memcpy(u + pos, name, strlen(name));
-	pos += strlen(name);
-	u[pos++] = '=';
-	return str_urlencode(u, cap, pos, value, strlen(value));
-}
-
 const char *
 oidc_rp_authorize_url(arena *a, const oidc_rp_authorize *p)
 {
@@ -54,21 +39,17 @@ oidc_rp_authorize_url(arena *a, const oidc_rp_authorize *p)
 
 	if (u == NULL)
 		return NULL;
-	pos = strlen(p->endpoint);
-	memcpy(u, p->endpoint, pos + 1);
-	/* An endpoint that ends in "?" or "&" already separates its next parameter. */
-	if (pos > 0 && (u[pos - 1] == '?' || u[pos - 1] == '&'))
-		u[--pos] = '\0';
-	pos = param(u, cap, pos, "response_type", "code");
-	pos = param(u, cap, pos, "client_id", p->client_id);
-	pos = param(u, cap, pos, "redirect_uri", p->redirect_uri);
-	pos = param(u, cap, pos, "scope", "openid email profile");
-	pos = param(u, cap, pos, "state", p->state);
-	pos = param(u, cap, pos, "nonce", p->nonce);
-	pos = param(u, cap, pos, "code_challenge", p->code_challenge);
-	pos = param(u, cap, pos, "code_challenge_method", "S256");
+	pos = str_url_base(u, cap, p->endpoint);
+	pos = str_url_param(u, cap, pos, "response_type", "code");
+	pos = str_url_param(u, cap, pos, "client_id", p->client_id);
+	pos = str_url_param(u, cap, pos, "redirect_uri", p->redirect_uri);
+	pos = str_url_param(u, cap, pos, "scope", "openid email profile");
+	pos = str_url_param(u, cap, pos, "state", p->state);
+	pos = str_url_param(u, cap, pos, "nonce", p->nonce);
+	pos = str_url_param(u, cap, pos, "code_challenge", p->code_challenge);
+	pos = str_url_param(u, cap, pos, "code_challenge_method", "S256");
 	if (p->login_hint)
-		pos = param(u, cap, pos, "login_hint", p->login_hint);
+		pos = str_url_param(u, cap, pos, "login_hint", p->login_hint);
 	return pos == (size_t)-1 ? NULL : u;
 }
 

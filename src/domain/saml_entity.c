@@ -47,7 +47,7 @@ saml_next(const xmlNode *parent, const xmlNode *after, const char *ns, const cha
 }
 
 const char *
-saml_attr(saml_run *run, const xmlNode *n, const char *name)
+saml_attr_value(saml_run *run, const xmlNode *n, const char *name)
 {
 	xmlChar *v = xmlGetNoNsProp(n, (const xmlChar *)name);
 	const char *s;
@@ -151,7 +151,7 @@ saml_parse_datetime(const char *s, int64_t *out)
 void
 saml_check_valid_until(saml_run *run, const xmlNode *n, const char *what, int *seen)
 {
-	const char *v = saml_attr(run, n, "validUntil");
+	const char *v = saml_attr_value(run, n, "validUntil");
 	int64_t t;
 	char when[TIMEFMT_RFC3339_LEN];
 
@@ -174,7 +174,7 @@ saml_check_valid_until(saml_run *run, const xmlNode *n, const char *what, int *s
 static void
 check_entity_id(saml_run *run, const xmlNode *entity)
 {
-	const char *id = saml_attr(run, entity, "entityID");
+	const char *id = saml_attr_value(run, entity, "entityID");
 
 	run->r->entity_id = id;
 	if (id == NULL || id[0] == '\0')
@@ -208,8 +208,8 @@ is_https_url(const char *u)
 static bool
 check_sso_service(saml_run *run, const xmlNode *svc, size_t *bad)
 {
-	const char *binding = saml_attr(run, svc, "Binding");
-	const char *loc = saml_attr(run, svc, "Location");
+	const char *binding = saml_attr_value(run, svc, "Binding");
+	const char *loc = saml_attr_value(run, svc, "Location");
 	const char *kind, *summary;
 	sso_report *r = run->r;
 
@@ -322,7 +322,7 @@ collect_keys(saml_run *run, const xmlNode *idp)
 	size_t unread = 0, overflow = 0;
 
 	while ((kd = saml_next(idp, kd, SAML_MD_NS, "KeyDescriptor")) != NULL) {
-		use = saml_attr(run, kd, "use");
+		use = saml_attr_value(run, kd, "use");
 		if (use == NULL || strcmp(use, "signing") == 0)
 			collect_key(run, kd, use != NULL ? "signing" : "", &unread, &overflow);
 	}

@@ -78,7 +78,7 @@ bool saml_is(const xmlNode *n, const char *ns, const char *local);
 /** The first element child of parent after `after` (NULL = from the start) named {ns}local, or NULL. */
 xmlNode *saml_next(const xmlNode *parent, const xmlNode *after, const char *ns, const char *local);
 /** An attribute without namespace as an arena string, or NULL when absent (or out of memory). */
-const char *saml_attr(saml_run *run, const xmlNode *n, const char *name);
+const char *saml_attr_value(saml_run *run, const xmlNode *n, const char *name);
 /** The element's text content, trimmed of XML whitespace, as an arena string (NULL when out of memory). */
 const char *saml_text(saml_run *run, const xmlNode *n);
 /** Parse an xs:dateTime ("2014-11-06T10:45:03Z", fraction and offset optional) as UNIX seconds. */

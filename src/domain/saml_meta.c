@@ -200,7 +200,7 @@ lists_saml2(const char *list)
 static void
 add_idp(saml_run *run, idp_set *s, const xmlNode *ent, const xmlNode *idp)
 {
-	const char *id = saml_attr(run, ent, "entityID");
+	const char *id = saml_attr_value(run, ent, "entityID");
 
 	if (s->nidp == 0) {
 		s->ent = ent;
@@ -225,7 +225,7 @@ collect_entity(saml_run *run, idp_set *s, const xmlNode *ent)
 
 	s->nentities++;
 	for (; role != NULL; role = saml_next(ent, role, SAML_MD_NS, "IDPSSODescriptor")) {
-		proto = saml_attr(run, role, "protocolSupportEnumeration");
+		proto = saml_attr_value(run, role, "protocolSupportEnumeration");
 		if (proto != NULL && lists_saml2(proto)) {
 			add_idp(run, s, ent, role);
 			return;

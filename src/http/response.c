@@ -135,19 +135,35 @@ http_text(http_request *req, http_response *resp, int status, const char *conten
 static or_status
 html_escaped(or_buf *b, const char *s)
 {
-	or_status st = OR_OK;
+	return buf_append_markup_escaped(b, s);
+}
 
-	for (; st == OR_OK && *s; s++) {
-		switch (*s) {
-		case '<': st = buf_append_c(b, "&lt;"); break;
-		case '>': st = buf_append_c(b, "&gt;"); break;
-		case '&': st = buf_append_c(b, "&amp;"); break;
-		case '"': st = buf_append_c(b, "&quot;"); break;
-		case '\'': st = buf_append_c(b, "&#39;"); break;
-		default: st = buf_putc(b, *s);
-		}
-	}
+/* The page's head and heading, up to the open <main>'s first paragraph. */
+static or_status
+page_open(or_buf *b, const char *title, const char *sentence)
+{
+	or_status st = buf_append_c(b, "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+				       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>");
+
+	if (st == OR_OK && (st = html_escaped(b, title)) == OR_OK)
+		st = buf_append_c(b, " — onramp</title>\n<link rel=\"icon\" href=\"data:,\">\n"
+				     "<link rel=\"stylesheet\" href=\"/css/console.css\">\n</head>\n<body>\n"
+				     "<main id=\"main\" class=\"wrap\">\n<h1>");
+	if (st == OR_OK && (st = html_escaped(b, title)) == OR_OK && (st = buf_append_c(b, "</h1>\n<p>")) == OR_OK &&
+	    (st = html_escaped(b, sentence)) == OR_OK)
+		st = buf_append_c(b, "</p>\n");
 	return st;
+}
+
+/* Send the built page, or a 500 when building it failed; the buffer is freed. */
+static void
+page_send(http_request *req, http_response *resp, int status, or_buf *b, or_status st)
+{
+	if (st == OR_OK)
+		http_text(req, resp, status, "text/html; charset=utf-8", b->data, b->len);
+	else
+		http_error(resp, 500, "internal", "The server ran out of memory for this request.");
+	buf_free(b);
 }
 
 void
@@ -158,22 +174,46 @@ http_html_page(http_request *req, http_response *resp, int status, const char *t
 	or_status st;
 
 	buf_init(&b, 64 * 1024);
-	st = buf_append_c(&b, "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-			      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>");
-	if (st == OR_OK && (st = html_escaped(&b, title)) == OR_OK)
-		st = buf_append_c(&b, " — onramp</title>\n<link rel=\"icon\" href=\"data:,\">\n"
-				      "<link rel=\"stylesheet\" href=\"/css/console.css\">\n</head>\n<body>\n"
-				      "<main id=\"main\" class=\"wrap\">\n<h1>");
-	if (st == OR_OK && (st = html_escaped(&b, title)) == OR_OK && (st = buf_append_c(&b, "</h1>\n<p>")) == OR_OK &&
-	    (st = html_escaped(&b, sentence)) == OR_OK && (st = buf_append_c(&b, "</p>\n<p><a href=\"")) == OR_OK &&
+	st = page_open(&b, title, sentence);
+	if (st == OR_OK && (st = buf_append_c(&b, "<p><a href=\"")) == OR_OK &&
 	    (st = html_escaped(&b, link_href)) == OR_OK && (st = buf_append_c(&b, "\">")) == OR_OK &&
 	    (st = html_escaped(&b, link_text)) == OR_OK)
 		st = buf_append_c(&b, "</a></p>\n</main>\n</body>\n</html>\n");
-	if (st == OR_OK)
-		http_text(req, resp, status, "text/html; charset=utf-8", b.data, b.len);
-	else
-		http_error(resp, 500, "internal", "The server ran out of memory for this request.");
-	buf_free(&b);
+	page_send(req, resp, status, &b, st);
+}
+
+/* <input type="hidden" name=".." value=".."> for each field. */
+static or_status
+hidden_fields(or_buf *b, const http_page_field *fields, size_t n)
+{
+	or_status st = OR_OK;
+	size_t i;
+
+	for (i = 0; i < n && st == OR_OK; i++)
+		if ((st = buf_append_c(b, "<input type=\"hidden\" name=\"")) == OR_OK &&
+		    (st = html_escaped(b, fields[i].name)) == OR_OK && (st = buf_append_c(b, "\" value=\"")) == OR_OK &&
+		    (st = html_escaped(b, fields[i].value)) == OR_OK)
+			st = buf_append_c(b, "\">\n");
+	return st;
+}
+
+void
+http_form_page(http_request *req, http_response *resp, const http_form_page_in *in)
+{
+	or_buf b;
+	or_status st;
+
+	buf_init(&b, in->max_bytes);
+	st = page_open(&b, in->title, in->sentence);
+	if (st == OR_OK && (st = buf_append_c(&b, "<form id=\"")) == OR_OK && (st = html_escaped(&b, in->form_id)) == OR_OK &&
+	    (st = buf_append_c(&b, "\" method=\"post\" action=\"")) == OR_OK &&
+	    (st = html_escaped(&b, in->action)) == OR_OK && (st = buf_append_c(&b, "\">\n")) == OR_OK &&
+	    (st = hidden_fields(&b, in->fields, in->nfields)) == OR_OK &&
+	    (st = buf_append_c(&b, "<button type=\"submit\">")) == OR_OK && (st = html_escaped(&b, in->button)) == OR_OK &&
+	    (st = buf_append_c(&b, "</button>\n</form>\n</main>\n<script src=\"")) == OR_OK &&
+	    (st = html_escaped(&b, in->script)) == OR_OK)
+		st = buf_append_c(&b, "\"></script>\n</body>\n</html>\n");
+	page_send(req, resp, 200, &b, st);
 }
 
 void

@@ -222,8 +222,11 @@ saml_idp(arena *a, const sso_report *r, sso_idp *idp)
 			idp->saml_certs[idp->nsaml_certs++] = r->certs[i].der_b64;
 
 	idp->saml_entity_id = r->entity_id;
-	for (i = 0; i < r->nendpoints && idp->saml_sso_url == NULL; i++)
-		if (r->endpoints[i].kind && strncmp(r->endpoints[i].kind, "sso:", 4) == 0) {
+	/* HTTP-Redirect when the IdP offers it (no page of ours in between), else its first (POST) endpoint. */
+	for (i = 0; i < r->nendpoints; i++)
+		if (r->endpoints[i].kind && strncmp(r->endpoints[i].kind, "sso:", 4) == 0 &&
+		    (idp->saml_sso_url == NULL || strcmp(r->endpoints[i].kind, "sso:HTTP-Redirect") == 0) &&
+		    (idp->saml_sso_binding == NULL || strcmp(idp->saml_sso_binding, "HTTP-Redirect") != 0)) {
 			idp->saml_sso_url = r->endpoints[i].url;
 			idp->saml_sso_binding = r->endpoints[i].kind + 4;
 		}

@@ -20,6 +20,7 @@
 #include "onramp/clock.h"
 #include "onramp/limits.h"
 #include "onramp/log.h"
+#include "onramp/saml_response.h"
 #include "onramp/server.h"
 
 /* Unread request body beyond this is not drained; the connection just closes. */
@@ -130,7 +131,7 @@ serve(app *a, FCGX_Request *fr, arena *ar, or_buf *out)
 	line.duration_us = clock_mono_us() - t0;
 	line.request_id = req.request_id;
 	line.error_code = resp.error_code;
-	line.detail = resp.status >= 500 && !req.secret_body ? resp.detail : NULL;
+	line.detail = (resp.status >= 500 || resp.detail_always) && !req.secret_body ? resp.detail : NULL;
 	log_request(&line);
 
 	http_response_cleanup(&resp);
@@ -206,6 +207,8 @@ server_worker_run(const config *cfg, int lfd, metrics *m)
 			log_event(LOG_ERROR, "secret_key", "%s; TOTP enrollment and sign-in are disabled", err);
 		if (!sso_secret_init(&a, err, sizeof(err)))
 			log_event(LOG_ERROR, "secret_keyring", "%s; SSO client secrets cannot be set or used", err);
+		if (!saml_xmlsec_init(err, sizeof(err)))
+			log_event(LOG_ERROR, "saml_xmlsec", "%s; SAML sign-in is refused", err);
 	}
 	buf_init(&out, LIMIT_RESPONSE_BYTES + 4096);
 
@@ -233,6 +236,7 @@ server_worker_run(const config *cfg, int lfd, metrics *m)
 	buf_free(&out);
 	arena_free(ar);
 	sso_secret_cleanup(&a);
+	saml_xmlsec_shutdown();
 	db_free(a.db);
 	return rc;
 }

@@ -15,6 +15,7 @@
 #include <mysqld_error.h>
 
 #include "onramp/clock.h"
+#include "onramp/limits.h"
 #include "onramp/log.h"
 #include "db_internal.h"
 
@@ -125,6 +126,10 @@ void
 db_request_start(db *d)
 {
 	d->idle = true;
+	d->unit++;	/* statements of earlier units are held by nobody: they may be evicted */
+	/* A unit of work reports its own errors only: a stale one would name another request's failure. */
+	d->last_errno = 0;
+	d->err[0] = '\0';
 }
 
 /* Drop every cached statement (their handles die with the connection). */
@@ -193,6 +198,12 @@ db_new(const config *cfg)
 		return NULL;
 	d->cfg = cfg;
 	d->idle = true;
+	d->cache_cap = cfg && cfg->db_statement_cache > 0 ? (size_t)cfg->db_statement_cache : LIMIT_DB_STMT_CACHE_DEFAULT;
+	d->cache = calloc(d->cache_cap, sizeof(*d->cache));
+	if (d->cache == NULL) {
+		free(d);
+		return NULL;
+	}
 	return d;
 }
 
@@ -206,6 +217,7 @@ db_free(db *d)
 	db_drop_connection(d);
 	for (i = 0; i < d->ncache; i++)
 		db_stmt_destroy(d->cache[i]);
+	free(d->cache);
 	explicit_bzero(d->password, sizeof(d->password));
 	free(d);
 }

@@ -11,7 +11,6 @@
 
 #include "onramp/db.h"
 
-#define DB_STMT_CACHE 128
 #define DB_MAX_PARAMS 64
 #define DB_COL_MAX (16u * 1024u * 1024u)
 /* After a slow failed connect, fail fast for this long instead of re-dialling. */
@@ -34,6 +33,8 @@ struct db_stmt {
 	unsigned long *colcap, *collen;
 	my_bool *colnull, *colerr;
 	bool has_result;
+	unsigned long long used_unit;	/* the unit of work (db_request_start) that last used it */
+	unsigned long long used_tick;	/* when, for least-recently-used eviction */
 };
 
 struct db {
@@ -48,8 +49,9 @@ struct db {
 	bool creds_loaded;
 	char err[256];
 	unsigned last_errno;
-	db_stmt *cache[DB_STMT_CACHE];
-	size_t ncache;
+	db_stmt **cache;		/* cfg->db_statement_cache slots, keyed by SQL address */
+	size_t ncache, cache_cap;
+	unsigned long long unit, tick;
 	db_counters counters;
 	void (*hook)(void *);
 	void *hook_ctx;

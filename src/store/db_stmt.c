@@ -82,26 +82,67 @@ stmt_alloc(db *d, const char *sql, size_t len)
 	return s;
 }
 
+/*
+ * A free cache slot for a new statement: an empty one, else the least
+ * recently used statement that the current unit of work has not used (its
+ * handle is closed; it is prepared again when next needed).  A statement of
+ * this unit may still be in its caller's hands, so it is never the victim;
+ * NULL only when one unit ran more statements than the cache holds.
+ */
+static db_stmt **
+cache_slot(db *d)
+{
+	db_stmt **victim = NULL;
+	size_t i;
+
+	if (d->ncache < d->cache_cap)
+		return &d->cache[d->ncache++];
+	for (i = 0; i < d->ncache; i++)
+		if (d->cache[i]->used_unit != d->unit && (victim == NULL || d->cache[i]->used_tick < (*victim)->used_tick))
+			victim = &d->cache[i];
+	if (victim == NULL)
+		return NULL;
+	db_stmt_destroy(*victim);
+	*victim = NULL;
+	return victim;
+}
+
+/* The cached statement for sql, added (evicting another when full) on first use. */
+static or_status
+cache_find(db *d, const char *sql, db_stmt **out)
+{
+	db_stmt **slot;
+	size_t i;
+
+	for (i = 0; i < d->ncache; i++)
+		if (d->cache[i]->sql == sql) {
+			*out = d->cache[i];
+			return OR_OK;
+		}
+	if ((slot = cache_slot(d)) == NULL) {
+		db_note_error(d, 0, "statement cache full: one unit of work ran more statements than db_statement_cache");
+		return OR_ERR_INTERNAL;
+	}
+	if ((*slot = stmt_alloc(d, sql, 0)) == NULL) {
+		/* Keep the array dense: the last entry moves into the empty slot. */
+		*slot = d->cache[--d->ncache];
+		d->cache[d->ncache] = NULL;
+		return OR_ERR_NOMEM;
+	}
+	*out = *slot;
+	return OR_OK;
+}
+
 or_status
 db_prepare(db *d, const char *sql, db_stmt **out)
 {
 	db_stmt *s = NULL;
-	size_t i;
-	or_status st;
+	or_status st = cache_find(d, sql, &s);
 
-	for (i = 0; i < d->ncache; i++)
-		if (d->cache[i]->sql == sql) {
-			s = d->cache[i];
-			break;
-		}
-	if (s == NULL) {
-		if (d->ncache >= DB_STMT_CACHE)
-			return OR_ERR_LIMIT;
-		s = stmt_alloc(d, sql, 0);
-		if (s == NULL)
-			return OR_ERR_NOMEM;
-		d->cache[d->ncache++] = s;
-	}
+	if (st != OR_OK)
+		return st;
+	s->used_unit = d->unit;
+	s->used_tick = ++d->tick;
 	if (s->has_result)
 		db_stmt_done(s);
 	memset(s->params, 0, sizeof(s->params));

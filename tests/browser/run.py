@@ -9,6 +9,7 @@ The stack has no demo data: tests create what they need with onrampctl
 """
 
 import argparse
+import datetime
 import json
 import os
 import re
@@ -17,6 +18,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -40,6 +42,58 @@ def op_env(op):
             "ONRAMP_OP_CHROMIUM_ARGS": json.dumps(op.chromium_args())}
 
 
+# How far back the request lines printed on failure reach (a suite file takes under a minute).
+RECENT_REQUEST_S = 300
+# The InnoDB status sections that explain a 503 from a deadlock or a request stuck on a lock.
+INNODB_SECTIONS = ("LATEST DETECTED DEADLOCK", "TRANSACTIONS")
+
+
+def log_lines(path, keep):
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            return [ln.rstrip() for ln in f if keep(ln)]
+    except OSError:
+        return []
+
+
+def recent_refusals(path, now):
+    """The request lines with status >= 400 of the last RECENT_REQUEST_S seconds: the app's (method,
+    route, status, error, detail) and nginx's (its own refusals, and 499 for an answer the browser
+    stopped waiting for). Neither log holds a secret or a token (nginx's redacts queries and tokens)."""
+    out = []
+    for ln in log_lines(path, lambda ln: '"status":' in ln):
+        try:
+            r = json.loads(ln)
+            t = datetime.datetime.fromisoformat(r["time"].replace("Z", "+00:00")).timestamp()
+        except (ValueError, KeyError):
+            continue
+        if r.get("event", "request") == "request" and r.get("status", 0) >= 400 and now - t <= RECENT_REQUEST_S:
+            duration = r.get("duration_ms", r.get("duration"))
+            out.append(f"{r['time']} {r.get('method')} {r.get('route', r.get('uri'))} {r.get('status')} "
+                       f"error={r.get('error', '-')} detail={r.get('detail', '-')} {duration}")
+    return out
+
+
+def innodb_sections(status):
+    """The INNODB_SECTIONS of SHOW ENGINE INNODB STATUS (a header line between two rules of dashes)."""
+    text = status.replace("\\n", "\n")
+    parts = re.split(r"(?m)^-{3,}\n([A-Z /]+)\n-{3,}\n", text)
+    found = dict(zip(parts[1::2], parts[2::2]))
+    return [f"{name}:\n{found[name].strip()[:6000]}" for name in INNODB_SECTIONS if name in found]
+
+
+def database_state(st):
+    """MariaDB's last deadlock, open transactions and their lock waits, and every connection's
+    statement: what a request stuck on a lock or refused with 1213 leaves behind."""
+    out = []
+    try:
+        out += innodb_sections(st.db.sql("SHOW ENGINE INNODB STATUS"))
+        out.append("SHOW FULL PROCESSLIST:\n" + st.db.sql("SHOW FULL PROCESSLIST").strip())
+        out.append("statements:\n" + st.db.sql("SHOW GLOBAL STATUS WHERE Variable_name IN "
+                                                "('Prepared_stmt_count', 'Com_stmt_prepare', 'Com_stmt_close')").strip())
+    except (RuntimeError, OSError) as e:
+        out.append(f"database state unavailable: {e}")
+    return out
 def saml_env(idp):
     """What a suite needs to drive the test SAML IdP and let Chromium reach it."""
     return {"ONRAMP_SAML_METADATA_URL": idp.metadata_url, "ONRAMP_SAML_SSO_URL": idp.sso_url,
@@ -49,16 +103,17 @@ def saml_env(idp):
 
 def server_side_failures(st):
     """A failed browser test often hides a server answer (a 5xx, an error): print what the app and
-    its helpers logged at error level or answered with 5xx, since the stack is deleted afterwards."""
+    its helpers logged at error level or answered with 5xx, the recent refusals and the database's
+    locks, since the stack is deleted afterwards."""
     for path in (st.app_log, st.fetcher_log, st.mailer_log):
-        try:
-            with open(path, encoding="utf-8", errors="replace") as f:
-                lines = [ln.rstrip() for ln in f if '"status":5' in ln or '"level":"error"' in ln
-                         or '"level":"warn"' in ln]
-        except OSError:
-            continue
+        lines = log_lines(path, lambda ln: '"status":5' in ln or '"level":"error"' in ln or '"level":"warn"' in ln)
         for ln in lines[-40:]:
             print(f"{os.path.basename(path)}: {ln[:600]}", file=sys.stderr)
+    for path in (st.app_log, os.path.join(st.log_dir, "nginx-access.log")):
+        for ln in recent_refusals(path, time.time())[-60:]:
+            print(f"{os.path.basename(path)} >= 400: {ln[:600]}", file=sys.stderr)
+    for block in database_state(st):
+        print(f"mariadb: {block}", file=sys.stderr)
 
 
 def main():

@@ -131,7 +131,8 @@ class ResolvedIdpTests(GoLiveBase):
         stored = json.loads(self.row(f"SELECT validated_idp FROM sso_settings WHERE customer_id = {cust['id']}"))
         self.assertEqual(stored["protocol"], "saml")
         self.assertEqual(stored["idp"]["saml_entity_id"], report["summary"]["entity_id"])
-        sso = [e for e in report["summary"]["endpoints"] if e["kind"].startswith("sso:")][0]
+        # Okta lists HTTP-POST first and HTTP-Redirect second: the Redirect binding is taken when offered.
+        sso = [e for e in report["summary"]["endpoints"] if e["kind"] == "sso:HTTP-Redirect"][0]
         self.assertEqual((stored["idp"]["saml_sso_url"], "sso:" + stored["idp"]["saml_sso_binding"]), (sso["url"], sso["kind"]))
         self.assertEqual(admin.call("POST", "/sso/submit", {"version": report["version"]}).status, 200)
         rv = self.ops_client.call("GET", f"/reviews?customer={cust['id']}&kind=sso").json["reviews"][0]

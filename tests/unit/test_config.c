@@ -18,6 +18,7 @@ test_defaults(void)
 	CU_ASSERT_EQUAL(c.body_limit_saml, 1024u * 1024u);
 	CU_ASSERT_STRING_EQUAL(c.listener_param, "ONRAMP_LISTENER");
 	CU_ASSERT_EQUAL(c.listen_mode, 0660);
+	CU_ASSERT_EQUAL(c.db_statement_cache, 256);
 	CU_ASSERT_TRUE(config_worker_count(&c) >= 1);
 }
 
@@ -68,6 +69,9 @@ test_parse_errors(void)
 	expect_bad("listen_mode = 999\n", "listen_mode");
 	expect_bad("body_limit = 100m\n", "body_limit");
 	expect_bad("cookie_secure = maybe\n", "cookie_secure");
+	/* Fewer slots than one request's statements would fail that request every time. */
+	expect_bad("db_statement_cache = 63\n", "db_statement_cache");
+	expect_bad("db_statement_cache = 4097\n", "db_statement_cache");
 }
 
 static const char *

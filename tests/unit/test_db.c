@@ -80,10 +80,34 @@ test_unreachable_server_counts(void)
 	db_free(d);
 }
 
+/*
+ * A unit of work reports its own errors: the detail logged for a request once
+ * named another request's duplicate key (the connection's last error lived on).
+ */
+static void
+test_request_start_forgets_the_last_error(void)
+{
+	config c;
+	db *d;
+
+	config_defaults(&c);
+	str_copy(c.db_socket, sizeof(c.db_socket), "/nonexistent/onramp-test.sock");
+	d = db_new(&c);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+	CU_ASSERT_EQUAL(db_connect(d), OR_ERR_DB);
+	CU_ASSERT_NOT_EQUAL(db_last_error(d)[0], '\0');
+	db_request_start(d);
+	CU_ASSERT_STRING_EQUAL(db_last_error(d), "");
+	CU_ASSERT_EQUAL(db_last_errno(d), 0);
+	CU_ASSERT_EQUAL(db_get_counters(d).errors, 1);	/* the count stays: it is the process's */
+	db_free(d);
+}
+
 static const unit_test tests[] = {
 	{ "input-caused errors answer 400 and are not counted", test_input_errors_are_bad_requests },
 	{ "database failures answer 503 and are counted", test_database_failures_are_unavailable },
 	{ "an unreachable server counts", test_unreachable_server_counts },
+	{ "a request starts without the previous one's error", test_request_start_forgets_the_last_error },
 	{ NULL, NULL }
 };
 UNIT_MAIN("db", tests)

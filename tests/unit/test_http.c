@@ -308,6 +308,115 @@ test_request_ids(void)
 	CU_ASSERT_TRUE(http_request_id_ok(id));
 }
 
+/* Parse body as a form: its status (the fields in f and n on success). */
+static or_status
+form(arena *a, const char *body, http_form_field **f, size_t *n)
+{
+	const char *why = NULL;
+	or_status st = http_form_parse(a, body, strlen(body), f, n, &why);
+
+	CU_ASSERT_EQUAL(st == OR_OK, why == NULL);
+	return st;
+}
+
+static void
+test_form_parse(void)
+{
+	arena *a = arena_new(1 << 20);
+	http_form_field *f = NULL;
+	size_t n = 9;
+
+	CU_ASSERT_EQUAL(form(a, "SAMLResponse=PD94+bWw%2B%2F%3D&RelayState=abc", &f, &n), OR_OK);
+	CU_ASSERT_EQUAL(n, 2);
+	CU_ASSERT_STRING_EQUAL(f[0].name, "SAMLResponse");
+	CU_ASSERT_STRING_EQUAL(f[0].value, "PD94 bWw+/=");
+	CU_ASSERT_EQUAL(f[0].value_len, 11);
+	CU_ASSERT_STRING_EQUAL(f[1].value, "abc");
+	/* An empty value is a value; an empty body has no fields. */
+	CU_ASSERT_EQUAL(form(a, "a=&b=%C3%A9", &f, &n), OR_OK);
+	CU_ASSERT_EQUAL(f[0].value_len, 0);
+	CU_ASSERT_STRING_EQUAL(f[1].value, "\xc3\xa9");
+	CU_ASSERT_EQUAL(form(a, "", &f, &n), OR_OK);
+	CU_ASSERT_EQUAL(n, 0);
+	arena_free(a);
+}
+
+static void
+test_form_refused(void)
+{
+	static const char *const bad[] = {
+		"a=1&a=2",		/* a name twice: which one counts? */
+		"a=1&%61=2",		/* the same name, once escaped */
+		"a=1&&b=2", "a=1&", "&a=1",	/* empty pairs */
+		"a", "a=1&b", "=1",	/* no '=', no name */
+		"a=%zz", "a=%4", "a=%", "a=%00", "%00=1",	/* bad and NUL escapes */
+		"a=%C3", "a=%ED%A0%80", "a=%C0%AF",	/* not UTF-8: cut, surrogate, overlong */
+		"a=1&b=2&c=3&d=4&e=5&f=6&g=7&h=8&i=9",	/* more than LIMIT_FORM_FIELDS */
+		NULL
+	};
+	arena *a = arena_new(1 << 20);
+	http_form_field *f = NULL;
+	size_t i, n = 0;
+	char longname[LIMIT_FORM_NAME + 4];
+
+	for (i = 0; bad[i]; i++) {
+		n = 7;
+		if (form(a, bad[i], &f, &n) != OR_ERR_INVALID)
+			fprintf(stderr, "accepted: %s\n", bad[i]);
+		CU_ASSERT_EQUAL(form(a, bad[i], &f, &n), OR_ERR_INVALID);
+		CU_ASSERT_EQUAL(n, 0);
+	}
+	/* A raw NUL byte (strlen would stop at it, so the length is given). */
+	CU_ASSERT_EQUAL(http_form_parse(a, "a=1\0b", 5, &f, &n, &(const char *){ NULL }), OR_ERR_INVALID);
+	memset(longname, 'n', sizeof(longname));
+	longname[LIMIT_FORM_NAME + 1] = '=';
+	longname[LIMIT_FORM_NAME + 2] = '1';
+	longname[LIMIT_FORM_NAME + 3] = '\0';
+	CU_ASSERT_EQUAL(form(a, longname, &f, &n), OR_ERR_INVALID);
+	longname[LIMIT_FORM_NAME] = '=';
+	longname[LIMIT_FORM_NAME + 1] = '\0';
+	CU_ASSERT_EQUAL(form(a, longname, &f, &n), OR_OK);
+	arena_free(a);
+}
+
+static void
+test_form_body(void)
+{
+	http_request req;
+	http_response resp;
+	struct src s;
+	arena *a;
+	size_t len = 0;
+	static const char body[] = "RelayState=r1&SAMLResponse=x%2By";
+
+	setup(&req, &resp, &a, &s, "application/x-www-form-urlencoded; charset=UTF-8", body, "32");
+	CU_ASSERT_EQUAL(http_read_form(&req, &resp, 64), OR_OK);
+	CU_ASSERT_STRING_EQUAL(http_form_value(&req, "SAMLResponse", &len), "x+y");
+	CU_ASSERT_EQUAL(len, 3);
+	CU_ASSERT_PTR_NULL(http_form_value(&req, "Signature", &len));
+	CU_ASSERT_EQUAL(len, 0);
+	teardown(&req, &resp, a);
+
+	setup(&req, &resp, &a, &s, "application/json", body, "32");
+	CU_ASSERT_EQUAL(http_read_form(&req, &resp, 64), OR_ERR_INVALID);
+	CU_ASSERT_EQUAL(resp.status, 415);
+	teardown(&req, &resp, a);
+	/* Over the limit: 413 before a byte is read. */
+	setup(&req, &resp, &a, &s, "application/x-www-form-urlencoded", body, "32");
+	CU_ASSERT_EQUAL(http_read_form(&req, &resp, 31), OR_ERR_LIMIT);
+	CU_ASSERT_EQUAL(resp.status, 413);
+	CU_ASSERT_EQUAL(s.pos, 0);
+	teardown(&req, &resp, a);
+	setup(&req, &resp, &a, &s, "application/x-www-form-urlencoded", "a=1&a=2", "7");
+	CU_ASSERT_EQUAL(http_read_form(&req, &resp, 64), OR_ERR_INVALID);
+	CU_ASSERT_EQUAL(resp.status, 400);
+	CU_ASSERT_PTR_NULL(req.form);
+	teardown(&req, &resp, a);
+	CU_ASSERT_FALSE(http_is_form_type("application/x-www-form-urlencodedx"));
+	CU_ASSERT_FALSE(http_is_form_type("multipart/form-data"));
+	CU_ASSERT_TRUE(http_is_form_type("Application/X-WWW-Form-Urlencoded"));
+}
+
 static const unit_test tests[] = {
 	{ "error shape with fields and request id", test_error_shape },
 	{ "header injection refused", test_header_injection_refused },
@@ -318,6 +427,9 @@ static const unit_test tests[] = {
 	{ "text, 204 and missing responses", test_serialize_text_and_204 },
 	{ "request ids", test_request_ids },
 	{ "html page escaped, 303 see other", test_html_page_and_see_other },
+	{ "form body parsed", test_form_parse },
+	{ "form body refused: duplicates, empty pairs, bad escapes, not UTF-8, too many", test_form_refused },
+	{ "form body: 415, 413 before reading, 400", test_form_body },
 	{ NULL, NULL }
 };
 UNIT_MAIN("http", tests)

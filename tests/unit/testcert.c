@@ -22,10 +22,15 @@ key_for(int rsa_bits)
 	return *slot;
 }
 
-static X509 *
-make(const testcert_spec *s)
+EVP_PKEY *
+testcert_key(int rsa_bits)
 {
-	EVP_PKEY *k = key_for(s->rsa_bits);
+	return key_for(rsa_bits);
+}
+
+static X509 *
+make_with(const testcert_spec *s, EVP_PKEY *k)
+{
 	const EVP_MD *md = EVP_get_digestbyname(s->md);
 	X509 *x = X509_new();
 	X509_NAME *n;
@@ -48,7 +53,13 @@ fail:
 unsigned char *
 testcert_der(const testcert_spec *spec, size_t *len)
 {
-	X509 *x = make(spec);
+	return testcert_der_key(spec, key_for(spec->rsa_bits), len);
+}
+
+unsigned char *
+testcert_der_key(const testcert_spec *spec, EVP_PKEY *key, size_t *len)
+{
+	X509 *x = make_with(spec, key);
 	unsigned char *der = NULL, *p;
 	int n;
 

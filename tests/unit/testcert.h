@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <openssl/types.h>
+
 /** What to put in the certificate. */
 typedef struct testcert_spec {
 	int rsa_bits;		/* 0 = an EC P-256 key */
@@ -22,5 +24,9 @@ typedef struct testcert_spec {
 char *testcert_base64(const testcert_spec *spec);
 /** The same as DER bytes (malloc'd, *len set); NULL on failure. */
 unsigned char *testcert_der(const testcert_spec *spec, size_t *len);
+/** The key certificates of this size are made for (owned here, kept for the run; 0 = EC P-256). */
+EVP_PKEY *testcert_key(int rsa_bits);
+/** A certificate as testcert_der, but for key (spec->rsa_bits ignored): signers with their own keys. */
+unsigned char *testcert_der_key(const testcert_spec *spec, EVP_PKEY *key, size_t *len);
 
 #endif
