@@ -50,6 +50,13 @@ const char *saml_post_value(arena *a, const char *xml);
  */
 const char *saml_url_origin(arena *a, const char *url);
 /**
+ * True when browsers keep a Secure cookie set for this public URL: https, or
+ * http on a loopback host (127.0.0.1, localhost, [::1]), which browsers treat
+ * as a secure context.  Decides whether SAML's pending cookie can be
+ * SameSite=None; Secure (the IdP's POST to the ACS is cross-site).
+ */
+bool saml_sp_secure_context(const char *public_url);
+/**
  * The SP metadata (arena): EntityDescriptor entity_id, SPSSODescriptor for
  * SAML 2.0 with AuthnRequestsSigned="false", WantAssertionsSigned="true",
  * NameIDFormat emailAddress and the ACS (HTTP-POST, index 0).  NULL when out of memory.

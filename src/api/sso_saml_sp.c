@@ -58,8 +58,7 @@ sso_saml_start_url(arena *ar, const sso_config *cfg, const sso_sp *sp, const cha
 const char *
 sso_cookie_samesite(const app *a, const char *protocol)
 {
-	return strcmp(protocol, "saml") == 0 && strncasecmp(a->cfg->public_base_url, "https://", 8) == 0 ? "None"
-													    : "Lax";
+	return strcmp(protocol, "saml") == 0 && saml_sp_secure_context(a->cfg->public_base_url) ? "None" : "Lax";
 }
 
 /* The {slug} of the path as a customer and its SP URLs; false with resp set (404 page for an unknown slug). */

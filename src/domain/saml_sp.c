@@ -4,6 +4,7 @@
  * they are small, fixed in shape, and the tests parse them back.
  */
 #include <string.h>
+#include <strings.h>
 #include <zlib.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
@@ -198,6 +199,29 @@ authority_len(const char *s)
 		i += 1 + port;
 	}
 	return s[i] == '\0' || s[i] == '/' || s[i] == '?' || s[i] == '#' ? i : 0;
+}
+
+bool
+saml_sp_secure_context(const char *url)
+{
+	static const char *const loopback[] = { "127.0.0.1", "localhost", "[::1]" };
+	const char *host;
+	size_t i, n;
+
+	if (url == NULL)
+		return false;
+	if (strncasecmp(url, "https://", 8) == 0)
+		return true;
+	if (strncasecmp(url, "http://", 7) != 0)
+		return false;
+	host = url + 7;
+	for (i = 0; i < sizeof(loopback) / sizeof(loopback[0]); i++) {
+		n = strlen(loopback[i]);
+		/* The whole host: "localhost.evil.example" or "127.0.0.10" is not loopback. */
+		if (strncasecmp(host, loopback[i], n) == 0 && (host[n] == '\0' || host[n] == ':' || host[n] == '/'))
+			return true;
+	}
+	return false;
 }
 
 const char *

@@ -370,7 +370,27 @@ test_url_origin(void)
 	arena_free(ar);
 }
 
+/* SameSite=None needs Secure, which browsers keep only in a secure context: https or a loopback http host. */
+static void
+test_secure_context(void)
+{
+	static const char *const yes[] = { "https://onramp.example", "HTTPS://onramp.example:8443/x", "http://127.0.0.1:8080",
+					   "http://127.0.0.1", "http://localhost:3000/", "http://[::1]:8080" };
+	static const char *const no[] = { "http://onramp.example", "http://127.0.0.10:8080", "http://localhost.evil.example",
+					  "http://127.0.0.1.evil.example/", "ftp://127.0.0.1", "", "127.0.0.1:8080" };
+	size_t i;
+
+	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+		if (!saml_sp_secure_context(yes[i]))
+			CU_FAIL(yes[i]);
+	for (i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+		if (saml_sp_secure_context(no[i]))
+			CU_FAIL(no[i]);
+	CU_ASSERT_FALSE(saml_sp_secure_context(NULL));
+}
+
 static const unit_test tests[] = {
+	{ "secure_context", test_secure_context },
 	{ "url_origin", test_url_origin },
 	{ "request_id", test_request_id },
 	{ "redirect_round_trip", test_redirect_round_trip },
