@@ -185,6 +185,8 @@ or_status http_form_parse(arena *a, const char *body, size_t len, http_form_fiel
 /** The decoded value of the form field name (its length in *len when len is not NULL), or NULL. */
 const char *http_form_value(const http_request *req, const char *name, size_t *len);
 
+/** True when the Content-Type ct is the media type want, case-insensitively, parameters allowed. */
+bool http_media_type_is(const char *ct, const char *want);
 /** True when content_type names application/x-www-form-urlencoded (parameters allowed). */
 bool http_is_form_type(const char *content_type);
 

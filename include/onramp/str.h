@@ -79,6 +79,12 @@ size_t str_url_param(char *u, size_t cap, size_t pos, const char *name, const ch
 size_t str_url_base(char *u, size_t cap, const char *base);
 /** Append s with & < > " ' as character references: safe in XML and HTML text and attribute values. */
 or_status buf_append_markup_escaped(or_buf *b, const char *s);
+/**
+ * URL-decode n bytes at p into out (room for n + 1 bytes; NUL-terminated),
+ * '+' as a space: the length written.  Strict: (size_t)-1 on a bad escape
+ * or %00.  Lenient (for checking the text only): those stay as written.
+ */
+size_t str_url_decode(char *out, const char *p, size_t n, bool strict);
 /** The contents as a view. */
 or_str buf_view(const or_buf *b);
 

@@ -213,26 +213,8 @@ static char *
 url_decode_as(arena *a, const char *p, size_t n, bool strict)
 {
 	char *out = arena_alloc(a, n + 1);
-	size_t i, j = 0;
-	int h, l;
 
-	if (out == NULL)
-		return NULL;
-	for (i = 0; i < n; i++) {
-		if (p[i] == '+') {
-			out[j++] = ' ';
-		} else if (p[i] == '%' && i + 2 < n && (h = str_hex_value(p[i + 1])) >= 0 &&
-			   (l = str_hex_value(p[i + 2])) >= 0 && (h || l)) {
-			out[j++] = (char)(h * 16 + l);
-			i += 2;
-		} else if (p[i] == '%' && strict) {
-			return NULL;
-		} else {
-			out[j++] = p[i];
-		}
-	}
-	out[j] = '\0';
-	return out;
+	return out && str_url_decode(out, p, n, strict) != (size_t)-1 ? out : NULL;
 }
 
 static char *

@@ -404,3 +404,26 @@ str_hex_value(char c)
 		return c - 'A' + 10;
 	return -1;
 }
+
+size_t
+str_url_decode(char *out, const char *p, size_t n, bool strict)
+{
+	size_t i, j = 0;
+	int h, l;
+
+	for (i = 0; i < n; i++) {
+		if (p[i] == '+') {
+			out[j++] = ' ';
+		} else if (p[i] == '%' && i + 2 < n && (h = str_hex_value(p[i + 1])) >= 0 &&
+			   (l = str_hex_value(p[i + 2])) >= 0 && (h || l)) {
+			out[j++] = (char)(h * 16 + l);
+			i += 2;
+		} else if (p[i] == '%' && strict) {
+			return (size_t)-1;
+		} else {
+			out[j++] = p[i];
+		}
+	}
+	out[j] = '\0';
+	return j;
+}

@@ -66,18 +66,6 @@ saml_whole_text(saml_resp *s, const xmlNode *n, const char **out)
 
 /* ---- strict base64 -------------------------------------------------------------- */
 
-static int
-b64_value(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	return c == '+' ? 62 : c == '/' ? 63 : -1;
-}
-
 /*
  * The alphabet, then at most two '=' to fill the last quantum, with CR and
  * LF allowed anywhere (IdPs wrap at 64 or 76 columns); no other whitespace,
@@ -101,7 +89,7 @@ b64_decode(const char *in, size_t len, unsigned char *out, size_t *outlen)
 			sig++;
 			continue;
 		}
-		if (pad > 0 || (v = b64_value(c)) < 0)
+		if (pad > 0 || (v = str_b64_value(c, STR_B64_STD)) < 0)
 			return false;
 		sig++;
 		acc = (acc << 6) | (unsigned)v;

@@ -18,15 +18,7 @@
 bool
 http_is_form_type(const char *ct)
 {
-	static const char want[] = "application/x-www-form-urlencoded";
-	size_t n = sizeof(want) - 1;
-
-	if (ct == NULL || strncasecmp(ct, want, n) != 0)
-		return false;
-	ct += n;
-	while (*ct == ' ' || *ct == '\t')
-		ct++;
-	return *ct == '\0' || *ct == ';';
+	return http_media_type_is(ct, "application/x-www-form-urlencoded");
 }
 
 /* Percent-decode [p, p+n) into the arena ('+' is a space); NULL on a bad escape or %00. */
@@ -34,25 +26,10 @@ static char *
 decode(arena *a, const char *p, size_t n, size_t *outlen)
 {
 	char *out = arena_alloc(a, n + 1);
-	size_t i, j = 0;
-	int h, l;
+	size_t j = out ? str_url_decode(out, p, n, true) : (size_t)-1;
 
-	if (out == NULL)
+	if (j == (size_t)-1)
 		return NULL;
-	for (i = 0; i < n; i++) {
-		if (p[i] == '+') {
-			out[j++] = ' ';
-		} else if (p[i] != '%') {
-			out[j++] = p[i];
-		} else if (i + 2 < n && (h = str_hex_value(p[i + 1])) >= 0 &&
-			   (l = str_hex_value(p[i + 2])) >= 0 && (h || l)) {
-			out[j++] = (char)(h * 16 + l);
-			i += 2;
-		} else {
-			return NULL;
-		}
-	}
-	out[j] = '\0';
 	*outlen = j;
 	return str_utf8_valid((or_str){ out, j }) ? out : NULL;
 }

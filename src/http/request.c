@@ -49,10 +49,9 @@ http_new_request_id(char *id, size_t idsz)
 }
 
 bool
-http_is_json_type(const char *ct)
+http_media_type_is(const char *ct, const char *want)
 {
-	static const char want[] = "application/json";
-	size_t n = sizeof(want) - 1;
+	size_t n = strlen(want);
 
 	if (ct == NULL || strncasecmp(ct, want, n) != 0)
 		return false;
@@ -60,6 +59,12 @@ http_is_json_type(const char *ct)
 	while (*ct == ' ' || *ct == '\t')
 		ct++;
 	return *ct == '\0' || *ct == ';';
+}
+
+bool
+http_is_json_type(const char *ct)
+{
+	return http_media_type_is(ct, "application/json");
 }
 
 or_status

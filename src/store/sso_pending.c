@@ -49,22 +49,36 @@ read_row(db_stmt *s, arena *a, sso_pending *out)
 	return out->purpose == NULL || out->protocol == NULL ? OR_ERR_NOMEM : OR_OK;
 }
 
-/* After a failed use: which condition failed (checked in the order a user can act on). */
-static sso_pending_why
-why_not(db_stmt *s, const char *browser_hash)
+/* Which condition the row fails (checked in the order a user can act on), or 0 when it is usable. */
+static int
+unusable(db_stmt *s, const char *browser_hash)
 {
-	or_str bh = db_col(s, 6);
-
 	if (db_col_int(s, 9, 0) != 1)
 		return SSO_PENDING_OTHER_CUSTOMER;
 	if (db_col_int(s, 7, 0) == 1)
 		return SSO_PENDING_USED;
 	if (db_col_int(s, 8, 0) != 1)
 		return SSO_PENDING_EXPIRED;
-	if (!str_eq_c(bh, browser_hash))
+	if (!str_eq_c(db_col(s, 6), browser_hash))
 		return SSO_PENDING_OTHER_BROWSER;
-	/* Used between our UPDATE and this read. */
-	return SSO_PENDING_USED;
+	return 0;
+}
+
+/* Read the row of state_hash (the statement stays open for the caller's db_stmt_done). */
+static or_status
+query_row(db *d, int64_t customer_id, const char *state_hash, int64_t now, db_stmt **s, bool *found)
+{
+	or_status st = db_prepare(d, SQL_PENDING_READ, s);
+
+	*found = false;
+	if (st != OR_OK) {
+		*s = NULL;	/* nothing for the caller to finish */
+		return st;
+	}
+	db_bind_int(*s, 0, now);
+	db_bind_int(*s, 1, customer_id);
+	db_bind_cstr(*s, 2, state_hash);
+	return db_query_one(*s, found);
 }
 
 or_status
@@ -73,25 +87,26 @@ store_sso_pending_consume(db *d, arena *a, int64_t customer_id, const char *stat
 {
 	db_arg use[] = { DB_INT(now), DB_TEXT(state_hash), DB_TEXT(browser_hash), DB_INT(customer_id), DB_INT(now) };
 	unsigned long long n = 0;
-	db_stmt *s;
+	db_stmt *s = NULL;
 	bool found = false;
+	int w;
 	or_status st;
 
 	memset(out, 0, sizeof(*out));
 	if (scope_refused(__func__, customer_id))
 		return OR_ERR_INTERNAL;
-	if ((st = db_run(d, SQL_PENDING_USE, use, 5, &n)) != OR_OK || (st = db_prepare(d, SQL_PENDING_READ, &s)) != OR_OK)
-		return st;
-	db_bind_int(s, 0, now);
-	db_bind_int(s, 1, customer_id);
-	db_bind_cstr(s, 2, state_hash);
-	if ((st = db_query_one(s, &found)) == OR_OK && found && n == 1) {
+	if ((st = db_run(d, SQL_PENDING_USE, use, 5, &n)) == OR_OK)
+		st = query_row(d, customer_id, state_hash, now, &s, &found);
+	if (st == OR_OK && found && n == 1) {
 		st = read_row(s, a, out);
 	} else if (st == OR_OK) {
-		*why = found ? why_not(s, browser_hash) : SSO_PENDING_UNKNOWN;
+		/* A usable row that our UPDATE did not change was used between the two statements. */
+		*why = !found ? SSO_PENDING_UNKNOWN : (w = unusable(s, browser_hash)) != 0 ? (sso_pending_why)w
+											   : SSO_PENDING_USED;
 		st = OR_ERR_CONFLICT;
 	}
-	db_stmt_done(s);
+	if (s)
+		db_stmt_done(s);
 	return st;
 }
 
@@ -99,25 +114,20 @@ or_status
 store_sso_pending_peek(db *d, arena *a, int64_t customer_id, const char *state_hash, const char *browser_hash,
 		       int64_t now, sso_pending *out)
 {
-	db_stmt *s;
+	db_stmt *s = NULL;
 	bool found = false;
 	or_status st;
 
 	memset(out, 0, sizeof(*out));
 	if (scope_refused(__func__, customer_id))
 		return OR_ERR_INTERNAL;
-	if ((st = db_prepare(d, SQL_PENDING_READ, &s)) != OR_OK)
-		return st;
-	db_bind_int(s, 0, now);
-	db_bind_int(s, 1, customer_id);
-	db_bind_cstr(s, 2, state_hash);
-	if ((st = db_query_one(s, &found)) == OR_OK &&
-	    (!found || db_col_int(s, 9, 0) != 1 || db_col_int(s, 7, 0) == 1 || db_col_int(s, 8, 0) != 1 ||
-	     !str_eq_c(db_col(s, 6), browser_hash)))
+	st = query_row(d, customer_id, state_hash, now, &s, &found);
+	if (st == OR_OK && (!found || unusable(s, browser_hash) != 0))
 		st = OR_ERR_NOT_FOUND;
 	if (st == OR_OK)
 		st = read_row(s, a, out);
-	db_stmt_done(s);
+	if (s)
+		db_stmt_done(s);
 	return st;
 }
 
