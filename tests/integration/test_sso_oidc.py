@@ -93,7 +93,7 @@ class OidcBase(IdentityBase):
         return cls.callback(client, cls.op.follow(redirect_url))
 
     @classmethod
-    def tester(cls, domain):
+    def go_live_user(cls, domain):
         """The test user go_live's test sign-in signs in as (the admin group: role customer_admin)."""
         return dict(sub="tess-1", email=f"tess@{domain}", email_verified=True, groups=[ADMIN_GROUP],
                     preferred_username="tess")
@@ -113,7 +113,7 @@ class OidcBase(IdentityBase):
     def go_live(cls):
         cust, domain, admin = cls.new_admin()
         version = cls.draft(admin, domain)
-        test = cls.run_test_signin(admin, cls.tester(domain))
+        test = cls.run_test_signin(admin, cls.go_live_user(domain))
         assert test["state"] == "passed", test
         sso_golive.submit_and_approve(cls, admin, cust, version)
         sso_golive.activate(cls, cust)

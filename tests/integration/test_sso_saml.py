@@ -40,7 +40,7 @@ def iso(t):
 class SamlBase(OidcBase):
     """A stack and the test SAML IdP; one customer taken live through the whole go-live path.
     Reuses the OIDC suite's stack plumbing (new_admin, go_live, run_test_signin through browser_leg
-    and tester, sessions, assert_no_session, tick);
+    and go_live_user, sessions, assert_no_session, tick);
     `cls.op` is the SAML IdP here, so its setUp/tearDown reset and stop it."""
     post_only = False
 
@@ -97,7 +97,7 @@ class SamlBase(OidcBase):
         return cls.post_acs(client, form["action"], form["SAMLResponse"], form.get("RelayState"))
 
     @classmethod
-    def tester(cls, domain):
+    def go_live_user(cls, domain):
         return cls.saml_user(f"tess@{domain}", [ADMIN_GROUP], "tess")
 
     @classmethod
