@@ -34,6 +34,7 @@ SESSION_COOKIE = "onramp_session"
 class OidcBase(IdentityBase):
     """A stack and a test OP; one customer taken live through the whole go-live path."""
     op_kwargs = {}
+    login_type = "oidc"     # what GET /session says after a sign-in through this suite's IdP
     exchanges_per_min = 1000
     starts_per_addr = 1000
     config_over = {}
@@ -159,7 +160,7 @@ class OidcBase(IdentityBase):
         self.assertIn(SESSION_COOKIE, c.cookies)
         s = c.call("GET", "/session")
         self.assertEqual(s.status, 200, s)
-        self.assertEqual(s.json["login_type"], "oidc")
+        self.assertEqual(s.json["login_type"], self.login_type)
         return s.json
 
     def assert_refused(self, misbehave=None, status=403, text=None, user=None, check=None, start_email=None):

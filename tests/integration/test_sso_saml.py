@@ -24,7 +24,7 @@ from identity_client import customer
 from saml_craft import decode, encode
 from saml_idp import SamlIdp, read_form
 from test_identity import IdentityBase
-from test_sso_oidc import ADMIN_GROUP, MEMBER_GROUP, SESSION_COOKIE, OidcBase
+from test_sso_oidc import ADMIN_GROUP, MEMBER_GROUP, OidcBase
 
 EMAIL_FORMAT = "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress"
 # The structure rule (exactly one Assertion, directly in the Response; signatures only directly
@@ -43,6 +43,7 @@ class SamlBase(OidcBase):
     and go_live_user, sessions, assert_no_session, tick);
     `cls.op` is the SAML IdP here, so its setUp/tearDown reset and stop it."""
     post_only = False
+    login_type = "saml"
 
     @classmethod
     def setUpClass(cls):
@@ -157,15 +158,6 @@ class SamlBase(OidcBase):
         c, out, raw = self.answer(user, sign, key, edit, client)
         body = encode(tamper(raw)) if tamper else out["SAMLResponse"]
         return c, self.post_acs(c, out["acs"], body, out["RelayState"])
-
-    def assert_signed_in(self, c, r):
-        self.assertEqual(r.status, 303, r)
-        self.assertEqual(r.headers["location"], "/")
-        self.assertIn(SESSION_COOKIE, c.cookies)
-        s = c.call("GET", "/session")
-        self.assertEqual(s.status, 200, s)
-        self.assertEqual(s.json["login_type"], "saml")
-        return s.json
 
     def refusal_mark(self):
         out = self.sql("SELECT COALESCE(MAX(id), 0) FROM audit_log WHERE action = 'user.sign_in_refused'")
