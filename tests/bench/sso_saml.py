@@ -47,9 +47,7 @@ def check_settings():
 
 def ready():
     """None when the test SAML IdP can start, else why not."""
-    if not os.path.isdir(os.path.join(ROOT, "tests", "idp", "node_modules", "samlify")):
-        return "tests/idp has no node_modules: run `(cd tests/idp && npm ci)` (./dev bench does it)"
-    return None
+    return sso_signin.ready("samlify")
 
 
 class SamlSignIns(sso_signin.SignIns):

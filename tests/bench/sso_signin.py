@@ -58,9 +58,9 @@ def check_settings():
     return bench.int_settings(SETTINGS)
 
 
-def ready():
-    """None when the test OP can start, else why not."""
-    if not os.path.isdir(os.path.join(ROOT, "tests", "idp", "node_modules", "oidc-provider")):
+def ready(package="oidc-provider"):
+    """None when the test IdP needing npm package (the OP's by default) can start, else why not."""
+    if not os.path.isdir(os.path.join(ROOT, "tests", "idp", "node_modules", package)):
         return "tests/idp has no node_modules: run `(cd tests/idp && npm ci)` (./dev bench does it)"
     return None
 
