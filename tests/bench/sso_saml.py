@@ -33,8 +33,8 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 import bench  # noqa: E402
-from bench import stack, log  # noqa: E402
-import sso_signin  # noqa: E402  (cpu_ns, series, summary: one method for both protocols)
+from bench import log  # noqa: E402
+import sso_signin  # noqa: E402  (cpu_ns, series, summary, the table, the stack: one method for both protocols)
 
 TARGETS = 2  # ACS CPU p95, every sign-in succeeded as measured
 CPU_P95_MS = 5.0
@@ -47,9 +47,7 @@ def check_settings():
 
 def ready():
     """None when the test SAML IdP can start, else why not."""
-    if not os.path.isdir(os.path.join(ROOT, "tests", "idp", "node_modules", "samlify")):
-        return "tests/idp has no node_modules: run `(cd tests/idp && npm ci)` (./dev bench does it)"
-    return None
+    return sso_signin.ready("samlify")
 
 
 class SamlSignIns(sso_signin.SignIns):
@@ -92,17 +90,9 @@ class SamlSignIns(sso_signin.SignIns):
 
 
 def report(jit, warm, failures, n, targets):
-    print()
-    print("SAML sign-in (ACS, RSA-2048 SHA-256 signed assertion), one worker, one client, sequential; "
-          "the worker's CPU per ACS request")
-    print(f"{'sign-ins':<34} {'n':>5} {'cpu p50':>9} {'cpu p95':>9} {'cpu p99':>9} {'cpu max':>9} "
-          f"{'wall p50':>9} {'wall p95':>9}")
-    for name, s in (("JIT (first sign-in)", jit), ("returning members (measured)", warm)):
-        if s["n"]:
-            print(f"{name:<34} {s['n']:>5} " + " ".join(
-                f"{bench.fmt_ms(s[k]):>9}" for k in ("cpu_p50_ms", "cpu_p95_ms", "cpu_p99_ms", "cpu_max_ms",
-                                                     "wall_p50_ms", "wall_p95_ms")))
-    print()
+    sso_signin.print_table("SAML sign-in (ACS, RSA-2048 SHA-256 signed assertion), one worker, one client, "
+                           "sequential; the worker's CPU per ACS request",
+                           (("JIT (first sign-in)", jit), ("returning members (measured)", warm)))
     p95 = warm.get("cpu_p95_ms")
     targets.add("SAML ACS CPU p95", p95 is not None and p95 < CPU_P95_MS,
                 f"{bench.fmt_ms(p95) if p95 is not None else 'n/a'} over {warm['n']} ACS requests "
@@ -116,33 +106,15 @@ def run(ctx, targets):
     from saml_idp import SamlIdp
 
     cfg = check_settings()
-    base = os.path.join(ctx["base"], "saml")
-    os.makedirs(base, exist_ok=True)
-    os.chmod(base, 0o755)
-    idp = SamlIdp(base).start()
-    st = None
-    try:
-        st = stack.Stack(base, ctx["build"], stack.free_port(), stack.free_port(), db=ctx["db"],
-                         db_name="onramp_saml", workers=1, rate=bench.BENCH_RATE, burst=bench.BENCH_BURST,
-                         extra_config=dict(idp.config(), sso_starts_per_addr="100000"))
-        st.up(own_db=False)
+    with sso_signin.part_stack(ctx, "saml", SamlIdp, sso_starts_per_addr="100000") as (st, idp):
         s = SamlSignIns(st, idp)
         nusers, n = cfg["BENCH_SAML_USERS"], cfg["BENCH_SAML_SIGNINS"]
         log(f"SAML: {nusers} JIT sign-ins (warm-up), then {n} measured")
-        users = [s.member(i) for i in range(nusers)]
-        jit, jit_fail = s.series(users)
-        if jit_fail:
-            raise RuntimeError(f"warm-up sign-in failed: {jit_fail[0]}")
-        warm, failures = s.series([users[i % nusers] for i in range(n)])
+        users, jit = s.warm_up(nusers)
+        warm, failures = s.returning(users, n)
         out = {"jit": sso_signin.summary(jit[1:]), "returning": sso_signin.summary(warm), "failures": failures[:5]}
         report(out["jit"], out["returning"], failures, n, targets)
         return out
-    finally:
-        try:
-            if st:
-                st.down(own_db=False)
-        finally:
-            idp.stop()
 
 
 def main():

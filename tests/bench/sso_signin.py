@@ -33,6 +33,7 @@ CPU too, for comparison).
 """
 
 import argparse
+import contextlib
 import os
 import secrets
 import sys
@@ -57,9 +58,9 @@ def check_settings():
     return bench.int_settings(SETTINGS)
 
 
-def ready():
-    """None when the test OP can start, else why not."""
-    if not os.path.isdir(os.path.join(ROOT, "tests", "idp", "node_modules", "oidc-provider")):
+def ready(package="oidc-provider"):
+    """None when the test IdP needing npm package (the OP's by default) can start, else why not."""
+    if not os.path.isdir(os.path.join(ROOT, "tests", "idp", "node_modules", package)):
         return "tests/idp has no node_modules: run `(cd tests/idp && npm ci)` (./dev bench does it)"
     return None
 
@@ -140,6 +141,18 @@ class SignIns:
             out.append(((cpu_ns(self.pid) - pending[0]) / 1e6, pending[1]))
         return out, failures
 
+    def warm_up(self, nusers):
+        """nusers JIT sign-ins, one per new member (not measured): the members and the samples."""
+        users = [self.member(i) for i in range(nusers)]
+        jit, jit_fail = self.series(users)
+        if jit_fail:
+            raise RuntimeError(f"warm-up sign-in failed: {jit_fail[0]}")
+        return users, jit
+
+    def returning(self, users, n):
+        """n sign-ins of the warm-up's members, cycling: the samples and the failures."""
+        return self.series([users[i % len(users)] for i in range(n)])
+
 
 def summary(samples):
     cpu = sorted(s[0] for s in samples)
@@ -151,17 +164,46 @@ def summary(samples):
             "wall_p50_ms": pct(wall, 0.50), "wall_p95_ms": pct(wall, 0.95)}
 
 
-def report(jit, warm, failures, tokens, jwks, n, targets):
+def print_table(title, rows):
+    """The CPU and wall table of a sign-in part; rows are (name, summary) pairs."""
     print()
-    print("SSO sign-in (OIDC callback), one worker, one client, sequential; the worker's CPU per callback")
+    print(title)
     print(f"{'sign-ins':<34} {'n':>5} {'cpu p50':>9} {'cpu p95':>9} {'cpu p99':>9} {'cpu max':>9} "
           f"{'wall p50':>9} {'wall p95':>9}")
-    for name, s in (("JIT (first sign-in, warm JWKS)", jit), ("returning members (measured)", warm)):
+    for name, s in rows:
         if s["n"]:
             print(f"{name:<34} {s['n']:>5} " + " ".join(
                 f"{bench.fmt_ms(s[k]):>9}" for k in ("cpu_p50_ms", "cpu_p95_ms", "cpu_p99_ms", "cpu_max_ms",
                                                      "wall_p50_ms", "wall_p95_ms")))
     print()
+
+
+@contextlib.contextmanager
+def part_stack(ctx, name, idp_class, **extra_config):
+    """A test IdP and a one-worker onramp stack reaching it, in ctx's base/name on ctx's MariaDB
+    (database onramp_<name>); yields (stack, idp) and stops both."""
+    base = os.path.join(ctx["base"], name)
+    os.makedirs(base, exist_ok=True)
+    os.chmod(base, 0o755)
+    idp = idp_class(base).start()
+    st = None
+    try:
+        st = stack.Stack(base, ctx["build"], stack.free_port(), stack.free_port(), db=ctx["db"],
+                         db_name=f"onramp_{name}", workers=1, rate=bench.BENCH_RATE, burst=bench.BENCH_BURST,
+                         extra_config=dict(idp.config(), **extra_config))
+        st.up(own_db=False)
+        yield st, idp
+    finally:
+        try:
+            if st:
+                st.down(own_db=False)
+        finally:
+            idp.stop()
+
+
+def report(jit, warm, failures, tokens, jwks, n, targets):
+    print_table("SSO sign-in (OIDC callback), one worker, one client, sequential; the worker's CPU per callback",
+                (("JIT (first sign-in, warm JWKS)", jit), ("returning members (measured)", warm)))
     p95 = warm.get("cpu_p95_ms")
     targets.add("SSO callback CPU p95", p95 is not None and p95 < CPU_P95_MS,
                 f"{bench.fmt_ms(p95) if p95 is not None else 'n/a'} over {warm['n']} callbacks "
@@ -178,38 +220,20 @@ def run(ctx, targets):
     from oidc_op import OidcOp
 
     cfg = check_settings()
-    base = os.path.join(ctx["base"], "sso")
-    os.makedirs(base, exist_ok=True)
-    os.chmod(base, 0o755)
-    op = OidcOp(base).start()
-    st = None
-    try:
-        st = stack.Stack(base, ctx["build"], stack.free_port(), stack.free_port(), db=ctx["db"],
-                         db_name="onramp_sso", workers=1, rate=bench.BENCH_RATE, burst=bench.BENCH_BURST,
-                         extra_config=dict(op.config(), sso_token_exchanges_per_min="100000",
-                                           sso_starts_per_addr="100000"))
-        st.up(own_db=False)
+    with part_stack(ctx, "sso", OidcOp, sso_token_exchanges_per_min="100000",
+                    sso_starts_per_addr="100000") as (st, op):
         s = SignIns(st, op)
         nusers, n = cfg["BENCH_SSO_USERS"], cfg["BENCH_SSO_SIGNINS"]
         log(f"SSO: {nusers} JIT sign-ins (warm-up, JWKS fetched by the first), then {n} measured")
-        users = [s.member(i) for i in range(nusers)]
-        jit, jit_fail = s.series(users)
-        if jit_fail:
-            raise RuntimeError(f"warm-up sign-in failed: {jit_fail[0]}")
+        users, jit = s.warm_up(nusers)
         before = op.stats()
-        warm, failures = s.series([users[i % nusers] for i in range(n)])
+        warm, failures = s.returning(users, n)
         after = op.stats()
         tokens, jwks = after["token"] - before["token"], after["jwks"] - before["jwks"]
         out = {"jit": summary(jit[1:]), "returning": summary(warm), "failures": failures[:5],
                "token_requests": tokens, "jwks_fetches": jwks}
         report(out["jit"], out["returning"], failures, tokens, jwks, n, targets)
         return out
-    finally:
-        try:
-            if st:
-                st.down(own_db=False)
-        finally:
-            op.stop()
 
 
 def main():

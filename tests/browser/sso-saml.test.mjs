@@ -18,17 +18,13 @@
 
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { request } from 'node:https';
 import { readFileSync } from 'node:fs';
+import { saveScreenshot, seedCustomer, seedOperator, signInCustomer, suite, unique } from './lib.mjs';
 import {
-  openCustomer, openTab, saveScreenshot, seedCustomer, seedOperator, signInCustomer, signInOperator, suite, unique,
-} from './lib.mjs';
+  approveAndActivate, card, controlClient, memberSignIn, passedTestResult, saveDraft, settingsReader, submitForReview, validate,
+} from './sso-lib.mjs';
 
-function idpSetting(name) {
-  const value = process.env[`ONRAMP_SAML_${name}`];
-  if (!value) throw new Error(`ONRAMP_SAML_${name} is not set: run through tests/browser/run.py (it starts the test IdP)`);
-  return value;
-}
+const idpSetting = settingsReader('ONRAMP_SAML_', 'the test IdP');
 
 const IDP = {
   metadataUrl: idpSetting('METADATA_URL'),
@@ -39,25 +35,7 @@ const IDP = {
 };
 
 /** POST /__test/NAME on the IdP's loopback control API (tests/integration/saml_idp.py documents it). */
-function idpControl(name, body = {}) {
-  const data = JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const req = request({
-      host: '127.0.0.1', port: IDP.port, servername: new URL(IDP.ssoUrl).hostname, ca: IDP.ca,
-      method: 'POST', path: `/__test/${name}`,
-      headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) },
-    }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk) => { text += chunk; });
-      res.on('end', () => (res.statusCode === 200
-        ? resolve(JSON.parse(text))
-        : reject(new Error(`test IdP ${name}: ${res.statusCode} ${text.slice(0, 300)}`))));
-    });
-    req.on('error', reject);
-    req.end(data);
-  });
-}
+const idpControl = controlClient({ port: IDP.port, servername: new URL(IDP.ssoUrl).hostname, ca: IDP.ca, label: 'test IdP' });
 
 const tag = unique('ssosaml');
 const PW = 'Granite-Harbor-Willow-2041';
@@ -85,7 +63,6 @@ const { publicUrl, operatorUrl, load } = suite({
   chromiumArgs: IDP.chromiumArgs,
 });
 
-const card = (page) => page.locator('#sso-card');
 const acsPath = `/api/v1/sso/saml/${cust.slug}/acs`;
 
 async function registerSaml(cp) {
@@ -99,19 +76,7 @@ async function registerSaml(cp) {
   await card(cp).getByLabel('Groups claim').fill('groups');
   await card(cp).getByLabel('Admin groups').fill(ADMIN_GROUP);
   await card(cp).getByLabel('Member groups').fill(MEMBER_GROUP);
-  const saved = cp.waitForResponse((r) => r.request().method() === 'PUT' && new URL(r.url()).pathname === '/api/v1/sso');
-  await cp.getByRole('button', { name: 'Save single sign-on details' }).click();
-  assert.equal((await saved).status(), 200, 'the draft is saved');
-  await cp.locator('#sso-flash[data-kind="success"]').filter({ hasText: 'were saved' }).waitFor();
-}
-
-async function validate(cp) {
-  const queued = cp.waitForResponse((r) => r.url().endsWith('/api/v1/sso/validate'));
-  await cp.getByRole('button', { name: 'Validate', exact: true }).click();
-  assert.equal((await queued).status(), 202, 'the validation is queued');
-  const flash = cp.locator('#sso-flash').filter({ hasText: /^Validation (passed|failed)/ });
-  await flash.waitFor({ timeout: 30_000 });
-  assert.match(await flash.textContent(), /^Validation passed/, await cp.locator('#sso-report').textContent());
+  await saveDraft(cp);
 }
 
 /** A test sign-in as the test user: Chromium goes to the IdP, its page posts to the ACS. */
@@ -127,10 +92,7 @@ async function testSignIn(cp) {
   assert.equal(answer.status(), 303, `the ACS stored the result and sent the browser back: ${
     answer.status() === 303 ? '' : (await answer.text()).replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').slice(0, 400)}`);
   assert.match(answer.headers().location, /^\/#sso-test-\d+$/);
-  const result = cp.locator('#sso-test-result:not([hidden]) .sso-test__content');
-  await result.waitFor({ timeout: 30_000 });
-  assert.equal(await result.getAttribute('data-state'), 'passed', await result.textContent());
-  const text = await result.textContent();
+  const text = await passedTestResult(cp);
   assert.ok(text.includes(tester.name_id), 'the NameID and email the IdP sent are shown');
   assert.match(text, /Matched test user/);
   assert.match(text, /Customer admin/, 'the role the admin group gives');
@@ -152,41 +114,15 @@ describe('single sign-on through the test SAML IdP', () => {
     assert.equal(sp.acs, `${publicUrl}${acsPath}`);
     await testSignIn(cp);
     await saveScreenshot(cp, 'sso-saml-test-result');
-    await cp.locator('#sso-card').getByRole('button', { name: 'Submit for review' }).click();
-    await cp.locator('#sso-flash').filter({ hasText: 'sent to us for review' }).waitFor();
+    await submitForReview(cp);
 
-    const ops = await load(`${operatorUrl}/admin/`);
-    const op = ops.page;
-    await signInOperator(op, operator);
-    await openTab(op, 'Review queue');
-    const title = `${cust.name}: Single sign-on`;
-    const review = op.locator('#reviews-list article').filter({ has: op.getByRole('heading', { name: title, exact: true }) });
-    await review.waitFor();
-    await review.getByRole('button', { name: `Approve: ${title}` }).click();
-    await op.locator('#reviews-flash').filter({ hasText: `Approved ${title}.` }).waitFor();
-    await openCustomer(op, cust);
-    const activate = op.locator('#cp-sso-activate');
-    await activate.waitFor();
-    await activate.click();
-    await op.locator('#cp-sso-activation-flash[data-kind="success"]').filter({ hasText: /Version \d+ is live\./ }).waitFor();
+    const ops = await approveAndActivate(load, operatorUrl, operator, cust);
 
     await idpControl('user', member);
-    const visitor = await load(`${publicUrl}/`);
+    const visitor = await memberSignIn({
+      load, publicUrl, email: member.name_id, returnPath: acsPath, returnName: 'ACS', loginType: 'saml',
+    });
     const mp = visitor.page;
-    await mp.getByLabel('Work email').fill(member.name_id);
-    const started = mp.waitForResponse((r) => r.url().endsWith('/api/v1/sso/start'));
-    const acs = mp.waitForResponse((r) => new URL(r.url()).pathname === acsPath, { timeout: 30_000 });
-    await mp.getByRole('button', { name: 'Continue with single sign-on' }).click();
-    assert.equal((await started).status(), 200, 'POST /sso/start found the live configuration');
-    assert.equal((await acs).status(), 303, 'the ACS signed the member in');
-    await mp.getByRole('heading', { name: 'Account Setup', level: 1 }).waitFor({ timeout: 30_000 });
-    assert.equal(new URL(mp.url()).pathname, '/');
-    const session = await mp.request.get(`${publicUrl}/api/v1/session`);
-    assert.equal(session.status(), 200);
-    const me = await session.json();
-    assert.equal(me.login_type, 'saml');
-    assert.equal(me.user.email, member.name_id);
-    assert.equal(me.user.role, 'customer_member');
     await saveScreenshot(mp, 'sso-saml-member');
     assert.deepEqual([...customer.problems, ...ops.problems, ...visitor.problems], []);
   });

@@ -21,17 +21,13 @@
 
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { request } from 'node:https';
 import { readFileSync } from 'node:fs';
+import { saveScreenshot, seedCustomer, seedOperator, signInCustomer, suite, unique } from './lib.mjs';
 import {
-  openCustomer, openTab, saveScreenshot, seedCustomer, seedOperator, signInCustomer, signInOperator, suite, unique,
-} from './lib.mjs';
+  approveAndActivate, card, controlClient, memberSignIn, passedTestResult, saveDraft, settingsReader, submitForReview, validate,
+} from './sso-lib.mjs';
 
-function opSetting(name) {
-  const value = process.env[`ONRAMP_OP_${name}`];
-  if (!value) throw new Error(`ONRAMP_OP_${name} is not set: run through tests/browser/run.py (it starts the test OP)`);
-  return value;
-}
+const opSetting = settingsReader('ONRAMP_OP_', 'the test OP');
 
 const OP = {
   issuer: opSetting('ISSUER'),
@@ -43,25 +39,7 @@ const OP = {
 };
 
 /** POST /__test/NAME on the OP's loopback control API (tests/integration/oidc_op.py documents it). */
-function opControl(name, body = {}) {
-  const data = JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const req = request({
-      host: '127.0.0.1', port: OP.port, servername: new URL(OP.issuer).hostname, ca: OP.ca,
-      method: 'POST', path: `/__test/${name}`,
-      headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) },
-    }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk) => { text += chunk; });
-      res.on('end', () => (res.statusCode === 200
-        ? resolve(JSON.parse(text))
-        : reject(new Error(`test OP ${name}: ${res.statusCode} ${text.slice(0, 300)}`))));
-    });
-    req.on('error', reject);
-    req.end(data);
-  });
-}
+const opControl = controlClient({ port: OP.port, servername: new URL(OP.issuer).hostname, ca: OP.ca, label: 'test OP' });
 
 const tag = unique('ssosign');
 const PW = 'Granite-Harbor-Willow-2041';
@@ -89,7 +67,7 @@ const { publicUrl, operatorUrl, load } = suite({
   chromiumArgs: OP.chromiumArgs,
 });
 
-const card = (page) => page.locator('#sso-card');
+const callbackPath = `/api/v1/sso/oidc/callback/${cust.slug}`;
 
 /** Fill the OIDC draft with the OP's client and save it; waits for the saved flash. */
 async function registerClient(cp) {
@@ -100,10 +78,7 @@ async function registerClient(cp) {
   await card(cp).getByLabel('Test users').fill(tester.email);
   await card(cp).getByLabel('Admin groups').fill(ADMIN_GROUP);
   await card(cp).getByLabel('Member groups').fill(MEMBER_GROUP);
-  const saved = cp.waitForResponse((r) => r.request().method() === 'PUT' && new URL(r.url()).pathname === '/api/v1/sso');
-  await cp.getByRole('button', { name: 'Save single sign-on details' }).click();
-  assert.equal((await saved).status(), 200, 'the draft is saved');
-  await cp.locator('#sso-flash[data-kind="success"]').filter({ hasText: 'were saved' }).waitFor();
+  await saveDraft(cp);
 }
 
 /** Store the client secret through the write-only field; the field is emptied, the status says set. */
@@ -120,31 +95,18 @@ async function storeSecret(cp) {
   assert.equal(sso.secret?.set, true, 'GET /sso says a secret is set');
 }
 
-async function validate(cp) {
-  const queued = cp.waitForResponse((r) => r.url().endsWith('/api/v1/sso/validate'));
-  await cp.getByRole('button', { name: 'Validate', exact: true }).click();
-  assert.equal((await queued).status(), 202, 'the validation is queued');
-  const flash = cp.locator('#sso-flash').filter({ hasText: /^Validation (passed|failed)/ });
-  await flash.waitFor({ timeout: 30_000 });
-  assert.match(await flash.textContent(), /^Validation passed/, await cp.locator('#sso-report').textContent());
-}
-
 /** Run a test sign-in as the test user: Chromium goes to the OP and back; the result is shown. */
 async function testSignIn(cp) {
   await opControl('user', tester);
   const before = (await opControl('stats')).token;
   const leftForOp = cp.waitForRequest((r) => r.url().startsWith(`${OP.issuer}/`) && r.isNavigationRequest());
-  const back = cp.waitForResponse((r) => new URL(r.url()).pathname === `/api/v1/sso/oidc/callback/${cust.slug}`,
-    { timeout: 30_000 });
+  const back = cp.waitForResponse((r) => new URL(r.url()).pathname === callbackPath, { timeout: 30_000 });
   await card(cp).getByRole('button', { name: 'Run a test sign-in' }).click();
   await leftForOp;
   const answer = await back;
   assert.equal(answer.status(), 303, 'the callback stored the result and sent the browser back');
   assert.match(answer.headers().location, /^\/#sso-test-\d+$/);
-  const result = cp.locator('#sso-test-result:not([hidden]) .sso-test__content');
-  await result.waitFor({ timeout: 30_000 });
-  assert.equal(await result.getAttribute('data-state'), 'passed', await result.textContent());
-  const text = await result.textContent();
+  const text = await passedTestResult(cp);
   assert.ok(text.includes(tester.sub), 'the subject the OP sent is shown');
   assert.ok(text.includes(tester.email), 'the email the OP sent is shown');
   assert.match(text, /Matched test user/);
@@ -161,7 +123,7 @@ describe('single sign-on through the test OpenID Provider', () => {
     await signInCustomer(cp, cust.admin.username, PW);
     await cp.locator('#sso-card:not([hidden])').waitFor();
     const redirectUri = await cp.getByRole('textbox', { name: 'OpenID Connect redirect URI', exact: true }).inputValue();
-    assert.equal(redirectUri, `${publicUrl}/api/v1/sso/oidc/callback/${cust.slug}`);
+    assert.equal(redirectUri, `${publicUrl}${callbackPath}`);
     // The admin registers that redirect URI at the IdP (here: the OP's control API).
     await opControl('redirect_uris', { redirect_uris: [redirectUri] });
     await registerClient(cp);
@@ -169,48 +131,21 @@ describe('single sign-on through the test OpenID Provider', () => {
     await validate(cp);
     await testSignIn(cp);
     await saveScreenshot(cp, 'sso-signin-test-result');
-    await cp.locator('#sso-card').getByRole('button', { name: 'Submit for review' }).click();
-    await cp.locator('#sso-flash').filter({ hasText: 'sent to us for review' }).waitFor();
+    await submitForReview(cp);
 
     // 2. The operator approves, then makes the approved version live.
-    const ops = await load(`${operatorUrl}/admin/`);
+    const ops = await approveAndActivate(load, operatorUrl, operator, cust);
     const op = ops.page;
-    await signInOperator(op, operator);
-    await openTab(op, 'Review queue');
-    const title = `${cust.name}: Single sign-on`;
-    const review = op.locator('#reviews-list article').filter({ has: op.getByRole('heading', { name: title, exact: true }) });
-    await review.waitFor();
-    await review.getByRole('button', { name: `Approve: ${title}` }).click();
-    await op.locator('#reviews-flash').filter({ hasText: `Approved ${title}.` }).waitFor();
-    await openCustomer(op, cust);
-    const activate = op.locator('#cp-sso-activate');
-    await activate.waitFor();
-    await activate.click();
-    await op.locator('#cp-sso-activation-flash[data-kind="success"]').filter({ hasText: /Version \d+ is live\./ }).waitFor();
     assert.doesNotMatch(await op.locator('#cp-sso-golive').textContent(), /Live version\s*not live/);
 
     // 3. A member with no account yet signs in through the IdP.
     await opControl('user', member);
     const before = (await opControl('stats')).token;
-    const visitor = await load(`${publicUrl}/`);
-    const mp = visitor.page;
-    await mp.getByLabel('Work email').fill(member.email);
-    const started = mp.waitForResponse((r) => r.url().endsWith('/api/v1/sso/start'));
-    const callback = mp.waitForResponse((r) => new URL(r.url()).pathname === `/api/v1/sso/oidc/callback/${cust.slug}`,
-      { timeout: 30_000 });
-    await mp.getByRole('button', { name: 'Continue with single sign-on' }).click();
-    assert.equal((await started).status(), 200, 'POST /sso/start found the live configuration');
-    assert.equal((await callback).status(), 303, 'the callback signed the member in');
-    await mp.getByRole('heading', { name: 'Account Setup', level: 1 }).waitFor({ timeout: 30_000 });
-    assert.equal(new URL(mp.url()).pathname, '/');
-    const session = await mp.request.get(`${publicUrl}/api/v1/session`);
-    assert.equal(session.status(), 200);
-    const me = await session.json();
-    assert.equal(me.login_type, 'oidc');
-    assert.equal(me.user.email, member.email);
-    assert.equal(me.user.role, 'customer_member');
+    const visitor = await memberSignIn({
+      load, publicUrl, email: member.email, returnPath: callbackPath, returnName: 'callback', loginType: 'oidc',
+    });
     assert.equal((await opControl('stats')).token, before + 1, 'the sign-in exchanged one code at the OP');
-    await saveScreenshot(mp, 'sso-signin-member');
+    await saveScreenshot(visitor.page, 'sso-signin-member');
     assert.deepEqual([...customer.problems, ...ops.problems, ...visitor.problems], []);
   });
 });

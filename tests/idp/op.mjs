@@ -17,12 +17,11 @@
 // Usage: node op.mjs CONFIG.json   (config written by oidc_op.py; prints "ready" when listening)
 
 import crypto from 'node:crypto';
-import fs from 'node:fs';
-import https from 'node:https';
 import Provider from 'oidc-provider';
+import { fromLoopback, readBody, readConf, serve } from './common.mjs';
 
 const ALGS = ['RS256', 'PS256', 'ES256'];
-const conf = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
+const conf = readConf();
 
 // ---- keys -----------------------------------------------------------------------------------
 
@@ -265,9 +264,7 @@ function rewriteUserinfo(ctx) {
 // ---- control API ------------------------------------------------------------------------------
 
 async function readJson(ctx) {
-	const chunks = [];
-	for await (const c of ctx.req) chunks.push(c);
-	const text = Buffer.concat(chunks).toString('utf8');
+	const text = await readBody(ctx.req);
 	return text ? JSON.parse(text) : {};
 }
 
@@ -304,8 +301,7 @@ const control = {
 };
 
 async function handleControl(ctx, name) {
-	const peer = ctx.req.socket.remoteAddress || '';
-	if (!['127.0.0.1', '::1', '::ffff:127.0.0.1'].includes(peer) || ctx.method !== 'POST' || !control[name]) {
+	if (!fromLoopback(ctx.req) || ctx.method !== 'POST' || !control[name]) {
 		ctx.status = 404;
 		return;
 	}
@@ -350,15 +346,4 @@ provider.use(async (ctx, next) => {
 	return undefined;
 });
 
-const server = https.createServer({
-	cert: fs.readFileSync(conf.cert), key: fs.readFileSync(conf.key),
-}, provider.callback());
-server.listen(conf.port, '127.0.0.1', () => process.stdout.write('ready\n'));
-
-function shutdown() {
-	server.close();
-	server.closeAllConnections();
-	process.exit(0);
-}
-process.on('SIGTERM', shutdown);
-process.on('SIGINT', shutdown);
+serve(conf, provider.callback());

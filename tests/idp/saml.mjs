@@ -22,12 +22,12 @@
 
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import https from 'node:https';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import * as samlify from 'samlify';
+import { fromLoopback, readBody, readConf, serve } from './common.mjs';
 
-const conf = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
+const conf = readConf();
 const NS = {
 	post: 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST',
 	redirect: 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect',
@@ -211,12 +211,6 @@ function autoPostPage(acs, samlResponse, relayState) {
 
 // ---- control API ------------------------------------------------------------------------------
 
-async function readBody(req) {
-	const chunks = [];
-	for await (const c of req) chunks.push(c);
-	return Buffer.concat(chunks).toString('utf8');
-}
-
 async function registerSp(body) {
 	let xml = body.metadata_xml;
 	if (body.metadata_url) {
@@ -295,8 +289,7 @@ function send(res, status, type, body) {
 }
 
 async function handleControl(req, res, name) {
-	const peer = req.socket.remoteAddress || '';
-	if (!['127.0.0.1', '::1', '::ffff:127.0.0.1'].includes(peer) || req.method !== 'POST'
+	if (!fromLoopback(req) || req.method !== 'POST'
 	    || !Object.hasOwn(control, name)) return send(res, 404, 'text/plain', 'not found');
 	try {
 		const text = await readBody(req);
@@ -339,14 +332,4 @@ async function handle(req, res) {
 	return send(res, 404, 'text/plain', 'not found');
 }
 
-const server = https.createServer({ cert: fs.readFileSync(conf.cert), key: fs.readFileSync(conf.key) },
-	(req, res) => { handle(req, res).catch((e) => send(res, 500, 'text/plain', String(e))); });
-server.listen(conf.port, '127.0.0.1', () => process.stdout.write('ready\n'));
-
-function shutdown() {
-	server.close();
-	server.closeAllConnections();
-	process.exit(0);
-}
-process.on('SIGTERM', shutdown);
-process.on('SIGINT', shutdown);
+serve(conf, (req, res) => { handle(req, res).catch((e) => send(res, 500, 'text/plain', String(e))); });

@@ -105,12 +105,7 @@ class OidcOp:
 
     # ---- lifecycle --------------------------------------------------------
     def start(self):
-        if not os.path.isdir(os.path.join(IDP_DIR, "node_modules", "oidc-provider")):
-            raise RuntimeError("tests/idp has no node_modules: run `(cd tests/idp && npm ci)` "
-                               "(./dev test does it)")
-        os.makedirs(self.base, exist_ok=True)
-        os.chmod(self.base, 0o755)
-        cert, key = self._certs()
+        cert, key = self._prepare("oidc-provider")
         conf = {
             "port": self.port, "issuer": self.issuer, "cert": cert, "key": key,
             "id_token_algs": self.id_token_algs, "id_token_alg": self.id_token_alg,
@@ -120,12 +115,27 @@ class OidcOp:
             "default_user": {"sub": "op-user-1", "email": "user@op.example", "email_verified": True,
                              "preferred_username": "op-user-1"},
         }
-        conf_path = os.path.join(self.base, "op.json")
+        self._launch("op", conf, "the test OP")
+        return self
+
+    def _prepare(self, package):
+        """Check tests/idp has the npm package, make the base directory; the TLS leaf and key."""
+        if not os.path.isdir(os.path.join(IDP_DIR, "node_modules", package)):
+            raise RuntimeError("tests/idp has no node_modules: run `(cd tests/idp && npm ci)` "
+                               "(./dev test does it)")
+        os.makedirs(self.base, exist_ok=True)
+        os.chmod(self.base, 0o755)
+        return self._certs()
+
+    def _launch(self, name, conf, what):
+        """Run tests/idp/<name>.mjs on conf (written to <name>.json; stderr to <name>.log) and wait
+        for its "ready" line."""
+        conf_path = os.path.join(self.base, f"{name}.json")
         with open(conf_path, "w") as f:
             json.dump(conf, f)
-        self.log_path = os.path.join(self.base, "op.log")
+        self.log_path = os.path.join(self.base, f"{name}.log")
         log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(["node", os.path.join(IDP_DIR, "op.mjs"), conf_path], cwd=IDP_DIR,
+        self.proc = subprocess.Popen(["node", os.path.join(IDP_DIR, f"{name}.mjs"), conf_path], cwd=IDP_DIR,
                                      stdout=subprocess.PIPE, stderr=log)
         log.close()
         # Bounded: a Node that never says "ready" must not hang the whole run.
@@ -134,8 +144,7 @@ class OidcOp:
         if line.strip() != b"ready":
             log_text = open(self.log_path, errors="replace").read()[-2000:]
             self.stop()
-            raise RuntimeError(f"the test OP did not start: {line!r}; its log: {log_text}")
-        return self
+            raise RuntimeError(f"{what} did not start: {line!r}; its log: {log_text}")
 
     def stop(self):
         if self.proc:

@@ -37,13 +37,11 @@ Control calls (POST /__test/<name>, loopback only):
 """
 
 import html.parser
-import json
 import os
-import select
 import subprocess
 import urllib.parse
 
-from oidc_op import IDP_DIR, START_TIMEOUT_S, OidcOp, OpError
+from oidc_op import OidcOp, OpError
 
 IDP_HOST = "saml-idp.fixture.test"
 
@@ -61,31 +59,13 @@ class SamlIdp(OidcOp):
         self.sps = []
 
     def start(self):
-        if not os.path.isdir(os.path.join(IDP_DIR, "node_modules", "samlify")):
-            raise RuntimeError("tests/idp has no node_modules: run `(cd tests/idp && npm ci)` "
-                               "(./dev test does it)")
-        os.makedirs(self.base, exist_ok=True)
-        os.chmod(self.base, 0o755)
-        cert, key = self._certs()
+        cert, key = self._prepare("samlify")
         keys = os.path.join(self.base, "keys")
         os.makedirs(keys, exist_ok=True)
         conf = {"port": self.port, "base_url": f"https://{self.host}:{self.port}", "entity_id": self.entity_id,
                 "cert": cert, "key": key, "dir": keys,
                 "default_user": {"name_id": "user@idp.example", "attributes": {"email": ["user@idp.example"]}}}
-        conf_path = os.path.join(self.base, "idp.json")
-        with open(conf_path, "w") as f:
-            json.dump(conf, f)
-        self.log_path = os.path.join(self.base, "idp.log")
-        log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(["node", os.path.join(IDP_DIR, "saml.mjs"), conf_path], cwd=IDP_DIR,
-                                     stdout=subprocess.PIPE, stderr=log)
-        log.close()
-        ready, _, _ = select.select([self.proc.stdout], [], [], START_TIMEOUT_S)
-        line = self.proc.stdout.readline() if ready else b"(nothing within %d s)" % START_TIMEOUT_S
-        if line.strip() != b"ready":
-            log_text = open(self.log_path, errors="replace").read()[-2000:]
-            self.stop()
-            raise RuntimeError(f"the test SAML IdP did not start: {line!r}; its log: {log_text}")
+        self._launch("saml", conf, "the test SAML IdP")
         self.cert_pem = self.certs()["own"]
         return self
 

@@ -19,6 +19,7 @@ import time
 import urllib.parse
 
 import stack
+import sso_golive
 
 from harness import Env
 from identity_client import customer
@@ -33,6 +34,7 @@ SESSION_COOKIE = "onramp_session"
 class OidcBase(IdentityBase):
     """A stack and a test OP; one customer taken live through the whole go-live path."""
     op_kwargs = {}
+    login_type = "oidc"     # what GET /session says after a sign-in through this suite's IdP
     exchanges_per_min = 1000
     starts_per_addr = 1000
     config_over = {}
@@ -67,19 +69,7 @@ class OidcBase(IdentityBase):
     # ---- the go-live path, as a customer and an operator walk it ------------------------
     @classmethod
     def new_admin(cls):
-        slug = cls.uniq("oidc")
-        r = cls.ops_client.call("POST", "/customers", {"slug": slug, "name": f"{slug} Ltd", "seat_limit": 100})
-        assert r.status == 201, r
-        cust = r.json["customer"]
-        name = cls.uniq("adm")
-        r = cls.ops_client.call("POST", "/users", {"customer": slug, "username": name, "role": "customer_admin",
-                                                   "email": f"{name}@{slug}.example", "password": PASSWORD})
-        assert r.status == 201, r
-        c = customer(cls.st)
-        assert c.call("POST", "/session", {"login": name, "password": PASSWORD}).status == 200
-        r = c.call("POST", "/password", {"current_password": PASSWORD, "new_password": PASSWORD + "x"})
-        assert r.status == 200, r
-        return cust, f"{slug}.example", c
+        return sso_golive.new_admin(cls, "oidc", 100)
 
     @classmethod
     def draft(cls, admin, domain, discovery_url=None):
@@ -96,23 +86,26 @@ class OidcBase(IdentityBase):
         assert r.status == 200, r
         r = admin.call("PUT", "/sso/secret", {"client_secret": cls.op.client_secret})
         assert r.status == 204, r
-        r = admin.call("POST", "/sso/validate")
-        assert r.status == 202, r
-        job, end = r.json["validation"], time.monotonic() + 30
-        while job["state"] not in ("done", "failed"):
-            assert time.monotonic() < end, job
-            time.sleep(0.05)
-            job = admin.call("GET", f"/sso/validations/{job['id']}").json
-        assert job["state"] == "done" and job["report"]["ok"], job
-        return job["version"]
+        return sso_golive.validate(admin)
+
+    @classmethod
+    def browser_leg(cls, client, redirect_url):
+        """From onramp's redirect to the IdP back to onramp, as the browser goes: onramp's answer."""
+        return cls.callback(client, cls.op.follow(redirect_url))
+
+    @classmethod
+    def go_live_user(cls, domain):
+        """The test user go_live's test sign-in signs in as (the admin group: role customer_admin)."""
+        return dict(sub="tess-1", email=f"tess@{domain}", email_verified=True, groups=[ADMIN_GROUP],
+                    preferred_username="tess")
 
     @classmethod
     def run_test_signin(cls, admin, user):
-        """POST /sso/tests, the browser leg at the OP, the callback: the test's id and final state."""
+        """POST /sso/tests, the browser leg at the IdP, back at onramp: the test's final state."""
         r = admin.call("POST", "/sso/tests")
         assert r.status == 201, r
         cls.op.set_user(**user)
-        r2 = cls.callback(admin, cls.op.follow(r.json["redirect_url"]))
+        r2 = cls.browser_leg(admin, r.json["redirect_url"])
         assert r2.status == 303, r2
         assert r2.headers["location"] == f"/#sso-test-{r.json['id']}", r2.headers
         return admin.call("GET", f"/sso/tests/{r.json['id']}").json
@@ -121,15 +114,10 @@ class OidcBase(IdentityBase):
     def go_live(cls):
         cust, domain, admin = cls.new_admin()
         version = cls.draft(admin, domain)
-        test = cls.run_test_signin(admin, dict(sub="tess-1", email=f"tess@{domain}", email_verified=True,
-                                               groups=[ADMIN_GROUP], preferred_username="tess"))
+        test = cls.run_test_signin(admin, cls.go_live_user(domain))
         assert test["state"] == "passed", test
-        assert admin.call("POST", "/sso/submit", {"version": version}).status == 200
-        rv = cls.ops_client.call("GET", f"/reviews?customer={cust['id']}&kind=sso").json["reviews"][0]
-        r = cls.ops_client.call("POST", f"/reviews/{rv['id']}/decision", {"decision": "approve"})
-        assert r.status == 200, r
-        r = cls.ops_client.call("POST", f"/customers/{cust['id']}/sso/activation")
-        assert r.status == 200, r
+        sso_golive.submit_and_approve(cls, admin, cust, version)
+        sso_golive.activate(cls, cust)
         return cust, domain, admin
 
     # ---- one sign-in ------------------------------------------------------------------------
@@ -172,7 +160,7 @@ class OidcBase(IdentityBase):
         self.assertIn(SESSION_COOKIE, c.cookies)
         s = c.call("GET", "/session")
         self.assertEqual(s.status, 200, s)
-        self.assertEqual(s.json["login_type"], "oidc")
+        self.assertEqual(s.json["login_type"], self.login_type)
         return s.json
 
     def assert_refused(self, misbehave=None, status=403, text=None, user=None, check=None, start_email=None):

@@ -17,14 +17,14 @@ import datetime
 import os
 import secrets
 import tempfile
-import time
 import urllib.parse
 
+import sso_golive
 from identity_client import customer
 from saml_craft import decode, encode
 from saml_idp import SamlIdp, read_form
 from test_identity import IdentityBase
-from test_sso_oidc import ADMIN_GROUP, MEMBER_GROUP, SESSION_COOKIE, OidcBase
+from test_sso_oidc import ADMIN_GROUP, MEMBER_GROUP, OidcBase
 
 EMAIL_FORMAT = "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress"
 # The structure rule (exactly one Assertion, directly in the Response; signatures only directly
@@ -39,9 +39,11 @@ def iso(t):
 
 class SamlBase(OidcBase):
     """A stack and the test SAML IdP; one customer taken live through the whole go-live path.
-    Reuses the OIDC suite's stack plumbing (new_admin, sessions, assert_no_session, tick);
+    Reuses the OIDC suite's stack plumbing (new_admin, go_live, run_test_signin through browser_leg
+    and go_live_user, sessions, assert_no_session, tick);
     `cls.op` is the SAML IdP here, so its setUp/tearDown reset and stop it."""
     post_only = False
+    login_type = "saml"
 
     @classmethod
     def setUpClass(cls):
@@ -82,36 +84,22 @@ class SamlBase(OidcBase):
             "test_users": [f"tess@{domain}"], "version": version,
             "claims": {"username": "username", "email": "email", "groups": "groups"}})
         assert r.status == 200, r
-        r = admin.call("POST", "/sso/validate")
-        assert r.status == 202, r
-        job = cls.wait_job(admin, r.json["validation"])
-        assert job["state"] == "done" and job["report"]["ok"], job
+        version = sso_golive.validate(admin)
         reg = cls.idp.register_sp(metadata_url=cls.st.public_url + urllib.parse.urlsplit(
             sp.json["saml"]["metadata_url"]).path)
         assert reg["entity_id"] == sp.json["saml"]["entity_id"], (reg, sp.json)
         assert reg["acs"] == sp.json["saml"]["acs_url"], (reg, sp.json)
-        return job["version"]
+        return version
 
     @classmethod
-    def wait_job(cls, admin, job):
-        end = time.monotonic() + 30
-        while job["state"] not in ("done", "failed"):
-            assert time.monotonic() < end, job
-            time.sleep(0.05)
-            job = admin.call("GET", f"/sso/validations/{job['id']}").json
-        return job
+    def browser_leg(cls, client, redirect_url):
+        """The IdP's page posts its response to the ACS (OidcBase.run_test_signin walks it)."""
+        form = cls.idp.follow(**cls.idp_request(client, redirect_url))
+        return cls.post_acs(client, form["action"], form["SAMLResponse"], form.get("RelayState"))
 
     @classmethod
-    def run_test_signin(cls, admin, user):
-        """POST /sso/tests, the browser leg at the IdP, the ACS: the test's final state."""
-        r = admin.call("POST", "/sso/tests")
-        assert r.status == 201, r
-        cls.idp.set_user(**user)
-        form = cls.idp.follow(**cls.idp_request(admin, r.json["redirect_url"]))
-        r2 = cls.post_acs(admin, form["action"], form["SAMLResponse"], form.get("RelayState"))
-        assert r2.status == 303, r2
-        assert r2.headers["location"] == f"/#sso-test-{r.json['id']}", r2.headers
-        return admin.call("GET", f"/sso/tests/{r.json['id']}").json
+    def go_live_user(cls, domain):
+        return cls.saml_user(f"tess@{domain}", [ADMIN_GROUP], "tess")
 
     @classmethod
     def saml_user(cls, email, groups=(), username=None):
@@ -119,20 +107,6 @@ class SamlBase(OidcBase):
         if username:
             attrs["username"] = [username]
         return {"name_id": email, "name_id_format": EMAIL_FORMAT, "attributes": attrs}
-
-    @classmethod
-    def go_live(cls):
-        cust, domain, admin = cls.new_admin()
-        version = cls.draft(admin, domain)
-        test = cls.run_test_signin(admin, cls.saml_user(f"tess@{domain}", [ADMIN_GROUP], "tess"))
-        assert test["state"] == "passed", test
-        assert admin.call("POST", "/sso/submit", {"version": version}).status == 200
-        rv = cls.ops_client.call("GET", f"/reviews?customer={cust['id']}&kind=sso").json["reviews"][0]
-        r = cls.ops_client.call("POST", f"/reviews/{rv['id']}/decision", {"decision": "approve"})
-        assert r.status == 200, r
-        r = cls.ops_client.call("POST", f"/customers/{cust['id']}/sso/activation")
-        assert r.status == 200, r
-        return cust, domain, admin
 
     # ---- the browser's part -------------------------------------------------------------------
     @classmethod
@@ -184,15 +158,6 @@ class SamlBase(OidcBase):
         c, out, raw = self.answer(user, sign, key, edit, client)
         body = encode(tamper(raw)) if tamper else out["SAMLResponse"]
         return c, self.post_acs(c, out["acs"], body, out["RelayState"])
-
-    def assert_signed_in(self, c, r):
-        self.assertEqual(r.status, 303, r)
-        self.assertEqual(r.headers["location"], "/")
-        self.assertIn(SESSION_COOKIE, c.cookies)
-        s = c.call("GET", "/session")
-        self.assertEqual(s.status, 200, s)
-        self.assertEqual(s.json["login_type"], "saml")
-        return s.json
 
     def refusal_mark(self):
         out = self.sql("SELECT COALESCE(MAX(id), 0) FROM audit_log WHERE action = 'user.sign_in_refused'")

@@ -47,6 +47,19 @@ test_database_failures_are_unavailable(void)
 
 static int hook_calls;
 
+/* A database handle configured with a socket that does not exist. */
+static db *
+unreachable_db(config *c)
+{
+	db *d;
+
+	config_defaults(c);
+	str_copy(c->db_socket, sizeof(c->db_socket), "/nonexistent/onramp-test.sock");
+	d = db_new(c);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+	return d;
+}
+
 static void
 count_hook(void *ctx)
 {
@@ -66,10 +79,7 @@ test_unreachable_server_counts(void)
 	config c;
 	db *d;
 
-	config_defaults(&c);
-	str_copy(c.db_socket, sizeof(c.db_socket), "/nonexistent/onramp-test.sock");
-	d = db_new(&c);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+	d = unreachable_db(&c);
 	db_set_error_hook(d, count_hook, NULL);
 	CU_ASSERT_EQUAL(db_connect(d), OR_ERR_DB);
 	CU_ASSERT_EQUAL(db_get_counters(d).errors, 1);
@@ -90,10 +100,7 @@ test_request_start_forgets_the_last_error(void)
 	config c;
 	db *d;
 
-	config_defaults(&c);
-	str_copy(c.db_socket, sizeof(c.db_socket), "/nonexistent/onramp-test.sock");
-	d = db_new(&c);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+	d = unreachable_db(&c);
 	CU_ASSERT_EQUAL(db_connect(d), OR_ERR_DB);
 	CU_ASSERT_NOT_EQUAL(db_last_error(d)[0], '\0');
 	db_request_start(d);

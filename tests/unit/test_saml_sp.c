@@ -134,13 +134,24 @@ assert_attr(xmlNodePtr n, const char *name, const char *want)
 	xmlFree(v);
 }
 
+/* Assert element n exists and its text content equals want. */
+static void
+assert_text(xmlNodePtr n, const char *want)
+{
+	xmlChar *txt;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(n);
+	txt = xmlNodeGetContent(n);
+	CU_ASSERT_STRING_EQUAL((const char *)txt, want);
+	xmlFree(txt);
+}
+
 /* Every field of the plan's AuthnRequest, read back from xml. */
 static void
 assert_authn(const char *xml, const char *dest, const char *acs, const char *issuer)
 {
 	xmlDocPtr d = parse(xml);
-	xmlNodePtr root = d ? xmlDocGetRootElement(d) : NULL, iss, pol;
-	xmlChar *txt;
+	xmlNodePtr root = d ? xmlDocGetRootElement(d) : NULL, pol;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(root);
 	CU_ASSERT_STRING_EQUAL((const char *)root->name, "AuthnRequest");
@@ -151,11 +162,7 @@ assert_authn(const char *xml, const char *dest, const char *acs, const char *iss
 	assert_attr(root, "Destination", dest);
 	assert_attr(root, "AssertionConsumerServiceURL", acs);
 	assert_attr(root, "ProtocolBinding", POST);
-	iss = child(root, NS_A, "Issuer");
-	CU_ASSERT_PTR_NOT_NULL_FATAL(iss);
-	txt = xmlNodeGetContent(iss);
-	CU_ASSERT_STRING_EQUAL((const char *)txt, issuer);
-	xmlFree(txt);
+	assert_text(child(root, NS_A, "Issuer"), issuer);
 	pol = child(root, NS_P, "NameIDPolicy");
 	assert_attr(pol, "Format", EMAIL_FMT);
 	assert_attr(pol, "AllowCreate", "true");
@@ -286,8 +293,7 @@ test_metadata_fields(void)
 	arena *ar = arena_new(1 << 20);
 	const char *md = saml_sp_metadata(ar, ENTITY, ACS);
 	xmlDocPtr d = md ? parse(md) : NULL;
-	xmlNodePtr root = d ? xmlDocGetRootElement(d) : NULL, sp, acs, fmt;
-	xmlChar *txt;
+	xmlNodePtr root = d ? xmlDocGetRootElement(d) : NULL, sp, acs;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(root);
 	CU_ASSERT_STRING_EQUAL((const char *)root->name, "EntityDescriptor");
@@ -298,11 +304,7 @@ test_metadata_fields(void)
 	assert_attr(sp, "protocolSupportEnumeration", NS_P);
 	assert_attr(sp, "AuthnRequestsSigned", "false");
 	assert_attr(sp, "WantAssertionsSigned", "true");
-	fmt = child(sp, NS_MD, "NameIDFormat");
-	CU_ASSERT_PTR_NOT_NULL_FATAL(fmt);
-	txt = xmlNodeGetContent(fmt);
-	CU_ASSERT_STRING_EQUAL((const char *)txt, EMAIL_FMT);
-	xmlFree(txt);
+	assert_text(child(sp, NS_MD, "NameIDFormat"), EMAIL_FMT);
 	acs = child(sp, NS_MD, "AssertionConsumerService");
 	assert_attr(acs, "Binding", POST);
 	assert_attr(acs, "Location", ACS);
