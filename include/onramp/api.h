@@ -230,6 +230,25 @@ void api_fail_db(app *a, http_request *req, http_response *resp, or_status st);
  * commit fails) roll back and answer the failure.  True when committed.
  */
 bool api_commit(app *a, http_request *req, http_response *resp, or_status st);
+
+/* ---- Idempotency-Key (src/api/idempotency.c) ------------------------------------------ */
+
+/**
+ * Before the handler of a ROUTE_IDEMPOTENT route whose request carries an
+ * Idempotency-Key: 400 for a malformed key, the stored answer again (header
+ * Idempotent-Replayed: true) for the same request within LIMIT_IDEM_TTL_S,
+ * 422 idempotency_key_reused for another request under the key; else arm
+ * the request.  False when resp is the answer (the handler must not run).
+ */
+bool idem_begin(app *a, const route *r, http_request *req, http_response *resp);
+/** api_commit on an armed request: leave the transaction open for idem_finish (true), else false. */
+bool idem_defer_commit(http_request *req);
+/**
+ * After the handler: on an armed request whose commit was deferred, store the
+ * answer and commit it with the change (a failed commit answers as api_commit
+ * does; a twin request that committed the key first is replayed instead).
+ */
+void idem_finish(app *a, http_request *req, http_response *resp);
 /**
  * Lock the customer row (inside the caller's transaction) and refuse with 409
  * conflict, naming the seat limit, unless identity_seats_allow lets the change

@@ -47,6 +47,8 @@ typedef struct http_request {
 	const char *remote_addr;	/* "" when unknown */
 	const char *csrf_header;	/* X-CSRF-Token, "" when none */
 	const char *realm_header;	/* X-Onramp-Realm, "" when none: "sso_setup" picks a setup-link session */
+	const char *idem_key;		/* Idempotency-Key, "" when none (never logged) */
+	struct idem_state *idem;	/* set when idem_begin armed the request (src/api/idempotency.c) */
 	struct principal *principal;	/* set by the auth step for routes that need a session */
 	http_listener listener;
 	bool tls;

@@ -195,4 +195,18 @@
  */
 #define LIMIT_BODY_FORM			(3u * (LIMIT_SAML_RESPONSE_B64 + LIMIT_SAML_RELAY_STATE) + 1024u)
 
+/*
+ * Idempotency keys (POST creates, src/api/idempotency.c).  A key is 1 to
+ * LIMIT_IDEM_KEY printable ASCII characters; its stored answer is replayed
+ * for LIMIT_IDEM_TTL_S and then the key is new again.  The answer is sealed
+ * whole (AES-GCM takes at most 4096 bytes at once); creating answers are far
+ * smaller.  The mailer sweeps expired keys in batches of LIMIT_IDEM_SWEEP_BATCH
+ * rows, at most LIMIT_IDEM_SWEEP_ROUNDS batches per sweep.
+ */
+#define LIMIT_IDEM_KEY			255u
+#define LIMIT_IDEM_TTL_S		86400
+#define LIMIT_IDEM_ANSWER		4096u
+#define LIMIT_IDEM_SWEEP_BATCH		1000
+#define LIMIT_IDEM_SWEEP_ROUNDS		20
+
 #endif

@@ -35,7 +35,8 @@ typedef enum route_body {
 enum route_flags {
 	ROUTE_ALLOWED_BEFORE_PASSWORD_CHANGE = 1 << 0,	/* reachable while must_change_password */
 	ROUTE_ALLOWED_BEFORE_TOTP_ENROLLMENT = 1 << 1,	/* reachable by an operator without TOTP */
-	ROUTE_SECRET_BODY = 1 << 2	/* the body holds a secret: req->secret_body (never echoed, logged or kept) */
+	ROUTE_SECRET_BODY = 1 << 2,	/* the body holds a secret: req->secret_body (never echoed, logged or kept) */
+	ROUTE_IDEMPOTENT = 1 << 3	/* a creating POST: honours Idempotency-Key (src/api/idempotency.c) */
 };
 
 /** A handler fills resp; it never writes to the client itself. */

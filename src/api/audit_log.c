@@ -103,6 +103,9 @@ api_audit_user_change(app *a, http_request *req, const user *u, const char *acti
 bool
 api_commit(app *a, http_request *req, http_response *resp, or_status st)
 {
+	/* An armed Idempotency-Key request commits with its stored answer, in idem_finish. */
+	if (st == OR_OK && idem_defer_commit(req))
+		return true;
 	if (st == OR_OK)
 		st = db_commit(a->db);
 	if (st == OR_OK)

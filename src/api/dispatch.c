@@ -82,7 +82,10 @@ pipeline(app *a, http_request *req, http_response *resp, size_t *route_index)
 		return;
 	if (!read_route_body(a, r, req, resp))
 		return;
+	if (!idem_begin(a, r, req, resp))
+		return;
 	r->handler(a, req, resp);
+	idem_finish(a, req, resp);
 }
 
 /*

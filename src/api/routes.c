@@ -15,6 +15,8 @@
 #define PWOK ROUTE_ALLOWED_BEFORE_PASSWORD_CHANGE
 /* Reachable by an operator who has not enrolled in TOTP yet (nothing else is). */
 #define TOTPOK ROUTE_ALLOWED_BEFORE_TOTP_ENROLLMENT
+/* A creating POST: an Idempotency-Key makes a retry return the first answer (docs/api.md). */
+#define IDEM ROUTE_IDEMPOTENT
 
 static const route routes[] = {
 	/* probes */
@@ -42,7 +44,7 @@ static const route routes[] = {
 	/* SSO work: a customer admin or the holder of a setup link of that customer (AUTH_SSO_EDITOR). */
 	{ "GET", "/api/v1/sso", PUB, AUTH_SSO_EDITOR, BODY_NONE, api_sso_get, 0 },
 	{ "PUT", "/api/v1/sso", PUB, AUTH_SSO_EDITOR, BODY_JSON_SAML, api_sso_put, 0 },
-	{ "POST", "/api/v1/sso/validate", PUB, AUTH_SSO_EDITOR, BODY_NONE, api_sso_validate, 0 },
+	{ "POST", "/api/v1/sso/validate", PUB, AUTH_SSO_EDITOR, BODY_NONE, api_sso_validate, IDEM },
 	{ "GET", "/api/v1/sso/validations/{id}", PUB, AUTH_SSO_EDITOR, BODY_NONE, api_sso_validation_get, 0 },
 	{ "POST", "/api/v1/sso/submit", PUB, AUTH_SSO_EDITOR, BODY_JSON, api_sso_submit, 0 },
 	{ "PUT", "/api/v1/sso/secret", PUB, AUTH_SSO_EDITOR, BODY_JSON, api_sso_secret_put, ROUTE_SECRET_BODY },
@@ -50,7 +52,7 @@ static const route routes[] = {
 	{ "GET", "/api/v1/sso/sp", PUB, AUTH_SSO_EDITOR, BODY_NONE, api_sso_sp_get, 0 },
 	/* Require-SSO is the customer admin's own setting, not SSO setup work a link may do. */
 	{ "PUT", "/api/v1/sso/require", PUB, AUTH_CUSTOMER_ADMIN, BODY_JSON, api_sso_require_put, 0 },
-	{ "POST", "/api/v1/sso/tests", PUB, AUTH_SSO_EDITOR, BODY_NONE, api_sso_test_create, 0 },
+	{ "POST", "/api/v1/sso/tests", PUB, AUTH_SSO_EDITOR, BODY_NONE, api_sso_test_create, IDEM },
 	{ "GET", "/api/v1/sso/tests/{id}", PUB, AUTH_SSO_EDITOR, BODY_NONE, api_sso_test_get, 0 },
 	/* OIDC sign-in: start (anyone) and the IdP's redirect back (the browser, no session yet) */
 	{ "POST", "/api/v1/sso/start", PUB, AUTH_NONE, BODY_JSON, api_sso_start, 0 },
@@ -60,15 +62,15 @@ static const route routes[] = {
 	/* SAML: the IdP's form post (cross-site: no CSRF token; RelayState + cookie + InResponseTo + signature bind it) */
 	{ "POST", "/api/v1/sso/saml/{slug}/acs", PUB, AUTH_NONE, BODY_FORM, api_sso_saml_acs, 0 },
 	/* IT-admin setup links: admins make them, anyone holding one opens a setup-link session. */
-	{ "POST", "/api/v1/sso/setup-links", PUB, AUTH_CUSTOMER_ADMIN, BODY_JSON, api_sso_setup_link_create, 0 },
+	{ "POST", "/api/v1/sso/setup-links", PUB, AUTH_CUSTOMER_ADMIN, BODY_JSON, api_sso_setup_link_create, IDEM },
 	{ "GET", "/api/v1/sso/setup-links", PUB, AUTH_CUSTOMER_ADMIN, BODY_NONE, api_sso_setup_links_list, 0 },
 	{ "DELETE", "/api/v1/sso/setup-links/{id}", PUB, AUTH_CUSTOMER_ADMIN, BODY_NONE, api_sso_setup_link_revoke, 0 },
 	{ "POST", "/api/v1/sso/setup-sessions", PUB, AUTH_NONE, BODY_JSON, api_sso_setup_session_create, 0 },
 	{ "GET", "/api/v1/sso/setup-session", PUB, AUTH_SSO_SETUP, BODY_NONE, api_sso_setup_session_get, 0 },
 	{ "DELETE", "/api/v1/sso/setup-session", PUB, AUTH_SSO_SETUP, BODY_NONE, api_sso_setup_session_delete, 0 },
-	{ "POST", "/api/v1/workspaces", PUB, AUTH_CUSTOMER_ADMIN, BODY_JSON, api_workspace_create, 0 },
+	{ "POST", "/api/v1/workspaces", PUB, AUTH_CUSTOMER_ADMIN, BODY_JSON, api_workspace_create, IDEM },
 	{ "GET", "/api/v1/workspaces", PUB, AUTH_CUSTOMER, BODY_NONE, api_workspaces_list, 0 },
-	{ "POST", "/api/v1/support-requests", PUB, AUTH_CUSTOMER, BODY_JSON, api_support_create, 0 },
+	{ "POST", "/api/v1/support-requests", PUB, AUTH_CUSTOMER, BODY_JSON, api_support_create, IDEM },
 	/* customer: members and user management (admins) */
 	{ "GET", "/api/v1/members", PUB, AUTH_CUSTOMER_ADMIN, BODY_NONE, api_members_list, 0 },
 	{ "POST", "/api/v1/users/{id}/suspend", PUB, AUTH_CUSTOMER_ADMIN, BODY_NONE, api_user_suspend, 0 },
@@ -76,7 +78,7 @@ static const route routes[] = {
 	{ "POST", "/api/v1/users/{id}/reset-password", PUB, AUTH_CUSTOMER_ADMIN, BODY_NONE, api_user_reset_password, 0 },
 	{ "PATCH", "/api/v1/users/{id}", PUB, AUTH_CUSTOMER_ADMIN, BODY_JSON, api_user_patch, 0 },
 	/* customer: invites (admins) and accepting them (anyone holding a link) */
-	{ "POST", "/api/v1/invites", PUB, AUTH_CUSTOMER_ADMIN, BODY_JSON, api_invite_create, 0 },
+	{ "POST", "/api/v1/invites", PUB, AUTH_CUSTOMER_ADMIN, BODY_JSON, api_invite_create, IDEM },
 	{ "POST", "/api/v1/invites/{id}/resend", PUB, AUTH_CUSTOMER_ADMIN, BODY_NONE, api_invite_resend, 0 },
 	{ "DELETE", "/api/v1/invites/{id}", PUB, AUTH_CUSTOMER_ADMIN, BODY_NONE, api_invite_revoke, 0 },
 	{ "POST", "/api/v1/invite-lookups", PUB, AUTH_NONE, BODY_JSON, api_invite_lookup, 0 },
@@ -93,10 +95,10 @@ static const route routes[] = {
 	{ "POST", "/admin/api/v1/password", OPS, AUTH_OPERATOR, BODY_JSON, api_admin_password_change, PWOK },
 	/* operator: customers and users */
 	{ "GET", "/admin/api/v1/customers", OPS, AUTH_OPERATOR, BODY_NONE, api_admin_customers_list, 0 },
-	{ "POST", "/admin/api/v1/customers", OPS, AUTH_OPERATOR, BODY_JSON, api_admin_customer_create, 0 },
+	{ "POST", "/admin/api/v1/customers", OPS, AUTH_OPERATOR, BODY_JSON, api_admin_customer_create, IDEM },
 	{ "GET", "/admin/api/v1/customers/{id}", OPS, AUTH_OPERATOR, BODY_NONE, api_admin_customer_get, 0 },
 	{ "PATCH", "/admin/api/v1/customers/{id}", OPS, AUTH_OPERATOR, BODY_JSON, api_admin_customer_patch, 0 },
-	{ "POST", "/admin/api/v1/customers/{id}/admin-invite", OPS, AUTH_OPERATOR, BODY_JSON, api_admin_customer_admin_invite, 0 },
+	{ "POST", "/admin/api/v1/customers/{id}/admin-invite", OPS, AUTH_OPERATOR, BODY_JSON, api_admin_customer_admin_invite, IDEM },
 	/* operator: account setup review */
 	{ "PUT", "/admin/api/v1/customers/{id}/internal-notes", OPS, AUTH_OPERATOR, BODY_JSON, api_admin_notes_put, 0 },
 	{ "PUT", "/admin/api/v1/customers/{id}/billing", OPS, AUTH_OPERATOR, BODY_JSON, api_admin_billing_put, 0 },
@@ -110,14 +112,14 @@ static const route routes[] = {
 	{ "GET", "/admin/api/v1/support-requests", OPS, AUTH_OPERATOR, BODY_NONE, api_admin_support_list, 0 },
 	{ "GET", "/admin/api/v1/dashboard", OPS, AUTH_OPERATOR, BODY_NONE, api_admin_dashboard, 0 },
 	{ "GET", "/admin/api/v1/users", OPS, AUTH_OPERATOR, BODY_NONE, api_admin_users_list, 0 },
-	{ "POST", "/admin/api/v1/users", OPS, AUTH_OPERATOR, BODY_JSON, api_admin_user_create, 0 },
+	{ "POST", "/admin/api/v1/users", OPS, AUTH_OPERATOR, BODY_JSON, api_admin_user_create, IDEM },
 	{ "POST", "/admin/api/v1/users/{id}/suspend", OPS, AUTH_OPERATOR, BODY_NONE, api_admin_user_suspend, 0 },
 	{ "POST", "/admin/api/v1/users/{id}/activate", OPS, AUTH_OPERATOR, BODY_NONE, api_admin_user_activate, 0 },
-	{ "POST", "/admin/api/v1/users/{id}/reset-password-link", OPS, AUTH_OPERATOR, BODY_NONE, api_admin_user_reset_link, 0 },
+	{ "POST", "/admin/api/v1/users/{id}/reset-password-link", OPS, AUTH_OPERATOR, BODY_NONE, api_admin_user_reset_link, IDEM },
 	{ "DELETE", "/admin/api/v1/users/{id}", OPS, AUTH_OPERATOR, BODY_NONE, api_admin_user_deactivate, 0 },
 	/* operator admins: operators and the banner */
 	{ "GET", "/admin/api/v1/operators", OPS, AUTH_OPERATOR_ADMIN, BODY_NONE, api_admin_operators_list, 0 },
-	{ "POST", "/admin/api/v1/operators", OPS, AUTH_OPERATOR_ADMIN, BODY_JSON, api_admin_operator_create, 0 },
+	{ "POST", "/admin/api/v1/operators", OPS, AUTH_OPERATOR_ADMIN, BODY_JSON, api_admin_operator_create, IDEM },
 	{ "DELETE", "/admin/api/v1/operators/{id}", OPS, AUTH_OPERATOR_ADMIN, BODY_NONE, api_admin_operator_delete, 0 },
 	{ "PUT", "/admin/api/v1/banner", OPS, AUTH_OPERATOR_ADMIN, BODY_JSON, api_admin_banner_put, 0 },
 	{ "GET", "/admin/api/v1/banner", OPS, AUTH_OPERATOR, BODY_NONE, api_admin_banner_get, 0 },

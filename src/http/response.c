@@ -51,6 +51,7 @@ http_request_init(http_request *req, arena *a)
 	req->remote_addr = "";
 	req->csrf_header = "";
 	req->realm_header = "";
+	req->idem_key = "";
 }
 
 void

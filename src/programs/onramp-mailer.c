@@ -21,6 +21,7 @@
 #include "onramp/clock.h"
 #include "onramp/config.h"
 #include "onramp/db.h"
+#include "onramp/idem_store.h"
 #include "onramp/limits.h"
 #include "onramp/log.h"
 #include "onramp/mailtext.h"
@@ -156,6 +157,9 @@ main(int argc, char **argv)
 						cfg.login_window_s > cfg.reset_window_s ? cfg.login_window_s
 											: cfg.reset_window_s) != OR_OK)
 				log_event(LOG_WARN, "sweep_failed", "%s", db_last_error(d));
+			/* Idempotency keys past their day, in short batches that hold no lock for long. */
+			if (store_idem_sweep(d, clock_wall_us() / 1000000 - LIMIT_IDEM_TTL_S, NULL) != OR_OK)
+				log_event(LOG_WARN, "sweep_failed", "idempotency keys: %s", db_last_error(d));
 			next_sweep_ms = now_ms + 60000;
 		}
 		arena_reset(a);

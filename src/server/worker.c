@@ -68,6 +68,7 @@ fill_request(const config *cfg, FCGX_Request *fr, http_request *req)
 	req->remote_addr = param(fr, "REMOTE_ADDR", "");
 	req->csrf_header = param(fr, "HTTP_X_CSRF_TOKEN", "");
 	req->realm_header = param(fr, "HTTP_X_ONRAMP_REALM", "");
+	req->idem_key = param(fr, "HTTP_IDEMPOTENCY_KEY", "");
 	req->tls = strcmp(param(fr, cfg->tls_param, ""), "on") == 0;
 	if (strcmp(listener, "public") == 0)
 		req->listener = LISTENER_PUBLIC;
