@@ -726,6 +726,32 @@ class TestSignInTests(OidcBase):
         self.assertEqual(customer(self.st).call("POST", "/sso/tests").status, 401)
 
 
+    def test_start_and_validate_with_idempotency_key_replay(self):
+        """POST /sso/tests with an Idempotency-Key whose first answer was lost (the browser never got
+        the pending cookie): the retry replays the same test, URL and cookie, and the test completes."""
+        key = f"ssotest-{time.time_ns()}"
+        count = f"SELECT COUNT(*) FROM sso_tests WHERE customer_id = {self.cust['id']}"
+        before = int(self.sql(count).split()[-1])
+        first = self.admin.call("POST", "/sso/tests", headers={"Idempotency-Key": key})
+        self.assertEqual(first.status, 201, first)
+        pending = self.admin.cookies.pop("onramp_sso_pending")            # the answer was lost
+        again = self.admin.call("POST", "/sso/tests", headers={"Idempotency-Key": key})
+        self.assertEqual((again.status, again.json), (first.status, first.json), again)
+        self.assertEqual(again.headers.get("idempotent-replayed"), "true", again.headers)
+        self.assertEqual(self.admin.cookies.get("onramp_sso_pending"), pending)
+        self.assertEqual(int(self.sql(count).split()[-1]), before + 1)
+        self.assertNotIn(pending, self.sql("SELECT answer FROM idempotency_keys"))
+        self.op.set_user(sub="t-9", email=f"tess@{self.domain}", email_verified=True, groups=[MEMBER_GROUP])
+        self.assertEqual(self.browser_leg(self.admin, again.json["redirect_url"]).status, 303)
+        self.assertEqual(self.admin.call("GET", f"/sso/tests/{first.json['id']}").json["state"], "passed")
+        # Validation is a creating POST too: the job and its Location come back once more.
+        key = f"ssoval-{time.time_ns()}"
+        v1 = self.admin.call("POST", "/sso/validate", headers={"Idempotency-Key": key})
+        v2 = self.admin.call("POST", "/sso/validate", headers={"Idempotency-Key": key})
+        self.assertEqual(v1.status, 202, v1)
+        self.assertEqual((v2.status, v2.json, v2.headers.get("location")), (202, v1.json, v1.headers["location"]))
+        self.assertEqual(v2.headers.get("idempotent-replayed"), "true", v2.headers)
+
 class PinnedAlgTests(OidcBase):
     """An IdP whose discovery allows only RS256 and only client_secret_post; a cap of 3 exchanges a minute."""
     op_kwargs = {"id_token_algs": ["RS256"], "auth_methods": ["client_secret_post"]}
