@@ -215,8 +215,11 @@ commit_with_answer(app *a, http_request *req, http_response *resp, const struct 
 		prefer_winner(a, req, resp, s);
 		return;
 	}
-	if (st == OR_ERR_LIMIT)
+	if (st == OR_ERR_LIMIT) {
+		/* An answer that cannot be kept must not leave a change a retry would repeat: refuse both. */
 		log_event(LOG_WARN, "idempotency_answer_too_large", "request %s", req->request_id);
+		st = OR_ERR_INTERNAL;
+	}
 	if (st == OR_OK)
 		st = db_commit(a->db);
 	if (st == OR_OK)
