@@ -44,6 +44,8 @@ typedef struct config {
 	int db_write_timeout_s;
 	int db_retry_after_s;			/* Retry-After sent with 503 unavailable */
 	int db_statement_cache;			/* prepared statements kept per connection (LRU) */
+	int db_backoff_s;			/* after a timeout, every call fails at once for this long */
+	int db_probe_timeout_ms;		/* /readyz's deadline for its own database check */
 
 	size_t body_limit;			/* JSON endpoints */
 	size_t body_limit_saml;			/* SAML metadata uploads */

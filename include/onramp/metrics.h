@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "onramp/db_backoff.h"
 #include "onramp/status.h"
 #include "onramp/str.h"
 
@@ -39,6 +40,7 @@ void metrics_open_tx_rolled_back(metrics *m);
 /** Extra gauges sampled at scrape time. */
 typedef struct metrics_gauges {
 	long outbox_depth;	/* -1 when unknown (database down) */
+	db_backoff_stats db;	/* timeouts, fast failures and back-off left, shared by the workers */
 } metrics_gauges;
 
 /**

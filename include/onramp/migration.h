@@ -59,6 +59,8 @@ typedef struct migration_state {
 
 /** Read the applied state (a missing table means version 0). */
 or_status migrate_state(struct db *d, migration_state *st);
+/** The statement that reads the schema version (the runner's and /readyz's probe's). */
+const char *migrate_version_sql(void);
 /** Just the applied version, cheaply (for /readyz). */
 or_status migrate_current_version(struct db *d, unsigned *version);
 

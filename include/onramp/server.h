@@ -7,6 +7,7 @@
 #define ONRAMP_SERVER_H
 
 #include "onramp/config.h"
+#include "onramp/db_backoff.h"
 #include "onramp/metrics.h"
 
 /** Open the listening socket described by cfg->listen; -1 on failure (logged). */
@@ -18,7 +19,7 @@ int server_listen(const config *cfg);
  */
 int server_master_run(const char *config_path, config *cfg);
 
-/** A worker's loop: serve requests on listen_fd until told to stop. */
-int server_worker_run(const config *cfg, int listen_fd, metrics *m);
+/** A worker's loop: serve requests on listen_fd until told to stop; bo is the back-off state all workers share. */
+int server_worker_run(const config *cfg, int listen_fd, metrics *m, db_backoff *bo);
 
 #endif

@@ -12,6 +12,7 @@
 
 #include "onramp/api.h"
 #include "onramp/app.h"
+#include "onramp/db_backoff.h"
 #include "onramp/limits.h"
 #include "onramp/log.h"
 
@@ -122,7 +123,8 @@ app_fail(app *a, http_request *req, http_response *resp, or_status st, const cha
 {
 	if (st == OR_ERR_DB) {
 		resp->detail = detail;
-		http_unavailable(req, resp, a->cfg->db_retry_after_s,
+		/* After a timeout the back-off decides when calls go ahead again: say so. */
+		http_unavailable(req, resp, db_retry_after_s(a->db, a->cfg->db_retry_after_s),
 				 "The service is temporarily unavailable. Please retry shortly.");
 		return;
 	}

@@ -6,6 +6,8 @@
 #include <stdio.h>
 
 #include "onramp/app.h"
+#include "onramp/clock.h"
+#include "onramp/db_backoff.h"
 #include "onramp/migration.h"
 #include "onramp/store.h"
 #include "handlers.h"
@@ -32,18 +34,41 @@ check(const char *name, bool ok, const char *message)
 	return c;
 }
 
+/* Why the database check failed, in the check's words. */
+static const char *
+database_message(db_probe_result r)
+{
+	switch (r) {
+	case DB_PROBE_OK:
+		return "ok";
+	case DB_PROBE_TIMEOUT:
+		return "the database did not answer within db_probe_timeout_ms";
+	case DB_PROBE_BACKOFF:
+		return "a database call timed out: calls fail fast until the back-off ends";
+	case DB_PROBE_FAILED:
+		break;
+	}
+	return "the database does not answer";
+}
+
+/*
+ * The database check runs on its own connection against a deadline
+ * (db_probe_schema), so a hung server costs at most db_probe_timeout_ms and a
+ * back-off costs nothing: a load balancer's probe never waits on it.
+ */
 void
 api_readyz(app *a, http_request *req, http_response *resp)
 {
 	unsigned have = 0, want = migration_latest();
-	or_status st = migrate_current_version(a->db, &have);
+	db_probe_result r = db_probe_schema(a->db, &have);
 	json_object *checks = json_object_new_array();
 	char msg[160];
 
-	if (st != OR_OK) {
-		json_object_array_add(checks, check("database", false, "the database does not answer"));
+	if (r != DB_PROBE_OK) {
+		json_object_array_add(checks, check("database", false, database_message(r)));
 		json_object_array_add(checks, check("schema", false, "unknown while the database is down"));
-		http_unavailable(req, resp, a->cfg->db_retry_after_s, "Not ready: database unavailable.");
+		http_unavailable(req, resp, db_retry_after_s(a->db, a->cfg->db_retry_after_s),
+				 "Not ready: database unavailable.");
 		resp->detail = db_last_error(a->db);
 	} else if (have < want) {
 		snprintf(msg, sizeof(msg), "schema at migration %u, this build needs %u: run onrampctl migrate",
@@ -69,12 +94,13 @@ void
 api_metrics(app *a, http_request *req, http_response *resp)
 {
 	or_buf out;
-	metrics_gauges g = { -1 };
+	metrics_gauges g = { -1, { 0, 0, 0 } };
 	or_status st;
 
 	/* A scrape while the database is down still answers, without the gauge. */
 	if (store_outbox_depth(a->db, &g.outbox_depth) != OR_OK)
 		g.outbox_depth = -1;
+	g.db = db_backoff_get_stats(db_get_backoff(a->db), clock_mono_ms());
 	buf_init(&out, LIMIT_RESPONSE_BYTES);
 	st = metrics_render(a->metrics, a->route_labels, &g, &out);
 	if (st == OR_OK)

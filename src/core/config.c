@@ -51,6 +51,8 @@ static const struct key keys[] = {
 	INT(db_write_timeout_s, 1, 300),
 	INT(db_retry_after_s, 1, 3600),
 	INT(db_statement_cache, LIMIT_DB_STMT_CACHE_MIN, LIMIT_DB_STMT_CACHE_MAX),
+	INT(db_backoff_s, 1, 300),
+	INT(db_probe_timeout_ms, 50, 10000),
 	SIZE(body_limit, 1024, LIMIT_BODY_CEILING),
 	SIZE(body_limit_saml, 1024, LIMIT_BODY_CEILING),
 	STR(listener_param),
@@ -122,6 +124,8 @@ config_defaults(config *c)
 	c->db_write_timeout_s = 10;
 	c->db_retry_after_s = 5;
 	c->db_statement_cache = LIMIT_DB_STMT_CACHE_DEFAULT;
+	c->db_backoff_s = 5;
+	c->db_probe_timeout_ms = 500;
 	c->body_limit = LIMIT_BODY_DEFAULT;
 	c->body_limit_saml = LIMIT_BODY_SAML_DEFAULT;
 	c->sso_fetch_timeout_ms = 5000;

@@ -43,6 +43,7 @@ struct master {
 	const char *config_path;
 	int lfd;
 	metrics *m;
+	db_backoff *bo;		/* shared by every worker: one worker's database timeout spares the rest */
 	struct slot slots[MAX_SLOTS];
 	unsigned gen;
 	int wanted;		/* workers of the current generation */
@@ -90,7 +91,7 @@ spawn_one(struct master *ms)
 	}
 	if (pid == 0) {
 		/* The worker reads the config the master holds now (SIGHUP reloads it). */
-		_exit(server_worker_run(&ms->cfg, ms->lfd, ms->m));
+		_exit(server_worker_run(&ms->cfg, ms->lfd, ms->m, ms->bo));
 	}
 	ms->slots[i].pid = pid;
 	ms->slots[i].gen = ms->gen;
@@ -311,7 +312,8 @@ server_master_run(const char *config_path, config *cfg)
 	(void)api_routes(&nroutes);
 	(void)api_route_labels();
 	ms.m = metrics_new(nroutes);
-	if (ms.m == NULL)
+	ms.bo = db_backoff_new();
+	if (ms.m == NULL || ms.bo == NULL)
 		return 1;
 
 	sigemptyset(&set);
@@ -341,6 +343,7 @@ server_master_run(const char *config_path, config *cfg)
 	if (ms.cfg.pid_file[0])
 		(void)unlink(ms.cfg.pid_file);
 	metrics_free(ms.m);
+	db_backoff_free(ms.bo);
 	log_event(LOG_INFO, "stopped", "all workers exited");
 	return 0;
 }

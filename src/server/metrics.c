@@ -187,6 +187,24 @@ render_histogram(const metrics *m, const char *const *labels, or_buf *out)
 	return st;
 }
 
+/* The back-off after database timeouts (src/store/db_backoff.c): shared by the workers, sampled at scrape. */
+static or_status
+render_db_backoff(const db_backoff_stats *s, or_buf *out)
+{
+	return buf_appendf(out,
+		"# HELP onramp_db_timeouts_total Database calls that got no answer within their timeout "
+		"(and failed trials); each starts a back-off.\n"
+		"# TYPE onramp_db_timeouts_total counter\n"
+		"onramp_db_timeouts_total %llu\n"
+		"# HELP onramp_db_fast_failures_total Database calls failed at once during a back-off.\n"
+		"# TYPE onramp_db_fast_failures_total counter\n"
+		"onramp_db_fast_failures_total %llu\n"
+		"# HELP onramp_db_backoff_seconds Time left of the current back-off (0 = none).\n"
+		"# TYPE onramp_db_backoff_seconds gauge\n"
+		"onramp_db_backoff_seconds %.3f\n",
+		(unsigned long long)s->timeouts, (unsigned long long)s->refused, (double)s->left_ms / 1000.0);
+}
+
 or_status
 metrics_render(const metrics *m, const char *const *labels, const metrics_gauges *g, or_buf *out)
 {
@@ -218,5 +236,7 @@ metrics_render(const metrics *m, const char *const *labels, const metrics_gauges
 			"# HELP onramp_outbox_depth Mails waiting in the outbox.\n"
 			"# TYPE onramp_outbox_depth gauge\n"
 			"onramp_outbox_depth %ld\n", g->outbox_depth);
+	if (st == OR_OK && g)
+		st = render_db_backoff(&g->db, out);
 	return st;
 }

@@ -171,7 +171,7 @@ install_signals(sigset_t *waitmask)
 }
 
 int
-server_worker_run(const config *cfg, int lfd, metrics *m)
+server_worker_run(const config *cfg, int lfd, metrics *m, db_backoff *bo)
 {
 	pid_t master = getppid();
 	sigset_t waitmask;
@@ -202,6 +202,7 @@ server_worker_run(const config *cfg, int lfd, metrics *m)
 		return 1;
 	}
 	db_set_error_hook(a.db, count_db_error, m);
+	db_set_backoff(a.db, bo);
 	{
 		char err[256];
 		if (app_init_secrets(&a, err, sizeof(err)) != OR_OK)

@@ -15,6 +15,7 @@
 #include <mysqld_error.h>
 
 #include "onramp/clock.h"
+#include "onramp/db_backoff.h"
 #include "onramp/limits.h"
 #include "onramp/log.h"
 #include "db_internal.h"
@@ -70,6 +71,7 @@ db_note_error(db *d, unsigned no, const char *msg)
 	/* Only a failure of the database counts (it pages someone); a client's bad data never does. */
 	if (db_error_status(no) != OR_ERR_DB)
 		return;
+	db_backoff_note(d, no);
 	d->counters.errors++;
 	if (d->hook)
 		d->hook(d->hook_ctx);
@@ -126,6 +128,7 @@ void
 db_request_start(db *d)
 {
 	d->idle = true;
+	d->call_ms = 0;
 	d->unit++;	/* statements of earlier units are held by nobody: they may be evicted */
 	/* A unit of work reports its own errors only: a stale one would name another request's failure. */
 	d->last_errno = 0;
@@ -200,7 +203,10 @@ db_new(const config *cfg)
 	d->idle = true;
 	d->cache_cap = cfg && cfg->db_statement_cache > 0 ? (size_t)cfg->db_statement_cache : LIMIT_DB_STMT_CACHE_DEFAULT;
 	d->cache = calloc(d->cache_cap, sizeof(*d->cache));
-	if (d->cache == NULL) {
+	d->own_bo = d->bo = db_backoff_new();
+	if (d->cache == NULL || d->bo == NULL) {
+		free(d->cache);
+		db_backoff_free(d->own_bo);
 		free(d);
 		return NULL;
 	}
@@ -215,23 +221,46 @@ db_free(db *d)
 	if (d == NULL)
 		return;
 	db_drop_connection(d);
+	db_probe_close(d);
 	for (i = 0; i < d->ncache; i++)
 		db_stmt_destroy(d->cache[i]);
 	free(d->cache);
+	db_backoff_free(d->own_bo);
 	explicit_bzero(d->password, sizeof(d->password));
 	free(d);
+}
+
+void
+db_dial_options(const db *d, MYSQL *m)
+{
+	const config *c = d->cfg;
+	unsigned int ct = (unsigned)c->db_connect_timeout_s, rt = (unsigned)c->db_read_timeout_s,
+		     wt = (unsigned)c->db_write_timeout_s;
+	my_bool off = 0;
+
+	mysql_options(m, MYSQL_OPT_CONNECT_TIMEOUT, &ct);
+	mysql_options(m, MYSQL_OPT_READ_TIMEOUT, &rt);
+	mysql_options(m, MYSQL_OPT_WRITE_TIMEOUT, &wt);
+	mysql_options(m, MYSQL_OPT_RECONNECT, &off);
+	mysql_options(m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+}
+
+or_status
+db_credentials(db *d)
+{
+	return d->creds_loaded ? OR_OK : load_credentials(d);
 }
 
 or_status
 db_connect(db *d)
 {
 	const config *c = d->cfg;
-	unsigned int ct = (unsigned)c->db_connect_timeout_s, rt = (unsigned)c->db_read_timeout_s,
-		     wt = (unsigned)c->db_write_timeout_s;
-	my_bool off = 0;
 	const char *sock = c->db_socket[0] ? c->db_socket : NULL;
 	long long t0;
+	or_status st = db_gate(d);
 
+	if (st != OR_OK)
+		return st;
 	if (d->conn)
 		return OR_OK;
 	d->dial_failed = true;	/* until the dial below succeeds */
@@ -239,7 +268,7 @@ db_connect(db *d)
 		d->last_errno = CR_CONNECTION_ERROR;
 		return OR_ERR_DB;
 	}
-	if (!d->creds_loaded && load_credentials(d) != OR_OK) {
+	if (db_credentials(d) != OR_OK) {
 		db_note_error(d, 0, d->err);
 		d->retry_at_ms = clock_mono_ms() + DB_RETRY_GAP_MS;
 		return OR_ERR_DB;
@@ -248,11 +277,7 @@ db_connect(db *d)
 	if (d->conn == NULL)
 		return OR_ERR_NOMEM;
 	t0 = clock_mono_ms();
-	mysql_options(d->conn, MYSQL_OPT_CONNECT_TIMEOUT, &ct);
-	mysql_options(d->conn, MYSQL_OPT_READ_TIMEOUT, &rt);
-	mysql_options(d->conn, MYSQL_OPT_WRITE_TIMEOUT, &wt);
-	mysql_options(d->conn, MYSQL_OPT_RECONNECT, &off);
-	mysql_options(d->conn, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+	db_dial_options(d, d->conn);
 	mysql_options(d->conn, MYSQL_INIT_COMMAND,
 		      "SET time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ZERO_IN_DATE,"
 		      "ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'");
@@ -355,6 +380,11 @@ db_commit(db *d)
 
 	if (d->conn == NULL)
 		return OR_ERR_DB;
+	/* In a back-off the commit would wait on a hung server: closing the connection rolls back at once. */
+	if (db_gate(d) != OR_OK) {
+		db_drop_connection(d);
+		return OR_ERR_DB;
+	}
 	if (mysql_commit(d->conn) != 0) {
 		db_note_error(d, mysql_errno(d->conn), mysql_error(d->conn));
 		st = OR_ERR_DB;
@@ -370,6 +400,8 @@ db_commit(db *d)
 void
 db_rollback(db *d)
 {
+	if (d->conn && db_backoff_active(d))
+		db_drop_connection(d);	/* the server rolls back when it sees the close; nothing waits on it */
 	if (d->conn) {
 		if (mysql_rollback(d->conn) != 0 || mysql_autocommit(d->conn, 1) != 0) {
 			db_note_error(d, mysql_errno(d->conn), mysql_error(d->conn));

@@ -10,6 +10,7 @@
 #include <mysql.h>
 
 #include "onramp/db.h"
+#include "onramp/db_backoff.h"
 
 #define DB_MAX_PARAMS 64
 #define DB_COL_MAX (16u * 1024u * 1024u)
@@ -55,6 +56,11 @@ struct db {
 	db_counters counters;
 	void (*hook)(void *);
 	void *hook_ctx;
+	db_backoff *bo;		/* the back-off state: the master's shared page, or own_bo */
+	db_backoff *own_bo;
+	int64_t call_ms;	/* when the current call passed db_gate (0 = none): how long a failure took */
+	MYSQL *probe;		/* /readyz's connection, non-blocking (db_probe.c) */
+	MYSQL_STMT *probe_st;
 };
 
 /** Record an error (text copied, counters and hook updated). */
@@ -73,5 +79,26 @@ void db_drop_connection(db *d);
 void db_stmt_destroy(db_stmt *s);
 /** Free a statement's column buffers. */
 void db_stmt_free_cols(db_stmt *s);
+
+/** Set the options every dial uses (timeouts, no auto-reconnect, utf8mb4) on m. */
+void db_dial_options(const db *d, MYSQL *m);
+/** Load the credentials file once; OR_ERR_IO with d->err set when it cannot be read. */
+or_status db_credentials(db *d);
+/**
+ * Every call that talks to the server passes here first: OR_OK to go ahead,
+ * else OR_ERR_DB at once during a back-off (db_backoff.c).  Runs the trial
+ * when the back-off is over and this caller claims it.
+ */
+or_status db_gate(db *d);
+/** A connection error no was just noted: if the call took a timeout's time, start the back-off. */
+void db_backoff_note(db *d, unsigned no);
+/** True while calls are refused (the back-off has time left or awaits its trial). */
+bool db_backoff_active(const db *d);
+/** The outcome r of a trial probe: an answer or a refusal ends the back-off, a timeout starts a new one. */
+void db_backoff_settle(db *d, db_probe_result r);
+/** Run the probe query within timeout_ms on the probe connection (no back-off logic). */
+db_probe_result db_probe_answer(db *d, int timeout_ms, unsigned *version);
+/** Close the probe connection. */
+void db_probe_close(db *d);
 
 #endif

@@ -303,8 +303,10 @@ db_execute(db_stmt *s)
 {
 	db *d = s->owner;
 	bool tx = d->in_tx;
-	or_status st;
+	or_status st = db_gate(d);
 
+	if (st != OR_OK)
+		return st;
 	if (s->st == NULL && (st = stmt_prepare_handle(s)) != OR_OK)
 		return st;
 	st = execute_once(s);

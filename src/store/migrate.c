@@ -22,6 +22,12 @@ static const char SQL_RECORD[] =
 static const char SQL_LOCK[] = "SELECT GET_LOCK('onramp.migrate', 30)";
 static const char SQL_UNLOCK[] = "SELECT RELEASE_LOCK('onramp.migrate')";
 
+const char *
+migrate_version_sql(void)
+{
+	return SQL_CURRENT;
+}
+
 or_status
 migrate_current_version(db *d, unsigned *version)
 {

@@ -66,7 +66,7 @@ class WorkerCrashTests(StackTestCase):
 class TableLock:
     """Holds LOCK TABLES ... WRITE from a client session, so requests that read the table wait inside the workers."""
 
-    def __init__(self, st, table="schema_migrations"):
+    def __init__(self, st, table="banner"):
         self.st = st
         self.table = table
         self.holder = None
@@ -95,14 +95,16 @@ class OutageChecks:
     """A database restart seen by every worker; mixed into test classes with their own stacks."""
     workers = 3
 
-    def readyz_on_every_worker(self):
-        """One /readyz per worker, all in flight at once (a table lock holds each inside its worker),
-        so every worker answers exactly one.  Returns [(status, pid)]."""
+    def banner_on_every_worker(self):
+        """One GET /api/v1/banner per worker, all in flight at once (a table lock holds each inside its
+        worker), so every worker answers exactly one on its request connection.  (Not /readyz: it asks
+        on its own probe connection against a short deadline, so a lock would only make it 503.)
+        Returns [(status, pid)]."""
         n = len(self.st.worker_pids())
         results = []
 
         def call():
-            r = request(self.ops, "GET", "/readyz", timeout=30)
+            r = request(self.pub, "GET", "/api/v1/banner", timeout=30)
             results.append((r.status, r.headers.get("x-request-id")))
 
         with TableLock(self.st) as lock:
@@ -128,7 +130,7 @@ class OutageChecks:
         pids = self.st.worker_pids()
         self.assertEqual(len(pids), self.workers)
         # Every worker holds a connection and prepared statements from before the outage.
-        first = self.readyz_on_every_worker()
+        first = self.banner_on_every_worker()
         self.assertEqual(sorted(first), sorted((200, pid) for pid in pids))
         Env.db.stop()
         try:
@@ -148,7 +150,7 @@ class OutageChecks:
         # takes it.  Each worker's first request after the restart finds its old connection dead
         # and must reconnect within that request.
         t0 = time.monotonic()
-        after = self.readyz_on_every_worker()
+        after = self.banner_on_every_worker()
         self.assertEqual(sorted(after), sorted((200, pid) for pid in pids))
         statuses = {}
         for _ in range(20):
@@ -252,17 +254,17 @@ class ReloadTests(StackTestCase):
 
 class DrainTests(StackTestCase):
     def test_sigterm_lets_in_flight_requests_finish(self):
-        # Hold a write lock on the table /readyz reads, so readyz requests are
+        # Hold a write lock on the table the banner GET reads, so those requests are
         # provably in flight inside the workers when SIGTERM arrives.
         holder = subprocess.Popen(Env.db.client_args() + ["--unbuffered", self.st.db_name], stdin=subprocess.PIPE,
                                   stdout=subprocess.PIPE, text=True)
-        holder.stdin.write("LOCK TABLES schema_migrations WRITE; SELECT 'locked';\n")
+        holder.stdin.write("LOCK TABLES banner WRITE; SELECT 'locked';\n")
         holder.stdin.flush()
         self.assertEqual(holder.stdout.readline().strip(), "locked")
         results = []
 
         def call():
-            results.append(request(self.ops, "GET", "/readyz", timeout=30).status)
+            results.append(request(self.pub, "GET", "/api/v1/banner", timeout=30).status)
 
         threads = [threading.Thread(target=call) for _ in range(2)]
         for t in threads:

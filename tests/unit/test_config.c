@@ -19,6 +19,8 @@ test_defaults(void)
 	CU_ASSERT_STRING_EQUAL(c.listener_param, "ONRAMP_LISTENER");
 	CU_ASSERT_EQUAL(c.listen_mode, 0660);
 	CU_ASSERT_EQUAL(c.db_statement_cache, 256);
+	CU_ASSERT_EQUAL(c.db_backoff_s, 5);
+	CU_ASSERT_EQUAL(c.db_probe_timeout_ms, 500);
 	CU_ASSERT_TRUE(config_worker_count(&c) >= 1);
 }
 
@@ -72,6 +74,8 @@ test_parse_errors(void)
 	/* Fewer slots than one request's statements would fail that request every time. */
 	expect_bad("db_statement_cache = 63\n", "db_statement_cache");
 	expect_bad("db_statement_cache = 4097\n", "db_statement_cache");
+	expect_bad("db_backoff_s = 0\n", "db_backoff_s");
+	expect_bad("db_probe_timeout_ms = 10001\n", "db_probe_timeout_ms");
 }
 
 static const char *

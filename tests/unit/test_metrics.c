@@ -9,7 +9,7 @@ test_render(void)
 {
 	static const char *const labels[] = { "GET /healthz", "GET /readyz" };
 	metrics *m = metrics_new(2);
-	metrics_gauges g = { 3 };
+	metrics_gauges g = { 3, { 7, 11, 2500 } };	/* outbox depth; db timeouts, fast failures, back-off left */
 	or_buf out;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
@@ -41,6 +41,9 @@ test_render(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(out.data, "onramp_workers 4\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(out.data, "onramp_open_transactions_rolled_back_total 1\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(out.data, "onramp_outbox_depth 3\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out.data, "onramp_db_timeouts_total 7\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out.data, "onramp_db_fast_failures_total 11\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out.data, "onramp_db_backoff_seconds 2.500\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(out.data, "# TYPE onramp_http_request_duration_seconds histogram\n"));
 	buf_free(&out);
 	metrics_free(m);
