@@ -1,0 +1,506 @@
+"""Load with faults (issue 15 point 8): mixed traffic through nginx while a busy worker is
+killed, MariaDB is stopped and started, and the SMTP sink is down for a while; afterwards every
+acknowledged write must exist, every acknowledged invite's mail must have arrived exactly once,
+no request may have hung, and 5xx answers may only come from the database window or the one
+request each killed worker held.
+
+The stack has its own MariaDB (the run's shared server is never stopped), two workers, the
+mailer and the SMTP sink.  FAULTS_SECONDS (default 60) sets the length of the load; each
+60-second cycle repeats the fault schedule, so `FAULTS_SECONDS=600` is the 10-minute soak
+(docs/operations.md), which also prints the RSS of every worker at the end.
+"""
+
+import http.client
+import json
+import os
+import random
+import re
+import threading
+import time
+import unittest
+import uuid
+
+import stack
+from harness import Env, sanitizer_reports
+from identity_client import operator_signin
+
+SECONDS = int(os.environ.get("FAULTS_SECONDS", "60"))
+CYCLE_S = 60            # one fault schedule
+THREADS = 16            # client threads, each on its own keep-alive connections
+CUSTOMERS = 8           # two threads per customer, so account edits race on one version
+CLIENT_TIMEOUT_S = 15   # a request without an answer by then counts as hung
+MARGIN_S = 3.0          # after MariaDB answers again: workers redial on their next request
+SIGNIN_EVERY_S = 3.0    # per thread: Argon2id is the costliest request; keep it a small share
+INVITE_EVERY_S = 0.5    # per thread: every invite is a mail the sink must take
+MAIL_WAIT_S = 150       # bounded wait for the outbox to drain after the load
+PASSWORD = "Faults-Load-Password-2026"
+OPS_PASSWORD = "Faults-Operator-Password-2026"
+
+# Fault times within each cycle (seconds from the cycle's start).
+KILL_AT = (5, 48)
+SMTP_DOWN = (10, 25)
+DB_STOP_AT, DB_DOWN_S = 30, 8
+
+# Warn/error events a fault explains (app, mailer).  Anything else at warn or error level fails.
+EXPECTED_EVENTS = {"worker_died", "db_error", "db_unavailable", "db_reconnect", "mail_retry", "mailer_db",
+                   "request_failed", "sweep_failed"}
+
+
+class Recorder:
+    """Every request: (start, end, route, status); status 0 = transport error, -1 = timeout."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.rows = []
+
+    def add(self, t0, t1, route, status, retry_after=None):
+        with self.lock:
+            self.rows.append((t0, t1, route, status, retry_after))
+
+
+class Conn:
+    """One keep-alive connection to one listener, reopened after an error or Connection: close."""
+
+    def __init__(self, url):
+        self.host, port = url.split("://", 1)[1].split(":")
+        self.port = int(port)
+        self.c = None
+
+    def send(self, method, path, body=None, headers=None):
+        hdrs = dict(headers or {})
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            hdrs["Content-Type"] = "application/json"
+        try:
+            if self.c is None:
+                self.c = http.client.HTTPConnection(self.host, self.port, timeout=CLIENT_TIMEOUT_S)
+            self.c.request(method, path, body=data, headers=hdrs)
+            r = self.c.getresponse()
+            payload = r.read()
+            if (r.getheader("Connection") or "").lower() == "close":
+                self.close()
+            return r.status, {k.lower(): v for k, v in r.getheaders()}, payload, r.msg.get_all("Set-Cookie") or []
+        except TimeoutError:
+            self.close()
+            return -1, {}, b"", []
+        except (OSError, http.client.HTTPException):
+            self.close()
+            return 0, {}, b"", []
+
+    def close(self):
+        if self.c:
+            self.c.close()
+        self.c = None
+
+
+def as_json(payload):
+    try:
+        return json.loads(payload)
+    except ValueError:
+        return None
+
+
+class Client(threading.Thread):
+    """One load thread: the admin of one customer, plus the shared operator session for listings."""
+
+    def __init__(self, test, n):
+        super().__init__(daemon=True)
+        self.t = test
+        self.n = n
+        self.cust = test.customers[n % CUSTOMERS]
+        self.pub = Conn(test.st.public_url)
+        self.ops = Conn(test.st.operator_url)
+        self.cookie = None
+        self.csrf = None
+        self.version = None
+        self.seq = 0
+        self.next_signin = 0.0
+        self.next_invite = 0.0
+        self.rng = random.Random(n)
+
+    # ---- one request --------------------------------------------------------
+    def call(self, route, method, path, body=None, headers=None, conn=None):
+        hdrs = dict(headers or {})
+        if conn is None:
+            conn = self.pub
+            if self.cookie:
+                hdrs["Cookie"] = self.cookie
+            if self.csrf and method != "GET":
+                hdrs["X-CSRF-Token"] = self.csrf
+        t0 = time.monotonic()
+        status, rh, payload, cookies = conn.send(method, path, body, hdrs)
+        self.t.rec.add(t0, time.monotonic(), route, status, rh.get("retry-after"))
+        return status, payload, cookies
+
+    def signin(self):
+        status, payload, cookies = self.call("signin", "POST", "/api/v1/session",
+                                             {"login": self.cust["admin"], "password": PASSWORD})
+        if status == 200:
+            self.cookie = next(c.split(";", 1)[0] for c in cookies)
+            self.csrf = as_json(payload)["csrf_token"]
+        self.next_signin = time.monotonic() + SIGNIN_EVERY_S
+        return status
+
+    def read(self, route, path):
+        status, payload, _ = self.call(route, "GET", path)
+        if route == "account" and status == 200:
+            self.version = as_json(payload)["version"]
+        return status
+
+    def edit(self):
+        if self.version is None:
+            return self.read("account", "/api/v1/account")
+        self.seq += 1
+        value = f"t{self.n}-{self.seq}"
+        base = self.version
+        status, payload, _ = self.call("account_edit", "PATCH", "/api/v1/account",
+                                       {"version": base, "operating_name": value})
+        edits = self.t.edits[self.cust["slug"]]
+        with self.t.lock:
+            if status == 200:
+                self.version = as_json(payload)["version"]
+                edits["acked"].append((self.version, value))
+            elif status != 409 and status != 422:
+                edits["unknown"].append((base, value))
+        if status != 200:
+            self.version = None
+        return status
+
+    def invite(self, email=None, key=None):
+        """One invite attempt; an ambiguous outcome (no answer, 5xx) leaves it pending for a retry
+        with the same Idempotency-Key."""
+        if email is None:
+            email = f"f{self.n}-{uuid.uuid4().hex[:12]}@{self.cust['slug']}.example"
+            key = uuid.uuid4().hex
+            with self.t.lock:
+                self.t.invites[email] = {"key": key, "slug": self.cust["slug"], "state": "pending", "tries": 0}
+        self.next_invite = time.monotonic() + INVITE_EVERY_S
+        status, payload, _ = self.call("invite", "POST", "/api/v1/invites",
+                                       {"email": email, "role": "customer_member"},
+                                       headers={"Idempotency-Key": key})
+        inv = self.t.invites[email]
+        with self.t.lock:
+            inv["tries"] += 1
+            if status == 201:
+                inv["state"] = "acked"
+            elif status == 409 and inv["tries"] > 1 and b"invite_pending" in payload:
+                # Only an earlier attempt of ours can have made it: the ambiguous one committed.
+                inv["state"] = "acked_by_conflict"
+            elif 400 <= status < 500 and status != 429:
+                inv["state"] = f"refused {status}"
+        return status
+
+    def retry_pending(self):
+        with self.t.lock:
+            mine = [(e, v["key"]) for e, v in self.t.invites.items()
+                    if v["state"] == "pending" and e.startswith(f"f{self.n}-")]
+        for email, key in mine:
+            self.invite(email, key)
+
+    def listing(self):
+        path = self.rng.choice(["/admin/api/v1/customers", "/admin/api/v1/users?q=status:active,dormant",
+                                "/admin/api/v1/users?q=role:customer_admin"])
+        status, _, _ = self.call("ops_listing", "GET", path, headers={"Cookie": self.t.ops_cookie}, conn=self.ops)
+        return status
+
+    # ---- the loop ------------------------------------------------------------
+    def step(self):
+        now = time.monotonic()
+        if self.cookie is None or now >= self.next_signin:
+            return self.signin()
+        if now >= self.next_invite and self.rng.random() < 0.5:
+            self.retry_pending()
+            return self.invite()
+        x = self.rng.random()
+        if x < 0.35:
+            return self.read("checklist", "/api/v1/checklist")
+        if x < 0.60:
+            return self.read("account", "/api/v1/account")
+        if x < 0.85:
+            return self.edit()
+        return self.listing()
+
+    def run(self):
+        while not self.t.stop.is_set():
+            status = self.step()
+            if status in (0, -1) or status >= 500:
+                time.sleep(0.05)        # an outage answers fast: do not spin on it
+        self.pub.close()
+        self.ops.close()
+
+
+def worker_busy(pid):
+    """True when a worker is inside a request: not blocked in ppoll/poll on the listening socket."""
+    try:
+        with open(f"/proc/{pid}/syscall") as f:
+            first = f.read().split()[0]
+    except (OSError, IndexError):
+        return False
+    return first not in ("271", "7")    # x86_64 ppoll, poll
+
+
+def rss_kib(pid):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            return int(re.search(r"^VmRSS:\s+(\d+) kB", f.read(), re.M).group(1))
+    except (OSError, AttributeError):
+        return None
+
+
+class LoadWithFaultsTests(unittest.TestCase):
+    st = None
+
+    @classmethod
+    def setUpClass(cls):
+        base = os.path.join(Env.base, "faults")
+        db = stack.MariaDB(os.path.join(base, "mariadb"))
+        os.makedirs(db.base, exist_ok=True)
+        os.chmod(db.base, 0o755)
+        cls.st = stack.Stack(base, Env.build, stack.free_port(), stack.free_port(), db=db,
+                             db_name="onramp_faults", workers=2, rate="100000r/s", burst=100000,
+                             extra_config={"invite_rate_per_hour": "100000"})
+        try:
+            cls.seed()
+        except BaseException:
+            cls.st.down(own_db=True)
+            raise
+
+    @classmethod
+    def seed(cls):
+        """The stack up, N customers each with a password admin, and a signed-in operator."""
+        cls.st.up(own_db=True)
+        cls.customers = []
+        for i in range(CUSTOMERS):
+            slug, admin = f"fault{i}", f"fault{i}-admin"
+            cls.st.ctl("customers", "create", "--slug", slug, "--name", f"Fault {i} Ltd", "--seats", "100000")
+            cls.st.ctl("users", "create", "--customer", slug, "--username", admin, "--email",
+                       f"{admin}@{slug}.example", "--role", "customer_admin", "--password-stdin",
+                       input=PASSWORD + "\n")
+            cls.customers.append({"slug": slug, "admin": admin})
+        cls.st.ctl("operators", "create", "--username", "faultops", "--email", "faultops@vendor.test",
+                   "--password-stdin", input=OPS_PASSWORD + "\n")
+        ops, r = operator_signin(cls.st, "faultops", OPS_PASSWORD)
+        assert r.status == 200, r
+        cls.ops_cookie = "; ".join(f"{k}={v}" for k, v in ops.cookies.items())
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.st:
+            cls.st.down(own_db=True)
+
+    def sql(self, statement):
+        out = self.st.db.sql(f"USE `{self.st.db_name}`; {statement}")
+        return [line.split("\t") for line in out.strip().splitlines()[1:]]
+
+    # ---- faults ----------------------------------------------------------------
+    def kill_busy_worker(self):
+        """SIGKILL a worker caught inside a request; returns (time, pid, busy) once the master
+        has started its replacement."""
+        deadline = time.monotonic() + 2
+        pid, busy = None, False
+        while time.monotonic() < deadline and not busy:
+            for p in self.st.worker_pids():
+                if worker_busy(p):
+                    pid, busy = p, True
+                    break
+        pid = pid or self.st.worker_pids()[0]
+        t = time.monotonic()
+        os.kill(pid, 9)
+        stack.wait_for(lambda: len(self.st.worker_pids()) == 2 and pid not in self.st.worker_pids(),
+                       10, "the master to replace the killed worker")
+        return t, pid, busy
+
+    def schedule(self, t0):
+        """Run the faults of every cycle; records them in self.kills, self.db_windows, self.smtp_windows."""
+        at = lambda s: t0 + s  # noqa: E731
+        cycles = max(1, SECONDS // CYCLE_S)
+        for c in range(cycles):
+            base = c * CYCLE_S
+            events = sorted([(base + k, "kill") for k in KILL_AT] +
+                            [(base + SMTP_DOWN[0], "smtp_down"), (base + SMTP_DOWN[1], "smtp_up"),
+                             (base + DB_STOP_AT, "db")])
+            for when, what in events:
+                wait = at(when) - time.monotonic()
+                if wait > 0:
+                    time.sleep(wait)
+                if what == "kill":
+                    self.kills.append(self.kill_busy_worker())
+                elif what == "smtp_down":
+                    self.st.stop_sink()
+                    smtp_from = time.monotonic()
+                elif what == "smtp_up":
+                    self.st.start_sink()
+                    self.smtp_windows.append((smtp_from, time.monotonic()))
+                else:
+                    start = time.monotonic()
+                    self.st.db.stop()
+                    time.sleep(max(0.0, DB_DOWN_S - (time.monotonic() - start)))
+                    self.st.db.start()
+                    self.db_windows.append((start, time.monotonic()))
+        wait = at(cycles * CYCLE_S) - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
+
+    # ---- the test ----------------------------------------------------------------
+    def test_mixed_load_with_faults(self):
+        self.rec = Recorder()
+        self.lock = threading.Lock()
+        self.stop = threading.Event()
+        self.edits = {c["slug"]: {"acked": [], "unknown": []} for c in self.customers}
+        self.invites = {}
+        self.kills, self.db_windows, self.smtp_windows = [], [], []
+        clients = [Client(self, n) for n in range(THREADS)]
+        t0 = time.monotonic()
+        for c in clients:
+            c.start()
+        try:
+            self.schedule(t0)
+        finally:
+            self.stop.set()
+            for c in clients:
+                c.join(timeout=CLIENT_TIMEOUT_S + 5)
+        load_s = time.monotonic() - t0
+        # Invites still ambiguous get their retry with the same key, now that nothing is failing.
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and any(v["state"] == "pending" for v in self.invites.values()):
+            for c in clients:
+                c.retry_pending()
+        mails = self.wait_for_mail()
+        self.report(load_s, mails)
+        self.check_requests()
+        self.check_edits()
+        self.check_invites(mails)
+        self.check_logs()
+
+    def wait_for_mail(self):
+        """Mails per recipient once the outbox has nothing left to send (bounded poll)."""
+        def drained():
+            return self.sql("SELECT COUNT(*) FROM outbox WHERE state = 'pending'")[0][0] == "0"
+        stack.wait_for(drained, MAIL_WAIT_S, "the mailer to empty the outbox")
+        acked = {e for e, v in self.invites.items() if v["state"].startswith("acked")}
+        stack.wait_for(lambda: acked <= {m["To"] for m in self.st.mails()}, 20, "the sink to hold every mail")
+        counts = {}
+        for m in self.st.mails():
+            counts[m["To"]] = counts.get(m["To"], 0) + 1
+        return counts
+
+    # ---- assertions ----------------------------------------------------------------
+    def in_db_window(self, t0, t1):
+        return any(t0 <= b + MARGIN_S and t1 >= a for a, b in self.db_windows)
+
+    def check_requests(self):
+        rows = self.rec.rows
+        hung = [r for r in rows if r[3] == -1 or r[1] - r[0] > CLIENT_TIMEOUT_S]
+        self.assertEqual(hung, [], "requests without an answer within the client timeout")
+        broken = [r for r in rows if r[3] == 0]
+        self.assertEqual(broken, [], "requests that nginx did not answer at all")
+        outside = [r for r in rows if r[3] >= 500 and not self.in_db_window(r[0], r[1])]
+        busy_kills = sum(1 for k in self.kills if k[2])
+        self.assertLessEqual(len(outside), busy_kills,
+                             f"5xx outside the database windows (+{MARGIN_S} s): "
+                             f"{[(round(r[0] - self.t0_rows, 1), r[2], r[3]) for r in outside][:20]}")
+        inside = [r for r in rows if r[3] == 503 and self.in_db_window(r[0], r[1])]
+        self.assertTrue(inside, "no 503 while MariaDB was down: the database fault did not happen")
+        self.assertEqual([r for r in inside if not (r[4] or "").isdigit()], [], "503 without Retry-After")
+
+    def check_edits(self):
+        """Per customer: no two acknowledged edits share a version (no lost update); the final
+        row's version is at least the highest acknowledged one; if equal, its value is that
+        edit's value; if higher, only edits whose outcome we never learned can have made the
+        difference, so there are at least that many of them from that version on and the
+        value is one of theirs."""
+        for c in self.customers:
+            e = self.edits[c["slug"]]
+            if not e["acked"]:
+                continue
+            versions = [v for v, _ in e["acked"]]
+            self.assertEqual(len(versions), len(set(versions)), f"{c['slug']}: one version acknowledged twice")
+            vmax, value = max(e["acked"])
+            row = self.sql("SELECT a.version, a.operating_name FROM customer_details a "
+                           f"JOIN customers c ON c.id = a.customer_id WHERE c.slug = '{c['slug']}'")
+            final_v, final_name = int(row[0][0]), row[0][1]
+            self.assertGreaterEqual(final_v, vmax, c["slug"])
+            later = [val for base, val in e["unknown"] if base >= vmax]
+            if final_v == vmax:
+                self.assertEqual(final_name, value, c["slug"])
+            else:
+                self.assertLessEqual(final_v - vmax, len(later), c["slug"])
+                self.assertIn(final_name, later, c["slug"])
+
+    def check_invites(self, mails):
+        acked = {e: v for e, v in self.invites.items() if v["state"].startswith("acked")}
+        self.assertTrue(acked, "no invite was acknowledged")
+        rows = self.sql("SELECT email, COUNT(*) FROM invites WHERE email LIKE 'f%' GROUP BY email")
+        stored = {email: int(n) for email, n in rows}
+        missing = sorted(set(acked) - set(stored))
+        self.assertEqual(missing, [], "acknowledged invites that are not stored")
+        self.assertEqual({e: n for e, n in stored.items() if n != 1}, {}, "invites stored more than once")
+        wrong = {e: mails.get(e, 0) for e in acked if mails.get(e, 0) != 1}
+        self.assertEqual(wrong, {}, "acknowledged invites whose mail did not arrive exactly once: "
+                         + self.mail_history(wrong))
+        # The mailer met the SMTP outage and retried (else the fault tested nothing).
+        with open(self.st.mailer_log, errors="replace") as f:
+            self.assertIn('"mail_retry"', f.read(), "the mailer never retried: the SMTP outage was not seen")
+
+    def mail_history(self, emails):
+        """The outbox rows and mailer log lines of these recipients, to tell which fault caused it."""
+        out = []
+        for e in list(emails)[:5]:
+            rows = self.sql("SELECT id, state, attempts, last_error FROM outbox "
+                            f"WHERE to_addr = '{e}'")
+            out.append(f"{e}: outbox {rows}")
+            with open(self.st.mailer_log, errors="replace") as f:
+                ids = {f"outbox {r[0]} " for r in rows}
+                out += [line.strip()[:300] for line in f if any(i in line for i in ids)]
+            out.append(f"  received at {[m['Date'] for m in self.st.mails() if m['To'] == e]}")
+        rel = lambda t: round(t - self.t0_rows, 1)  # noqa: E731
+        out.append(f"db windows {[(rel(a), rel(b)) for a, b in self.db_windows]} "
+                   f"smtp windows {[(rel(a), rel(b)) for a, b in self.smtp_windows]} (load start = "
+                   f"{time.strftime('%H:%M:%S', time.gmtime(time.time() - (time.monotonic() - self.t0_rows)))})")
+        return "\n".join(out)
+
+    def check_logs(self):
+        reports = []
+        for path in (self.st.app_log, self.st.mailer_log, self.st.fetcher_log):
+            reports += sanitizer_reports(path)
+        self.assertEqual(reports, [], "sanitizer reports")
+        unexpected = []
+        for path in (self.st.app_log, self.st.mailer_log):
+            with open(path, errors="replace") as f:
+                for line in f:
+                    doc = as_json(line)
+                    if doc is None:
+                        continue
+                    if doc.get("level") in ("warn", "error") and doc.get("event") not in EXPECTED_EVENTS:
+                        unexpected.append(line.strip()[:300])
+        self.assertEqual(unexpected, [], "unexpected warnings or errors in the logs")
+
+    def report(self, load_s, mails):
+        rows = self.rec.rows
+        self.t0_rows = min(r[0] for r in rows)
+        routes = {}
+        for r in rows:
+            d = routes.setdefault(r[2], {})
+            d[r[3]] = d.get(r[3], 0) + 1
+        fivexx = [r for r in rows if r[3] >= 500]
+        inside = sum(1 for r in fivexx if self.in_db_window(r[0], r[1]))
+        states = {}
+        for v in self.invites.values():
+            states[v["state"]] = states.get(v["state"], 0) + 1
+        acked_edits = sum(len(e["acked"]) for e in self.edits.values())
+        unknown_edits = sum(len(e["unknown"]) for e in self.edits.values())
+        rel = lambda t: round(t - self.t0_rows, 1)  # noqa: E731
+        lines = [f"faults: {len(rows)} requests in {load_s:.0f} s ({len(rows) / load_s:.0f}/s), "
+                 f"{THREADS} threads, {CUSTOMERS} customers",
+                 "faults: per route " + "; ".join(f"{k} {dict(sorted(v.items()))}" for k, v in sorted(routes.items())),
+                 f"faults: 5xx {len(fivexx)}: {inside} inside the database windows (+{MARGIN_S} s), "
+                 f"{len(fivexx) - inside} outside",
+                 f"faults: kills {[(rel(t), pid, 'busy' if b else 'idle') for t, pid, b in self.kills]}; "
+                 f"db windows {[(rel(a), rel(b)) for a, b in self.db_windows]}; "
+                 f"smtp windows {[(rel(a), rel(b)) for a, b in self.smtp_windows]}",
+                 f"faults: invites {dict(sorted(states.items()))}; mails {sum(mails.values())} to "
+                 f"{len(mails)} recipients; account edits acknowledged {acked_edits}, unknown outcome {unknown_edits}",
+                 "faults: RSS KiB " + ", ".join(f"worker {p}: {rss_kib(p)}" for p in self.st.worker_pids())
+                 + f", mailer: {rss_kib(self.st.mailer_pid())}"]
+        print("\n" + "\n".join(lines), flush=True)
