@@ -36,6 +36,8 @@ SIGNIN_GAP_S = 0.5      # over all threads: Argon2id is the costliest request (s
                         # under ASan); sign-ins and invites are paced, not drawn, so they stay a
                         # small share however slow the build is
 INVITE_GAP_S = 0.1      # over all threads: every invite is a mail the sink must take
+CREATE_GAP_S = 1.0      # over all threads: an operator creates two customers about at once (the
+                        # first invite of a new customer is where invites deadlocked, issue 15.2)
 MAIL_WAIT_S = 150       # bounded wait for the outbox to drain after the load
 PASSWORD = "Faults-Load-Password-2026"
 OPS_PASSWORD = "Faults-Operator-Password-2026"
@@ -176,35 +178,53 @@ class Client(threading.Thread):
             self.version = None
         return status
 
-    def invite(self, email=None, key=None):
+    def new_write(self, kind, slug):
+        """Register a create (an invite, or a customer with its admin invite) before its first attempt."""
+        email = f"f{self.n}-{uuid.uuid4().hex[:12]}@{slug}.example"
+        with self.t.lock:
+            self.t.invites[email] = {"key": uuid.uuid4().hex, "kind": kind, "slug": slug, "owner": self.n,
+                                     "state": "pending", "tries": 0}
+        return email
+
+    def invite(self, email=None):
         """One invite attempt; an ambiguous outcome (no answer, 5xx) leaves it pending for a retry
         with the same Idempotency-Key."""
-        if email is None:
-            email = f"f{self.n}-{uuid.uuid4().hex[:12]}@{self.cust['slug']}.example"
-            key = uuid.uuid4().hex
-            with self.t.lock:
-                self.t.invites[email] = {"key": key, "slug": self.cust["slug"], "state": "pending", "tries": 0}
+        email = email or self.new_write("invite", self.cust["slug"])
         status, payload, _ = self.call("invite", "POST", "/api/v1/invites",
                                        {"email": email, "role": "customer_member"},
-                                       headers={"Idempotency-Key": key})
+                                       headers={"Idempotency-Key": self.t.invites[email]["key"]})
+        return self.settle(email, status, payload, b"invite_pending")
+
+    def create_customer(self, email=None):
+        """The operator creates a customer and its admin invite: the first invite of a new customer."""
+        if email is None:
+            email = self.new_write("customer", f"fc{self.n}x{uuid.uuid4().hex[:10]}")
+        inv = self.t.invites[email]
+        status, payload, _ = self.call("customer_create", "POST", "/admin/api/v1/customers",
+                                       {"slug": inv["slug"], "name": f"{inv['slug']} Ltd", "admin_email": email},
+                                       headers={"Cookie": self.t.ops_cookie, "X-CSRF-Token": self.t.ops_csrf,
+                                                "Idempotency-Key": inv["key"]}, conn=self.ops)
+        return self.settle(email, status, payload, b"conflict")
+
+    def settle(self, email, status, payload, conflict_code):
         inv = self.t.invites[email]
         with self.t.lock:
             inv["tries"] += 1
             if status == 201:
                 inv["state"] = "acked"
-            elif status == 409 and inv["tries"] > 1 and b"invite_pending" in payload:
+            elif status == 409 and inv["tries"] > 1 and conflict_code in payload:
                 # Only an earlier attempt of ours can have made it: the ambiguous one committed.
                 inv["state"] = "acked_by_conflict"
             elif 400 <= status < 500 and status != 429:
-                inv["state"] = f"refused {status}"
+                inv["state"] = f"refused {status} {payload[:200]!r}"
         return status
 
     def retry_pending(self):
         with self.t.lock:
-            mine = [(e, v["key"]) for e, v in self.t.invites.items()
-                    if v["state"] == "pending" and e.startswith(f"f{self.n}-")]
-        for email, key in mine:
-            self.invite(email, key)
+            mine = [(e, v["kind"]) for e, v in self.t.invites.items()
+                    if v["state"] == "pending" and v["owner"] == self.n]
+        for email, kind in mine:
+            (self.invite if kind == "invite" else self.create_customer)(email)
 
     def listing(self):
         path = self.rng.choice(["/admin/api/v1/customers", "/admin/api/v1/users?q=status:active,dormant",
@@ -219,6 +239,9 @@ class Client(threading.Thread):
         if self.due("invite", INVITE_GAP_S):
             self.retry_pending()
             return self.invite()
+        for slot in ("customer_a", "customer_b"):   # two slots that come due together
+            if self.due(slot, CREATE_GAP_S):
+                return self.create_customer()
         x = self.rng.random()
         if x < 0.35:
             return self.read("checklist", "/api/v1/checklist")
@@ -306,6 +329,7 @@ class LoadWithFaultsTests(unittest.TestCase):
         ops, r = operator_signin(cls.st, "faultops", OPS_PASSWORD)
         assert r.status == 200, r
         cls.ops_cookie = "; ".join(f"{k}={v}" for k, v in ops.cookies.items())
+        cls.ops_csrf = ops.csrf
 
     @classmethod
     def tearDownClass(cls):
@@ -505,9 +529,13 @@ class LoadWithFaultsTests(unittest.TestCase):
         missing = sorted(set(acked) - set(stored))
         self.none(missing, "acknowledged invites that are not stored")
         self.none({e: n for e, n in stored.items() if n != 1}, "invites stored more than once")
+        slugs = {r[0] for r in self.sql("SELECT slug FROM customers WHERE slug LIKE 'fc%'")}
+        self.none(sorted(v["slug"] for v in acked.values() if v["kind"] == "customer" and v["slug"] not in slugs),
+                  "acknowledged customers that are not stored")
 
     def check_mails(self, mails):
-        acked = {e: v for e, v in self.invites.items() if v["state"].startswith("acked")}
+        # A customer's admin invite is not mailed (the operator gets its link once); member invites are.
+        acked = {e: v for e, v in self.invites.items() if v["state"].startswith("acked") and v["kind"] == "invite"}
         wrong = {e: mails.get(e, 0) for e in acked if mails.get(e, 0) != 1}
         self.none(wrong, "acknowledged invites whose mail did not arrive exactly once: "
                          + self.mail_history(wrong))
@@ -586,7 +614,8 @@ class LoadWithFaultsTests(unittest.TestCase):
         inside = sum(1 for r in fivexx if self.in_db_window(r[0], r[1]))
         states = {}
         for v in self.invites.values():
-            states[v["state"]] = states.get(v["state"], 0) + 1
+            k = f"{v['kind']} {v['state'][:24]}"
+            states[k] = states.get(k, 0) + 1
         acked_edits = sum(len(e["acked"]) for e in self.edits.values())
         unknown_edits = sum(len(e["unknown"]) for e in self.edits.values())
         rel = lambda t: round(t - self.t0_rows, 1)  # noqa: E731
@@ -598,7 +627,7 @@ class LoadWithFaultsTests(unittest.TestCase):
                  f"faults: kills {[(rel(t), pid, 'busy' if b else 'idle') for t, pid, b in self.kills]}; "
                  f"db windows {[(rel(a), rel(b)) for a, b in self.db_windows]}; "
                  f"smtp windows {[(rel(a), rel(b)) for a, b in self.smtp_windows]}",
-                 f"faults: invites {dict(sorted(states.items()))}; mails {sum(mails.values())} to "
+                 f"faults: creates {dict(sorted(states.items()))}; mails {sum(mails.values())} to "
                  f"{len(mails)} recipients; account edits acknowledged {acked_edits}, unknown outcome {unknown_edits}",
                  "faults: RSS KiB " + ", ".join(f"worker {p}: {rss_kib(p)}" for p in self.st.worker_pids())
                  + f", mailer: {rss_kib(self.st.mailer_pid())}"]
