@@ -296,11 +296,13 @@ class LoadWithFaultsTests(unittest.TestCase):
         db = stack.MariaDB(os.path.join(base, "mariadb"))
         os.makedirs(db.base, exist_ok=True)
         os.chmod(db.base, 0o755)
+        started = time.monotonic()
         cls.st = stack.Stack(base, Env.build, stack.free_port(), stack.free_port(), db=db,
                              db_name="onramp_faults", workers=2, rate="100000r/s", burst=100000,
                              extra_config={"invite_rate_per_hour": "100000"})
         try:
             cls.seed()
+            cls.setup_s = time.monotonic() - started
         except BaseException:
             cls.st.down(own_db=True)
             raise
@@ -423,6 +425,7 @@ class LoadWithFaultsTests(unittest.TestCase):
             for c in clients:
                 c.retry_pending()
         mails = self.wait_for_mail()
+        self.drain_s = time.monotonic() - t0 - load_s
         self.report(load_s, mails)
         # Every check runs, so one run shows every kind of loss.
         problems = []
@@ -629,6 +632,8 @@ class LoadWithFaultsTests(unittest.TestCase):
                  f"smtp windows {[(rel(a), rel(b)) for a, b in self.smtp_windows]}",
                  f"faults: creates {dict(sorted(states.items()))}; mails {sum(mails.values())} to "
                  f"{len(mails)} recipients; account edits acknowledged {acked_edits}, unknown outcome {unknown_edits}",
+                 f"faults: stack and seed {self.setup_s:.0f} s, load {load_s:.0f} s, retries and mail drain "
+                 f"{self.drain_s:.0f} s",
                  "faults: RSS KiB " + ", ".join(f"worker {p}: {rss_kib(p)}" for p in self.st.worker_pids())
                  + f", mailer: {rss_kib(self.st.mailer_pid())}"]
         print("\n" + "\n".join(lines), flush=True)
