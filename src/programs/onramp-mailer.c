@@ -5,8 +5,10 @@
  * retry later with exponential backoff, or failed for good.  A row is only
  * ever marked after its attempt, so nothing acknowledged is lost; a crash
  * between sending and committing means the mail may go out twice, never zero
- * times.  A mail given up on is blanked too, and the link it carried stops
- * working.  Each round first decides the queued forgot-password requests
+ * times.  A database that goes away mid-round is no crash: the mailer keeps
+ * the ids of the mails the server took and marks them sent before it claims
+ * anything again (`unrecorded`).  A mail given up on is blanked too, and the
+ * link it carried stops working.  Each round first decides the queued forgot-password requests
  * (src/mail/reset_mail.c), whose mails then go out in the same round.
  * Between rounds it also sweeps expired sessions, throttles and reset tokens.
  */
@@ -35,6 +37,16 @@
 
 static volatile sig_atomic_t stopping;
 
+/*
+ * Mails the SMTP server accepted in a round whose transaction was then lost
+ * (the database went away before the commit, so the rows are pending again).
+ * They are marked sent before the next claim: without this a database
+ * restart sent each of them a second time (tests/integration/test_faults.py).
+ * One round's worth at most, since no round runs while any is left.
+ */
+static int64_t unrecorded[BATCH];
+static size_t n_unrecorded;
+
 static void
 on_term(int sig)
 {
@@ -50,6 +62,18 @@ backoff_s(long attempts)
 	while (attempts-- > 0 && d < BACKOFF_MAX_S)
 		d *= 2;
 	return d > BACKOFF_MAX_S ? BACKOFF_MAX_S : d;
+}
+
+/* Mark the mails of a lost round sent (autocommit); false while the database still fails. */
+static bool
+record_unrecorded(db *d, int64_t now)
+{
+	while (n_unrecorded > 0) {
+		if (store_outbox_sent(d, unrecorded[n_unrecorded - 1], now) != OR_OK)
+			return false;
+		n_unrecorded--;
+	}
+	return true;
 }
 
 static or_status
@@ -71,6 +95,7 @@ deliver(const config *cfg, db *d, const outbox_row *r, const char *from_addr, in
 	buf_free(&msg);
 	if (res.ok) {
 		log_event(LOG_INFO, "mail_sent", "outbox %lld delivered", (long long)r->id);
+		unrecorded[n_unrecorded++] = r->id;	/* forgotten again once the round commits */
 		return store_outbox_sent(d, r->id, now);
 	}
 	res.permanent = res.permanent || r->attempts + 1 >= cfg->mailer_max_attempts;
@@ -88,17 +113,22 @@ round_once(const config *cfg, db *d, arena *a, const char *from_addr)
 	int64_t now = clock_wall_us() / 1000000;
 	outbox_row *rows;
 	size_t n = 0, i;
-	int decided = reset_mail_round(cfg, d, a, now, BATCH);
+	int decided;
 	or_status st;
 
+	if (!record_unrecorded(d, now)) {
+		log_event(LOG_WARN, "mailer_db", "marking %zu delivered mails: %s", n_unrecorded, db_last_error(d));
+		return -1;
+	}
+	decided = reset_mail_round(cfg, d, a, now, BATCH);
 	if (decided < 0)
 		log_event(LOG_WARN, "mailer_db", "reset requests: %s", db_last_error(d));
 	if ((st = db_begin(d)) == OR_OK)
 		st = store_outbox_claim(d, a, now, BATCH, &rows, &n);
 	for (i = 0; st == OR_OK && i < n; i++)
 		st = deliver(cfg, d, &rows[i], from_addr, now);
-	if (st == OR_OK)
-		st = db_commit(d);
+	if (st == OR_OK && (st = db_commit(d)) == OR_OK)
+		n_unrecorded = 0;
 	if (st != OR_OK) {
 		db_rollback(d);
 		log_event(LOG_WARN, "mailer_db", "%s", db_last_error(d));
