@@ -128,11 +128,13 @@ or_status store_session_create(db *d, session_realm realm, int64_t principal_id,
 			       const char *csrf, const char *login_type, int64_t now, int64_t expires_at,
 			       const char *client_addr);
 /**
- * Find a live session: not expired, used within idle_s.  OR_ERR_NOT_FOUND for
- * unknown, expired or idle sessions (the row is left for the sweeper).
+ * Find a live customer session (not expired, used within idle_s) and its
+ * user in one statement: sess as the session row, out as store_user_get_any
+ * reads it.  OR_ERR_NOT_FOUND for unknown, expired or idle sessions (the row
+ * is left for the sweeper); whether the user may still act is the caller's.
  */
-or_status store_session_find(db *d, session_realm realm, const char *id_hash, int64_t now,
-			     int64_t idle_s, session *out);
+or_status store_user_by_session(db *d, arena *a, const char *id_hash, int64_t now, int64_t idle_s, session *sess,
+				user *out);
 /** Refresh last_used_at. */
 or_status store_session_touch(db *d, const char *id_hash, int64_t now);
 /** Delete one session (sign-out). */
