@@ -26,6 +26,7 @@
 #include "onramp/status.h"
 
 struct checklist_facts;
+struct review_note;
 
 /* ---- customers -------------------------------------------------------------- */
 
@@ -320,6 +321,8 @@ typedef struct customer_details {
 
 /** Load a customer's details; an empty struct with version 0 when never saved. */
 or_status store_details_get(db *d, arena *a, int64_t customer_id, customer_details *out);
+/** Load a customer and its details (as store_customer_get and store_details_get) in one statement. */
+or_status store_customer_with_details(db *d, arena *a, int64_t customer_id, customer *c, customer_details *out);
 /**
  * Replace the details when the stored version is still expected_version
  * (OR_ERR_VERSION otherwise: nothing changes).  The new version is
@@ -330,8 +333,14 @@ or_status store_details_save(db *d, int64_t customer_id, const customer_details 
 
 /* ---- setup facts and SSO draft ---------------------------------------------------- */
 
-/** Gather what the checklist rules look at for one customer at now (blocker texts in the arena). */
-or_status store_checklist_facts(db *d, arena *a, int64_t customer_id, int64_t now, struct checklist_facts *out);
+/**
+ * Gather what the checklist rules look at for one customer at now (blocker
+ * texts in the arena) in one statement; with notes (ITEM_COUNT of them, or
+ * NULL), the latest decided review of each kind too, customer-visible members
+ * only, in the same statement.
+ */
+or_status store_checklist_facts(db *d, arena *a, int64_t customer_id, int64_t now, struct checklist_facts *out,
+				struct review_note *notes);
 
 /* ---- banner ----------------------------------------------------------------------- */
 

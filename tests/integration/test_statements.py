@@ -1,0 +1,120 @@
+"""Statements per request on the customer's pages and the operator's customer page (issue 15).
+
+Every statement is a round trip to MariaDB, and on a machine where each one costs a wake-up on
+both sides the count decides the throughput of a page (docs/performance.md). MariaDB's general
+log (to a table, for the duration of a test) shows what the worker that served a request sent:
+its `Execute`s (prepared statements) and `Query`s (COMMIT, autocommit). The worker is the
+connection that looked the session up by its hash; the mailer and fetcher of the stack, and the
+test's own client, are other connections and are not counted.
+"""
+
+import contextlib
+import uuid
+
+from harness import Env
+from test_identity import IdentityBase
+
+# What the customer's main pages may cost: one statement for the session and its principal,
+# one for the page's facts.
+CHECKLIST_STATEMENTS = 2
+ACCOUNT_STATEMENTS = 2
+
+
+class StatementCounter:
+    """Counts what the serving worker sends MariaDB for each of a few identical requests."""
+
+    def __init__(self, db):
+        self.db = db
+
+    @contextlib.contextmanager
+    def logging(self):
+        out = self.db.sql("SELECT @@GLOBAL.log_output").split()[-1]
+        self.db.sql("SET GLOBAL general_log = OFF; TRUNCATE TABLE mysql.general_log; "
+                    "SET GLOBAL log_output = 'TABLE'; SET GLOBAL general_log = ON")
+        try:
+            yield
+        finally:
+            self.db.sql(f"SET GLOBAL general_log = OFF; SET GLOBAL log_output = '{out}'; "
+                        "TRUNCATE TABLE mysql.general_log")
+
+    def rows(self):
+        text = self.db.sql("SELECT thread_id, command_type, REPLACE(REPLACE(CONVERT(argument USING utf8mb4), "
+                           "'\\n', ' '), '\\t', ' ') FROM mysql.general_log ORDER BY event_time")
+        out = []
+        for line in text.splitlines()[1:]:
+            thread, command, argument = (line.split("\t", 2) + ["", ""])[:3]
+            out.append((thread, command, argument))
+        return out
+
+    def measure(self, call, n=3):
+        """[(statements, [their text])] of n requests made by call(), each after a marker."""
+        marks = []
+        with self.logging():
+            for _ in range(n):
+                mark = f"onramp-mark-{uuid.uuid4().hex}"
+                self.db.sql(f"SELECT '{mark}'")
+                marks.append(mark)
+                call()
+            rows = self.rows()
+        return [self.split(rows, m) for m in marks]
+
+    @staticmethod
+    def split(rows, mark):
+        start = next(i for i, r in enumerate(rows) if mark in r[2] and r[1] == "Query")
+        window, end = [], len(rows)
+        for i in range(start + 1, len(rows)):
+            if rows[i][1] == "Query" and "onramp-mark-" in rows[i][2]:
+                end = i
+                break
+        window = rows[start + 1:end]
+        workers = {t for t, c, a in window
+                   if c == "Execute" and a.startswith("SELECT") and "sessions" in a and "id_hash" in a}
+        sent = [a for t, c, a in window if t in workers and c in ("Execute", "Query")]
+        return len(sent), sent
+
+
+class StatementCountTests(IdentityBase):
+    workers = 1
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.counter = StatementCounter(Env.db)
+
+    def count(self, client, path):
+        """Statements of GET path (all three requests must agree), checking each answered 200."""
+        answers = []
+        results = self.counter.measure(lambda: answers.append(client.call("GET", path)))
+        for r in answers:
+            self.assertEqual(r.status, 200, (path, r))
+        counts = {n for n, _ in results}
+        self.assertEqual(len(counts), 1, (path, results))
+        return results[-1]
+
+    def customer_admin(self):
+        cust = self.new_customer()
+        admin = self.first_signin(self.new_user(cust, role="customer_admin")["user"]["username"])
+        return cust, admin
+
+    def test_checklist_and_account_take_two_statements(self):
+        _, admin = self.customer_admin()
+        n, sent = self.count(admin, "/checklist")
+        self.assertEqual(n, CHECKLIST_STATEMENTS, sent)
+        n, sent = self.count(admin, "/account")
+        self.assertEqual(n, ACCOUNT_STATEMENTS, sent)
+
+    def test_report(self):
+        """The table of docs/performance.md (printed; pinned only where a test above pins it)."""
+        cust, admin = self.customer_admin()
+        r = self.ops_client.call("GET", f"/customers?q={cust['slug']}")
+        print()
+        for path in ("/session", "/account", "/checklist", "/members", "/sso"):
+            n, sent = self.count(admin, path)
+            print(f"  GET /api/v1{path}: {n}")
+            for s in sent:
+                print(f"      {s[:110]}")
+        n, sent = self.count(self.ops_client, f"/customers/{cust['id']}")
+        print(f"  GET /admin/api/v1/customers/{{id}}: {n}")
+        for s in sent:
+            print(f"      {s[:110]}")
+        self.assertEqual(r.status, 200)
