@@ -52,6 +52,8 @@ or_status store_customer_by_slug(db *d, arena *a, const char *slug, customer *ou
 or_status store_customer_lock(db *d, int64_t id, long *seat_limit);
 /** Users holding a seat (active: not suspended, not deactivated, seen within 90 days). */
 or_status store_customer_seats_used(db *d, int64_t customer_id, int64_t now, long *used);
+/** Load one customer and its seats used (as store_customer_get and store_customer_seats_used) in one statement. */
+or_status store_customer_with_seats(db *d, arena *a, int64_t customer_id, int64_t now, customer *c, long *used);
 /**
  * identity_holds_seat in SQL over users, for the seat counts: its one ? is the
  * dormancy cut-off as DATETIME text (store_seat_cutoff).

@@ -181,7 +181,8 @@ store_customer_lock(db *d, int64_t id, long *seat_limit)
 	return st;
 }
 
-static const char SQL_SEATS[] = "SELECT COUNT(*) FROM users WHERE customer_id = ? AND " STORE_SQL_SEAT_HOLDER;
+#define SQL_SEATS_TEXT "SELECT COUNT(*) FROM users WHERE customer_id = ? AND " STORE_SQL_SEAT_HOLDER
+static const char SQL_SEATS[] = SQL_SEATS_TEXT;
 
 /*
  * Text, not FROM_UNIXTIME(?): the server converts a constant string once, but
@@ -209,6 +210,36 @@ store_customer_seats_used(db *d, int64_t customer_id, int64_t now, long *used)
 	st = db_scalar(d, SQL_SEATS, args, 2, 0, &v);
 
 	*used = (long)v;
+	return st;
+}
+
+/* The members page's one statement for its customer: the row and its seat holders (SQL_SEATS as a subquery). */
+static const char SQL_WITH_SEATS[] = "SELECT " CUSTOMER_COLS ", (" SQL_SEATS_TEXT ") FROM customers c WHERE c.id = ?";
+
+or_status
+store_customer_with_seats(db *d, arena *a, int64_t id, int64_t now, customer *c, long *used)
+{
+	char since[TIMEFMT_RFC3339_LEN];
+	db_stmt *s;
+	bool found;
+	or_status st;
+
+	if (scope_refused(__func__, id))
+		return OR_ERR_INTERNAL;
+	if ((st = db_prepare(d, SQL_WITH_SEATS, &s)) != OR_OK)
+		return st;
+	store_seat_cutoff(now, since);
+	db_bind_int(s, 0, id);
+	db_bind_cstr(s, 1, since);
+	db_bind_int(s, 2, id);
+	st = db_query_one(s, &found);
+	if (st == OR_OK && !found)
+		st = OR_ERR_NOT_FOUND;
+	if (st == OR_OK) {
+		row_to_customer(s, a, c);
+		*used = (long)db_col_int(s, CUSTOMER_NCOLS, 0);
+	}
+	db_stmt_done(s);
 	return st;
 }
 

@@ -9,9 +9,10 @@ test's own client, are other connections and are not counted.
 """
 
 import contextlib
+import hashlib
 import uuid
 
-from harness import Env
+from harness import Env, request
 from test_identity import IdentityBase
 
 # What the customer's main pages may cost: one statement for the session and its principal,
@@ -118,3 +119,74 @@ class StatementCountTests(IdentityBase):
         for s in sent:
             print(f"      {s[:110]}")
         self.assertEqual(r.status, 200)
+
+
+class SessionLookupTests(IdentityBase):
+    """The session and its principal come in one statement now; every refusal the two lookups made
+    still answers 401. Each case changes one row in the database (the session's times, the user's
+    status) and first shows the same session accepted just inside the line, so the 401 is that
+    check's and not a lost session's."""
+
+    IDLE_S = 30 * 60   # session_idle_timeout_s (default)
+
+    def setUp(self):
+        cust = self.new_customer()
+        self.user = self.new_user(cust, role="customer_admin")["user"]
+        self.client = self.first_signin(self.user["username"])
+        self.hash = hashlib.sha256(self.client.cookies["onramp_session"].encode()).hexdigest()
+
+    def set_session(self, column, at):
+        self.sql(f"SET time_zone = '+00:00'; UPDATE sessions SET {column} = FROM_UNIXTIME({int(at)}) "
+                 f"WHERE id_hash = '{self.hash}'")
+
+    def set_user(self, assignment):
+        self.sql(f"UPDATE users SET {assignment} WHERE id = {int(self.user['id'])}")
+
+    def assertStatus(self, status, path="/checklist"):
+        r = self.client.call("GET", path)
+        self.assertEqual(r.status, status, r)
+        if status == 401:
+            self.assertEqual(r.code, "unauthenticated")
+
+    def test_idle_session_is_refused(self):
+        self.set_session("last_used_at", self.st.now() - self.IDLE_S + 30)
+        self.assertStatus(200)          # inside the idle window; this request touches it again
+        self.set_session("last_used_at", self.st.now() - self.IDLE_S - 30)
+        self.assertStatus(401)
+
+    def test_expired_session_is_refused(self):
+        self.set_session("expires_at", self.st.now() + 30)
+        self.assertStatus(200)
+        self.set_session("expires_at", self.st.now() - 30)
+        self.assertStatus(401)
+        self.assertStatus(401, "/session")
+
+    def test_suspended_user_is_refused(self):
+        # Suspending through the API also deletes the sessions; here the row alone changes, so
+        # only the auth step's status check stands between this session and the API.
+        self.set_user("status = 'suspended'")
+        self.assertStatus(401)
+        self.set_user("status = 'active'")
+        self.assertStatus(200)
+
+    def test_deactivated_user_is_refused(self):
+        self.set_user("deactivated_at = NOW(6)")
+        self.assertStatus(401, "/account")
+        self.set_user("deactivated_at = NULL")
+        self.assertStatus(200, "/account")
+
+    def test_session_of_the_other_realm_is_refused(self):
+        # The operator's session token in the customer cookie: the row is live, its realm is not.
+        token = self.ops_client.cookies["onramp_operator"]
+        r = request(self.pub, "GET", "/api/v1/session", headers={"Cookie": f"onramp_session={token}"})
+        self.assertEqual(r.status, 401, r)
+        self.assertEqual(self.ops_client.call("GET", "/session").status, 200)
+
+    def test_deactivated_operator_is_refused(self):
+        op = self.ops_client.call("GET", "/session").json["operator"]
+        self.sql(f"UPDATE operators SET deactivated_at = NOW(6) WHERE id = {int(op['id'])}")
+        try:
+            self.assertEqual(self.ops_client.call("GET", "/session").status, 401)
+        finally:
+            self.sql(f"UPDATE operators SET deactivated_at = NULL WHERE id = {int(op['id'])}")
+        self.assertEqual(self.ops_client.call("GET", "/session").status, 200)
