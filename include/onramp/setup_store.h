@@ -1,7 +1,7 @@
 /*
  * The store of Account Setup as the customer API reaches it: opening and
  * superseding reviews, the latest decided review of each kind (customer-visible
- * columns only: store_review_latest), workspace requests and adding support
+ * columns only, read with the checklist facts), workspace requests and adding support
  * requests.  The operator side (context, internal notes, blockers, the review
  * queue and its decisions, support lists, the dashboard's facts) is in
  * setup_store_operator.h, which customer handlers never include
@@ -36,15 +36,13 @@ or_status store_review_supersede(db *d, int64_t customer_id, const char *kind);
  */
 or_status store_setup_submit(db *d, int64_t customer_id, int64_t user_id, bool provider_wanted, int *opened);
 
-/** The latest decided review of each kind, customer-visible members only. */
+/** The latest decided review of each kind, customer-visible members only (store_checklist_facts reads them). */
 typedef struct review_note {
 	const char *state;	/* NULL when no review of this kind was decided */
 	const char *comment;
 	int64_t decided_at;
 } review_note;
 
-/** Fill notes[item] for items billing, sso, workspace_target, provider_setup. */
-or_status store_review_latest(db *d, arena *a, int64_t customer_id, review_note notes[ITEM_COUNT]);
 
 /* ---- workspace and support requests ----------------------------------------------------- */
 

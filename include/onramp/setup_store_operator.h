@@ -77,8 +77,8 @@ or_status store_blockers_replace(db *d, int64_t customer_id, const blocker_row *
 /* ---- checklist facts ----------------------------------------------------------------- */
 
 /**
- * Gather the checklist facts of customers ids[0..n) (ascending) in five
- * queries, whatever n is; blocker texts go in the arena.
+ * Gather the checklist facts of customers ids[0..n) (ascending) in one
+ * statement, whatever n is; blocker texts go in the arena.
  */
 or_status store_checklist_facts_many(db *d, arena *a, const int64_t *ids, size_t n, int64_t now, checklist_facts *out);
 /** Customer ids above after_id, ascending, at most limit. */
@@ -95,7 +95,7 @@ typedef struct review {
 	const char *kind;		/* billing, sso, workspace_target, provider_setup */
 	const char *state;		/* pending, approved, rejected, changes_requested, superseded */
 	const char *comment;		/* customer-visible */
-	const char *internal_comment;	/* operator-only; never loaded by store_review_latest */
+	const char *internal_comment;	/* operator-only; never loaded by store_checklist_facts */
 	int64_t created_at;
 	int64_t decided_at;
 	const char *decided_by;		/* operator username */

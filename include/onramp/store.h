@@ -26,6 +26,7 @@
 #include "onramp/status.h"
 
 struct checklist_facts;
+struct review_note;
 
 /* ---- customers -------------------------------------------------------------- */
 
@@ -51,6 +52,8 @@ or_status store_customer_by_slug(db *d, arena *a, const char *slug, customer *ou
 or_status store_customer_lock(db *d, int64_t id, long *seat_limit);
 /** Users holding a seat (active: not suspended, not deactivated, seen within 90 days). */
 or_status store_customer_seats_used(db *d, int64_t customer_id, int64_t now, long *used);
+/** Load one customer and its seats used (as store_customer_get and store_customer_seats_used) in one statement. */
+or_status store_customer_with_seats(db *d, arena *a, int64_t customer_id, int64_t now, customer *c, long *used);
 /**
  * identity_holds_seat in SQL over users, for the seat counts: its one ? is the
  * dormancy cut-off as DATETIME text (store_seat_cutoff).
@@ -128,11 +131,13 @@ or_status store_session_create(db *d, session_realm realm, int64_t principal_id,
 			       const char *csrf, const char *login_type, int64_t now, int64_t expires_at,
 			       const char *client_addr);
 /**
- * Find a live session: not expired, used within idle_s.  OR_ERR_NOT_FOUND for
- * unknown, expired or idle sessions (the row is left for the sweeper).
+ * Find a live customer session (not expired, used within idle_s) and its
+ * user in one statement: sess as the session row, out as store_user_get_any
+ * reads it.  OR_ERR_NOT_FOUND for unknown, expired or idle sessions (the row
+ * is left for the sweeper); whether the user may still act is the caller's.
  */
-or_status store_session_find(db *d, session_realm realm, const char *id_hash, int64_t now,
-			     int64_t idle_s, session *out);
+or_status store_user_by_session(db *d, arena *a, const char *id_hash, int64_t now, int64_t idle_s, session *sess,
+				user *out);
 /** Refresh last_used_at. */
 or_status store_session_touch(db *d, const char *id_hash, int64_t now);
 /** Delete one session (sign-out). */
@@ -318,6 +323,8 @@ typedef struct customer_details {
 
 /** Load a customer's details; an empty struct with version 0 when never saved. */
 or_status store_details_get(db *d, arena *a, int64_t customer_id, customer_details *out);
+/** Load a customer and its details (as store_customer_get and store_details_get) in one statement. */
+or_status store_customer_with_details(db *d, arena *a, int64_t customer_id, customer *c, customer_details *out);
 /**
  * Replace the details when the stored version is still expected_version
  * (OR_ERR_VERSION otherwise: nothing changes).  The new version is
@@ -328,8 +335,14 @@ or_status store_details_save(db *d, int64_t customer_id, const customer_details 
 
 /* ---- setup facts and SSO draft ---------------------------------------------------- */
 
-/** Gather what the checklist rules look at for one customer at now (blocker texts in the arena). */
-or_status store_checklist_facts(db *d, arena *a, int64_t customer_id, int64_t now, struct checklist_facts *out);
+/**
+ * Gather what the checklist rules look at for one customer at now (blocker
+ * texts in the arena) in one statement; with notes (ITEM_COUNT of them, or
+ * NULL), the latest decided review of each kind too, customer-visible members
+ * only, in the same statement.
+ */
+or_status store_checklist_facts(db *d, arena *a, int64_t customer_id, int64_t now, struct checklist_facts *out,
+				struct review_note *notes);
 
 /* ---- banner ----------------------------------------------------------------------- */
 

@@ -47,6 +47,13 @@ or_status store_operator_insert(db *d, const char *username, const char *email, 
 				const char **which);
 /** Load an operator by id (deactivated ones too). */
 or_status store_operator_get(db *d, arena *a, int64_t id, operator_account *out);
+/**
+ * Find a live operator session and its operator in one statement (the auth
+ * step): sess as the session row, out as store_operator_get reads it;
+ * OR_ERR_NOT_FOUND for unknown, expired or idle sessions.
+ */
+or_status store_operator_by_session(db *d, arena *a, const char *id_hash, int64_t now, int64_t idle_s,
+				    session *sess, operator_account *out);
 /** Load an active operator by username or email, with password hash and sealed TOTP secret. */
 or_status store_operator_by_login(db *d, arena *a, const char *login, operator_account *out,
 				  const char **hash, const char **totp_sealed, int64_t *totp_last_step);

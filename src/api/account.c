@@ -57,9 +57,7 @@ api_details_json(const customer *c, const customer_details *d)
 static or_status
 load(app *a, http_request *req, int64_t customer_id, customer *c, customer_details *d)
 {
-	or_status st = store_customer_get(a->db, req->arena, customer_id, c);
-
-	return st == OR_OK ? store_details_get(a->db, req->arena, customer_id, d) : st;
+	return store_customer_with_details(a->db, req->arena, customer_id, c, d);
 }
 
 void

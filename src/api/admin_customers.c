@@ -221,19 +221,26 @@ api_admin_customer_admin_invite(app *a, http_request *req, http_response *resp)
 	http_json(resp, 201, o);
 }
 
-/* The setup parts of the customer page. */
-static or_status
-add_setup(app *a, http_request *req, int64_t id, json_object *o)
-{
-	arena *ar = req->arena;
+/*
+ * What the customer page reads first, each in one statement: the customer
+ * with its details, the checklist facts with the latest reviews.
+ */
+typedef struct customer_page {
 	customer c;
 	customer_details d;
+	checklist_facts f;
+	review_note latest[ITEM_COUNT];
+} customer_page;
+
+/* The setup parts of the customer page. */
+static or_status
+add_setup(app *a, http_request *req, int64_t id, customer_page *pg, json_object *o)
+{
+	arena *ar = req->arena;
 	setup_context ctx;
 	internal_note notes;
 	blocker_row *bl;
-	checklist_facts f;
 	checklist cl;
-	review_note latest[ITEM_COUNT];
 	review *rv;
 	support_request *sr;
 	workspace_request *ws;
@@ -243,20 +250,16 @@ add_setup(app *a, http_request *req, int64_t id, json_object *o)
 	json_object *arr;
 	or_status st;
 
-	if ((st = store_customer_get(a->db, ar, id, &c)) != OR_OK || (st = store_details_get(a->db, ar, id, &d)) != OR_OK ||
-	    (st = store_context_get(a->db, ar, id, &ctx)) != OR_OK || (st = store_notes_get(a->db, ar, id, &notes)) != OR_OK ||
+	if ((st = store_context_get(a->db, ar, id, &ctx)) != OR_OK || (st = store_notes_get(a->db, ar, id, &notes)) != OR_OK ||
 	    (st = store_blockers_list(a->db, ar, id, &bl, &nbl)) != OR_OK ||
-	    (st = store_checklist_facts(a->db, ar, id, api_now(req), &f)) != OR_OK ||
-	    (st = store_review_latest(a->db, ar, id, latest)) != OR_OK ||
 	    (st = store_review_list(a->db, ar, &q, &rv, &nrv)) != OR_OK ||
 	    (st = store_support_list(a->db, ar, id, 0, 50, &sr, &nsr)) != OR_OK ||
 	    (st = store_workspace_requests(a->db, ar, id, 50, &ws, &nws)) != OR_OK)
 		return st;
 	if ((st = store_sso_draft_get(a->db, ar, id, &sso)) != OR_OK)
 		return st;
-	f.now = api_now(req);
-	checklist_derive(&f, &cl);
-	json_object_object_add(o, "details", api_details_json(&c, &d));
+	checklist_derive(&pg->f, &cl);
+	json_object_object_add(o, "details", api_details_json(&pg->c, &pg->d));
 	json_object_object_add(o, "sso", api_sso_json(&sso, true));
 	json_object_object_add(json_object_object_get(o, "sso"), "validation_job", api_sso_latest_job_json(a, ar, id, &st));
 	if (st == OR_OK)
@@ -273,7 +276,7 @@ add_setup(app *a, http_request *req, int64_t id, json_object *o)
 	json_object_object_add(o, "context", api_context_json(&ctx));
 	json_object_object_add(o, "internal_notes", api_notes_json(&notes));
 	json_object_object_add(o, "blockers", api_blockers_json(bl, nbl));
-	json_object_object_add(o, "checklist", api_checklist_json(&cl, latest));
+	json_object_object_add(o, "checklist", api_checklist_json(&cl, pg->latest));
 	arr = json_object_new_array();
 	for (i = 0; i < nrv; i++)
 		json_object_array_add(arr, api_review_json(&rv[i]));
@@ -293,22 +296,22 @@ void
 api_admin_customer_get(app *a, http_request *req, http_response *resp)
 {
 	int64_t id;
-	long used = 0;
-	customer c;
+	customer_page *pg = arena_calloc(req->arena, 1, sizeof(*pg));
 	json_object *o;
 	or_status st;
 
 	if (!input_path_id(req, resp, 0, &id))
 		return;
-	st = store_customer_get(a->db, req->arena, id, &c);
+	st = pg ? store_customer_with_details(a->db, req->arena, id, &pg->c, &pg->d) : OR_ERR_NOMEM;
 	if (st == OR_OK)
-		st = store_customer_seats_used(a->db, id, api_now(req), &used);
+		st = store_checklist_facts(a->db, req->arena, id, api_now(req), &pg->f, pg->latest);
 	if (st != OR_OK) {
 		api_fail_db(a, req, resp, st);
 		return;
 	}
-	o = output_customer(&c, used);
-	if ((st = add_setup(a, req, id, o)) != OR_OK) {
+	/* The facts count the seat holders by the rule store_customer_seats_used applies. */
+	o = output_customer(&pg->c, pg->f.seats_used);
+	if ((st = add_setup(a, req, id, pg, o)) != OR_OK) {
 		json_object_put(o);
 		api_fail_db(a, req, resp, st);
 		return;

@@ -182,21 +182,22 @@ load_principal(app *a, http_request *req, session_realm realm, principal *p)
 	if (realm == REALM_SSO_SETUP)
 		st = store_sso_setup_session_find(a->db, req->arena, hash, now, a->cfg->session_idle_timeout_s,
 						  &p->sess, &p->link);
-	else
-		st = store_session_find(a->db, realm, hash, now, a->cfg->session_idle_timeout_s, &p->sess);
-	if (st != OR_OK)
-		return st;
-	p->realm = realm;
-	if (realm == REALM_CUSTOMER) {
-		st = store_user_get_any(a->db, req->arena, p->sess.principal_id, &p->user);
+	/* The session and its principal come in one statement: one round trip on every request. */
+	else if (realm == REALM_CUSTOMER) {
+		st = store_user_by_session(a->db, req->arena, hash, now, a->cfg->session_idle_timeout_s, &p->sess,
+					   &p->user);
 		if (st == OR_OK && (p->user.deactivated_at || p->user.suspended))
 			st = OR_ERR_NOT_FOUND;
-	} else if (realm == REALM_OPERATOR) {
-		st = store_operator_get(a->db, req->arena, p->sess.principal_id, &p->op);
+	} else {
+		st = store_operator_by_session(a->db, req->arena, hash, now, a->cfg->session_idle_timeout_s, &p->sess,
+					       &p->op);
 		if (st == OR_OK && p->op.deactivated_at)
 			st = OR_ERR_NOT_FOUND;
 	}
-	if (st == OR_OK && now - p->sess.last_used_at >= TOUCH_EVERY_S) {
+	if (st != OR_OK)
+		return st;
+	p->realm = realm;
+	if (now - p->sess.last_used_at >= TOUCH_EVERY_S) {
 		st = store_session_touch(a->db, hash, now);
 		if (st == OR_OK && realm != REALM_SSO_SETUP)
 			st = realm == REALM_CUSTOMER ? store_user_touch(a->db, p->user.id, now)

@@ -65,10 +65,8 @@ api_checklist_get(app *a, http_request *req, http_response *resp)
 	checklist_facts f;
 	checklist c;
 	review_note notes[ITEM_COUNT];
-	or_status st = store_checklist_facts(a->db, req->arena, p->user.customer_id, api_now(req), &f);
+	or_status st = store_checklist_facts(a->db, req->arena, p->user.customer_id, api_now(req), &f, notes);
 
-	if (st == OR_OK)
-		st = store_review_latest(a->db, req->arena, p->user.customer_id, notes);
 	if (st != OR_OK) {
 		api_fail_db(a, req, resp, st);
 		return;

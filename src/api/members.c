@@ -55,9 +55,7 @@ api_members_list(app *a, http_request *req, http_response *resp)
 
 	if (!members_load_page(a, req, resp, p->user.customer_id, FILTER_SCOPE_CUSTOMER, &pg))
 		return;
-	st = store_customer_get(a->db, req->arena, p->user.customer_id, &c);
-	if (st == OR_OK)
-		st = store_customer_seats_used(a->db, c.id, api_now(req), &used);
+	st = store_customer_with_seats(a->db, req->arena, p->user.customer_id, api_now(req), &c, &used);
 	if (st != OR_OK) {
 		api_fail_db(a, req, resp, st);
 		return;

@@ -89,7 +89,7 @@ compose(app *a, http_request *req, const char *key, support_request *r, const ch
 	or_status st = store_customer_get(a->db, req->arena, p->user.customer_id, &cust);
 
 	if (st == OR_OK)
-		st = store_checklist_facts(a->db, req->arena, p->user.customer_id, api_now(req), &f);
+		st = store_checklist_facts(a->db, req->arena, p->user.customer_id, api_now(req), &f, NULL);
 	if (st == OR_OK)
 		st = store_last_action(a->db, req->arena, p->user.customer_id, &r->last_action, &r->last_action_at);
 	if (st != OR_OK)

@@ -96,7 +96,7 @@ api_workspace_create(app *a, http_request *req, http_response *resp)
 	if (!input_ok(resp))
 		return;
 	/* The facts are read inside the transaction that records the request. */
-	if ((st = db_begin(a->db)) == OR_OK && (st = store_checklist_facts(a->db, req->arena, p->user.customer_id, api_now(req), &f)) == OR_OK) {
+	if ((st = db_begin(a->db)) == OR_OK && (st = store_checklist_facts(a->db, req->arena, p->user.customer_id, api_now(req), &f, NULL)) == OR_OK) {
 		f.now = api_now(req);
 		checklist_derive(&f, &c);
 	}

@@ -4,8 +4,12 @@
 #include <string.h>
 
 #include "onramp/store_operator.h"
+#include "details_row.h"
+#include "scope.h"
 
-#define CUSTOMER_COLS "id, slug, name, seat_limit, created_at, updated_at, version"
+/* Qualified (customers c), so a join with the details reads the same columns. */
+#define CUSTOMER_COLS "c.id, c.slug, c.name, c.seat_limit, c.created_at, c.updated_at, c.version"
+#define CUSTOMER_NCOLS 7
 
 static void
 row_to_customer(db_stmt *s, arena *a, customer *c)
@@ -53,7 +57,7 @@ one(db_stmt *s, arena *a, customer *out)
 	return st;
 }
 
-static const char SQL_GET[] = "SELECT " CUSTOMER_COLS " FROM customers WHERE id = ?";
+static const char SQL_GET[] = "SELECT " CUSTOMER_COLS " FROM customers c WHERE id = ?";
 
 or_status
 store_customer_get(db *d, arena *a, int64_t id, customer *out)
@@ -67,7 +71,35 @@ store_customer_get(db *d, arena *a, int64_t id, customer *out)
 	return one(s, a, out);
 }
 
-static const char SQL_BY_SLUG[] = "SELECT " CUSTOMER_COLS " FROM customers WHERE slug = ?";
+/* The account page's one statement: the customer and its details (NULLs when never saved). */
+static const char SQL_WITH_DETAILS[] =
+	"SELECT " CUSTOMER_COLS ", " DETAIL_COLS " FROM customers c LEFT JOIN customer_details d ON d.customer_id = c.id "
+	"WHERE c.id = ?";
+
+or_status
+store_customer_with_details(db *d, arena *a, int64_t id, customer *c, customer_details *out)
+{
+	db_stmt *s;
+	bool found;
+	or_status st;
+
+	if (scope_refused(__func__, id))
+		return OR_ERR_INTERNAL;
+	if ((st = db_prepare(d, SQL_WITH_DETAILS, &s)) != OR_OK)
+		return st;
+	db_bind_int(s, 0, id);
+	st = db_query_one(s, &found);
+	if (st == OR_OK && !found)
+		st = OR_ERR_NOT_FOUND;
+	if (st == OR_OK) {
+		row_to_customer(s, a, c);
+		store_details_read(s, CUSTOMER_NCOLS, a, out);
+	}
+	db_stmt_done(s);
+	return st;
+}
+
+static const char SQL_BY_SLUG[] = "SELECT " CUSTOMER_COLS " FROM customers c WHERE slug = ?";
 
 or_status
 store_customer_by_slug(db *d, arena *a, const char *slug, customer *out)
@@ -82,7 +114,7 @@ store_customer_by_slug(db *d, arena *a, const char *slug, customer *out)
 }
 
 static const char SQL_LIST[] =
-	"SELECT " CUSTOMER_COLS " FROM customers WHERE (? IS NULL OR slug LIKE ? OR name LIKE ?) "
+	"SELECT " CUSTOMER_COLS " FROM customers c WHERE (? IS NULL OR slug LIKE ? OR name LIKE ?) "
 	"AND (? = 0 OR id < ?) ORDER BY id DESC LIMIT ?";
 
 or_status
@@ -149,7 +181,8 @@ store_customer_lock(db *d, int64_t id, long *seat_limit)
 	return st;
 }
 
-static const char SQL_SEATS[] = "SELECT COUNT(*) FROM users WHERE customer_id = ? AND " STORE_SQL_SEAT_HOLDER;
+#define SQL_SEATS_TEXT "SELECT COUNT(*) FROM users WHERE customer_id = ? AND " STORE_SQL_SEAT_HOLDER
+static const char SQL_SEATS[] = SQL_SEATS_TEXT;
 
 /*
  * Text, not FROM_UNIXTIME(?): the server converts a constant string once, but
@@ -177,6 +210,36 @@ store_customer_seats_used(db *d, int64_t customer_id, int64_t now, long *used)
 	st = db_scalar(d, SQL_SEATS, args, 2, 0, &v);
 
 	*used = (long)v;
+	return st;
+}
+
+/* The members page's one statement for its customer: the row and its seat holders (SQL_SEATS as a subquery). */
+static const char SQL_WITH_SEATS[] = "SELECT " CUSTOMER_COLS ", (" SQL_SEATS_TEXT ") FROM customers c WHERE c.id = ?";
+
+or_status
+store_customer_with_seats(db *d, arena *a, int64_t id, int64_t now, customer *c, long *used)
+{
+	char since[TIMEFMT_RFC3339_LEN];
+	db_stmt *s;
+	bool found;
+	or_status st;
+
+	if (scope_refused(__func__, id))
+		return OR_ERR_INTERNAL;
+	if ((st = db_prepare(d, SQL_WITH_SEATS, &s)) != OR_OK)
+		return st;
+	store_seat_cutoff(now, since);
+	db_bind_int(s, 0, id);
+	db_bind_cstr(s, 1, since);
+	db_bind_int(s, 2, id);
+	st = db_query_one(s, &found);
+	if (st == OR_OK && !found)
+		st = OR_ERR_NOT_FOUND;
+	if (st == OR_OK) {
+		row_to_customer(s, a, c);
+		*used = (long)db_col_int(s, CUSTOMER_NCOLS, 0);
+	}
+	db_stmt_done(s);
 	return st;
 }
 

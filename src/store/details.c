@@ -6,37 +6,36 @@
  */
 #include <string.h>
 
-#include "onramp/store.h"
+#include "details_row.h"
 
-#define DETAIL_COLS \
-	"legal_name, operating_name, support_name, support_email, support_phone, billing_name, billing_email, " \
-	"billing_phone, technical_name, technical_email, technical_phone, repository_notes, ai_preferences, " \
-	"workspace_preferences, DATE_FORMAT(target_launch, '%Y-%m-%d'), version, updated_at, updated_by, ai_provider"
+static const char SQL_GET[] = "SELECT " DETAIL_COLS " FROM customer_details d WHERE customer_id = ?";
 
-static const char SQL_GET[] = "SELECT " DETAIL_COLS " FROM customer_details WHERE customer_id = ?";
-
-static void
-row_to_details(db_stmt *s, arena *a, customer_details *o)
+void
+store_details_read(db_stmt *s, unsigned col, arena *a, customer_details *o)
 {
-	o->legal_name = db_col_dup(s, 0, a);
-	o->operating_name = db_col_dup(s, 1, a);
-	o->support.name = db_col_dup(s, 2, a);
-	o->support.email = db_col_dup(s, 3, a);
-	o->support.phone = db_col_dup(s, 4, a);
-	o->billing.name = db_col_dup(s, 5, a);
-	o->billing.email = db_col_dup(s, 6, a);
-	o->billing.phone = db_col_dup(s, 7, a);
-	o->technical.name = db_col_dup(s, 8, a);
-	o->technical.email = db_col_dup(s, 9, a);
-	o->technical.phone = db_col_dup(s, 10, a);
-	o->repository_notes = db_col_dup(s, 11, a);
-	o->ai_preferences = db_col_dup(s, 12, a);
-	o->workspace_preferences = db_col_dup(s, 13, a);
-	o->target_launch = db_col_dup(s, 14, a);
-	o->version = db_col_int(s, 15, 0);
-	o->updated_at = db_col_time(s, 16);
-	o->updated_by = db_col_int(s, 17, 0);
-	o->ai_provider = db_col_dup(s, 18, a);
+	memset(o, 0, sizeof(*o));
+	o->legal_name = db_col_dup(s, col, a);
+	o->operating_name = db_col_dup(s, col + 1, a);
+	o->support.name = db_col_dup(s, col + 2, a);
+	o->support.email = db_col_dup(s, col + 3, a);
+	o->support.phone = db_col_dup(s, col + 4, a);
+	o->billing.name = db_col_dup(s, col + 5, a);
+	o->billing.email = db_col_dup(s, col + 6, a);
+	o->billing.phone = db_col_dup(s, col + 7, a);
+	o->technical.name = db_col_dup(s, col + 8, a);
+	o->technical.email = db_col_dup(s, col + 9, a);
+	o->technical.phone = db_col_dup(s, col + 10, a);
+	o->repository_notes = db_col_dup(s, col + 11, a);
+	o->ai_preferences = db_col_dup(s, col + 12, a);
+	o->workspace_preferences = db_col_dup(s, col + 13, a);
+	o->target_launch = db_col_dup(s, col + 14, a);
+	o->version = db_col_int(s, col + 15, 0);
+	o->updated_at = db_col_time(s, col + 16);
+	o->updated_by = db_col_int(s, col + 17, 0);
+	o->ai_provider = db_col_dup(s, col + 18, a);
+	/* Never saved (no row, or a LEFT JOIN's NULLs): no provider wanted. */
+	if (o->ai_provider == NULL)
+		o->ai_provider = "none";
 }
 
 or_status
@@ -53,9 +52,7 @@ store_details_get(db *d, arena *a, int64_t customer_id, customer_details *out)
 	db_bind_int(s, 0, customer_id);
 	st = db_query_one(s, &found);
 	if (st == OR_OK && found)
-		row_to_details(s, a, out);
-	if (out->ai_provider == NULL)
-		out->ai_provider = "none";
+		store_details_read(s, 0, a, out);
 	db_stmt_done(s);
 	return st;
 }

@@ -5,9 +5,12 @@
 #include <string.h>
 
 #include "onramp/store_operator.h"
+#include "session_row.h"
 
-#define OP_COLS "id, username, email, display_name, role, totp_secret IS NOT NULL, must_change_password, " \
-		"last_seen_at, created_at, deactivated_at"
+/* Qualified (operators o), so a join with sessions reads the same columns. */
+#define OP_COLS "o.id, o.username, o.email, o.display_name, o.role, o.totp_secret IS NOT NULL, " \
+		"o.must_change_password, o.last_seen_at, o.created_at, o.deactivated_at"
+#define OP_NCOLS 10
 
 static void
 row_to_operator(db_stmt *s, arena *a, operator_account *o)
@@ -58,7 +61,7 @@ store_operator_insert(db *d, const char *username, const char *email, const char
 	return st;
 }
 
-static const char SQL_GET[] = "SELECT " OP_COLS " FROM operators WHERE id = ?";
+static const char SQL_GET[] = "SELECT " OP_COLS " FROM operators o WHERE id = ?";
 
 or_status
 store_operator_get(db *d, arena *a, int64_t id, operator_account *out)
@@ -79,8 +82,34 @@ store_operator_get(db *d, arena *a, int64_t id, operator_account *out)
 	return st;
 }
 
+/* The auth step's one round trip: the live session and its operator (the columns of store_operator_get). */
+static const char SQL_BY_SESSION[] =
+	"SELECT " OP_COLS ", " SESSION_COLS " FROM operators o JOIN sessions s ON s.principal_id = o.id WHERE " SESSION_LIVE;
+
+or_status
+store_operator_by_session(db *d, arena *a, const char *id_hash, int64_t now, int64_t idle_s, session *sess,
+			  operator_account *out)
+{
+	db_stmt *s;
+	bool found;
+	or_status st = db_prepare(d, SQL_BY_SESSION, &s);
+
+	if (st != OR_OK)
+		return st;
+	store_session_bind_live(s, 0, REALM_OPERATOR, id_hash, now, idle_s);
+	st = db_query_one(s, &found);
+	if (st == OR_OK && !found)
+		st = OR_ERR_NOT_FOUND;
+	if (st == OR_OK) {
+		row_to_operator(s, a, out);
+		store_session_read(s, OP_NCOLS, REALM_OPERATOR, id_hash, sess);
+	}
+	db_stmt_done(s);
+	return st;
+}
+
 static const char SQL_BY_LOGIN[] =
-	"SELECT " OP_COLS ", password_hash, totp_secret, totp_last_step FROM operators "
+	"SELECT " OP_COLS ", password_hash, totp_secret, totp_last_step FROM operators o "
 	"WHERE (username = ? OR email = ?) AND deactivated_at IS NULL LIMIT 1";
 
 or_status
@@ -109,7 +138,7 @@ store_operator_by_login(db *d, arena *a, const char *login, operator_account *ou
 }
 
 static const char SQL_LIST[] =
-	"SELECT " OP_COLS " FROM operators ORDER BY deactivated_at IS NOT NULL, username LIMIT 1000";
+	"SELECT " OP_COLS " FROM operators o ORDER BY deactivated_at IS NOT NULL, username LIMIT 1000";
 
 or_status
 store_operator_list(db *d, arena *a, operator_account **out, size_t *n)

@@ -264,37 +264,6 @@ store_setup_submit(db *d, int64_t customer_id, int64_t user_id, bool provider_wa
 	return st;
 }
 
-/* Customer-visible columns only: this query feeds customer answers. */
-static const char SQL_LATEST[] =
-	"SELECT r.kind, r.state, r.comment, r.decided_at FROM reviews r "
-	"JOIN (SELECT kind, MAX(id) AS id FROM reviews WHERE customer_id = ? AND decided_at IS NOT NULL "
-	"AND state <> 'superseded' GROUP BY kind) last ON last.id = r.id";
-
-or_status
-store_review_latest(db *d, arena *a, int64_t customer_id, review_note notes[ITEM_COUNT])
-{
-	db_stmt *s;
-	bool row;
-	or_status st = db_prepare(d, SQL_LATEST, &s);
-
-	memset(notes, 0, ITEM_COUNT * sizeof(notes[0]));
-	if (st != OR_OK)
-		return st;
-	db_bind_int(s, 0, customer_id);
-	st = db_execute(s);
-	while (st == OR_OK && (st = db_fetch(s, &row)) == OR_OK && row) {
-		char *kind = db_col_dup(s, 0, a);
-		checklist_item it;
-		if (kind == NULL || !checklist_item_parse(kind, &it))
-			continue;
-		notes[it].state = db_col_dup(s, 1, a);
-		notes[it].comment = db_col_dup(s, 2, a);
-		notes[it].decided_at = db_col_time(s, 3);
-	}
-	db_stmt_done(s);
-	return st;
-}
-
 /* ---- workspace requests ------------------------------------------------------------- */
 
 static const char SQL_WS_ADD[] =

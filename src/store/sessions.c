@@ -5,7 +5,7 @@
  */
 #include <string.h>
 
-#include "onramp/store.h"
+#include "session_row.h"
 
 static const char *
 realm_name(session_realm r)
@@ -41,47 +41,39 @@ store_session_create(db *d, session_realm realm, int64_t principal_id, const cha
 	return st;
 }
 
-static const char SQL_FIND[] =
-	"SELECT principal_id, csrf_token, last_used_at, expires_at, login_type FROM sessions "
-	"WHERE id_hash = ? AND realm = ? AND expires_at > FROM_UNIXTIME(?) AND last_used_at > FROM_UNIXTIME(?)";
-
-or_status
-store_session_find(db *d, session_realm realm, const char *id_hash, int64_t now, int64_t idle_s,
-		   session *out)
+void
+store_session_bind_live(db_stmt *s, unsigned first, session_realm realm, const char *id_hash, int64_t now,
+			int64_t idle_s)
 {
-	db_stmt *s;
-	bool found;
-	or_status st = db_prepare(d, SQL_FIND, &s);
+	db_bind_cstr(s, first, id_hash);
+	db_bind_cstr(s, first + 1, realm_name(realm));
+	db_bind_time(s, first + 2, now);
+	db_bind_time(s, first + 3, now - idle_s);
+}
 
-	if (st != OR_OK)
-		return st;
-	db_bind_cstr(s, 0, id_hash);
-	db_bind_cstr(s, 1, realm_name(realm));
-	db_bind_time(s, 2, now);
-	db_bind_time(s, 3, now - idle_s);
-	st = db_query_one(s, &found);
-	if (st == OR_OK && !found)
-		st = OR_ERR_NOT_FOUND;
-	if (st == OR_OK) {
-		or_str csrf = db_col(s, 1);
-		memset(out, 0, sizeof(*out));
-		out->realm = realm;
-		out->principal_id = db_col_int(s, 0, 0);
-		str_copy(out->id_hash, sizeof(out->id_hash), id_hash);
-		if (csrf.ptr && csrf.len < sizeof(out->csrf_token)) {
-			memcpy(out->csrf_token, csrf.ptr, csrf.len);
-			out->csrf_token[csrf.len] = '\0';
-		}
-		out->last_used_at = db_col_time(s, 2);
-		out->expires_at = db_col_time(s, 3);
-		or_str lt = db_col(s, 4);
-		if (lt.ptr && lt.len < sizeof(out->login_type)) {
-			memcpy(out->login_type, lt.ptr, lt.len);
-			out->login_type[lt.len] = '\0';
-		}
+/* Copy a text column into a fixed field; left empty when NULL or too long. */
+static void
+col_copy(db_stmt *s, unsigned col, char *dst, size_t cap)
+{
+	or_str v = db_col(s, col);
+
+	if (v.ptr && v.len < cap) {
+		memcpy(dst, v.ptr, v.len);
+		dst[v.len] = '\0';
 	}
-	db_stmt_done(s);
-	return st;
+}
+
+void
+store_session_read(db_stmt *s, unsigned col, session_realm realm, const char *id_hash, session *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->realm = realm;
+	out->principal_id = db_col_int(s, col, 0);
+	str_copy(out->id_hash, sizeof(out->id_hash), id_hash);
+	col_copy(s, col + 1, out->csrf_token, sizeof(out->csrf_token));
+	out->last_used_at = db_col_time(s, col + 2);
+	out->expires_at = db_col_time(s, col + 3);
+	col_copy(s, col + 4, out->login_type, sizeof(out->login_type));
 }
 
 static const char SQL_TOUCH[] = "UPDATE sessions SET last_used_at = FROM_UNIXTIME(?) WHERE id_hash = ?";

@@ -22,35 +22,65 @@ review_from(or_str v)
 }
 
 /*
- * Each query covers a range of customer ids and returns one row per customer
- * (blockers: one per blocker), so the dashboard gathers a page of customers
- * in five round trips and a single customer costs the same five.
+ * One statement gathers every fact of a range of customer ids: a UNION ALL of
+ * one part per table, each returning one row per customer (blockers: one per
+ * blocker).  Every part has the same shape: customer_id, up to nine values
+ * (padded with NULL), the part number (PART_COL) and an order within the part
+ * (a blocker's or review's id), so one customer's page costs one round trip and
+ * the dashboard's page of 500 customers the same one.  The users part comes
+ * first because it alone binds a value (the seat holders' cut-off) before its
+ * range; every other part binds just the range.
  */
-static const char SQL_DETAILS[] =
-	"SELECT customer_id, version > 0, ai_provider <> 'none', legal_name IS NOT NULL, "
-	"support_name IS NOT NULL, support_email IS NOT NULL, billing_name IS NOT NULL, billing_email IS NOT NULL, "
-	"technical_name IS NOT NULL, technical_email IS NOT NULL "
-	"FROM customer_details WHERE customer_id BETWEEN ? AND ?";
+#define PAD1 ", NULL"
+#define PAD3 PAD1 PAD1 PAD1
+#define PAD5 PAD3 PAD1 PAD1
 /* The seat holders ride along in the same index-only pass over users_customer (sql/009). */
-static const char SQL_USERS[] =
-	"SELECT customer_id, COALESCE(SUM(role = 'customer_admin' AND status = 'active'), 0), "
-	"COALESCE(SUM(role = 'customer_admin' AND status = 'active' AND last_seen_at IS NOT NULL), 0), "
-	"COUNT(*), COALESCE(SUM(" STORE_SQL_SEAT_HOLDER "), 0) "
-	"FROM users WHERE customer_id BETWEEN ? AND ? AND deactivated_at IS NULL GROUP BY customer_id";
-static const char SQL_LIMITS[] = "SELECT id, seat_limit FROM customers WHERE id BETWEEN ? AND ?";
-static const char SQL_SSO[] =
-	"SELECT s.customer_id, s.protocol, s.review, s.cert_not_after, s.approved_version IS NOT NULL, l.activated_at "
-	"FROM sso_settings s LEFT JOIN sso_live l ON l.customer_id = s.customer_id "
-	"WHERE s.customer_id BETWEEN ? AND ?";
-static const char SQL_CONTEXT[] =
-	"SELECT customer_id, billing_state, prepaid_balance_cents, target_review, target_ready, provider_review, "
-	"provider_ready FROM customer_context WHERE customer_id BETWEEN ? AND ?";
-static const char SQL_INVITES[] =
-	"SELECT customer_id, COUNT(*) FROM invites WHERE customer_id BETWEEN ? AND ? AND state = 'pending' "
-	"AND kind = 'member' AND expires_at > NOW(6) GROUP BY customer_id";
-static const char SQL_BLOCKERS[] =
-	"SELECT customer_id, item, category, message, retryable FROM blockers "
-	"WHERE customer_id BETWEEN ? AND ? AND cleared_at IS NULL ORDER BY customer_id, id";
+#define PART_USERS \
+	"SELECT customer_id, COALESCE(SUM(role = 'customer_admin' AND status = 'active'), 0), " \
+	"COALESCE(SUM(role = 'customer_admin' AND status = 'active' AND last_seen_at IS NOT NULL), 0), " \
+	"COUNT(*), COALESCE(SUM(" STORE_SQL_SEAT_HOLDER "), 0)" PAD5 ", 0, 0 " \
+	"FROM users WHERE customer_id BETWEEN ? AND ? AND deactivated_at IS NULL GROUP BY customer_id"
+#define PART_DETAILS \
+	"SELECT customer_id, version > 0, ai_provider <> 'none', legal_name IS NOT NULL, " \
+	"support_name IS NOT NULL, support_email IS NOT NULL, billing_name IS NOT NULL, billing_email IS NOT NULL, " \
+	"technical_name IS NOT NULL, technical_email IS NOT NULL, 1, 0 " \
+	"FROM customer_details WHERE customer_id BETWEEN ? AND ?"
+#define PART_INVITES \
+	"SELECT customer_id, COUNT(*)" PAD5 PAD3 ", 2, 0 FROM invites WHERE customer_id BETWEEN ? AND ? " \
+	"AND state = 'pending' AND kind = 'member' AND expires_at > NOW(6) GROUP BY customer_id"
+#define PART_SSO \
+	"SELECT s.customer_id, s.protocol, s.review, s.cert_not_after, s.approved_version IS NOT NULL, " \
+	"l.activated_at" PAD3 PAD1 ", 3, 0 FROM sso_settings s LEFT JOIN sso_live l ON l.customer_id = s.customer_id " \
+	"WHERE s.customer_id BETWEEN ? AND ?"
+#define PART_CONTEXT \
+	"SELECT customer_id, billing_state, prepaid_balance_cents, target_review, target_ready, provider_review, " \
+	"provider_ready" PAD3 ", 4, 0 FROM customer_context WHERE customer_id BETWEEN ? AND ?"
+#define PART_BLOCKERS \
+	"SELECT customer_id, item, category, message, retryable" PAD5 ", 5, id FROM blockers " \
+	"WHERE customer_id BETWEEN ? AND ? AND cleared_at IS NULL"
+#define PART_LIMITS "SELECT id, seat_limit" PAD5 PAD3 ", 6, 0 FROM customers WHERE id BETWEEN ? AND ?"
+/*
+ * The decided reviews (customer-visible columns only: this feeds customer
+ * answers) in id order, so the last of each kind read is the latest
+ * (note_row).  A customer has a handful; picking the latest in SQL (a
+ * grouped MAX(id) subquery) cost the server two to three times the rest of
+ * the statement together.
+ */
+#define PART_REVIEWS \
+	"SELECT customer_id, kind, state, comment, decided_at" PAD5 ", 7, id FROM reviews " \
+	"WHERE customer_id BETWEEN ? AND ? AND decided_at IS NOT NULL AND state <> 'superseded'"
+#define PARTS_FACTS \
+	PART_USERS " UNION ALL " PART_DETAILS " UNION ALL " PART_INVITES " UNION ALL " PART_SSO \
+	" UNION ALL " PART_CONTEXT " UNION ALL " PART_BLOCKERS " UNION ALL " PART_LIMITS
+#define FACTS_ORDER " ORDER BY 11, 1, 12"
+#define PART_COL 10
+
+static const char SQL_FACTS[] = PARTS_FACTS FACTS_ORDER;
+/* The customer's own checklist also shows the latest review decisions: the same facts plus one part. */
+static const char SQL_FACTS_NOTES[] = PARTS_FACTS " UNION ALL " PART_REVIEWS FACTS_ORDER;
+
+/* The parts by their number in PART_COL. */
+enum { P_USERS, P_DETAILS, P_INVITES, P_SSO, P_CONTEXT, P_BLOCKERS, P_LIMITS, P_REVIEWS, P_COUNT };
 
 typedef void (*row_fn)(db_stmt *s, arena *a, checklist_facts *f);
 
@@ -167,55 +197,98 @@ find_id(const int64_t *ids, size_t n, int64_t id)
 	return -1;
 }
 
-/* Run one range query; the seat holders' cut-off (since) is bound first when the SQL counts them. */
-static or_status
-gather(db *d, arena *a, const char *sql, const int64_t *ids, size_t n, const char *since, checklist_facts *out, row_fn fn)
+/* A decided review of the current row into its item's note; rows come in id order, so the latest stays. */
+static void
+note_row(db_stmt *s, arena *a, review_note *notes)
 {
-	db_stmt *s;
+	char *kind = db_col_dup(s, 1, a);
+	checklist_item it;
+
+	if (kind == NULL || !checklist_item_parse(kind, &it))
+		return;
+	notes[it].state = db_col_dup(s, 2, a);
+	notes[it].comment = db_col_dup(s, 3, a);
+	notes[it].decided_at = db_col_time(s, 4);
+}
+
+/*
+ * Hand each row to its part's reader, for the customer it names; notes: NULL
+ * unless the SQL has the reviews part, else ITEM_COUNT notes per customer.
+ */
+static or_status
+read_rows(db_stmt *s, arena *a, const int64_t *ids, size_t n, checklist_facts *out, review_note *notes)
+{
+	static const row_fn fns[P_COUNT] = {
+		[P_USERS] = users_row, [P_DETAILS] = details_row, [P_INVITES] = invites_row, [P_SSO] = sso_row,
+		[P_CONTEXT] = context_row, [P_BLOCKERS] = blocker_row_fn, [P_LIMITS] = limits_row,
+	};
 	bool row;
-	unsigned i = 0;
+	or_status st;
+
+	while ((st = db_fetch(s, &row)) == OR_OK && row) {
+		long at = find_id(ids, n, db_col_int(s, 0, 0));
+		long long part = db_col_int(s, PART_COL, -1);
+		if (at < 0 || part < 0 || part >= P_COUNT)
+			continue;
+		if (part == P_REVIEWS) {
+			if (notes)
+				note_row(s, a, &notes[(size_t)at * ITEM_COUNT]);
+		} else {
+			fns[part](s, a, &out[at]);
+		}
+	}
+	return st;
+}
+
+/* The facts (and, when notes is not NULL, the latest reviews) of ids[0..n), n > 0, in one statement. */
+static or_status
+gather(db *d, arena *a, const int64_t *ids, size_t n, int64_t now, checklist_facts *out, review_note *notes)
+{
+	const char *sql = notes ? SQL_FACTS_NOTES : SQL_FACTS;
+	unsigned parts = notes ? P_COUNT : P_REVIEWS, i, p = 0;
+	char since[TIMEFMT_RFC3339_LEN];
+	db_stmt *s;
 	or_status st = db_prepare(d, sql, &s);
 
 	if (st != OR_OK)
 		return st;
-	if (sql == SQL_USERS)
-		db_bind_cstr(s, i++, since);
-	db_bind_int(s, i++, ids[0]);
-	db_bind_int(s, i, ids[n - 1]);
-	st = db_execute(s);
-	while (st == OR_OK && (st = db_fetch(s, &row)) == OR_OK && row) {
-		long at = find_id(ids, n, db_col_int(s, 0, 0));
-		if (at >= 0)
-			fn(s, a, &out[at]);
+	store_seat_cutoff(now, since);
+	db_bind_cstr(s, p++, since);
+	for (i = 0; i < parts; i++) {
+		db_bind_int(s, p++, ids[0]);
+		db_bind_int(s, p++, ids[n - 1]);
 	}
+	if ((st = db_execute(s)) == OR_OK)
+		st = read_rows(s, a, ids, n, out, notes);
 	db_stmt_done(s);
 	return st;
 }
 
-or_status
-store_checklist_facts_many(db *d, arena *a, const int64_t *ids, size_t n, int64_t now, checklist_facts *out)
+/* Fresh facts at now for each of the n customers, and empty notes. */
+static void
+facts_reset(checklist_facts *out, size_t n, int64_t now, review_note *notes)
 {
-	static const struct { const char *sql; row_fn fn; } steps[] = {
-		{ SQL_DETAILS, details_row }, { SQL_USERS, users_row }, { SQL_INVITES, invites_row }, { SQL_SSO, sso_row },
-		{ SQL_CONTEXT, context_row }, { SQL_BLOCKERS, blocker_row_fn }, { SQL_LIMITS, limits_row },
-	};
-	char since[TIMEFMT_RFC3339_LEN];
-	or_status st = OR_OK;
 	size_t i;
 
 	memset(out, 0, n * sizeof(*out));
 	for (i = 0; i < n; i++)
 		out[i].now = now;
-	store_seat_cutoff(now, since);
-	for (i = 0; n > 0 && st == OR_OK && i < sizeof(steps) / sizeof(steps[0]); i++)
-		st = gather(d, a, steps[i].sql, ids, n, since, out, steps[i].fn);
-	return st;
+	if (notes)
+		memset(notes, 0, n * ITEM_COUNT * sizeof(*notes));
 }
 
 or_status
-store_checklist_facts(db *d, arena *a, int64_t customer_id, int64_t now, checklist_facts *out)
+store_checklist_facts_many(db *d, arena *a, const int64_t *ids, size_t n, int64_t now, checklist_facts *out)
 {
-	return store_checklist_facts_many(d, a, &customer_id, 1, now, out);
+	facts_reset(out, n, now, NULL);
+	return n > 0 ? gather(d, a, ids, n, now, out, NULL) : OR_OK;
+}
+
+or_status
+store_checklist_facts(db *d, arena *a, int64_t customer_id, int64_t now, checklist_facts *out, review_note *notes)
+{
+	facts_reset(out, 1, now, notes);
+	return gather(d, a, &customer_id, 1, now, out, notes);
 }
 
 static const char SQL_IDS[] = "SELECT id FROM customers WHERE id > ? ORDER BY id LIMIT ?";

@@ -9,6 +9,7 @@
 
 #include "onramp/sso_setup_store.h"
 #include "scope.h"
+#include "session_row.h"
 
 static const char SQL_INSERT[] =
 	"INSERT INTO sso_setup_links (customer_id, email, token_hash, created_by, created_at, expires_at) "
@@ -194,11 +195,10 @@ store_sso_setup_link_redeem(db *d, arena *a, const char *token_hash, int64_t now
 }
 
 static const char SQL_SESSION[] =
-	"SELECT s.csrf_token, s.last_used_at, s.expires_at, " LINK_COLS " FROM sessions s "
+	"SELECT " SESSION_COLS ", " LINK_COLS " FROM sessions s "
 	"JOIN sso_setup_links l ON l.id = s.principal_id "
 	"LEFT JOIN users cu ON cu.id = l.created_by LEFT JOIN users ru ON ru.id = l.revoked_by "
-	"WHERE s.id_hash = ? AND s.realm = 'sso_setup' AND s.expires_at > FROM_UNIXTIME(?) "
-	"AND s.last_used_at > FROM_UNIXTIME(?) AND l.revoked_at IS NULL AND l.expires_at > FROM_UNIXTIME(?)";
+	"WHERE " SESSION_LIVE " AND l.revoked_at IS NULL AND l.expires_at > FROM_UNIXTIME(?)";
 
 or_status
 store_sso_setup_session_find(db *d, arena *a, const char *id_hash, int64_t now, int64_t idle_s, session *sess,
@@ -210,26 +210,14 @@ store_sso_setup_session_find(db *d, arena *a, const char *id_hash, int64_t now, 
 
 	if (st != OR_OK)
 		return st;
-	db_bind_cstr(s, 0, id_hash);
-	db_bind_time(s, 1, now);
-	db_bind_time(s, 2, now - idle_s);
-	db_bind_time(s, 3, now);
+	store_session_bind_live(s, 0, REALM_SSO_SETUP, id_hash, now, idle_s);
+	db_bind_time(s, 4, now);
 	st = db_query_one(s, &found);
 	if (st == OR_OK && !found)
 		st = OR_ERR_NOT_FOUND;
 	if (st == OR_OK) {
-		or_str csrf = db_col(s, 0);
-		read_link(s, 3, a, link);
-		memset(sess, 0, sizeof(*sess));
-		sess->realm = REALM_SSO_SETUP;
-		sess->principal_id = link->id;
-		str_copy(sess->id_hash, sizeof(sess->id_hash), id_hash);
-		if (csrf.ptr && csrf.len < sizeof(sess->csrf_token)) {
-			memcpy(sess->csrf_token, csrf.ptr, csrf.len);
-			sess->csrf_token[csrf.len] = '\0';
-		}
-		sess->last_used_at = db_col_time(s, 1);
-		sess->expires_at = db_col_time(s, 2);
+		store_session_read(s, 0, REALM_SSO_SETUP, id_hash, sess);
+		read_link(s, 5, a, link);
 	}
 	db_stmt_done(s);
 	return st;

@@ -9,6 +9,7 @@
 #include "onramp/filter_sql.h"
 #include "onramp/store_operator.h"
 #include "scope.h"
+#include "session_row.h"
 
 #define USER_COLS \
 	"u.id, u.customer_id, c.slug, u.username, u.email, u.display_name, u.role, u.status, " \
@@ -127,6 +128,31 @@ store_user_get_any(db *d, arena *a, int64_t id, user *out)
 		return st;
 	db_bind_int(s, 0, id);
 	return one_user(s, a, out);
+}
+
+/* The auth step's one round trip: the live session and its user (the same columns as store_user_get_any). */
+static const char SQL_BY_SESSION[] =
+	"SELECT " USER_COLS ", " SESSION_COLS USER_FROM "JOIN sessions s ON s.principal_id = u.id WHERE " SESSION_LIVE;
+
+or_status
+store_user_by_session(db *d, arena *a, const char *id_hash, int64_t now, int64_t idle_s, session *sess, user *out)
+{
+	db_stmt *s;
+	bool found;
+	or_status st = db_prepare(d, SQL_BY_SESSION, &s);
+
+	if (st != OR_OK)
+		return st;
+	store_session_bind_live(s, 0, REALM_CUSTOMER, id_hash, now, idle_s);
+	st = db_query_one(s, &found);
+	if (st == OR_OK && !found)
+		st = OR_ERR_NOT_FOUND;
+	if (st == OR_OK) {
+		row_to_user(s, a, out);
+		store_session_read(s, USER_NCOLS, REALM_CUSTOMER, id_hash, sess);
+	}
+	db_stmt_done(s);
+	return st;
 }
 
 static const char SQL_BY_LOGIN[] =

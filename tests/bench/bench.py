@@ -14,6 +14,9 @@ which steadies the ratios on a shared machine.  Targets (docs/performance.md):
   /readyz  req/s >= 70 % of bare hello+SELECT
   onramp worker VmRSS < 16 MiB each, after the load
   no request errors (non-2xx/3xx responses or socket errors) in any run
+  GET /api/v1/checklist and /account with a customer admin's session, run
+  right after /readyz (tests/bench/customer_pages.py): req/s >= 60 % of bare
+  hello+SELECT, p99 <= 2 x its p99, 0 errors
 
 Then, on the same stack and database, the identity benchmarks of
 tests/bench/identity.py (sign-in against Argon2id alone, the filtered user
@@ -47,6 +50,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 import stack  # noqa: E402  (tools/ is not a package)
+import customer_pages  # noqa: E402  (beside this file)
 
 CONNECTIONS = 64
 THREADS = 2
@@ -351,7 +355,8 @@ class Targets:
 
 
 def report(runs, rss, bare_rss, workers, load_before, load_after, duration, rounds, targets):
-    order = ["nginx static", "bare hello", "bare hello+SELECT", "onramp /healthz", "onramp /readyz"]
+    order = ["nginx static", "bare hello", "bare hello+SELECT", "onramp /healthz", "onramp /readyz"] + \
+        [name for name, _ in customer_pages.ROWS]
     print()
     print(f"machine: {machine()}; {workers} workers each; wrk -t{THREADS} -c{CONNECTIONS} "
           f"-d{duration}s after a {WARMUP_S}s warm-up" +
@@ -378,6 +383,7 @@ def report(runs, rss, bare_rss, workers, load_before, load_after, duration, roun
                 for n, d in zip(runs[num]["rounds"], runs[den]["rounds"])) + " %"
         targets.add(label, ratio >= want,
                     f"{truncated_pct(ratio):.1f} % (target >= {want * 100:.0f} %){per}")
+    customer_pages.judge(runs, rounds, targets)
     if rss:
         mx, total = max(rss), sum(rss)
         targets.add("onramp worker RSS", mx < RSS_LIMIT_KIB,
@@ -420,12 +426,14 @@ def foundation(ctx, targets):
             ("onramp /healthz", st.public_url + "/healthz"),
             ("bare hello+SELECT", ngx.url + "/select"),
             ("onramp /readyz", st.operator_url + "/readyz"))
-    samples = {name: [] for name, _ in plan}
+    # The customer's pages, with an admin's session, right after /readyz: next to their ceiling.
+    plan = [(name, url, ()) for name, url in plan] + customer_pages.plan(st, customer_pages.prepare(st))
+    samples = {name: [] for name, _, _ in plan}
     for rnd in range(rounds):
-        for name, url in plan:
+        for name, url, options in plan:
             label = f"{name} (round {rnd + 1}/{rounds})" if rounds > 1 else name
-            samples[name].append(measure(label, url, duration))
-    runs = {name: dict(combine(samples[name]), name=name) for name, _ in plan}
+            samples[name].append(measure(label, url, duration, options=options))
+    runs = {name: dict(combine(samples[name]), name=name) for name, _, _ in plan}
     rss = [rss_kib(p) for p in st.worker_pids()]
     bare_rss = [rss_kib(p) for p in ctx["bare"][1].workers()]
     load_after = loadavg()
@@ -563,7 +571,7 @@ def main():
         return 2
     signal.signal(signal.SIGTERM, on_term)
     workers = os.cpu_count() or 2
-    expected = (TARGETS if "foundation" in parts else 0) + \
+    expected = (TARGETS + customer_pages.TARGETS if "foundation" in parts else 0) + \
         (identity.TARGETS if "identity" in parts else 0) + (sso_signin.TARGETS if "sso" in parts else 0) + \
         (sso_saml.TARGETS if "saml" in parts else 0)
     base = tempfile.mkdtemp(prefix="onramp-bench-")
