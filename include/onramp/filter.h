@@ -8,8 +8,8 @@
  *
  * Terms are space-separated and case-insensitive; `key:value`, the value
  * optionally double-quoted; list keys take comma-separated values or the key
- * repeated (values OR, keys AND); bare words together match username, email
- * or display name (each word must match one of them).
+ * repeated (values OR, keys AND); each bare word must match the start of the
+ * username, the email, the email's domain or the display name.
  */
 #ifndef ONRAMP_FILTER_H
 #define ONRAMP_FILTER_H

@@ -18,8 +18,8 @@ typedef struct filter_param {
 } filter_param;
 
 #define FILTER_MAX_PARAMS 64
-/** Room for one word's LIKE pattern: every byte escaped, two '%' and a NUL. */
-#define FILTER_PATTERN_MAX (2 * FILTER_MAX_WORD + 3)
+/** Room for one word's LIKE pattern: every byte escaped, a '%' and a NUL. */
+#define FILTER_PATTERN_MAX (2 * FILTER_MAX_WORD + 2)
 
 /** A WHERE fragment (no leading WHERE/AND) with its parameters in order. */
 typedef struct filter_sql {
@@ -33,10 +33,12 @@ typedef struct filter_sql {
 /**
  * Compile f into SQL over a users table aliased `u` (columns role, status,
  * deactivated_at, last_seen_at, created_at, login_type, username, email,
- * display_name) and customers aliased `c` (slug).  Timestamps are compared
- * as FROM_UNIXTIME(?) against DATETIME columns in UTC.  now is UNIX seconds
+ * email_domain, display_name) and customers aliased `c` (slug).  Timestamps
+ * are compared as FROM_UNIXTIME(?) against DATETIME columns in UTC.  now is UNIX seconds
  * (dormancy is relative to it); dormant_after_s is the dormancy period
- * (90 days).  Words become LIKE patterns with %, _ and \ escaped.
+ * (90 days).  Words become prefix LIKE patterns ("word%", with %, _ and \ escaped);
+ * each must match the start of username, email, email_domain or
+ * display_name.
  * out->where must have been buf_init()ed by the caller.
  */
 or_status filter_sql_compile(const filter *f, int64_t now, int64_t dormant_after_s, filter_sql *out);

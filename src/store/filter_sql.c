@@ -143,7 +143,7 @@ time_cond(filter_sql *o, bool has, int64_t t, const char *sql)
 	return st == OR_OK ? param_int(o, unixtime(t)) : st;
 }
 
-/* "%word%" with the LIKE wildcards and the escape character escaped. */
+/* "word%" with the LIKE wildcards and the escape character escaped. */
 static bool
 like_pattern(const char *w, char out[FILTER_PATTERN_MAX])
 {
@@ -151,7 +151,6 @@ like_pattern(const char *w, char out[FILTER_PATTERN_MAX])
 
 	if (n == 0 || n > FILTER_MAX_WORD)
 		return false;
-	out[o++] = '%';
 	for (i = 0; i < n; i++) {
 		if (w[i] == '%' || w[i] == '_' || w[i] == '\\')
 			out[o++] = '\\';
@@ -163,8 +162,20 @@ like_pattern(const char *w, char out[FILTER_PATTERN_MAX])
 }
 
 /*
- * Each word must match one of the three columns.  ESCAPE '\\' is one
- * backslash in SQL text while sql_mode lacks NO_BACKSLASH_ESCAPES (db.c).
+ * A word matches the start of one of these columns (docs/api.md, "Filter
+ * words").  A prefix LIKE is a range of each column's index (migration 017);
+ * MariaDB then merges the four ranges (index_merge sort_union) for a rare
+ * word, or reads the id order and stops after the page for a common one,
+ * where '%word%' read every user.  usernames are lower-case ASCII and binary,
+ * words arrive ASCII-lower-cased (filter.c), so the start of a username
+ * matches whatever case was typed; the others compare in their collation.
+ */
+static const char *const WORD_COLS[] = { "u.username", "u.email", "u.email_domain", "u.display_name" };
+#define NWORD_COLS (sizeof(WORD_COLS) / sizeof(WORD_COLS[0]))
+
+/*
+ * Each word must match one of the columns.  ESCAPE '\\' is one backslash in
+ * SQL text while sql_mode lacks NO_BACKSLASH_ESCAPES (db.c).
  */
 static or_status
 words(filter_sql *o, const filter *f)
@@ -177,10 +188,15 @@ words(filter_sql *o, const filter *f)
 	for (i = 0; st == OR_OK && i < f->nwords; i++) {
 		if (!like_pattern(f->words[i], o->patterns[i]))
 			return OR_ERR_INVALID;
-		st = conjunct(o, "(u.username LIKE ? ESCAPE '\\\\' OR u.email LIKE ? ESCAPE '\\\\' "
-			      "OR u.display_name LIKE ? ESCAPE '\\\\')");
-		for (j = 0; st == OR_OK && j < 3; j++)
-			st = param_text(o, o->patterns[i]);
+		for (j = 0; st == OR_OK && j < NWORD_COLS; j++) {
+			st = j ? buf_append_c(&o->where, " OR ") : conjunct(o, "(");
+			if (st == OR_OK)
+				st = buf_appendf(&o->where, "%s LIKE ? ESCAPE '\\\\'", WORD_COLS[j]);
+			if (st == OR_OK)
+				st = param_text(o, o->patterns[i]);
+		}
+		if (st == OR_OK)
+			st = buf_putc(&o->where, ')');
 	}
 	return st;
 }

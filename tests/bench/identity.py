@@ -16,6 +16,8 @@ runs it alone (the same as BENCH_FOUNDATION=0 bench.py).  Steps:
     BENCH_LIST_REQUESTS sequential requests from one client (p50/p95/p99),
     and wrk at 64 connections against bare bench-users, right before onramp.
     After the sign-ins, the plans and server times of the SWEEP filters.
+ 4. Word search: BENCH_LIST_REQUESTS sequential listings from one client,
+    round-robin over a mix of bare words (search_words).
  3. Sign-in: bench-argon2 (argon2id_verify of the same hash in one process
     per core, BENCH_DURATION s), right before wrk with signin.lua posting
     {"login","password"} to /api/v1/session for BENCH_SIGNIN_ACCOUNTS
@@ -31,7 +33,8 @@ one client < 10 ms; listing req/s at 64 connections >= 70 % of bench-users
 (with the same SQL); the operator dashboard (checklist states of every
 customer, derived in pages of 500 with five queries each, over Account Setup
 data generated for 70 % of the customers) answers in < 2 s, counting every
-customer; no request errors in these runs.
+customer; no request errors in these runs; word search p95 from one client
+< 10 ms.
 """
 
 import argparse
@@ -84,6 +87,13 @@ SWEEP = (
     ("customer: the middle one", lambda now, c: f"customer:c{max(1, c // 2):0{max(5, len(str(c)))}d}"),
     ("(no filter)", ""),
     ("u0999 (a word)", "u0999"),
+    ("u (a word: every username)", "u"),
+    ("user (a word: every display name)", "user"),
+    ("c00001 (a word: an email domain)", lambda now, c: f"c{1:0{max(5, len(str(c)))}d}"),
+    ("zzz (a word matching nothing)", "zzz"),
+    ("u0999 status:active (word and key)", "u0999 status:active"),
+    ("customer: the middle one, word u", lambda now, c: f"customer:c{max(1, c // 2):0{max(5, len(str(c)))}d} u"),
+    ("u099 (a word: 1 % of users, late ids)", "u099"),
 )
 
 SETTINGS = (  # name, default, minimum
@@ -508,6 +518,74 @@ def listing(ctx, cookie, label):
             "identical_pages": identical, "page_size": n}
 
 
+# ---- word search (issue 15 point 7) ----------------------------------------------
+WORD_P95_MS = 10.0
+TARGETS += 1  # word search p95, one client
+
+
+def search_words(users, customers):
+    """The mix of bare words: rare and common prefixes of usernames, emails, domains, display names."""
+    uw, cw = max(7, len(str(users))), max(5, len(str(customers)))
+    mid_user, mid_cust = max(1, users // 2), max(1, customers // 2)
+    mid_users_customer = (mid_user - 1) // math.ceil(users / customers) + 1
+    return [
+        f"u{mid_user:0{uw}d}",                                # one username
+        f"u{mid_user:0{uw}d}@c{mid_users_customer:0{cw}d}",   # one email
+        "u0999",                                              # a rare prefix (1,000 of 1,000,000)
+        "u",                                                  # every username and email
+        "user",                                               # every display name
+        f"c{1:0{cw}d}",                                       # the first customer's email domain
+        f"c{mid_cust:0{cw}d}.example",                        # a middle customer's domain
+        "zzz",                                                # nothing
+        "u0999 status:active",                                # a word and a key
+        f"customer:c{mid_cust:0{cw}d} u",                     # a word within one customer
+    ]
+
+
+def word_search(ctx, cookie):
+    """BENCH_LIST_REQUESTS sequential operator listings, round-robin over search_words, one client."""
+    cfg = ctx["settings"]
+    words = search_words(cfg["BENCH_USERS"], cfg["BENCH_CUSTOMERS"])
+    paths = ["/admin/api/v1/users?q=" + urllib.parse.quote(w) for w in words]
+    port = ctx["stack"].operator_port
+    log(f"word search: {cfg['BENCH_LIST_REQUESTS']} sequential requests over {len(words)} words")
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    lat, per_word, errors, found = [], {w: [] for w in words}, 0, {}
+    try:
+        for i in range(len(words) + cfg["BENCH_LIST_REQUESTS"]):  # one of each first: warm-up
+            w, path = words[i % len(words)], paths[i % len(paths)]
+            if i and i % 400 == 0:  # stay under nginx's keepalive_requests
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            t0 = time.perf_counter()
+            conn.request("GET", path, headers={"Cookie": cookie})
+            r = conn.getresponse()
+            body = r.read()
+            ms = (time.perf_counter() - t0) * 1000
+            if i < len(words):
+                found[w] = len(json.loads(body).get("users", [])) if r.status == 200 else None
+                continue
+            lat.append(ms)
+            per_word[w].append(ms)
+            errors += r.status != 200
+    finally:
+        conn.close()
+    lat.sort()
+    return {"n": len(lat), "errors": errors, "p50_ms": percentile(lat, 50), "p95_ms": percentile(lat, 95),
+            "p99_ms": percentile(lat, 99), "max_ms": lat[-1] if lat else None, "page_rows": found,
+            "per_word_p95_ms": {w: percentile(sorted(v), 95) for w, v in per_word.items()}}
+
+
+def report_word_search(res, targets):
+    print("word search, one client, round-robin over the words (per-word p95; rows on the first page):")
+    for w, p95 in res["per_word_p95_ms"].items():
+        print(f"  {w:<32} p95 {bench.fmt_ms(p95):>9}  rows {res['page_rows'].get(w)}")
+    p95 = res["p95_ms"]
+    targets.add("word search p95, one client", p95 is not None and p95 < WORD_P95_MS and res["errors"] == 0,
+                f"{bench.fmt_ms(p95)} over {res['n']} requests (p50 {bench.fmt_ms(res['p50_ms'])}, p99 "
+                f"{bench.fmt_ms(res['p99_ms'])}, errors {res['errors']}; target < {WORD_P95_MS:.0f} ms)")
+
+
 # ---- report --------------------------------------------------------------------
 def row(name, rate, p50, p99, errors):
     print(f"{name:<34} {rate:>10.1f} {bench.fmt_ms(p50):>9} {bench.fmt_ms(p99):>9} {errors:>7}")
@@ -651,13 +729,16 @@ def run(ctx, targets):
     signin_c["errors"] = sum(s["errors"] for s in signin)
     rss_after = [bench.rss_kib(p) for p in st.worker_pids()]
     cur["sweep"] = sweep(ctx, cookie)
+    words = word_search(ctx, cookie)
     dash = dashboard(ctx, cookie)
 
     report(ctx, gen, signin_c, argon_c, rss_after, cur, targets)
     report_dashboard(ctx, dash, gen[2], targets)
+    report_word_search(words, targets)
     out = {"generation": {"seconds": gen[0], "analyze_seconds": gen[1], "mix": gen[2]},
            "argon2": argon_c, "signin": {k: v for k, v in signin_c.items() if k != "raw"},
-           "worker_rss_after_signin_kib": rss_after, "listing": strip(cur), "dashboard": dash}
+           "worker_rss_after_signin_kib": rss_after, "listing": strip(cur), "dashboard": dash,
+           "word_search": words}
     print()
     print_sweep(cur["sweep"])
     return out

@@ -80,13 +80,13 @@ placeholders(const char *s)
 	return n;
 }
 
-/* The pattern is %word% with %, _ and \ escaped. */
+/* The pattern is word% (a prefix, so an index range) with %, _ and \ escaped. */
 static void
 check_pattern(const char *pat, const char *word)
 {
-	size_t n = strlen(pat), i = 1;
+	size_t n = strlen(pat), i = 0;
 
-	CHECK(n >= 2 && pat[0] == '%' && pat[n - 1] == '%');
+	CHECK(n >= 2 && pat[n - 1] == '%');
 	for (; i < n - 1; i++, word++) {
 		if (pat[i] == '\\')
 			i++;
@@ -116,9 +116,9 @@ check_compile(const filter *f)
 	CHECK(filter_sql_compile(&skel, 1767225600, 90 * 86400, &skel_sql) == OR_OK);
 	CHECK(strcmp(s.where.data, skel_sql.where.data) == 0);
 	CHECK(s.nparams == skel_sql.nparams);
-	/* Words are the last parameters, three per word. */
-	for (i = 0; i < f->nwords * 3; i++)
-		check_pattern(s.params[s.nparams - f->nwords * 3 + i].s, f->words[i / 3]);
+	/* Words are the last parameters, four per word (username, email, domain, name). */
+	for (i = 0; i < f->nwords * 4; i++)
+		check_pattern(s.params[s.nparams - f->nwords * 4 + i].s, f->words[i / 4]);
 	buf_free(&s.where);
 	buf_free(&skel_sql.where);
 }

@@ -51,7 +51,8 @@ class CollationTests(CharsetBase):
         super().setUpClass()
         r = cls.ops_client.call("POST", "/customers", {"slug": "charsetco", "name": "Charset Co"})
         cls.cid = int(r.json["customer"]["id"])
-        names = [("cs-mueller", "Anna Müller"), ("cs-omega", "Ωmega Team"), ("cs-rocket", "Rocket 🚀 Crew"),
+        # A word matches the start of a display name (docs/api.md), so the non-ASCII text leads.
+        names = [("cs-mueller", "Müller Anna"), ("cs-omega", "Ωmega Team"), ("cs-rocket", "🚀 Rocket Crew"),
                  ("cs-plain", "Plain Person")]
         values = ",".join(f"({cls.cid}, '{u}', '{u}@charset.test', '{n}', 'customer_member')" for u, n in names)
         Env.db.sql(f"SET NAMES utf8mb4; USE `{cls.st.db_name}`; INSERT INTO users "
@@ -80,9 +81,9 @@ class CollationTests(CharsetBase):
         self.assertEqual(self.users("MÜLLER"), ["cs-mueller"])
         self.assertEqual(self.users("Ωmega"), ["cs-omega"])
         self.assertEqual(self.users("🚀"), ["cs-rocket"])
-        self.assertEqual(self.users('"rocket 🚀"'), ["cs-rocket"])
+        self.assertEqual(self.users('"🚀 rocket"'), ["cs-rocket"])
         self.assertEqual(self.users("zoë"), [])
-        self.assertEqual(self.users("person"), ["cs-plain"])
+        self.assertEqual(self.users("plain"), ["cs-plain"])
         # The customer's own listing and the operator's customer search take the same words.
         admin = self.new_user({"slug": "charsetco"}, role="customer_admin")["user"]
         c = self.first_signin(admin["username"])

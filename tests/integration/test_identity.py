@@ -260,7 +260,9 @@ class FilterTests(IdentityBase):
         self.assertEqual(self.names(f"last_seen_after:{week_ago}"),
                          ["f-admin-active", "f-member-active", "f-member-susp"])
         self.assertEqual(self.names("STATUS:Suspended"), ["f-member-susp"])
-        self.assertEqual(self.names("never"), ["f-member-never"])
+        # A word matches the start of a username (issue 15: prefixes, index-backed), not its middle.
+        self.assertEqual(self.names("f-member-nev"), ["f-member-never"])
+        self.assertEqual(self.names("never"), [])
         self.assertEqual(self.names("login_type:password role:customer_member status:suspended"), ["f-member-susp"])
         self.assertEqual(self.names("login_type:oidc"), [])
 
@@ -283,6 +285,133 @@ class FilterTests(IdentityBase):
         self.assertEqual(c.call("GET", "/members?q=customer:filterco").status, 400)
         r = c.call("GET", "/members?q=status:dormant")
         self.assertEqual([u["username"] for u in r.json["users"]], [])
+
+
+class WordSearchTests(IdentityBase):
+    """Bare words: each must match the start of the username, the email, the email's domain or
+    the display name (docs/api.md); wildcards are literal; customers stay apart."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.cid = {}
+        for slug in ("wordco", "otherco"):
+            r = cls.ops_client.call("POST", "/customers", {"slug": slug, "name": slug.title()})
+            cls.cid[slug] = int(r.json["customer"]["id"])
+        w, o = cls.cid["wordco"], cls.cid["otherco"]
+        rows = [  # customer, username, email, display name
+            (w, "ann.lee", "ann.lee@wordco.test", "Ann Lee"),
+            (w, "annabel", "bel@wordco.test", None),
+            (w, "joanne", "jo@wordco.test", "Joanne Ann"),
+            (w, "w-carol", "carol.king@wordco.test", "C. King"),
+            (w, "w-dana", "d@acme-corp.example", "Dana Scully"),
+            (w, "pct_50", "pct_50@wordco.test", "100% Real"),
+            (w, "pctx50", "pctx50@wordco.test", "100x Real"),
+            (w, "w-müller", "mueller@wordco.test", "Ärger Müller"),
+            (o, "ann.other", "ann.other@otherco.test", "Ann Other"),
+        ]
+        values = ",".join("({}, '{}', '{}', {}, 'customer_member')".format(
+            c, u.replace("ü", "ue"), e, "NULL" if n is None else f"'{n}'") for c, u, e, n in rows)
+        Env.db.sql(f"SET NAMES utf8mb4; USE `{cls.st.db_name}`; INSERT INTO users "
+                   f"(customer_id, username, email, display_name, role) VALUES {values};")
+
+    def names(self, q, scope="customer:wordco "):
+        from urllib.parse import quote
+        r = self.ops_client.call("GET", "/users?limit=200&q=" + quote(scope + q))
+        self.assertEqual(r.status, 200, r)
+        return sorted(u["username"] for u in r.json["users"])
+
+    def test_prefix_of_username_email_domain_or_display_name(self):
+        self.assertEqual(self.names("ann"), ["ann.lee", "annabel"])  # not jo-ANN-e, nor "Joanne Ann"
+        self.assertEqual(self.names("ann.l"), ["ann.lee"])
+        self.assertEqual(self.names("carol"), ["w-carol"])  # the email's start
+        self.assertEqual(self.names("carol.king@wordco.test"), ["w-carol"])
+        self.assertEqual(self.names("king"), [])  # the middle of an email
+        self.assertEqual(self.names("acme-corp"), ["w-dana"])  # the email's domain
+        self.assertEqual(self.names("acme-corp.example"), ["w-dana"])
+        self.assertEqual(len(self.names("wordco.te")), 7)
+        self.assertEqual(self.names("dana"), ["w-dana"])  # the display name's start
+        self.assertEqual(self.names("scully"), [])  # a later word of it
+        self.assertEqual(self.names("nobody"), [])
+
+    def test_case_insensitive(self):
+        self.assertEqual(self.names("ANN.L"), ["ann.lee"])  # usernames are lower case
+        self.assertEqual(self.names("CAROL.King"), ["w-carol"])
+        self.assertEqual(self.names('"DANA s"'), ["w-dana"])  # a quoted word may hold a space
+        self.assertEqual(self.names("ärger"), ["w-mueller"])  # the collation folds non-ASCII
+        self.assertEqual(self.names("ÄRGER"), ["w-mueller"])
+
+    def test_wildcards_are_literal(self):
+        self.assertEqual(self.names("pct_"), ["pct_50"])  # '_' is not "any character"
+        self.assertEqual(self.names("100%"), ["pct_50"])  # '%' is not "anything"
+        self.assertEqual(self.names("%"), [])
+        self.assertEqual(self.names("_"), [])
+        self.assertEqual(self.names("\\"), [])
+
+    def test_words_and_together(self):
+        self.assertEqual(self.names("ann annabel"), ["annabel"])
+        self.assertEqual(self.names("dana acme"), ["w-dana"])
+        self.assertEqual(self.names("dana carol"), [])
+
+    def test_customer_scope(self):
+        self.assertEqual(self.names("ann", scope=""), ["ann.lee", "ann.other", "annabel"])
+        self.assertEqual(self.names("ann", scope="customer:otherco "), ["ann.other"])
+        admin = self.new_user({"slug": "wordco"}, role="customer_admin")["user"]
+        c = self.first_signin(admin["username"])
+        r = c.call("GET", "/members?q=ann")
+        self.assertEqual((r.status, sorted(u["username"] for u in r.json["users"])),
+                         (200, ["ann.lee", "annabel"]), r)
+        r = c.call("GET", "/members?q=otherco")
+        self.assertEqual((r.status, r.json["users"]), (200, []), r)
+
+    def test_plan_reads_indexes_not_every_user(self):
+        """EXPLAIN of the listing's own SQL (from the general log) over 30,000 users: a rare word
+        alone or with a status key, reads the word indexes ('%word%' read every user; with a
+        status, the status index in id order read them all too)."""
+        if Env.db.sql("SELECT COUNT(*) FROM information_schema.engines WHERE engine = 'SEQUENCE'"
+                      ).split()[-1] != "1":
+            self.skipTest("no SEQUENCE engine to generate users with")
+        r = self.ops_client.call("POST", "/customers", {"slug": "bulkco", "name": "Bulk"})
+        self.sql(f"INSERT INTO users (customer_id, username, email, display_name, role) "
+                 f"SELECT {r.json['customer']['id']}, CONCAT('b', LPAD(seq, 6, '0')), "
+                 f"CONCAT('b', seq, '@bulk', seq MOD 100, '.test'), CONCAT('Bulk ', seq), 'customer_member' "
+                 f"FROM seq_1_to_30000; ANALYZE TABLE users;")
+        for q in ("b02999", "b02999 status:dormant"):
+            with self.subTest(q=q):
+                u = self.plan_of_listing(q)
+                self.assertIn(u.get("access_type"), ("index_merge", "range"), u)
+                self.assertLess(u.get("rows", 0), 1000, u)
+                self.assertIn("users_username", json.dumps(u), u)
+
+    def plan_of_listing(self, q):
+        """The EXPLAIN of table u for the SQL the server ran for the operator listing of q."""
+        Env.db.sql("SET GLOBAL log_output = 'TABLE'; TRUNCATE TABLE mysql.general_log; SET GLOBAL general_log = 1")
+        try:
+            self.assertEqual(self.names(q, scope=""), [f"b02999{i}" for i in range(10)])
+        finally:
+            Env.db.sql("SET GLOBAL general_log = 0")
+
+        def raw(statement):  # -r: no escaping of the backslash in ESCAPE '\\'
+            return subprocess.run(Env.db.client_args() + ["-N", "-r", self.st.db_name, "-e", statement],
+                                  capture_output=True, text=True, check=True).stdout
+        statement = raw("SELECT argument FROM mysql.general_log WHERE command_type = 'Execute' "
+                        "AND argument LIKE '%email_domain LIKE%' ORDER BY event_time DESC LIMIT 1").strip()
+        Env.db.sql("TRUNCATE TABLE mysql.general_log; SET GLOBAL log_output = 'FILE'")
+        self.assertIn("'b02999%'", statement)
+        tables = {}
+
+        def walk(node):
+            if isinstance(node, dict):
+                t = node.get("table")
+                if isinstance(t, dict):
+                    tables[t.get("table_name")] = t
+                for v in node.values():
+                    walk(v)
+            elif isinstance(node, list):
+                for v in node:
+                    walk(v)
+        walk(json.loads(raw("EXPLAIN FORMAT=JSON " + statement)))
+        return tables["u"]
 
 
 class IsolationTests(IdentityBase):

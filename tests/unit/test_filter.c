@@ -18,8 +18,9 @@
 	"(u.last_seen_at IS NULL OR u.last_seen_at < FROM_UNIXTIME(?)))"
 #define SQL_SUSPENDED "(u.deactivated_at IS NULL AND u.status = 'suspended')"
 #define SQL_DEACTIVATED "(u.deactivated_at IS NOT NULL)"
+/* A word: the start of any of four indexed columns (prefix LIKE, migration 017). */
 #define SQL_WORD "(u.username LIKE ? ESCAPE '\\\\' OR u.email LIKE ? ESCAPE '\\\\' " \
-	"OR u.display_name LIKE ? ESCAPE '\\\\')"
+	"OR u.email_domain LIKE ? ESCAPE '\\\\' OR u.display_name LIKE ? ESCAPE '\\\\')"
 
 static arena *A;
 static char err[256];
@@ -434,7 +435,7 @@ test_compile_every_key(void)
 			       "(u.last_seen_at < FROM_UNIXTIME(?)) AND (u.last_seen_at >= FROM_UNIXTIME(?)) AND "
 			       "(u.created_at < FROM_UNIXTIME(?)) AND (u.created_at >= FROM_UNIXTIME(?)) AND "
 			       "(c.slug IN (?,?)) AND " SQL_WORD " AND " SQL_WORD);
-	CU_ASSERT_EQUAL_FATAL(s.nparams, 17);
+	CU_ASSERT_EQUAL_FATAL(s.nparams, 19);
 	CU_ASSERT_EQUAL(count_char(s.where.data, '?'), s.nparams);
 	assert_int(&s, 0, THRESHOLD);
 	assert_text(&s, 1, "customer_admin");
@@ -447,11 +448,12 @@ test_compile_every_key(void)
 	assert_int(&s, 8, 1748736000);
 	assert_text(&s, 9, "beta");
 	assert_text(&s, 10, "acme");
-	assert_text(&s, 11, "%ann%");
-	assert_text(&s, 12, "%ann%");
-	assert_text(&s, 13, "%ann%");
-	assert_text(&s, 14, "%smith, j%");
-	assert_text(&s, 16, "%smith, j%");
+	assert_text(&s, 11, "ann%");
+	assert_text(&s, 12, "ann%");
+	assert_text(&s, 13, "ann%");
+	assert_text(&s, 14, "ann%");
+	assert_text(&s, 15, "smith, j%");
+	assert_text(&s, 18, "smith, j%");
 	buf_free(&s.where);
 }
 
@@ -469,18 +471,18 @@ test_compile_injection(void)
 	for (i = 0; hostile[i]; i++) {
 		CU_ASSERT_EQUAL_FATAL(compile(hostile[i], FILTER_SCOPE_OPERATOR, &s), OR_OK);
 		CU_ASSERT_STRING_EQUAL(s.where.data, SQL_WORD);
-		CU_ASSERT_EQUAL(s.nparams, 3);
+		CU_ASSERT_EQUAL(s.nparams, 4);
 		buf_free(&s.where);
 	}
 	CU_ASSERT_EQUAL_FATAL(compile("\"' OR 1=1 --\"", FILTER_SCOPE_OPERATOR, &s), OR_OK);
-	assert_text(&s, 0, "%' or 1=1 --%");
+	assert_text(&s, 0, "' or 1=1 --%");
 	CU_ASSERT_PTR_NULL(strstr(s.where.data, "1=1"));
 	CU_ASSERT_PTR_NULL(strstr(s.where.data, "--"));
 	buf_free(&s.where);
 
 	CU_ASSERT_EQUAL_FATAL(compile("50%_off\\", FILTER_SCOPE_OPERATOR, &s), OR_OK);
-	assert_text(&s, 0, "%50\\%\\_off\\\\%");
-	assert_text(&s, 2, "%50\\%\\_off\\\\%");
+	assert_text(&s, 0, "50\\%\\_off\\\\%");
+	assert_text(&s, 3, "50\\%\\_off\\\\%");
 	CU_ASSERT_PTR_NULL(strstr(s.where.data, "50"));
 	buf_free(&s.where);
 
@@ -532,7 +534,14 @@ test_compile_edges(void)
 	CU_ASSERT_EQUAL(filter_sql_compile(&f, NOW, DORMANT_AFTER, &s), OR_ERR_INVALID);
 	long_word[FILTER_MAX_WORD] = '\0';
 	CU_ASSERT_EQUAL(filter_sql_compile(&f, NOW, DORMANT_AFTER, &s), OR_OK);
-	CU_ASSERT_EQUAL(strlen(s.params[0].s), 2 + FILTER_MAX_WORD);
+	CU_ASSERT_EQUAL(strlen(s.params[0].s), 1 + FILTER_MAX_WORD);
+	/* The longest word with every byte escaped still fits, and stays a prefix pattern. */
+	memset(long_word, '%', FILTER_MAX_WORD);
+	CU_ASSERT_EQUAL(filter_sql_compile(&f, NOW, DORMANT_AFTER, &s), OR_OK);
+	CU_ASSERT_EQUAL(strlen(s.params[0].s), 2 * FILTER_MAX_WORD + 1);
+	CU_ASSERT_TRUE(strlen(s.params[0].s) < FILTER_PATTERN_MAX);
+	CU_ASSERT_EQUAL(strncmp(s.params[0].s, "\\%\\%", 4), 0);
+	CU_ASSERT_EQUAL(s.params[0].s[2 * FILTER_MAX_WORD], '%');
 	f.nwords = FILTER_MAX_WORDS + 1;
 	CU_ASSERT_EQUAL(filter_sql_compile(&f, NOW, DORMANT_AFTER, &s), OR_ERR_INVALID);
 	f.nwords = 0;
@@ -553,7 +562,7 @@ test_compile_largest(void)
 				      "created_before:2026-01-01T00:00:00Z created_after:2025-01-01T00:00:00Z "
 				      "customer:c1,c2,c3,c4,c5,c6,c7,c8,c9,c10,c11,c12,c13,c14,c15,c16 "
 				      "w1 w2 w3 w4 w5 w6 w7 w8", FILTER_SCOPE_OPERATOR, &s), OR_OK);
-	CU_ASSERT_EQUAL(s.nparams, 2 + 2 + 3 + 4 + 16 + 24);
+	CU_ASSERT_EQUAL(s.nparams, 2 + 2 + 3 + 4 + 16 + 8 * 4);
 	CU_ASSERT_TRUE(s.nparams <= FILTER_MAX_PARAMS);
 	CU_ASSERT_EQUAL(count_char(s.where.data, '?'), s.nparams);
 	buf_free(&s.where);
