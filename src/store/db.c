@@ -48,6 +48,18 @@ is_input_error(unsigned no)
 	return false;
 }
 
+/*
+ * The failures worth running a unit of work again for: a deadlock (1213;
+ * Galera reports a certification conflict the same way) and a lock wait
+ * timeout (1205).  Either way InnoDB has undone the work, and the other
+ * transaction is about to finish.
+ */
+static bool
+is_lock_conflict(unsigned no)
+{
+	return no == ER_LOCK_DEADLOCK || no == ER_LOCK_WAIT_TIMEOUT;
+}
+
 or_status
 db_error_status(unsigned no)
 {
@@ -67,7 +79,7 @@ db_note_error(db *d, unsigned no, const char *msg)
 	str_copy(text, sizeof(text), msg ? msg : "");
 	d->last_errno = no;
 	/* The first lock conflict decides: later errors are its consequences. */
-	if ((no == ER_LOCK_DEADLOCK || no == ER_LOCK_WAIT_TIMEOUT) && d->unit_facts.lock_errno == 0)
+	if (is_lock_conflict(no) && d->unit_facts.lock_errno == 0)
 		d->unit_facts.lock_errno = no;
 	if (snprintf(d->err, sizeof(d->err), "%u: %.200s", no, text) < 0)
 		d->err[0] = '\0';
@@ -449,7 +461,7 @@ db_retry_decide(const db_unit *u, unsigned attempt, unsigned max_attempts, uint3
 	long lo, hi;
 
 	*sleep_us = 0;
-	if (u->lock_errno == 0 || u->committed || u->wrote_outside_tx || u->external)
+	if (!is_lock_conflict(u->lock_errno) || u->committed || u->wrote_outside_tx || u->external)
 		return false;
 	if (attempt == 0 || attempt >= max_attempts)
 		return false;

@@ -282,8 +282,8 @@ execute_once(db_stmt *s)
 		return stmt_fail(s);
 	s->owner->idle = false;
 	if (mysql_stmt_field_count(s->st) == 0) {
-		/* Autocommit: the change is durable now, so the unit must never run again. */
-		if (!s->owner->in_tx)
+		/* Autocommit: a change is durable now, so the unit must never run again (nothing changed: no harm). */
+		if (!s->owner->in_tx && mysql_stmt_affected_rows(s->st) > 0)
 			s->owner->unit_facts.wrote_outside_tx = true;
 		return OR_OK;
 	}
