@@ -179,5 +179,12 @@ bool db_retry_decide(const db_unit *u, unsigned attempt, unsigned max_attempts, 
 bool db_retry_next(db *d, unsigned attempt, long *sleep_us);
 /** Sleep us microseconds (the pause db_retry_next chose). */
 void db_retry_sleep(long us);
+/**
+ * Outside the request pipeline (mailer, fetcher, onrampctl): begin, run fn,
+ * commit when it returns OR_OK, else roll back; after a lock conflict run
+ * the whole transaction again as db_retry_next allows.  fn must not have
+ * effects outside the database, or call db_unit_mark_external before them.
+ */
+or_status db_tx_run(db *d, or_status (*fn)(db *d, void *ctx), void *ctx);
 
 #endif

@@ -509,3 +509,27 @@ db_retry_sleep(long us)
 	while (us > 0 && nanosleep(&ts, &ts) != 0 && errno == EINTR)
 		;
 }
+
+/*
+ * For programs outside the request pipeline (which runs whole requests
+ * again): the unit is this one transaction, so its facts start afresh.
+ */
+or_status
+db_tx_run(db *d, or_status (*fn)(db *d, void *ctx), void *ctx)
+{
+	unsigned attempt;
+	long pause_us;
+	or_status st;
+
+	for (attempt = 1;; attempt++) {
+		db_unit_reset(d);
+		if ((st = db_begin(d)) == OR_OK && (st = fn(d, ctx)) == OR_OK)
+			st = db_commit(d);
+		if (st != OR_OK)
+			db_rollback(d);
+		if (st == OR_OK || !db_retry_next(d, attempt, &pause_us))
+			return st;
+		log_event(LOG_INFO, "tx_retried", "attempt %u errno %u", attempt, d->unit_facts.lock_errno);
+		db_retry_sleep(pause_us);
+	}
+}
