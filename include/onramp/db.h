@@ -153,7 +153,7 @@ or_status db_error_status(unsigned no);
  * decides whether it may run again after a lock conflict.
  */
 typedef struct db_unit {
-	unsigned lock_errno;	/* first deadlock (1213, also Galera's certification failure) or lock wait timeout (1205); 0 = none */
+	unsigned lock_errno;	/* first deadlock (1213; Galera certification too) or lock wait timeout (1205), else 0 */
 	bool committed;		/* a COMMIT succeeded: its writes are durable */
 	bool wrote_outside_tx;	/* an autocommit statement that changes data ran */
 	bool external;		/* something outside the database happened (an outbound HTTP call) */

@@ -124,9 +124,11 @@ log_unretried(app *a, const http_request *req, size_t route_index, unsigned atte
 
 	if (u.lock_errno == 0)
 		return;
+	/* The same rule with attempts to spare: would it have run again? Then attempts ran out. */
 	exhausted = db_retry_decide(&u, 1, 2, 0, &unused);
-	log_event(LOG_WARN, exhausted ? "tx_retries_exhausted" : "tx_not_retried", "route %s attempts %u errno %u request %s",
-		  label(a, route_index), attempt, u.lock_errno, req->request_id);
+	log_event(LOG_WARN, exhausted ? "tx_retries_exhausted" : "tx_not_retried",
+		  "route %s attempts %u errno %u request %s", label(a, route_index), attempt, u.lock_errno,
+		  req->request_id);
 	if (exhausted)
 		metrics_tx_retry(a->metrics, true);
 }
