@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import stack
 from harness import Env, request
-from test_identity import IdentityBase
+from test_identity import PASSWORD, IdentityBase
 
 FAST_KDF = {"argon2_m_kib": "8192", "argon2_t": "1"}
 
@@ -146,3 +146,30 @@ class LockWaitRetry(RetryBase):
         # The same request once the lock is gone: nothing of the failed one blocks it.
         r = admin.call("POST", "/invites", {"email": email, "role": "customer_member"})
         self.assertEqual(r.status, 201, r)
+
+    def test_a_request_that_wrote_is_not_run_again(self):
+        """POST /password clears the change throttle's row in autocommit before its transaction; when the
+        transaction then waits out the lock, the request is answered 503 at once instead of running again
+        (a rerun would repeat what was already written). The rule in the unit tests covers a COMMIT
+        followed by a failure the same way (test_db: a unit that took effect is not retried)."""
+        cust = self.new_customer()
+        name = self.new_user(cust, role="customer_admin")["user"]["username"]
+        c = self.first_signin(name)
+        r = c.call("POST", "/password", {"current_password": "Not-The-Password-1", "new_password": "Other-Pass-Word-77"})
+        self.assertEqual(r.status, 422, r)  # a failed attempt: the throttle row exists now
+        seen = {k: len(self.events(k)) for k in ("tx_retried", "tx_not_retried", "tx_retries_exhausted")}
+        holder = LockHolder(self.st.db_name)
+        try:
+            holder.lock(f"SELECT id FROM users WHERE username = '{name}' FOR UPDATE")
+            r = c.call("POST", "/password", {"current_password": PASSWORD + "x", "new_password": "Other-Pass-Word-77"})
+        finally:
+            holder.release()
+        self.assertEqual((r.status, r.code), (503, "unavailable"), r)
+        rid = r.json["error"]["request_id"]
+        ev = [e for e in self.events("tx_not_retried")[seen["tx_not_retried"]:] if rid in e["message"]]
+        self.assertEqual(len(ev), 1, self.events("tx_not_retried"))
+        self.assertRegex(ev[0]["message"], r"^route POST /api/v1/password attempts 1 errno 1205 request ")
+        for k in ("tx_retried", "tx_retries_exhausted"):
+            self.assertFalse([e for e in self.events(k)[seen[k]:] if rid in e["message"]], k)
+        # Nothing of the transaction was kept: the old password still signs in.
+        self.signed_in(name, PASSWORD + "x")
