@@ -46,6 +46,8 @@ typedef struct config {
 	int db_statement_cache;			/* prepared statements kept per connection (LRU) */
 	int db_backoff_s;			/* after a timeout, every call fails at once for this long */
 	int db_probe_timeout_ms;		/* /readyz's deadline for its own database check */
+	int db_tx_attempts;			/* runs of a unit of work that hit a deadlock/lock wait (1 = no retry) */
+	int db_lock_wait_timeout_s;		/* innodb_lock_wait_timeout of our sessions; 0 = the server's */
 
 	size_t body_limit;			/* JSON endpoints */
 	size_t body_limit_saml;			/* SAML metadata uploads */

@@ -148,4 +148,43 @@ unsigned db_last_errno(const db *d);
  */
 or_status db_error_status(unsigned no);
 
+/**
+ * What the current unit of work (db_request_start, db_unit_reset) did that
+ * decides whether it may run again after a lock conflict.
+ */
+typedef struct db_unit {
+	unsigned lock_errno;	/* first deadlock (1213; Galera certification too) or lock wait timeout (1205), else 0 */
+	bool committed;		/* a COMMIT succeeded: its writes are durable */
+	bool wrote_outside_tx;	/* an autocommit statement that changes data ran */
+	bool external;		/* something outside the database happened (an outbound HTTP call) */
+} db_unit;
+
+/** Forget the facts of the previous unit of work (db_request_start does this too). */
+void db_unit_reset(db *d);
+/** The facts of the current unit of work. */
+db_unit db_unit_get(const db *d);
+/** Record that the unit did something the database cannot undo (an outbound call). */
+void db_unit_mark_external(db *d);
+/**
+ * The one retry rule, pure: true when u failed on a lock conflict, nothing of
+ * it is irrevocable, and fewer than max_attempts runs were made (attempt =
+ * runs so far, from 1); *sleep_us is then the pause before the next run,
+ * drawn from rnd within a window that grows with attempt.
+ */
+bool db_retry_decide(const db_unit *u, unsigned attempt, unsigned max_attempts, uint32_t rnd, long *sleep_us);
+/**
+ * db_retry_decide for d's current unit with db_tx_attempts from its config
+ * and a random jitter: every loop that runs a unit of work again asks this.
+ */
+bool db_retry_next(db *d, unsigned attempt, long *sleep_us);
+/** Sleep us microseconds (the pause db_retry_next chose). */
+void db_retry_sleep(long us);
+/**
+ * Outside the request pipeline (mailer, fetcher, onrampctl): begin, run fn,
+ * commit when it returns OR_OK, else roll back; after a lock conflict run
+ * the whole transaction again as db_retry_next allows.  fn must not have
+ * effects outside the database, or call db_unit_mark_external before them.
+ */
+or_status db_tx_run(db *d, or_status (*fn)(db *d, void *ctx), void *ctx);
+
 #endif

@@ -78,6 +78,11 @@ or_status fetch_url(const fetch_policy *p, arena *a, const char *url, fetch_resu
  */
 or_status fetch_request(const fetch_policy *p, arena *a, const char *url, const fetch_send *send,
 			fetch_result *out);
+/**
+ * How many fetches this process has started: a request that made one has
+ * talked to the outside world, so it is never run again after a deadlock.
+ */
+unsigned long fetch_calls(void);
 /** "blocked_address", "dns", ... a stable code for a failure kind. */
 const char *fetch_error_code(fetch_error e);
 

@@ -60,6 +60,7 @@ typedef struct http_request {
 	json_object *json;		/* parsed JSON body (owned) */
 	http_form_field *form;		/* parsed form body (arena), NULL unless the route takes BODY_FORM */
 	size_t nform;
+	bool body_parsed;		/* json or form is the parsed body: a second run of the pipeline reuses it */
 	int64_t now_us;			/* wall clock at arrival, UNIX microseconds */
 	http_body_reader read_body;
 	void *read_ctx;

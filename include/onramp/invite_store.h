@@ -48,10 +48,14 @@ typedef struct invite_new {
 	const char *created_by;		/* "user:ann", "operator:olga", "cli:root" */
 } invite_new;
 
-/** Mark pending invites of email in the customer that expired by now as expired. */
-or_status store_invite_expire(db *d, int64_t customer_id, const char *email, int64_t now);
 /** Insert a pending invite; OR_ERR_CONFLICT when one is pending for the email. */
 or_status store_invite_insert(db *d, const invite_new *in, int64_t *id);
+/**
+ * Insert in's invite; when the customer's pending invite for the same email
+ * blocks it (one pending per email) and expired by now, mark that one expired
+ * (by its id, locked) and insert again.  OR_ERR_CONFLICT while it is live.
+ */
+or_status store_invite_insert_replacing(db *d, const invite_new *in, int64_t now, int64_t *id);
 /** Record the mail queued for an invite (sent count, last sent, outbox id). */
 or_status store_invite_mailed(db *d, int64_t id, int64_t outbox_id, int64_t now);
 /** Replace the token of a pending invite and extend it (resend). */

@@ -107,6 +107,16 @@
 #define LIMIT_DB_STMT_CACHE_MIN		64
 #define LIMIT_DB_STMT_CACHE_DEFAULT	256
 #define LIMIT_DB_STMT_CACHE_MAX		4096
+/*
+ * A unit of work that hit a deadlock or a lock-wait timeout runs again (db_retry_next):
+ * at most this many runs in all (config db_tx_attempts), each after a random pause that
+ * grows per attempt from LIMIT_DB_TX_JITTER_MIN_US up to LIMIT_DB_TX_JITTER_MAX_US, so
+ * the transactions that collided do not collide again in step.
+ */
+#define LIMIT_DB_TX_ATTEMPTS_DEFAULT	3
+#define LIMIT_DB_TX_ATTEMPTS_MAX	10
+#define LIMIT_DB_TX_JITTER_MIN_US	2000
+#define LIMIT_DB_TX_JITTER_MAX_US	25000
 /** Most workers the master will run. */
 #define LIMIT_WORKERS_MAX		256
 #define LIMIT_FETCHER_JOBS		64	/* onramp-fetcher runners (fetcher_jobs) */

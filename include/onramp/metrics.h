@@ -7,6 +7,7 @@
 #ifndef ONRAMP_METRICS_H
 #define ONRAMP_METRICS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "onramp/db_backoff.h"
@@ -36,6 +37,8 @@ void metrics_set_workers(metrics *m, long n);
 void metrics_db_error(metrics *m);
 /** Count a transaction a handler left open, which the dispatch guard rolled back. */
 void metrics_open_tx_rolled_back(metrics *m);
+/** Count a request run again after a lock conflict, or (exhausted) one whose last attempt still hit one. */
+void metrics_tx_retry(metrics *m, bool exhausted);
 
 /** Extra gauges sampled at scrape time. */
 typedef struct metrics_gauges {

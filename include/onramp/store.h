@@ -144,6 +144,8 @@ or_status store_session_touch(db *d, const char *id_hash, int64_t now);
 or_status store_session_delete(db *d, const char *id_hash);
 /** Delete every session of a principal (suspend, deactivate, password change/reset). */
 or_status store_session_delete_all(db *d, session_realm realm, int64_t principal_id);
+/** Delete every session of the principal but the one whose CSRF token is keep_csrf (created just before). */
+or_status store_session_delete_others(db *d, session_realm realm, int64_t principal_id, const char *keep_csrf);
 
 /**
  * Delete what can no longer be used: sessions past their absolute expiry or

@@ -13,6 +13,7 @@
 #include "onramp/api.h"
 #include "onramp/app.h"
 #include "onramp/db_backoff.h"
+#include "onramp/fetch.h"
 #include "onramp/limits.h"
 #include "onramp/log.h"
 
@@ -89,6 +90,12 @@ pipeline(app *a, http_request *req, http_response *resp, size_t *route_index)
 	idem_finish(a, req, resp);
 }
 
+static const char *
+label(const app *a, size_t route_index)
+{
+	return route_index < a->nroutes ? a->route_labels[route_index] : "unmatched";
+}
+
 /*
  * Handlers end their transaction with api_commit (or a rollback on an early
  * exit); one still open here is a bug.  Roll it back, count and log it (the
@@ -102,8 +109,8 @@ close_leaked_transaction(app *a, http_request *req, http_response *resp, size_t 
 		return;
 	db_rollback(a->db);
 	metrics_open_tx_rolled_back(a->metrics);
-	log_event(LOG_WARN, "open_transaction_rolled_back", "route %s request %s",
-		  route_index < a->nroutes ? a->route_labels[route_index] : "unmatched", req->request_id);
+	log_event(LOG_WARN, "open_transaction_rolled_back", "route %s request %s", label(a, route_index),
+		  req->request_id);
 	if (resp->status >= 400)
 		return;
 	http_response_cleanup(resp);
@@ -111,11 +118,57 @@ close_leaked_transaction(app *a, http_request *req, http_response *resp, size_t 
 	http_error(resp, 500, "internal", "The change could not be completed.");
 }
 
+/* The last attempt still collided: out of attempts (counted), or something of it took effect. */
+static void
+log_unretried(app *a, const http_request *req, size_t route_index, unsigned attempt)
+{
+	db_unit u = db_unit_get(a->db);
+	long unused;
+	bool exhausted;
+
+	if (u.lock_errno == 0)
+		return;
+	/* The same rule with attempts to spare: would it have run again? Then attempts ran out. */
+	exhausted = db_retry_decide(&u, 1, 2, 0, &unused);
+	log_event(LOG_WARN, exhausted ? "tx_retries_exhausted" : "tx_not_retried",
+		  "route %s attempts %u errno %u request %s", label(a, route_index), attempt, u.lock_errno,
+		  req->request_id);
+	if (exhausted)
+		metrics_tx_retry(a->metrics, true);
+}
+
+/*
+ * A deadlock or lock wait timeout is a collision, not an outage: the whole
+ * request (auth, body, handler) runs again on a fresh unit of work after a
+ * short random pause, as long as nothing of it took effect (db_retry_next
+ * decides; a fetch counts as taking effect).  The body was parsed once and
+ * is reused.  The last attempt's answer stands: a 503 when it still collided.
+ */
 void
 app_dispatch(app *a, http_request *req, http_response *resp, size_t *route_index)
 {
-	pipeline(a, req, resp, route_index);
-	close_leaked_transaction(a, req, resp, *route_index);
+	unsigned attempt;
+	long pause_us = 0;
+
+	for (attempt = 1;; attempt++) {
+		unsigned long fetches = fetch_calls();
+
+		pipeline(a, req, resp, route_index);
+		close_leaked_transaction(a, req, resp, *route_index);
+		if (fetch_calls() != fetches)
+			db_unit_mark_external(a->db);
+		if (!db_retry_next(a->db, attempt, &pause_us))
+			break;
+		log_event(LOG_INFO, "tx_retried", "route %s attempt %u errno %u request %s", label(a, *route_index),
+			  attempt, db_unit_get(a->db).lock_errno, req->request_id);
+		metrics_tx_retry(a->metrics, false);
+		db_rollback(a->db);
+		http_response_cleanup(resp);
+		http_response_init(resp);
+		db_request_start(a->db);
+		db_retry_sleep(pause_us);
+	}
+	log_unretried(a, req, *route_index, attempt);
 }
 
 void

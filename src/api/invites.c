@@ -151,8 +151,7 @@ invites_issue(app *a, http_request *req, const invite_new *in, const char *custo
 	secret_sha256_hex(token, SECRET_TOKEN_LEN, hash);
 	n.token_hash = hash;
 	n.expires_at = api_now(req) + a->cfg->invite_ttl_s;
-	if ((st = store_invite_expire(a->db, n.customer_id, n.email, api_now(req))) == OR_OK)
-		st = store_invite_insert(a->db, &n, id);
+	st = store_invite_insert_replacing(a->db, &n, api_now(req), id);
 	if (st == OR_OK && mail) {
 		memset(&v, 0, sizeof(v));
 		v.id = *id;

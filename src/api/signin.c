@@ -322,9 +322,9 @@ signin_password_change(const signin_realm *r, app *a, http_request *req, http_re
 	(void)store_throttle_clear(a->db, key);
 	if ((st = password_hash(&a->pw, next, strlen(next), phc)) == OR_OK && (st = db_begin(a->db)) == OR_OK &&
 	    (st = r->set_password(a->db, id, phc, false)) == OR_OK &&
-	    (st = store_session_delete_all(a->db, r->realm, id)) == OR_OK &&
-	    (st = r->password_changed ? r->password_changed(a, req, id) : OR_OK) == OR_OK &&
-	    (st = auth_session_start(a, req, resp, r->realm, id, "password", csrf)) == OR_OK)
+	    (st = auth_session_start(a, req, resp, r->realm, id, "password", csrf)) == OR_OK &&
+	    (st = store_session_delete_others(a->db, r->realm, id, csrf)) == OR_OK &&
+	    (st = r->password_changed ? r->password_changed(a, req, id) : OR_OK) == OR_OK)
 		st = api_audit(a, req, r->action_password_change, acc.customer_id, r->object_type, id, NULL, NULL);
 	if (!api_commit(a, req, resp, st))
 		return;

@@ -53,6 +53,8 @@ static const struct key keys[] = {
 	INT(db_statement_cache, LIMIT_DB_STMT_CACHE_MIN, LIMIT_DB_STMT_CACHE_MAX),
 	INT(db_backoff_s, 1, 300),
 	INT(db_probe_timeout_ms, 50, 10000),
+	INT(db_tx_attempts, 1, LIMIT_DB_TX_ATTEMPTS_MAX),
+	INT(db_lock_wait_timeout_s, 0, 3600),
 	SIZE(body_limit, 1024, LIMIT_BODY_CEILING),
 	SIZE(body_limit_saml, 1024, LIMIT_BODY_CEILING),
 	STR(listener_param),
@@ -126,6 +128,7 @@ config_defaults(config *c)
 	c->db_statement_cache = LIMIT_DB_STMT_CACHE_DEFAULT;
 	c->db_backoff_s = 5;
 	c->db_probe_timeout_ms = 500;
+	c->db_tx_attempts = LIMIT_DB_TX_ATTEMPTS_DEFAULT;
 	c->body_limit = LIMIT_BODY_DEFAULT;
 	c->body_limit_saml = LIMIT_BODY_SAML_DEFAULT;
 	c->sso_fetch_timeout_ms = 5000;

@@ -108,6 +108,9 @@ http_read_form(http_request *req, http_response *resp, size_t limit)
 	const char *why = NULL;
 	or_status st;
 
+	/* FastCGI's stdin is read once: a request run again (a deadlock retry) keeps its parsed form. */
+	if (req->body_parsed)
+		return OR_OK;
 	if (!http_is_form_type(req->content_type)) {
 		http_error(resp, 415, "unsupported_media_type",
 			   "Send the request body as a form with Content-Type: application/x-www-form-urlencoded.");
@@ -120,6 +123,7 @@ http_read_form(http_request *req, http_response *resp, size_t limit)
 		http_error(resp, 413, "too_large", "The request body is larger than allowed.");
 	else if (st != OR_OK)
 		http_error(resp, 400, "bad_request", why);
+	req->body_parsed = st == OR_OK;
 	return st;
 }
 

@@ -204,6 +204,9 @@ http_read_json(http_request *req, http_response *resp, size_t limit)
 	enum json_tokener_error jerr;
 	or_status st;
 
+	/* FastCGI's stdin is read once: a request run again (a deadlock retry) keeps its parsed body. */
+	if (req->body_parsed)
+		return OR_OK;
 	if (!http_is_json_type(req->content_type)) {
 		http_error(resp, 415, "unsupported_media_type",
 			   "Send the request body as JSON with Content-Type: application/json.");
@@ -262,5 +265,6 @@ http_read_json(http_request *req, http_response *resp, size_t limit)
 		return OR_ERR_INVALID;
 	}
 	req->json = obj;
+	req->body_parsed = true;
 	return OR_OK;
 }

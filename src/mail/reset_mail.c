@@ -121,6 +121,22 @@ decide(const config *cfg, db *d, arena *a, const reset_request *rq, int64_t now)
 	return st;
 }
 
+struct take {
+	const config *cfg;
+	arena *a;
+	const reset_request *rq;
+	int64_t now;
+};
+
+static or_status
+take_and_decide(db *d, void *ctx)
+{
+	const struct take *t = ctx;
+	or_status st = store_reset_request_take(d, t->rq->id);
+
+	return st == OR_OK ? decide(t->cfg, d, t->a, t->rq, t->now) : st;
+}
+
 int
 reset_mail_round(const config *cfg, db *d, arena *a, int64_t now, long max)
 {
@@ -131,12 +147,10 @@ reset_mail_round(const config *cfg, db *d, arena *a, int64_t now, long max)
 	if (st != OR_OK)
 		return -1;
 	for (i = 0; i < n; i++) {
-		if ((st = db_begin(d)) == OR_OK && (st = store_reset_request_take(d, rq[i].id)) == OR_OK &&
-		    (st = decide(cfg, d, a, &rq[i], now)) == OR_OK)
-			st = db_commit(d);
-		if (st == OR_OK)
+		struct take t = { cfg, a, &rq[i], now };
+
+		if ((st = db_tx_run(d, take_and_decide, &t)) == OR_OK)
 			continue;
-		db_rollback(d);
 		/* NOT_FOUND: another mailer took it.  Anything else stays queued for the next round. */
 		if (st != OR_ERR_NOT_FOUND)
 			log_event(LOG_WARN, "reset_request_failed", "request %lld: %s", (long long)rq[i].id,

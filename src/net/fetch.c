@@ -441,6 +441,14 @@ out:
 	buf_free(&s.buf);
 }
 
+static unsigned long started;
+
+unsigned long
+fetch_calls(void)
+{
+	return started;
+}
+
 or_status
 fetch_url(const fetch_policy *p, arena *a, const char *url, fetch_result *out)
 {
@@ -454,6 +462,7 @@ fetch_request(const fetch_policy *p, arena *a, const char *url, const fetch_send
 	const char *cur = url;
 	int hops;
 
+	started++;
 	memset(out, 0, sizeof(*out));
 	for (hops = 0; hops <= p->max_redirects; hops++) {
 		struct hop h;

@@ -173,11 +173,31 @@ admin_invite(db *d, int64_t customer_id, const char *email, char *link, size_t l
 	return st;
 }
 
+struct customer_tx {
+	const struct opts *o;
+	const char *email;
+	char *link;
+	size_t linksz;
+	int64_t id;
+};
+
+static or_status
+customer_tx(db *d, void *ctx)
+{
+	struct customer_tx *t = ctx;
+	or_status st = store_customer_create(d, t->o->slug, t->o->name, t->o->seats, &t->id);
+
+	if (st == OR_OK && (st = ctl_audit(d, "customer.create", t->id, "customer", t->id)) == OR_OK && t->o->admin_email)
+		st = admin_invite(d, t->id, t->email, t->link, t->linksz);
+	return st;
+}
+
 static int
 customers_create(db *d, const struct opts *o)
 {
 	char email[IDENTITY_EMAIL_MAX + 1], link[CONFIG_PATH_MAX + 64] = "";
-	int64_t id = 0;
+	struct customer_tx t = { 0 };
+	int64_t id;
 	or_status st;
 
 	if (o->slug == NULL || o->name == NULL)
@@ -186,15 +206,14 @@ customers_create(db *d, const struct opts *o)
 		return ctl_fail("--slug takes 1 to 63 of a-z, 0-9 and '-', not starting or ending with '-'");
 	if (o->admin_email && identity_email_normalize(o->admin_email, email, sizeof(email)) != OR_OK)
 		return ctl_fail("--admin-email is not an email address");
-	if ((st = db_begin(d)) == OR_OK && (st = store_customer_create(d, o->slug, o->name, o->seats, &id)) == OR_OK &&
-	    (st = ctl_audit(d, "customer.create", id, "customer", id)) == OR_OK && o->admin_email)
-		st = admin_invite(d, id, email, link, sizeof(link));
-	if (st == OR_OK)
-		st = db_commit(d);
-	if (st == OR_ERR_CONFLICT) {
-		db_rollback(d);
+	t.o = o;
+	t.email = email;
+	t.link = link;
+	t.linksz = sizeof(link);
+	st = db_tx_run(d, customer_tx, &t);
+	id = t.id;
+	if (st == OR_ERR_CONFLICT)
 		return ctl_fail("a customer with slug %s already exists", o->slug);
-	}
 	if (st != OR_OK)
 		return db_fail(d, "customers create");
 	if (o->json)
@@ -258,15 +277,33 @@ customers_list(db *d, arena *a, const struct opts *o)
 	return 0;
 }
 
+/* A new row, user or operator, and its audit row: one transaction for db_tx_run. */
+struct create_tx {
+	const user_new *nu;
+	const struct opts *o;
+	const char *email, *phc;
+	int64_t id;
+	const char *which;
+};
+
+static or_status
+user_tx(db *d, void *ctx)
+{
+	struct create_tx *t = ctx;
+	or_status st = store_user_insert(d, t->nu, &t->id, &t->which);
+
+	return st == OR_OK ? ctl_audit(d, "user.create", t->nu->customer_id, "user", t->id) : st;
+}
+
 static int
 users_create(db *d, arena *a, const struct opts *o)
 {
 	char email[IDENTITY_EMAIL_MAX + 1], pw[4 * PASSWORD_MAX_CHARS + 2], phc[PASSWORD_HASH_MAX];
-	const char *which = NULL;
 	user_role role;
 	user_new nu;
+	struct create_tx t = { 0 };
 	customer c;
-	int64_t id = 0;
+	int64_t id;
 	bool generated;
 	or_status st;
 
@@ -291,15 +328,12 @@ users_create(db *d, arena *a, const struct opts *o)
 	nu.role = role;
 	nu.password_hash = phc;
 	nu.must_change_password = generated;
-	if ((st = db_begin(d)) == OR_OK && (st = store_user_insert(d, &nu, &id, &which)) == OR_OK &&
-	    (st = ctl_audit(d, "user.create", c.id, "user", id)) == OR_OK)
-		st = db_commit(d);
-	if (st == OR_ERR_CONFLICT) {
-		db_rollback(d);
-		return ctl_fail("that %s is already taken", which ? which : "username or email");
-	}
+	t.nu = &nu;
+	if ((st = db_tx_run(d, user_tx, &t)) == OR_ERR_CONFLICT)
+		return ctl_fail("that %s is already taken", t.which ? t.which : "username or email");
 	if (st != OR_OK)
 		return db_fail(d, "users create");
+	id = t.id;
 	if (o->json)
 		printf("{\"id\":\"%lld\",\"username\":\"%s\"%s%s%s}\n", (long long)id, o->username,
 		       generated ? ",\"temporary_password\":\"" : "", generated ? pw : "", generated ? "\"" : "");
@@ -425,11 +459,31 @@ users_set_suspended(db *d, arena *a, const struct opts *o, bool suspend)
 	return 0;
 }
 
+struct reset_tx {
+	const user *u;
+	const char *phc;
+	int64_t now;
+};
+
+static or_status
+reset_tx(db *d, void *ctx)
+{
+	const struct reset_tx *t = ctx;
+	or_status st;
+
+	if ((st = store_user_set_password(d, t->u->id, t->phc, true)) == OR_OK &&
+	    (st = store_session_delete_all(d, REALM_CUSTOMER, t->u->id)) == OR_OK &&
+	    (st = store_reset_revoke_user(d, t->u->id, t->now)) == OR_OK)
+		st = ctl_audit(d, "user.password_reset_by_admin", t->u->customer_id, "user", t->u->id);
+	return st;
+}
+
 static int
 reset_password(db *d, arena *a, const struct opts *o)
 {
 	char pw[21], phc[PASSWORD_HASH_MAX];
 	int64_t now = clock_wall_us() / 1000000;
+	struct reset_tx t;
 	user u;
 	or_status st;
 
@@ -439,24 +493,32 @@ reset_password(db *d, arena *a, const struct opts *o)
 		return st == OR_ERR_NOT_FOUND ? ctl_fail("no user %s", o->target) : db_fail(d, "reset-password");
 	if (password_generate(pw) != OR_OK || password_hash(&kdf, pw, strlen(pw), phc) != OR_OK)
 		return ctl_fail("could not make a password");
-	if ((st = db_begin(d)) == OR_OK && (st = store_user_set_password(d, u.id, phc, true)) == OR_OK &&
-	    (st = store_session_delete_all(d, REALM_CUSTOMER, u.id)) == OR_OK &&
-	    (st = store_reset_revoke_user(d, u.id, now)) == OR_OK &&
-	    (st = ctl_audit(d, "user.password_reset_by_admin", u.customer_id, "user", u.id)) == OR_OK)
-		st = db_commit(d);
-	if (st != OR_OK)
+	t.u = &u;
+	t.phc = phc;
+	t.now = now;
+	if ((st = db_tx_run(d, reset_tx, &t)) != OR_OK)
 		return db_fail(d, "reset-password");
 	printf("temporary password for %s (shown once, must be changed at next sign-in): %s\n", u.username, pw);
 	explicit_bzero(pw, sizeof(pw));
 	return 0;
 }
 
+static or_status
+operator_tx(db *d, void *ctx)
+{
+	struct create_tx *t = ctx;
+	or_status st = store_operator_insert(d, t->o->username, t->email, NULL,
+					     t->o->admin ? OPROLE_ADMIN : OPROLE_OPERATOR, t->phc, false, &t->id, &t->which);
+
+	return st == OR_OK ? ctl_audit(d, "operator.create", 0, "operator", t->id) : st;
+}
+
 static int
 operators_create(db *d, const struct opts *o)
 {
 	char email[IDENTITY_EMAIL_MAX + 1], pw[4 * PASSWORD_MAX_CHARS + 2], phc[PASSWORD_HASH_MAX];
-	const char *which = NULL;
-	int64_t id = 0;
+	struct create_tx t = { 0 };
+	int64_t id;
 	bool generated;
 	or_status st;
 
@@ -470,17 +532,14 @@ operators_create(db *d, const struct opts *o)
 		return 1;
 	if (password_hash(&kdf, pw, strlen(pw), phc) != OR_OK)
 		return ctl_fail("hashing failed");
-	if ((st = db_begin(d)) == OR_OK &&
-	    (st = store_operator_insert(d, o->username, email, NULL, o->admin ? OPROLE_ADMIN : OPROLE_OPERATOR, phc,
-					false, &id, &which)) == OR_OK &&
-	    (st = ctl_audit(d, "operator.create", 0, "operator", id)) == OR_OK)
-		st = db_commit(d);
-	if (st == OR_ERR_CONFLICT) {
-		db_rollback(d);
-		return ctl_fail("that %s is already taken", which ? which : "username or email");
-	}
+	t.o = o;
+	t.email = email;
+	t.phc = phc;
+	if ((st = db_tx_run(d, operator_tx, &t)) == OR_ERR_CONFLICT)
+		return ctl_fail("that %s is already taken", t.which ? t.which : "username or email");
 	if (st != OR_OK)
 		return db_fail(d, "operators create");
+	id = t.id;
 	if (o->json)
 		printf("{\"id\":\"%lld\",\"username\":\"%s\"%s%s%s}\n", (long long)id, o->username,
 		       generated ? ",\"password\":\"" : "", generated ? pw : "", generated ? "\"" : "");
@@ -491,6 +550,18 @@ operators_create(db *d, const struct opts *o)
 	}
 	explicit_bzero(pw, sizeof(pw));
 	return 0;
+}
+
+static or_status
+totp_reset_tx(db *d, void *ctx)
+{
+	const operator_account *op = ctx;
+	or_status st;
+
+	if ((st = store_operator_set_totp(d, op->id, NULL, 0)) == OR_OK &&
+	    (st = store_session_delete_all(d, REALM_OPERATOR, op->id)) == OR_OK)
+		st = ctl_audit(d, "operator.totp_reset", 0, "operator", op->id);
+	return st;
 }
 
 static int
@@ -505,11 +576,7 @@ operators_totp_reset(db *d, arena *a, const struct opts *o)
 		return ctl_fail("operators totp-reset needs USER (operator username)");
 	if ((st = store_operator_by_login(d, a, o->target, &op, &hash, &sealed, &step)) != OR_OK)
 		return st == OR_ERR_NOT_FOUND ? ctl_fail("no operator %s", o->target) : db_fail(d, "totp-reset");
-	if ((st = db_begin(d)) == OR_OK && (st = store_operator_set_totp(d, op.id, NULL, 0)) == OR_OK &&
-	    (st = store_session_delete_all(d, REALM_OPERATOR, op.id)) == OR_OK &&
-	    (st = ctl_audit(d, "operator.totp_reset", 0, "operator", op.id)) == OR_OK)
-		st = db_commit(d);
-	if (st != OR_OK)
+	if ((st = db_tx_run(d, totp_reset_tx, &op)) != OR_OK)
 		return db_fail(d, "totp-reset");
 	printf("two-factor sign-in of %s is off; they can enroll again after signing in\n", op.username);
 	return 0;

@@ -91,15 +91,44 @@ refuse_pasted(db *d, sso_job *j, const sso_draft *dr, const sso_report *r, audit
 	return st;
 }
 
+struct outcome {
+	const sso_job *job;
+	const sso_draft *dr;
+	const sso_report *r;
+	json_object *rep;
+	const char *resolved;
+	int64_t now;
+	audit_entry *e;
+};
+
+/* The report, its audit row and the job's end in one transaction (db_tx_run runs it again after a deadlock). */
+static or_status
+save_outcome(db *d, void *ctx)
+{
+	const struct outcome *o = ctx;
+	sso_job j = *o->job;	/* refuse_pasted moves it on: each attempt starts from the claimed job */
+	or_status st = refuse_pasted(d, &j, o->dr, o->r, o->e);
+
+	if (st == OR_OK)
+		st = store_sso_report_save(d, j.customer_id, j.version,
+				   json_object_to_json_string_ext(o->rep, JSON_C_TO_STRING_PLAIN), o->r->ok,
+				   sso_validate_earliest_cert(o->r), o->resolved);
+	if (st == OR_OK)
+		st = store_audit_add(d, o->e);
+	if (st == OR_OK)
+		st = store_sso_job_finish(d, &j, true, o->r->ok, NULL, NULL, o->now);
+	return st;
+}
+
 /* The report, its audit row and the job's end: all or nothing. */
 static or_status
 store_outcome(db *d, const sso_job *job, const sso_draft *dr, const sso_report *r, json_object *rep,
 	      const char *resolved, int64_t now)
 {
 	char after[96], oid[24];
-	sso_job copy = *job, *j = &copy;
+	const sso_job *j = job;
 	audit_entry e;
-	or_status st;
+	struct outcome o;
 
 	snprintf(after, sizeof(after), "{\"version\":%lld,\"ok\":%s}", (long long)j->version, r->ok ? "true" : "false");
 	snprintf(oid, sizeof(oid), "%lld", (long long)j->id);
@@ -112,22 +141,14 @@ store_outcome(db *d, const sso_job *job, const sso_draft *dr, const sso_report *
 	e.object_id = oid;
 	e.after_json = after;
 	e.request_id = j->request_id;
-	if ((st = db_begin(d)) != OR_OK)
-		return st;
-	st = refuse_pasted(d, j, dr, r, &e);
-	if (st == OR_OK)
-		st = store_sso_report_save(d, j->customer_id, j->version,
-				   json_object_to_json_string_ext(rep, JSON_C_TO_STRING_PLAIN), r->ok,
-				   sso_validate_earliest_cert(r), resolved);
-	if (st == OR_OK)
-		st = store_audit_add(d, &e);
-	if (st == OR_OK)
-		st = store_sso_job_finish(d, j, true, r->ok, NULL, NULL, now);
-	if (st == OR_OK)
-		st = db_commit(d);
-	if (st != OR_OK)
-		db_rollback(d);
-	return st;
+	o.job = j;
+	o.dr = dr;
+	o.r = r;
+	o.rep = rep;
+	o.resolved = resolved;
+	o.now = now;
+	o.e = &e;
+	return db_tx_run(d, save_outcome, &o);
 }
 
 /* The draft moved on (or the claim was lost): queue again for a newer version, else superseded. */

@@ -91,6 +91,7 @@ deliver(const config *cfg, db *d, const outbox_row *r, const char *from_addr, in
 		log_event(LOG_ERROR, "mail_compose_failed", "outbox %lld: %s", (long long)r->id, status_name(st));
 		return store_outbox_failed(d, r->id, now, "could not compose the message");
 	}
+	db_unit_mark_external(d);	/* a mail went (or may have gone) out: never run this round's transaction again */
 	smtp_send(cfg, from_addr, r->to_addr, msg.data, msg.len, &res);
 	buf_free(&msg);
 	if (res.ok) {
@@ -106,35 +107,48 @@ deliver(const config *cfg, db *d, const outbox_row *r, const char *from_addr, in
 	return store_outbox_retry(d, r->id, now + backoff_s(r->attempts), res.error);
 }
 
+struct batch {
+	const config *cfg;
+	arena *a;
+	const char *from_addr;
+	int64_t now;
+	size_t n;
+};
+
+/* Claim due rows and deliver them; a lock conflict before the first send runs it again (db_tx_run). */
+static or_status
+claim_and_deliver(db *d, void *ctx)
+{
+	struct batch *b = ctx;
+	outbox_row *rows;
+	size_t i;
+	or_status st = store_outbox_claim(d, b->a, b->now, BATCH, &rows, &b->n);
+
+	for (i = 0; st == OR_OK && i < b->n; i++)
+		st = deliver(b->cfg, d, &rows[i], b->from_addr, b->now);
+	return st;
+}
+
 /* One round: the larger of requests decided and rows handled (BATCH: more may wait), -1 on a database error. */
 static int
 round_once(const config *cfg, db *d, arena *a, const char *from_addr)
 {
-	int64_t now = clock_wall_us() / 1000000;
-	outbox_row *rows;
-	size_t n = 0, i;
+	struct batch b = { cfg, a, from_addr, clock_wall_us() / 1000000, 0 };
 	int decided;
-	or_status st;
 
-	if (!record_unrecorded(d, now)) {
+	if (!record_unrecorded(d, b.now)) {
 		log_event(LOG_WARN, "mailer_db", "marking %zu delivered mails: %s", n_unrecorded, db_last_error(d));
 		return -1;
 	}
-	decided = reset_mail_round(cfg, d, a, now, BATCH);
+	decided = reset_mail_round(cfg, d, a, b.now, BATCH);
 	if (decided < 0)
 		log_event(LOG_WARN, "mailer_db", "reset requests: %s", db_last_error(d));
-	if ((st = db_begin(d)) == OR_OK)
-		st = store_outbox_claim(d, a, now, BATCH, &rows, &n);
-	for (i = 0; st == OR_OK && i < n; i++)
-		st = deliver(cfg, d, &rows[i], from_addr, now);
-	if (st == OR_OK && (st = db_commit(d)) == OR_OK)
-		n_unrecorded = 0;
-	if (st != OR_OK) {
-		db_rollback(d);
+	if (db_tx_run(d, claim_and_deliver, &b) != OR_OK) {
 		log_event(LOG_WARN, "mailer_db", "%s", db_last_error(d));
 		return -1;
 	}
-	return (int)n > decided ? (int)n : decided;
+	n_unrecorded = 0;	/* the round committed: its mails are recorded as sent */
+	return (int)b.n > decided ? (int)b.n : decided;
 }
 
 int

@@ -32,6 +32,7 @@ struct metrics {
 	uint64_t worker_restarts;
 	uint64_t db_errors;
 	uint64_t open_tx_rolled_back;
+	uint64_t tx_retries, tx_retries_exhausted;
 	int64_t workers;
 };
 
@@ -124,6 +125,13 @@ metrics_open_tx_rolled_back(metrics *m)
 {
 	if (m)
 		add(&m->open_tx_rolled_back, 1);
+}
+
+void
+metrics_tx_retry(metrics *m, bool exhausted)
+{
+	if (m)
+		add(exhausted ? &m->tx_retries_exhausted : &m->tx_retries, 1);
 }
 
 static const char *
@@ -231,6 +239,17 @@ metrics_render(const metrics *m, const char *const *labels, const metrics_gauges
 			(long long)__atomic_load_n(&m->workers, __ATOMIC_RELAXED),
 			(unsigned long long)load(&m->db_errors),
 			(unsigned long long)load(&m->open_tx_rolled_back));
+	if (st == OR_OK)
+		st = buf_appendf(out,
+			"# HELP onramp_db_tx_retries_total Requests run again after a deadlock or lock wait timeout.\n"
+			"# TYPE onramp_db_tx_retries_total counter\n"
+			"onramp_db_tx_retries_total %llu\n"
+			"# HELP onramp_db_tx_retries_exhausted_total Requests that still hit a deadlock or lock wait "
+			"timeout on their last attempt (answered 503).\n"
+			"# TYPE onramp_db_tx_retries_exhausted_total counter\n"
+			"onramp_db_tx_retries_exhausted_total %llu\n",
+			(unsigned long long)load(&m->tx_retries),
+			(unsigned long long)load(&m->tx_retries_exhausted));
 	if (st == OR_OK && g && g->outbox_depth >= 0)
 		st = buf_appendf(out,
 			"# HELP onramp_outbox_depth Mails waiting in the outbox.\n"

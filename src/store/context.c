@@ -4,6 +4,7 @@
  * one version shared by the three operator forms, so a save made from a stale
  * page is refused instead of undoing another operator's change.
  */
+#include <limits.h>
 #include <string.h>
 
 #include "onramp/setup_store_operator.h"
@@ -194,23 +195,40 @@ store_blockers_list(db *d, arena *a, int64_t customer_id, blocker_row **out, siz
 }
 
 static const char SQL_BLOCKERS_CLEAR[] =
-	"UPDATE blockers SET cleared_at = CURRENT_TIMESTAMP(6) WHERE customer_id = ? AND cleared_at IS NULL";
+	"UPDATE blockers SET cleared_at = CURRENT_TIMESTAMP(6) WHERE customer_id = ? AND cleared_at IS NULL AND id < ?";
 static const char SQL_BLOCKERS_ADD[] =
 	"INSERT INTO blockers (customer_id, item, category, message, retryable, created_by) VALUES (?, ?, ?, ?, ?, ?)";
 
+/*
+ * The new set goes in first and the old one is cleared after (ids below the
+ * first new one; the customer row lock keeps other writers out): clearing
+ * first took a gap lock over the customer's range that the INSERTs then went
+ * into, so two customers' replacements could deadlock.
+ */
 or_status
 store_blockers_replace(db *d, int64_t customer_id, const blocker_row *in, size_t n, int64_t operator_id)
 {
-	db_arg clear[] = { DB_INT(customer_id) };
-	or_status st = db_run(d, SQL_BLOCKERS_CLEAR, clear, 1, NULL);
+	long long first = LLONG_MAX;
+	or_status st = OR_OK;
 	size_t i;
+	db_stmt *s;
 
 	for (i = 0; st == OR_OK && i < n; i++) {
-		db_arg args[] = {
-			DB_INT(customer_id), DB_TEXT(in[i].item), DB_TEXT(in[i].category), DB_TEXT(in[i].message),
-			DB_INT(in[i].retryable ? 1 : 0), DB_INT(operator_id)
-		};
-		st = db_run(d, SQL_BLOCKERS_ADD, args, 6, NULL);
+		if ((st = db_prepare(d, SQL_BLOCKERS_ADD, &s)) != OR_OK)
+			break;
+		db_bind_int(s, 0, customer_id);
+		db_bind_cstr(s, 1, in[i].item);
+		db_bind_cstr(s, 2, in[i].category);
+		db_bind_cstr(s, 3, in[i].message);
+		db_bind_int(s, 4, in[i].retryable ? 1 : 0);
+		db_bind_int(s, 5, operator_id);
+		if ((st = db_execute(s)) == OR_OK && i == 0)
+			first = (long long)db_insert_id(s);
+		db_stmt_done(s);
+	}
+	if (st == OR_OK) {
+		db_arg clear[] = { DB_INT(customer_id), DB_INT(first) };
+		st = db_run(d, SQL_BLOCKERS_CLEAR, clear, 2, NULL);
 	}
 	return st;
 }

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <errmsg.h>
@@ -48,6 +49,18 @@ is_input_error(unsigned no)
 	return false;
 }
 
+/*
+ * The failures worth running a unit of work again for: a deadlock (1213;
+ * Galera reports a certification conflict the same way) and a lock wait
+ * timeout (1205).  Either way InnoDB has undone the work, and the other
+ * transaction is about to finish.
+ */
+static bool
+is_lock_conflict(unsigned no)
+{
+	return no == ER_LOCK_DEADLOCK || no == ER_LOCK_WAIT_TIMEOUT;
+}
+
 or_status
 db_error_status(unsigned no)
 {
@@ -66,6 +79,9 @@ db_note_error(db *d, unsigned no, const char *msg)
 	/* msg may point into d->err itself: format into a copy first. */
 	str_copy(text, sizeof(text), msg ? msg : "");
 	d->last_errno = no;
+	/* The first lock conflict decides: later errors are its consequences. */
+	if (is_lock_conflict(no) && d->unit_facts.lock_errno == 0)
+		d->unit_facts.lock_errno = no;
 	if (snprintf(d->err, sizeof(d->err), "%u: %.200s", no, text) < 0)
 		d->err[0] = '\0';
 	/* Only a failure of the database counts (it pages someone); a client's bad data never does. */
@@ -130,6 +146,7 @@ db_request_start(db *d)
 	d->idle = true;
 	d->call_ms = 0;
 	d->unit++;	/* statements of earlier units are held by nobody: they may be evicted */
+	db_unit_reset(d);
 	/* A unit of work reports its own errors only: a stale one would name another request's failure. */
 	d->last_errno = 0;
 	d->err[0] = '\0';
@@ -251,6 +268,17 @@ db_credentials(db *d)
 	return d->creds_loaded ? OR_OK : load_credentials(d);
 }
 
+/* A second init command (Connector/C keeps a list): our sessions' lock wait, when configured. */
+static void
+set_lock_wait_timeout(db *d)
+{
+	char cmd[64];
+	int n = d->cfg->db_lock_wait_timeout_s;
+
+	if (n > 0 && snprintf(cmd, sizeof(cmd), "SET innodb_lock_wait_timeout = %d", n) > 0)
+		mysql_options(d->conn, MYSQL_INIT_COMMAND, cmd);
+}
+
 or_status
 db_connect(db *d)
 {
@@ -281,6 +309,7 @@ db_connect(db *d)
 	mysql_options(d->conn, MYSQL_INIT_COMMAND,
 		      "SET time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ZERO_IN_DATE,"
 		      "ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'");
+	set_lock_wait_timeout(d);
 	if (mysql_real_connect(d->conn, sock ? NULL : c->db_host, d->user[0] ? d->user : NULL,
 			       d->password[0] ? d->password : NULL, c->db_name,
 			       sock ? 0 : (unsigned)c->db_port, sock, 0) == NULL) {
@@ -388,6 +417,8 @@ db_commit(db *d)
 	if (mysql_commit(d->conn) != 0) {
 		db_note_error(d, mysql_errno(d->conn), mysql_error(d->conn));
 		st = OR_ERR_DB;
+	} else {
+		d->unit_facts.committed = true;
 	}
 	if (d->conn && mysql_autocommit(d->conn, 1) != 0 && st == OR_OK)
 		st = OR_ERR_DB;
@@ -427,4 +458,110 @@ unsigned
 db_last_errno(const db *d)
 {
 	return d->last_errno;
+}
+
+void
+db_unit_reset(db *d)
+{
+	memset(&d->unit_facts, 0, sizeof(d->unit_facts));
+}
+
+db_unit
+db_unit_get(const db *d)
+{
+	return d->unit_facts;
+}
+
+void
+db_unit_mark_external(db *d)
+{
+	d->unit_facts.external = true;
+}
+
+/*
+ * A deadlock or a lock wait timeout is a collision, not an outage: InnoDB
+ * rolled back (the transaction or the statement), so the unit may simply run
+ * again, unless something of it already took effect: a COMMIT that succeeded,
+ * an autocommit write, or a call to the outside world.  Running it again
+ * would then repeat that (a second invite, a second mail), so the failure is
+ * answered as it is.  The pause is random so the two transactions that
+ * collided do not collide again in step, and grows with each attempt.
+ */
+bool
+db_retry_decide(const db_unit *u, unsigned attempt, unsigned max_attempts, uint32_t rnd, long *sleep_us)
+{
+	long lo, hi;
+
+	*sleep_us = 0;
+	if (!is_lock_conflict(u->lock_errno) || u->committed || u->wrote_outside_tx || u->external)
+		return false;
+	if (attempt == 0 || attempt >= max_attempts)
+		return false;
+	lo = (long)LIMIT_DB_TX_JITTER_MIN_US * (long)attempt;
+	hi = (long)LIMIT_DB_TX_JITTER_MIN_US * 4L * (long)attempt;
+	if (hi > LIMIT_DB_TX_JITTER_MAX_US)
+		hi = LIMIT_DB_TX_JITTER_MAX_US;
+	if (lo > hi / 2)
+		lo = hi / 2;
+	*sleep_us = lo + (long)(rnd % (uint32_t)(hi - lo + 1));
+	return true;
+}
+
+/* A cheap generator, seeded again in each forked process: jitter needs spread, not secrecy. */
+static uint32_t
+jitter_random(void)
+{
+	static uint64_t state;
+	static pid_t seeded_by;
+
+	if (seeded_by != getpid()) {
+		seeded_by = getpid();
+		state = ((uint64_t)clock_mono_us() << 16) ^ (uint64_t)seeded_by ^ 0x9E3779B97F4A7C15ull;
+	}
+	state ^= state << 13;
+	state ^= state >> 7;
+	state ^= state << 17;
+	return (uint32_t)(state >> 32);
+}
+
+bool
+db_retry_next(db *d, unsigned attempt, long *sleep_us)
+{
+	unsigned max = d->cfg && d->cfg->db_tx_attempts > 0 ? (unsigned)d->cfg->db_tx_attempts
+							    : LIMIT_DB_TX_ATTEMPTS_DEFAULT;
+
+	return db_retry_decide(&d->unit_facts, attempt, max, jitter_random(), sleep_us);
+}
+
+void
+db_retry_sleep(long us)
+{
+	struct timespec ts = { us / 1000000L, (us % 1000000L) * 1000L };
+
+	while (us > 0 && nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+/*
+ * For programs outside the request pipeline (which runs whole requests
+ * again): the unit is this one transaction, so its facts start afresh.
+ */
+or_status
+db_tx_run(db *d, or_status (*fn)(db *d, void *ctx), void *ctx)
+{
+	unsigned attempt;
+	long pause_us;
+	or_status st;
+
+	for (attempt = 1;; attempt++) {
+		db_unit_reset(d);
+		if ((st = db_begin(d)) == OR_OK && (st = fn(d, ctx)) == OR_OK)
+			st = db_commit(d);
+		if (st != OR_OK)
+			db_rollback(d);
+		if (st == OR_OK || !db_retry_next(d, attempt, &pause_us))
+			return st;
+		log_event(LOG_INFO, "tx_retried", "attempt %u errno %u", attempt, d->unit_facts.lock_errno);
+		db_retry_sleep(pause_us);
+	}
 }

@@ -54,6 +54,7 @@ struct db {
 	size_t ncache, cache_cap;
 	unsigned long long unit, tick;
 	db_counters counters;
+	db_unit unit_facts;	/* what this unit of work did (db_retry_next) */
 	void (*hook)(void *);
 	void *hook_ctx;
 	db_backoff *bo;		/* the back-off state: the master's shared page, or own_bo */

@@ -281,8 +281,12 @@ execute_once(db_stmt *s)
 	if (mysql_stmt_execute(s->st) != 0)
 		return stmt_fail(s);
 	s->owner->idle = false;
-	if (mysql_stmt_field_count(s->st) == 0)
+	if (mysql_stmt_field_count(s->st) == 0) {
+		/* Autocommit: a change is durable now, so the unit must never run again (nothing changed: no harm). */
+		if (!s->owner->in_tx && mysql_stmt_affected_rows(s->st) > 0)
+			s->owner->unit_facts.wrote_outside_tx = true;
 		return OR_OK;
+	}
 	/* Columns are bound once per prepared handle; buffers grow on truncation. */
 	if (s->cols == NULL) {
 		MYSQL_RES *meta = mysql_stmt_result_metadata(s->st);

@@ -9,18 +9,6 @@
 #include "onramp/store.h"
 #include "scope.h"
 
-static const char SQL_EXPIRE[] =
-	"UPDATE invites SET state = 'expired' WHERE customer_id = ? AND email = ? AND state = 'pending' "
-	"AND expires_at <= FROM_UNIXTIME(?)";
-
-or_status
-store_invite_expire(db *d, int64_t customer_id, const char *email, int64_t now)
-{
-	db_arg args[] = { DB_INT(customer_id), DB_TEXT(email), DB_INT(now) };
-
-	return db_run(d, SQL_EXPIRE, args, 3, NULL);
-}
-
 static const char SQL_INSERT[] =
 	"INSERT INTO invites (customer_id, email, role, kind, token_hash, expires_at, created_by) "
 	"VALUES (?, ?, ?, ?, ?, FROM_UNIXTIME(?), ?)";
@@ -44,6 +32,49 @@ store_invite_insert(db *d, const invite_new *in, int64_t *id)
 		*id = (int64_t)db_insert_id(s);
 	db_stmt_done(s);
 	return st;
+}
+
+/* The pending invite that holds the one-pending key, found through that key: one row, no range. */
+static const char SQL_HOLDER[] =
+	"SELECT id, expires_at <= FROM_UNIXTIME(?) FROM invites WHERE customer_id = ? AND pending_email = ? FOR UPDATE";
+static const char SQL_EXPIRE[] = "UPDATE invites SET state = 'expired' WHERE id = ? AND state = 'pending'";
+
+/*
+ * The insert comes first and nothing reads a range before it.  The old way
+ * (a range UPDATE over the customer's invites to expire stale ones, then the
+ * INSERT) took a gap lock that, for a customer with no invites yet, reached
+ * into the neighbouring customer's range: two first invites of different
+ * customers each held the gap the other inserted into, and deadlocked.  Now
+ * only a duplicate on the one-pending key looks further, at that one row.
+ */
+or_status
+store_invite_insert_replacing(db *d, const invite_new *in, int64_t now, int64_t *id)
+{
+	db_stmt *s;
+	bool found;
+	long long holder, expired;
+	db_arg args[1];
+	or_status st = store_invite_insert(d, in, id);
+
+	if (st != OR_ERR_CONFLICT)
+		return st;
+	if ((st = db_prepare(d, SQL_HOLDER, &s)) != OR_OK)
+		return st;
+	db_bind_int(s, 0, now);
+	db_bind_int(s, 1, in->customer_id);
+	db_bind_cstr(s, 2, in->email);
+	st = db_query_one(s, &found);
+	holder = found ? db_col_int(s, 0, 0) : 0;
+	expired = found ? db_col_int(s, 1, 0) : 0;
+	db_stmt_done(s);
+	if (st != OR_OK)
+		return st;
+	if (!found || !expired)
+		return OR_ERR_CONFLICT;	/* a live pending invite (or, never seen, a token collision) */
+	args[0] = DB_INT(holder);
+	if ((st = db_run(d, SQL_EXPIRE, args, 1, NULL)) != OR_OK)
+		return st;
+	return store_invite_insert(d, in, id);
 }
 
 static const char SQL_MAILED[] =
@@ -82,9 +113,10 @@ static const char SQL_GET[] = "SELECT " INVITE_COLS INVITE_FROM "WHERE i.id = ? 
 static const char SQL_GET_LOCK[] =
 	"SELECT " INVITE_COLS INVITE_FROM "WHERE i.id = ? AND i.customer_id = ? FOR UPDATE";
 static const char SQL_BY_TOKEN[] = "SELECT " INVITE_COLS INVITE_FROM "WHERE i.token_hash = ? FOR UPDATE";
+/* Through the one-pending key: locks that row, not a range of the customer's invites. */
 static const char SQL_PENDING_FOR[] =
-	"SELECT " INVITE_COLS INVITE_FROM "WHERE i.customer_id = ? AND i.email = ? AND i.state = 'pending' "
-	"AND i.expires_at > FROM_UNIXTIME(?) ORDER BY i.id DESC LIMIT 1 FOR UPDATE";
+	"SELECT " INVITE_COLS INVITE_FROM "WHERE i.customer_id = ? AND i.pending_email = ? "
+	"AND i.expires_at > FROM_UNIXTIME(?) FOR UPDATE";
 static const char SQL_LIST[] =
 	"SELECT " INVITE_COLS INVITE_FROM "WHERE i.customer_id = ? ORDER BY i.id DESC LIMIT ?";
 

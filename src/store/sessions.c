@@ -106,6 +106,22 @@ store_session_delete_all(db *d, session_realm realm, int64_t principal_id)
 	return db_run(d, SQL_DELETE_ALL, args, 2, NULL);
 }
 
+static const char SQL_DELETE_OTHERS[] =
+	"DELETE FROM sessions WHERE realm = ? AND principal_id = ? AND csrf_token <> ?";
+
+/*
+ * After the new session's INSERT, not before: a DELETE over the principal's
+ * range first would gap-lock the index range the INSERT then goes into, and
+ * two principals next to each other in the index deadlocked.
+ */
+or_status
+store_session_delete_others(db *d, session_realm realm, int64_t principal_id, const char *keep_csrf)
+{
+	db_arg args[] = { DB_TEXT(realm_name(realm)), DB_INT(principal_id), DB_TEXT(keep_csrf) };
+
+	return db_run(d, SQL_DELETE_OTHERS, args, 3, NULL);
+}
+
 static const char SQL_SWEEP_SESSIONS[] =
 	"DELETE FROM sessions WHERE expires_at < FROM_UNIXTIME(?) OR last_used_at < FROM_UNIXTIME(?)";
 static const char SQL_SWEEP_THROTTLE[] =
@@ -211,6 +227,9 @@ static const char SQL_RESET_CREATE[] =
 	"INSERT INTO password_resets (token_hash, user_id, created_at, expires_at, created_by) "
 	"VALUES (?, ?, FROM_UNIXTIME(?), FROM_UNIXTIME(?), ?)";
 
+static const char SQL_RESET_REVOKE_OTHERS[] =
+	"UPDATE password_resets SET used_at = FROM_UNIXTIME(?) WHERE user_id = ? AND used_at IS NULL AND token_hash <> ?";
+
 static or_status
 reset_insert(db *d, const reset_new *r, int64_t *id)
 {
@@ -241,6 +260,7 @@ store_reset_create(db *d, const reset_new *r, int64_t *id)
 {
 	db_arg lock[] = { DB_INT(r->user_id) };
 	db_arg recent[] = { DB_INT(r->user_id), DB_TEXT(r->created_by), DB_INT(r->now - r->window_s) };
+	db_arg others[] = { DB_INT(r->now), DB_INT(r->user_id), DB_TEXT(r->token_hash) };
 	long long uid = 0, n = 0;
 	or_status st = db_scalar(d, SQL_RESET_LOCK_USER, lock, 1, 0, &uid);
 
@@ -249,10 +269,11 @@ store_reset_create(db *d, const reset_new *r, int64_t *id)
 	if (st == OR_OK && r->max_recent > 0 && (st = db_scalar(d, SQL_RESET_RECENT, recent, 3, 0, &n)) == OR_OK &&
 	    n >= r->max_recent)
 		st = OR_ERR_LIMIT;
-	if (st == OR_OK)
-		st = store_reset_revoke_user(d, r->user_id, r->now);
+	/* Insert, then revoke the others: the revoke's range lock first would gap-lock where the insert goes. */
 	if (st == OR_OK)
 		st = reset_insert(d, r, id);
+	if (st == OR_OK)
+		st = db_run(d, SQL_RESET_REVOKE_OTHERS, others, 3, NULL);
 	return st;
 }
 

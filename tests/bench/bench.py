@@ -25,8 +25,9 @@ Last, the SSO sign-in benchmark of tests/bench/sso_signin.py (the worker's
 CPU per OpenID Connect callback against the test OpenID Provider, on a stack
 of its own), with two more targets, and the SAML ACS benchmark of
 tests/bench/sso_saml.py (the worker's CPU per ACS request against the test SAML
-IdP), with two more.  BENCH_FOUNDATION=0, BENCH_IDENTITY=0, BENCH_SSO=0 or
-BENCH_SAML=0 leaves a part out.
+IdP), with two more; then invite creation at 16 connections
+(tests/bench/invites.py), with three more.  BENCH_FOUNDATION=0,
+BENCH_IDENTITY=0, BENCH_SSO=0, BENCH_SAML=0 or BENCH_INVITES=0 leaves a part out.
 
 Prints the tables and `bench: N passed, M failed` over every target; exits 1
 when a target is missed.  Everything started is stopped and the directory
@@ -499,6 +500,9 @@ def run(build, base, parts, duration, rounds, workers, targets):
             out["sso"] = sso_signin.run(ctx, targets)
         if "saml" in parts:
             out["saml"] = sso_saml.run(ctx, targets)
+        if "invites" in parts:
+            import invites  # noqa: E402  (issue 15: invite creation at 16 connections)
+            out["invites"] = invites.run(ctx, targets)
         return out
     finally:
         teardown(db, st, ctx["extra_bare"] + bare, ngx)
@@ -542,9 +546,10 @@ def main():
         log("BENCH_DURATION and BENCH_ROUNDS must be positive whole numbers")
         return 2
     parts = [x for x, flag in (("foundation", "BENCH_FOUNDATION"), ("identity", "BENCH_IDENTITY"),
-                               ("sso", "BENCH_SSO"), ("saml", "BENCH_SAML")) if env_flag(flag)]
+                               ("sso", "BENCH_SSO"), ("saml", "BENCH_SAML"),
+                               ("invites", "BENCH_INVITES")) if env_flag(flag)]
     if not parts:
-        log("BENCH_FOUNDATION=0, BENCH_IDENTITY=0, BENCH_SSO=0 and BENCH_SAML=0 leave nothing to run")
+        log("BENCH_FOUNDATION=0, BENCH_IDENTITY=0, BENCH_SSO=0, BENCH_SAML=0 and BENCH_INVITES=0 leave nothing to run")
         return 2
     try:
         identity.check_settings()
