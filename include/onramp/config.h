@@ -106,6 +106,7 @@ typedef struct config {
 	int fetcher_max_attempts;		/* claims of a job whose runners keep dying, then failed */
 	int test_mode;				/* 1: a test stack; admits the test_* keys */
 	char test_clock_file[CONFIG_PATH_MAX];	/* workers add the seconds in it to the clock (test_mode) */
+	int test_leak_route;			/* 1: POST /api/v1/test/leaks plants a leak (test_mode) */
 } config;
 
 /** Fill c with the built-in defaults. */

@@ -126,6 +126,8 @@ void api_invite_lookup(app *a, http_request *req, http_response *resp);
 void api_invite_accept(app *a, http_request *req, http_response *resp);
 /** POST /api/v1/test/sso-admissions (test_mode only, else 404): sso_admit on a given config and identity. */
 void api_test_sso_admit(app *a, http_request *req, http_response *resp);
+/** POST /api/v1/test/leaks (test_leak_route only, else 404): allocates memory and loses it. */
+void api_test_leak(app *a, http_request *req, http_response *resp);
 
 /* ---- operator: session, TOTP, password (admin_session.c) ---------------------------- */
 

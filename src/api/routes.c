@@ -85,6 +85,8 @@ static const route routes[] = {
 	{ "POST", "/api/v1/invite-acceptances", PUB, AUTH_NONE, BODY_JSON, api_invite_accept, 0 },
 	/* test stacks only (test_mode; 404 elsewhere): sso_admit without an IdP */
 	{ "POST", "/api/v1/test/sso-admissions", PUB, AUTH_NONE, BODY_JSON, api_test_sso_admit, 0 },
+	/* test stacks with test_leak_route only (404 elsewhere): the proof that workers run LeakSanitizer */
+	{ "POST", "/api/v1/test/leaks", PUB, AUTH_NONE, BODY_NONE, api_test_leak, 0 },
 
 	/* operator: session, TOTP, password */
 	{ "POST", "/admin/api/v1/session", OPS, AUTH_NONE, BODY_JSON, api_admin_session_create, 0 },

@@ -107,6 +107,7 @@ static const struct key keys[] = {
 	INT(fetcher_max_attempts, 1, 100),
 	INT(test_mode, 0, 1),
 	STR(test_clock_file),
+	INT(test_leak_route, 0, 1),
 };
 
 void
@@ -454,6 +455,11 @@ check_test_keys(const config *c, char *err, size_t errsz)
 {
 	if (c->test_clock_file[0] && !c->test_mode) {
 		snprintf(err, errsz, "test_clock_file: only for test stacks (set test_mode = 1)");
+		return OR_ERR_INVALID;
+	}
+	/* A route that leaks memory on every call would be a denial of service. */
+	if (c->test_leak_route && !c->test_mode) {
+		snprintf(err, errsz, "test_leak_route: only for test stacks (set test_mode = 1)");
 		return OR_ERR_INVALID;
 	}
 	return OR_OK;

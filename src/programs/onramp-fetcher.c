@@ -24,6 +24,7 @@
 #include "onramp/config.h"
 #include "onramp/db.h"
 #include "onramp/fetch.h"
+#include "onramp/leakcheck.h"
 #include "onramp/limits.h"
 #include "onramp/log.h"
 #include "onramp/setup_store.h"
@@ -259,7 +260,7 @@ spawn(const config *cfg)
 	pid_t parent = getpid(), pid = fork();
 
 	if (pid == 0)
-		_exit(runner_main(cfg, parent));
+		_exit(leakcheck_child_exit(runner_main(cfg, parent)));
 	if (pid < 0)
 		log_event(LOG_ERROR, "fork_failed", "%s", strerror(errno));
 	return pid;

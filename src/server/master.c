@@ -23,6 +23,7 @@
 
 #include "onramp/app.h"
 #include "onramp/clock.h"
+#include "onramp/leakcheck.h"
 #include "onramp/log.h"
 #include "onramp/migration.h"
 #include "onramp/server.h"
@@ -91,7 +92,7 @@ spawn_one(struct master *ms)
 	}
 	if (pid == 0) {
 		/* The worker reads the config the master holds now (SIGHUP reloads it). */
-		_exit(server_worker_run(&ms->cfg, ms->lfd, ms->m, ms->bo));
+		_exit(leakcheck_child_exit(server_worker_run(&ms->cfg, ms->lfd, ms->m, ms->bo)));
 	}
 	ms->slots[i].pid = pid;
 	ms->slots[i].gen = ms->gen;

@@ -214,6 +214,24 @@ test_request_clock_offset(void)
 	unlink(path);
 }
 
+/* The leak route leaks on every call, so it needs test_mode as well, in either order. */
+static void
+test_leak_route_needs_test_mode(void)
+{
+	config c;
+	char err[256];
+
+	CU_ASSERT_NOT_EQUAL(load_text(&c, "test_leak_route = 1\n", err, sizeof(err)), OR_OK);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "test_leak_route"));
+	CU_ASSERT_NOT_EQUAL(load_text(&c, "test_mode = 0\ntest_leak_route = 1\n", err, sizeof(err)), OR_OK);
+	CU_ASSERT_EQUAL(load_text(&c, "test_leak_route = 1\ntest_mode = 1\n", err, sizeof(err)), OR_OK);
+	CU_ASSERT_EQUAL(c.test_leak_route, 1);
+	CU_ASSERT_EQUAL(load_text(&c, "test_mode = 1\n", err, sizeof(err)), OR_OK);
+	CU_ASSERT_EQUAL(c.test_leak_route, 0);
+	CU_ASSERT_EQUAL(load_text(&c, "test_leak_route = 0\n", err, sizeof(err)), OR_OK);
+	expect_bad("test_mode = 1\ntest_leak_route = 2\n", "test_leak_route");
+}
+
 static const unit_test tests[] = {
 	{ "defaults", test_defaults },
 	{ "parse a config file", test_parse_file_text },
@@ -222,6 +240,7 @@ static const unit_test tests[] = {
 	{ "over-long values refused", test_value_too_long },
 	{ "fetcher keys", test_fetcher_keys },
 	{ "test_clock_file needs test_mode", test_test_clock_needs_test_mode },
+	{ "test_leak_route needs test_mode", test_leak_route_needs_test_mode },
 	{ "request clock with a test offset", test_request_clock_offset },
 	{ NULL, NULL }
 };

@@ -1,11 +1,17 @@
-/* Unit tests for the password policy, Argon2id hashing and generation (src/domain/password.c). */
+/* Unit tests for the password policy, Argon2id hashing and generation (src/domain/password.c, src/domain/phc.c). */
+#include <malloc.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <argon2.h>
 
 #include "onramp/password.h"
+#include "onramp/phc.h"
 #include "unit.h"
+
+#define MIB (1024L * 1024L)
 
 /* n copies of the UTF-8 sequence ch (a whole code point) into buf, NUL-terminated; the byte length. */
 static size_t
@@ -200,6 +206,169 @@ test_verify_only_argon2id(void)
 	CU_ASSERT_STRING_EQUAL(enc, "");
 }
 
+/* This process's resident set, bytes (/proc/self/statm). */
+static long
+rss_bytes(void)
+{
+	FILE *f = fopen("/proc/self/statm", "r");
+	long size = 0, resident = 0;
+
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld %ld", &size, &resident) != 2)
+		resident = -1;
+	fclose(f);
+	return resident < 0 ? -1 : resident * sysconf(_SC_PAGESIZE);
+}
+
+/*
+ * Argon2id's 19 MiB go back to the kernel after each hash. Through malloc,
+ * glibc kept them in the heap from the second hash on (its mmap threshold
+ * rises to the size of a freed mapped chunk). The RSS check wants to run
+ * before any other hash in this process (first in the table); the heap
+ * check holds whatever ran before.
+ */
+static void
+test_memory_returned(void)
+{
+	static const char pw[] = "correct horse battery staple";
+	char phc[PASSWORD_HASH_MAX], warm[21];
+	long before, after;
+	struct mallinfo2 mi;
+	int i;
+
+	/* OpenSSL's random generator starts on first use; that memory is not Argon2id's. */
+	CU_ASSERT_EQUAL_FATAL(password_generate(warm), OR_OK);
+	before = rss_bytes();
+	CU_ASSERT_FATAL(before > 0);
+	for (i = 0; i < 3; i++) {
+		CU_ASSERT_EQUAL_FATAL(password_hash(&PASSWORD_PARAMS_DEFAULT, pw, sizeof(pw) - 1, phc), OR_OK);
+		CU_ASSERT_TRUE(password_verify(phc, pw, sizeof(pw) - 1));
+	}
+	after = rss_bytes();
+	mi = mallinfo2();
+	/* Under half the 19 MiB area: room for a sanitizer build's own growth. */
+	CU_ASSERT_TRUE(after - before < 8 * MIB);
+	CU_ASSERT_TRUE(mi.arena + mi.hblkhd < (size_t)(8 * MIB));
+	if (after - before >= 8 * MIB || mi.arena + mi.hblkhd >= (size_t)(8 * MIB))
+		fprintf(stderr, "rss %ld -> %ld KiB; heap %zu KiB, mapped %zu KiB\n", before / 1024,
+			after / 1024, mi.arena / 1024, mi.hblkhd / 1024);
+}
+
+/* libargon2's own string of pw under these costs, salt and hash length. */
+static void
+encoded(uint32_t version, uint32_t t, uint32_t m, uint32_t p, const char *pw, size_t salt_len,
+	size_t hash_len, char *out, size_t cap)
+{
+	static const unsigned char salt[] = "0123456789abcdef0123456789abcdef";
+
+	CU_ASSERT_EQUAL_FATAL(argon2_hash(t, m, p, pw, strlen(pw), salt, salt_len, NULL, hash_len, out, cap,
+					  Argon2_id, version), ARGON2_OK);
+}
+
+/* Every string argon2id_hash_encoded makes verifies here, and only with its password. */
+static void
+test_verify_libargon2_hashes(void)
+{
+	static const struct { uint32_t version, t, m, p; size_t salt, hash; } cases[] = {
+		{ ARGON2_VERSION_13, 2, 19456, 1, 16, 32 },	/* what onramp has always written */
+		{ ARGON2_VERSION_13, 1, 64, 1, 8, 4 },
+		{ ARGON2_VERSION_13, 3, 256, 2, 32, 64 },
+		{ ARGON2_VERSION_13, 1, 128, 1, 17, 33 },
+		{ ARGON2_VERSION_10, 1, 64, 1, 16, 32 },
+	};
+	static const char pw[] = "correct horse battery staple";
+	char enc[PASSWORD_HASH_MAX];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		encoded(cases[i].version, cases[i].t, cases[i].m, cases[i].p, pw, cases[i].salt, cases[i].hash,
+			enc, sizeof(enc));
+		CU_ASSERT_TRUE(password_verify(enc, pw, sizeof(pw) - 1));
+		CU_ASSERT_FALSE(password_verify(enc, pw, sizeof(pw) - 2));
+		CU_ASSERT_FALSE(password_verify(enc, "Correct horse battery staple", sizeof(pw) - 1));
+	}
+	CU_ASSERT_TRUE(password_verify(enc, pw, sizeof(pw) - 1) && strstr(enc, "$v=16$") != NULL);
+	/* Without "$v=" the version is 1.0, in libargon2's grammar and here. */
+	memmove(strstr(enc, "$v=16$"), strstr(enc, "$v=16$") + 5, strlen(strstr(enc, "$v=16$") + 5) + 1);
+	CU_ASSERT_EQUAL(argon2id_verify(enc, pw, sizeof(pw) - 1), ARGON2_OK);
+	CU_ASSERT_TRUE(password_verify(enc, pw, sizeof(pw) - 1));
+	/* The empty password, which the policy never admits but the hash can carry. */
+	encoded(ARGON2_VERSION_13, 1, 64, 1, "", 16, 32, enc, sizeof(enc));
+	CU_ASSERT_TRUE(password_verify(enc, NULL, 0));
+	CU_ASSERT_TRUE(password_verify(enc, "", 0));
+}
+
+/* password_hash writes the string libargon2 writes for the same salt. */
+static void
+test_hash_is_libargon2s(void)
+{
+	static const char pw[] = "correct horse battery staple";
+	char phc[PASSWORD_HASH_MAX], enc[PASSWORD_HASH_MAX];
+	phc_argon2id h;
+
+	CU_ASSERT_EQUAL_FATAL(password_hash(&PASSWORD_PARAMS_DEFAULT, pw, sizeof(pw) - 1, phc), OR_OK);
+	CU_ASSERT_FATAL(phc_decode(phc, &h));
+	CU_ASSERT_EQUAL(h.salt_len, 16);
+	CU_ASSERT_EQUAL(h.hash_len, 32);
+	CU_ASSERT_EQUAL_FATAL(argon2id_hash_encoded(2, 19456, 1, pw, sizeof(pw) - 1, h.salt, h.salt_len, 32,
+						   enc, sizeof(enc)), ARGON2_OK);
+	CU_ASSERT_STRING_EQUAL(phc, enc);
+	CU_ASSERT_EQUAL(argon2id_verify(phc, pw, sizeof(pw) - 1), ARGON2_OK);
+}
+
+/* Malformed strings: refused here exactly when libargon2 refuses them. */
+static void
+test_verify_grammar_as_libargon2(void)
+{
+	static const char pw[] = "correct horse battery staple";
+	static const char *const edits[][2] = {
+		{ "$m=64,", "$m=064," },		/* leading zero */
+		{ "$m=64,", "$m=," },			/* no digits */
+		{ "$m=64,", "$m=4294967360," },		/* past 32 bits */
+		{ "$m=64,", "$m=63," },			/* a different cost: a different hash */
+		{ "$v=19$", "$v=019$" },
+		{ "$v=19$", "$v=16$" },			/* the other version: a different hash */
+		{ "$v=19$", "$v=4294967296$" },
+		{ ",t=1,", ",t=0," },			/* too few passes */
+		{ ",p=1$", ",p=0$" },
+		{ ",p=1$", ",p=1,x=2$" },
+		{ "$argon2id$", "$argon2id$$" },
+	};
+	char good[PASSWORD_HASH_MAX], s[PASSWORD_HASH_MAX + 8];
+	size_t i, n;
+	char *at;
+
+	encoded(ARGON2_VERSION_13, 1, 64, 1, pw, 16, 32, good, sizeof(good));
+	for (i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
+		at = strstr(good, edits[i][0]);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(at);
+		n = (size_t)(at - good);
+		CU_ASSERT_FATAL(snprintf(s, sizeof(s), "%.*s%s%s", (int)n, good, edits[i][1],
+					 at + strlen(edits[i][0])) < (int)sizeof(s));
+		CU_ASSERT_EQUAL(password_verify(s, pw, sizeof(pw) - 1),
+				argon2id_verify(s, pw, sizeof(pw) - 1) == ARGON2_OK);
+		CU_ASSERT_FALSE(password_verify(s, pw, sizeof(pw) - 1));
+	}
+	n = strlen(good);
+	/* Trailing text; a hash one character short (1 mod 4 is never base64); a nonzero unused bit. */
+	snprintf(s, sizeof(s), "%s$", good);
+	CU_ASSERT_FALSE(password_verify(s, pw, sizeof(pw) - 1));
+	CU_ASSERT_NOT_EQUAL(argon2id_verify(s, pw, sizeof(pw) - 1), ARGON2_OK);
+	snprintf(s, sizeof(s), "%s", good);
+	s[n - 1] = '\0';
+	CU_ASSERT_FALSE(password_verify(s, pw, sizeof(pw) - 1));
+	CU_ASSERT_NOT_EQUAL(argon2id_verify(s, pw, sizeof(pw) - 1), ARGON2_OK);
+	/* 32 bytes are 43 characters whose last carries 4 bits and 2 unused ones. */
+	snprintf(s, sizeof(s), "%s", good);
+	s[n - 1] = (char)(s[n - 1] == 'B' ? 'C' : s[n - 1] ^ 1);
+	CU_ASSERT_EQUAL(password_verify(s, pw, sizeof(pw) - 1),
+			argon2id_verify(s, pw, sizeof(pw) - 1) == ARGON2_OK);
+	CU_ASSERT_FALSE(password_verify(s, pw, sizeof(pw) - 1));
+	/* And the untouched string verifies, so the refusals above are the edits'. */
+	CU_ASSERT_TRUE(password_verify(good, pw, sizeof(pw) - 1));
+}
+
 static void
 test_dummy_verify(void)
 {
@@ -240,6 +409,8 @@ test_generate(void)
 }
 
 static const unit_test tests[] = {
+	/* first: its RSS check wants no Argon2id run before it in this process */
+	{ "argon2id memory goes back to the kernel", test_memory_returned },
 	{ "length boundaries in code points", test_length_boundaries },
 	{ "invalid utf-8", test_invalid_utf8 },
 	{ "common passwords", test_common },
@@ -247,6 +418,9 @@ static const unit_test tests[] = {
 	{ "verdict codes and messages", test_verdict_text },
 	{ "hash, verify, needs rehash", test_hash_verify },
 	{ "verify accepts only argon2id", test_verify_only_argon2id },
+	{ "verify hashes libargon2 made", test_verify_libargon2_hashes },
+	{ "hash writes libargon2's string", test_hash_is_libargon2s },
+	{ "verify refuses what libargon2 refuses", test_verify_grammar_as_libargon2 },
 	{ "dummy verify", test_dummy_verify },
 	{ "generate", test_generate },
 	{ NULL, NULL }
