@@ -57,9 +57,13 @@ typedef struct customer_invite_limits {
 	long seats_used;
 	long mails;			/* invite mails queued since the given time (the hourly rate limit) */
 	int64_t oldest_mail;		/* when the oldest of them was queued (0: none) */
+	bool member;			/* a user of the customer, not deactivated, has the email asked about */
 } customer_invite_limits;
-/** Lock the customer row (0 refused), then read its name, seats used at now and its invite mails since since. */
-or_status store_customer_lock_invite(db *d, arena *a, int64_t id, int64_t now, int64_t since,
+/**
+ * Lock the customer row (0 refused), then read its name, seats used at now,
+ * its invite mails since since and whether email (may be NULL) is a member's.
+ */
+or_status store_customer_lock_invite(db *d, arena *a, int64_t id, const char *email, int64_t now, int64_t since,
 				     customer_invite_limits *out);
 /** Users holding a seat (active: not suspended, not deactivated, seen within 90 days). */
 or_status store_customer_seats_used(db *d, int64_t customer_id, int64_t now, long *used);

@@ -113,21 +113,29 @@ mail_invite(app *a, http_request *req, const invite *v, const char *token, const
 
 /*
  * Inside the caller's transaction, before an invite mail is queued: lock the
- * customer row, then refuse (seats: 409 while the customer is over its seat
- * limit) or 429 when it sent its hourly share of invite mails.  Invites and
+ * customer row, then refuse (for a new invite to new_email: 409 when a member
+ * has that email or while the customer is over its seat limit) or 429 when
+ * it sent its hourly share of invite mails.  Invites and
  * resends of one customer wait for each other at the lock, so each counts
  * the mails of those that committed before it and no hour holds more than
  * the limit.  On refusal the transaction is rolled back and resp answered.
  */
 static bool
-limits_ok(app *a, http_request *req, http_response *resp, int64_t customer_id, bool seats, const char **name)
+limits_ok(app *a, http_request *req, http_response *resp, int64_t customer_id, const char *new_email,
+	  const char **name)
 {
 	customer_invite_limits l;
 	int64_t wait;
 	char ra[24];
-	or_status st = store_customer_lock_invite(a->db, req->arena, customer_id, api_now(req), api_now(req) - 3600, &l);
+	or_status st = store_customer_lock_invite(a->db, req->arena, customer_id, new_email, api_now(req),
+						  api_now(req) - 3600, &l);
 
-	if (st == OR_OK && seats &&
+	if (st == OR_OK && l.member) {
+		(void)http_field_error_add(req, resp, "email", "member_exists", "Someone of your organisation already uses this email.");
+		http_error(resp, 409, "conflict", "This person is already a user of your organisation.");
+		st = OR_ERR_CONFLICT;
+	}
+	if (st == OR_OK && new_email &&
 	    seats_refuse(req, resp, (seat_count){ .used = l.seats_used, .limit = l.seat_limit }, false))
 		st = OR_ERR_CONFLICT;
 	if (st == OR_OK && l.mails < a->cfg->invite_rate_per_hour) {
@@ -242,7 +250,6 @@ api_invite_create(app *a, http_request *req, http_response *resp)
 	const char *email_in, *role;
 	char email[IDENTITY_EMAIL_MAX + 1];
 	user_role r;
-	user existing;
 	const char *name = NULL;
 	invite_new in;
 	json_object *after;
@@ -259,16 +266,6 @@ api_invite_create(app *a, http_request *req, http_response *resp)
 		input_choice_error(req, resp, "role", choices_roles);
 	if (!input_ok(resp))
 		return;
-	st = store_user_by_email(a->db, req->arena, email, &existing);
-	if (st == OR_OK && existing.customer_id == p->user.customer_id && !existing.deactivated_at) {
-		(void)http_field_error_add(req, resp, "email", "member_exists", "Someone of your organisation already uses this email.");
-		http_error(resp, 409, "conflict", "This person is already a user of your organisation.");
-		return;
-	}
-	if (st != OR_OK && st != OR_ERR_NOT_FOUND) {
-		api_fail_db(a, req, resp, st);
-		return;
-	}
 	memset(&in, 0, sizeof(in));
 	in.customer_id = p->user.customer_id;
 	in.email = email;
@@ -279,7 +276,8 @@ api_invite_create(app *a, http_request *req, http_response *resp)
 		api_fail_db(a, req, resp, st);
 		return;
 	}
-	if (!limits_ok(a, req, resp, in.customer_id, true, &name))
+	/* The member check, the seats and the rate, all under the customer lock in one round trip. */
+	if (!limits_ok(a, req, resp, in.customer_id, email, &name))
 		return;
 	after = audit_json(email, in.role);
 	if ((st = invites_issue(a, req, &in, name, true, NULL, &id)) == OR_OK)
@@ -327,7 +325,7 @@ api_invite_resend(app *a, http_request *req, http_response *resp)
 	or_status st;
 
 	/* The invite row, then the customer row: the order acceptance locks them in too. */
-	if (!begin_pending(a, req, resp, &v) || !limits_ok(a, req, resp, v.customer_id, false, NULL))
+	if (!begin_pending(a, req, resp, &v) || !limits_ok(a, req, resp, v.customer_id, NULL, NULL))
 		return;
 	/* A new token: the old link stops working at commit, and the clock starts again. */
 	if ((st = secret_token_new(token)) == OR_OK) {

@@ -221,11 +221,12 @@ static const char SQL_LOCK_NAMED[] = "SELECT seat_limit, name FROM customers WHE
  * outbox rows too, and wait on sign-ins and the mailer.
  */
 static const char SQL_INVITE_COUNTS[] =
-	"SELECT (" SQL_SEATS_TEXT "), COUNT(*), UNIX_TIMESTAMP(MIN(created_at)) FROM outbox "
+	"SELECT (" SQL_SEATS_TEXT "), COUNT(*), UNIX_TIMESTAMP(MIN(created_at)), "
+	"EXISTS (SELECT 1 FROM users WHERE email = ? AND customer_id = ? AND deactivated_at IS NULL) FROM outbox "
 	"WHERE customer_id = ? AND ref_type = 'invite' AND created_at >= FROM_UNIXTIME(?)";
 
 static or_status
-invite_counts(db *d, int64_t id, int64_t now, int64_t since, customer_invite_limits *out)
+invite_counts(db *d, int64_t id, const char *email, int64_t now, int64_t since, customer_invite_limits *out)
 {
 	char cutoff[TIMEFMT_RFC3339_LEN];
 	db_stmt *s;
@@ -237,19 +238,26 @@ invite_counts(db *d, int64_t id, int64_t now, int64_t since, customer_invite_lim
 	store_seat_cutoff(now, cutoff);
 	db_bind_int(s, 0, id);
 	db_bind_cstr(s, 1, cutoff);
-	db_bind_int(s, 2, id);
-	db_bind_int(s, 3, since);
+	if (email)
+		db_bind_cstr(s, 2, email);
+	else
+		db_bind_null(s, 2);
+	db_bind_int(s, 3, id);
+	db_bind_int(s, 4, id);
+	db_bind_int(s, 5, since);
 	if ((st = db_query_one(s, &found)) == OR_OK && found) {
 		out->seats_used = (long)db_col_int(s, 0, 0);
 		out->mails = (long)db_col_int(s, 1, 0);
 		out->oldest_mail = db_col_int(s, 2, 0);
+		out->member = db_col_int(s, 3, 0) != 0;
 	}
 	db_stmt_done(s);
 	return st;
 }
 
 or_status
-store_customer_lock_invite(db *d, arena *a, int64_t id, int64_t now, int64_t since, customer_invite_limits *out)
+store_customer_lock_invite(db *d, arena *a, int64_t id, const char *email, int64_t now, int64_t since,
+			   customer_invite_limits *out)
 {
 	db_stmt *s;
 	bool found;
@@ -269,7 +277,7 @@ store_customer_lock_invite(db *d, arena *a, int64_t id, int64_t now, int64_t sin
 		out->name = db_col_dup(s, 1, a);
 	}
 	db_stmt_done(s);
-	return st == OR_OK ? invite_counts(d, id, now, since, out) : st;
+	return st == OR_OK ? invite_counts(d, id, email, now, since, out) : st;
 }
 
 /* The members page's one statement for its customer: the row and its seat holders (SQL_SEATS as a subquery). */

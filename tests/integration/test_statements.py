@@ -20,7 +20,7 @@ from test_identity import IdentityBase
 CHECKLIST_STATEMENTS = 2
 ACCOUNT_STATEMENTS = 2
 # Creating an invite (docs/performance.md, "Invite creation").
-INVITE_CREATE_STATEMENTS = 10
+INVITE_CREATE_STATEMENTS = 9
 
 
 class StatementCounter:
@@ -124,11 +124,11 @@ class StatementCountTests(IdentityBase):
         self.assertEqual(n, 14, sent)
 
     def test_invite_creation_statements(self):
-        """POST /invites (issue 15 point 9): the session, the existing-user check, SET autocommit=0,
-        the customer row lock with its name, one statement for the seats and the hour's invite mails,
+        """POST /invites (issue 15 point 9): the session, SET autocommit=0, the customer row lock
+        with its name, one statement for the member check, the seats and the hour's invite mails,
         the outbox row, the invite naming it, the audit row, COMMIT, SET autocommit=1; the 201 is
-        built from what was written (was 14: the name read again, the seats and mails counted apart,
-        an UPDATE after the insert, and the invite read back)."""
+        built from what was written (was 14: the member check before the transaction, the name read
+        again, the seats and mails counted apart, an UPDATE after the insert, the invite read back)."""
         _, admin = self.customer_admin()
         answers = []
 
