@@ -255,6 +255,8 @@ void idem_finish(app *a, http_request *req, http_response *resp);
  * go ahead (takes_seat: the change makes a user hold a seat).
  */
 or_status seats_check(app *a, http_request *req, http_response *resp, int64_t customer_id, bool takes_seat);
+/** seats_check's refusal for counts the caller read under the lock: true (409 answered) when s does not allow it. */
+bool seats_refuse(http_request *req, http_response *resp, seat_count s, bool takes_seat);
 /** seats_check without an answer: OR_ERR_CONFLICT with the refusal's sentence in msg (sign-ins have no JSON answer). */
 or_status seats_allow(app *a, http_request *req, int64_t customer_id, bool takes_seat, char *msg, size_t msgsz);
 /**
@@ -290,11 +292,12 @@ json_object *api_invites_json(app *a, http_request *req, int64_t customer_id, or
 /**
  * Create an invite (expiring a stale pending one first) inside the caller's
  * transaction; mail it when mail, and write the link (shown once) into link
- * (INVITES_LINK_MAX bytes) when not NULL.
+ * (INVITES_LINK_MAX bytes) when not NULL.  Fills in in's created_at,
+ * expires_at and outbox_id (its token_hash is NULL again on return).
  * OR_ERR_CONFLICT when one is pending for the email.
  */
 #define INVITES_LINK_MAX (CONFIG_PATH_MAX + 64)
-or_status invites_issue(app *a, http_request *req, const invite_new *in, const char *customer_name, bool mail,
+or_status invites_issue(app *a, http_request *req, invite_new *in, const char *customer_name, bool mail,
 			char *link, int64_t *id);
 /** Why an invite cannot be accepted at now (the sentence its 410 carries), or NULL when it can. */
 const char *invites_unusable(const invite *v, int64_t now);

@@ -46,6 +46,8 @@ typedef struct invite_new {
 	const char *token_hash;
 	int64_t expires_at;
 	const char *created_by;		/* "user:ann", "operator:olga", "cli:root" */
+	int64_t created_at;
+	int64_t outbox_id;		/* its mail, queued before the invite (sent at created_at); 0: none */
 } invite_new;
 
 /** Insert a pending invite; OR_ERR_CONFLICT when one is pending for the email. */
@@ -74,8 +76,6 @@ or_status store_invite_revoke(db *d, int64_t id, const char *by);
 or_status store_invite_revoke_signups(db *d, int64_t customer_id, const char *by);
 /** Mark a pending invite accepted by user_id (OR_ERR_CONFLICT when not pending). */
 or_status store_invite_accept(db *d, int64_t id, int64_t user_id);
-/** Invite mails queued for the customer since the given time, and when the oldest of them was (the rate limit). */
-or_status store_invite_mails_since(db *d, int64_t customer_id, int64_t since, long *n, int64_t *oldest);
 /** Pending, unexpired member invites of the customer (the checklist's members item). */
 or_status store_invite_pending_count(db *d, int64_t customer_id, int64_t now, long *n);
 

@@ -50,6 +50,21 @@ or_status store_customer_get(db *d, arena *a, int64_t id, customer *out);
 or_status store_customer_by_slug(db *d, arena *a, const char *slug, customer *out);
 /** Lock the customer row for the transaction (serialises seat checks); returns the seat limit. */
 or_status store_customer_lock(db *d, int64_t id, long *seat_limit);
+/** What an invite mail's checks need, read under the customer row lock (store_customer_lock_invite). */
+typedef struct customer_invite_limits {
+	const char *name;
+	long seat_limit;
+	long seats_used;
+	long mails;			/* invite mails queued since the given time (the hourly rate limit) */
+	int64_t oldest_mail;		/* when the oldest of them was queued (0: none) */
+	bool member;			/* a user of the customer, not deactivated, has the email asked about */
+} customer_invite_limits;
+/**
+ * Lock the customer row (0 refused), then read its name, seats used at now,
+ * its invite mails since since and whether email (may be NULL) is a member's.
+ */
+or_status store_customer_lock_invite(db *d, arena *a, int64_t id, const char *email, int64_t now, int64_t since,
+				     customer_invite_limits *out);
 /** Users holding a seat (active: not suspended, not deactivated, seen within 90 days). */
 or_status store_customer_seats_used(db *d, int64_t customer_id, int64_t now, long *used);
 /** Load one customer and its seats used (as store_customer_get and store_customer_seats_used) in one statement. */

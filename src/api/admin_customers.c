@@ -82,7 +82,7 @@ api_admin_customer_create(app *a, http_request *req, http_response *resp)
 	}
 	/* The first admin's invite: its link is answered once, for the operator to send. */
 	if (st == OR_OK && admin_in && *admin_in) {
-		invite_new in = { id, admin_email, "customer_admin", "admin_signup", NULL, 0, NULL };
+		invite_new in = { id, admin_email, "customer_admin", "admin_signup", NULL, 0, NULL, 0, 0 };
 		char by[128];
 		snprintf(by, sizeof(by), "operator:%s", api_principal(req)->op.username);
 		in.created_by = by;
@@ -192,7 +192,7 @@ api_admin_customer_admin_invite(app *a, http_request *req, http_response *resp)
 	snprintf(by, sizeof(by), "operator:%s", api_principal(req)->op.username);
 	if ((st = db_begin(a->db)) == OR_OK && (st = store_customer_get(a->db, req->arena, id, &c)) == OR_OK &&
 	    (st = store_invite_revoke_signups(a->db, id, by)) == OR_OK) {
-		invite_new in = { id, email, "customer_admin", "admin_signup", NULL, 0, by };
+		invite_new in = { id, email, "customer_admin", "admin_signup", NULL, 0, by, 0, 0 };
 		if ((st = invites_issue(a, req, &in, c.name, false, link, &invite_id)) == OR_OK) {
 			o = json_object_new_object();
 			json_object_object_add(o, "email", json_object_new_string(email));

@@ -85,44 +85,64 @@ actor(http_request *req)
 	return arena_strdup(req->arena, buf);
 }
 
-/* Queue the invite mail for token; the caller owns the transaction. */
+/*
+ * Queue the invite mail for token; the caller owns the transaction.  A new
+ * invite (v->id 0) has no id yet: its row names the mail (last_outbox_id),
+ * which is how a failed delivery finds it (store_outbox_failed).
+ */
 static or_status
-mail_invite(app *a, http_request *req, const invite *v, const char *token, const char *inviter)
+queue_mail(app *a, http_request *req, const invite *v, const char *token, const char *inviter, int64_t *outbox_id)
 {
 	mailtext mt;
 	outbox_mail m = { v->customer_id, "invite", v->id, v->email, &mt };
-	int64_t outbox_id = 0;
 	or_status st = mailtext_invite(req->arena, a->cfg->public_base_url, token, v->customer_name, v->role, inviter,
 				       a->cfg->invite_ttl_s / 86400 > 0 ? a->cfg->invite_ttl_s / 86400 : 1, &mt);
 
-	if (st != OR_OK)
-		return st;
-	if ((st = store_outbox_add(a->db, &m, &outbox_id)) == OR_OK)
-		st = store_invite_mailed(a->db, v->id, outbox_id, api_now(req));
-	return st;
+	return st == OR_OK ? store_outbox_add(a->db, &m, outbox_id) : st;
+}
+
+/* Queue a new mail for an existing invite (resend) and record it on the invite. */
+static or_status
+mail_invite(app *a, http_request *req, const invite *v, const char *token, const char *inviter)
+{
+	int64_t outbox_id = 0;
+	or_status st = queue_mail(a, req, v, token, inviter, &outbox_id);
+
+	return st == OR_OK ? store_invite_mailed(a->db, v->id, outbox_id, api_now(req)) : st;
 }
 
 /*
  * Inside the caller's transaction, before an invite mail is queued: lock the
- * customer row, then refuse (seats: 409 while the customer is over its seat
- * limit) or 429 when it sent its hourly share of invite mails.  Invites and
+ * customer row, then refuse (for a new invite to new_email: 409 when a member
+ * has that email or while the customer is over its seat limit) or 429 when
+ * it sent its hourly share of invite mails.  Invites and
  * resends of one customer wait for each other at the lock, so each counts
  * the mails of those that committed before it and no hour holds more than
  * the limit.  On refusal the transaction is rolled back and resp answered.
  */
 static bool
-limits_ok(app *a, http_request *req, http_response *resp, int64_t customer_id, bool seats)
+limits_ok(app *a, http_request *req, http_response *resp, int64_t customer_id, const char *new_email,
+	  const char **name)
 {
-	long n = 0, seat_limit;
-	int64_t oldest = 0, wait;
+	customer_invite_limits l;
+	int64_t wait;
 	char ra[24];
-	or_status st = seats ? seats_check(a, req, resp, customer_id, false)
-			     : store_customer_lock(a->db, customer_id, &seat_limit);
+	or_status st = store_customer_lock_invite(a->db, req->arena, customer_id, new_email, api_now(req),
+						  api_now(req) - 3600, &l);
 
-	if (st == OR_OK)
-		st = store_invite_mails_since(a->db, customer_id, api_now(req) - 3600, &n, &oldest);
-	if (st == OR_OK && n < a->cfg->invite_rate_per_hour)
+	if (st == OR_OK && l.member) {
+		(void)http_field_error_add(req, resp, "email", "member_exists", "Someone of your organisation already uses this email.");
+		http_error(resp, 409, "conflict", "This person is already a user of your organisation.");
+		st = OR_ERR_CONFLICT;
+	}
+	if (st == OR_OK && new_email &&
+	    seats_refuse(req, resp, (seat_count){ .used = l.seats_used, .limit = l.seat_limit }, false))
+		st = OR_ERR_CONFLICT;
+	if (st == OR_OK && l.mails < a->cfg->invite_rate_per_hour) {
+		if (name)
+			*name = l.name;
 		return true;
+	}
 	db_rollback(a->db);
 	if (st != OR_OK) {
 		if (resp->status == 0)
@@ -131,37 +151,39 @@ limits_ok(app *a, http_request *req, http_response *resp, int64_t customer_id, b
 	}
 	http_error(resp, 429, "rate_limited", "This customer sent its hourly share of invites. Try again later.");
 	/* The window frees a slot when its oldest mail turns an hour old. */
-	wait = oldest + 3600 - api_now(req);
+	wait = l.oldest_mail + 3600 - api_now(req);
 	if (snprintf(ra, sizeof(ra), "%lld", (long long)(wait > 0 ? wait : 1)) > 0)
 		(void)http_header_add(req, resp, "Retry-After", ra);
 	return false;
 }
 
 or_status
-invites_issue(app *a, http_request *req, const invite_new *in, const char *customer_name, bool mail, char *link,
+invites_issue(app *a, http_request *req, invite_new *in, const char *customer_name, bool mail, char *link,
 	      int64_t *id)
 {
 	char token[SECRET_TOKEN_LEN + 1], hash[SECRET_HASH_HEX + 1];
-	invite_new n = *in;
 	invite v;
 	or_status st;
 
 	if ((st = secret_token_new(token)) != OR_OK)
 		return st;
 	secret_sha256_hex(token, SECRET_TOKEN_LEN, hash);
-	n.token_hash = hash;
-	n.expires_at = api_now(req) + a->cfg->invite_ttl_s;
-	st = store_invite_insert_replacing(a->db, &n, api_now(req), id);
-	if (st == OR_OK && mail) {
+	in->token_hash = hash;
+	in->created_at = api_now(req);
+	in->expires_at = in->created_at + a->cfg->invite_ttl_s;
+	in->outbox_id = 0;
+	if (mail) {
 		memset(&v, 0, sizeof(v));
-		v.id = *id;
-		v.customer_id = n.customer_id;
+		v.customer_id = in->customer_id;
 		v.customer_name = customer_name;
-		v.email = n.email;
-		v.role = n.role;
-		st = mail_invite(a, req, &v, token, api_principal(req)->realm == REALM_CUSTOMER
-							      ? api_principal(req)->user.username : NULL);
+		v.email = in->email;
+		v.role = in->role;
+		st = queue_mail(a, req, &v, token, api_principal(req)->realm == REALM_CUSTOMER
+							   ? api_principal(req)->user.username : NULL, &in->outbox_id);
 	}
+	if (st == OR_OK)
+		st = store_invite_insert_replacing(a->db, in, api_now(req), id);
+	in->token_hash = NULL;
 	if (st == OR_OK && link &&
 	    snprintf(link, INVITES_LINK_MAX, "%s/invite#token=%s", a->cfg->public_base_url, token) < 0)
 		st = OR_ERR_INTERNAL;
@@ -177,6 +199,30 @@ audit_json(const char *email, const char *role)
 	json_object_object_add(o, "email", json_object_new_string(email));
 	json_object_object_add(o, "role", json_object_new_string(role));
 	return o;
+}
+
+/* A new invite as the 201 answer, from what its transaction wrote (no read back: issue 15). */
+static void
+answer_created(http_request *req, http_response *resp, const invite_new *in, int64_t id)
+{
+	invite v;
+	json_object *o = json_object_new_object();
+
+	memset(&v, 0, sizeof(v));
+	v.id = id;
+	v.customer_id = in->customer_id;
+	v.email = in->email;
+	v.role = in->role;
+	v.kind = in->kind;
+	v.state = "pending";
+	v.expires_at = in->expires_at;
+	v.created_at = in->created_at;
+	v.created_by = in->created_by;
+	v.sent_count = 1;
+	v.last_sent_at = in->created_at;
+	v.delivery = "pending";	/* the outbox row's state until the mailer takes it */
+	json_object_object_add(o, "invite", api_invite_json(&v, api_now(req)));
+	http_json(resp, 201, o);
 }
 
 /* One invite as the answer, loaded after the change. */
@@ -204,8 +250,7 @@ api_invite_create(app *a, http_request *req, http_response *resp)
 	const char *email_in, *role;
 	char email[IDENTITY_EMAIL_MAX + 1];
 	user_role r;
-	user existing;
-	customer c;
+	const char *name = NULL;
 	invite_new in;
 	json_object *after;
 	int64_t id = 0;
@@ -221,16 +266,6 @@ api_invite_create(app *a, http_request *req, http_response *resp)
 		input_choice_error(req, resp, "role", choices_roles);
 	if (!input_ok(resp))
 		return;
-	st = store_user_by_email(a->db, req->arena, email, &existing);
-	if (st == OR_OK && existing.customer_id == p->user.customer_id && !existing.deactivated_at) {
-		(void)http_field_error_add(req, resp, "email", "member_exists", "Someone of your organisation already uses this email.");
-		http_error(resp, 409, "conflict", "This person is already a user of your organisation.");
-		return;
-	}
-	if (st != OR_OK && st != OR_ERR_NOT_FOUND) {
-		api_fail_db(a, req, resp, st);
-		return;
-	}
 	memset(&in, 0, sizeof(in));
 	in.customer_id = p->user.customer_id;
 	in.email = email;
@@ -241,11 +276,11 @@ api_invite_create(app *a, http_request *req, http_response *resp)
 		api_fail_db(a, req, resp, st);
 		return;
 	}
-	if (!limits_ok(a, req, resp, in.customer_id, true))
+	/* The member check, the seats and the rate, all under the customer lock in one round trip. */
+	if (!limits_ok(a, req, resp, in.customer_id, email, &name))
 		return;
 	after = audit_json(email, in.role);
-	if ((st = store_customer_get(a->db, req->arena, in.customer_id, &c)) == OR_OK &&
-	    (st = invites_issue(a, req, &in, c.name, true, NULL, &id)) == OR_OK)
+	if ((st = invites_issue(a, req, &in, name, true, NULL, &id)) == OR_OK)
 		st = api_audit(a, req, "invite.create", in.customer_id, "invite", id, NULL, after);
 	json_object_put(after);
 	if (st == OR_ERR_CONFLICT) {
@@ -255,7 +290,7 @@ api_invite_create(app *a, http_request *req, http_response *resp)
 		return;
 	}
 	if (api_commit(a, req, resp, st))
-		answer(a, req, resp, 201, in.customer_id, id);
+		answer_created(req, resp, &in, id);
 }
 
 /* The pending invite of the caller's customer named by the path, locked, inside a new transaction. */
@@ -290,7 +325,7 @@ api_invite_resend(app *a, http_request *req, http_response *resp)
 	or_status st;
 
 	/* The invite row, then the customer row: the order acceptance locks them in too. */
-	if (!begin_pending(a, req, resp, &v) || !limits_ok(a, req, resp, v.customer_id, false))
+	if (!begin_pending(a, req, resp, &v) || !limits_ok(a, req, resp, v.customer_id, NULL, NULL))
 		return;
 	/* A new token: the old link stops working at commit, and the clock starts again. */
 	if ((st = secret_token_new(token)) == OR_OK) {

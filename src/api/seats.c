@@ -43,15 +43,25 @@ seats_allow(app *a, http_request *req, int64_t customer_id, bool takes_seat, cha
 	return OR_ERR_CONFLICT;
 }
 
+bool
+seats_refuse(http_request *req, http_response *resp, seat_count s, bool takes_seat)
+{
+	char msg[320];
+
+	if (identity_seats_allow(s, takes_seat))
+		return false;
+	identity_seats_refusal(s, msg, sizeof(msg));
+	http_error(resp, 409, "conflict", arena_strdup(req->arena, msg));
+	return true;
+}
+
 or_status
 seats_check(app *a, http_request *req, http_response *resp, int64_t customer_id, bool takes_seat)
 {
-	char msg[320];
-	or_status st = seats_allow(a, req, customer_id, takes_seat, msg, sizeof(msg));
+	seat_count s;
+	or_status st = count_locked(a, req, customer_id, &s);
 
-	if (st == OR_ERR_CONFLICT)
-		http_error(resp, 409, "conflict", arena_strdup(req->arena, msg));
-	return st;
+	return st == OR_OK && seats_refuse(req, resp, s, takes_seat) ? OR_ERR_CONFLICT : st;
 }
 
 or_status

@@ -158,7 +158,7 @@ admin_invite(db *d, int64_t customer_id, const char *email, char *link, size_t l
 {
 	char token[SECRET_TOKEN_LEN + 1], hash[SECRET_HASH_HEX + 1], by[128];
 	int64_t now = clock_wall_us() / 1000000, id = 0;
-	invite_new in = { customer_id, email, "customer_admin", "admin_signup", hash, now + ctl_cfg->invite_ttl_s, by };
+	invite_new in = { customer_id, email, "customer_admin", "admin_signup", hash, now + ctl_cfg->invite_ttl_s, by, now, 0 };
 	or_status st = secret_token_new(token);
 
 	snprintf(by, sizeof(by), "cli:%s", os_user());

@@ -9,9 +9,11 @@
 #include "onramp/store.h"
 #include "scope.h"
 
+/* With its mail when there is one: the outbox row comes first, so no UPDATE follows (issue 15). */
 static const char SQL_INSERT[] =
-	"INSERT INTO invites (customer_id, email, role, kind, token_hash, expires_at, created_by) "
-	"VALUES (?, ?, ?, ?, ?, FROM_UNIXTIME(?), ?)";
+	"INSERT INTO invites (customer_id, email, role, kind, token_hash, expires_at, created_by, created_at, "
+	"sent_count, last_sent_at, last_outbox_id) "
+	"VALUES (?, ?, ?, ?, ?, FROM_UNIXTIME(?), ?, FROM_UNIXTIME(?), ?, FROM_UNIXTIME(?), ?)";
 
 or_status
 store_invite_insert(db *d, const invite_new *in, int64_t *id)
@@ -28,6 +30,15 @@ store_invite_insert(db *d, const invite_new *in, int64_t *id)
 	db_bind_cstr(s, 4, in->token_hash);
 	db_bind_int(s, 5, in->expires_at);
 	db_bind_cstr(s, 6, in->created_by);
+	db_bind_int(s, 7, in->created_at);
+	db_bind_int(s, 8, in->outbox_id ? 1 : 0);
+	if (in->outbox_id) {
+		db_bind_int(s, 9, in->created_at);
+		db_bind_int(s, 10, in->outbox_id);
+	} else {
+		db_bind_null(s, 9);
+		db_bind_null(s, 10);
+	}
 	if ((st = db_execute(s)) == OR_OK)
 		*id = (int64_t)db_insert_id(s);
 	db_stmt_done(s);
@@ -249,33 +260,9 @@ store_invite_accept(db *d, int64_t id, int64_t user_id)
 	return st == OR_OK && n == 0 ? OR_ERR_CONFLICT : st;
 }
 
-static const char SQL_MAILS_SINCE[] =
-	"SELECT COUNT(*), UNIX_TIMESTAMP(MIN(created_at)) FROM outbox WHERE customer_id = ? AND ref_type = 'invite' "
-	"AND created_at >= FROM_UNIXTIME(?)";
 static const char SQL_PENDING[] =
 	"SELECT COUNT(*) FROM invites WHERE customer_id = ? AND state = 'pending' AND kind = 'member' "
 	"AND expires_at > FROM_UNIXTIME(?)";
-
-or_status
-store_invite_mails_since(db *d, int64_t customer_id, int64_t since, long *n, int64_t *oldest)
-{
-	db_stmt *s;
-	bool found;
-	or_status st = db_prepare(d, SQL_MAILS_SINCE, &s);
-
-	*n = 0;
-	*oldest = 0;
-	if (st != OR_OK)
-		return st;
-	db_bind_int(s, 0, customer_id);
-	db_bind_int(s, 1, since);
-	if ((st = db_query_one(s, &found)) == OR_OK && found) {
-		*n = (long)db_col_int(s, 0, 0);
-		*oldest = db_col_int(s, 1, 0);
-	}
-	db_stmt_done(s);
-	return st;
-}
 
 or_status
 store_invite_pending_count(db *d, int64_t customer_id, int64_t now, long *n)

@@ -2,7 +2,8 @@
  * The mail outbox: rows are added in the transaction of the change that
  * causes them and delivered by onramp-mailer.  A delivered or failed row
  * keeps its envelope for the record but loses its body, which may carry a
- * one-time link; a failed row also revokes that link (ref_type/ref_id name it).
+ * one-time link; a failed row also revokes that link (ref_type/ref_id name it;
+ * for an invite, the invite's last_outbox_id names the mail).
  */
 #include <string.h>
 
@@ -128,10 +129,12 @@ static const char SQL_FAILED_RESET[] =
 /*
  * ...and an invite whose latest mail this was gets a token_hash no token
  * hashes to (SHA-256 hex has no ':'), unique per invite.  It stays pending, so
- * the admin sees the failed delivery and resend issues a new token.
+ * the admin sees the failed delivery and resend issues a new token.  Found
+ * through the invite's last_outbox_id, not the mail's ref_id: a new invite's
+ * mail is queued before the invite exists (src/api/invites.c).
  */
 static const char SQL_FAILED_INVITE[] =
-	"UPDATE invites i JOIN outbox o ON o.ref_type = 'invite' AND o.ref_id = i.id AND i.last_outbox_id = o.id "
+	"UPDATE invites i JOIN outbox o ON o.ref_type = 'invite' AND i.last_outbox_id = o.id "
 	"SET i.token_hash = CONCAT('undelivered:', i.id) WHERE o.id = ? AND i.state = 'pending'";
 /* ...and an IT-admin setup link nobody received is revoked (the admin sees it and sends a new one). */
 static const char SQL_FAILED_SETUP_LINK[] =

@@ -26,7 +26,7 @@ CPU per OpenID Connect callback against the test OpenID Provider, on a stack
 of its own), with two more targets, and the SAML ACS benchmark of
 tests/bench/sso_saml.py (the worker's CPU per ACS request against the test SAML
 IdP), with two more; then invite creation at 16 connections
-(tests/bench/invites.py), with three more.  BENCH_FOUNDATION=0,
+(tests/bench/invites.py), with four more.  BENCH_FOUNDATION=0,
 BENCH_IDENTITY=0, BENCH_SSO=0, BENCH_SAML=0 or BENCH_INVITES=0 leaves a part out.
 
 Prints the tables and `bench: N passed, M failed` over every target; exits 1

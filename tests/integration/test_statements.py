@@ -19,6 +19,8 @@ from test_identity import IdentityBase
 # one for the page's facts.
 CHECKLIST_STATEMENTS = 2
 ACCOUNT_STATEMENTS = 2
+# Creating an invite (docs/performance.md, "Invite creation").
+INVITE_CREATE_STATEMENTS = 9
 
 
 class StatementCounter:
@@ -120,6 +122,28 @@ class StatementCountTests(IdentityBase):
         self.show("GET /admin/api/v1/customers/{id}", n, sent)
         self.assertEqual(counted, expected)
         self.assertEqual(n, 14, sent)
+
+    def test_invite_creation_statements(self):
+        """POST /invites (issue 15 point 9): the session, SET autocommit=0, the customer row lock
+        with its name, one statement for the member check, the seats and the hour's invite mails,
+        the outbox row, the invite naming it, the audit row, COMMIT, SET autocommit=1; the 201 is
+        built from what was written (was 14: the member check before the transaction, the name read
+        again, the seats and mails counted apart, an UPDATE after the insert, the invite read back)."""
+        _, admin = self.customer_admin()
+        answers = []
+
+        def create():
+            email = f"count-{uuid.uuid4().hex[:12]}@example.com"
+            answers.append(admin.call("POST", "/invites", {"email": email, "role": "customer_member"}))
+        results = self.counter.measure(create)
+        for r in answers:
+            self.assertEqual(r.status, 201, r)
+        self.show("POST /api/v1/invites", results[-1][0], results[-1][1])
+        self.assertEqual({n for n, _ in results}, {INVITE_CREATE_STATEMENTS}, results)
+        # What the answer says is what a read of the invite says (nothing was left to the read back).
+        listed = {v["id"]: v for v in admin.call("GET", "/members").json["invites"]}
+        for r in answers:
+            self.assertEqual(r.json["invite"], listed[r.json["invite"]["id"]])
 
     @staticmethod
     def show(route, n, sent):
