@@ -28,6 +28,7 @@ typedef struct app {
 	unsigned char secret_key[SECRET_KEY_BYTES];	/* seals TOTP secrets */
 	bool has_secret_key;
 	struct sso_keys *sso_keys;		/* the sealing keyring (src/api/sso_secret.c); NULL until loaded */
+	struct facts_cache *facts_cache;	/* this worker's checklist facts (src/api/facts_cache.c); NULL until used */
 } app;
 
 /** Fill the parts of an app that come from config (password params, secret key). */

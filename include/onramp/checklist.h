@@ -116,6 +116,12 @@ typedef struct checklist_facts {
 	bool provider_ready;		/* the operator marked the provider setup ready */
 	checklist_blocker blockers[CHECKLIST_MAX_BLOCKERS];
 	size_t nblockers;
+	/*
+	 * The first moment after now at which a time-bound count above (pending
+	 * invites expiring, a seat holder turning dormant) changes without any
+	 * write, 0 = none: how long a copy of these facts stays true (facts_cache).
+	 */
+	int64_t changes_at;
 } checklist_facts;
 
 /** One derived item. */

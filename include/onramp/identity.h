@@ -42,6 +42,7 @@ typedef struct user {
 	int64_t updated_at;
 	int64_t deactivated_at;		/* 0 = not deactivated */
 	int64_t version;
+	int64_t facts_version;		/* the customer's checklist facts version; read by the session lookup only */
 } user;
 
 /** An operator as loaded from the store. */

@@ -219,4 +219,12 @@
 #define LIMIT_IDEM_SWEEP_BATCH		1000
 #define LIMIT_IDEM_SWEEP_ROUNDS		20
 
+/*
+ * The worker's checklist facts cache (src/api/facts_cache.c): slots (one per
+ * customer id modulo this), and the longest a copy is trusted even when its
+ * version has not moved (a write that bypassed the triggers, a clock edge).
+ */
+#define LIMIT_FACTS_CACHE_SLOTS		64u
+#define LIMIT_FACTS_CACHE_TTL_S		30
+
 #endif

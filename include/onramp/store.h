@@ -74,6 +74,8 @@ or_status store_customer_with_seats(db *d, arena *a, int64_t customer_id, int64_
  * dormancy cut-off as DATETIME text (store_seat_cutoff).
  */
 #define STORE_SQL_SEAT_HOLDER "status = 'active' AND deactivated_at IS NULL AND last_seen_at >= ?"
+/** UNIX time t as DATETIME text "YYYY-MM-DD HH:MM:SS" (UTC), for a time bound as a constant (see store_seat_cutoff). */
+void store_sql_time(int64_t t, char out[TIMEFMT_RFC3339_LEN]);
 /** The cut-off of STORE_SQL_SEAT_HOLDER at now: "YYYY-MM-DD HH:MM:SS" of now - IDENTITY_DORMANT_AFTER_S (UTC). */
 void store_seat_cutoff(int64_t now, char out[TIMEFMT_RFC3339_LEN]);
 

@@ -5,6 +5,7 @@
 
 #include "onramp/api.h"
 #include "onramp/checklist.h"
+#include "onramp/facts_cache.h"
 #include "handlers.h"
 
 static json_object *
@@ -58,6 +59,26 @@ api_checklist_json(const checklist *c, const review_note *notes)
 	return o;
 }
 
+/*
+ * The customer's facts and notes from this worker's cache when the version the
+ * session statement read still matches, else from the store (then kept).
+ */
+static or_status
+facts_get(app *a, http_request *req, int64_t customer_id, int64_t version, checklist_facts *f, review_note *notes)
+{
+	int64_t now = api_now(req);
+	or_status st;
+
+	if (a->facts_cache == NULL)
+		a->facts_cache = facts_cache_new();
+	if (a->facts_cache && facts_cache_get(a->facts_cache, customer_id, version, now, req->arena, f, notes))
+		return OR_OK;
+	st = store_checklist_facts(a->db, req->arena, customer_id, now, f, notes);
+	if (st == OR_OK && a->facts_cache)
+		facts_cache_put(a->facts_cache, customer_id, version, now, f, notes);
+	return st;
+}
+
 void
 api_checklist_get(app *a, http_request *req, http_response *resp)
 {
@@ -65,7 +86,7 @@ api_checklist_get(app *a, http_request *req, http_response *resp)
 	checklist_facts f;
 	checklist c;
 	review_note notes[ITEM_COUNT];
-	or_status st = store_checklist_facts(a->db, req->arena, p->user.customer_id, api_now(req), &f, notes);
+	or_status st = facts_get(a, req, p->user.customer_id, p->user.facts_version, &f, notes);
 
 	if (st != OR_OK) {
 		api_fail_db(a, req, resp, st);

@@ -18,6 +18,7 @@
 
 #include "onramp/app.h"
 #include "onramp/clock.h"
+#include "onramp/facts_cache.h"
 #include "onramp/limits.h"
 #include "onramp/log.h"
 #include "onramp/saml_response.h"
@@ -238,6 +239,7 @@ server_worker_run(const config *cfg, int lfd, metrics *m, db_backoff *bo)
 	buf_free(&out);
 	arena_free(ar);
 	sso_secret_cleanup(&a);
+	facts_cache_free(a.facts_cache);
 	saml_xmlsec_shutdown();
 	db_free(a.db);
 	return rc;

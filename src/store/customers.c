@@ -190,11 +190,17 @@ static const char SQL_SEATS[] = SQL_SEATS_TEXT;
  * million users (+45-54 % on that query against +19-27 % for text, measured).
  */
 void
-store_seat_cutoff(int64_t now, char out[TIMEFMT_RFC3339_LEN])
+store_sql_time(int64_t t, char out[TIMEFMT_RFC3339_LEN])
 {
-	timefmt_rfc3339(now - IDENTITY_DORMANT_AFTER_S, out);
+	timefmt_rfc3339(t, out);
 	out[10] = ' ';
 	out[19] = '\0';
+}
+
+void
+store_seat_cutoff(int64_t now, char out[TIMEFMT_RFC3339_LEN])
+{
+	store_sql_time(now - IDENTITY_DORMANT_AFTER_S, out);
 }
 
 or_status

@@ -35,19 +35,26 @@ review_from(or_str v)
 #define PAD3 PAD1 PAD1 PAD1
 #define PAD5 PAD3 PAD1 PAD1
 /* The seat holders ride along in the same index-only pass over users_customer (sql/009). */
+/* Column 5: the seat holder seen longest ago (when the seat count next drops); binds the cut-off twice. */
 #define PART_USERS \
 	"SELECT customer_id, COALESCE(SUM(role = 'customer_admin' AND status = 'active'), 0), " \
 	"COALESCE(SUM(role = 'customer_admin' AND status = 'active' AND last_seen_at IS NOT NULL), 0), " \
-	"COUNT(*), COALESCE(SUM(" STORE_SQL_SEAT_HOLDER "), 0)" PAD5 ", 0, 0 " \
+	"COUNT(*), COALESCE(SUM(" STORE_SQL_SEAT_HOLDER "), 0), " \
+	"MIN(IF(" STORE_SQL_SEAT_HOLDER ", last_seen_at, NULL))" PAD3 PAD1 ", 0, 0 " \
 	"FROM users WHERE customer_id BETWEEN ? AND ? AND deactivated_at IS NULL GROUP BY customer_id"
 #define PART_DETAILS \
 	"SELECT customer_id, version > 0, ai_provider <> 'none', legal_name IS NOT NULL, " \
 	"support_name IS NOT NULL, support_email IS NOT NULL, billing_name IS NOT NULL, billing_email IS NOT NULL, " \
 	"technical_name IS NOT NULL, technical_email IS NOT NULL, 1, 0 " \
 	"FROM customer_details WHERE customer_id BETWEEN ? AND ?"
+/*
+ * Pending at the request's now (bound, not NOW(6): time is a parameter, and a
+ * cached count must agree with its valid_until); column 2: the first expiry.
+ */
 #define PART_INVITES \
-	"SELECT customer_id, COUNT(*)" PAD5 PAD3 ", 2, 0 FROM invites WHERE customer_id BETWEEN ? AND ? " \
-	"AND state = 'pending' AND kind = 'member' AND expires_at > NOW(6) GROUP BY customer_id"
+	"SELECT customer_id, COUNT(*), MIN(expires_at)" PAD5 PAD1 PAD1 ", 2, 0 FROM invites " \
+	"WHERE customer_id BETWEEN ? AND ? AND state = 'pending' AND kind = 'member' AND expires_at > ? " \
+	"GROUP BY customer_id"
 #define PART_SSO \
 	"SELECT s.customer_id, s.protocol, s.review, s.cert_not_after, s.approved_version IS NOT NULL, " \
 	"l.activated_at" PAD3 PAD1 ", 3, 0 FROM sso_settings s LEFT JOIN sso_live l ON l.customer_id = s.customer_id " \
@@ -84,6 +91,14 @@ enum { P_USERS, P_DETAILS, P_INVITES, P_SSO, P_CONTEXT, P_BLOCKERS, P_LIMITS, P_
 
 typedef void (*row_fn)(db_stmt *s, arena *a, checklist_facts *f);
 
+/* Lower f->changes_at to t + after when the column held a time t (0 = SQL NULL). */
+static void
+changes_at_min(checklist_facts *f, int64_t t, int64_t after)
+{
+	if (t != 0 && (f->changes_at == 0 || t + after < f->changes_at))
+		f->changes_at = t + after;
+}
+
 /* The store reads which details are set; whether that completes the contacts is the domain's rule. */
 static void
 details_row(db_stmt *s, arena *a, checklist_facts *f)
@@ -111,6 +126,7 @@ users_row(db_stmt *s, arena *a, checklist_facts *f)
 	/* Everyone beyond the first admin counts as the first members. */
 	f->members = all > 1 ? all - 1 : 0;
 	f->seats_used = (long)db_col_int(s, 4, 0);
+	changes_at_min(f, db_col_time(s, 5), IDENTITY_DORMANT_AFTER_S);
 }
 
 static void
@@ -125,6 +141,7 @@ invites_row(db_stmt *s, arena *a, checklist_facts *f)
 {
 	(void)a;
 	f->invites_pending = (long)db_col_int(s, 1, 0);
+	changes_at_min(f, db_col_time(s, 2), 0);
 }
 
 static void
@@ -246,17 +263,21 @@ gather(db *d, arena *a, const int64_t *ids, size_t n, int64_t now, checklist_fac
 {
 	const char *sql = notes ? SQL_FACTS_NOTES : SQL_FACTS;
 	unsigned parts = notes ? P_COUNT : P_REVIEWS, i, p = 0;
-	char since[TIMEFMT_RFC3339_LEN];
+	char since[TIMEFMT_RFC3339_LEN], at[TIMEFMT_RFC3339_LEN];
 	db_stmt *s;
 	or_status st = db_prepare(d, sql, &s);
 
 	if (st != OR_OK)
 		return st;
 	store_seat_cutoff(now, since);
+	store_sql_time(now, at);
+	db_bind_cstr(s, p++, since);
 	db_bind_cstr(s, p++, since);
 	for (i = 0; i < parts; i++) {
 		db_bind_int(s, p++, ids[0]);
 		db_bind_int(s, p++, ids[n - 1]);
+		if (i == P_INVITES)
+			db_bind_cstr(s, p++, at);
 	}
 	if ((st = db_execute(s)) == OR_OK)
 		st = read_rows(s, a, ids, n, out, notes);

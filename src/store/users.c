@@ -140,9 +140,16 @@ store_user_get_any(db *d, arena *a, int64_t id, user *out)
 	return one_user(s, a, out);
 }
 
-/* The auth step's one round trip: the live session and its user (the same columns as store_user_get_any). */
+/*
+ * The auth step's one round trip: the live session and its user (the same
+ * columns as store_user_get_any), and the customer's checklist facts version
+ * (sql/018) for the worker's facts cache.
+ */
+#define FACTS_VERSION_COL (USER_NCOLS + 5)
 static const char SQL_BY_SESSION[] =
-	"SELECT " USER_COLS ", " SESSION_COLS USER_FROM "JOIN sessions s ON s.principal_id = u.id WHERE " SESSION_LIVE;
+	"SELECT " USER_COLS ", " SESSION_COLS ", COALESCE(f.version, 0)" USER_FROM
+	"JOIN sessions s ON s.principal_id = u.id LEFT JOIN customer_facts f ON f.customer_id = u.customer_id "
+	"WHERE " SESSION_LIVE;
 
 or_status
 store_user_by_session(db *d, arena *a, const char *id_hash, int64_t now, int64_t idle_s, session *sess, user *out)
@@ -160,6 +167,7 @@ store_user_by_session(db *d, arena *a, const char *id_hash, int64_t now, int64_t
 	if (st == OR_OK) {
 		row_to_user(s, a, out);
 		store_session_read(s, USER_NCOLS, REALM_CUSTOMER, id_hash, sess);
+		out->facts_version = db_col_int(s, FACTS_VERSION_COL, 0);
 	}
 	db_stmt_done(s);
 	return st;
