@@ -1,6 +1,6 @@
 /*
  * A worker's copies of customers' checklist facts (issue 15), keyed by
- * customer id and trusted while the customer's facts version (sql/018,
+ * customer id and trusted while the customer's facts version (sql/019,
  * bumped by trigger with every write the checklist reads) is the one the copy
  * was read under and the request's clock is before the copy's valid_until.
  */

@@ -143,7 +143,7 @@ store_user_get_any(db *d, arena *a, int64_t id, user *out)
 /*
  * The auth step's one round trip: the live session and its user (the same
  * columns as store_user_get_any), and the customer's checklist facts version
- * (sql/018) for the worker's facts cache.
+ * (sql/019) for the worker's facts cache.
  */
 #define FACTS_VERSION_COL (USER_NCOLS + 5)
 static const char SQL_BY_SESSION[] =

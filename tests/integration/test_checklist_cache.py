@@ -2,7 +2,7 @@
 an operator makes shows on the very next GET /checklist through every worker.
 
 Each worker keeps a customer's facts under the customer's facts version, which triggers bump in
-the transaction of every write the checklist reads (sql/018). Each test first reads the checklist
+the transaction of every write the checklist reads (sql/019). Each test first reads the checklist
 often enough that every worker has the customer cached (the stack has WORKERS workers, and each
 read goes to whichever worker accepts it first), makes one write, then checks every one of READS
 reads, and that the version moved. Without a trigger the cached workers answer the old state.
