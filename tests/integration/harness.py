@@ -157,11 +157,12 @@ class StackTestCase(unittest.TestCase):
     """A test class with its own stack, torn down after its tests."""
     workers = 2
     extra_config = None
+    stack_kw = {}       # more tools/stack.py Stack arguments (e.g. rate, burst)
     st = None
 
     @classmethod
     def setUpClass(cls):
-        cls.st = Env.new_stack(workers=cls.workers, extra_config=cls.extra_config)
+        cls.st = Env.new_stack(workers=cls.workers, extra_config=cls.extra_config, **cls.stack_kw)
         cls.pub = cls.st.public_url
         cls.ops = cls.st.operator_url
 
