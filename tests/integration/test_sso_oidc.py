@@ -826,10 +826,12 @@ class TokenRedirectTests(OidcBase):
 
     @classmethod
     def tearDownClass(cls):
+        # The fixture first: the OidcBase teardown removes _tmp, and with it the nginx.pid the
+        # fixture's stop() reads (the other order left the fixture's nginx running after the suite).
         try:
-            super().tearDownClass()
-        finally:
             cls.fixture.stop()
+        finally:
+            super().tearDownClass()
 
     def test_token_request_follows_no_redirect(self):
         hits = self.fixture.canary.hits
