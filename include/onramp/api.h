@@ -276,6 +276,8 @@ or_status api_audit_user_event(app *a, http_request *req, const user *u, const c
 /** The same with before and after (a change the user's own sign-in made, e.g. the role the IdP groups give). */
 or_status api_audit_user_change(app *a, http_request *req, const user *u, const char *action, json_object *before,
 				json_object *after);
+/** This worker's facts cache (include/onramp/facts_cache.h), made on first use; NULL when out of memory. */
+struct facts_cache *api_facts_cache(app *a);
 /**
  * The checklist as the customer API shows it: items with state, hint,
  * blocker and the latest decided review (notes may be NULL), done_when, ready.

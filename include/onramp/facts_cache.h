@@ -35,4 +35,16 @@ bool facts_cache_get(facts_cache *c, int64_t customer_id, int64_t version, int64
 void facts_cache_put(facts_cache *c, int64_t customer_id, int64_t version, int64_t now,
 		     const checklist_facts *f, const review_note *notes);
 
+/**
+ * A customer's document kept under the same facts version (GET /account: its
+ * customer_details row bumps the version with every change, and the customer's
+ * id and slug never change): a copy in the arena and its length in *len when
+ * still true at now, else NULL.
+ */
+const char *facts_cache_doc_get(facts_cache *c, int64_t customer_id, int64_t version, int64_t now, arena *a,
+				size_t *len);
+/** Keep doc (len bytes) of customer_id read at now under version, replacing the slot's document. */
+void facts_cache_doc_put(facts_cache *c, int64_t customer_id, int64_t version, int64_t now, const char *doc,
+			 size_t len);
+
 #endif

@@ -12,6 +12,7 @@
 
 #include "onramp/api.h"
 #include "onramp/choices.h"
+#include "onramp/facts_cache.h"
 #include "onramp/limits.h"
 #include "onramp/secretscan.h"
 #include "onramp/timefmt.h"
@@ -64,15 +65,28 @@ void
 api_account_get(app *a, http_request *req, http_response *resp)
 {
 	principal *p = api_principal(req);
+	facts_cache *fc = api_facts_cache(a);
+	int64_t cid = p->user.customer_id, version = p->user.facts_version, now = api_now(req);
 	customer c;
 	customer_details d;
-	or_status st = load(a, req, p->user.customer_id, &c, &d);
+	json_object *doc;
+	const char *text;
+	size_t len = 0;
+	or_status st;
 
-	if (st != OR_OK) {
+	/* The document depends on customer_details (every change bumps the facts version) and the id and slug. */
+	if (fc && (text = facts_cache_doc_get(fc, cid, version, now, req->arena, &len)) != NULL) {
+		http_text(req, resp, 200, "application/json", text, len);
+		return;
+	}
+	if ((st = load(a, req, cid, &c, &d)) != OR_OK) {
 		api_fail_db(a, req, resp, st);
 		return;
 	}
-	http_json(resp, 200, api_details_json(&c, &d));
+	doc = api_details_json(&c, &d);
+	if (fc && (text = json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)))
+		facts_cache_doc_put(fc, cid, version, now, text, strlen(text));
+	http_json(resp, 200, doc);
 }
 
 static bool

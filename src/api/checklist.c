@@ -59,6 +59,14 @@ api_checklist_json(const checklist *c, const review_note *notes)
 	return o;
 }
 
+facts_cache *
+api_facts_cache(app *a)
+{
+	if (a->facts_cache == NULL)
+		a->facts_cache = facts_cache_new();	/* NULL again when out of memory: every read goes to the store */
+	return a->facts_cache;
+}
+
 /*
  * The customer's facts and notes from this worker's cache when the version the
  * session statement read still matches, else from the store (then kept).
@@ -69,13 +77,13 @@ facts_get(app *a, http_request *req, int64_t customer_id, int64_t version, check
 	int64_t now = api_now(req);
 	or_status st;
 
-	if (a->facts_cache == NULL)
-		a->facts_cache = facts_cache_new();
-	if (a->facts_cache && facts_cache_get(a->facts_cache, customer_id, version, now, req->arena, f, notes))
+	facts_cache *fc = api_facts_cache(a);
+
+	if (fc && facts_cache_get(fc, customer_id, version, now, req->arena, f, notes))
 		return OR_OK;
 	st = store_checklist_facts(a->db, req->arena, customer_id, now, f, notes);
-	if (st == OR_OK && a->facts_cache)
-		facts_cache_put(a->facts_cache, customer_id, version, now, f, notes);
+	if (st == OR_OK && fc)
+		facts_cache_put(fc, customer_id, version, now, f, notes);
 	return st;
 }
 

@@ -18,8 +18,16 @@ typedef struct slot {
 	char *texts;	/* every string of f and notes */
 } slot;
 
+/* A serialised document (GET /account) under the same version rule as the facts. */
+typedef struct doc_slot {
+	int64_t customer_id, version, filled_at;
+	char *doc;	/* NULL when the slot is empty */
+	size_t len;
+} doc_slot;
+
 struct facts_cache {
 	slot slots[LIMIT_FACTS_CACHE_SLOTS];
+	doc_slot docs[LIMIT_FACTS_CACHE_SLOTS];
 };
 
 facts_cache *
@@ -35,8 +43,10 @@ facts_cache_free(facts_cache *c)
 
 	if (c == NULL)
 		return;
-	for (i = 0; i < LIMIT_FACTS_CACHE_SLOTS; i++)
+	for (i = 0; i < LIMIT_FACTS_CACHE_SLOTS; i++) {
 		free(c->slots[i].texts);
+		free(c->docs[i].doc);
+	}
 	free(c);
 }
 
@@ -130,4 +140,42 @@ facts_cache_get(facts_cache *c, int64_t customer_id, int64_t version, int64_t no
 			return false;
 	f->now = now;
 	return true;
+}
+
+/* The same trust rule as the facts: the version read by this request, and a clock inside the TTL. */
+static bool
+doc_true(const doc_slot *d, int64_t customer_id, int64_t version, int64_t now)
+{
+	return d->doc && d->customer_id == customer_id && d->version == version && now >= d->filled_at &&
+	       now < d->filled_at + LIMIT_FACTS_CACHE_TTL_S;
+}
+
+const char *
+facts_cache_doc_get(facts_cache *c, int64_t customer_id, int64_t version, int64_t now, arena *a, size_t *len)
+{
+	const doc_slot *d = &c->docs[(uint64_t)customer_id % LIMIT_FACTS_CACHE_SLOTS];
+	char *copy;
+
+	if (!doc_true(d, customer_id, version, now) || (copy = arena_strndup(a, d->doc, d->len)) == NULL)
+		return NULL;
+	*len = d->len;
+	return copy;
+}
+
+void
+facts_cache_doc_put(facts_cache *c, int64_t customer_id, int64_t version, int64_t now, const char *doc, size_t len)
+{
+	doc_slot *d = &c->docs[(uint64_t)customer_id % LIMIT_FACTS_CACHE_SLOTS];
+	char *copy = malloc(len + 1);
+
+	if (copy == NULL)
+		return;		/* not kept: the next read goes to the store again */
+	memcpy(copy, doc, len);
+	copy[len] = '\0';
+	free(d->doc);
+	d->doc = copy;
+	d->len = len;
+	d->customer_id = customer_id;
+	d->version = version;
+	d->filled_at = now;
 }

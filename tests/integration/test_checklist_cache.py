@@ -58,6 +58,18 @@ class ChecklistCacheTests(SetupBase):
             "technical_contact": CONTACT, "ai_provider": "none", "workspace_preferences": "One.",
             "target_launch": launch_date()})))
 
+    def test_account_document_follows_every_details_change(self):
+        """GET /account is kept under the same version: every worker shows each save at once."""
+        cust = self.new_customer()
+        admin = self.admin_of(cust)
+        for version, name in enumerate(("Acme GmbH", "Acme Holding GmbH", "Acme AG")):
+            seen = {self.ok(admin.call("GET", "/account")).json["legal_name"] for _ in range(READS)}
+            self.assertEqual(len(seen), 1, seen)
+            self.ok(admin.call("PATCH", "/account", {"version": version, "legal_name": name}))
+            seen = {(r.json["legal_name"], r.json["version"])
+                    for r in (self.ok(admin.call("GET", "/account")) for _ in range(READS))}
+            self.assertEqual(seen, {(name, version + 1)})
+
     def test_invite_create_revoke_and_accept(self):
         cust = self.new_customer()
         admin = self.admin_of(cust)

@@ -105,10 +105,40 @@ test_eviction(void)
 	arena_free(a);
 }
 
+/* The account document: kept under the version it was read with, for the TTL, one customer per slot. */
+static void
+test_documents(void)
+{
+	facts_cache *c = facts_cache_new();
+	arena *a = arena_new(1 << 16);
+	char doc[] = "{\"slug\":\"acme\"}";
+	const char *got;
+	size_t len = 0;
+	int64_t other = 7 + LIMIT_FACTS_CACHE_SLOTS;
+
+	CU_ASSERT_PTR_NULL(facts_cache_doc_get(c, 7, 1, T0, a, &len));
+	facts_cache_doc_put(c, 7, 1, T0, doc, strlen(doc));
+	doc[2] = 'X';	/* the cache holds its own copy */
+	got = facts_cache_doc_get(c, 7, 1, T0 + 1, a, &len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(got);
+	CU_ASSERT_EQUAL(len, strlen(doc));
+	CU_ASSERT_STRING_EQUAL(got, "{\"slug\":\"acme\"}");
+	CU_ASSERT_PTR_NULL(facts_cache_doc_get(c, 7, 2, T0 + 1, a, &len));	/* a write moved the version */
+	CU_ASSERT_PTR_NULL(facts_cache_doc_get(c, 8, 1, T0 + 1, a, &len));	/* another customer */
+	CU_ASSERT_PTR_NULL(facts_cache_doc_get(c, 7, 1, T0 + LIMIT_FACTS_CACHE_TTL_S, a, &len));
+	CU_ASSERT_PTR_NULL(facts_cache_doc_get(c, 7, 1, T0 - 1, a, &len));	/* the clock went back */
+	facts_cache_doc_put(c, other, 3, T0, "{}", 2);	/* same slot: replaces customer 7's (LSan: freed) */
+	CU_ASSERT_PTR_NULL(facts_cache_doc_get(c, 7, 1, T0, a, &len));
+	CU_ASSERT_PTR_NOT_NULL(facts_cache_doc_get(c, other, 3, T0, a, &len));
+	facts_cache_free(c);
+	arena_free(a);
+}
+
 static const unit_test tests[] = {
 	{ "a hit copies the facts and owns their texts", test_hit_copies_texts },
 	{ "a copy expires at its first time-bound change or the TTL", test_expiry },
 	{ "a slot holds one customer", test_eviction },
+	{ "documents follow the same version and TTL", test_documents },
 	{ NULL, NULL }
 };
 UNIT_MAIN("facts_cache", tests)
