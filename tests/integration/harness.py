@@ -11,6 +11,7 @@ import http.client
 import json
 import os
 import re
+import shutil
 import sys
 import tempfile
 import threading
@@ -151,6 +152,34 @@ def sanitizer_reports(log_path):
     pat = re.compile(r"(ERROR: (Address|Leak)Sanitizer|runtime error:|SUMMARY: \w+Sanitizer)")
     with open(log_path, errors="replace") as f:
         return [line.rstrip() for line in f if pat.search(line)]
+
+
+class RelayedDb:
+    """Mixin before a StackTestCase: its stack reaches the run's MariaDB through a relay on a unix
+    socket (relay_class(path, upstream), with .path and .close()), e.g. dbproxy.HalfCloseProxy."""
+    relay_class = None
+    proxy = None
+
+    @classmethod
+    def setUpClass(cls):
+        d = os.path.join(Env.base, f"relay-{os.getpid()}-{id(cls)}")
+        os.makedirs(d)
+        os.chmod(d, 0o755)
+        cls.proxy = cls.relay_class(os.path.join(d, "mysqld.sock"), Env.db.socket)
+        cls.extra_config = {"db_socket": cls.proxy.path}
+        try:
+            super().setUpClass()
+        except Exception:
+            cls.proxy.close()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            super().tearDownClass()
+        finally:
+            cls.proxy.close()
+            shutil.rmtree(os.path.dirname(cls.proxy.path), ignore_errors=True)
 
 
 class StackTestCase(unittest.TestCase):

@@ -12,7 +12,7 @@ import threading
 import time
 
 import stack
-from harness import Env
+from harness import RelayedDb
 from test_identity import OPS_PASSWORD, PASSWORD
 from test_invites import InviteBase
 
@@ -347,27 +347,13 @@ class CommitCatcher:
                     pass
 
 
-class LostAnswerTests(IdemBase):
-    @classmethod
-    def setUpClass(cls):
-        d = os.path.join(Env.base, f"commitcatcher-{os.getpid()}-{id(cls)}")
-        os.makedirs(d)
-        os.chmod(d, 0o755)
-        cls.proxy = CommitCatcher(os.path.join(d, "mysqld.sock"), Env.db.socket)
-        cls.extra_config = {"db_socket": cls.proxy.path}
-        try:
-            super().setUpClass()
-        except Exception:
-            cls.proxy.close()
-            raise
-        cls.proxy.is_worker = lambda pid: pid in cls.st.worker_pids()
+class LostAnswerTests(RelayedDb, IdemBase):
+    relay_class = CommitCatcher
 
     @classmethod
-    def tearDownClass(cls):
-        try:
-            super().tearDownClass()
-        finally:
-            cls.proxy.close()
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.proxy.is_worker = lambda pid: pid in cls.st.worker_pids()
 
     def test_worker_killed_after_commit_then_retry_gets_the_answer(self):
         cust, admin = self.admin_of_new_customer()

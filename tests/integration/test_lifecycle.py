@@ -10,7 +10,7 @@ import time
 
 import stack
 from dbproxy import HalfCloseProxy
-from harness import Env, Load, StackTestCase, request
+from harness import Env, Load, RelayedDb, StackTestCase, request
 
 
 class WorkerCrashTests(StackTestCase):
@@ -192,31 +192,10 @@ class DatabaseOutageTests(OutageChecks, StackTestCase):
         self.assertIn('"pending":0', status.stdout)
 
 
-class DatabaseOutageOverTcpTests(OutageChecks, StackTestCase):
+class DatabaseOutageOverTcpTests(RelayedDb, OutageChecks, StackTestCase):
     """Behind a relay that ends connections as TCP does: the write succeeds, the read finds the
     end (2013) or the server's parting error packet, as in deployments that dial db_host."""
-    proxy = None
-
-    @classmethod
-    def setUpClass(cls):
-        d = os.path.join(Env.base, f"dbproxy-{os.getpid()}-{id(cls)}")
-        os.makedirs(d)
-        os.chmod(d, 0o755)
-        cls.proxy = HalfCloseProxy(os.path.join(d, "mysqld.sock"), Env.db.socket)
-        cls.extra_config = {"db_socket": cls.proxy.path}
-        try:
-            super().setUpClass()
-        except Exception:
-            cls.proxy.close()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            super().tearDownClass()
-        finally:
-            cls.proxy.close()
-            os.rmdir(os.path.dirname(cls.proxy.path))
+    relay_class = HalfCloseProxy
 
 
 class ReloadTests(StackTestCase):
