@@ -62,6 +62,17 @@ bool password_needs_rehash(const char *phc, const password_params *p);
  */
 void password_dummy_verify(const password_params *p, const char *pw, size_t len);
 
+/**
+ * Keep Argon2id's memory area mapped after a hash for the next one (a worker
+ * while requests queue) instead of unmapping it each time; false releases it.
+ * Process state: for single-threaded programs only. Off by default.
+ */
+void password_area_keep(bool keep);
+/** True while a kept area is mapped. */
+bool password_area_kept(void);
+/** Unmap the kept area (a worker about to wait for its next request); true when one was. */
+bool password_area_release(void);
+
 /** Generate a temporary password (20 characters from an unambiguous alphabet). */
 or_status password_generate(char out[21]);
 

@@ -11,6 +11,12 @@
  * freeing a mapped chunk raises glibc's mmap threshold to that chunk's size,
  * so the next 19 MiB came from the heap and stayed there, and every worker
  * held ~27 MiB after its first sign-ins.
+ *
+ * A worker may keep the area between hashes (password_area_keep) while
+ * requests queue, and releases it before it waits for the next one: mapping
+ * and faulting 19 MiB anew for every sign-in cost ~5-10 % of the hash under
+ * a stream of sign-ins. The kept area is process state of a single-threaded
+ * program (the workers); libargon2 wipes it before handing it back.
  */
 #include <stdint.h>
 #include <string.h>
@@ -191,37 +197,100 @@ area_len(size_t bytes)
 	return (bytes + HUGE_PAGE_BYTES - 1) / HUGE_PAGE_BYTES * HUGE_PAGE_BYTES;
 }
 
+/* The area a worker keeps between hashes (password_area_keep), if any. */
+static struct {
+	uint8_t *start;
+	size_t len;
+	bool keep;
+	bool in_use;
+} kept;
+
 /*
- * libargon2's allocate_cbk: a fresh anonymous mapping, aligned to 2 MiB and
- * advised as huge pages, so filling 19 MiB costs ~10 page faults instead of
- * ~4,900 (on this project's VMs a 4 KiB fault made a hash 2-4 times slower).
- * Without transparent huge pages the advice fails and small pages serve.
+ * A fresh anonymous mapping of len bytes, aligned to 2 MiB and advised as
+ * huge pages, so filling 19 MiB costs ~10 page faults instead of ~4,900 (on
+ * this project's VMs a 4 KiB fault made a hash 2-4 times slower). Without
+ * transparent huge pages the advice fails and small pages serve.
  */
-static int
-area_alloc(uint8_t **memory, size_t bytes)
+static uint8_t *
+area_map(size_t len)
 {
-	size_t len = area_len(bytes);
 	uint8_t *raw, *start;
 
-	*memory = NULL;
 	raw = mmap(NULL, len + HUGE_PAGE_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (raw == MAP_FAILED)
-		return ARGON2_MEMORY_ALLOCATION_ERROR;
+		return NULL;
 	start = (uint8_t *)(((uintptr_t)raw + HUGE_PAGE_BYTES - 1) & ~(uintptr_t)(HUGE_PAGE_BYTES - 1));
 	if (start > raw)
 		(void)munmap(raw, (size_t)(start - raw));
 	(void)munmap(start + len, HUGE_PAGE_BYTES - (size_t)(start - raw));
 	(void)madvise(start, len, MADV_HUGEPAGE);
+	return start;
+}
+
+/* libargon2's allocate_cbk: the kept area when it is free and large enough, else a new mapping. */
+static int
+area_alloc(uint8_t **memory, size_t bytes)
+{
+	size_t len = area_len(bytes);
+	uint8_t *start;
+
+	*memory = NULL;
+	if (kept.start && !kept.in_use && kept.len >= len) {
+		kept.in_use = true;
+		*memory = kept.start;
+		return ARGON2_OK;
+	}
+	if (kept.start && !kept.in_use)
+		(void)password_area_release();
+	if ((start = area_map(len)) == NULL)
+		return ARGON2_MEMORY_ALLOCATION_ERROR;
+	if (kept.keep && !kept.start) {
+		kept.start = start;
+		kept.len = len;
+		kept.in_use = true;
+	}
 	*memory = start;
 	return ARGON2_OK;
 }
 
-/* libargon2's free_cbk (after it has wiped the area): back to the kernel. */
+/* libargon2's free_cbk (after it has wiped the area): kept, or back to the kernel. */
 static void
 area_free(uint8_t *memory, size_t bytes)
 {
-	if (memory)
-		(void)munmap(memory, area_len(bytes));
+	if (!memory)
+		return;
+	if (memory == kept.start) {
+		kept.in_use = false;
+		if (!kept.keep)
+			(void)password_area_release();
+		return;
+	}
+	(void)munmap(memory, area_len(bytes));
+}
+
+void
+password_area_keep(bool keep)
+{
+	kept.keep = keep;
+	if (!keep)
+		(void)password_area_release();
+}
+
+bool
+password_area_kept(void)
+{
+	return kept.start != NULL;
+}
+
+bool
+password_area_release(void)
+{
+	if (!kept.start || kept.in_use)
+		return false;
+	(void)munmap(kept.start, kept.len);
+	kept.start = NULL;
+	kept.len = 0;
+	return true;
 }
 
 /*

@@ -255,6 +255,46 @@ test_memory_returned(void)
 			after / 1024, mi.arena / 1024, mi.hblkhd / 1024);
 }
 
+/*
+ * A worker keeps the area between hashes (one mapping for a stream of
+ * sign-ins) and releases it before it waits; kept or not, every hash is the
+ * same Argon2id, and with keeping off nothing stays mapped.
+ */
+static void
+test_area_kept_and_released(void)
+{
+	static const char pw[] = "correct horse battery staple";
+	char phc[PASSWORD_HASH_MAX], phc2[PASSWORD_HASH_MAX];
+	long held, released;
+
+	CU_ASSERT_FALSE(password_area_kept());
+	password_area_keep(true);
+	CU_ASSERT_EQUAL_FATAL(password_hash(&PASSWORD_PARAMS_DEFAULT, pw, sizeof(pw) - 1, phc), OR_OK);
+	CU_ASSERT_TRUE(password_area_kept());
+	held = rss_bytes();
+	CU_ASSERT_TRUE(password_verify(phc, pw, sizeof(pw) - 1));
+	CU_ASSERT_FALSE(password_verify(phc, "wrong", 5));
+	CU_ASSERT_EQUAL_FATAL(password_hash(&PASSWORD_PARAMS_DEFAULT, pw, sizeof(pw) - 1, phc2), OR_OK);
+	CU_ASSERT_TRUE(password_verify(phc2, pw, sizeof(pw) - 1));
+	/* A larger cost than the kept area's replaces it. */
+	{
+		password_params big = PASSWORD_PARAMS_DEFAULT;
+		big.m_cost_kib *= 2;
+		CU_ASSERT_EQUAL_FATAL(password_hash(&big, pw, sizeof(pw) - 1, phc2), OR_OK);
+		CU_ASSERT_TRUE(password_verify(phc2, pw, sizeof(pw) - 1));
+		CU_ASSERT_TRUE(password_verify(phc, pw, sizeof(pw) - 1));
+	}
+	CU_ASSERT_TRUE(password_area_release());
+	CU_ASSERT_FALSE(password_area_kept());
+	CU_ASSERT_FALSE(password_area_release());
+	released = rss_bytes();
+	/* The kept 19+ MiB were resident and are gone. */
+	CU_ASSERT_TRUE(held - released >= 16 * MIB);
+	password_area_keep(false);
+	CU_ASSERT_EQUAL_FATAL(password_hash(&PASSWORD_PARAMS_DEFAULT, pw, sizeof(pw) - 1, phc), OR_OK);
+	CU_ASSERT_FALSE(password_area_kept());
+}
+
 /* libargon2's own string of pw under these costs, salt and hash length. */
 static void
 encoded(uint32_t version, uint32_t t, uint32_t m, uint32_t p, const char *pw, size_t salt_len,
@@ -411,6 +451,7 @@ test_generate(void)
 static const unit_test tests[] = {
 	/* first: its RSS check wants no Argon2id run before it in this process */
 	{ "argon2id memory goes back to the kernel", test_memory_returned },
+	{ "argon2id area kept between hashes, then released", test_area_kept_and_released },
 	{ "length boundaries in code points", test_length_boundaries },
 	{ "invalid utf-8", test_invalid_utf8 },
 	{ "common passwords", test_common },
