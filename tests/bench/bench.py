@@ -45,6 +45,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -178,6 +179,32 @@ def rss_kib(pid):
     except (OSError, ValueError, IndexError):
         pass
     return 0
+
+
+def cpu_ticks(pid):
+    """utime + stime of pid in clock ticks (0 when it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def wait_idle(pids, quiet_s=0.5, within_s=60.0):
+    """Wait until none of pids used CPU for quiet_s (requests wrk left queued in
+    the FastCGI backlog are done), at most within_s; True when they went idle."""
+    deadline = time.monotonic() + within_s
+    last = {p: cpu_ticks(p) for p in pids}
+    quiet_since = time.monotonic()
+    while time.monotonic() < deadline:
+        time.sleep(0.1)
+        now = {p: cpu_ticks(p) for p in pids}
+        if now != last:
+            last, quiet_since = now, time.monotonic()
+        elif time.monotonic() - quiet_since >= quiet_s:
+            return True
+    return False
 
 
 def children(parent):

@@ -731,8 +731,10 @@ def run(ctx, targets):
     for _ in range(ctx["rounds"]):
         argon.append(argon2_ceiling(build, ctx["workers"], duration, phc, password))
         signin.append(signin_run(st, accounts_file, cfg["BENCH_SIGNIN_CONNECTIONS"], duration))
-    # Sign-ins wrk left queued in the FastCGI backlog finish before anything else runs.
-    time.sleep(2)
+    # Sign-ins wrk left queued in the FastCGI backlog finish before anything else runs (and
+    # before the RSS reading: a worker keeps Argon2id's area while requests queue).
+    if not bench.wait_idle(st.worker_pids()):
+        log("the workers were still busy 60 s after the sign-ins")
     argon_c = {"rate": bench.median(a["rate"] for a in argon), "rounds": [a["rate"] for a in argon],
                "failed": sum(a["failed"] for a in argon)}
     signin_c = dict(bench.combine(signin), statuses={})
