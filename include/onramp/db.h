@@ -118,6 +118,13 @@ typedef struct db_arg {
  * execute.  *affected (may be NULL) gets the rows changed.
  */
 or_status db_run(db *d, const char *sql, const db_arg *args, size_t n, unsigned long long *affected);
+/**
+ * Run sql, a DELETE ending in "LIMIT <batch>", again and again (each run its
+ * own statement) until a run deletes fewer than batch rows or after rounds
+ * runs; *deleted (may be NULL) gets the total.
+ */
+or_status db_delete_batched(db *d, const char *sql, const db_arg *args, size_t n, unsigned long long batch,
+			    int rounds, unsigned long long *deleted);
 /** Run a query whose first row's first column is an integer: *out, or def when no row or NULL. */
 or_status db_scalar(db *d, const char *sql, const db_arg *args, size_t n, long long def, long long *out);
 

@@ -30,9 +30,9 @@ or_status store_idem_get(db *d, arena *a, int realm, int64_t principal_id, const
 or_status store_idem_put(db *d, int realm, int64_t principal_id, const char *key, const idem_row *row,
 			 int64_t expired_before);
 /**
- * Delete rows created before `before` in batches of LIMIT_IDEM_SWEEP_BATCH
+ * Delete rows created before `before` in batches of LIMIT_SWEEP_BATCH
  * (each its own short statement, outside any user transaction), at most
- * LIMIT_IDEM_SWEEP_ROUNDS batches; *deleted (may be NULL) counts them.
+ * LIMIT_SWEEP_ROUNDS batches; *deleted (may be NULL) counts them.
  */
 or_status store_idem_sweep(db *d, int64_t before, unsigned long long *deleted);
 

@@ -210,14 +210,22 @@
  * LIMIT_IDEM_KEY printable ASCII characters; its stored answer is replayed
  * for LIMIT_IDEM_TTL_S and then the key is new again.  The answer is sealed
  * whole (AES-GCM takes at most 4096 bytes at once); creating answers are far
- * smaller.  The mailer sweeps expired keys in batches of LIMIT_IDEM_SWEEP_BATCH
- * rows, at most LIMIT_IDEM_SWEEP_ROUNDS batches per sweep.
+ * smaller.
  */
 #define LIMIT_IDEM_KEY			255u
 #define LIMIT_IDEM_TTL_S		86400
 #define LIMIT_IDEM_ANSWER		4096u
-#define LIMIT_IDEM_SWEEP_BATCH		1000
-#define LIMIT_IDEM_SWEEP_ROUNDS		20
+
+/*
+ * The mailer's sweeps of spent rows (idempotency keys, pending SSO requests)
+ * delete in batches of LIMIT_SWEEP_BATCH rows, each its own statement so no
+ * lock is held for long, at most LIMIT_SWEEP_ROUNDS batches per sweep.
+ * Pending SSO requests are kept LIMIT_SSO_PENDING_KEEP_S past their expiry, so
+ * a late answer from the IdP still reads "expired" rather than "unknown".
+ */
+#define LIMIT_SWEEP_BATCH		1000
+#define LIMIT_SWEEP_ROUNDS		20
+#define LIMIT_SSO_PENDING_KEEP_S	86400
 
 /*
  * The worker's checklist facts cache (src/api/facts_cache.c): slots (one per

@@ -64,6 +64,12 @@ or_status store_sso_pending_peek(db *d, arena *a, int64_t customer_id, const cha
 				 const char *browser_hash, int64_t now, sso_pending *out);
 
 /**
+ * Delete pending requests that expired before `before`, in batches of
+ * LIMIT_SWEEP_BATCH (the mailer's sweep); *deleted (may be NULL) gets the count.
+ */
+or_status store_sso_pending_sweep(db *d, int64_t before, unsigned long long *deleted);
+
+/**
  * Remember an accepted SAML assertion (SHA-256 hex of issuer and ID) until
  * expires_at: OR_ERR_CONFLICT when it was accepted before (a replay).  The
  * customer's expired rows are swept first.

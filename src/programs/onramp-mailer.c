@@ -10,7 +10,8 @@
  * anything again (`unrecorded`).  A mail given up on is blanked too, and the
  * link it carried stops working.  Each round first decides the queued forgot-password requests
  * (src/mail/reset_mail.c), whose mails then go out in the same round.
- * Between rounds it also sweeps expired sessions, throttles and reset tokens.
+ * Between rounds it also sweeps expired sessions, throttles, reset tokens,
+ * idempotency keys and pending SSO requests.
  */
 #include <fcntl.h>
 #include <signal.h>
@@ -29,6 +30,7 @@
 #include "onramp/mailtext.h"
 #include "onramp/reset_mail.h"
 #include "onramp/smtp.h"
+#include "onramp/sso_signin_store.h"
 #include "onramp/store.h"
 
 #define BATCH 10
@@ -204,6 +206,9 @@ main(int argc, char **argv)
 			/* Idempotency keys past their day, in short batches that hold no lock for long. */
 			if (store_idem_sweep(d, clock_wall_us() / 1000000 - LIMIT_IDEM_TTL_S, NULL) != OR_OK)
 				log_event(LOG_WARN, "sweep_failed", "idempotency keys: %s", db_last_error(d));
+			/* Pending SSO requests a day past their 10 minutes. */
+			if (store_sso_pending_sweep(d, clock_wall_us() / 1000000 - LIMIT_SSO_PENDING_KEEP_S, NULL) != OR_OK)
+				log_event(LOG_WARN, "sweep_failed", "pending SSO requests: %s", db_last_error(d));
 			next_sweep_ms = now_ms + 60000;
 		}
 		arena_reset(a);

@@ -485,6 +485,26 @@ db_run(db *d, const char *sql, const db_arg *args, size_t n, unsigned long long 
 }
 
 or_status
+db_delete_batched(db *d, const char *sql, const db_arg *args, size_t n, unsigned long long batch, int rounds,
+		  unsigned long long *deleted)
+{
+	unsigned long long got = 0, total = 0;
+	or_status st = OR_OK;
+	int round;
+
+	for (round = 0; round < rounds; round++) {
+		if ((st = db_run(d, sql, args, n, &got)) != OR_OK)
+			break;
+		total += got;
+		if (got < batch)
+			break;
+	}
+	if (deleted)
+		*deleted = total;
+	return st;
+}
+
+or_status
 db_scalar(db *d, const char *sql, const db_arg *args, size_t n, long long def, long long *out)
 {
 	db_stmt *s;

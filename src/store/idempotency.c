@@ -70,19 +70,7 @@ or_status
 store_idem_sweep(db *d, int64_t before, unsigned long long *deleted)
 {
 	db_arg args[] = { DB_INT(before) };
-	unsigned long long n = 0, total = 0;
-	or_status st = OR_OK;
-	int round;
 
-	_Static_assert(LIMIT_IDEM_SWEEP_BATCH == 1000, "SQL_SWEEP's LIMIT is LIMIT_IDEM_SWEEP_BATCH");
-	for (round = 0; round < LIMIT_IDEM_SWEEP_ROUNDS; round++) {
-		if ((st = db_run(d, SQL_SWEEP, args, 1, &n)) != OR_OK)
-			break;
-		total += n;
-		if (n < LIMIT_IDEM_SWEEP_BATCH)
-			break;
-	}
-	if (deleted)
-		*deleted = total;
-	return st;
+	_Static_assert(LIMIT_SWEEP_BATCH == 1000, "SQL_SWEEP's LIMIT is LIMIT_SWEEP_BATCH");
+	return db_delete_batched(d, SQL_SWEEP, args, 1, LIMIT_SWEEP_BATCH, LIMIT_SWEEP_ROUNDS, deleted);
 }

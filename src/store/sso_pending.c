@@ -8,6 +8,7 @@
  */
 #include <string.h>
 
+#include "onramp/limits.h"
 #include "onramp/sso_signin_store.h"
 #include "scope.h"
 
@@ -25,6 +26,18 @@ store_sso_pending_create(db *d, const sso_pending_new *p)
 	if (scope_refused(__func__, p->customer_id))
 		return OR_ERR_INTERNAL;
 	return db_run(d, SQL_PENDING_INSERT, args, sizeof(args) / sizeof(args[0]), NULL);
+}
+
+static const char SQL_PENDING_SWEEP[] = "DELETE FROM sso_pending WHERE expires_at < FROM_UNIXTIME(?) LIMIT 1000";
+
+/* Every customer's rows at once: housekeeping, not a tenant query (no customer data is read). */
+or_status
+store_sso_pending_sweep(db *d, int64_t before, unsigned long long *deleted)
+{
+	db_arg args[] = { DB_INT(before) };
+
+	_Static_assert(LIMIT_SWEEP_BATCH == 1000, "SQL_PENDING_SWEEP's LIMIT is LIMIT_SWEEP_BATCH");
+	return db_delete_batched(d, SQL_PENDING_SWEEP, args, 1, LIMIT_SWEEP_BATCH, LIMIT_SWEEP_ROUNDS, deleted);
 }
 
 static const char SQL_PENDING_USE[] =

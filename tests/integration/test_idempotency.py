@@ -196,6 +196,28 @@ class IdempotencyTests(IdemBase):
                        20, "old keys swept")
         self.assertEqual(self.count(f"SELECT COUNT(*) FROM idempotency_keys WHERE idem_key = '{fresh}'"), 1)
 
+    def test_mailer_sweeps_pending_sso_requests_a_day_past_expiry(self):
+        """The same sweep (one batched-delete helper) drops pending SSO requests a day past their
+        expiry, in batches; one expired an hour ago stays, so its late callback still reads
+        "expired" rather than "unknown"."""
+        self.admin_of_new_customer()
+        tag = f"{os.getpid():x}{time.time_ns():x}"[:20]
+        rows = ("SELECT LPAD(CONCAT('{tag}', {n}), 64, '0'), REPEAT('b', 64), (SELECT MIN(id) FROM customers), "
+                "'signin', 'oidc', 1, NOW(6) - INTERVAL {age}, NOW(6) - INTERVAL {age} + INTERVAL 10 MINUTE")
+        cols = "INSERT INTO sso_pending (state_hash, browser_hash, customer_id, purpose, protocol, version, " \
+               "created_at, expires_at) "
+        self.sql(cols + rows.format(tag=tag + "o", n="seq", age="25 HOUR") + " FROM seq_1_to_2500")
+        self.sql(cols + rows.format(tag=tag + "h", n="1", age="1 HOUR"))
+        self.sql(cols + rows.format(tag=tag + "f", n="1", age="1 MINUTE"))
+
+        def left(kind):
+            return self.count(f"SELECT COUNT(*) FROM sso_pending WHERE state_hash LIKE '%{tag}{kind}%'")
+        self.assertEqual((left("o"), left("h"), left("f")), (2500, 1, 1))
+        self.st.stop_mailer()
+        self.st.start_mailer()              # the mailer sweeps on its first round
+        stack.wait_for(lambda: left("o") == 0, 20, "old pending requests swept")
+        self.assertEqual((left("h"), left("f")), (1, 1))
+
 
 class RouteFamilyTests(IdemBase):
     """Every creating route family: the retry replays the first answer (a one-time link or a
