@@ -372,6 +372,8 @@ db_set_error_hook(db *d, void (*hook)(void *), void *ctx)
 	d->hook_ctx = ctx;
 }
 
+static const char SQL_BEGIN[] = "START TRANSACTION";
+
 static or_status
 begin_once(db *d)
 {
@@ -379,7 +381,12 @@ begin_once(db *d)
 
 	if (st != OR_OK)
 		return st;
-	if (mysql_autocommit(d->conn, 0) != 0) {
+	/*
+	 * START TRANSACTION, not SET autocommit=0: the session stays in autocommit
+	 * mode, so COMMIT and ROLLBACK end the transaction without a second round
+	 * trip to switch it back.
+	 */
+	if (mysql_real_query(d->conn, SQL_BEGIN, sizeof(SQL_BEGIN) - 1) != 0) {
 		db_note_error(d, mysql_errno(d->conn), mysql_error(d->conn));
 		if (db_is_conn_error(d->last_errno))
 			db_drop_connection(d);
@@ -420,8 +427,6 @@ db_commit(db *d)
 	} else {
 		d->unit_facts.committed = true;
 	}
-	if (d->conn && mysql_autocommit(d->conn, 1) != 0 && st == OR_OK)
-		st = OR_ERR_DB;
 	if (st != OR_OK && db_is_conn_error(d->last_errno))
 		db_drop_connection(d);
 	d->in_tx = false;
@@ -434,7 +439,7 @@ db_rollback(db *d)
 	if (d->conn && db_backoff_active(d))
 		db_drop_connection(d);	/* the server rolls back when it sees the close; nothing waits on it */
 	if (d->conn) {
-		if (mysql_rollback(d->conn) != 0 || mysql_autocommit(d->conn, 1) != 0) {
+		if (mysql_rollback(d->conn) != 0) {
 			db_note_error(d, mysql_errno(d->conn), mysql_error(d->conn));
 			db_drop_connection(d);
 		}
