@@ -129,39 +129,58 @@ reseal(db *d, arena *a, const seal_keyring *kr, const sso_secret_row *r)
 	return st;
 }
 
+/* The re-sealing of every secret and its audit row: one transaction for db_tx_run (rerun after a deadlock). */
+struct rotation {
+	arena *a;
+	const seal_keyring *kr;
+	sso_secret_row *rows;
+	bool *unopenable;	/* per row, for the report after the commit */
+	size_t n, done, bad;
+};
+
+static or_status
+rotate_tx(db *d, void *ctx)
+{
+	struct rotation *r = ctx;
+	or_status st = store_sso_secrets_any(d, r->a, true, &r->rows, &r->n);
+	size_t i;
+
+	r->done = r->bad = 0;
+	if (st == OR_OK && r->n && (r->unopenable = arena_calloc(r->a, r->n, sizeof(bool))) == NULL)
+		st = OR_ERR_NOMEM;
+	for (i = 0; st == OR_OK && i < r->n; i++) {
+		or_status one = reseal(d, r->a, r->kr, &r->rows[i]);
+		if (one == OR_ERR_INVALID || one == OR_ERR_NOT_FOUND) {
+			r->unopenable[i] = true;
+			r->bad++;
+		} else if ((st = one) == OR_OK)
+			r->done++;
+	}
+	if (st == OR_OK)
+		st = ctl_audit(d, "secrets.key_rotated", 0, "secret_key", 0);
+	return st;
+}
+
 static int
 rotate_key(db *d, arena *a, const char *path, seal_keyring *kr, const struct stat *old, const struct sopts *o)
 {
-	sso_secret_row *rows = NULL;
-	size_t n = 0, i, done = 0, bad = 0;
-	or_status st;
+	struct rotation r = { a, kr, NULL, NULL, 0, 0, 0 };
+	size_t i, done, bad;
 	int rc;
 
 	if (seal_keyring_add_new(kr) != OR_OK)
 		return ctl_fail("rotate-key: the key file holds %d keys already; run secrets drop-old-keys", SEAL_KEYS_MAX);
 	if ((rc = save_ring(path, kr, old)) != 0)
 		return rc;
-	st = db_begin(d);
-	if (st == OR_OK)
-		st = store_sso_secrets_any(d, a, true, &rows, &n);
-	for (i = 0; st == OR_OK && i < n; i++) {
-		or_status one = reseal(d, a, kr, &rows[i]);
-		if (one == OR_ERR_INVALID || one == OR_ERR_NOT_FOUND) {
-			fprintf(stderr, "onrampctl: customer %s (%s, key %s): does not open; left as it was\n",
-				rows[i].slug, rows[i].purpose, rows[i].key_id);
-			bad++;
-		} else if ((st = one) == OR_OK)
-			done++;
-	}
-	if (st == OR_OK)
-		st = ctl_audit(d, "secrets.key_rotated", 0, "secret_key", 0);
-	if (st == OR_OK)
-		st = db_commit(d);
-	if (st != OR_OK) {
-		db_rollback(d);
+	if (db_tx_run(d, rotate_tx, &r) != OR_OK)
 		return ctl_fail("rotate-key: database: %s (the key file already has the new key %s first; "
 				"nothing was re-sealed: run rotate-key again)", db_last_error(d), kr->keys[0].id);
-	}
+	for (i = 0; i < r.n; i++)
+		if (r.unopenable[i])
+			fprintf(stderr, "onrampctl: customer %s (%s, key %s): does not open; left as it was\n",
+				r.rows[i].slug, r.rows[i].purpose, r.rows[i].key_id);
+	done = r.done;
+	bad = r.bad;
 	if (o->json)
 		printf("{\"key_id\":\"%s\",\"resealed\":%zu,\"unopenable\":%zu,\"keys\":%zu}\n", kr->keys[0].id, done, bad,
 		       kr->n);
