@@ -162,6 +162,14 @@
 /** The same for the audit trail, which is read in longer pages. */
 #define LIMIT_AUDIT_PAGE_DEFAULT	100
 #define LIMIT_AUDIT_PAGE_MAX		500
+/** An audit row keeps at most this many bytes of one field's value (the rest becomes "…"). */
+#define LIMIT_AUDIT_VALUE		1000
+/** The longest dotted field path an audit diff names. */
+#define LIMIT_AUDIT_FIELD		128
+/** Rows an audit export returns at most, whatever its time range (an export past it says so). */
+#define LIMIT_AUDIT_EXPORT_ROWS		100000
+/** Rows an audit export reads from the database per statement. */
+#define LIMIT_AUDIT_EXPORT_PAGE		500
 /** An SSO sign-in (or test) must come back from the IdP within this (seconds). */
 #define LIMIT_SSO_PENDING_TTL_S		600
 /** At most one JWKS refetch per customer in this many seconds (an unknown kid asks for it). */
