@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <json-c/json.h>
 
+#include "onramp/str.h"
+
 /** Stored in place of a redacted field's value before the change. */
 #define AUDIT_REDACTED_BEFORE "[redacted]"
 /** Stored in place of a redacted field's value after the change: the audit says only "changed". */
@@ -41,5 +43,19 @@ json_object *audit_redact(const char *action, json_object *o);
  * empty array when the entry is an event (before or after missing).
  */
 json_object *audit_changes(const char *action, json_object *before, json_object *after);
+
+/**
+ * The readable line of a changes array (audit_changes): "field: before →
+ * after; field: changed", values as JSON text except strings; "" for none.
+ * The caller frees the result (malloc); NULL when out of memory.
+ */
+char *audit_changes_text(json_object *changes);
+
+/**
+ * Append s (n bytes) as one CSV cell (RFC 4180): always quoted, quotes
+ * doubled; a cell starting with = + - @ tab or CR gets a leading ' so a
+ * spreadsheet shows it as text instead of running it as a formula.
+ */
+or_status audit_csv_cell(or_buf *b, const char *s, size_t n);
 
 #endif

@@ -7,6 +7,7 @@
  * appear only as "changed".
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "onramp/audit_diff.h"
@@ -193,4 +194,59 @@ audit_changes(const char *action, json_object *before, json_object *after)
 	json_object_put(ob);
 	json_object_put(oa);
 	return arr;
+}
+
+static or_status
+append_value(or_buf *b, json_object *v)
+{
+	if (json_object_is_type(v, json_type_string))
+		return buf_append(b, json_object_get_string(v), (size_t)json_object_get_string_len(v));
+	return buf_append_c(b, v ? json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN) : "(none)");
+}
+
+char *
+audit_changes_text(json_object *changes)
+{
+	or_buf b;
+	size_t i, n = json_object_is_type(changes, json_type_array) ? json_object_array_length(changes) : 0;
+	or_status st = OR_OK;
+
+	buf_init(&b, 2 * LIMIT_AUDIT_VALUE * 64);
+	st = buf_append(&b, "", 0);
+	for (i = 0; i < n && st == OR_OK; i++) {
+		json_object *e = json_object_array_get_idx(changes, i), *f = NULL, *v = NULL;
+		json_object_object_get_ex(e, "field", &f);
+		if (i)
+			st = buf_append_c(&b, "; ");
+		if (st == OR_OK)
+			st = buf_appendf(&b, "%s: ", json_object_get_string(f));
+		if (st == OR_OK && json_object_object_get_ex(e, "redacted", NULL)) {
+			st = buf_append_c(&b, "changed");
+			continue;
+		}
+		if (st == OR_OK && json_object_object_get_ex(e, "before", &v))
+			st = append_value(&b, v);
+		if (st == OR_OK)
+			st = buf_append_c(&b, " \xE2\x86\x92 "); /* → */
+		if (st == OR_OK && json_object_object_get_ex(e, "after", &v))
+			st = append_value(&b, v);
+	}
+	if (st != OR_OK) {
+		buf_free(&b);
+		return NULL;
+	}
+	return b.data; /* the buffer's heap storage, now the caller's */
+}
+
+or_status
+audit_csv_cell(or_buf *b, const char *s, size_t n)
+{
+	or_status st = buf_putc(b, '"');
+	size_t i;
+
+	if (st == OR_OK && n > 0 && s[0] != '\0' && strchr("=+-@\t\r", s[0]) != NULL)
+		st = buf_putc(b, '\'');
+	for (i = 0; i < n && st == OR_OK; i++)
+		st = s[i] == '"' ? buf_append(b, "\"\"", 2) : buf_putc(b, s[i]);
+	return st == OR_OK ? buf_putc(b, '"') : st;
 }
