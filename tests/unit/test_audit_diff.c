@@ -1,4 +1,5 @@
 /* Unit tests for the audit trail's per-field diff and redaction (src/domain/audit_diff.c). */
+#include <stdlib.h>
 #include <string.h>
 
 #include "onramp/audit_diff.h"
@@ -189,7 +190,58 @@ test_changes_of_events_and_old_rows(void)
 	json_object_put(a);
 }
 
+static void
+test_csv_cells(void)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+		{ "plain", "\"plain\"" },
+		{ "a,b", "\"a,b\"" },
+		{ "say \"hi\"", "\"say \"\"hi\"\"\"" },
+		{ "two\nlines", "\"two\nlines\"" },
+		{ "=1+1", "\"'=1+1\"" },
+		{ "+1", "\"'+1\"" },
+		{ "-2", "\"'-2\"" },
+		{ "@SUM(A1)", "\"'@SUM(A1)\"" },
+		{ "\tx", "\"'\tx\"" },
+		{ "a=b", "\"a=b\"" },
+		{ "", "\"\"" },
+	};
+	or_buf b;
+	size_t i;
+
+	buf_init(&b, 1024);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		buf_reset(&b);
+		CU_ASSERT_EQUAL(audit_csv_cell(&b, cases[i].in, strlen(cases[i].in)), OR_OK);
+		CU_ASSERT_STRING_EQUAL(b.data, cases[i].out);
+	}
+	buf_free(&b);
+}
+
+static void
+test_changes_text(void)
+{
+	json_object *ch = J("[{\"field\":\"billing_contact.email\",\"before\":\"a@x\",\"after\":\"b@x\"},"
+			    "{\"field\":\"seat_limit\",\"before\":5,\"after\":7},"
+			    "{\"field\":\"target_name\",\"before\":null,\"after\":\"eu\"},"
+			    "{\"field\":\"body\",\"redacted\":true}]");
+	json_object *none = J("[]");
+	char *t = audit_changes_text(ch), *e = audit_changes_text(none);
+
+	CU_ASSERT_STRING_EQUAL(t, "billing_contact.email: a@x \xE2\x86\x92 b@x; seat_limit: 5 \xE2\x86\x92 7; "
+				  "target_name: (none) \xE2\x86\x92 eu; body: changed");
+	CU_ASSERT_STRING_EQUAL(e, "");
+	free(t);
+	free(e);
+	json_object_put(ch);
+	json_object_put(none);
+}
+
 static const unit_test tests[] = {
+	{ "CSV cells: quoted, quotes doubled, formulas defused", test_csv_cells },
+	{ "the readable line of changes", test_changes_text },
 	{ "only changed fields, nested ones as dotted paths", test_only_changed_fields_flattened },
 	{ "a save that changes nothing diffs to nothing", test_no_change_is_zero },
 	{ "added, removed and null members", test_added_removed_and_null },
