@@ -219,22 +219,24 @@ class FilterTests(AuditBase):
                 self.assertIn(word, r.json["error"]["message"])
 
     def test_filters_read_their_index(self):
-        """EXPLAIN of the statement the server ran, per filter, over 40,000 entries: each reads its index."""
+        """EXPLAIN of the statement the server ran, per filter, over 40,000 entries: each reads its index
+        (measured: actor 80 rows, actor id 80, action 1,000 (exact and prefix), object 40, customer 134,
+        one hour 60; a prefix that matches everything reads the primary key newest first instead)."""
         if Env.db.sql("SELECT COUNT(*) FROM information_schema.engines WHERE engine = 'SEQUENCE'"
                       ).split()[-1] != "1":
             self.skipTest("no SEQUENCE engine to generate entries with")
         self.sql("INSERT INTO audit_log (actor_type, actor_id, actor_label, customer_id, action, object_type, "
                  "object_id, at) SELECT IF(seq MOD 2, 'user', 'operator'), seq MOD 500, CONCAT('bulk', seq MOD 500), "
-                 "seq MOD 300 + 100000, CONCAT('bulk.a', seq MOD 40), 'user', seq MOD 1000, "
+                 "seq MOD 300 + 100000, CONCAT('bulk.a', seq MOD 40, '.x'), 'user', seq MOD 1000, "
                  "'2019-01-01' + INTERVAL seq MINUTE FROM seq_1_to_40000; ANALYZE TABLE audit_log;")
         cases = {"actor=bulk7": "audit_actor_label", "actor_type=user&actor_id=7": "audit_actor",
-                 "action=bulk.a7": "audit_action", "action=bulk.": "audit_action",
+                 "action=bulk.a7.x": "audit_action", "action=bulk.a7.": "audit_action",
                  "object_type=user&object_id=77": "audit_object", "customer=100007": "audit_customer",
                  "after=2019-01-02T00:00:00Z&before=2019-01-02T01:00:00Z": "audit_at"}
         for q, index in cases.items():
             with self.subTest(q=q):
                 plan = self.plan_of(q)
-                self.assertIn(index, json.dumps(plan), plan)
+                self.assertEqual(plan.get("key"), index, plan)
                 self.assertNotEqual(plan.get("access_type"), "ALL", plan)
                 self.assertLess(plan.get("rows", 0), 5000, plan)
 
