@@ -213,10 +213,19 @@ json_object *output_customer(const customer *c, long seats_used);
 /**
  * Append an audit row for the caller's change: actor from the principal (or
  * system when none), client address and request id from the request.
- * before/after are redacted JSON objects (not consumed).
+ * before/after are JSON objects (not consumed); with both, the row keeps only
+ * the changed fields (audit_diff) and none is written when nothing changed;
+ * with one, it is stored redacted (audit_redact).
  */
 or_status api_audit(app *a, http_request *req, const char *action, int64_t customer_id,
 		    const char *object_type, int64_t object_id, json_object *before, json_object *after);
+/**
+ * api_audit for an edit of one object (a save): when before and after do not
+ * differ, no row is written and api_commit rolls the transaction back, so a
+ * save that changes nothing leaves no trace (no row, no version bump).
+ */
+or_status api_audit_edit(app *a, http_request *req, const char *action, int64_t customer_id,
+			 const char *object_type, int64_t object_id, json_object *before, json_object *after);
 
 /* ---- shared operations ------------------------------------------------------------------ */
 
@@ -227,7 +236,9 @@ or_status api_audit(app *a, http_request *req, const char *action, int64_t custo
 void api_fail_db(app *a, http_request *req, http_response *resp, or_status st);
 /**
  * End the caller's transaction: commit when st is OR_OK, else (or when the
- * commit fails) roll back and answer the failure.  True when committed.
+ * commit fails) roll back and answer the failure.  True when committed (or,
+ * for an unchanged edit by api_audit_edit with no other row, rolled back as
+ * a success: nothing changed).
  */
 bool api_commit(app *a, http_request *req, http_response *resp, or_status st);
 

@@ -62,6 +62,8 @@ typedef struct http_request {
 	size_t nform;
 	bool body_parsed;		/* json or form is the parsed body: a second run of the pipeline reuses it */
 	int64_t now_us;			/* wall clock at arrival, UNIX microseconds */
+	unsigned audit_rows;		/* audit rows this run wrote (src/api/audit_log.c) */
+	unsigned audit_noops;		/* edits this run found unchanged: api_commit undoes them when no row was written */
 	http_body_reader read_body;
 	void *read_ctx;
 } http_request;

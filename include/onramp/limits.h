@@ -162,6 +162,18 @@
 /** The same for the audit trail, which is read in longer pages. */
 #define LIMIT_AUDIT_PAGE_DEFAULT	100
 #define LIMIT_AUDIT_PAGE_MAX		500
+/** An audit row keeps at most this many bytes of one field's value (the rest becomes "…"). */
+#define LIMIT_AUDIT_VALUE		1000
+/** The longest dotted field path an audit diff names. */
+#define LIMIT_AUDIT_FIELD		128
+/** Rows an audit export returns at most, whatever its time range (past it, X-Audit-Next-Before says where to go on). */
+#define LIMIT_AUDIT_EXPORT_ROWS		10000
+/** Bytes an audit export returns at most (within the request arena, LIMIT_ARENA_BYTES, with its rows). */
+#define LIMIT_AUDIT_EXPORT_BYTES	(4u * 1024u * 1024u)
+/** Rows an audit export reads from the database per statement. */
+#define LIMIT_AUDIT_EXPORT_PAGE		200
+/** An actor's name in an audit filter (actor_label is VARCHAR(400), sql/014). */
+#define LIMIT_AUDIT_ACTOR		400
 /** An SSO sign-in (or test) must come back from the IdP within this (seconds). */
 #define LIMIT_SSO_PENDING_TTL_S		600
 /** At most one JWKS refetch per customer in this many seconds (an unknown kid asks for it). */

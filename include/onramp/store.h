@@ -252,6 +252,11 @@ typedef struct audit_entry {
 	const char *after_json;
 	const char *client_addr;
 	const char *request_id;
+	/* Names resolved when read (names change, ids stay; NULL when unknown): */
+	const char *actor_name;		/* the user's or operator's username now */
+	const char *customer_name;
+	const char *customer_slug;
+	const char *object_label;	/* user: username, invite and setup link: email, review: kind... */
 } audit_entry;
 
 /** Append one audit row. */

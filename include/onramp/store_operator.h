@@ -33,11 +33,24 @@ or_status store_user_deactivate(db *d, int64_t customer_id, int64_t id);
 
 /* ---- audit trail ------------------------------------------------------------------- */
 
-/** One customer's entries (0 refused), newest first, before id before_id (0 = from the newest). */
-or_status store_audit_list(db *d, arena *a, int64_t customer_id, int64_t before_id, long limit,
+/** Which audit entries to read; every member is optional (0 or NULL: any). */
+typedef struct audit_filter {
+	int64_t before_id;		/* a page: entries older than this id */
+	const char *actor_type;		/* with actor_id: one principal ("user", "operator"...) */
+	int64_t actor_id;
+	const char *actor;		/* the actor's name as recorded (exact) */
+	const char *action;		/* exact, or every action under a prefix that ends in '.' */
+	const char *object_type;	/* with object_id or alone */
+	const char *object_id;
+	int64_t after;			/* at or after this time (UNIX seconds; 0: open) */
+	int64_t before;			/* strictly before this time (0: open) */
+} audit_filter;
+
+/** One customer's entries (0 refused) matching f, newest first, with names resolved. */
+or_status store_audit_list(db *d, arena *a, int64_t customer_id, const audit_filter *f, long limit,
 			   audit_entry **out, size_t *n);
 /** The same over every customer and the entries of none (operators). */
-or_status store_audit_list_any(db *d, arena *a, int64_t before_id, long limit, audit_entry **out, size_t *n);
+or_status store_audit_list_any(db *d, arena *a, const audit_filter *f, long limit, audit_entry **out, size_t *n);
 
 /* ---- operators -------------------------------------------------------------------- */
 

@@ -201,35 +201,6 @@ contacts_complete(const customer_details *d)
 	return checklist_contacts_complete(&c);
 }
 
-static json_object *
-changed_fields(const customer_details *b, const customer_details *n)
-{
-	json_object *o = json_object_new_array();
-	struct { const char *name; const char *x, *y; } f[] = {
-		{ "legal_name", b->legal_name, n->legal_name }, { "operating_name", b->operating_name, n->operating_name },
-		{ "support_contact.name", b->support.name, n->support.name },
-		{ "support_contact.email", b->support.email, n->support.email },
-		{ "support_contact.phone", b->support.phone, n->support.phone },
-		{ "billing_contact.name", b->billing.name, n->billing.name },
-		{ "billing_contact.email", b->billing.email, n->billing.email },
-		{ "billing_contact.phone", b->billing.phone, n->billing.phone },
-		{ "technical_contact.name", b->technical.name, n->technical.name },
-		{ "technical_contact.email", b->technical.email, n->technical.email },
-		{ "technical_contact.phone", b->technical.phone, n->technical.phone },
-		{ "repository_notes", b->repository_notes, n->repository_notes },
-		{ "ai_preferences", b->ai_preferences, n->ai_preferences },
-		{ "ai_provider", b->ai_provider, n->ai_provider },
-		{ "workspace_preferences", b->workspace_preferences, n->workspace_preferences },
-		{ "target_launch", b->target_launch, n->target_launch },
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++)
-		if ((f[i].x == NULL) != (f[i].y == NULL) || (f[i].x && strcmp(f[i].x, f[i].y) != 0))
-			json_object_array_add(o, json_object_new_string(f[i].name));
-	return o;
-}
-
 void
 api_account_patch(app *a, http_request *req, http_response *resp)
 {
@@ -240,7 +211,7 @@ api_account_patch(app *a, http_request *req, http_response *resp)
 	principal *p = api_principal(req);
 	customer c;
 	customer_details before, next;
-	json_object *after, *changes;
+	json_object *was, *after;
 	int64_t version;
 	bool has_version;
 	int opened = 0;
@@ -272,16 +243,17 @@ api_account_patch(app *a, http_request *req, http_response *resp)
 	provider_member(req, resp, &next);
 	if (!input_ok(resp))
 		return;
-	changes = changed_fields(&before, &next);
-	after = json_object_new_object();
-	json_object_object_add(after, "changed", changes);
-	json_object_object_add(after, "version", json_object_new_int64(version + 1));
+	/* before is what the version the caller sent holds: the save below refuses any other. */
+	was = api_details_json(&c, &before);
+	after = api_details_json(&c, &next);
 	if ((st = db_begin(a->db)) == OR_OK &&
 	    (st = store_details_save(a->db, c.id, &next, version, p->user.id)) == OR_OK && contacts_complete(&next) &&
-	    (st = store_setup_submit(a->db, c.id, p->user.id, strcmp(next.ai_provider, "none") != 0, &opened)) == OR_OK)
-		json_object_object_add(after, "reviews_opened", json_object_new_int(opened));
+	    (st = store_setup_submit(a->db, c.id, p->user.id, strcmp(next.ai_provider, "none") != 0, &opened)) == OR_OK &&
+	    opened)
+		json_object_object_add(after, "reviews_opened", json_object_new_int(opened)); /* a resubmission is a change */
 	if (st == OR_OK)
-		st = api_audit(a, req, "account.update", c.id, "customer", c.id, NULL, after);
+		st = api_audit_edit(a, req, "account.update", c.id, "customer", c.id, was, after);
+	json_object_put(was);
 	json_object_put(after);
 	if (!api_commit(a, req, resp, st))
 		return;

@@ -110,8 +110,8 @@ api_admin_notes_put(app *a, http_request *req, http_response *resp)
 	const char *body;
 	int64_t version;
 	bool has_version;
-	internal_note n;
-	json_object *after;
+	internal_note n, old;
+	json_object *was, *after;
 	or_status st;
 
 	if (!input_allowed(req, resp, allowed) || !api_path_customer(a, req, resp, &c))
@@ -125,11 +125,16 @@ api_admin_notes_put(app *a, http_request *req, http_response *resp)
 	version = input_int(req, resp, "version", true, 0, INT32_MAX, &has_version);
 	if (!input_ok(resp))
 		return;
-	/* The audit row records that notes changed, not what they say. */
+	/* The audit row records that notes changed, not what they say (audit_diff redacts "body"). */
 	after = json_object_new_object();
-	json_object_object_add(after, "length", json_object_new_int64((int64_t)strlen(body)));
-	if ((st = db_begin(a->db)) == OR_OK && (st = store_notes_put(a->db, c.id, body, version, p->op.id)) == OR_OK)
-		st = api_audit(a, req, "customer.internal_notes", c.id, "customer", c.id, NULL, after);
+	json_object_object_add(after, "body", json_object_new_string(body));
+	if ((st = db_begin(a->db)) == OR_OK && (st = store_notes_get(a->db, req->arena, c.id, &old)) == OR_OK &&
+	    (st = store_notes_put(a->db, c.id, body, version, p->op.id)) == OR_OK) {
+		was = json_object_new_object();
+		json_object_object_add(was, "body", json_object_new_string(old.body ? old.body : ""));
+		st = api_audit_edit(a, req, "customer.internal_notes", c.id, "customer", c.id, was, after);
+		json_object_put(was);
+	}
 	json_object_put(after);
 	if (!api_commit(a, req, resp, st))
 		return;
@@ -166,7 +171,7 @@ audit_context(app *a, http_request *req, const char *action, int64_t customer_id
 		return st;
 	b = api_context_json(before);
 	n = api_context_json(&now);
-	st = api_audit(a, req, action, customer_id, "customer", customer_id, b, n);
+	st = api_audit_edit(a, req, action, customer_id, "customer", customer_id, b, n);
 	json_object_put(b);
 	json_object_put(n);
 	return st;
@@ -360,6 +365,24 @@ blocker_member(app *a, http_request *req, http_response *resp, json_object *o, s
 	return out->item && out->category && out->message;
 }
 
+/* A set of blockers for the audit diff: keyed by item, so a row reads "blockers.sso.message: a → b". */
+static json_object *
+blockers_audit_json(const blocker_row *b, size_t n)
+{
+	json_object *o = json_object_new_object(), *set = json_object_new_object();
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		json_object *one = json_object_new_object();
+		json_object_object_add(one, "category", output_str(b[i].category));
+		json_object_object_add(one, "message", output_str(b[i].message));
+		json_object_object_add(one, "retryable", json_object_new_boolean(b[i].retryable));
+		json_object_object_add(set, b[i].item ? b[i].item : "", one);
+	}
+	json_object_object_add(o, "blockers", set);
+	return o;
+}
+
 void
 api_admin_blockers_put(app *a, http_request *req, http_response *resp)
 {
@@ -398,21 +421,14 @@ api_admin_blockers_put(app *a, http_request *req, http_response *resp)
 	}
 	if (!input_ok(resp))
 		return;
-	after = json_object_new_array();
-	for (i = 0; i < n; i++) {
-		json_object *b = json_object_new_object();
-		json_object_object_add(b, "item", json_object_new_string(in[i].item));
-		json_object_object_add(b, "category", json_object_new_string(in[i].category));
-		json_object_object_add(b, "retryable", json_object_new_boolean(in[i].retryable));
-		json_object_array_add(after, b);
-	}
+	after = blockers_audit_json(in, n);
 	/* The customer row lock serialises two operators replacing the set at once. */
 	if ((st = db_begin(a->db)) == OR_OK && (st = store_customer_lock(a->db, c.id, &seat)) == OR_OK &&
+	    (st = store_blockers_list(a->db, req->arena, c.id, &now, &nnow)) == OR_OK &&
 	    (st = store_blockers_replace(a->db, c.id, in, n, p->op.id)) == OR_OK) {
-		json_object *wrap = json_object_new_object();
-		json_object_object_add(wrap, "blockers", json_object_get(after));
-		st = api_audit(a, req, "customer.blockers", c.id, "customer", c.id, NULL, wrap);
-		json_object_put(wrap);
+		json_object *was = blockers_audit_json(now, nnow);
+		st = api_audit_edit(a, req, "customer.blockers", c.id, "customer", c.id, was, after);
+		json_object_put(was);
 	}
 	json_object_put(after);
 	if (!api_commit(a, req, resp, st))

@@ -146,13 +146,15 @@ api_admin_customer_patch(app *a, http_request *req, http_response *resp)
 		(void)api_commit(a, req, resp, st);
 		return;
 	}
-	before = output_customer(&c, 0);
+	before = json_object_new_object();
+	json_object_object_add(before, "name", json_object_new_string(c.name));
+	json_object_object_add(before, "seat_limit", json_object_new_int64(c.seat_limit));
 	after = json_object_new_object();
 	json_object_object_add(after, "name", json_object_new_string(name ? name : c.name));
 	json_object_object_add(after, "seat_limit", json_object_new_int64(has_seats ? seats : c.seat_limit));
 	if ((st = store_customer_update(a->db, id, name ? name : c.name, has_seats ? (long)seats : c.seat_limit,
 					has_version ? version : c.version)) == OR_OK)
-		st = api_audit(a, req, "customer.update", id, "customer", id, before, after);
+		st = api_audit_edit(a, req, "customer.update", id, "customer", id, before, after);
 	json_object_put(before);
 	json_object_put(after);
 	if (!api_commit(a, req, resp, st))

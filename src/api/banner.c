@@ -22,6 +22,22 @@ banner_json(const banner *b)
 	return o;
 }
 
+/* The banner for the audit diff; no banner is every field null, so setting and clearing diff per field. */
+static json_object *
+audit_banner(const banner *b)
+{
+	json_object *o;
+
+	if (b)
+		return banner_json(b);
+	o = json_object_new_object();
+	json_object_object_add(o, "message", NULL);
+	json_object_object_add(o, "severity", NULL);
+	json_object_object_add(o, "starts_at", NULL);
+	json_object_object_add(o, "ends_at", NULL);
+	return o;
+}
+
 void
 api_banner_get(app *a, http_request *req, http_response *resp)
 {
@@ -95,10 +111,20 @@ api_admin_banner_put(app *a, http_request *req, http_response *resp)
 	b.updated_by = p->op.username;
 	if ((st = db_begin(a->db)) == OR_OK) {
 		bool clear = b.message == NULL || *b.message == '\0';
-		st = clear ? store_banner_clear(a->db) : store_banner_set(a->db, &b);
+		banner old;
+		json_object *was = NULL;
+		st = store_banner_get(a->db, req->arena, &old);
+		if (st == OR_OK || st == OR_ERR_NOT_FOUND) {
+			was = audit_banner(st == OR_OK ? &old : NULL);
+			st = clear ? store_banner_clear(a->db) : store_banner_set(a->db, &b);
+		}
 		after = clear ? NULL : banner_json(&b);
-		if (st == OR_OK)
-			st = api_audit(a, req, clear ? "banner.clear" : "banner.set", 0, "banner", 1, NULL, after);
+		if (st == OR_OK) {
+			json_object *now = audit_banner(after ? &b : NULL);
+			st = api_audit_edit(a, req, clear ? "banner.clear" : "banner.set", 0, "banner", 1, was, now);
+			json_object_put(now);
+		}
+		json_object_put(was);
 	}
 	if (!api_commit(a, req, resp, st)) {
 		if (after)

@@ -153,6 +153,7 @@ app_dispatch(app *a, http_request *req, http_response *resp, size_t *route_index
 	for (attempt = 1;; attempt++) {
 		unsigned long fetches = fetch_calls();
 
+		req->audit_rows = req->audit_noops = 0;
 		pipeline(a, req, resp, route_index);
 		close_leaked_transaction(a, req, resp, *route_index);
 		if (fetch_calls() != fetches)

@@ -212,5 +212,7 @@ void api_admin_banner_get(app *a, http_request *req, http_response *resp);
 
 /** GET /admin/api/v1/audit: the audit trail, newest first. */
 void api_admin_audit_list(app *a, http_request *req, http_response *resp);
+/** GET /admin/api/v1/audit/export: the same entries as CSV or JSON lines, bounded. */
+void api_admin_audit_export(app *a, http_request *req, http_response *resp);
 
 #endif

@@ -127,6 +127,7 @@ static const route routes[] = {
 	{ "GET", "/admin/api/v1/banner", OPS, AUTH_OPERATOR, BODY_NONE, api_admin_banner_get, 0 },
 	/* audit trail */
 	{ "GET", "/admin/api/v1/audit", OPS, AUTH_OPERATOR, BODY_NONE, api_admin_audit_list, 0 },
+	{ "GET", "/admin/api/v1/audit/export", OPS, AUTH_OPERATOR, BODY_NONE, api_admin_audit_export, 0 },
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))

@@ -264,6 +264,24 @@ read_form(app *a, http_request *req, http_response *resp, sso_draft *d)
 	return true;
 }
 
+/* The fields a draft save edits, for its audit diff (the review and validation state follow from them). */
+static json_object *
+draft_fields(const sso_draft *d)
+{
+	static const char *const edited[] = {
+		"protocol", "discovery_url", "metadata_url", "metadata_xml", "entity_choice", "email_domains", "claims",
+		"admin_groups", "member_groups", "test_users", "client_id", NULL
+	};
+	json_object *all = api_sso_json(d, false), *o = json_object_new_object(), *v;
+	size_t i;
+
+	for (i = 0; edited[i]; i++)
+		if (json_object_object_get_ex(all, edited[i], &v))
+			json_object_object_add(o, edited[i], json_object_get(v));
+	json_object_put(all);
+	return o;
+}
+
 void
 api_sso_put(app *a, http_request *req, http_response *resp)
 {
@@ -273,8 +291,7 @@ api_sso_put(app *a, http_request *req, http_response *resp)
 	};
 	int64_t cid = api_customer_id(req), version;
 	bool has_version;
-	sso_draft in, now;
-	json_object *after;
+	sso_draft in, was, now;
 	or_status st;
 
 	if (!input_allowed(req, resp, allowed))
@@ -287,15 +304,16 @@ api_sso_put(app *a, http_request *req, http_response *resp)
 	}
 	if (!input_ok(resp))
 		return;
-	after = json_object_new_object();
-	json_object_object_add(after, "protocol", json_object_new_string(in.protocol));
-	json_object_object_add(after, "metadata", json_object_new_string(in.metadata_xml ? "xml" : in.metadata_url ? "url"
-								     : in.discovery_url ? "discovery" : "none"));
 	/* An edit withdraws a pending review: what the operator would approve is no longer what is stored. */
-	if ((st = db_begin(a->db)) == OR_OK && (st = store_sso_draft_save(a->db, cid, &in, version)) == OR_OK &&
-	    (st = store_review_supersede(a->db, cid, "sso")) == OR_OK)
-		st = api_audit(a, req, "sso.update", cid, "customer", cid, NULL, after);
-	json_object_put(after);
+	if ((st = db_begin(a->db)) == OR_OK && (st = store_sso_draft_get(a->db, req->arena, cid, &was)) == OR_OK &&
+	    (st = store_sso_draft_save(a->db, cid, &in, version)) == OR_OK &&
+	    (st = store_review_supersede(a->db, cid, "sso")) == OR_OK &&
+	    (st = store_sso_draft_get(a->db, req->arena, cid, &now)) == OR_OK) {
+		json_object *b = draft_fields(&was), *n = draft_fields(&now);
+		st = api_audit_edit(a, req, "sso.update", cid, "customer", cid, b, n);
+		json_object_put(b);
+		json_object_put(n);
+	}
 	if (!api_commit(a, req, resp, st))
 		return;
 	if ((st = store_sso_draft_get(a->db, req->arena, cid, &now)) != OR_OK) {

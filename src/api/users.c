@@ -277,7 +277,7 @@ api_user_patch(app *a, http_request *req, http_response *resp)
 	u.role = role;
 	after = users_status_json(&u, api_now(req));
 	if ((st = store_user_set_role(a->db, u.customer_id, id, role)) == OR_OK)
-		st = api_audit(a, req, "user.role_change", u.customer_id, "user", id, before, after);
+		st = api_audit_edit(a, req, "user.role_change", u.customer_id, "user", id, before, after);
 	json_object_put(before);
 	json_object_put(after);
 	users_finish(a, req, resp, st, id);

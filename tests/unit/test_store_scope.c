@@ -49,6 +49,7 @@ test_scoped_reads_refuse_zero(void)
 	user_page pg;
 	invite v;
 	audit_entry *es;
+	audit_filter af = { 0 };
 	review *rv;
 	support_request *sr;
 	review_query q = { NULL, NULL, 0, 0, 10 };
@@ -64,7 +65,7 @@ test_scoped_reads_refuse_zero(void)
 	REFUSED(store_user_list(d, ar, 0, &f, 0, 0, 10, &pg));
 	REFUSED(store_invite_get(d, ar, 0, 1, false, &v));
 	REFUSED(store_invite_get(d, ar, 0, 1, true, &v));
-	REFUSED(store_audit_list(d, ar, 0, 0, 10, &es, &n));
+	REFUSED(store_audit_list(d, ar, 0, &af, 10, &es, &n));
 	REFUSED(store_review_list(d, ar, &q, &rv, &n));
 	REFUSED(store_support_list(d, ar, 0, 0, 10, &sr, &n));
 	REFUSED(store_sso_setup_link_get(d, ar, 0, 1, &l));
