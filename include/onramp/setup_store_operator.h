@@ -114,6 +114,8 @@ typedef struct review_query {
 or_status store_review_list(db *d, arena *a, const review_query *q, review **out, size_t *n);
 /** The same over every customer (q->customer_id is not read). */
 or_status store_review_list_any(db *d, arena *a, const review_query *q, review **out, size_t *n);
+/** How many reviews wait for an operator over every customer, and when the oldest was submitted (0 = none). */
+or_status store_review_pending_any(db *d, long *count, int64_t *oldest);
 /** Load one review and lock it for the transaction. */
 or_status store_review_lock(db *d, arena *a, int64_t id, review *out);
 /** Decide a pending review (OR_ERR_CONFLICT when it is not pending any more). */

@@ -13,6 +13,86 @@
 #include "onramp/limits.h"
 #include "handlers.h"
 
+#define DRILLDOWN_PAGE 500
+
+/* One scan page's matches: the customers, newest first, join the answer until it holds limit. */
+typedef struct drill_scan {
+	const drilldown *d;
+	int64_t after;		/* the cursor: answer customers below this id (0 = from the newest) */
+	long limit, total, answered;
+	int64_t last;		/* the last customer answered, for next_after */
+	json_object *arr;
+} drill_scan;
+
+static or_status
+drill_page(app *a, arena *ar, drill_scan *sc, const customer *cs, size_t n, int64_t now)
+{
+	/* store_checklist_facts_many takes ids ascending; the page is descending. */
+	int64_t *ids = arena_calloc(ar, n, sizeof(*ids));
+	checklist_facts *f = arena_calloc(ar, n, sizeof(*f));
+	checklist c;
+	size_t i;
+	or_status st = ids && f ? OR_OK : OR_ERR_NOMEM;
+
+	for (i = 0; st == OR_OK && i < n; i++)
+		ids[i] = cs[n - 1 - i].id;
+	if (st == OR_OK)
+		st = store_checklist_facts_many(a->db, ar, ids, n, now, f);
+	for (i = 0; st == OR_OK && i < n; i++) {
+		const checklist_facts *fi = &f[n - 1 - i];
+		checklist_derive(fi, &c);
+		if (!api_drilldown_match(sc->d, &c, fi))
+			continue;
+		sc->total++;
+		if (sc->after && cs[i].id >= sc->after)
+			continue;
+		if (sc->answered++ < sc->limit) {
+			json_object_array_add(sc->arr, output_customer(&cs[i], fi->seats_used));
+			sc->last = cs[i].id;
+		}
+	}
+	return st;
+}
+
+/*
+ * The customers behind a dashboard count: every customer (matching q) is
+ * derived by the dashboard's rules, a page at a time, so "total" counts every
+ * match (the count the dashboard showed) while the answer holds the first
+ * limit below the cursor.
+ */
+static void
+drilldown_list(app *a, http_request *req, http_response *resp, const drilldown *d, long limit, int64_t after)
+{
+	const char *q = input_query(req, "q");
+	arena *page = arena_new(LIMIT_ARENA_BYTES);
+	drill_scan sc = { d, after, limit, 0, 0, 0, json_object_new_array() };
+	int64_t before = 0;
+	customer *cs;
+	size_t n = 0;
+	json_object *o;
+	or_status st = page ? OR_OK : OR_ERR_NOMEM;
+
+	while (st == OR_OK) {
+		arena_reset(page);
+		if ((st = store_customer_list(a->db, page, q, before, DRILLDOWN_PAGE, &cs, &n)) == OR_OK && n > 0)
+			st = drill_page(a, page, &sc, cs, n, api_now(req));
+		if (n < DRILLDOWN_PAGE)
+			break;
+		before = cs[n - 1].id;
+	}
+	arena_free(page);
+	if (st != OR_OK) {
+		json_object_put(sc.arr);
+		api_fail_db(a, req, resp, st);
+		return;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "customers", sc.arr);
+	json_object_object_add(o, "next_after", sc.answered > limit ? output_id(sc.last) : NULL);
+	json_object_object_add(o, "total", json_object_new_int64(sc.total));
+	http_json(resp, 200, o);
+}
+
 void
 api_admin_customers_list(app *a, http_request *req, http_response *resp)
 {
@@ -21,12 +101,18 @@ api_admin_customers_list(app *a, http_request *req, http_response *resp)
 	int64_t after;
 	customer *cs;
 	size_t n, i;
+	drilldown d;
 	json_object *o, *arr;
 	or_status st;
 
 	/* Newest first: "after" is the last id of the previous page, and ids go down. */
-	if (!input_page(req, resp, LIMIT_PAGE_DEFAULT, LIMIT_PAGE_MAX, &limit, &after))
+	if (!input_page(req, resp, LIMIT_PAGE_DEFAULT, LIMIT_PAGE_MAX, &limit, &after) ||
+	    !api_drilldown_read(req, resp, &d))
 		return;
+	if (d.any) {
+		drilldown_list(a, req, resp, &d, limit, after);
+		return;
+	}
 	st = store_customer_list(a->db, req->arena, q, after, limit + 1, &cs, &n);
 	o = json_object_new_object();
 	arr = json_object_new_array();

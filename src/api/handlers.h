@@ -9,6 +9,7 @@
 #define ONRAMP_API_HANDLERS_H
 
 #include "onramp/app.h"
+#include "onramp/checklist.h"
 
 /* ---- probes (probes.c) and browser reports (reports.c) ------------------------------ */
 
@@ -146,6 +147,18 @@ void api_admin_password_change(app *a, http_request *req, http_response *resp);
 
 /* ---- operator: customers (admin_customers.c) and users (admin_users.c) ---------------- */
 
+/** The drill-down filters of GET /customers: the dashboard's facets (-1 = any). */
+typedef struct drilldown {
+	bool any;			/* some filter below is set */
+	int item, state;		/* checklist item in this state */
+	int ready, over_seat_limit, review_waiting;	/* 0 or 1 */
+	int blocked;			/* blocked in this category */
+} drilldown;
+
+/** Read item=&state=, ready=, over_seat_limit=, review_waiting=, blocked_category=; false after a 400. */
+bool api_drilldown_read(http_request *req, http_response *resp, drilldown *d);
+/** True when the customer passes every filter set in d, by the dashboard's rules. */
+bool api_drilldown_match(const drilldown *d, const checklist *c, const checklist_facts *f);
 /** GET /admin/api/v1/customers: list and search. */
 void api_admin_customers_list(app *a, http_request *req, http_response *resp);
 /** POST /admin/api/v1/customers: a customer and its first admin invite. */

@@ -267,9 +267,13 @@ customers_list(db *d, arena *a, const struct opts *o)
 		json_object_object_add(seats, "limit", json_object_new_int64(cs[i].seat_limit));
 		json_object_object_add(c, "seats", seats);
 		json_object_array_add(arr, c);
+		if (!o->json && i == 0)
+			printf("%-24s %-32s %s\n", "SLUG", "NAME", "SEATS");
 		if (!o->json)
-			printf("%-24s %-32s seats %ld/%ld\n", cs[i].slug, cs[i].name, used, cs[i].seat_limit);
+			printf("%-24s %-32s %ld/%ld\n", cs[i].slug, cs[i].name, used, cs[i].seat_limit);
 	}
+	if (!o->json && n == 0)
+		puts("no customers yet");
 	if (o->json)
 		print_json(arr);
 	else
@@ -346,14 +350,17 @@ users_create(db *d, arena *a, const struct opts *o)
 	return 0;
 }
 
+/* The table's columns, one format for the header and the rows. */
+#define USERS_ROW "%-8s %-20s %-32s %-16s %-16s %-12s %s\n"
+
 static int
 users_list(db *d, arena *a, const struct opts *o)
 {
 	int64_t now = clock_wall_us() / 1000000, after = 0;
-	char err[256];
+	char err[256], id[24];
 	filter f;
 	user_page pg;
-	size_t i;
+	size_t i, shown = 0;
 	json_object *arr = json_object_new_array();
 
 	if (filter_parse(o->filter ? o->filter : "", o->filter ? strlen(o->filter) : 0, FILTER_SCOPE_OPERATOR,
@@ -380,14 +387,19 @@ users_list(db *d, arena *a, const struct opts *o)
 					identity_status_name(identity_user_status(u, now))));
 				json_object_object_add(j, "last_seen_at", u->last_seen_at ? json_object_new_string(seen) : NULL);
 				json_object_array_add(arr, j);
-			} else
-				printf("%-8lld %-20s %-32s %-16s %-16s %-12s %s\n", (long long)u->id, u->username,
-				       u->email, u->customer_slug, identity_role_name(u->role),
+			} else {
+				if (shown++ == 0)
+					printf(USERS_ROW, "ID", "USERNAME", "EMAIL", "CUSTOMER", "ROLE", "STATUS", "LAST_SEEN");
+				snprintf(id, sizeof(id), "%lld", (long long)u->id);
+				printf(USERS_ROW, id, u->username, u->email, u->customer_slug, identity_role_name(u->role),
 				       identity_status_name(identity_user_status(u, now)), seen);
+			}
 		}
 		after = pg.n ? pg.items[pg.n - 1].id : after;
 		arena_reset(a);
 	} while (pg.more);
+	if (!o->json && shown == 0)
+		puts(o->filter ? "no users match the filter" : "no users yet");
 	if (o->json)
 		print_json(arr);
 	else
@@ -407,7 +419,11 @@ confirm(const char *question, bool yes)
 		return false;
 	}
 	fprintf(stderr, "%s [y/N] ", question);
-	return fgets(line, sizeof(line), stdin) && (line[0] == 'y' || line[0] == 'Y');
+	if (fgets(line, sizeof(line), stdin) && (line[0] == 'y' || line[0] == 'Y'))
+		return true;
+	/* Exit 1 is never silent: say that nothing changed and why. */
+	fputs("onrampctl: cancelled: not confirmed, nothing changed\n", stderr);
+	return false;
 }
 
 static int

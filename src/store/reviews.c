@@ -108,6 +108,29 @@ store_review_list_any(db *d, arena *a, const review_query *q, review **out, size
 	return list_reviews(d, a, q, false, out, n);
 }
 
+static const char SQL_PENDING_ANY[] =
+	"SELECT COUNT(*), MIN(created_at) FROM reviews WHERE state = 'pending'";
+
+or_status
+store_review_pending_any(db *d, long *count, int64_t *oldest)
+{
+	db_stmt *s;
+	bool found;
+	or_status st = db_prepare(d, SQL_PENDING_ANY, &s);
+
+	*count = 0;
+	*oldest = 0;
+	if (st != OR_OK)
+		return st;
+	st = db_query_one(s, &found);
+	if (st == OR_OK && found) {
+		*count = (long)db_col_int(s, 0, 0);
+		*oldest = db_col_time(s, 1);
+	}
+	db_stmt_done(s);
+	return st;
+}
+
 or_status
 store_review_lock(db *d, arena *a, int64_t id, review *out)
 {

@@ -722,3 +722,50 @@ class OperatorTests(IdentityBase):
             self.sql("UPDATE audit_log SET action = 'x'")
         with self.assertRaises(RuntimeError):
             self.sql("DELETE FROM audit_log")
+
+
+class CliOutputTests(IdentityBase):
+    """onrampctl's conventions (issue 16, item 14): a header over table output, a line for an
+    empty result, a one-line reason on every exit 1, --json unchanged."""
+
+    def ask(self, answer, *args):
+        """Run onrampctl with a terminal on stdin and type answer at its question."""
+        import os
+        import pty
+        master, slave = pty.openpty()
+        try:
+            p = subprocess.Popen([self.st.program("onrampctl"), "-c", self.st.config_path, *args], stdin=slave,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=self.st.env())
+            os.write(master, answer.encode() + b"\n")
+            out, err = p.communicate(timeout=30)
+        finally:
+            os.close(master)
+            os.close(slave)
+        return p.returncode, out, err
+
+    def test_lists_have_a_header_and_say_when_empty(self):
+        cust = self.new_customer()
+        user = self.new_user(cust)["user"]
+        out = self.st.ctl("users", "list", "--filter", f"customer:{cust['slug']}").stdout.splitlines()
+        self.assertEqual(out[0].split(), ["ID", "USERNAME", "EMAIL", "CUSTOMER", "ROLE", "STATUS", "LAST_SEEN"])
+        self.assertEqual([line.split()[1] for line in out[1:]], [user["username"]])
+        empty = self.st.ctl("users", "list", "--filter", f"customer:{cust['slug']} status:suspended")
+        self.assertEqual((empty.returncode, empty.stdout.strip()), (0, "no users match the filter"))
+        self.assertEqual(json.loads(self.st.ctl("users", "list", "--filter", f"customer:{cust['slug']} status:suspended",
+                                                "--json").stdout), [])
+        out = self.st.ctl("customers", "list").stdout.splitlines()
+        self.assertEqual(out[0].split(), ["SLUG", "NAME", "SEATS"])
+        self.assertIn(cust["slug"], [line.split()[0] for line in out[1:]])
+        self.assertIn(cust["slug"], [c["slug"] for c in json.loads(self.st.ctl("customers", "list", "--json").stdout)])
+
+    def test_declining_a_confirmation_says_so(self):
+        cust = self.new_customer()
+        name = self.new_user(cust)["user"]["username"]
+        rc, out, err = self.ask("n", "users", "suspend", name)
+        self.assertEqual(rc, 1)
+        self.assertIn(f"Suspend {name}", err)
+        self.assertIn("cancelled: not confirmed", err)
+        self.assertEqual(self.ops_client.call("GET", f"/users?q={name}").json["users"][0]["status"], "dormant")
+        rc, out, err = self.ask("y", "users", "suspend", name)
+        self.assertEqual((rc, out.strip()), (0, f"suspended {name}"), err)
+        self.assertEqual(self.ops_client.call("GET", f"/users?q={name}").json["users"][0]["status"], "suspended")

@@ -149,6 +149,8 @@ function setSession(body) {
   byId('header-session').hidden = false;
   byId('tab-operators').hidden = !isAdmin();
   for (const node of document.querySelectorAll('[data-write]')) node.hidden = !canWrite();
+  // Roles that read only see text where others see forms: typing into a form that cannot be saved is lost.
+  for (const node of document.querySelectorAll('[data-read]')) node.hidden = canWrite();
   for (const input of document.querySelectorAll('input[name="username"][autocomplete="username"][hidden]')) {
     input.value = state.op.username;
   }
@@ -186,26 +188,29 @@ function openConsole({ focus = true } = {}) {
   route({ focus });
 }
 
-/** The section and its argument from the fragment: #users, #customer/42, ... */
+/** The section, its argument and its query from the fragment: #users, #customer/42, #customers?ready=true ... */
 function currentTab() {
-  const [name, ...rest] = location.hash.replace(/^#/, '').split('/');
+  const fragment = location.hash.replace(/^#/, '');
+  const cut = fragment.indexOf('?');
+  const query = cut < 0 ? '' : fragment.slice(cut + 1);
+  const [name, ...rest] = (cut < 0 ? fragment : fragment.slice(0, cut)).split('/');
   let arg = rest.join('/');
   try {
     arg = decodeURIComponent(arg);
   } catch {
     // A malformed escape stays as typed; the API answers 404 for it.
   }
-  if (!TABS.includes(name)) return { tab: 'dashboard', arg: '' };
-  if (name === 'operators' && !isAdmin()) return { tab: 'dashboard', arg: '' };
-  if (name === 'customer' && !arg) return { tab: 'customers', arg: '' };
-  return { tab: name, arg };
+  if (!TABS.includes(name)) return { tab: 'dashboard', arg: '', query: '' };
+  if (name === 'operators' && !isAdmin()) return { tab: 'dashboard', arg: '', query: '' };
+  if (name === 'customer' && !arg) return { tab: 'customers', arg: '', query: '' };
+  return { tab: name, arg, query };
 }
 
 function route({ focus = true } = {}) {
   if (!state.op || !state.op.totp_enabled || state.op.must_change_password) return;
-  const { tab, arg } = currentTab();
-  const changed = `${tab}/${arg}` !== state.tab;
-  state.tab = `${tab}/${arg}`;
+  const { tab, arg, query } = currentTab();
+  const changed = `${tab}/${arg}?${query}` !== state.tab;
+  state.tab = `${tab}/${arg}?${query}`;
   // One customer's page belongs under the Customers tab.
   const navTab = tab === 'customer' ? 'customers' : tab;
   for (const link of document.querySelectorAll('[data-tab]')) {
@@ -219,7 +224,7 @@ function route({ focus = true } = {}) {
     heading.setAttribute('tabindex', '-1');
     heading.focus();
   }
-  LOADERS[tab](arg);
+  LOADERS[tab](arg, query);
 }
 
 window.addEventListener('hashchange', () => route());
@@ -229,7 +234,7 @@ const LOADERS = {
   reviews: () => loadReviews(),
   customer: (id) => loadCustomerPage(id),
   users: () => loadUsers(),
-  customers: () => loadCustomers(),
+  customers: (arg, query) => loadCustomers({ query }),
   operators: () => loadOperators(),
   banner: () => loadBannerSection(),
   audit: () => loadAuditSection(),

@@ -8,8 +8,10 @@
  *
  * Every form sends the version it was filled from: the three context forms
  * share the context's version, the notes have their own; a 409 reloads the
- * page's data and says someone else saved first. Auditors see the forms
- * without their buttons (data-write, hidden by admin.js).
+ * page's data and says someone else saved first. Roles that read only
+ * (auditors) see no form at all: the forms are data-write and their text
+ * views data-read (admin.js shows one or the other), and the operator
+ * context list already holds what the billing, target and provider forms edit.
  */
 
 import { errorText } from './api.js';
@@ -20,6 +22,7 @@ import {
 import {
   CATEGORIES, categoryLabel, checklistItem, kindLabel, progressText, reviewBadge,
 } from './setup-view.js';
+import { centsToDecimal, formatCents, parseAmount } from './money.js';
 import { draftNode, reportNode, testNode } from './sso-view.js';
 import { initSsoActivation, renderSsoActivation } from './sso-activation.js';
 
@@ -27,7 +30,8 @@ let ctx = null; // { get, send, ownFailure, canWrite }
 
 const page = { id: null, data: null, generation: 0 };
 
-const ITEMS = [
+/** [key, title] of every checklist item, in order. */
+export const ITEMS = [
   ['contacts', 'Company details and contacts'], ['admin_signin', 'A customer admin has signed in'],
   ['members', 'First members invited'], ['sso', 'Single sign-on'], ['billing', 'Billing or trial approved'],
   ['workspace_target', 'Workspace target ready'], ['provider_setup', 'AI provider set up'],
@@ -119,7 +123,7 @@ const yesNo = (v) => badge(v ? 'on' : 'off', v ? 'Yes' : 'No');
 function renderContext(x) {
   byId('cp-context').replaceChildren(
     fact('Billing', BILLING[x.billing_state] || x.billing_state),
-    fact('Prepaid balance', x.prepaid_balance_cents === null || x.prepaid_balance_cents === undefined ? null : `${x.prepaid_balance_cents} cents`),
+    fact('Prepaid balance', x.prepaid_balance_cents === null || x.prepaid_balance_cents === undefined ? null : formatCents(x.prepaid_balance_cents)),
     fact('Target name', x.target_name),
     fact('Runtime capacity', x.runtime_capacity),
     fact('Template aliases', aliasesOf(x.template_aliases).join(', ')),
@@ -207,6 +211,7 @@ seatsForm.addEventListener('submit', async (e) => {
 function fillNotes(n) {
   const form = byId('cp-notes-form');
   if (!form.dataset.dirty) form.elements.body.value = n.body ?? '';
+  byId('cp-notes-text').textContent = n.body ? String(n.body) : 'No internal notes.';
   form.querySelector('[data-saved]').textContent = n.updated_at ? `Saved ${formatTime(n.updated_at)}` : '';
 }
 
@@ -221,7 +226,7 @@ function fillContextForms(x) {
 function fillBilling(x) {
   const billing = byId('cp-billing-form').elements;
   billing.state.value = BILLING[x.billing_state] ? x.billing_state : 'none';
-  billing.prepaid_balance_cents.value = x.prepaid_balance_cents ?? 0;
+  billing.prepaid_balance_cents.value = centsToDecimal(x.prepaid_balance_cents ?? 0);
 }
 
 function fillTarget(x) {
@@ -250,7 +255,9 @@ const FORMS = {
   },
   'cp-billing-form': {
     path: 'billing',
-    body: (f) => ({ state: f.state.value, prepaid_balance_cents: Number(f.prepaid_balance_cents.value || 0), version: contextVersion() }),
+    body: (f) => ({ state: f.state.value, prepaid_balance_cents: parseAmount(f.prepaid_balance_cents.value || '0'), version: contextVersion() }),
+    check: (form) => parseAmount(form.elements.prepaid_balance_cents.value || '0') !== null
+      || fieldError(form, 'prepaid_balance_cents', 'Enter an amount in dollars with at most two decimals, e.g. 1234.50.'),
     done: 'Billing was saved.',
   },
   'cp-target-form': {
@@ -290,6 +297,7 @@ async function saveForm(e, form, spec) {
   clear(alert);
   clear(byId('cp-flash'));
   clearFieldErrors(form);
+  if (spec.check && !spec.check(form)) return;
   const result = await busy(e.submitter, () => ctx.send('PUT', `/customers/${encodeURIComponent(id)}/${spec.path}`, spec.body(form.elements)));
   if (id !== page.id) return;
   if (!result.ok) {
@@ -323,8 +331,17 @@ function readBlocker(row) {
   };
 }
 
+/** The blockers as text, for roles that read only. */
+function blockersText(blockers) {
+  const title = Object.fromEntries(ITEMS);
+  const rows = blockers.map((b) => fact(title[b.item] || String(b.item),
+    `${categoryLabel(b.category)}: ${b.message ?? ''}${b.retryable ? ' (the customer may try again once resolved)' : ''}`));
+  byId('cp-blockers-read').replaceChildren(...(rows.length ? rows : [fact('Blockers', 'No active blockers.')]));
+}
+
 function fillBlockers(blockers) {
   const form = byId('cp-blockers-form');
+  blockersText(blockers);
   if (form.dataset.dirty) return;
   byId('cp-blocker-rows').replaceChildren(...blockers.map((b) => blockerRow(b)));
   renumberBlockers();

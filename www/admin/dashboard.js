@@ -10,9 +10,14 @@
  * the stylesheet through data-state (the CSP allows no inline styles), and
  * every number is also in a table under the charts for screen readers and
  * for copying.
+ *
+ * Every count, bar segment and table number links to the customers behind it
+ * (#customers?FILTER, customers.js); GET /customers derives those lists by
+ * the dashboard's own rules, so a count and its list agree. The review queue
+ * count links to the queue itself (#reviews).
  */
 
-import { byId, clear, el, sayError } from './ui.js';
+import { byId, clear, duration, el, sayError } from './ui.js';
 import { CATEGORIES, ITEM_STATES, categoryLabel, stateLabel } from './setup-view.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
@@ -44,17 +49,39 @@ export async function loadDashboard() {
   }
   clear(flash);
   const d = result.data || {};
-  byId('dash-customers').textContent = String(d.customers ?? 0);
-  byId('dash-ready').textContent = String(d.ready ?? 0);
+  byId('dash-customers').replaceChildren(countLink(d.customers, '', 'customers'));
+  byId('dash-ready').replaceChildren(countLink(d.ready, 'ready=true', 'customers ready for a workspace'));
   byId('dash-sso-certs').textContent = String(d.sso_certificates_expiring ?? 0);
   byId('dash-sso-live').textContent = String(d.sso_live ?? 0);
-  byId('dash-over-seats').textContent = String(d.customers_over_seat_limit ?? 0);
+  byId('dash-over-seats').replaceChildren(countLink(d.customers_over_seat_limit, 'over_seat_limit=true', 'customers over their seat limit'));
+  renderReviewsWaiting(d.reviews_waiting || {}, d.customers_review_waiting);
   const items = Array.isArray(d.items) ? d.items : [];
   byId('dash-legend').replaceChildren(...ITEM_STATES.map((s) => el('li', {},
     el('span', { class: 'legend__swatch', data: { state: s }, attrs: { 'aria-hidden': 'true' } }), stateLabel(s))));
   byId('dash-items-chart').replaceChildren(itemsChart(items, Number(d.customers) || 0));
   byId('dash-blocked-chart').replaceChildren(categoryChart(d.blocked_by_category || {}));
   renderTable(items, d.blocked_by_category || {});
+}
+
+/** The customers list filtered as query says ('' = every customer). */
+export const customersHref = (query) => (query ? `#customers?${query}` : '#customers');
+
+function countLink(n, query, what) {
+  const count = Number(n) || 0;
+  return el('a', { href: customersHref(query), text: String(count), attrs: { 'aria-label': `${count} ${what}: show them` } });
+}
+
+function renderReviewsWaiting(w, customers) {
+  const n = Number(w.count) || 0;
+  byId('dash-reviews').replaceChildren(el('a', { href: '#reviews', text: String(n), attrs: { 'aria-label': `${n} reviews waiting: open the review queue` } }));
+  byId('dash-reviews-oldest').textContent = n > 0 && typeof w.oldest_waiting_seconds === 'number'
+    ? `the oldest has waited ${duration(w.oldest_waiting_seconds)}` : 'none waiting';
+  byId('dash-reviews-customers').replaceChildren(countLink(customers, 'review_waiting=true', 'customers with a review waiting'));
+}
+
+/** An SVG link (keyboard-focusable) around a bar segment. */
+function segLink(href, label, ...children) {
+  return svg('a', { href, 'aria-label': label, class: 'chart__link' }, ...children);
 }
 
 const LABEL_W = 250;
@@ -80,11 +107,13 @@ function itemsChart(items, customers) {
       const n = Number(item.states?.[state]) || 0;
       if (n === 0) continue;
       const w = (n / total) * BAR_W;
-      g.append(svg('rect', { class: 'chart__seg', 'data-state': state, 'data-count': n, x, y, width: w, height: BAR_H },
-        svg('title', {}, `${item.title ?? item.key}: ${n} ${stateLabel(state).toLowerCase()}`)));
+      const text = `${item.title ?? item.key}: ${n} ${stateLabel(state).toLowerCase()}`;
+      const link = segLink(customersHref(`item=${encodeURIComponent(item.key)}&state=${state}`), `${text}: show them`,
+        svg('rect', { class: 'chart__seg', 'data-state': state, 'data-count': n, x, y, width: w, height: BAR_H }, svg('title', {}, text)));
       if (w >= 18) {
-        g.append(svg('text', { class: 'chart__count', x: x + w / 2, y: y + BAR_H / 2, 'text-anchor': 'middle', 'dominant-baseline': 'central', 'aria-hidden': 'true' }, String(n)));
+        link.append(svg('text', { class: 'chart__count', x: x + w / 2, y: y + BAR_H / 2, 'text-anchor': 'middle', 'dominant-baseline': 'central', 'aria-hidden': 'true' }, String(n)));
       }
+      g.append(link);
       x += w;
     }
     chart.append(g);
@@ -107,8 +136,9 @@ function categoryChart(byCategory) {
     g.append(svg('text', { x: LABEL_W - 8, y: y + BAR_H / 2, 'text-anchor': 'end', 'dominant-baseline': 'central' }, categoryLabel(category)));
     g.append(svg('rect', { class: 'chart__track', x: LABEL_W, y, width: BAR_W, height: BAR_H, rx: 3 }));
     if (n > 0) {
-      g.append(svg('rect', { class: 'chart__seg', 'data-state': 'category', 'data-count': n, x: LABEL_W, y, width: w, height: BAR_H },
-        svg('title', {}, `${categoryLabel(category)}: ${n} blocked`)));
+      g.append(segLink(customersHref(`blocked_category=${category}`), `${categoryLabel(category)}: ${n} blocked: show them`,
+        svg('rect', { class: 'chart__seg', 'data-state': 'category', 'data-count': n, x: LABEL_W, y, width: w, height: BAR_H },
+          svg('title', {}, `${categoryLabel(category)}: ${n} blocked`))));
     }
     g.append(svg('text', { class: 'chart__total', x: LABEL_W + w + 6, y: y + BAR_H / 2, 'dominant-baseline': 'central' }, String(n)));
     chart.append(g);
@@ -121,10 +151,15 @@ function renderTable(items, byCategory) {
     ...ITEM_STATES.map((s) => el('th', { attrs: { scope: 'col' }, text: stateLabel(s) })));
   const rows = items.map((item) => el('tr', { data: { key: String(item.key) } },
     el('th', { attrs: { scope: 'row' }, text: String(item.title ?? item.key) }),
-    ...ITEM_STATES.map((s) => el('td', { text: String(Number(item.states?.[s]) || 0) }))));
+    ...ITEM_STATES.map((s) => el('td', {}, el('a', {
+      href: customersHref(`item=${encodeURIComponent(item.key)}&state=${s}`),
+      text: String(Number(item.states?.[s]) || 0),
+      attrs: { 'aria-label': `${item.title ?? item.key}, ${stateLabel(s).toLowerCase()}: ${Number(item.states?.[s]) || 0}` },
+    })))));
   rows.push(el('tr', {},
     el('th', { attrs: { scope: 'row' }, text: 'Blocked by category' }),
-    el('td', { attrs: { colspan: ITEM_STATES.length }, text: CATEGORIES.map((c) => `${categoryLabel(c)}: ${Number(byCategory[c]) || 0}`).join(' · ') })));
+    el('td', { attrs: { colspan: ITEM_STATES.length } }, ...CATEGORIES.flatMap((c, i) => [i ? ' · ' : '',
+      el('a', { href: customersHref(`blocked_category=${c}`), text: `${categoryLabel(c)}: ${Number(byCategory[c]) || 0}` })]))));
   byId('dash-table-rows').replaceChildren(...rows);
 }
 
