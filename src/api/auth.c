@@ -208,8 +208,8 @@ auth_account_state_error(app *a, http_request *req, http_response *resp, session
 		n = 0;
 	}
 	http_error(resp, 401, "unauthenticated", account_state_message(req, realm, state, n ? &c[0] : NULL));
-	resp->error_extra = json_object_new_object();
-	json_object_object_add(resp->error_extra, "account_status", json_object_new_string(state));
+	resp->error_members = json_object_new_object();
+	json_object_object_add(resp->error_members, "account_status", json_object_new_string(state));
 	for (i = 0; i < n; i++) {
 		json_object *o = json_object_new_object();
 
@@ -218,7 +218,7 @@ auth_account_state_error(app *a, http_request *req, http_response *resp, session
 		json_object_array_add(admins, o);
 	}
 	if (realm == REALM_CUSTOMER)
-		json_object_object_add(resp->error_extra, "admins", admins);
+		json_object_object_add(resp->error_members, "admins", admins);
 	else
 		json_object_put(admins);
 }

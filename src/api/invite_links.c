@@ -337,12 +337,14 @@ invites_accept_create(app *a, http_request *req, const invite *v, user_new *nu, 
 static void
 seats_full(app *a, http_request *req, http_response *resp, const invite *v)
 {
+	/* created_by is "user:<username>" for an admin's invite, "operator:<username>" for an operator's. */
+	const char *inviter = v->created_by && strncmp(v->created_by, "user:", 5) == 0 ? v->created_by + 5 : NULL;
 	admin_contact c;
 	size_t n = 0;
 	char msg[IDENTITY_EMAIL_MAX + 400];
 	json_object *o;
 
-	if (store_admin_contacts(a->db, req->arena, v->customer_id, v->created_by, 1, &c, &n) != OR_OK)
+	if (store_admin_contacts(a->db, req->arena, v->customer_id, inviter, 1, &c, &n) != OR_OK)
 		n = 0;
 	if (n == 0 || snprintf(msg, sizeof(msg), "Every seat of your organisation is in use, so your account cannot be "
 			       "created yet. Contact %.200s (%s)%s: they can free a seat or have the limit raised, then "
@@ -355,8 +357,8 @@ seats_full(app *a, http_request *req, http_response *resp, const invite *v)
 	o = json_object_new_object();
 	json_object_object_add(o, "name", json_object_new_string(c.name));
 	json_object_object_add(o, "email", json_object_new_string(c.email));
-	resp->error_extra = json_object_new_object();
-	json_object_object_add(resp->error_extra, c.named ? "inviter" : "admin", o);
+	resp->error_members = json_object_new_object();
+	json_object_object_add(resp->error_members, c.named ? "inviter" : "admin", o);
 }
 
 /* Not signed in: create the account with the invite's email and role, and sign it in. */
