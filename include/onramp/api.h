@@ -61,6 +61,16 @@ const char *api_actor_label(http_request *req);
  * false with resp set when the request must stop.
  */
 bool auth_require(app *a, const route *r, http_request *req, http_response *resp);
+/** Why an account may not act: "suspended", "deactivated", or NULL when it may (or p holds none). */
+const char *auth_account_state(session_realm realm, const principal *p);
+/**
+ * The one answer for an account that is suspended or removed, at sign-in
+ * (after the right password) and for a session that such a change ended:
+ * 401 unauthenticated with error.account_status (state) and, for customers,
+ * error.admins [{name, email}] to contact, named in the message too.
+ */
+void auth_account_state_error(app *a, http_request *req, http_response *resp, session_realm realm, int64_t customer_id,
+			      const char *state);
 /**
  * For routes open to anyone that act on a session when there is one: *out is
  * the customer principal or NULL.  A live session still needs the CSRF token

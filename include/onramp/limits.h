@@ -247,4 +247,7 @@
 #define LIMIT_FACTS_CACHE_SLOTS		64u
 #define LIMIT_FACTS_CACHE_TTL_S		30
 
+/* Admins named to a suspended or removed user (error.admins, the forgot-password mail). */
+#define LIMIT_ACCOUNT_CONTACTS		3u
+
 #endif

@@ -24,6 +24,13 @@ or_status mailtext_password_reset(arena *a, const char *base_url, const char *to
 /** The forgot-password answer for a member whose company requires SSO: no link, "sign in with SSO" at base_url. */
 or_status mailtext_password_reset_sso(arena *a, const char *base_url, mailtext *out);
 /**
+ * The forgot-password answer for a suspended or removed account (state
+ * "suspended" or "deactivated"): no link, contact the admin (admin_name and
+ * admin_email may be NULL when none is known).
+ */
+or_status mailtext_account_state(arena *a, const char *base_url, const char *state, const char *admin_name,
+				 const char *admin_email, mailtext *out);
+/**
  * "You are invited to <customer> on onramp": link = base_url + "/invite#token="
  * + token; role_name is shown as a role explanation; inviter may be NULL.
  */

@@ -22,7 +22,7 @@ typedef struct signin_account {
 	const char *hash;		/* PHC string; NULL when the account has no password */
 	const char *totp_sealed;	/* sealed TOTP secret; NULL when not enrolled */
 	int64_t totp_last_step;
-	bool disabled;			/* suspended or deactivated: cannot sign in */
+	const char *state;		/* NULL, or suspended, deactivated: cannot sign in (auth_account_state) */
 } signin_account;
 
 /** What differs between the realms. */
@@ -60,7 +60,9 @@ typedef struct signin_realm {
 /**
  * POST /session: throttled per typed login, per client address and per
  * account; one 401 for every failure (a login that is no username or email
- * never reaches the lookup); a code once TOTP is enrolled; a session.
+ * never reaches the lookup), except that after the right password a
+ * suspended or removed account is told so (auth_account_state_error, still
+ * 401 and still counted); a code once TOTP is enrolled; a session.
  */
 void signin_create(const signin_realm *r, app *a, http_request *req, http_response *resp);
 /** GET /session of the realm: the signed-in principal and its CSRF token. */

@@ -104,8 +104,12 @@ or_status store_sso_require_set(db *d, int64_t customer_id, bool require);
  * is set and SSO is live (both false when no row).
  */
 or_status store_sso_required(db *d, int64_t customer_id, bool *required);
-/** How many "use SSO" forgot-password mails went to to_addr of the customer since (UNIX seconds). */
-or_status store_sso_hint_mails(db *d, int64_t customer_id, const char *to_addr, int64_t since, long *n);
+/**
+ * How many forgot-password mails without a link (template: "password_reset_sso",
+ * "password_reset_account_state") went to to_addr of the customer since (UNIX seconds).
+ */
+or_status store_sso_hint_mails(db *d, int64_t customer_id, const char *tmpl, const char *to_addr, int64_t since,
+			       long *n);
 /** Whether a test sign-in of version passed (src/store/sso_tests.c). */
 or_status store_sso_test_passed(db *d, int64_t customer_id, int64_t version, bool *passed);
 

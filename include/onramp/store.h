@@ -139,6 +139,7 @@ typedef struct session {
 	char id_hash[65];
 	char csrf_token[44];
 	char login_type[12];		/* password, oidc, saml */
+	char ended_reason[12];		/* "" while live; suspended, deactivated: ended by that */
 	int64_t last_used_at;
 	int64_t expires_at;
 } session;
@@ -159,8 +160,10 @@ or_status store_user_by_session(db *d, arena *a, const char *id_hash, int64_t no
 or_status store_session_touch(db *d, const char *id_hash, int64_t now);
 /** Delete one session (sign-out). */
 or_status store_session_delete(db *d, const char *id_hash);
-/** Delete every session of a principal (suspend, deactivate, password change/reset). */
+/** Delete every session of a principal (password change/reset, TOTP reset). */
 or_status store_session_delete_all(db *d, session_realm realm, int64_t principal_id);
+/** End every session of a principal with a reason ("suspended", "deactivated") the next request is told. */
+or_status store_session_end_all(db *d, session_realm realm, int64_t principal_id, const char *reason);
 /** Delete every session of the principal but the one whose CSRF token is keep_csrf (created just before). */
 or_status store_session_delete_others(db *d, session_realm realm, int64_t principal_id, const char *keep_csrf);
 
@@ -320,6 +323,21 @@ or_status store_outbox_failed(db *d, int64_t id, int64_t now, const char *error)
  * from that set (suspend, demote, deactivate, delete).
  */
 or_status store_admin_keep_one(db *d, session_realm realm, int64_t customer_id, int64_t id);
+
+/** Someone a person of a customer can turn to: a customer admin's display name (else username) and email. */
+typedef struct admin_contact {
+	const char *name;
+	const char *email;
+	bool named;		/* the admin asked for by username (else one of the active admins) */
+} admin_contact;
+
+/**
+ * Up to max active customer admins of customer_id to contact: the one with
+ * username when it is one (e.g. the inviter), else the active admins in id
+ * order.  *n = 0 when the customer has none.  Strings live in a.
+ */
+or_status store_admin_contacts(db *d, arena *a, int64_t customer_id, const char *username, size_t max,
+			       admin_contact *out, size_t *n);
 
 /* ---- customer-owned details ------------------------------------------------------ */
 

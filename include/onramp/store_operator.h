@@ -67,7 +67,7 @@ or_status store_operator_get(db *d, arena *a, int64_t id, operator_account *out)
  */
 or_status store_operator_by_session(db *d, arena *a, const char *id_hash, int64_t now, int64_t idle_s,
 				    session *sess, operator_account *out);
-/** Load an active operator by username or email, with password hash and sealed TOTP secret. */
+/** Load an operator (removed ones too: deactivated_at) by username or email, with password hash and sealed TOTP secret. */
 or_status store_operator_by_login(db *d, arena *a, const char *login, operator_account *out,
 				  const char **hash, const char **totp_sealed, int64_t *totp_last_step);
 /** Every operator, active first then deactivated. */

@@ -115,7 +115,7 @@ api_admin_operator_delete(app *a, http_request *req, http_response *resp)
 		return;
 	}
 	if (st == OR_OK && (st = store_operator_deactivate(a->db, id)) == OR_OK &&
-	    (st = store_session_delete_all(a->db, REALM_OPERATOR, id)) == OR_OK)
+	    (st = store_session_end_all(a->db, REALM_OPERATOR, id, "deactivated")) == OR_OK)
 		st = api_audit(a, req, "operator.remove", 0, "operator", id, NULL, NULL);
 	if (api_commit(a, req, resp, st))
 		resp->status = 204;

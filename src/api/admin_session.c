@@ -38,7 +38,7 @@ lookup(db *d, arena *ar, const char *login, signin_account *out)
 
 	out->p.realm = REALM_OPERATOR;
 	out->id = out->p.op.id;
-	out->disabled = out->p.op.deactivated_at != 0;	/* the lookup finds active operators only */
+	out->state = auth_account_state(REALM_OPERATOR, &out->p);	/* removed ones too: told so */
 	return st;
 }
 

@@ -174,7 +174,7 @@ api_admin_user_deactivate(app *a, http_request *req, http_response *resp)
 	u.deactivated_at = api_now(req);
 	after = users_status_json(&u, api_now(req));
 	if ((st = store_user_deactivate(a->db, u.customer_id, id)) == OR_OK &&
-	    (st = store_session_delete_all(a->db, REALM_CUSTOMER, id)) == OR_OK &&
+	    (st = store_session_end_all(a->db, REALM_CUSTOMER, id, "deactivated")) == OR_OK &&
 	    (st = store_reset_revoke_user(a->db, id, api_now(req))) == OR_OK)
 		st = api_audit(a, req, "user.deactivate", u.customer_id, "user", id, before, after);
 	json_object_put(before);

@@ -166,7 +166,64 @@ auth_session_end(app *a, http_request *req, http_response *resp, session_realm r
 	return st;
 }
 
-/* Load the principal behind a live session; false when there is none. */
+const char *
+auth_account_state(session_realm realm, const principal *p)
+{
+	if (realm == REALM_CUSTOMER && p->user.id)
+		return p->user.deactivated_at ? "deactivated" : p->user.suspended ? "suspended" : NULL;
+	if (realm == REALM_OPERATOR && p->op.id && p->op.deactivated_at)
+		return "deactivated";
+	return NULL;
+}
+
+/* "Contact your organisation's admin (Name, email)": the first active admin, or none named. */
+static const char *
+account_state_message(http_request *req, session_realm realm, const char *state, const admin_contact *c)
+{
+	bool removed = strcmp(state, "deactivated") == 0;
+	char who[IDENTITY_EMAIL_MAX + 240], buf[sizeof(who) + 160];
+
+	if (realm == REALM_OPERATOR)
+		return "Your operator account has been removed. Ask an operator admin if you need it back.";
+	if (c == NULL || snprintf(who, sizeof(who), " (%.200s, %s)", c->name, c->email) < 0)
+		who[0] = '\0';
+	if (snprintf(buf, sizeof(buf), "%s Contact your organisation's admin%s %s.",
+		     removed ? "Your account has been removed." : "Your account is suspended.", who,
+		     removed ? "if you need it back" : "to be reactivated") < 0)
+		return removed ? "Your account has been removed." : "Your account is suspended.";
+	return arena_strdup(req->arena, buf);
+}
+
+void
+auth_account_state_error(app *a, http_request *req, http_response *resp, session_realm realm, int64_t customer_id,
+			 const char *state)
+{
+	admin_contact c[LIMIT_ACCOUNT_CONTACTS];
+	json_object *admins = json_object_new_array();
+	size_t n = 0, i;
+
+	if (realm == REALM_CUSTOMER &&
+	    store_admin_contacts(a->db, req->arena, customer_id, NULL, LIMIT_ACCOUNT_CONTACTS, c, &n) != OR_OK) {
+		log_event(LOG_WARN, "account_contacts_failed", "%s", db_last_error(a->db));
+		n = 0;
+	}
+	http_error(resp, 401, "unauthenticated", account_state_message(req, realm, state, n ? &c[0] : NULL));
+	resp->error_members = json_object_new_object();
+	json_object_object_add(resp->error_members, "account_status", json_object_new_string(state));
+	for (i = 0; i < n; i++) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "name", json_object_new_string(c[i].name));
+		json_object_object_add(o, "email", json_object_new_string(c[i].email));
+		json_object_array_add(admins, o);
+	}
+	if (realm == REALM_CUSTOMER)
+		json_object_object_add(resp->error_members, "admins", admins);
+	else
+		json_object_put(admins);
+}
+
+/* Load the principal behind a live session; OR_ERR_NOT_FOUND when there is none. */
 static or_status
 load_principal(app *a, http_request *req, session_realm realm, principal *p)
 {
@@ -183,17 +240,15 @@ load_principal(app *a, http_request *req, session_realm realm, principal *p)
 		st = store_sso_setup_session_find(a->db, req->arena, hash, now, a->cfg->session_idle_timeout_s,
 						  &p->sess, &p->link);
 	/* The session and its principal come in one statement: one round trip on every request. */
-	else if (realm == REALM_CUSTOMER) {
+	else if (realm == REALM_CUSTOMER)
 		st = store_user_by_session(a->db, req->arena, hash, now, a->cfg->session_idle_timeout_s, &p->sess,
 					   &p->user);
-		if (st == OR_OK && (p->user.deactivated_at || p->user.suspended))
-			st = OR_ERR_NOT_FOUND;
-	} else {
+	else
 		st = store_operator_by_session(a->db, req->arena, hash, now, a->cfg->session_idle_timeout_s, &p->sess,
 					       &p->op);
-		if (st == OR_OK && p->op.deactivated_at)
-			st = OR_ERR_NOT_FOUND;
-	}
+	/* A session ended by a suspension or removal stays ended, even once the account is active again. */
+	if (st == OR_OK && (p->sess.ended_reason[0] || auth_account_state(realm, p)))
+		st = OR_ERR_NOT_FOUND;
 	if (st != OR_OK)
 		return st;
 	p->realm = realm;
@@ -286,8 +341,10 @@ bool
 auth_require(app *a, const route *r, http_request *req, http_response *resp)
 {
 	bool fallback, must_change = false;
-	session_realm realm = route_realm(r, req, &fallback);
+	session_realm realm = route_realm(r, req, &fallback), srealm;
 	principal *p = arena_calloc(req->arena, 1, sizeof(*p));
+	const char *state;
+	int64_t cid;
 	or_status st;
 
 	if (p == NULL) {
@@ -295,10 +352,18 @@ auth_require(app *a, const route *r, http_request *req, http_response *resp)
 		return false;
 	}
 	st = load_principal(a, req, realm, p);
+	/* Why a session found no longer counts, before the fallback forgets whose it was. */
+	state = st == OR_ERR_NOT_FOUND ? auth_account_state(realm, p) : NULL;
+	cid = p->user.customer_id;
+	srealm = realm;
 	if (st == OR_ERR_NOT_FOUND && fallback) {
 		memset(p, 0, sizeof(*p));
 		realm = REALM_SSO_SETUP;
 		st = load_principal(a, req, realm, p);
+	}
+	if (st == OR_ERR_NOT_FOUND && state) {
+		auth_account_state_error(a, req, resp, srealm, cid, state);
+		return false;
 	}
 	if (st == OR_ERR_NOT_FOUND) {
 		http_error(resp, 401, "unauthenticated", "Sign in to continue.");

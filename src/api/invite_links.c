@@ -328,6 +328,39 @@ invites_accept_create(app *a, http_request *req, const invite *v, user_new *nu, 
 	return st;
 }
 
+/*
+ * No seat for the invitee: the seat refusal speaks to admins ("an operator
+ * can raise it"), so the invitee is told whom to ask instead: the admin who
+ * invited them (error.inviter), or an active admin when that one is gone
+ * (error.admin).  An operator's invite has no inviter of the customer.
+ */
+static void
+seats_full(app *a, http_request *req, http_response *resp, const invite *v)
+{
+	/* created_by is "user:<username>" for an admin's invite, "operator:<username>" for an operator's. */
+	const char *inviter = v->created_by && strncmp(v->created_by, "user:", 5) == 0 ? v->created_by + 5 : NULL;
+	admin_contact c;
+	size_t n = 0;
+	char msg[IDENTITY_EMAIL_MAX + 400];
+	json_object *o;
+
+	if (store_admin_contacts(a->db, req->arena, v->customer_id, inviter, 1, &c, &n) != OR_OK)
+		n = 0;
+	if (n == 0 || snprintf(msg, sizeof(msg), "Every seat of your organisation is in use, so your account cannot be "
+			       "created yet. Contact %.200s (%s)%s: they can free a seat or have the limit raised, then "
+			       "open this link again.", c.name, c.email, c.named ? ", who invited you" : ", your organisation's admin") < 0) {
+		http_error(resp, 409, "conflict", "Every seat of your organisation is in use, so your account cannot be "
+			   "created yet. Contact your organisation's admin, then open this link again.");
+		return;
+	}
+	http_error(resp, 409, "conflict", arena_strdup(req->arena, msg));
+	o = json_object_new_object();
+	json_object_object_add(o, "name", json_object_new_string(c.name));
+	json_object_object_add(o, "email", json_object_new_string(c.email));
+	resp->error_members = json_object_new_object();
+	json_object_object_add(resp->error_members, c.named ? "inviter" : "admin", o);
+}
+
 /* Not signed in: create the account with the invite's email and role, and sign it in. */
 static void
 accept_new(app *a, http_request *req, http_response *resp, const attempt *t, const invite *v, signup *s)
@@ -353,7 +386,7 @@ accept_new(app *a, http_request *req, http_response *resp, const attempt *t, con
 	st = invites_accept_create(a, req, v, &nu, &id, &which, msg, sizeof(msg));
 	if (st == OR_ERR_CONFLICT && which == NULL) {
 		db_rollback(a->db);
-		http_error(resp, 409, "conflict", arena_strdup(req->arena, msg));
+		seats_full(a, req, resp, v);
 		return;
 	}
 	if (st == OR_OK && (st = store_user_touch(a->db, id, api_now(req))) == OR_OK &&

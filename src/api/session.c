@@ -31,7 +31,7 @@ lookup(db *d, arena *ar, const char *login, signin_account *out)
 	out->p.realm = REALM_CUSTOMER;
 	out->id = out->p.user.id;
 	out->customer_id = out->p.user.customer_id;
-	out->disabled = out->p.user.deactivated_at || out->p.user.suspended;
+	out->state = auth_account_state(REALM_CUSTOMER, &out->p);
 	return st;
 }
 

@@ -12,8 +12,9 @@
  *   3. the account found is checked against its own throttle, keyed by the
  *      resolved principal id, before the password is verified: a locked
  *      account answers 429 even to the right password;
- *   4. a failure (unknown login, wrong password, wrong or replayed TOTP code)
- *      counts against every key known at that point;
+ *   4. a failure (unknown login, wrong password, wrong or replayed TOTP code,
+ *      a suspended or removed account) counts against every key known at
+ *      that point; only the right password learns the account's state;
  *   5. a TOTP step is taken with a compare-and-set, so one code gives one
  *      session however many requests race with it.
  */
@@ -264,8 +265,14 @@ signin_create(const signin_realm *r, app *a, http_request *req, http_response *r
 	principal_key(r, "acct", acc.id, t.acct_key);
 	if (!auth_throttle_ok(a, req, resp, t.acct_key, NULL))
 		return;
-	if (!password_ok(a, &acc, t.password) || acc.disabled) {
+	if (!password_ok(a, &acc, t.password)) {
 		fail(a, req, resp, &t);
+		return;
+	}
+	/* Only now, with the password known: the state is no oracle, and it counts like any failure. */
+	if (acc.state) {
+		fail(a, req, resp, &t);
+		auth_account_state_error(a, req, resp, r->realm, acc.customer_id, acc.state);
 		return;
 	}
 	if (r->refused && r->refused(a, req, resp, &acc))

@@ -136,7 +136,7 @@ do_suspend(app *a, http_request *req, http_response *resp, int64_t id)
 	u.suspended = true;
 	after = users_status_json(&u, api_now(req));
 	if ((st = store_user_set_suspended(a->db, u.customer_id, id, true)) == OR_OK &&
-	    (st = store_session_delete_all(a->db, REALM_CUSTOMER, id)) == OR_OK)
+	    (st = store_session_end_all(a->db, REALM_CUSTOMER, id, "suspended")) == OR_OK)
 		st = api_audit(a, req, "user.suspend", u.customer_id, "user", id, before, after);
 	json_object_put(before);
 	json_object_put(after);

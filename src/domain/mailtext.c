@@ -110,6 +110,39 @@ mailtext_password_reset_sso(arena *a, const char *base_url, mailtext *out)
 	return out->text && out->html ? OR_OK : OR_ERR_NOMEM;
 }
 
+/* ", Alice Admin (alice@example.com)," or "" when no admin is known. */
+static char *
+contact_phrase(arena *a, const char *name, const char *email)
+{
+	return name && email ? render(a, ", %.200s (%.254s),", name, email) : arena_strdup(a, "");
+}
+
+or_status
+mailtext_account_state(arena *a, const char *base_url, const char *state, const char *admin_name,
+		       const char *admin_email, mailtext *out)
+{
+	bool removed = strcmp(state, "deactivated") == 0;
+	const char *what = removed ? "has been removed" : "is suspended";
+	const char *next = removed ? "if you need it back" : "to have it reactivated";
+	char *who = contact_phrase(a, admin_name, admin_email), *hwho = who ? mailtext_html_escape(a, who) : NULL;
+	char *hbase = mailtext_html_escape(a, base_url);
+
+	if (hwho == NULL || hbase == NULL)
+		return OR_ERR_NOMEM;
+	/* No reset link: a new password would not let a suspended or removed account in. */
+	out->subject = removed ? "Your onramp account has been removed" : "Your onramp account is suspended";
+	out->text = render(a,
+		"Someone asked to reset the password of your onramp account at %s.\n\n"
+		"Your account %s, so a new password would not let you sign in. Contact your organisation's admin%s "
+		"%s. If you did not ask for this, ignore this mail.\n", base_url, what, who, next);
+	out->html = render(a,
+		"<!doctype html><html><body style=\"font-family:sans-serif\">"
+		"<p>Someone asked to reset the password of your onramp account at %s.</p>"
+		"<p>Your account %s, so a new password would not let you sign in. Contact your organisation's admin%s "
+		"%s.</p><p>If you did not ask for this, ignore this mail.</p></body></html>\n", hbase, what, hwho, next);
+	return out->text && out->html ? OR_OK : OR_ERR_NOMEM;
+}
+
 or_status
 mailtext_invite(arena *a, const char *base_url, const char *token, const char *customer_name, const char *role,
 		const char *inviter, int ttl_days, mailtext *out)

@@ -3,7 +3,8 @@
  * in one transaction: claim (delete) the queue row, look the address up, and
  * when a usable password account has it and has not had its share of reset
  * mails in the window, issue a token (revoking older links) and queue its
- * mail.  Whatever the outcome, the requester was already told 202; the audit
+ * mail (a suspended or removed account: a mail that says so, no link).
+ * Whatever the outcome, the requester was already told 202; the audit
  * trail records what happened, with the requester's address and request id.
  */
 #include <stdio.h>
@@ -60,6 +61,16 @@ issue(const config *cfg, db *d, arena *a, const user *u, int64_t now)
 	return store_outbox_add(d, &m, NULL);
 }
 
+/* A mail without a link, within the account's share of reset mails; OR_ERR_LIMIT past it. */
+static or_status
+hint_allowed(const config *cfg, db *d, const user *u, const char *tmpl, int64_t now)
+{
+	long sent = 0;
+	or_status st = store_sso_hint_mails(d, u->customer_id, tmpl, u->email, now - cfg->reset_window_s, &sent);
+
+	return st == OR_OK && sent >= cfg->reset_mails_per_account ? OR_ERR_LIMIT : st;
+}
+
 /*
  * A member whose company requires SSO gets no link (there is no password to
  * use): a mail that says to sign in with SSO, under the same per-account
@@ -70,13 +81,32 @@ sso_hint(const config *cfg, db *d, arena *a, const user *u, int64_t now)
 {
 	mailtext mt;
 	outbox_mail m = { u->customer_id, "password_reset_sso", 0, u->email, &mt };
-	long sent = 0;
-	or_status st = store_sso_hint_mails(d, u->customer_id, u->email, now - cfg->reset_window_s, &sent);
+	or_status st = hint_allowed(cfg, d, u, m.kind, now);
 
-	if (st == OR_OK && sent >= cfg->reset_mails_per_account)
-		return OR_ERR_LIMIT;
 	if (st == OR_OK)
 		st = mailtext_password_reset_sso(a, cfg->public_base_url, &mt);
+	return st == OR_OK ? store_outbox_add(d, &m, NULL) : st;
+}
+
+/*
+ * A suspended or removed account gets no link (it could not sign in with a
+ * new password): a mail that says so and names an admin to contact, under
+ * the same per-account limit.  OR_ERR_LIMIT when the account had its share.
+ */
+static or_status
+state_mail(const config *cfg, db *d, arena *a, const user *u, int64_t now)
+{
+	admin_contact c;
+	size_t n = 0;
+	mailtext mt;
+	outbox_mail m = { u->customer_id, "password_reset_account_state", 0, u->email, &mt };
+	or_status st = hint_allowed(cfg, d, u, m.kind, now);
+
+	if (st == OR_OK)
+		st = store_admin_contacts(d, a, u->customer_id, NULL, 1, &c, &n);
+	if (st == OR_OK)
+		st = mailtext_account_state(a, cfg->public_base_url, u->deactivated_at ? "deactivated" : "suspended",
+					    n ? c.name : NULL, n ? c.email : NULL, &mt);
 	return st == OR_OK ? store_outbox_add(d, &m, NULL) : st;
 }
 
@@ -106,9 +136,12 @@ decide(const config *cfg, db *d, arena *a, const reset_request *rq, int64_t now)
 		return OR_OK;	/* nobody to mail: the request just ends */
 	if (st != OR_OK)
 		return st;
-	if (u.deactivated_at || u.suspended || strcmp(u.login_type, "password") != 0)
+	if (u.deactivated_at || u.suspended)
+		st = state_mail(cfg, d, a, &u, now);
+	else if (strcmp(u.login_type, "password") != 0)
 		return OR_OK;
-	st = mail_for(cfg, d, a, &u, now, &sso);
+	else
+		st = mail_for(cfg, d, a, &u, now, &sso);
 	if (st == OR_ERR_NOT_FOUND)
 		return OR_OK;	/* the user row vanished under us: nothing to mail */
 	if (st == OR_ERR_LIMIT) {
@@ -117,7 +150,8 @@ decide(const config *cfg, db *d, arena *a, const reset_request *rq, int64_t now)
 		return audit(d, rq, &u, "user.password_reset_limited");
 	}
 	if (st == OR_OK)
-		st = audit(d, rq, &u, sso ? "user.password_reset_sso" : "user.password_reset_requested");
+		st = audit(d, rq, &u, u.deactivated_at || u.suspended ? "user.password_reset_account_state"
+				      : sso ? "user.password_reset_sso" : "user.password_reset_requested");
 	return st;
 }
 

@@ -464,7 +464,7 @@ users_set_suspended(db *d, arena *a, const struct opts *o, bool suspend)
 				   u.username);
 		}
 		if (st == OR_OK && (st = store_user_set_suspended(d, u.customer_id, u.id, suspend)) == OR_OK &&
-		    (!suspend || (st = store_session_delete_all(d, REALM_CUSTOMER, u.id)) == OR_OK))
+		    (!suspend || (st = store_session_end_all(d, REALM_CUSTOMER, u.id, "suspended")) == OR_OK))
 			st = ctl_audit(d, suspend ? "user.suspend" : "user.activate", u.customer_id, "user", u.id);
 	}
 	if (st == OR_OK)
@@ -590,7 +590,10 @@ operators_totp_reset(db *d, arena *a, const struct opts *o)
 
 	if (o->target == NULL)
 		return ctl_fail("operators totp-reset needs USER (operator username)");
-	if ((st = store_operator_by_login(d, a, o->target, &op, &hash, &sealed, &step)) != OR_OK)
+	/* The lookup finds removed operators too (sign-in tells them so); there is nothing to reset for them. */
+	if ((st = store_operator_by_login(d, a, o->target, &op, &hash, &sealed, &step)) == OR_OK && op.deactivated_at)
+		st = OR_ERR_NOT_FOUND;
+	if (st != OR_OK)
 		return st == OR_ERR_NOT_FOUND ? ctl_fail("no operator %s", o->target) : db_fail(d, "totp-reset");
 	if ((st = db_tx_run(d, totp_reset_tx, &op)) != OR_OK)
 		return db_fail(d, "totp-reset");

@@ -8,8 +8,12 @@
  * the live admins are read FOR UPDATE: a locking read sees the latest
  * committed rows and holds them until commit, so a second removal waits for
  * the first and then counts what the first left behind.
+ *
+ * Also who a person of a customer is told to contact (a suspended user, an
+ * invitee refused for seats): the admin named, or the active admins.
  */
 #include "onramp/store.h"
+#include "scope.h"
 
 static const char SQL_LOCK_OPERATOR_ADMINS[] =
 	"SELECT id FROM operators WHERE role = 'operator_admin' AND deactivated_at IS NULL FOR UPDATE";
@@ -42,5 +46,56 @@ store_admin_keep_one(db *d, session_realm realm, int64_t customer_id, int64_t id
 	db_stmt_done(s);
 	if (st == OR_OK && is_admin && others == 0)
 		st = OR_ERR_CONFLICT;
+	return st;
+}
+
+static const char SQL_CONTACT_ONE[] =
+	"SELECT COALESCE(NULLIF(display_name, ''), username), email FROM users WHERE customer_id = ? AND username = ? "
+	"AND role = 'customer_admin' AND status = 'active' AND deactivated_at IS NULL";
+static const char SQL_CONTACT_ADMINS[] =
+	"SELECT COALESCE(NULLIF(display_name, ''), username), email FROM users WHERE customer_id = ? "
+	"AND role = 'customer_admin' AND status = 'active' AND deactivated_at IS NULL ORDER BY id LIMIT ?";
+
+static or_status
+contacts_run(db *d, arena *a, const char *sql, int64_t customer_id, const char *username, size_t max,
+	     admin_contact *out, size_t *n)
+{
+	db_stmt *s;
+	bool row;
+	or_status st = db_prepare(d, sql, &s);
+
+	if (st != OR_OK)
+		return st;
+	db_bind_int(s, 0, customer_id);
+	if (username)
+		db_bind_cstr(s, 1, username);
+	else
+		db_bind_int(s, 1, (int64_t)max);
+	st = db_execute(s);
+	while (st == OR_OK && *n < max && (st = db_fetch(s, &row)) == OR_OK && row) {
+		out[*n].name = db_col_dup(s, 0, a);
+		out[*n].email = db_col_dup(s, 1, a);
+		out[*n].named = username != NULL;
+		if (out[*n].name && out[*n].email)
+			(*n)++;
+	}
+	db_stmt_done(s);
+	return st;
+}
+
+or_status
+store_admin_contacts(db *d, arena *a, int64_t customer_id, const char *username, size_t max, admin_contact *out,
+		     size_t *n)
+{
+	or_status st = OR_OK;
+
+	*n = 0;
+	if (scope_refused(__func__, customer_id))
+		return OR_ERR_INTERNAL;
+	if (username)
+		st = contacts_run(d, a, SQL_CONTACT_ONE, customer_id, username, max, out, n);
+	/* The admin named is gone or no longer an active admin: the active admins stand in. */
+	if (st == OR_OK && *n == 0)
+		st = contacts_run(d, a, SQL_CONTACT_ADMINS, customer_id, NULL, max, out, n);
 	return st;
 }

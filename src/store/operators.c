@@ -110,7 +110,7 @@ store_operator_by_session(db *d, arena *a, const char *id_hash, int64_t now, int
 
 static const char SQL_BY_LOGIN[] =
 	"SELECT " OP_COLS ", password_hash, totp_secret, totp_last_step FROM operators o "
-	"WHERE (username = ? OR email = ?) AND deactivated_at IS NULL LIMIT 1";
+	"WHERE username = ? OR email = ? LIMIT 1";
 
 or_status
 store_operator_by_login(db *d, arena *a, const char *login, operator_account *out, const char **hash,

@@ -74,6 +74,7 @@ store_session_read(db_stmt *s, unsigned col, session_realm realm, const char *id
 	out->last_used_at = db_col_time(s, col + 2);
 	out->expires_at = db_col_time(s, col + 3);
 	col_copy(s, col + 4, out->login_type, sizeof(out->login_type));
+	col_copy(s, col + 5, out->ended_reason, sizeof(out->ended_reason));
 }
 
 static const char SQL_TOUCH[] = "UPDATE sessions SET last_used_at = FROM_UNIXTIME(?) WHERE id_hash = ?";
@@ -104,6 +105,21 @@ store_session_delete_all(db *d, session_realm realm, int64_t principal_id)
 	db_arg args[] = { DB_TEXT(realm_name(realm)), DB_INT(principal_id) };
 
 	return db_run(d, SQL_DELETE_ALL, args, 2, NULL);
+}
+
+static const char SQL_END_ALL[] =
+	"UPDATE sessions SET ended_reason = ? WHERE realm = ? AND principal_id = ? AND ended_reason IS NULL";
+
+/*
+ * Kept, not deleted: the auth step finds the row and answers why the session
+ * ended.  An ended row never authenticates again; the sweep deletes it.
+ */
+or_status
+store_session_end_all(db *d, session_realm realm, int64_t principal_id, const char *reason)
+{
+	db_arg args[] = { DB_TEXT(reason), DB_TEXT(realm_name(realm)), DB_INT(principal_id) };
+
+	return db_run(d, SQL_END_ALL, args, 3, NULL);
 }
 
 static const char SQL_DELETE_OTHERS[] =

@@ -144,20 +144,20 @@ store_sso_required(db *d, int64_t customer_id, bool *required)
 }
 
 static const char SQL_HINTS[] =
-	"SELECT COUNT(*) FROM outbox WHERE customer_id = ? AND template = 'password_reset_sso' AND to_addr = ? "
+	"SELECT COUNT(*) FROM outbox WHERE customer_id = ? AND template = ? AND to_addr = ? "
 	"AND created_at > FROM_UNIXTIME(?)";
 
 or_status
-store_sso_hint_mails(db *d, int64_t customer_id, const char *to_addr, int64_t since, long *n)
+store_sso_hint_mails(db *d, int64_t customer_id, const char *tmpl, const char *to_addr, int64_t since, long *n)
 {
-	db_arg args[] = { DB_INT(customer_id), DB_TEXT(to_addr), DB_INT(since) };
+	db_arg args[] = { DB_INT(customer_id), DB_TEXT(tmpl), DB_TEXT(to_addr), DB_INT(since) };
 	long long c = 0;
 	or_status st;
 
 	*n = 0;
 	if (scope_refused(__func__, customer_id))
 		return OR_ERR_INTERNAL;
-	st = db_scalar(d, SQL_HINTS, args, 3, 0, &c);
+	st = db_scalar(d, SQL_HINTS, args, 4, 0, &c);
 	*n = (long)c;
 	return st;
 }

@@ -217,7 +217,7 @@ store_sso_setup_session_find(db *d, arena *a, const char *id_hash, int64_t now, 
 		st = OR_ERR_NOT_FOUND;
 	if (st == OR_OK) {
 		store_session_read(s, 0, REALM_SSO_SETUP, id_hash, sess);
-		read_link(s, 5, a, link);
+		read_link(s, SESSION_NCOLS, a, link);
 	}
 	db_stmt_done(s);
 	return st;

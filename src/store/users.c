@@ -145,7 +145,7 @@ store_user_get_any(db *d, arena *a, int64_t id, user *out)
  * columns as store_user_get_any), and the customer's checklist facts version
  * (sql/019) for the worker's facts cache.
  */
-#define FACTS_VERSION_COL (USER_NCOLS + 5)
+#define FACTS_VERSION_COL (USER_NCOLS + SESSION_NCOLS)
 static const char SQL_BY_SESSION[] =
 	"SELECT " USER_COLS ", " SESSION_COLS ", COALESCE(f.version, 0)" USER_FROM
 	"JOIN sessions s ON s.principal_id = u.id LEFT JOIN customer_facts f ON f.customer_id = u.customer_id "

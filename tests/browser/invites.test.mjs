@@ -271,7 +271,7 @@ describe('invites', () => {
     assert.equal(await page.locator('#members-card').isVisible(), true);
     await page.locator('#checklist-items > li[data-key="admin_signin"][data-state="done"]').waitFor();
 
-    // The new admin invites a member; with the only seat taken, accepting is refused with the limit named.
+    // The new admin invites a member; with the only seat taken, accepting is refused naming the inviter (issue 16).
     const memberEmail = `dev@${slug}.example`;
     await page.locator('#invites-rows tr').first().waitFor();
     assert.match(await inviteRow(page, bossEmail).textContent(), /First admin signup.*Accepted/);
@@ -284,7 +284,7 @@ describe('invites', () => {
     await member.page.getByRole('heading', { name: `Join ${name} as a member` }).waitFor();
     await signUp(member.page, { username: `${tag}-c-dev` });
     const refused = member.page.locator('#signup-error');
-    await refused.filter({ hasText: 'seat limit is 1' }).waitFor();
+    await refused.filter({ hasText: 'who invited you' }).waitFor();
     await saveScreenshot(member.page, 'invite-seat-limit');
 
     // The operator raises the limit on the customer page.

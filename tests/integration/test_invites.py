@@ -187,7 +187,9 @@ class InviteFlowTests(InviteBase):
         token = self.token_in(self.wait_for_mails(email)[0])
         r = self.accept(token, self.uniq("seat"))[1]
         self.assertEqual(r.status, 409, r)
-        self.assertIn("seat limit is 1", r.json["error"]["message"])
+        # Issue 16: the invitee is pointed at the admin who invited them, named.
+        self.assertIn("who invited you", r.json["error"]["message"])
+        self.assertEqual(set(r.json["error"]["inviter"]), {"name", "email"})
         r = self.ops_client.call("PATCH", f"/customers/{cust['id']}", {"seat_limit": 5})
         self.assertEqual((r.status, r.json["seats"]["limit"]), (200, 5), r)
         self.assertEqual(self.accept(token, self.uniq("seat"))[1].status, 201)

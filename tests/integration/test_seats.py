@@ -49,7 +49,9 @@ class SeatOverageTests(IdentityBase):
         r = customer(self.st).call("POST", "/invite-acceptances",
                                    {"token": token, "username": self.uniq("late"), "password": NEW_PW})
         self.assertEqual((r.status, r.code), (409, "conflict"), r)
-        self.assertIn("the seat limit is 2", r.json["error"]["message"])
+        # Issue 16: the invitee is told whom to ask (the inviting admin), not the admins' seat sentence.
+        self.assertIn("who invited you", r.json["error"]["message"])
+        self.assertEqual(r.json["error"]["inviter"]["email"], admin.call("GET", "/session").json["user"]["email"])
         # idle never signed in, so activating it would not even take a seat: still refused while over.
         r = admin.call("POST", f"/users/{idle['id']}/activate")
         self.assertEqual((r.status, r.code), (409, "conflict"), r)

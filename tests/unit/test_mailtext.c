@@ -97,12 +97,33 @@ test_address_extraction(void)
 	CU_ASSERT_STRING_EQUAL(out, "plain@x.test");
 }
 
+static void
+test_account_state_mail_has_no_link(void)
+{
+	arena *a = arena_new(1 << 20);
+	mailtext mt;
+
+	CU_ASSERT_EQUAL(mailtext_account_state(a, "https://console.example", "suspended", "Ada <Boss>", "ada@x.example",
+					       &mt), OR_OK);
+	CU_ASSERT_PTR_NOT_NULL(strstr(mt.subject, "suspended"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(mt.text, "is suspended"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(mt.text, "admin, Ada <Boss> (ada@x.example), to have it reactivated"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(mt.html, "Ada &lt;Boss&gt; (ada@x.example)"));
+	CU_ASSERT_PTR_NULL(strstr(mt.text, "token"));
+	CU_ASSERT_PTR_NULL(strstr(mt.html, "href"));
+	CU_ASSERT_EQUAL(mailtext_account_state(a, "https://console.example", "deactivated", NULL, NULL, &mt), OR_OK);
+	CU_ASSERT_PTR_NOT_NULL(strstr(mt.text, "has been removed"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(mt.text, "Contact your organisation's admin if you need it back."));
+	arena_free(a);
+}
+
 static const unit_test tests[] = {
 	{ "reset mail carries the link", test_reset_mail_carries_the_link },
 	{ "setup link mail carries the link, escaped", test_sso_setup_link_mail },
 	{ "support mail escapes and fills gaps", test_support_mail_escapes_and_fills_gaps },
 	{ "compose refuses header injection", test_compose_refuses_header_injection },
 	{ "address extraction", test_address_extraction },
+	{ "account state mail has no link", test_account_state_mail_has_no_link },
 	{ NULL, NULL }
 };
 

@@ -19,9 +19,10 @@
 
 import { apiGet, apiSend, errorText } from './api.js';
 import { loadBanner } from './banner.js';
+import { emailNode } from './email.js';
 import { initInvites, resetInvites, showInvites } from './invites.js';
 import {
-  changePassword, createSession, runConfirmed, signinForm,
+  accountStateText, changePassword, createSession, runConfirmed, signinForm,
 } from './session.js';
 import {
   initSetup, loadSetup, refreshChecklist, resetSetup,
@@ -74,7 +75,7 @@ retry.addEventListener('click', checkHealth);
 const session = createSession({
   base: API,
   signedIn: () => Boolean(state.user),
-  ended: () => signedOut('Your session has ended. Sign in again to continue.', 'warning'),
+  ended: (result) => signedOut(accountStateText(result, 'Your session has ended. Sign in again to continue.'), 'warning'),
   blocked: {
     password_change_required: () => {
       state.forced = true;
@@ -320,6 +321,12 @@ async function loadMembers({ append = false } = {}) {
     if (result.status === 400) {
       say(filterError, 'error', result.error?.message ? `The filter is not valid: ${result.error.message}.` : 'The filter is not valid.');
       filterInput.setAttribute('aria-invalid', 'true');
+      // Only the error: rows of an earlier filter or "No members match" would answer a question not asked.
+      m.rows = [];
+      m.after = null;
+      membersRows.replaceChildren();
+      byId('members-empty').hidden = true;
+      moreButton.hidden = true;
     } else if (result.status !== 401 && result.error?.code !== 'password_change_required') {
       sayError(membersFlash, result);
     }
@@ -332,7 +339,7 @@ async function loadMembers({ append = false } = {}) {
   m.after = result.data?.next_after || null;
   renderMembers();
   renderSeats(result.data?.seats);
-  if (!append) showInvites(result.data?.invites);
+  if (!append) showInvites(result.data?.invites, result.data?.seats);
   return true;
 }
 
@@ -392,7 +399,7 @@ function memberRow(u) {
   }
   return el('tr', { data: { userId: u.id, username: u.username } },
     who,
-    el('td', { text: u.email }),
+    el('td', { class: 'email-cell' }, emailNode(u.email)),
     el('td', {}, badge(u.role)),
     status,
     el('td', { class: 'nowrap' }, timeCell(u.last_seen_at)),
@@ -499,7 +506,9 @@ async function start() {
   } else if (location.hash === '#forgot') {
     openForgot({ focus: false });
   } else {
-    openSignin({ focus: false });
+    // A session ended by a suspension or removal says so instead of a bare sign-in form.
+    const why = accountStateText(result);
+    openSignin({ focus: false, flash: why, kind: 'warning' });
     if (result.status !== 401) sayError(signinError, result);
   }
 }

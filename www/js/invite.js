@@ -251,8 +251,7 @@ signupForm.addEventListener('submit', async (e) => {
   } else {
     sayError(signupError, result);
   }
-  f.password.value = '';
-  f.confirm_password.value = '';
+  // The typed username and passwords stay: whatever the server said, retyping them helps nothing.
 });
 
 /* ---- an existing account: sign in here, then accept -------------------------- */
@@ -273,7 +272,8 @@ signinForm.addEventListener('submit', async (e) => {
   const result = await busy(e.submitter, () => apiSend('POST', `${API}/session`, { login, password }));
   if (!result.ok) {
     saySigninFailure(error, result);
-    signinForm.elements.password.value = '';
+    // Only a refused password is cleared; after any other error the typed one is still right.
+    if (result.status === 401) signinForm.elements.password.value = '';
     signinForm.elements.password.focus();
     return;
   }

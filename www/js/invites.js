@@ -17,6 +17,7 @@
  */
 
 import { errorText } from './api.js';
+import { emailNode } from './email.js';
 import { runConfirmed } from './session.js';
 import {
   badge, busy, byId, clear, clearFieldErrors, duration, el, fieldError, formatTime, label, say,
@@ -30,6 +31,7 @@ const invites = {
   generation: 0, // bumped on sign-out: answers for the previous user are dropped
   timer: null,
   polls: 0,
+  seats: null, // {used, limit, over_by} of the last GET /members
 };
 
 const POLL_MS = 2000;
@@ -61,10 +63,50 @@ export function initInvites(sessionCalls) {
   calls = sessionCalls;
 }
 
-/** The `invites` array of a GET /members answer. */
-export function showInvites(list) {
+/** The `invites` array of a GET /members answer, and its `seats` for the warning at the form. */
+export function showInvites(list, seats) {
+  invites.seats = seats || null;
   setRows(list);
   schedulePoll({ restart: true });
+}
+
+/*
+ * Seats at the invite form, before sending.  Over the limit the server
+ * refuses new invites: Send is disabled with that reason.  Full (or full once
+ * the pending invites are accepted) it accepts the invite but the invitee
+ * cannot join until a seat is free: a warning that says so and what to do.
+ */
+function seatsWarning() {
+  const s = invites.seats;
+  if (!s || typeof s.limit !== 'number') return { text: '', refuse: false };
+  const pending = invites.rows.filter((v) => v.status === 'pending').length;
+  const free = s.limit - s.used;
+  const todo = 'Suspend a member who no longer needs access, or ask your onramp contact to raise the limit.';
+  if (Number(s.over_by) > 0) {
+    return { refuse: true, text: `You cannot send invites now: your organisation uses ${s.used} seats, over its limit of ${s.limit}. ${todo}` };
+  }
+  if (free <= 0) {
+    return { refuse: false, text: `Every seat is in use (${s.used} of ${s.limit}). You can send the invite, but the person cannot join until a seat is free. ${todo}` };
+  }
+  if (pending >= free) {
+    const waiting = pending === 1 ? '1 invite is' : `${pending} invites are`;
+    return { refuse: false, text: `${waiting} waiting and ${free === 1 ? '1 seat is' : `${free} seats are`} free (${s.used} of ${s.limit} in use): `
+      + `another invite means someone may not be able to join. ${todo}` };
+  }
+  return { text: '', refuse: false };
+}
+
+function renderSeatsWarning() {
+  const node = byId('invite-seats');
+  const { text, refuse } = seatsWarning();
+  node.textContent = text;
+  node.hidden = !text;
+  node.dataset.kind = refuse ? 'error' : 'warning';
+  const submit = form.querySelector('[type=submit]');
+  submit.disabled = refuse;
+  // The reason is read out with the button, not only shown by colour or position.
+  if (text) submit.setAttribute('aria-describedby', 'invite-seats');
+  else submit.removeAttribute('aria-describedby');
 }
 
 function setRows(list) {
@@ -76,6 +118,7 @@ function setRows(list) {
 export function resetInvites() {
   invites.generation += 1;
   invites.rows = [];
+  invites.seats = null;
   stopPoll();
   rowsNode.replaceChildren();
   form.reset();
@@ -158,12 +201,26 @@ function statusDetail(v) {
   }
 }
 
+/*
+ * What the mails of an invite did, from sent_count (mails queued so far) and
+ * delivery (the latest one's state, while pending): "Sent once" only once the
+ * mailer delivered it, "Queued" while it waits, the reason when it failed.
+ */
+function mailsText(v) {
+  const count = Number(v.sent_count) || 0;
+  const times = count === 1 ? 'once' : `${count} times`;
+  if (v.delivery === 'queued') return count > 1 ? `Mailed ${times}; the latest is queued, not sent yet` : 'Queued, not sent yet';
+  if (v.delivery === 'failed') return `Delivery failed${v.delivery_error ? ` (${v.delivery_error})` : ''}`;
+  if (v.delivery === 'sent') return `Sent ${times}`;
+  return `Mailed ${times}`;
+}
+
 function mailsCell(v) {
   const count = Number(v.sent_count) || 0;
   if (count === 0) return el('td', {}, el('span', { class: 'muted-text', text: 'none' }));
-  return el('td', { class: 'nowrap' },
-    el('span', { text: count === 1 ? 'Sent once' : `Sent ${count} times` }),
-    v.last_sent_at ? el('span', { class: 'sub' }, 'last ', timeCell(v.last_sent_at)) : null);
+  return el('td', { class: 'invite-mails', data: { delivery: String(v.delivery ?? '') } },
+    el('span', { text: mailsText(v) }),
+    v.last_sent_at ? el('span', { class: 'sub nowrap' }, 'last ', timeCell(v.last_sent_at)) : null);
 }
 
 function actionButton(text, action, v, extra = '') {
@@ -180,8 +237,8 @@ function actionButton(text, action, v, extra = '') {
 function inviteRow(v) {
   const pending = v.status === 'pending';
   return el('tr', { data: { inviteId: String(v.id), email: String(v.email ?? ''), status: String(v.status ?? '') } },
-    el('td', { class: 'wrap-any' },
-      el('strong', { text: String(v.email ?? '') }),
+    el('td', { class: 'email-cell' },
+      el('strong', {}, emailNode(v.email)),
       v.kind === 'admin_signup' ? el('span', { class: 'sub', text: 'First admin signup' }) : null),
     el('td', {}, badge(v.role)),
     el('td', { class: 'invite-status' },
@@ -204,6 +261,7 @@ function render() {
     ? { id: active.closest('tr')?.dataset.inviteId, action: active.dataset.action } : null;
   rowsNode.replaceChildren(...invites.rows.map(inviteRow));
   byId('invites-empty').hidden = invites.rows.length > 0;
+  renderSeatsWarning();
   if (keep) rowsNode.querySelector(`tr[data-invite-id="${CSS.escape(String(keep.id))}"] [data-action="${keep.action}"]`)?.focus();
 }
 

@@ -18,7 +18,7 @@ import {
 /**
  * The session's API calls under `base` ('/api/v1' or '/admin/api/v1').
  * `signedIn()` says whether the page thinks it has a session (a 401 then
- * means it ended: `ended()` runs); `blocked` maps a 403 code that sends the
+ * means it ended: `ended(result)` runs); `blocked` maps a 403 code that sends the
  * user elsewhere first (a pending password change, TOTP enrollment) to the
  * function that opens that view. The page sets `csrf` when a session body
  * arrives and clears it on sign-out.
@@ -27,7 +27,7 @@ export function createSession({ base, signedIn, ended, blocked = {} }) {
   const session = { csrf: null };
   const afterCall = (result) => {
     const code = result.error?.code;
-    if (result.status === 401 && signedIn()) ended();
+    if (result.status === 401 && signedIn()) ended(result);
     else if (result.status === 403 && Object.hasOwn(blocked, code)) blocked[code]();
     return result;
   };
@@ -41,6 +41,15 @@ export function createSession({ base, signedIn, ended, blocked = {} }) {
   /** Whatever the answer, the page forgets the session; a 401 means it had already ended. */
   session.signOut = () => apiSend('DELETE', `${base}/session`, undefined, session.csrf);
   return session;
+}
+
+/**
+ * Why a 401 ended (or refused) a session, in the server's words when the
+ * account was suspended or removed (error.account_status: its message names
+ * the admin to contact); else `fallback`, or null for a plain 401.
+ */
+export function accountStateText(result, fallback = null) {
+  return result.status === 401 && result.error?.account_status ? result.error.message : fallback;
 }
 
 /**
