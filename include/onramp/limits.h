@@ -227,4 +227,7 @@
 #define LIMIT_FACTS_CACHE_SLOTS		64u
 #define LIMIT_FACTS_CACHE_TTL_S		30
 
+/* Admins a member's checklist names (GET /checklist `admins`): a page of contacts, not a directory. */
+#define LIMIT_ADMINS_SHOWN		20u
+
 #endif

@@ -316,6 +316,18 @@ or_status store_outbox_failed(db *d, int64_t id, int64_t now, const char *error)
  */
 or_status store_admin_keep_one(db *d, session_realm realm, int64_t customer_id, int64_t id);
 
+/** A customer admin as a member sees one: whom to ask (strings in the caller's arena). */
+typedef struct admin_contact {
+	const char *display_name;	/* may be empty */
+	const char *email;
+} admin_contact;
+
+/**
+ * The active admins of customer_id (those the last-admin rule counts), by
+ * name, at most max of them, into out (n set to how many).
+ */
+or_status store_admin_contacts(db *d, arena *a, int64_t customer_id, admin_contact *out, size_t max, size_t *n);
+
 /* ---- customer-owned details ------------------------------------------------------ */
 
 /** A contact of the customer. */
