@@ -153,7 +153,7 @@ function sectionOf(item) {
 function sectionLink(item, titleId) {
   const key = sectionOf(item);
   const title = sectionTitle(key);
-  if (!title || item.state === 'done' || item.state === 'not_required') return null;
+  if (!title) return null;
   return el('a', {
     href: sectionHref(key),
     class: 'checklist__go',
