@@ -22,7 +22,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { saveScreenshot, seedCustomer, seedOperator, signInCustomer, suite, unique } from './lib.mjs';
+import { saveScreenshot, seedCustomer, seedOperator, openSection, signInCustomer, suite, unique } from './lib.mjs';
 import {
   approveAndActivate, card, controlClient, memberSignIn, passedTestResult, saveDraft, settingsReader, submitForReview, validate,
 } from './sso-lib.mjs';
@@ -121,7 +121,7 @@ describe('single sign-on through the test OpenID Provider', () => {
     const customer = await load(`${publicUrl}/`);
     const cp = customer.page;
     await signInCustomer(cp, cust.admin.username, PW);
-    await cp.locator('#sso-card:not([hidden])').waitFor();
+    await openSection(cp, 'sso');
     const redirectUri = await cp.getByRole('textbox', { name: 'OpenID Connect redirect URI', exact: true }).inputValue();
     assert.equal(redirectUri, `${publicUrl}${callbackPath}`);
     // The admin registers that redirect URI at the IdP (here: the OP's control API).

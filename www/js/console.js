@@ -254,7 +254,8 @@ forgotForm.addEventListener('submit', async (e) => {
 function route() {
   if (state.user) {
     // A section link, back or forward: show that section (the console itself when another view is up).
-    const section = sectionFromHash(location.hash);
+    // Back to the plain address (before the first section link) is the default section.
+    const section = sectionFromHash(location.hash) || (location.hash === '' ? defaultSection() : null);
     if (!section || state.forced) return;
     if (byId('main').querySelector('[data-view="console"]').hidden) openConsole({ section });
     else showSection(section);
@@ -320,7 +321,7 @@ function openConsole({ focus = true, flash: message = null, section = null } = {
   const wanted = section || sectionFromHash(location.hash) || defaultSection();
   showView('console', { focus: focus && !section });
   loadSetup();
-  showSection(wanted, { focus: Boolean(section), replace: true });
+  showSection(wanted, { focus: Boolean(section) });
   if (admin) loadMembers();
 }
 

@@ -140,10 +140,10 @@ export function startNav(admin) {
 
 /**
  * Show one section (an unknown key: the default one) and, with focus, move
- * focus to its heading. The hash is written with replace (a reload or a
- * redirect) or left alone (a link click already pushed it).
+ * focus to its heading. The address is corrected in place (an unknown or
+ * consumed hash) and otherwise left alone: a link click already pushed it.
  */
-export function showSection(key, { focus = true, replace = false } = {}) {
+export function showSection(key, { focus = true } = {}) {
   const section = find(key) || find(defaultSection());
   nav.current = section.key;
   for (const s of SECTIONS) {
@@ -151,7 +151,9 @@ export function showSection(key, { focus = true, replace = false } = {}) {
     if (s.key === section.key) card.dataset.current = 'true';
     else delete card.dataset.current;
   }
-  if (replace || location.hash !== sectionHref(section.key)) {
+  // The plain address stays for the default section; any other address names the section shown.
+  const plain = location.hash === '' && section.key === defaultSection();
+  if (location.hash !== sectionHref(section.key) && !plain) {
     history.replaceState(null, '', `${location.pathname}${location.search}${sectionHref(section.key)}`);
   }
   setOpen(false);
