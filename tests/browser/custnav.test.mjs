@@ -240,7 +240,8 @@ describe('guided Account Setup', () => {
       assert.equal(await n.getAttribute('data-state'), state, key);
       assert.equal(await n.locator('.review-note__icon').textContent(), icon, key);
       assert.match(await n.locator('.review-note__head').textContent(), new RegExp(`^${icon}${head}`), key);
-      assert.equal(await n.locator('.review-note__comment').textContent(), `Our comment: ${comment}`, key);
+      assert.equal(await n.locator('.review-note__said').textContent(), `Our comment: ${comment}`, key);
+      assert.equal(await n.locator('.review-note__comment').textContent(), comment, key);
       assert.equal(await n.locator('.review-note__next').textContent(), next, key);
     }
     // Distinct looks, not one calm box: background and border differ for every outcome (and waiting).

@@ -155,9 +155,10 @@ export function reviewNode(review, { outcome = null, next = null } = {}) {
       shown && outcome ? el('span', { class: 'review-note__icon', attrs: { 'aria-hidden': 'true' }, text: shown.icon }) : null,
       el('strong', { text: `Review: ${outcome ? shown.word : reviewLabel(review.state)}` }),
       review?.decided_at && !earlier ? el('span', { class: 'muted-text', text: ` · ${formatTime(review.decided_at)}` }) : null),
-    comment ? el('p', { class: 'review-note__comment' },
-      outcome ? el('span', { class: 'review-note__label', text: earlier ? 'Our comment on the earlier version: ' : 'Our comment: ' }) : null,
-      comment) : null,
+    comment && !outcome ? el('p', { class: 'review-note__comment', text: comment }) : null,
+    comment && outcome ? el('p', { class: 'review-note__said' },
+      el('span', { class: 'review-note__label', text: earlier ? 'Our comment on the earlier version: ' : 'Our comment: ' }),
+      el('span', { class: 'review-note__comment', text: comment })) : null,
     next ? el('p', { class: 'review-note__next', text: next }) : null);
 }
 
