@@ -112,7 +112,8 @@ async function testSignIn(cp) {
   assert.match(text, /Matched test user/);
   assert.match(text, /Customer admin/, 'the role the admin group gives');
   assert.equal((await opControl('stats')).token, before + 1, 'onramp exchanged the code at the OP once');
-  assert.equal(await cp.evaluate(() => location.hash), '', 'the #sso-test-<id> fragment is consumed');
+  // Consumed, and the address names the section it opened (issue 16).
+  assert.equal(await cp.evaluate(() => location.hash), '#setup/sso', 'the #sso-test-<id> fragment is consumed');
 }
 
 describe('single sign-on through the test OpenID Provider', () => {
