@@ -63,6 +63,8 @@ const char *api_actor_label(http_request *req);
 bool auth_require(app *a, const route *r, http_request *req, http_response *resp);
 /** Why an account may not act: "suspended", "deactivated", or NULL when it may (or p holds none). */
 const char *auth_account_state(session_realm realm, const principal *p);
+/** {name, email} of a customer admin to contact (error.admins, error.inviter, a member's checklist admins). */
+json_object *api_contact_json(const admin_contact *c);
 /**
  * The one answer for an account that is suspended or removed, at sign-in
  * (after the right password) and for a session that such a change ended:

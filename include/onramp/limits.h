@@ -249,5 +249,7 @@
 
 /* Admins named to a suspended or removed user (error.admins, the forgot-password mail). */
 #define LIMIT_ACCOUNT_CONTACTS		3u
+/* Admins a member's checklist names (GET /checklist `admins`): a page of contacts, not a directory. */
+#define LIMIT_ADMINS_SHOWN		20u
 
 #endif

@@ -58,6 +58,11 @@ typedef struct mailtext_support {
 
 /** "Support request #N from <customer>": every value HTML-escaped in the HTML part. */
 or_status mailtext_support_request(arena *a, const mailtext_support *r, mailtext *out);
+/**
+ * An audit action code (e.g. "workspace.create_refused") as a sentence a
+ * customer reads; unknown or NULL codes get a generic sentence, never the code.
+ */
+const char *mailtext_action_sentence(const char *action);
 
 /**
  * Compose an RFC 5322 message (multipart/alternative: text then HTML, UTF-8,

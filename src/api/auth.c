@@ -194,6 +194,16 @@ account_state_message(http_request *req, session_realm realm, const char *state,
 	return arena_strdup(req->arena, buf);
 }
 
+json_object *
+api_contact_json(const admin_contact *c)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "name", json_object_new_string(c->name));
+	json_object_object_add(o, "email", json_object_new_string(c->email));
+	return o;
+}
+
 void
 auth_account_state_error(app *a, http_request *req, http_response *resp, session_realm realm, int64_t customer_id,
 			 const char *state)
@@ -210,13 +220,8 @@ auth_account_state_error(app *a, http_request *req, http_response *resp, session
 	http_error(resp, 401, "unauthenticated", account_state_message(req, realm, state, n ? &c[0] : NULL));
 	resp->error_members = json_object_new_object();
 	json_object_object_add(resp->error_members, "account_status", json_object_new_string(state));
-	for (i = 0; i < n; i++) {
-		json_object *o = json_object_new_object();
-
-		json_object_object_add(o, "name", json_object_new_string(c[i].name));
-		json_object_object_add(o, "email", json_object_new_string(c[i].email));
-		json_object_array_add(admins, o);
-	}
+	for (i = 0; i < n; i++)
+		json_object_array_add(admins, api_contact_json(&c[i]));
 	if (realm == REALM_CUSTOMER)
 		json_object_object_add(resp->error_members, "admins", admins);
 	else

@@ -6,6 +6,7 @@
 #include "onramp/api.h"
 #include "onramp/checklist.h"
 #include "onramp/facts_cache.h"
+#include "onramp/limits.h"
 #include "handlers.h"
 
 static json_object *
@@ -87,6 +88,32 @@ facts_get(app *a, http_request *req, int64_t customer_id, int64_t version, check
 	return st;
 }
 
+/*
+ * A member cannot open the members list, so their checklist names whom to ask:
+ * the customer's active admins.  Admins have the list, and their checklist
+ * keeps its statement budget (tests/integration/test_statements.py).
+ */
+static or_status
+add_admins(app *a, http_request *req, json_object *o)
+{
+	principal *p = api_principal(req);
+	admin_contact found[LIMIT_ADMINS_SHOWN];
+	json_object *list;
+	size_t i, n;
+	or_status st;
+
+	if (p->user.role != ROLE_CUSTOMER_MEMBER)
+		return OR_OK;
+	st = store_admin_contacts(a->db, req->arena, p->user.customer_id, NULL, LIMIT_ADMINS_SHOWN, found, &n);
+	if (st != OR_OK)
+		return st;
+	list = json_object_new_array();
+	for (i = 0; i < n; i++)
+		json_object_array_add(list, api_contact_json(&found[i]));
+	json_object_object_add(o, "admins", list);
+	return OR_OK;
+}
+
 void
 api_checklist_get(app *a, http_request *req, http_response *resp)
 {
@@ -94,6 +121,7 @@ api_checklist_get(app *a, http_request *req, http_response *resp)
 	checklist_facts f;
 	checklist c;
 	review_note notes[ITEM_COUNT];
+	json_object *o;
 	or_status st = facts_get(a, req, p->user.customer_id, p->user.facts_version, &f, notes);
 
 	if (st != OR_OK) {
@@ -102,5 +130,11 @@ api_checklist_get(app *a, http_request *req, http_response *resp)
 	}
 	f.now = api_now(req);
 	checklist_derive(&f, &c);
-	http_json(resp, 200, api_checklist_json(&c, notes));
+	o = api_checklist_json(&c, notes);
+	if ((st = add_admins(a, req, o)) != OR_OK) {
+		json_object_put(o);
+		api_fail_db(a, req, resp, st);
+		return;
+	}
+	http_json(resp, 200, o);
 }

@@ -354,9 +354,7 @@ seats_full(app *a, http_request *req, http_response *resp, const invite *v)
 		return;
 	}
 	http_error(resp, 409, "conflict", arena_strdup(req->arena, msg));
-	o = json_object_new_object();
-	json_object_object_add(o, "name", json_object_new_string(c.name));
-	json_object_object_add(o, "email", json_object_new_string(c.email));
+	o = api_contact_json(&c);
 	resp->error_members = json_object_new_object();
 	json_object_object_add(resp->error_members, c.named ? "inviter" : "admin", o);
 }

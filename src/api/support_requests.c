@@ -43,6 +43,9 @@ support_json(const support_request *r, const char *item_title)
 	json_object_object_add(o, "item_title", item_title ? json_object_new_string(item_title) : NULL);
 	json_object_object_add(o, "visible_message", r->visible_message ? json_object_new_string(r->visible_message) : NULL);
 	json_object_object_add(o, "last_action", r->last_action ? json_object_new_string(r->last_action) : NULL);
+	/* What the page shows: the code above is the audit trail's word, not the customer's. */
+	json_object_object_add(o, "last_action_text",
+			       r->last_action ? json_object_new_string(mailtext_action_sentence(r->last_action)) : NULL);
 	json_object_object_add(o, "last_action_at", output_time(r->last_action_at));
 	json_object_object_add(o, "message", r->message ? json_object_new_string(r->message) : NULL);
 	json_object_object_add(o, "created_at", output_time(r->created_at));

@@ -205,6 +205,73 @@ mailtext_sso_setup_link(arena *a, const char *base_url, const char *token, const
 	return out->subject && out->text && out->html ? OR_OK : OR_ERR_NOMEM;
 }
 
+/*
+ * What the customer's last recorded action means, in their words: the support
+ * summary shows it, and the codes are the audit trail's, not theirs.  The one
+ * table of these sentences; a code missing here gets ACTION_UNKNOWN.
+ */
+static const struct {
+	const char *code, *sentence;
+} ACTION_SENTENCES[] = {
+	{ "account.update", "Your company details were saved." },
+	{ "customer.create", "Your organisation's account was created." },
+	{ "customer.update", "We updated your organisation's account." },
+	{ "customer.billing", "We updated the billing review." },
+	{ "customer.workspace_target", "We updated the workspace target review." },
+	{ "customer.provider_setup", "We updated the AI provider setup review." },
+	{ "customer.blockers", "We changed what blocks your setup." },
+	{ "customer.internal_notes", "We updated our notes on your account." },
+	{ "review.decide", "We decided on one of your reviews." },
+	{ "invite.create", "An invite was sent." },
+	{ "invite.resend", "An invite was sent again." },
+	{ "invite.revoke", "An invite was revoked." },
+	{ "invite.accept", "Someone accepted an invite and joined." },
+	{ "user.create", "A member account was created." },
+	{ "user.sign_in", "Someone signed in." },
+	{ "user.sign_in_refused", "A sign-in was refused." },
+	{ "user.suspend", "A member was suspended." },
+	{ "user.activate", "A member was activated again." },
+	{ "user.deactivate", "A member was removed." },
+	{ "user.role_change", "A member's role was changed." },
+	{ "user.password_change", "Someone changed their password." },
+	{ "user.password_reset", "Someone chose a new password with a reset link." },
+	{ "user.password_reset_by_admin", "An admin reset a member's password." },
+	{ "user.password_reset_requested", "Someone asked for a password reset link." },
+	{ "user.reset_link_created", "A password reset link was created." },
+	{ "seats.over_limit", "Your organisation went over its seat limit." },
+	{ "sso.update", "The single sign-on details were saved." },
+	{ "sso.validation_requested", "The single sign-on details were sent for checking." },
+	{ "sso.validated", "The single sign-on details were checked." },
+	{ "sso.validation_failed", "Checking the single sign-on details failed." },
+	{ "sso.submit", "Single sign-on was submitted for review." },
+	{ "sso.secret_set", "The single sign-on client secret was stored." },
+	{ "sso.secret_removed", "The single sign-on client secret was removed." },
+	{ "sso.test_started", "A test sign-in with single sign-on was started." },
+	{ "sso.test_finished", "A test sign-in with single sign-on finished." },
+	{ "sso.activate", "Single sign-on was turned on." },
+	{ "sso.deactivate", "Single sign-on was turned off." },
+	{ "sso.require", "The single sign-on requirement for members was changed." },
+	{ "sso_setup_link.create", "A single sign-on setup link was sent." },
+	{ "sso_setup_link.redeem", "A single sign-on setup link was opened." },
+	{ "sso_setup_link.revoke", "A single sign-on setup link was revoked." },
+	{ "support.request", "Someone asked support for help." },
+	{ "workspace.create_requested", "A workspace was requested." },
+	{ "workspace.create_refused", "Creating a workspace was refused: setup is not finished." },
+};
+
+#define ACTION_UNKNOWN "Something changed in your account setup."
+
+const char *
+mailtext_action_sentence(const char *action)
+{
+	size_t i;
+
+	for (i = 0; action && i < sizeof(ACTION_SENTENCES) / sizeof(ACTION_SENTENCES[0]); i++)
+		if (strcmp(ACTION_SENTENCES[i].code, action) == 0)
+			return ACTION_SENTENCES[i].sentence;
+	return ACTION_UNKNOWN;
+}
+
 static const char *
 or_dash(const char *s)
 {

@@ -17,9 +17,11 @@
 
 static const char SQL_LOCK_OPERATOR_ADMINS[] =
 	"SELECT id FROM operators WHERE role = 'operator_admin' AND deactivated_at IS NULL FOR UPDATE";
-static const char SQL_LOCK_CUSTOMER_ADMINS[] =
-	"SELECT id FROM users WHERE customer_id = ? AND role = 'customer_admin' AND status = 'active' "
-	"AND deactivated_at IS NULL FOR UPDATE";
+/* Who counts as a live customer admin: the rule below and the contacts a member sees. */
+#define LIVE_CUSTOMER_ADMINS \
+	"FROM users WHERE customer_id = ? AND role = 'customer_admin' AND status = 'active' " \
+	"AND deactivated_at IS NULL"
+static const char SQL_LOCK_CUSTOMER_ADMINS[] = "SELECT id " LIVE_CUSTOMER_ADMINS " FOR UPDATE";
 
 or_status
 store_admin_keep_one(db *d, session_realm realm, int64_t customer_id, int64_t id)
@@ -49,12 +51,11 @@ store_admin_keep_one(db *d, session_realm realm, int64_t customer_id, int64_t id
 	return st;
 }
 
+/* Whom a person of the customer is told to contact: the live admins the rule above counts. */
 static const char SQL_CONTACT_ONE[] =
-	"SELECT COALESCE(NULLIF(display_name, ''), username), email FROM users WHERE customer_id = ? AND username = ? "
-	"AND role = 'customer_admin' AND status = 'active' AND deactivated_at IS NULL";
+	"SELECT COALESCE(NULLIF(display_name, ''), username), email " LIVE_CUSTOMER_ADMINS " AND username = ?";
 static const char SQL_CONTACT_ADMINS[] =
-	"SELECT COALESCE(NULLIF(display_name, ''), username), email FROM users WHERE customer_id = ? "
-	"AND role = 'customer_admin' AND status = 'active' AND deactivated_at IS NULL ORDER BY id LIMIT ?";
+	"SELECT COALESCE(NULLIF(display_name, ''), username), email " LIVE_CUSTOMER_ADMINS " ORDER BY id LIMIT ?";
 
 static or_status
 contacts_run(db *d, arena *a, const char *sql, int64_t customer_id, const char *username, size_t max,

@@ -14,7 +14,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  ctl, saveScreenshot, seedCustomer, submitSignIn, suite, unique, waitForMail,
+  ctl, openSection, saveScreenshot, seedCustomer, submitSignIn, suite, unique, waitForMail,
 } from './lib.mjs';
 
 const slug = unique('cust');
@@ -49,6 +49,7 @@ describe('customer console', () => {
   test('a customer admin sees members and seats, filters, and suspends a member', async () => {
     const { page, problems } = await load();
     await signIn(page, people.admin.username, PW);
+    await openSection(page, 'members');
 
     await page.locator('#members-rows tr').first().waitFor();
     assert.deepEqual(await memberNames(page),
@@ -104,6 +105,7 @@ describe('customer console', () => {
   test('a reset by the admin shows the temporary password once; a 409 shows the server\'s message', async () => {
     const { page, problems } = await load();
     await signIn(page, people.admin.username, PW);
+    await openSection(page, 'members');
     await page.locator('#members-rows tr').first().waitFor();
 
     await page.getByRole('button', { name: `Reset password: ${people.admin2.username}`, exact: true }).click();

@@ -30,7 +30,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  ctl, saveScreenshot, seedCustomer, seedOperator, unique, waitForMail,
+  ctl, openSection, saveScreenshot, seedCustomer, seedOperator, unique, waitForMail,
   signInOperator, submitSignIn, suite,
 } from './lib.mjs';
 
@@ -62,6 +62,7 @@ const signIn = submitSignIn;
 async function adminConsole(user) {
   const tab = await load(`${publicUrl}/`);
   await signIn(tab.page, user.username, user.password);
+  await openSection(tab.page, 'members');
   await tab.page.locator('#members-rows tr').first().waitFor();
   return tab;
 }
@@ -97,7 +98,7 @@ async function signUp(page, { username, password = NEW_PW, email = null }) {
 async function inConsoleAs(page, username, roleLabel) {
   await page.waitForURL(`${publicUrl}/`);
   await page.getByRole('heading', { name: 'Account Setup', level: 1 }).waitFor();
-  await page.locator('#me-username').filter({ hasText: username }).waitFor();
+  await page.locator('#me-username').filter({ hasText: username }).waitFor({ state: 'attached' });
   assert.equal(await page.locator('#me-role').textContent(), roleLabel);
 }
 
@@ -125,7 +126,7 @@ describe('invites', () => {
     await row.waitFor();
     assert.match(await row.textContent(), /Member.*Pending/);
     // The checklist's members item is done (a member exists here already; a pending invite counts too).
-    await page.locator('#checklist-items > li[data-key="members"][data-state="done"]').waitFor();
+    await page.locator('#checklist-items > li[data-key="members"][data-state="done"]').waitFor({ state: 'attached' });
 
     // The same address again (in capitals): the pending invite is pointed at.
     await page.locator('#invite-form').getByLabel('Their email address', { exact: true }).fill(email.toUpperCase());
@@ -268,8 +269,9 @@ describe('invites', () => {
     await saveScreenshot(page, 'invite-admin-signup-mismatch');
     await signUp(page, { username: boss, email: bossEmail.toUpperCase() });
     await inConsoleAs(page, boss, 'Admin');
+    await openSection(page, 'members');
     assert.equal(await page.locator('#members-card').isVisible(), true);
-    await page.locator('#checklist-items > li[data-key="admin_signin"][data-state="done"]').waitFor();
+    await page.locator('#checklist-items > li[data-key="admin_signin"][data-state="done"]').waitFor({ state: 'attached' });
 
     // The new admin invites a member; with the only seat taken, accepting is refused naming the inviter (issue 16).
     const memberEmail = `dev@${slug}.example`;
@@ -278,7 +280,7 @@ describe('invites', () => {
     assert.equal(await page.locator('#checklist-items > li[data-key="members"]').getAttribute('data-state'), 'todo');
     await invite(page, memberEmail);
     // A pending invite counts for the members item; the checklist follows without a reload.
-    await page.locator('#checklist-items > li[data-key="members"][data-state="done"]').waitFor();
+    await page.locator('#checklist-items > li[data-key="members"][data-state="done"]').waitFor({ state: 'attached' });
     const memberLink = await mailedLink(memberEmail);
     const member = await load(memberLink);
     await member.page.getByRole('heading', { name: `Join ${name} as a member` }).waitFor();
@@ -411,6 +413,7 @@ describe('invites', () => {
     await saveScreenshot(page, 'invite-accept-signed-in');
     await page.getByRole('button', { name: 'Accept the invite' }).click();
     await inConsoleAs(page, username, 'Admin');
+    await openSection(page, 'members');
     assert.equal(await page.locator('#members-card').isVisible(), true);
     assert.deepEqual([...admin.problems, ...tab.problems], []);
   });

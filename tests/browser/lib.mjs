@@ -332,11 +332,14 @@ export async function nextTotp(secret) {
   return totpCode(secret, step * 30_000);
 }
 
-/** Sign a customer user in and wait for the Account Setup console with its checklist. */
+/**
+ * Sign a customer user in and wait for the Account Setup console with its
+ * checklist loaded (shown or not: a member lands on their home section).
+ */
 export async function signInCustomer(page, login, password) {
   await submitSignIn(page, login, password);
   await page.getByRole('heading', { name: 'Account Setup', level: 1 }).waitFor();
-  await page.locator('#checklist-items li').first().waitFor();
+  await page.locator('#checklist-items li').first().waitFor({ state: 'attached' });
 }
 
 /**
@@ -397,4 +400,16 @@ export function recordApiBodies(page) {
     reads.push(res.text().then((text) => ({ url: res.url(), text }), () => ({ url: res.url(), text: '' })));
   });
   return { bodies: () => Promise.all(reads) };
+}
+
+/**
+ * Open a section of the customer's Account Setup (details, checklist, sso,
+ * members, readiness, workspace, account; home for members) through its
+ * navigation, as a person would (on a phone the bar opens the list first).
+ */
+export async function openSection(page, key) {
+  const toggle = page.locator('#setup-nav-toggle');
+  if (await toggle.isVisible() && (await toggle.getAttribute('aria-expanded')) !== 'true') await toggle.click();
+  await page.locator(`#setup-nav-list a[data-section="${key}"]`).click();
+  await page.locator(`[data-section="${key}"][data-current]`).waitFor();
 }

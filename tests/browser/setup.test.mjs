@@ -28,7 +28,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  openCustomer, openTab, recordApiBodies, saveScreenshot, seedCustomer, seedOperator, unique,
+  openCustomer, openSection, openTab, recordApiBodies, saveScreenshot, seedCustomer, seedOperator, unique,
   signInCustomer, signInOperator, suite,
 } from './lib.mjs';
 
@@ -70,11 +70,12 @@ async function itemState(page, title) {
   return (await item(page, title).locator('.checklist__head .badge').textContent()).trim();
 }
 
-/** Reload the page and wait until the checklist shows again (the session cookie survives). */
+/** Reload the page and open the checklist section again (the session cookie survives). */
 async function reloadCustomer(page) {
   await page.reload();
   await page.getByRole('heading', { name: 'Account Setup', level: 1 }).waitFor();
-  await page.locator('#checklist-items li').first().waitFor();
+  await page.locator('#checklist-items li').first().waitFor({ state: 'attached' });
+  await openSection(page, 'checklist');
 }
 
 const DETAILS = {
@@ -92,6 +93,7 @@ function futureDate(days) {
 }
 
 async function fillDetails(page, d = DETAILS) {
+  await openSection(page, 'details');
   const form = page.locator('#details-form');
   await form.getByLabel('Legal name').fill(d.legal);
   await form.getByLabel('Operating name').fill(d.operating);
@@ -139,6 +141,7 @@ describe('account setup', () => {
     assert.equal(await cp.locator('#checklist-items > li').count(), 7);
     assert.equal(await itemState(cp, 'Company details and contacts'), 'To do');
     assert.equal(await itemState(cp, 'A customer admin has signed in'), 'Done');
+    await openSection(cp, 'workspace');
     assert.equal(await cp.getByRole('button', { name: 'Create workspace' }).isVisible(), true);
     await saveScreenshot(cp, 'setup-start');
 
@@ -159,7 +162,8 @@ describe('account setup', () => {
     await form.getByRole('group', { name: 'Billing contact' }).getByLabel('Email', { exact: true }).fill('billing@widgets.example');
     await saveDetails(cp);
     assert.equal(await notesError.textContent(), '');
-    await cp.locator('#checklist-items > li[data-key="contacts"][data-state="done"]').waitFor();
+    await cp.locator('#checklist-items > li[data-key="contacts"][data-state="done"]').waitFor({ state: 'attached' });
+    await openSection(cp, 'checklist');
     // A complete save submits billing (a trial) and the workspace target for review; no AI, no provider setup.
     assert.equal(await itemState(cp, 'Billing or trial approved'), 'Waiting for our review');
     assert.equal(await itemState(cp, 'Workspace target ready'), 'Waiting for our review');
@@ -168,6 +172,7 @@ describe('account setup', () => {
     assert.match(await readiness.textContent(), /Billing or trial approved.*Waiting for our review/s);
     // The saved values come back after a reload.
     await reloadCustomer(cp);
+    await openSection(cp, 'details');
     assert.equal(await form.getByLabel('Legal name').inputValue(), DETAILS.legal);
     assert.equal(await form.getByLabel('Target launch date').inputValue(), futureDate(60));
     assert.equal(await form.getByLabel('AI provider').inputValue(), 'none');
@@ -176,6 +181,7 @@ describe('account setup', () => {
     const second = await load(`${publicUrl}/`);
     await customerSignIn(second.page, walk.admin.username, PW);
     await second.page.waitForFunction((v) => document.getElementById('d-legal-name').value === v, DETAILS.legal);
+    await openSection(second.page, 'details');
     await form.getByLabel('Operating name').fill('Widgets Europe');
     await saveDetails(cp);
     const stale = second.page.locator('#details-form');
@@ -247,10 +253,11 @@ describe('account setup', () => {
     assert.equal(await item(cp, 'Workspace target ready').locator('.blocker').count(), 0);
 
     // 4. Single sign-on is not required.
+    await openSection(cp, 'sso');
     await cp.getByRole('button', { name: 'Mark single sign-on as not required' }).click();
     await cp.locator('#sso-flash').filter({ hasText: 'Single sign-on is marked as not required.' }).waitFor();
     assert.equal(await cp.locator('#sso-protocol').textContent(), 'Not required');
-    await cp.locator('#checklist-items > li[data-key="sso"][data-state="not_required"]').waitFor();
+    await cp.locator('#checklist-items > li[data-key="sso"][data-state="not_required"]').waitFor({ state: 'attached' });
 
     // 5. An operator adds the first member.
     const member = `${walk.slug}-dev`;
@@ -266,9 +273,11 @@ describe('account setup', () => {
     await op.locator('#users-flash').filter({ hasText: `${member} was added to ${walk.slug}.` }).waitFor();
     await reloadCustomer(cp);
     assert.equal(await itemState(cp, 'First members invited'), 'Done');
+    await openSection(cp, 'members');
     await cp.locator('#members-rows tr').filter({ hasText: member }).waitFor();
 
     // 6. Create: refused, with every gate still closed named on the page.
+    await openSection(cp, 'workspace');
     await cp.getByRole('button', { name: 'Create workspace' }).click();
     const gates = cp.locator('#workspace-gates-list > li');
     await gates.first().waitFor();
@@ -308,6 +317,7 @@ describe('account setup', () => {
     assert.equal(await itemState(cp, 'Workspace target ready'), 'Done');
     assert.equal(await item(cp, 'Billing or trial approved').locator('.review-note__comment').textContent(), 'Trial approved for 30 days.');
     assert.match(await cp.locator('#readiness-items').textContent(), /Billing or trial approved.*Done.*Workspace target ready.*Done/s);
+    await openSection(cp, 'workspace');
     await cp.getByRole('button', { name: 'Create workspace' }).click();
     await cp.locator('#workspace-flash[data-kind="success"]').filter({ hasText: 'Workspace requested' }).waitFor();
     assert.equal(await cp.locator('#workspace-gates').isVisible(), false);
@@ -357,12 +367,16 @@ describe('account setup', () => {
     const billing = item(admin.page, 'Billing or trial approved');
     await billing.locator('.review-note__comment').filter({ hasText: visibleComment }).waitFor();
     assert.match(await billing.locator('.review-note').textContent(), /Changes requested/);
+    await openSection(admin.page, 'members');
     await admin.page.locator('#members-rows tr').first().waitFor();
+    await openSection(admin.page, 'checklist');
     await billing.getByRole('button', { name: 'Contact support about Billing or trial approved' }).click();
     await billing.getByRole('button', { name: 'Send to support' }).click();
     await billing.getByText('Your request was sent to support.').waitFor();
+    await openSection(admin.page, 'workspace');
     await admin.page.getByRole('button', { name: 'Create workspace' }).click();
     await admin.page.locator('#workspace-gates-list > li').first().waitFor();
+    await openSection(admin.page, 'sso');
     await admin.page.getByRole('button', { name: 'Mark single sign-on as not required' }).click();
     await admin.page.locator('#sso-flash').filter({ hasText: 'not required' }).waitFor();
     await saveScreenshot(admin.page, 'setup-canary-admin');
@@ -374,7 +388,9 @@ describe('account setup', () => {
     await customerSignIn(member.page, canary.member.username, PW);
     const mp = member.page;
     assert.equal(await mp.locator('#checklist-items > li').count(), 7);
+    await openSection(mp, 'checklist');
     await item(mp, 'Billing or trial approved').locator('.review-note__comment').filter({ hasText: visibleComment }).waitFor();
+    await openSection(mp, 'details');
     await mp.locator('#details-readonly').filter({ hasText: DETAILS.legal }).waitFor();
     assert.equal(await mp.locator('#details-form').isVisible(), false);
     assert.equal(await mp.getByRole('button', { name: 'Save details' }).count(), 0);
@@ -385,6 +401,7 @@ describe('account setup', () => {
     assert.equal(await mp.locator('main input:visible, main textarea:visible, main select:visible').count(), 0,
       'a member has no editing controls');
     // Members may still ask support.
+    await openSection(mp, 'checklist');
     const memberBilling = item(mp, 'Billing or trial approved');
     await memberBilling.getByRole('button', { name: 'Contact support about Billing or trial approved' }).click();
     await memberBilling.getByLabel('Message to support (optional)').fill('Who confirms the billing contact?');

@@ -18,7 +18,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  openCustomer, saveScreenshot, seedCustomer, seedOperator, signInCustomer, signInOperator, suite, unique,
+  openCustomer, saveScreenshot, seedCustomer, seedOperator, openSection, signInCustomer, signInOperator, suite, unique,
 } from './lib.mjs';
 
 const tag = unique('ssolive');
@@ -42,7 +42,7 @@ describe('single sign-on go-live', () => {
     const customer = await load(`${publicUrl}/`);
     const cp = customer.page;
     await signInCustomer(cp, cust.admin.username, PW);
-    await cp.locator('#sso-card:not([hidden])').waitFor();
+    await openSection(cp, 'sso');
     const redirect = cp.getByRole('textbox', { name: 'OpenID Connect redirect URI', exact: true });
     await redirect.waitFor();
     assert.equal(await redirect.inputValue(), `${publicUrl}/api/v1/sso/oidc/callback/${cust.slug}`);

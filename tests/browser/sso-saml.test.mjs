@@ -19,7 +19,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { saveScreenshot, seedCustomer, seedOperator, signInCustomer, suite, unique } from './lib.mjs';
+import { saveScreenshot, seedCustomer, seedOperator, openSection, signInCustomer, suite, unique } from './lib.mjs';
 import {
   approveAndActivate, card, controlClient, memberSignIn, passedTestResult, saveDraft, settingsReader, submitForReview, validate,
 } from './sso-lib.mjs';
@@ -104,7 +104,7 @@ describe('single sign-on through the test SAML IdP', () => {
     const customer = await load(`${publicUrl}/`);
     const cp = customer.page;
     await signInCustomer(cp, cust.admin.username, PW);
-    await cp.locator('#sso-card:not([hidden])').waitFor();
+    await openSection(cp, 'sso');
     const metadataUrl = await cp.getByRole('textbox', { name: 'SAML service provider metadata URL', exact: true }).inputValue();
     assert.equal(metadataUrl, `${publicUrl}/api/v1/sso/saml/${cust.slug}/metadata`);
     await registerSaml(cp);

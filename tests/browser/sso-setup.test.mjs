@@ -20,7 +20,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  seedCustomer, signInCustomer, suite, unique, waitForMail,
+  seedCustomer, openSection, signInCustomer, suite, unique, waitForMail,
 } from './lib.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -45,7 +45,7 @@ describe('IT-admin setup links', () => {
     const admin = await load(`${publicUrl}/`);
     const ap = admin.page;
     await signInCustomer(ap, org.admin.username, PW);
-    await ap.locator('#sso-card:not([hidden])').waitFor();
+    await openSection(ap, 'sso');
 
     // 1. Send the link.
     const links = ap.locator('#sso-links');

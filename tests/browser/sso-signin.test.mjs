@@ -22,7 +22,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { saveScreenshot, seedCustomer, seedOperator, signInCustomer, suite, unique } from './lib.mjs';
+import { saveScreenshot, seedCustomer, seedOperator, openSection, signInCustomer, suite, unique } from './lib.mjs';
 import {
   approveAndActivate, card, controlClient, memberSignIn, passedTestResult, saveDraft, settingsReader, submitForReview, validate,
 } from './sso-lib.mjs';
@@ -112,7 +112,8 @@ async function testSignIn(cp) {
   assert.match(text, /Matched test user/);
   assert.match(text, /Customer admin/, 'the role the admin group gives');
   assert.equal((await opControl('stats')).token, before + 1, 'onramp exchanged the code at the OP once');
-  assert.equal(await cp.evaluate(() => location.hash), '', 'the #sso-test-<id> fragment is consumed');
+  // Consumed, and the address names the section it opened (issue 16).
+  assert.equal(await cp.evaluate(() => location.hash), '#setup/sso', 'the #sso-test-<id> fragment is consumed');
 }
 
 describe('single sign-on through the test OpenID Provider', () => {
@@ -121,7 +122,7 @@ describe('single sign-on through the test OpenID Provider', () => {
     const customer = await load(`${publicUrl}/`);
     const cp = customer.page;
     await signInCustomer(cp, cust.admin.username, PW);
-    await cp.locator('#sso-card:not([hidden])').waitFor();
+    await openSection(cp, 'sso');
     const redirectUri = await cp.getByRole('textbox', { name: 'OpenID Connect redirect URI', exact: true }).inputValue();
     assert.equal(redirectUri, `${publicUrl}${callbackPath}`);
     // The admin registers that redirect URI at the IdP (here: the OP's control API).

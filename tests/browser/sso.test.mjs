@@ -36,7 +36,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   openCustomer, openTab, recordApiBodies, saveScreenshot, seedCustomer, seedOperator, unique,
-  signInCustomer, signInOperator, suite,
+  openSection, signInCustomer, signInOperator, suite,
 } from './lib.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -81,13 +81,13 @@ const { publicUrl, operatorUrl, load } = suite({
 
 async function customerSignIn(page, username, password) {
   await signInCustomer(page, username, password);
-  await page.locator('#sso-card:not([hidden])').waitFor();
+  await openSection(page, 'sso');
 }
 
 async function reloadCustomer(page) {
   await page.reload();
   await page.getByRole('heading', { name: 'Account Setup', level: 1 }).waitFor();
-  await page.locator('#checklist-items li').first().waitFor();
+  await page.locator('#checklist-items li').first().waitFor({ state: 'attached' });
   await page.locator('#sso-review .badge').waitFor();
 }
 
@@ -219,7 +219,7 @@ describe('single sign-on', () => {
     await cp.locator('#sso-flash').filter({ hasText: 'sent to us for review' }).waitFor();
     assert.equal((await cp.locator('#sso-review').textContent()).trim(), 'Waiting for review');
     assert.equal(await submit.isDisabled(), true);
-    await cp.locator('#checklist-items > li[data-key="sso"][data-state="in_review"]').waitFor();
+    await cp.locator('#checklist-items > li[data-key="sso"][data-state="in_review"]').waitFor({ state: 'attached' });
 
     // 3. The operator reads the draft and the report in the review queue, and approves.
     const ops = await load(`${operatorUrl}/admin/`);
@@ -245,7 +245,7 @@ describe('single sign-on', () => {
 
     // The customer's checklist shows the item done, with the comment.
     await reloadCustomer(cp);
-    await cp.locator('#checklist-items > li[data-key="sso"][data-state="done"]').waitFor();
+    await cp.locator('#checklist-items > li[data-key="sso"][data-state="done"]').waitFor({ state: 'attached' });
     assert.equal((await cp.locator('#sso-review').textContent()).trim(), 'Approved');
     assert.match(await cp.locator('#sso-notes').textContent(), /we will schedule the first sign-in/);
     assert.equal(await card.getByLabel('Metadata XML', { exact: true }).inputValue(), OKTA_XML);

@@ -7,7 +7,7 @@ import time
 
 from harness import Env
 from identity_client import customer
-from test_identity import IdentityBase
+from test_identity import PASSWORD, IdentityBase
 
 PEM = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAv3vbXQ\n-----END RSA PRIVATE KEY-----"
 JWT = ("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIn0."
@@ -166,6 +166,33 @@ class ChecklistTests(IdentityBase):
         r = client.call("GET", "/checklist")
         self.assertEqual(r.status, 200, r)
         return {i["key"]: i for i in r.json["items"]}, r.json
+
+    def admin_named(self, cust, display_name):
+        name = self.uniq("adm")
+        r = self.ops_client.call("POST", "/users", {"customer": cust["slug"], "username": name,
+                                                    "email": f"{name}@example.test", "display_name": display_name,
+                                                    "role": "customer_admin", "password": PASSWORD})
+        self.assertEqual(r.status, 201, r)
+        return r.json["user"]
+
+    def test_a_member_sees_the_active_admins_of_their_own_customer(self):
+        """GET /checklist names whom a member can ask (issue 16, item 4); never another customer's admins."""
+        cust_a, cust_b = self.new_customer(), self.new_customer()
+        ada = self.admin_named(cust_a, "Ada Admin")
+        gone = self.admin_named(cust_a, "Suspended Sam")
+        other = self.admin_named(cust_b, "Bea of B")
+        r = self.ops_client.call("POST", f"/users/{gone['id']}/suspend", {})
+        self.assertEqual(r.status, 200, r)
+        member = self.first_signin(self.new_user(cust_a)["user"]["username"])
+        _, body = self.states(member)
+        self.assertEqual(body["admins"], [{"name": "Ada Admin", "email": ada["email"]}])
+        self.assertNotIn(other["email"], repr(body))
+        # B's member sees B's admin only.
+        member_b = self.first_signin(self.new_user(cust_b)["user"]["username"])
+        self.assertEqual(self.states(member_b)[1]["admins"], [{"name": "Bea of B", "email": other["email"]}])
+        # Admins have the members list: their checklist keeps its shape (and its statement budget).
+        admin = self.first_signin(ada["username"])
+        self.assertNotIn("admins", self.states(admin)[1])
 
     def test_checklist_follows_the_data(self):
         cust = self.new_customer()

@@ -296,6 +296,8 @@ class SupportTests(SetupBase):
         self.assertEqual((sr["customer_name"], sr["item"], sr["visible_message"], sr["last_action"], sr["message"]),
                          (cust["name"], "billing", "We could not verify the billing contact.",
                           "workspace.create_refused", msg))
+        # What the page shows is a sentence, never the audit code (issue 16, 9a).
+        self.assertEqual(sr["last_action_text"], "Creating a workspace was refused: setup is not finished.")
         # Members may ask too.
         member = self.first_signin(self.new_user(cust)["user"]["username"])
         self.assertEqual(member.call("POST", "/support-requests", {"item": "sso"}).json["support_request"]["item"], "sso")

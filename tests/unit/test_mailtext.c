@@ -117,6 +117,20 @@ test_account_state_mail_has_no_link(void)
 	arena_free(a);
 }
 
+/* The customer reads a sentence for an audit code, and never the code, even for one the table lacks. */
+static void
+test_action_sentences(void)
+{
+	CU_ASSERT_STRING_EQUAL(mailtext_action_sentence("workspace.create_refused"),
+			       "Creating a workspace was refused: setup is not finished.");
+	CU_ASSERT_STRING_EQUAL(mailtext_action_sentence("account.update"), "Your company details were saved.");
+	CU_ASSERT_STRING_EQUAL(mailtext_action_sentence("garden.watered"), "Something changed in your account setup.");
+	CU_ASSERT_PTR_NULL(strstr(mailtext_action_sentence("garden.watered"), "garden"));
+	CU_ASSERT_STRING_EQUAL(mailtext_action_sentence(NULL), "Something changed in your account setup.");
+	/* A prefix of a known code is not that code. */
+	CU_ASSERT_STRING_EQUAL(mailtext_action_sentence("account"), "Something changed in your account setup.");
+}
+
 static const unit_test tests[] = {
 	{ "reset mail carries the link", test_reset_mail_carries_the_link },
 	{ "setup link mail carries the link, escaped", test_sso_setup_link_mail },
@@ -124,6 +138,7 @@ static const unit_test tests[] = {
 	{ "compose refuses header injection", test_compose_refuses_header_injection },
 	{ "address extraction", test_address_extraction },
 	{ "account state mail has no link", test_account_state_mail_has_no_link },
+	{ "action codes read as sentences", test_action_sentences },
 	{ NULL, NULL }
 };
 

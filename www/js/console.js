@@ -28,6 +28,9 @@ import {
   initSetup, loadSetup, refreshChecklist, resetSetup,
 } from './setup.js';
 import {
+  defaultSection, initNav, resetNav, sectionFromHash, showSection, startNav,
+} from './setup-nav.js';
+import {
   badge, busy, byId, clear, clearFieldErrors, el, fieldError,
   say, sayError, showFieldErrors, showOnce, showView, timeCell,
 } from './ui.js';
@@ -85,6 +88,7 @@ const session = createSession({
 });
 const { get, send } = session;
 
+initNav();
 initSetup({ get, send, ownFailure: session.ownFailure, user: () => state.user });
 initInvites({ get, send, ownFailure: session.ownFailure, user: () => state.user, changed: () => refreshChecklist() });
 
@@ -126,6 +130,12 @@ byId('menu-signout').addEventListener('click', () => {
   setMenu(false);
   signOut();
 });
+// The same two actions in "Your account", where a member's home points.
+byId('me-password').addEventListener('click', () => {
+  state.forced = false;
+  openPassword();
+});
+byId('me-signout').addEventListener('click', () => signOut());
 
 function renderAccount() {
   const u = state.user;
@@ -180,6 +190,7 @@ function signedOut(message, kind = 'success') {
   resetSetup();
   resetInvites();
   byId('members-filter').value = '';
+  resetNav();
   renderAccount();
   openSignin({ flash: message, kind });
 }
@@ -242,7 +253,15 @@ forgotForm.addEventListener('submit', async (e) => {
 });
 
 function route() {
-  if (state.user) return;
+  if (state.user) {
+    // A section link, back or forward: show that section (the console itself when another view is up).
+    // Back to the plain address (before the first section link) is the default section.
+    const section = sectionFromHash(location.hash) || (location.hash === '' ? defaultSection() : null);
+    if (!section || state.forced) return;
+    if (byId('main').querySelector('[data-view="console"]').hidden) openConsole({ section });
+    else showSection(section);
+    return;
+  }
   if (location.hash === '#forgot') openForgot();
   else if (location.hash === '#signin' || location.hash === '') openSignin();
 }
@@ -284,7 +303,7 @@ passwordForm.addEventListener('submit', async (e) => {
 
 const flash = byId('console-flash');
 
-function openConsole({ focus = true, flash: message = null } = {}) {
+function openConsole({ focus = true, flash: message = null, section = null } = {}) {
   const u = state.user;
   if (message) say(flash, 'success', message);
   else clear(flash);
@@ -298,8 +317,12 @@ function openConsole({ focus = true, flash: message = null } = {}) {
     ? ''
     : "Your organisation's admins manage members and seats; ask one of them to change your role.";
   byId('members-card').hidden = !admin;
-  showView('console', { focus });
+  startNav(admin);
+  // Read before loadSetup: a test sign-in's return (#sso-test-<id>) is taken off the address there.
+  const wanted = section || sectionFromHash(location.hash) || defaultSection();
+  showView('console', { focus: focus && !section });
   loadSetup();
+  showSection(wanted, { focus: Boolean(section) });
   if (admin) loadMembers();
 }
 

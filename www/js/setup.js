@@ -2,8 +2,11 @@
  * setup.js — Account Setup in the public console (the cards of index.html
  * between the heading and the members table, and after it).
  *
- * Everyone signed in sees the onboarding checklist (GET /checklist) with a
- * "Contact support" form on every unfinished item, the company details,
+ * Everyone signed in sees the onboarding checklist (GET /checklist), each
+ * item linking to the section that completes it (setup-nav.js), its review
+ * outcome with the next step, and a "Contact support" form where support
+ * helps (a blocked item, a failed review); members also get a home with
+ * whether setup is done and who their admins are. Then the company details,
  * billing and workspace readiness and the workspace requests. Customer
  * admins also edit the details (PATCH /account with the version they
  * loaded), settle single sign-on (sso.js: GET/PUT /sso, validate, submit) and press "Create
@@ -20,8 +23,11 @@ import {
   badge, busy, byId, clear, clearFieldErrors, el, formatTime, say, sayError, showFormErrors, timeCell,
 } from './ui.js';
 import {
-  checklistItem, gateItem, progressText, unfinished,
+  checklistItem, gateItem, progressText, reviewFailed, reviewOutcome,
 } from './setup-view.js';
+import {
+  combinedState, itemNavState, sectionHref, sectionTitle, setSectionStates,
+} from './setup-nav.js';
 import {
   initSso, loadSso, resetSso, showSsoItem,
 } from './sso.js';
@@ -35,6 +41,9 @@ let calls = null; // { get, send, ownFailure, user }
 const setup = {
   account: null,
   items: [],
+  ready: false,
+  admins: [],
+  workspaces: 0,
   generation: 0, // bumped on sign-out, so answers for the previous user are dropped
 };
 
@@ -77,10 +86,14 @@ export function resetSetup() {
   setup.generation += 1;
   setup.account = null;
   setup.items = [];
+  setup.ready = false;
+  setup.admins = [];
+  setup.workspaces = 0;
   resetSso();
   resetSsoLinks();
   resetSsoTest();
-  for (const id of ['checklist-items', 'readiness-items', 'details-readonly', 'workspace-gates-list', 'workspaces-rows']) {
+  for (const id of ['checklist-items', 'readiness-items', 'details-readonly', 'workspace-gates-list', 'workspaces-rows',
+    'home-can', 'home-admins']) {
     byId(id).replaceChildren();
   }
   byId('checklist-progress').textContent = '';
@@ -110,48 +123,137 @@ async function loadChecklist() {
     return;
   }
   setup.items = Array.isArray(result.data?.items) ? result.data.items : [];
+  setup.ready = result.data?.ready === true;
+  setup.admins = Array.isArray(result.data?.admins) ? result.data.admins : [];
   renderChecklist();
   renderReadiness();
+  renderHome();
+  showSectionStates();
   showSsoItem(setup.items.find((i) => i.key === 'sso'));
+}
+
+/*
+ * The section that completes an item. Reviewed items live in "Billing and
+ * readiness", except when the customer's next step is a details save: before
+ * the first review, and after changes were requested (a save resubmits).
+ */
+function sectionOf(item) {
+  switch (item.key) {
+    case 'contacts': return 'details';
+    case 'admin_signin':
+    case 'members': return 'members';
+    case 'sso': return 'sso';
+    default:
+      return item.state === 'todo' || reviewOutcome(item) === 'changes_requested'
+        || (item.key === 'provider_setup' && reviewOutcome(item) === 'rejected') ? 'details' : 'readiness';
+  }
+}
+
+/* A link to the section that completes the item, when the signed-in role has that section. */
+function sectionLink(item, titleId) {
+  const key = sectionOf(item);
+  const title = sectionTitle(key);
+  if (!title) return null;
+  return el('a', {
+    href: sectionHref(key),
+    class: 'checklist__go',
+    data: { section: key },
+    attrs: { 'aria-describedby': titleId },
+    text: `Go to ${title}`,
+  });
+}
+
+/* Support helps where the customer cannot go on alone: a blocked item or a failed review. */
+const needsSupport = (item) => item.state === 'blocked' || reviewFailed(item);
+
+function itemExtras(item, idPrefix) {
+  const go = sectionLink(item, `${idPrefix}-${item.key}-title`);
+  return [go ? el('p', { class: 'checklist__next' }, go) : null,
+    needsSupport(item) ? supportOpener(item, idPrefix) : null].filter(Boolean);
 }
 
 function renderChecklist() {
   const items = setup.items;
   byId('checklist-progress').textContent = items.length ? progressText(items) : '';
   byId('checklist-items').replaceChildren(...items.map((item) => checklistItem(item, {
-    idPrefix: 'checklist',
-    extra: unfinished(item) ? [supportOpener(item)] : [],
+    idPrefix: 'checklist', guide: true, extra: itemExtras(item, 'checklist'),
   })));
 }
 
-const READINESS = ['billing', 'workspace_target'];
+const READINESS = ['billing', 'workspace_target', 'provider_setup'];
 
 function renderReadiness() {
   const items = READINESS.map((key) => setup.items.find((i) => i.key === key)).filter(Boolean);
-  byId('readiness-items').replaceChildren(...items.map((item) => checklistItem(item, { idPrefix: 'readiness' })));
+  byId('readiness-items').replaceChildren(...items.map((item) => checklistItem(item, {
+    idPrefix: 'readiness', guide: true, extra: itemExtras(item, 'readiness'),
+  })));
+}
+
+/* Each section's state for the navigation, from the checklist (and the workspace requests). */
+function showSectionStates() {
+  const items = setup.items;
+  const of = (keys) => combinedState(items.filter((i) => keys.includes(i.key)).map((i) => itemNavState(i.state)));
+  const resubmit = items.some((i) => READINESS.includes(i.key) && sectionOf(i) === 'details' && reviewOutcome(i));
+  const details = of(['contacts']);
+  setSectionStates({
+    home: setup.ready ? 'done' : null,
+    details: resubmit ? 'needs' : details,
+    checklist: items.length ? combinedState(items.map((i) => itemNavState(i.state))) : null,
+    sso: of(['sso']),
+    members: of(['members']),
+    readiness: of(READINESS),
+    workspace: setup.workspaces > 0 ? 'done' : (setup.ready ? 'ready' : 'later'),
+  });
+}
+
+/* ---- a member's home ------------------------------------------------------ */
+
+function readySentence() {
+  if (setup.ready) return 'Account setup is finished: your organisation can use its workspaces.';
+  const blocked = setup.items.some((i) => i.state === 'blocked');
+  return `Account setup is not finished yet (${progressText(setup.items)}). `
+    + (blocked ? 'Something blocks it: the checklist says what, and you can ask support about it there.'
+      : 'Your admins are on it; there is nothing you need to do.');
+}
+
+function renderHome() {
+  if (isAdmin()) return;
+  const ready = byId('home-ready');
+  ready.textContent = readySentence();
+  ready.dataset.ready = String(setup.ready);
+  const link = (key, text) => el('li', {}, el('a', { href: sectionHref(key), text }));
+  byId('home-can').replaceChildren(
+    link('account', 'Your account: see your details, change your password or sign out'),
+    setup.ready ? link('workspace', "Your organisation's workspaces") : el('li', { text: 'Use the workspaces, once setup is finished' }),
+    link('checklist', 'Follow the setup checklist'));
+  const admins = setup.admins.map((a) => el('li', { class: 'home-admin' },
+    el('strong', { text: String(a.name) }), ' ',
+    el('a', { href: `mailto:${a.email}`, text: String(a.email) })));
+  byId('home-admins').replaceChildren(...(admins.length ? admins
+    : [el('li', { text: 'Your organisation has no active admin right now: ask support for help.' })]));
 }
 
 /* ---- contact support ------------------------------------------------------ */
 
-function supportOpener(item) {
+function supportOpener(item, idPrefix) {
   const slot = el('div', { class: 'support-slot' });
   const button = el('button', {
     type: 'button',
     class: 'button button--small',
     text: 'Contact support',
     attrs: { 'aria-label': `Contact support about ${item.title}`, 'aria-expanded': 'false' },
-    on: { click: () => openSupport(item, button, slot) },
+    on: { click: () => openSupport(item, button, slot, idPrefix) },
   });
   return el('div', { class: 'checklist__actions' }, button, slot);
 }
 
-function openSupport(item, button, slot) {
+function openSupport(item, button, slot, idPrefix) {
   if (slot.firstChild) {
     slot.replaceChildren();
     button.setAttribute('aria-expanded', 'false');
     return;
   }
-  const id = `support-${item.key}`;
+  const id = `support-${idPrefix === 'checklist' ? '' : `${idPrefix}-`}${item.key}`;
   const error = el('p', { class: 'alert', data: { kind: 'error' }, attrs: { role: 'alert' } });
   const form = el('form', { class: 'inset support-form', id: `${id}-form`, attrs: { novalidate: '', 'aria-label': `Contact support about ${item.title}` } },
     el('div', { class: 'field' },
@@ -194,7 +296,8 @@ async function sendSupport(e, item, form, error, slot) {
       fact('Organisation', sent.customer_name),
       fact('Item', sent.item_title || sent.item),
       fact('What you see', sent.visible_message),
-      fact('Last action', sent.last_action ? `${sent.last_action}${sent.last_action_at ? ` (${formatTime(sent.last_action_at)})` : ''}` : null),
+      // The sentence, never the audit code (an older server without it: nothing rather than the code).
+      fact('Last action', sent.last_action_text ? `${sent.last_action_text}${sent.last_action_at ? ` (${formatTime(sent.last_action_at)})` : ''}` : null),
       fact('Your message', sent.message))));
 }
 
@@ -312,6 +415,8 @@ async function loadWorkspaces() {
     return;
   }
   const rows = Array.isArray(result.data?.workspace_requests) ? result.data.workspace_requests : [];
+  setup.workspaces = rows.length;
+  showSectionStates();
   byId('workspaces-rows').replaceChildren(...rows.map((w) => el('tr', { data: { requestId: String(w.id) } },
     el('td', {}, el('strong', { class: 'mono', text: String(w.name ?? '') })),
     el('td', {}, badge(`workspace-${w.state}`, String(w.state ?? ''))),
