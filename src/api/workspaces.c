@@ -37,12 +37,10 @@ gates_json(const checklist *c)
 		json_object *g;
 		if (checklist_entry_met(e))
 			continue;
-		g = json_object_new_object();
+		g = api_checklist_gate_json(e);	/* message, retryable, cleared_by, next: as GET /checklist */
 		json_object_object_add(g, "key", json_object_new_string(checklist_item_key(e->item)));
 		json_object_object_add(g, "title", json_object_new_string(checklist_item_title(e->item)));
 		json_object_object_add(g, "state", json_object_new_string(checklist_state_name(e->state)));
-		json_object_object_add(g, "message", json_object_new_string(checklist_gate_message(e)));
-		json_object_object_add(g, "retryable", json_object_new_boolean(e->blocker && e->blocker->retryable));
 		if (e->blocker)
 			json_object_object_add(g, "category",
 					       json_object_new_string(checklist_category_name(e->blocker->category)));

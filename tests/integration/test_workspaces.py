@@ -66,3 +66,20 @@ class WorkspaceCreateTests(IdemBase):
         self.assertEqual(len({r.json["workspace_request"]["id"] for r in rs}), 1, rs)
         self.assertEqual(sum(not r.json["already_queued"] for r in rs), 1, [r.json for r in rs])
         self.assertEqual((self.rows(cust), self.audited(cust)), (1, 1))
+
+    def test_gates_of_the_checklist_are_the_gates_of_the_refusal(self):
+        cust, admin = self.admin_of_new_customer()
+        items = admin.call("GET", "/checklist").json["items"]
+        gates = {i["key"]: i["gate"] for i in items if "gate" in i}
+        self.assertEqual(set(gates), {i["key"] for i in items if i["state"] not in ("done", "not_required")})
+        r = admin.call("POST", "/workspaces", {"name": "too-early"})
+        self.assertEqual((r.status, r.json["error"]["code"]), (409, "setup_blocked"), r)
+        refused = {g["key"]: {k: g[k] for k in ("message", "retryable", "cleared_by", "next")}
+                   for g in r.json["error"]["gates"]}
+        self.assertEqual(refused, gates)
+        self.assertEqual(gates["contacts"]["cleared_by"], "you")
+        self.assertEqual(gates["workspace_target"]["cleared_by"], "operator")
+        for g in gates.values():
+            self.assertFalse(g["retryable"])
+            self.assertIn("Retrying will not help", g["next"])
+        self.assertEqual(self.rows(cust), 0)
