@@ -6,8 +6,8 @@
  * "Contact support" form on every unfinished item, the company details,
  * billing and workspace readiness and the workspace requests. Customer
  * admins also edit the details (PATCH /account with the version they
- * loaded), settle single sign-on (sso.js: GET/PUT /sso, validate, submit) and press "Create
- * workspace" (POST /workspaces), whose 409 lists every gate still closed.
+ * loaded), settle single sign-on (sso.js: GET/PUT /sso, validate, submit) and create the
+ * workspace (workspace.js: the gates of the checklist, the name, POST /workspaces).
  *
  * Whatever the API says (titles, hints, blocker messages, review comments,
  * gate messages) goes in as text; the page adds only words for fixed codes.
@@ -17,10 +17,10 @@
 
 import { errorText } from './api.js';
 import {
-  badge, busy, byId, clear, clearFieldErrors, el, formatTime, say, sayError, showFormErrors, timeCell,
+  busy, byId, clear, clearFieldErrors, el, formatTime, say, sayError, showFormErrors,
 } from './ui.js';
 import {
-  checklistItem, gateItem, progressText, unfinished,
+  checklistItem, progressText, unfinished,
 } from './setup-view.js';
 import {
   initSso, loadSso, resetSso, showSsoItem,
@@ -29,6 +29,9 @@ import { initSsoLinks, loadSsoLinks, resetSsoLinks } from './sso-links.js';
 import {
   initSsoTest, loadSsoTest, resetSsoTest, takeTestId,
 } from './sso-test.js';
+import {
+  initWorkspace, loadWorkspaces, resetWorkspace, showWorkspace,
+} from './workspace.js';
 
 let calls = null; // { get, send, ownFailure, user }
 
@@ -54,6 +57,13 @@ export function initSetup(sessionCalls) {
   });
   initSsoLinks({ get: fetchFor, send: (method, path, body) => calls.send(method, path, body), ownFailure });
   initSsoTest({ get: fetchFor, send: (method, path, body) => calls.send(method, path, body), ownFailure });
+  initWorkspace({
+    get: fetchFor,
+    send: (method, path, body, headers) => calls.send(method, path, body, headers),
+    ownFailure,
+    isAdmin,
+    refreshChecklist: () => loadChecklist(),
+  });
 }
 
 /** Load every Account Setup card for the signed-in user. */
@@ -63,7 +73,6 @@ export async function loadSetup() {
   byId('details-readonly').hidden = admin;
   byId('details-readonly-note').hidden = admin;
   byId('sso-card').hidden = !admin;
-  byId('workspace-create').hidden = !admin;
   for (const node of ['checklist-flash', 'details-flash', 'details-error', 'sso-flash', 'workspace-flash']) clear(byId(node));
   byId('details-conflict').hidden = true;
   byId('workspace-gates').hidden = true;
@@ -80,6 +89,7 @@ export function resetSetup() {
   resetSso();
   resetSsoLinks();
   resetSsoTest();
+  resetWorkspace();
   for (const id of ['checklist-items', 'readiness-items', 'details-readonly', 'workspace-gates-list', 'workspaces-rows']) {
     byId(id).replaceChildren();
   }
@@ -113,6 +123,7 @@ async function loadChecklist() {
   renderChecklist();
   renderReadiness();
   showSsoItem(setup.items.find((i) => i.key === 'sso'));
+  showWorkspace(result.data);
 }
 
 function renderChecklist() {
@@ -302,44 +313,3 @@ byId('details-reload').addEventListener('click', async (e) => {
   byId('d-legal-name').focus();
 });
 
-/* ---- workspace ------------------------------------------------------------ */
-
-async function loadWorkspaces() {
-  const result = await fetchFor('/workspaces');
-  if (!result) return;
-  if (!result.ok) {
-    if (ownFailure(result)) sayError(byId('workspace-flash'), result);
-    return;
-  }
-  const rows = Array.isArray(result.data?.workspace_requests) ? result.data.workspace_requests : [];
-  byId('workspaces-rows').replaceChildren(...rows.map((w) => el('tr', { data: { requestId: String(w.id) } },
-    el('td', {}, el('strong', { class: 'mono', text: String(w.name ?? '') })),
-    el('td', {}, badge(`workspace-${w.state}`, String(w.state ?? ''))),
-    el('td', { text: String(w.requested_by ?? '—') }),
-    el('td', { class: 'nowrap' }, timeCell(w.created_at, '—')))));
-  byId('workspaces-empty').hidden = rows.length > 0;
-}
-
-byId('workspace-create').addEventListener('click', async (e) => {
-  const flash = byId('workspace-flash');
-  const gates = byId('workspace-gates');
-  clear(flash);
-  gates.hidden = true;
-  const result = await busy(e.currentTarget, () => calls.send('POST', '/workspaces', {}));
-  if (result.ok) {
-    const w = result.data?.workspace_request || {};
-    say(flash, 'success', `Workspace requested: ${w.name ?? ''} is ${w.state ?? 'queued'}${w.created_at ? ` since ${formatTime(w.created_at)}` : ''}.`);
-    await Promise.all([loadWorkspaces(), loadChecklist()]);
-    return;
-  }
-  if (!ownFailure(result)) return;
-  if (result.status === 409 && result.error?.code === 'setup_blocked') {
-    const list = Array.isArray(result.error.gates) ? result.error.gates : [];
-    byId('workspace-gates-list').replaceChildren(...list.map(gateItem));
-    gates.hidden = list.length === 0;
-    say(flash, 'warning', errorText(result));
-    await loadChecklist();
-    return;
-  }
-  sayError(flash, result);
-});
