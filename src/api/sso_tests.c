@@ -180,7 +180,7 @@ json_object *
 api_sso_test_json(const sso_test *t)
 {
 	json_object *o = json_object_new_object(), *res = t->result ? json_tokener_parse(t->result) : NULL;
-	static const char *const from_result[] = { "claims", "matched_test_user", "role", "checks", NULL };
+	static const char *const from_result[] = { "claims", "matched_test_user", "role", "checks", "counts", NULL };
 	size_t i;
 
 	json_object_object_add(o, "id", output_id(t->id));
