@@ -306,6 +306,8 @@ struct facts_cache *api_facts_cache(app *a);
  * blocker and the latest decided review (notes may be NULL), done_when, ready.
  */
 json_object *api_checklist_json(const checklist *c, const review_note *notes);
+/** Why an unfinished item stops Create: {message, retryable, cleared_by, next} (GET /checklist's item.gate, the 409's gates). */
+json_object *api_checklist_gate_json(const checklist_entry *e);
 /** A workspace request ("Create") as both APIs show it. */
 json_object *api_workspace_request_json(const workspace_request *w);
 /** An invite's status at now: its stored state, or expired when pending past expires_at. */

@@ -172,5 +172,18 @@ const char *checklist_done_when_key(checklist_item i);
  * there is one, else a fixed sentence for the item's state.
  */
 const char *checklist_gate_message(const checklist_entry *e);
+/**
+ * Who clears an unfinished item's gate: "you" (the customer: their own
+ * items, a used-up prepaid balance) or "operator" (reviews, operator
+ * blockers, what we prepare: billing approval, the workspace target).
+ */
+const char *checklist_gate_owner(const checklist_entry *e);
+/**
+ * Whether trying Create again can help, and who acts, as one sentence:
+ * "Retrying will not help until ..." unless an operator marked the blocker
+ * retryable.  The page shows it under each gate (GET /checklist's item.gate
+ * and the 409's gates carry the same words).
+ */
+const char *checklist_gate_next(const checklist_entry *e);
 
 #endif

@@ -50,5 +50,11 @@ or_status saml_metadata_check(arena *a, const char *xml, size_t len, int64_t now
  * document does not parse.  The rule PUT /sso and validation share.
  */
 secretscan_kind saml_metadata_secret(const secretscan_ctx *ctx, const char *xml, size_t len);
+/**
+ * The sentence for metadata XML refused because it holds a secret of kind k
+ * (PUT /sso's field error and the saml.secret check): what was found in the
+ * XML and what to do, written into buf (n bytes); returns buf.
+ */
+const char *saml_metadata_secret_message(secretscan_kind k, char *buf, size_t n);
 
 #endif

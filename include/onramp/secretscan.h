@@ -39,5 +39,7 @@ secretscan_kind secretscan_check(const secretscan_ctx *ctx, const char *text, si
 const char *secretscan_kind_name(secretscan_kind k);
 /** A human sentence naming the kind, e.g. "This looks like a private key. ..." */
 const char *secretscan_kind_message(secretscan_kind k);
+/** The kind as a noun for a sentence about where it was found, e.g. "a private key". */
+const char *secretscan_kind_noun(secretscan_kind k);
 
 #endif

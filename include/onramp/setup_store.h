@@ -55,8 +55,16 @@ typedef struct workspace_request {
 	int64_t created_at;
 } workspace_request;
 
-/** Record a workspace request. */
-or_status store_workspace_request_add(db *d, int64_t customer_id, const char *name, int64_t user_id, int64_t *id);
+/**
+ * Record a workspace request, atomically once per queued name (migration
+ * 021's unique key): *id is the new request, or the customer's request of
+ * that name already queued, and *added says which.
+ */
+or_status store_workspace_request_add(db *d, int64_t customer_id, const char *name, int64_t user_id, int64_t *id,
+				      bool *added);
+/** One of the customer's workspace requests; *found false when it has none with this id. */
+or_status store_workspace_request_get(db *d, arena *a, int64_t customer_id, int64_t id, workspace_request *out,
+				      bool *found);
 /** A customer's workspace requests, newest first. */
 or_status store_workspace_requests(db *d, arena *a, int64_t customer_id, long limit, workspace_request **out,
 				   size_t *n);

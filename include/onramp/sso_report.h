@@ -91,4 +91,21 @@ const sso_check *sso_report_find(const sso_report *r, const char *key);
 /** "error", "warning", "info". */
 const char *sso_severity_name(sso_severity s);
 
+/** How many rows of a report show each outcome (sso_check_shown). */
+typedef struct sso_counts {
+	size_t errors;		/* failed, severity error: blocks submit or refuses the sign-in */
+	size_t warnings;	/* failed, severity warning: works now, a real risk */
+	size_t notes;		/* failed, severity info: a fact worth reading */
+	size_t passed;		/* passed, whatever a failure would have meant */
+} sso_counts;
+
+/**
+ * The severity a row shows, the one rule every report uses: a passed check is
+ * SSO_INFO (its severity only says how much a failure would matter), a failed
+ * one keeps its own.
+ */
+sso_severity sso_check_shown(const sso_check *c);
+/** Count rows by what they show (sso_check_shown): the numbers a report's headline gives. */
+sso_counts sso_checks_count(const sso_check *checks, size_t n);
+
 #endif

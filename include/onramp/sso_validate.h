@@ -23,13 +23,15 @@
  */
 void sso_validate_run(const config *cfg, arena *a, const sso_draft *d, int64_t now, sso_report *r,
 		      sso_config *resolved);
-/** The report as stored and shown: {ok, checks, summary, validated_at}; the caller puts it. */
+/** The report as stored and shown: {ok, checks, counts, summary, validated_at}; the caller puts it. */
 json_object *sso_validate_report_json(const sso_report *r, int64_t validated_at);
 /** The earliest expiry among the report's signing certificates (0 when none). */
 int64_t sso_validate_earliest_cert(const sso_report *r);
 
 /** Append checks as [{key, ok, severity, message}] to arr (validation reports and test sign-ins); returns arr. */
 json_object *sso_checks_json(json_object *arr, const sso_check *checks, size_t n);
+/** {errors, warnings, notes, passed} of the rows, counted by sso_checks_count (the rows' own severities). */
+json_object *sso_counts_json(const sso_check *checks, size_t n);
 /** The fetch policy of every IdP fetch (validation and sign-in): allowlist, CA, overrides, limits. */
 fetch_policy sso_fetch_policy(const config *cfg);
 

@@ -9,6 +9,18 @@
 #include "onramp/limits.h"
 #include "handlers.h"
 
+json_object *
+api_checklist_gate_json(const checklist_entry *e)
+{
+	json_object *g = json_object_new_object();
+
+	json_object_object_add(g, "message", json_object_new_string(checklist_gate_message(e)));
+	json_object_object_add(g, "retryable", json_object_new_boolean(e->blocker && e->blocker->retryable));
+	json_object_object_add(g, "cleared_by", json_object_new_string(checklist_gate_owner(e)));
+	json_object_object_add(g, "next", json_object_new_string(checklist_gate_next(e)));
+	return g;
+}
+
 static json_object *
 entry_json(const checklist_entry *e, const review_note *note)
 {
@@ -24,6 +36,8 @@ entry_json(const checklist_entry *e, const review_note *note)
 		json_object_object_add(o, "note", json_object_new_string(e->note));
 	if (e->live_since)
 		json_object_object_add(o, "live_since", output_time(e->live_since));
+	if (!checklist_entry_met(e))
+		json_object_object_add(o, "gate", api_checklist_gate_json(e));
 	if (e->blocker) {
 		json_object *b = json_object_new_object();
 		json_object_object_add(b, "category", json_object_new_string(checklist_category_name(e->blocker->category)));

@@ -191,10 +191,12 @@ xml_clean(app *a, http_request *req, http_response *resp, const char *xml)
 {
 	secretscan_ctx ctx = { a->cfg->public_base_url };
 	secretscan_kind k = saml_metadata_secret(&ctx, xml, strlen(xml));
+	char msg[512];
 
 	if (k == SECRET_NONE)
 		return true;
-	(void)http_field_error_add(req, resp, "metadata_xml", "secret_detected", secretscan_kind_message(k));
+	(void)http_field_error_add(req, resp, "metadata_xml", "secret_detected",
+				   saml_metadata_secret_message(k, msg, sizeof(msg)));
 	return false;
 }
 
@@ -206,6 +208,7 @@ read_form(app *a, http_request *req, http_response *resp, sso_draft *d)
 	char (*doms)[256] = arena_calloc(req->arena, 3 * SSO_FORM_MAX_LIST, 256);
 	char (*groups)[256] = doms ? doms + SSO_FORM_MAX_LIST : NULL, (*users)[256] = doms ? doms + 2 * SSO_FORM_MAX_LIST : NULL;
 	const char *xml = NULL, *dlist[SSO_FORM_MAX_LIST];
+	bool xml_refused = false;
 	json_object *claims;
 	size_t nd, ng, nu, i;
 
@@ -226,6 +229,8 @@ read_form(app *a, http_request *req, http_response *resp, sso_draft *d)
 	xml = input_secret(req, resp, "metadata_xml", false, a->cfg->body_limit_saml);
 	if (xml && *xml && xml_clean(a, req, resp, xml))
 		d->metadata_xml = xml;
+	else if (xml && *xml)
+		xml_refused = true;	/* given, and already answered: "give one of the two" would be wrong */
 	d->email_domains = list_member(a, req, resp, "email_domains", domain_rule,
 				       "Enter your organisation's own email domain, e.g. acme.example (not a free-mail domain).",
 				       doms, &nd);
@@ -258,7 +263,8 @@ read_form(app *a, http_request *req, http_response *resp, sso_draft *d)
 	if (d->protocol && strcmp(d->protocol, "oidc") == 0 && d->discovery_url == NULL)
 		(void)http_field_error_add(req, resp, "discovery_url", "required",
 					   "Enter your provider's discovery URL or issuer.");
-	if (d->protocol && strcmp(d->protocol, "saml") == 0 && (d->metadata_url == NULL) == (d->metadata_xml == NULL))
+	if (d->protocol && strcmp(d->protocol, "saml") == 0 && !xml_refused &&
+	    (d->metadata_url == NULL) == (d->metadata_xml == NULL))
 		(void)http_field_error_add(req, resp, "metadata_url", "required",
 					   "Give either the metadata URL or the metadata XML (one of the two).");
 	return true;

@@ -36,6 +36,21 @@ claims_json(const oidc_identity *id)
 	return o;
 }
 
+/* The counts of every row shown (protocol checks, then the verdict's), by the one rule of sso_checks_count. */
+static json_object *
+rows_counts(arena *ar, const sso_report *r, const sso_verdict *v)
+{
+	sso_check *all = arena_calloc(ar, r->nchecks + v->nchecks + 1, sizeof(sso_check));
+
+	if (all == NULL)
+		return NULL;
+	if (r->nchecks)
+		memcpy(all, r->checks, r->nchecks * sizeof(sso_check));
+	if (v->nchecks)
+		memcpy(all + r->nchecks, v->checks, v->nchecks * sizeof(sso_check));
+	return sso_counts_json(all, r->nchecks + v->nchecks);
+}
+
 /*
  * The stored result: the verdict as the admission shows it (api_sso_verdict_json,
  * the same rules a real sign-in applies) with the protocol checks in front, and
@@ -57,6 +72,7 @@ result_json(arena *ar, const sso_config *cfg, const sso_report *r, const oidc_id
 		for (i = 0; i < json_object_array_length(vc); i++)
 			json_object_array_add(checks, json_object_get(json_object_array_get_idx(vc, i)));
 	json_object_object_add(o, "checks", checks);
+	json_object_object_add(o, "counts", rows_counts(ar, r, &v));
 	json_object_object_add(o, "ok", json_object_new_boolean(*passed));
 	json_object_object_add(o, "claims", id ? claims_json(id) : NULL);
 	if (id == NULL)
@@ -164,7 +180,7 @@ json_object *
 api_sso_test_json(const sso_test *t)
 {
 	json_object *o = json_object_new_object(), *res = t->result ? json_tokener_parse(t->result) : NULL;
-	static const char *const from_result[] = { "claims", "matched_test_user", "role", "checks", NULL };
+	static const char *const from_result[] = { "claims", "matched_test_user", "role", "checks", "counts", NULL };
 	size_t i;
 
 	json_object_object_add(o, "id", output_id(t->id));

@@ -37,12 +37,10 @@ gates_json(const checklist *c)
 		json_object *g;
 		if (checklist_entry_met(e))
 			continue;
-		g = json_object_new_object();
+		g = api_checklist_gate_json(e);	/* message, retryable, cleared_by, next: as GET /checklist */
 		json_object_object_add(g, "key", json_object_new_string(checklist_item_key(e->item)));
 		json_object_object_add(g, "title", json_object_new_string(checklist_item_title(e->item)));
 		json_object_object_add(g, "state", json_object_new_string(checklist_state_name(e->state)));
-		json_object_object_add(g, "message", json_object_new_string(checklist_gate_message(e)));
-		json_object_object_add(g, "retryable", json_object_new_boolean(e->blocker && e->blocker->retryable));
 		if (e->blocker)
 			json_object_object_add(g, "category",
 					       json_object_new_string(checklist_category_name(e->blocker->category)));
@@ -73,6 +71,32 @@ refuse(app *a, http_request *req, http_response *resp, const checklist *c)
 	json_object_object_add(resp->error_members, "gates", gates);
 }
 
+/*
+ * Record the request, or find the customer's queued request of that name:
+ * "the same request twice creates one" whatever the Idempotency-Key (a
+ * double click, a second tab).  Only a new request is audited.
+ */
+static or_status
+record(app *a, http_request *req, const principal *p, workspace_request *w, bool *added)
+{
+	json_object *after;
+	bool found = false;
+	or_status st = store_workspace_request_add(a->db, p->user.customer_id, w->name, p->user.id, &w->id, added);
+
+	if (st == OR_OK && !*added) {
+		st = store_workspace_request_get(a->db, req->arena, p->user.customer_id, w->id, w, &found);
+		return st == OR_OK && !found ? OR_ERR_INTERNAL : st;
+	}
+	if (st != OR_OK)
+		return st;
+	after = json_object_new_object();
+	json_object_object_add(after, "name", json_object_new_string(w->name));
+	st = api_audit(a, req, "workspace.create_requested", p->user.customer_id, "workspace_request", w->id, NULL,
+		       after);
+	json_object_put(after);
+	return st;
+}
+
 void
 api_workspace_create(app *a, http_request *req, http_response *resp)
 {
@@ -82,7 +106,8 @@ api_workspace_create(app *a, http_request *req, http_response *resp)
 	checklist_facts f;
 	checklist c;
 	workspace_request w;
-	json_object *after, *o;
+	json_object *o;
+	bool added = false;
 	or_status st;
 
 	if (!input_allowed(req, resp, allowed))
@@ -110,16 +135,13 @@ api_workspace_create(app *a, http_request *req, http_response *resp)
 	w.state = "queued";
 	w.requested_by = p->user.username;
 	w.created_at = api_now(req);
-	after = json_object_new_object();
-	json_object_object_add(after, "name", json_object_new_string(name));
-	if (st == OR_OK && (st = store_workspace_request_add(a->db, p->user.customer_id, name, p->user.id, &w.id)) == OR_OK)
-		st = api_audit(a, req, "workspace.create_requested", p->user.customer_id, "workspace_request", w.id, NULL,
-			       after);
-	json_object_put(after);
+	if (st == OR_OK)
+		st = record(a, req, p, &w, &added);
 	if (!api_commit(a, req, resp, st))
 		return;
 	o = json_object_new_object();
 	json_object_object_add(o, "workspace_request", api_workspace_request_json(&w));
+	json_object_object_add(o, "already_queued", json_object_new_boolean(!added));
 	http_json(resp, 202, o);
 }
 

@@ -295,3 +295,36 @@ checklist_gate_message(const checklist_entry *e)
 	}
 	return "";
 }
+
+/* While nobody reviews it, the customer moves an item on, except what we prepare ourselves. */
+static bool
+cleared_by_you(const checklist_entry *e)
+{
+	if (e->blocker)
+		return e->blocker->category == BLOCKER_PREPAID_BALANCE;
+	if (e->state == STATE_SUBMITTED || e->state == STATE_IN_REVIEW || e->state == STATE_BLOCKED)
+		return false;
+	return e->item != ITEM_BILLING && e->item != ITEM_WORKSPACE_TARGET;
+}
+
+const char *
+checklist_gate_owner(const checklist_entry *e)
+{
+	return cleared_by_you(e) ? "you" : "operator";
+}
+
+const char *
+checklist_gate_next(const checklist_entry *e)
+{
+	if (e->blocker && e->blocker->retryable)
+		return "Trying again may help once this is resolved.";
+	if (e->blocker)
+		return cleared_by_you(e) ? "Retrying will not help until you resolve this."
+					 : "Retrying will not help until an operator clears this blocker.";
+	if (e->state == STATE_SUBMITTED || e->state == STATE_IN_REVIEW)
+		return "Retrying will not help until our review is finished; there is nothing for you to do meanwhile.";
+	if (e->state == STATE_BLOCKED)
+		return "Retrying will not help until an operator clears this.";
+	return cleared_by_you(e) ? "Retrying will not help until you finish this item."
+				 : "Retrying will not help until we finish this on our side.";
+}

@@ -107,11 +107,12 @@ refuse_early(saml_run *run, const char *xml, size_t len)
 static or_status
 refuse_secret(saml_run *run, secretscan_kind k)
 {
+	char msg[512];
+
 	if (k == SECRET_NONE)
 		return OR_OK;
-	sso_report_add(run->r, run->a, "saml.secret", false, SSO_ERROR,
-		       "The metadata was refused and not stored: %s Upload only the identity provider's "
-		       "public metadata.", secretscan_kind_message(k));
+	sso_report_add(run->r, run->a, "saml.secret", false, SSO_ERROR, "%s",
+		       saml_metadata_secret_message(k, msg, sizeof(msg)));
 	return OR_ERR_INVALID;
 }
 

@@ -290,3 +290,18 @@ saml_metadata_secret(const secretscan_ctx *ctx, const char *xml, size_t len)
 	xmlFreeDoc(doc);
 	return k;
 }
+
+const char *
+saml_metadata_secret_message(secretscan_kind k, char *buf, size_t n)
+{
+	const char *what = secretscan_kind_noun(k);
+	int w = snprintf(buf, n,
+			 "The metadata XML holds what looks like %s, so it was not stored. Identity provider metadata "
+			 "carries only public details (entity ID, endpoints, the public signing certificate): remove %s "
+			 "from the XML, or download the metadata again from your identity provider, and save.",
+			 what, what);
+
+	if (w < 0 && n > 0)
+		buf[0] = '\0';
+	return buf;
+}

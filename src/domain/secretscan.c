@@ -1213,3 +1213,31 @@ secretscan_kind_message(secretscan_kind k)
 	}
 	return "This looks like a secret. Remove it before saving.";
 }
+
+const char *
+secretscan_kind_noun(secretscan_kind k)
+{
+	switch (k) {
+	case SECRET_NONE:
+		return "no secret";
+	case SECRET_PRIVATE_KEY:
+		return "a private key";
+	case SECRET_CLIENT_SECRET:
+		return "a client secret";
+	case SECRET_JWT:
+		return "a JSON Web Token (JWT)";
+	case SECRET_BEARER_TOKEN:
+		return "a bearer or session token";
+	case SECRET_URL_CREDENTIALS:
+		return "a URL carrying a password or access token";
+	case SECRET_OWN_LINK:
+		return "a personal invitation or password reset link";
+	case SECRET_API_KEY:
+		return "an API key or access key";
+	case SECRET_CARD_NUMBER:
+		return "a payment card number";
+	case SECRET_PASSWORD_PAIR:
+		return "a password";
+	}
+	return "a secret";
+}

@@ -67,3 +67,28 @@ sso_severity_name(sso_severity s)
 {
 	return s == SSO_ERROR ? "error" : s == SSO_WARNING ? "warning" : "info";
 }
+
+sso_severity
+sso_check_shown(const sso_check *c)
+{
+	return c->ok ? SSO_INFO : c->severity;
+}
+
+sso_counts
+sso_checks_count(const sso_check *checks, size_t n)
+{
+	sso_counts k = { 0, 0, 0, 0 };
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (checks[i].ok)
+			k.passed++;
+		else if (sso_check_shown(&checks[i]) == SSO_ERROR)
+			k.errors++;
+		else if (sso_check_shown(&checks[i]) == SSO_WARNING)
+			k.warnings++;
+		else
+			k.notes++;
+	}
+	return k;
+}

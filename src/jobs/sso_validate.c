@@ -25,11 +25,24 @@ sso_checks_json(json_object *arr, const sso_check *checks, size_t n)
 		json_object *c = json_object_new_object();
 		json_object_object_add(c, "key", json_object_new_string(checks[i].key));
 		json_object_object_add(c, "ok", json_object_new_boolean(checks[i].ok));
-		json_object_object_add(c, "severity", json_object_new_string(sso_severity_name(checks[i].severity)));
+		json_object_object_add(c, "severity", json_object_new_string(sso_severity_name(sso_check_shown(&checks[i]))));
 		json_object_object_add(c, "message", json_object_new_string(checks[i].message));
 		json_object_array_add(arr, c);
 	}
 	return arr;
+}
+
+json_object *
+sso_counts_json(const sso_check *checks, size_t n)
+{
+	sso_counts k = sso_checks_count(checks, n);
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "errors", json_object_new_int64((int64_t)k.errors));
+	json_object_object_add(o, "warnings", json_object_new_int64((int64_t)k.warnings));
+	json_object_object_add(o, "notes", json_object_new_int64((int64_t)k.notes));
+	json_object_object_add(o, "passed", json_object_new_int64((int64_t)k.passed));
+	return o;
 }
 
 json_object *
@@ -76,6 +89,7 @@ sso_validate_report_json(const sso_report *r, int64_t validated_at)
 	json_object_object_add(sum, "usable_keys", json_object_new_int(r->usable_keys));
 	json_object_object_add(o, "ok", json_object_new_boolean(r->ok));
 	json_object_object_add(o, "checks", checks);
+	json_object_object_add(o, "counts", sso_counts_json(r->checks, r->nchecks));
 	json_object_object_add(o, "summary", sum);
 	json_object_object_add(o, "validated_at", output_time(validated_at));
 	return o;

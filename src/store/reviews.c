@@ -289,14 +289,25 @@ store_setup_submit(db *d, int64_t customer_id, int64_t user_id, bool provider_wa
 
 /* ---- workspace requests ------------------------------------------------------------- */
 
+/*
+ * A queued twin (same customer, same name) is hit by the unique key: the
+ * statement then changes nothing (0 rows) and LAST_INSERT_ID(id) hands back
+ * the twin's id, so the check and the write are one statement.
+ */
 static const char SQL_WS_ADD[] =
-	"INSERT INTO workspace_requests (customer_id, name, requested_by) VALUES (?, ?, ?)";
+	"INSERT INTO workspace_requests (customer_id, name, requested_by) VALUES (?, ?, ?) "
+	"ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id)";
 static const char SQL_WS_LIST[] =
 	"SELECT w.id, w.name, w.state, u.username, w.created_at FROM workspace_requests w "
 	"LEFT JOIN users u ON u.id = w.requested_by WHERE w.customer_id = ? ORDER BY w.id DESC LIMIT ?";
+/* A locking read: a twin committed after this transaction's snapshot must be seen. */
+static const char SQL_WS_GET[] =
+	"SELECT w.id, w.name, w.state, u.username, w.created_at FROM workspace_requests w "
+	"LEFT JOIN users u ON u.id = w.requested_by WHERE w.customer_id = ? AND w.id = ? LOCK IN SHARE MODE";
 
 or_status
-store_workspace_request_add(db *d, int64_t customer_id, const char *name, int64_t user_id, int64_t *id)
+store_workspace_request_add(db *d, int64_t customer_id, const char *name, int64_t user_id, int64_t *id,
+			    bool *added)
 {
 	db_stmt *s;
 	or_status st = db_prepare(d, SQL_WS_ADD, &s);
@@ -306,8 +317,39 @@ store_workspace_request_add(db *d, int64_t customer_id, const char *name, int64_
 	db_bind_int(s, 0, customer_id);
 	db_bind_cstr(s, 1, name);
 	db_bind_int(s, 2, user_id);
-	if ((st = db_execute(s)) == OR_OK)
+	if ((st = db_execute(s)) == OR_OK) {
 		*id = (int64_t)db_insert_id(s);
+		*added = db_affected(s) == 1;
+	}
+	db_stmt_done(s);
+	return st;
+}
+
+static void
+ws_row(db_stmt *s, arena *a, workspace_request *w)
+{
+	w->id = db_col_int(s, 0, 0);
+	w->name = db_col_dup(s, 1, a);
+	w->state = db_col_dup(s, 2, a);
+	w->requested_by = db_col_dup(s, 3, a);
+	w->created_at = db_col_time(s, 4);
+}
+
+or_status
+store_workspace_request_get(db *d, arena *a, int64_t customer_id, int64_t id, workspace_request *out, bool *found)
+{
+	db_stmt *s;
+	or_status st;
+
+	*found = false;
+	if (scope_refused(__func__, customer_id))
+		return OR_ERR_INTERNAL;
+	if ((st = db_prepare(d, SQL_WS_GET, &s)) != OR_OK)
+		return st;
+	db_bind_int(s, 0, customer_id);
+	db_bind_int(s, 1, id);
+	if ((st = db_query_one(s, found)) == OR_OK && *found)
+		ws_row(s, a, out);
 	db_stmt_done(s);
 	return st;
 }
@@ -328,12 +370,7 @@ store_workspace_requests(db *d, arena *a, int64_t customer_id, long limit, works
 	db_bind_int(s, 1, limit);
 	st = db_execute(s);
 	while (st == OR_OK && (st = db_fetch(s, &row)) == OR_OK && row && *n < (size_t)limit) {
-		workspace_request *w = &(*out)[(*n)++];
-		w->id = db_col_int(s, 0, 0);
-		w->name = db_col_dup(s, 1, a);
-		w->state = db_col_dup(s, 2, a);
-		w->requested_by = db_col_dup(s, 3, a);
-		w->created_at = db_col_time(s, 4);
+		ws_row(s, a, &(*out)[(*n)++]);
 	}
 	db_stmt_done(s);
 	return st;

@@ -9,10 +9,10 @@
  *     console's blockers editor, asks support about it, and sees it clear;
  *  4. marks single sign-on as not required;
  *  5. gets a first member, added by an operator;
- *  6. presses Create and reads every gate still closed (billing, workspace
- *     target);
+ *  6. reads every gate still closed (billing, workspace target) in the
+ *     workspace card, Create disabled meanwhile (issue 16: no click needed);
  *  7. after an operator approves billing and the workspace target from the
- *     review queue and marks the target ready, presses Create again: 202.
+ *     review queue and marks the target ready, creates it (name, confirm): 202.
  *
  * A second test writes a canary into the internal notes and an internal
  * review comment, then has the customer's admin and a member go through every
@@ -142,7 +142,7 @@ describe('account setup', () => {
     assert.equal(await itemState(cp, 'Company details and contacts'), 'To do');
     assert.equal(await itemState(cp, 'A customer admin has signed in'), 'Done');
     await openSection(cp, 'workspace');
-    assert.equal(await cp.getByRole('button', { name: 'Create workspace' }).isVisible(), true);
+    assert.equal(await cp.getByRole('button', { name: 'Create workspace…' }).isVisible(), true);
     await saveScreenshot(cp, 'setup-start');
 
     // 2. Details: a secret and a bad address come back next to their fields; nothing is saved.
@@ -276,9 +276,9 @@ describe('account setup', () => {
     await openSection(cp, 'members');
     await cp.locator('#members-rows tr').filter({ hasText: member }).waitFor();
 
-    // 6. Create: refused, with every gate still closed named on the page.
+    // 6. Create: every gate still closed named on the page, Create disabled (issue 16: before any click).
     await openSection(cp, 'workspace');
-    await cp.getByRole('button', { name: 'Create workspace' }).click();
+    assert.equal(await cp.getByRole('button', { name: 'Create workspace…' }).isDisabled(), true);
     const gates = cp.locator('#workspace-gates-list > li');
     await gates.first().waitFor();
     const gateKeys = await gates.evaluateAll((lis) => lis.map((li) => li.dataset.key));
@@ -286,7 +286,7 @@ describe('account setup', () => {
     const billingGate = gates.filter({ hasText: 'Billing or trial approved' });
     assert.match(await billingGate.locator('.gate__message').textContent(), /\S/);
     assert.match(await gates.filter({ hasText: 'Workspace target ready' }).locator('.gate__message').textContent(), /\S/);
-    assert.equal(await cp.locator('#workspace-flash').getAttribute('data-kind'), 'warning');
+    assert.match(await cp.locator('#workspace-create-why').textContent(), /Retrying will not help/);
     await saveScreenshot(cp, 'setup-create-blocked');
 
     // 7. The operator approves billing and the target, and marks the target ready.
@@ -318,8 +318,9 @@ describe('account setup', () => {
     assert.equal(await item(cp, 'Billing or trial approved').locator('.review-note__comment').textContent(), 'Trial approved for 30 days.');
     assert.match(await cp.locator('#readiness-items').textContent(), /Billing or trial approved.*Done.*Workspace target ready.*Done/s);
     await openSection(cp, 'workspace');
-    await cp.getByRole('button', { name: 'Create workspace' }).click();
-    await cp.locator('#workspace-flash[data-kind="success"]').filter({ hasText: 'Workspace requested' }).waitFor();
+    await cp.getByRole('button', { name: 'Create workspace…' }).click();
+    await cp.getByRole('button', { name: 'Create workspace', exact: true }).click();
+    await cp.locator('#workspace-flash[data-kind="success"]').filter({ hasText: 'Workspace first-workspace requested' }).waitFor();
     assert.equal(await cp.locator('#workspace-gates').isVisible(), false);
     await cp.locator('#workspaces-rows tr').filter({ hasText: 'first-workspace' }).waitFor();
     assert.match(await cp.locator('#checklist-progress').textContent(), /7 of 7 done/);
@@ -374,7 +375,6 @@ describe('account setup', () => {
     await billing.getByRole('button', { name: 'Send to support' }).click();
     await billing.getByText('Your request was sent to support.').waitFor();
     await openSection(admin.page, 'workspace');
-    await admin.page.getByRole('button', { name: 'Create workspace' }).click();
     await admin.page.locator('#workspace-gates-list > li').first().waitFor();
     await openSection(admin.page, 'sso');
     await admin.page.getByRole('button', { name: 'Mark single sign-on as not required' }).click();

@@ -265,6 +265,10 @@ class SmugglingTests(SsoBase):
                 f = r.json["error"]["fields"][0]
                 self.assertEqual((f["field"], f["code"]), ("metadata_xml", "secret_detected"))
                 self.assertIn("private key", f["message"])
+                # Issue 16: one answer about the XML that was given, not "give either URL or XML" too.
+                self.assertEqual(len(r.json["error"]["fields"]), 1, r.json)
+                self.assertIn("metadata XML holds what looks like a private key", f["message"])
+                self.assertIn("remove a private key from the XML", f["message"])
                 self.assertNotIn(b"AAAAB3NzaC1yc2E", r.body)
                 self.assertNotIn(b"&#45;", r.body)
                 self.assert_not_stored(cust, admin, doc)
@@ -304,12 +308,26 @@ class SmugglingTests(SsoBase):
 
 
 class ReviewFlowTests(SsoBase):
+    def assert_rows_show_their_meaning(self, report):
+        """Issue 16: a passed row shows info, never warning; counts are the rows'."""
+        rows = report["checks"]
+        self.assertTrue(any(c["ok"] for c in rows), rows)
+        for c in rows:
+            if c["ok"]:
+                self.assertEqual(c["severity"], "info", c)
+        shown = lambda ok, sev: sum(1 for c in rows if c["ok"] == ok and (ok or c["severity"] == sev))
+        self.assertEqual(report["counts"], {"errors": shown(False, "error"), "warnings": shown(False, "warning"),
+                                            "notes": shown(False, "info"), "passed": shown(True, None)})
+
     def test_validate_submit_approve(self):
         cust, admin = self.admin()
         url = self.fixture.served["oidc/apple_openid-configuration.json"]
         self.assertEqual(admin.call("POST", "/sso/submit", {"version": 0}).status, 409)
-        report = self.validate(admin, {"protocol": "oidc", "discovery_url": url})
+        report = self.validate(admin, {"protocol": "oidc", "discovery_url": url, "claims": {"email": "email"}})
         self.assertTrue(report["ok"], report)
+        self.assert_rows_show_their_meaning(report)
+        claim = [c for c in report["checks"] if c["key"] == "oidc.claim.email"]
+        self.assertEqual([(c["ok"], c["severity"]) for c in claim], [(True, "info")], report["checks"])
         version = report["version"]
         # An edit invalidates the validation.
         self.put(admin, {"protocol": "oidc", "discovery_url": url}, version)

@@ -670,6 +670,13 @@ class TestSignInTests(OidcBase):
         for k in ("oidc.state", "oidc.token", "oidc.id_token"):
             self.assertIn(k, keys)
         self.assertIsNotNone(t["finished_at"])
+        # Issue 16: a passed row is info, never warning; the counts are the rows' own.
+        rows = t["checks"]
+        self.assertEqual({c["severity"] for c in rows if c["ok"]}, {"info"}, rows)
+        self.assertIn(("groups_claim", False, "warning"), [(c["key"], c["ok"], c["severity"]) for c in rows])
+        count = lambda sev: sum(1 for c in rows if not c["ok"] and c["severity"] == sev)
+        self.assertEqual(t["counts"], {"errors": count("error"), "warnings": count("warning"),
+                                       "notes": count("info"), "passed": sum(1 for c in rows if c["ok"])})
 
     def test_failed_signature_fails_the_test_with_its_sentence(self):
         r = self.admin.call("POST", "/sso/tests")

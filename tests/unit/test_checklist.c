@@ -242,6 +242,45 @@ test_sso_live(void)
 	CU_ASSERT_EQUAL(c.entries[ITEM_SSO].live_since, 0);
 }
 
+/* Issue 16: each gate says who clears it and that retrying will not help, unless marked retryable. */
+static void
+test_gate_owner_and_retry(void)
+{
+	checklist_facts f;
+	checklist c;
+	const checklist_entry *e;
+
+	memset(&f, 0, sizeof(f));
+	f.sso = REVIEW_PENDING;
+	checklist_derive(&f, &c);
+	e = &c.entries[ITEM_CONTACTS];			/* the customer's own item */
+	CU_ASSERT_STRING_EQUAL(checklist_gate_owner(e), "you");
+	CU_ASSERT_STRING_EQUAL(checklist_gate_next(e), "Retrying will not help until you finish this item.");
+	e = &c.entries[ITEM_SSO];			/* waiting for our review */
+	CU_ASSERT_EQUAL(e->state, STATE_IN_REVIEW);
+	CU_ASSERT_STRING_EQUAL(checklist_gate_owner(e), "operator");
+	CU_ASSERT_PTR_NOT_NULL(strstr(checklist_gate_next(e), "our review"));
+	e = &c.entries[ITEM_WORKSPACE_TARGET];		/* what we prepare */
+	CU_ASSERT_STRING_EQUAL(checklist_gate_owner(e), "operator");
+	f = finished();
+	f.blockers[0] = (checklist_blocker){ ITEM_WORKSPACE_TARGET, BLOCKER_TEMPLATE_AVAILABILITY, "No template.", false };
+	f.blockers[1] = (checklist_blocker){ ITEM_SSO, BLOCKER_SSO, "Check again later.", true };
+	f.nblockers = 2;
+	f.sso = REVIEW_PENDING;
+	f.target_ready = false;				/* blockers stop unfinished items only */
+	checklist_derive(&f, &c);
+	CU_ASSERT_EQUAL(c.entries[ITEM_WORKSPACE_TARGET].state, STATE_BLOCKED);
+	CU_ASSERT_STRING_EQUAL(checklist_gate_owner(&c.entries[ITEM_WORKSPACE_TARGET]), "operator");
+	CU_ASSERT_STRING_EQUAL(checklist_gate_next(&c.entries[ITEM_WORKSPACE_TARGET]),
+			       "Retrying will not help until an operator clears this blocker.");
+	CU_ASSERT_STRING_EQUAL(checklist_gate_next(&c.entries[ITEM_SSO]), "Trying again may help once this is resolved.");
+	f = finished();
+	f.billing = BILLING_PREPAID;			/* a used-up balance: the customer tops it up */
+	checklist_derive(&f, &c);
+	CU_ASSERT_STRING_EQUAL(checklist_gate_owner(&c.entries[ITEM_BILLING]), "you");
+	CU_ASSERT_STRING_EQUAL(checklist_gate_next(&c.entries[ITEM_BILLING]), "Retrying will not help until you resolve this.");
+}
+
 static const unit_test tests[] = {
 	{ "a new customer starts with everything to do", test_new_customer_is_all_todo },
 	{ "a finished customer is ready", test_finished_customer_is_ready },
@@ -252,6 +291,7 @@ static const unit_test tests[] = {
 	{ "the contacts rule needs each name and email", test_contacts_rule },
 	{ "an SSO approval survives a new draft", test_sso_approval_survives_a_new_draft },
 	{ "live SSO is done with live since", test_sso_live },
+	{ "a gate says who clears it and whether retrying helps", test_gate_owner_and_retry },
 	{ NULL, NULL }
 };
 UNIT_MAIN("checklist", tests)

@@ -349,6 +349,36 @@ test_claims(void)
 	arena_free(a);
 }
 
+/*
+ * Issue 16: a claim listed in claims_supported passed, yet its row read
+ * "Warning" and the headline's warning count disagreed with the rows.  A
+ * passed row shows info; the counts are the rows' own.
+ */
+static void
+test_passed_rows_show_info(void)
+{
+	arena *a = arena_new(LIMIT_ARENA_BYTES);
+	const sso_report *r = disc(a, URL, doc_with(a, "{\"claims_supported\":[\"email\",\"upn\"]}"));
+	const sso_check *email = sso_report_find(r, "oidc.claim.email"), *user = sso_report_find(r, "oidc.claim.username");
+	sso_counts k = sso_checks_count(r->checks, r->nchecks);
+	size_t i, warned = 0, ok = 0;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(email);
+	CU_ASSERT_TRUE(email->ok);
+	CU_ASSERT_EQUAL(sso_check_shown(email), SSO_INFO);
+	CU_ASSERT_EQUAL(sso_check_shown(user), SSO_WARNING);
+	for (i = 0; i < r->nchecks; i++) {
+		warned += sso_check_shown(&r->checks[i]) == SSO_WARNING;
+		ok += r->checks[i].ok;
+	}
+	CU_ASSERT_EQUAL(warned, 2);	/* username and groups are not listed */
+	CU_ASSERT_EQUAL(k.warnings, warned);
+	CU_ASSERT_EQUAL(k.passed, ok);
+	CU_ASSERT_EQUAL(k.errors, 0);
+	CU_ASSERT_EQUAL(k.errors + k.warnings + k.notes + k.passed, r->nchecks);
+	arena_free(a);
+}
+
 static void
 expect_unreadable(arena *a, const char *json, size_t len, const char *why)
 {
@@ -498,6 +528,7 @@ static const unit_test tests[] = {
 	{ "required members, each its own check", test_members },
 	{ "https endpoints, code flow, signing algorithms", test_endpoints_and_flows },
 	{ "claims named in the form against claims_supported", test_claims },
+	{ "passed rows show info; counts come from the rows", test_passed_rows_show_info },
 	{ "oversized, deep, non-object and trailing-garbage documents", test_refused_documents },
 	{ "discovery URL from issuer or well-known URL", test_discovery_url },
 	{ "a starved arena degrades without crashing", test_arena_starvation },

@@ -214,10 +214,13 @@ static void
 test_secrets(void)
 {
 	const sso_check *c;
+	char msg[512];
 
 	c = refused(IDP("", KEY_SIGNING("{CERT}"), SSO_OK "<!-- -----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA0eGSonFt\n"
 		    "-----END RSA PRIVATE KEY----- -->"), 0, "saml.secret", OR_ERR_INVALID);
-	CU_ASSERT_TRUE(c != NULL && strstr(c->message, secretscan_kind_message(SECRET_PRIVATE_KEY)) != NULL);
+	/* Issue 16: the sentence is about the XML (what it holds, what to do), as PUT /sso's refusal. */
+	CU_ASSERT_TRUE(c != NULL && strcmp(c->message, saml_metadata_secret_message(SECRET_PRIVATE_KEY, msg, sizeof(msg))) == 0);
+	CU_ASSERT_TRUE(c != NULL && strstr(c->message, "The metadata XML holds what looks like a private key") != NULL);
 	CU_ASSERT_TRUE(c != NULL && strstr(c->message, "MIIEpAIBAAKCAQEA") == NULL);
 	refused("<md:EntityDescriptor " NS_DECL " entityID=\"x\"><md:Extensions>-----BEGIN PRIVATE KEY-----\n"
 		"MIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----</md:Extensions></md:EntityDescriptor>", 0,

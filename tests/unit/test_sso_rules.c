@@ -213,12 +213,69 @@ test_usernames(void)
 	CU_ASSERT_FALSE(sso_rules_username(&id, 0, u, sizeof(u)));
 }
 
+/* The one rule of what a row shows, and the counts built on it (sso_report.c). */
+static void
+test_shown_severity_and_counts(void)
+{
+	static const sso_check rows[] = {
+		{ "a", true, SSO_ERROR, "passed, would block" },
+		{ "b", true, SSO_WARNING, "passed, would warn" },
+		{ "c", true, SSO_INFO, "a fact" },
+		{ "d", false, SSO_ERROR, "fails" },
+		{ "e", false, SSO_WARNING, "a risk" },
+		{ "f", false, SSO_WARNING, "another risk" },
+		{ "g", false, SSO_INFO, "a note" },
+	};
+	sso_counts k = sso_checks_count(rows, 7);
+	size_t i;
+
+	for (i = 0; i < 3; i++)
+		CU_ASSERT_EQUAL(sso_check_shown(&rows[i]), SSO_INFO);
+	CU_ASSERT_EQUAL(sso_check_shown(&rows[3]), SSO_ERROR);
+	CU_ASSERT_EQUAL(sso_check_shown(&rows[4]), SSO_WARNING);
+	CU_ASSERT_EQUAL(sso_check_shown(&rows[6]), SSO_INFO);
+	CU_ASSERT_EQUAL(k.passed, 3);
+	CU_ASSERT_EQUAL(k.errors, 1);
+	CU_ASSERT_EQUAL(k.warnings, 2);
+	CU_ASSERT_EQUAL(k.notes, 1);
+	k = sso_checks_count(rows, 0);
+	CU_ASSERT_EQUAL(k.passed + k.errors + k.warnings + k.notes, 0);
+}
+
+/* A test sign-in's verdict: a passed row never shows warning, a missing groups claim does. */
+static void
+test_verdict_rows_show_their_meaning(void)
+{
+	arena *a = arena_new(1 << 16);
+	sso_config cfg = config();
+	const char *g[] = { "onramp-users" };
+	oidc_identity id = identity("tess@acme.example", 1, g, 1);
+	sso_verdict v;
+	size_t i, warned = 0;
+
+	sso_rules_evaluate(a, &cfg, &id, &v);
+	for (i = 0; i < v.nchecks; i++) {
+		if (v.checks[i].ok)
+			CU_ASSERT_EQUAL(sso_check_shown(&v.checks[i]), SSO_INFO);
+		warned += sso_check_shown(&v.checks[i]) == SSO_WARNING;
+	}
+	CU_ASSERT_EQUAL(warned, 0);
+	CU_ASSERT_EQUAL(sso_checks_count(v.checks, v.nchecks).warnings, 0);
+	id = identity("tess@acme.example", 1, NULL, 0);
+	sso_rules_evaluate(a, &cfg, &id, &v);
+	CU_ASSERT_EQUAL(sso_check_shown(check(&v, "groups_claim")), SSO_WARNING);
+	CU_ASSERT_TRUE(sso_checks_count(v.checks, v.nchecks).warnings >= 1);
+	arena_free(a);
+}
+
 static const unit_test tests[] = {
 	{ "email domains", test_domains },
 	{ "email_verified and subject", test_email_verified_and_subject },
 	{ "groups give the role", test_groups_give_the_role },
 	{ "test users", test_test_users },
 	{ "usernames for new accounts", test_usernames },
+	{ "a row shows its meaning; counts from the rows", test_shown_severity_and_counts },
+	{ "test sign-in rows: passed is never a warning", test_verdict_rows_show_their_meaning },
 	{ NULL, NULL }
 };
 

@@ -41,10 +41,11 @@ export function apiGet(path) {
 /**
  * Send a state-changing request. `body` (optional) is sent as JSON; a
  * `csrfToken` goes in X-CSRF-Token, which the API demands on every change,
- * body or not (DELETE /session has none).
+ * body or not (DELETE /session has none). `extraHeaders` (optional) are
+ * sent too (e.g. Idempotency-Key).
  */
-export function apiSend(method, path, body, csrfToken) {
-  return request(method, path, body, csrfToken);
+export function apiSend(method, path, body, csrfToken, extraHeaders) {
+  return request(method, path, body, csrfToken, extraHeaders);
 }
 
 /** One human sentence for a failed result, ending with the request id when known. */
@@ -54,8 +55,9 @@ export function errorText(result) {
   return rid ? `${message} (request id ${rid})` : message;
 }
 
-async function request(method, path, body, csrfToken) {
-  const headers = { Accept: JSON_TYPE };
+async function request(method, path, body, csrfToken, extraHeaders) {
+  // extraHeaders: e.g. Idempotency-Key on a Create (workspace.js).
+  const headers = { ...(extraHeaders || {}), Accept: JSON_TYPE };
   const init = { method, headers, credentials: 'same-origin', cache: 'no-store' };
   if (body !== undefined) {
     headers['Content-Type'] = JSON_TYPE;

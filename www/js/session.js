@@ -32,7 +32,8 @@ export function createSession({ base, signedIn, ended, blocked = {} }) {
     return result;
   };
   session.get = async (path) => afterCall(await apiGet(`${base}${path}`));
-  session.send = async (method, path, body) => afterCall(await apiSend(method, `${base}${path}`, body, session.csrf));
+  session.send = async (method, path, body, headers) => afterCall(
+    await apiSend(method, `${base}${path}`, body, session.csrf, headers));
   /** A failure the card or section shows itself (not one the session already answered). */
   session.ownFailure = (result) => result.status !== 401 && !Object.hasOwn(blocked, result.error?.code);
   /** The session body at page load; no reaction to a 401, which only means "signed out". */

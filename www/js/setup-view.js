@@ -199,14 +199,3 @@ export function progressText(items) {
   const done = items.filter((i) => !unfinished(i)).length;
   return `${done} of ${items.length} done`;
 }
-
-/** One gate of a refused "Create" (409 setup_blocked) as an <li>. */
-export function gateItem(gate) {
-  return el('li', { class: 'gate', data: { key: String(gate.key ?? ''), state: String(gate.state ?? '') } },
-    el('div', { class: 'checklist__head' },
-      el('strong', { class: 'gate__title', text: String(gate.title ?? gate.key) }),
-      gate.state ? stateBadge(gate.state) : null),
-    el('p', { class: 'gate__message', text: String(gate.message ?? '') }),
-    gate.category ? el('p', { class: 'hint', text: `Blocked by: ${categoryLabel(gate.category)}` }) : null,
-    gate.retryable ? el('p', { class: 'hint', text: 'You can try again once this is resolved.' }) : null);
-}

@@ -9,8 +9,8 @@
  * whether setup is done and who their admins are. Then the company details,
  * billing and workspace readiness and the workspace requests. Customer
  * admins also edit the details (PATCH /account with the version they
- * loaded), settle single sign-on (sso.js: GET/PUT /sso, validate, submit) and press "Create
- * workspace" (POST /workspaces), whose 409 lists every gate still closed.
+ * loaded), settle single sign-on (sso.js: GET/PUT /sso, validate, submit) and create the
+ * workspace (workspace.js: the gates of the checklist, the name, POST /workspaces).
  *
  * Whatever the API says (titles, hints, blocker messages, review comments,
  * gate messages) goes in as text; the page adds only words for fixed codes.
@@ -20,10 +20,10 @@
 
 import { errorText } from './api.js';
 import {
-  badge, busy, byId, clear, clearFieldErrors, el, formatTime, say, sayError, showFormErrors, timeCell,
+  busy, byId, clear, clearFieldErrors, el, formatTime, say, sayError, showFormErrors,
 } from './ui.js';
 import {
-  checklistItem, gateItem, progressText, reviewFailed, reviewOutcome,
+  checklistItem, progressText, reviewFailed, reviewOutcome,
 } from './setup-view.js';
 import {
   combinedState, itemNavState, sectionHref, sectionTitle, setSectionStates,
@@ -35,6 +35,9 @@ import { initSsoLinks, loadSsoLinks, resetSsoLinks } from './sso-links.js';
 import {
   initSsoTest, loadSsoTest, resetSsoTest, takeTestId,
 } from './sso-test.js';
+import {
+  initWorkspace, loadWorkspaces, resetWorkspace, showWorkspace,
+} from './workspace.js';
 
 let calls = null; // { get, send, ownFailure, user }
 
@@ -60,9 +63,18 @@ export function initSetup(sessionCalls) {
     send: (method, path, body) => calls.send(method, path, body),
     ownFailure,
     refreshChecklist: () => loadChecklist(),
+    // The navigation shows the workspace section done once a request exists.
+    workspacesLoaded: (n) => { setup.workspaces = n; showSectionStates(); },
   });
   initSsoLinks({ get: fetchFor, send: (method, path, body) => calls.send(method, path, body), ownFailure });
   initSsoTest({ get: fetchFor, send: (method, path, body) => calls.send(method, path, body), ownFailure });
+  initWorkspace({
+    get: fetchFor,
+    send: (method, path, body, headers) => calls.send(method, path, body, headers),
+    ownFailure,
+    isAdmin,
+    refreshChecklist: () => loadChecklist(),
+  });
 }
 
 /** Load every Account Setup card for the signed-in user. */
@@ -72,7 +84,6 @@ export async function loadSetup() {
   byId('details-readonly').hidden = admin;
   byId('details-readonly-note').hidden = admin;
   byId('sso-card').hidden = !admin;
-  byId('workspace-create').hidden = !admin;
   for (const node of ['checklist-flash', 'details-flash', 'details-error', 'sso-flash', 'workspace-flash']) clear(byId(node));
   byId('details-conflict').hidden = true;
   byId('workspace-gates').hidden = true;
@@ -92,8 +103,8 @@ export function resetSetup() {
   resetSso();
   resetSsoLinks();
   resetSsoTest();
-  for (const id of ['checklist-items', 'readiness-items', 'details-readonly', 'workspace-gates-list', 'workspaces-rows',
-    'home-can', 'home-admins']) {
+  resetWorkspace();
+  for (const id of ['checklist-items', 'readiness-items', 'details-readonly', 'home-can', 'home-admins']) {
     byId(id).replaceChildren();
   }
   byId('checklist-progress').textContent = '';
@@ -130,6 +141,7 @@ async function loadChecklist() {
   renderHome();
   showSectionStates();
   showSsoItem(setup.items.find((i) => i.key === 'sso'));
+  showWorkspace(result.data);
 }
 
 /*
@@ -405,46 +417,3 @@ byId('details-reload').addEventListener('click', async (e) => {
   byId('d-legal-name').focus();
 });
 
-/* ---- workspace ------------------------------------------------------------ */
-
-async function loadWorkspaces() {
-  const result = await fetchFor('/workspaces');
-  if (!result) return;
-  if (!result.ok) {
-    if (ownFailure(result)) sayError(byId('workspace-flash'), result);
-    return;
-  }
-  const rows = Array.isArray(result.data?.workspace_requests) ? result.data.workspace_requests : [];
-  setup.workspaces = rows.length;
-  showSectionStates();
-  byId('workspaces-rows').replaceChildren(...rows.map((w) => el('tr', { data: { requestId: String(w.id) } },
-    el('td', {}, el('strong', { class: 'mono', text: String(w.name ?? '') })),
-    el('td', {}, badge(`workspace-${w.state}`, String(w.state ?? ''))),
-    el('td', { text: String(w.requested_by ?? '—') }),
-    el('td', { class: 'nowrap' }, timeCell(w.created_at, '—')))));
-  byId('workspaces-empty').hidden = rows.length > 0;
-}
-
-byId('workspace-create').addEventListener('click', async (e) => {
-  const flash = byId('workspace-flash');
-  const gates = byId('workspace-gates');
-  clear(flash);
-  gates.hidden = true;
-  const result = await busy(e.currentTarget, () => calls.send('POST', '/workspaces', {}));
-  if (result.ok) {
-    const w = result.data?.workspace_request || {};
-    say(flash, 'success', `Workspace requested: ${w.name ?? ''} is ${w.state ?? 'queued'}${w.created_at ? ` since ${formatTime(w.created_at)}` : ''}.`);
-    await Promise.all([loadWorkspaces(), loadChecklist()]);
-    return;
-  }
-  if (!ownFailure(result)) return;
-  if (result.status === 409 && result.error?.code === 'setup_blocked') {
-    const list = Array.isArray(result.error.gates) ? result.error.gates : [];
-    byId('workspace-gates-list').replaceChildren(...list.map(gateItem));
-    gates.hidden = list.length === 0;
-    say(flash, 'warning', errorText(result));
-    await loadChecklist();
-    return;
-  }
-  sayError(flash, result);
-});

@@ -14,7 +14,9 @@ import { reviewLabel } from './setup-view.js';
 
 const PROTOCOLS = { oidc: 'OpenID Connect', saml: 'SAML 2.0', not_required: 'Not required' };
 const SEVERITY_RANK = { error: 0, warning: 1, info: 2 };
-const SEVERITY_LABELS = { error: 'Error', warning: 'Warning', info: 'Info' };
+const OUTCOME_LABELS = {
+  ok: 'OK', error: 'Error', warning: 'Warning', info: 'Note',
+};
 
 export const protocolLabel = (p) => (p ? PROTOCOLS[p] || String(p) : 'Not chosen yet');
 
@@ -28,6 +30,25 @@ function fact(term, value, { mono = false } = {}) {
   return el('div', { class: 'facts__row' }, el('dt', { text: term }), dd);
 }
 
+/**
+ * What a row shows, the one rule for its badge and for the headline's counts
+ * (the server's sso_check_shown): a passed check is OK whatever a failure
+ * would have meant; a failed one shows its severity (error when unknown).
+ */
+export function rowOutcome(c) {
+  if (c.ok) return 'ok';
+  return Object.hasOwn(SEVERITY_RANK, c.severity) ? c.severity : 'error';
+}
+
+/** How many rows show each outcome: {ok, error, warning, info}. */
+export function rowCounts(checks) {
+  const counts = {
+    ok: 0, error: 0, warning: 0, info: 0,
+  };
+  for (const c of list(checks)) counts[rowOutcome(c)] += 1;
+  return counts;
+}
+
 /** Failed checks first (errors, then warnings, then notes), then the passed ones; stable otherwise. */
 export function sortedChecks(checks) {
   return list(checks)
@@ -38,24 +59,23 @@ export function sortedChecks(checks) {
     .map((x) => x.c);
 }
 
-/** One check as an <li>: outcome badge (OK, or the severity of a failure), the sentence, the key. */
+/** One check as an <li>: outcome badge (rowOutcome), the sentence, the key. */
 function checkItem(c) {
-  const outcome = c.ok ? 'ok' : (SEVERITY_LABELS[c.severity] ? c.severity : 'error');
-  const text = c.ok ? (c.severity === 'warning' ? 'Warning' : 'OK') : SEVERITY_LABELS[outcome];
+  const outcome = rowOutcome(c);
   return el('li', {
     class: 'sso-check',
-    data: { ok: String(Boolean(c.ok)), severity: String(c.severity ?? ''), key: String(c.key ?? '') },
+    data: {
+      ok: String(Boolean(c.ok)), severity: String(c.severity ?? ''), outcome, key: String(c.key ?? ''),
+    },
   },
-  badge(`check-${c.ok ? (c.severity === 'warning' ? 'warning' : 'ok') : outcome}`, text),
+  badge(`check-${outcome}`, OUTCOME_LABELS[outcome]),
   el('span', { class: 'sso-check__message', text: String(c.message ?? '') }),
   c.key ? el('span', { class: 'sso-check__key mono', text: String(c.key) }) : null);
 }
 
 /** A sentence for a report's outcome: passed, or how many errors and warnings. */
 export function reportHeadline(report) {
-  const checks = list(report?.checks);
-  const errors = checks.filter((c) => !c.ok && (c.severity === 'error' || !c.severity)).length;
-  const warnings = checks.filter((c) => !c.ok && c.severity === 'warning').length;
+  const { error: errors, warning: warnings } = rowCounts(report?.checks);
   const warn = warnings ? ` ${warnings} warning${warnings === 1 ? '' : 's'}.` : '';
   if (report?.ok) return `Validation passed.${warn}`;
   return `Validation failed: ${errors || 'at least one'} error${errors === 1 ? '' : 's'}.${warn}`;
@@ -159,7 +179,8 @@ export function jobActive(job) {
 
 /** Where the draft stands with validation, in one sentence. */
 export function validationText(sso) {
-  if (!sso || !sso.protocol || sso.protocol === 'not_required') return 'Nothing to validate.';
+  if (sso?.protocol === 'not_required') return 'Not needed: single sign-on is not required.';
+  if (!sso || !sso.protocol) return 'Nothing to validate until a protocol is chosen.';
   const job = sso.validation_job;
   if (jobActive(job)) return `A validation of version ${job.version} is ${job.state} (requested ${formatTime(job.created_at)}).`;
   if (sso.validated) return 'Passed for the saved details.';

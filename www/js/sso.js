@@ -154,7 +154,23 @@ function showSections() {
   byId('sso-save').hidden = !details;
   // "Not required" through its own button, while SSO is not settled as such.
   byId('sso-not-required-box').hidden = sso.saved?.protocol === 'not_required' || details;
+  byId('sso-submit-hint').hidden = !details;
+  showSettled();
   renderEntities();
+}
+
+/**
+ * Settled as not required (and no protocol chosen instead): the card says so
+ * and nothing in it asks to validate, test, register or require anything.
+ */
+function showSettled() {
+  const details = ['oidc', 'saml'].includes(chosenProtocol());
+  const none = sso.saved?.protocol === 'not_required' && !details;
+  for (const id of ['sso-intro', 'sso-golive', 'sso-sp', 'sso-require-field', 'sso-test']) byId(id).hidden = none;
+  // The setup-link form is not on the IT admin's own page (sso-setup.js drops #sso-links).
+  const linkForm = document.getElementById('sso-link-form');
+  if (linkForm) linkForm.hidden = none;
+  byId('sso-intro-none').hidden = !none;
 }
 
 const chosenProtocol = () => form.querySelector('input[name="protocol"]:checked')?.value || '';
@@ -167,12 +183,14 @@ function renderStatus() {
   byId('sso-review').replaceChildren(badge(`review-${review}`, reviewLabel(review)));
   byId('sso-validation').replaceChildren(validationBadge());
   updateSubmit();
+  showSettled();
 }
 
 /** Validation state of the saved draft, as a badge with a sentence. */
 function validationBadge() {
   const d = sso.saved || {};
-  if (!d.protocol || d.protocol === 'not_required') return el('span', { class: 'muted-text', text: 'Nothing to validate' });
+  if (d.protocol === 'not_required') return el('span', { class: 'muted-text', text: 'Not needed: single sign-on is not required' });
+  if (!d.protocol) return el('span', { class: 'muted-text', text: 'Nothing to validate until a protocol is chosen' });
   if (sso.dirty) return badge('validation-stale', 'Run the validation again after saving your changes');
   if (jobActive(sso.job)) return badge('validation-stale', sso.job.state === 'queued' ? 'Queued…' : 'Running…');
   if (d.validated) return badge('validation-passed', 'Passed for the saved details');
