@@ -25,6 +25,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before } from 'node:test';
 import { chromium } from 'playwright-core';
+import { a11yReport, axeStats, hookA11y, takeA11yFindings, watchMutations } from './a11y.mjs';
+
+export { assertFocusVisible, checkA11y, focusState, PHONE, sidewaysOverflow, tabTo } from './a11y.mjs';
 
 export const CHROMIUM_FLAGS = Object.freeze([
   '--headless',
@@ -85,7 +88,9 @@ export async function launchBrowser({ args = [] } = {}) {
  */
 export async function openPage(browser) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  await watchMutations(context);
   const page = await context.newPage();
+  hookA11y(page);
   const problems = [];
   const responses = [];
   page.on('console', (msg) => {
@@ -272,6 +277,10 @@ export function tabs(getBrowser) {
     async closeAll() {
       await Promise.all(open.splice(0).map((ctx) => ctx.close()));
     },
+    /** The contexts open now (for the end-of-test checks). */
+    contexts() {
+      return [...open];
+    },
   };
 }
 
@@ -294,9 +303,20 @@ export function suite({ seed, chromiumArgs = [] } = {}) {
   });
   after(async () => {
     await chrome?.close();
+    const s = axeStats();
+    process.stderr.write(`axe: ${s.runs} runs (${s.skipped} unchanged states skipped), ${s.ms} ms, `
+      + `${s.runs ? Math.round(s.ms / s.runs) : 0} ms a run\n`);
   });
+  // Every state the test settled on was checked with axe (a11y.mjs); its final
+  // states are checked here, and a serious or critical violation fails the test.
   afterEach(async () => {
-    await pool.closeAll();
+    let found;
+    try {
+      found = await takeA11yFindings(pool.contexts());
+    } finally {
+      await pool.closeAll();
+    }
+    if (found.length > 0) throw new Error(a11yReport(found));
   });
   return { ...urls, load: (url) => pool.load(url), track: (context) => pool.track(context) };
 }
