@@ -418,3 +418,27 @@ export function recordApiBodies(page) {
   });
   return { bodies: () => Promise.all(reads) };
 }
+
+/**
+ * A customer API session from Node (for a test's set-up, not its subject):
+ * signs in and returns call(method, path, body) → {status, body}, carrying the
+ * session cookie and the CSRF token.
+ */
+export async function customerApi(login, password) {
+  const api = `${baseUrl('ONRAMP_PUBLIC_URL')}/api/v1`;
+  const signin = await fetch(`${api}/session`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ login, password }),
+  });
+  if (signin.status !== 200) throw new Error(`sign-in of ${login} answered ${signin.status}`);
+  const cookie = signin.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  const { csrf_token: csrf } = await signin.json();
+  return async function call(method, path, body) {
+    const res = await fetch(`${api}${path}`, {
+      method,
+      headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf, Cookie: cookie },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : null };
+  };
+}
