@@ -171,6 +171,10 @@ function pageFocusState() {
   window.__onrampFocusState = () => {
     const el = document.activeElement;
     if (!el || el === document.body) return { visible: false, what: 'nothing focused' };
+    // Chromium's date input has a calendar button of its own (the last Tab stop inside it);
+    // while it has focus the input is the active element but not :focus, and the ring is
+    // drawn on that browser part (console.css styles it), out of getComputedStyle's reach.
+    if (el.matches('input[type="date"]:not(:focus)')) return { visible: true, what: 'the date picker button' };
     const cs = getComputedStyle(el);
     const outline = cs.outlineStyle !== 'none' && parseFloat(cs.outlineWidth) > 0;
     const shadow = cs.boxShadow && cs.boxShadow !== 'none';
@@ -179,7 +183,8 @@ function pageFocusState() {
       // The style drawn now (the :focus-visible rules apply while the keyboard moved focus). A
       // date input is not itself :focus-visible (its inner fields are), so the drawn ring counts.
       visible: Boolean(outline || shadow),
-      what: `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''} "${name}" outline=${cs.outlineStyle} ${cs.outlineWidth} shadow=${cs.boxShadow}`,
+      what: `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''} "${name}" outline=${cs.outlineStyle} ${cs.outlineWidth} `
+        + `shadow=${cs.boxShadow} focus=${el.matches(':focus')} focus-visible=${el.matches(':focus-visible')}`,
     };
   };
 }
@@ -202,6 +207,14 @@ export async function assertFocusVisible(page, step) {
  */
 export async function tabTo(page, locator, { max = 200 } = {}) {
   await locator.first().waitFor();
+  const here = await locator.evaluateAll((els) => ({
+    hit: els.some((el) => el === document.activeElement || el.contains(document.activeElement)),
+    ...window.__onrampFocusState(),
+  }));
+  if (here.hit) { // the page moved focus there itself (e.g. the next step of a sign-in)
+    if (!here.visible) throw new Error(`${locator} has focus, but it is not visible: ${here.what}`);
+    return 0;
+  }
   const before = await locator.first().evaluate((el) => {
     const a = document.activeElement;
     return Boolean(a && a !== document.body && (a.compareDocumentPosition(el) & Node.DOCUMENT_POSITION_PRECEDING));

@@ -167,7 +167,7 @@ describe('keyboard only', () => {
     // Open the customer: the Customers section, a search, its link.
     await tabTo(page, sections.getByRole('link', { name: 'Customers', exact: true }));
     await page.keyboard.press('Enter');
-    await tabTo(page, page.getByRole('textbox', { name: 'Search', exact: true }));
+    await tabTo(page, page.getByLabel('Search', { exact: true }));
     await page.keyboard.type(reviewing.slug);
     await page.keyboard.press('Enter');
     const link = page.getByRole('link', { name: reviewing.name, exact: true });

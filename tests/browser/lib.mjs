@@ -386,7 +386,8 @@ export async function signInOperator(page, op) {
     await page.getByRole('button', { name: 'Sign in' }).click();
   }
   await page.locator('[data-view="console"], [data-view="password"]').filter({ visible: true }).first().waitFor();
-  await page.locator('#header-username').filter({ hasText: op.username }).waitFor();
+  // Attached, not visible: a phone-size header hides the name.
+  await page.locator('#header-username').filter({ hasText: op.username }).waitFor({ state: 'attached' });
 }
 
 /** Open an operator console section through its tab, as a keyboard or mouse user would. */

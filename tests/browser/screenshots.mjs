@@ -56,7 +56,7 @@ async function customerPages(browser) {
   await page(browser, `${pub}/#forgot`, '[data-view="forgot"]', 'customer-forgot');
   await page(browser, `${pub}/reset-password#token=${DEAD_TOKEN}`, 'main h1', 'reset-password');
   await page(browser, `${pub}/invite#token=${DEAD_TOKEN}`, 'main h1', 'invite');
-  await page(browser, `${pub}/sso-setup#token=${DEAD_TOKEN}`, 'main h1', 'sso-setup');
+  await page(browser, `${pub}/sso-setup.html#token=${DEAD_TOKEN}`, 'main h1', 'sso-setup');
   const tab = await openPage(browser);
   await tab.page.goto(`${pub}/`);
   await signInCustomer(tab.page, ADMIN.login, ADMIN.password);

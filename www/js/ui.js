@@ -160,7 +160,10 @@ export function labelTable(table) {
     for (const row of body.rows) {
       let col = 0;
       for (const cell of row.cells) {
-        if (cell.colSpan === 1 && heads[col] && !cell.hasAttribute('data-label')) cell.dataset.label = heads[col];
+        // A row header (th) titles its card and needs no caption.
+        if (cell.tagName === 'TD' && cell.colSpan === 1 && heads[col] && !cell.hasAttribute('data-label')) {
+          cell.dataset.label = heads[col];
+        }
         col += cell.colSpan;
       }
     }
@@ -191,6 +194,9 @@ export function fieldError(form, name, message) {
 /** Run fn with the button disabled (and aria-busy on the form), whatever fn does. */
 export async function busy(button, fn) {
   const form = button?.form;
+  // Disabling the focused button drops focus to the page's start; a keyboard
+  // user gets it back on the button (unless fn moved it somewhere on purpose).
+  const hadFocus = button && document.activeElement === button;
   if (button) button.disabled = true;
   form?.setAttribute('aria-busy', 'true');
   try {
@@ -198,6 +204,8 @@ export async function busy(button, fn) {
   } finally {
     if (button) button.disabled = false;
     form?.removeAttribute('aria-busy');
+    if (hadFocus && button.isConnected && !button.hidden
+        && (document.activeElement === document.body || document.activeElement === null)) button.focus();
   }
 }
 
