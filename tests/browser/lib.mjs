@@ -443,3 +443,21 @@ export async function customerApi(login, password) {
     return { status: res.status, body: text ? JSON.parse(text) : null };
   };
 }
+
+/**
+ * A customer's complete details, saved through the API as its admin: that
+ * sends billing and the workspace target to the operators' review queue (as
+ * tools/stack.py's demo does), for tests that need a review to decide or a
+ * customer page with reviews waiting.
+ */
+export async function submitDetailsForReview(login, password, { slug, name }) {
+  const call = await customerApi(login, password);
+  const contact = (who) => ({ name: `${who} Person`, email: `${who.toLowerCase()}@${slug}.example`, phone: '+1 555 010 4477' });
+  const res = await call('PATCH', '/account', {
+    version: 0, legal_name: `${name} Inc.`, operating_name: name,
+    support_contact: contact('Support'), billing_contact: contact('Billing'), technical_contact: contact('Tech'),
+    repository_notes: 'Monorepo on GitHub.', workspace_preferences: 'Linux, EU region.',
+    target_launch: new Date(Date.now() + 45 * 86_400_000).toISOString().slice(0, 10),
+  });
+  if (res.status !== 200) throw new Error(`saving ${slug}'s details answered ${res.status}: ${JSON.stringify(res.body)}`);
+}

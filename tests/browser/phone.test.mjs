@@ -14,7 +14,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
   customerApi, openCustomer, openTab, PHONE, seedCustomer, seedOperator, sidewaysOverflow, signInCustomer,
-  signInOperator, suite, unique, waitForMail,
+  signInOperator, submitDetailsForReview, suite, unique, waitForMail,
 } from './lib.mjs';
 
 const tag = unique('phone');
@@ -137,6 +137,8 @@ describe('phone size (390 px)', () => {
   });
 
   test('the operator console fits: dashboard, customers, a customer, users, audit', async () => {
+    // Reviews waiting: the customer page then shows their (long) state badges too.
+    await submitDetailsForReview(admin.username, admin.password, customer);
     const { page } = await phone(`${operatorUrl}/admin/`);
     await page.getByRole('heading', { name: 'Operator sign-in', level: 1 }).waitFor();
     await fits(page, 'operator sign-in');
