@@ -25,6 +25,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before } from 'node:test';
 import { chromium } from 'playwright-core';
+import { a11yReport, axeStats, hookA11y, takeA11yFindings, watchMutations } from './a11y.mjs';
+
+export { assertFocusVisible, checkA11y, focusState, PHONE, sidewaysOverflow, tabTo } from './a11y.mjs';
 
 export const CHROMIUM_FLAGS = Object.freeze([
   '--headless',
@@ -85,7 +88,9 @@ export async function launchBrowser({ args = [] } = {}) {
  */
 export async function openPage(browser) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  await watchMutations(context);
   const page = await context.newPage();
+  hookA11y(page);
   const problems = [];
   const responses = [];
   page.on('console', (msg) => {
@@ -272,6 +277,10 @@ export function tabs(getBrowser) {
     async closeAll() {
       await Promise.all(open.splice(0).map((ctx) => ctx.close()));
     },
+    /** The contexts open now (for the end-of-test checks). */
+    contexts() {
+      return [...open];
+    },
   };
 }
 
@@ -294,9 +303,20 @@ export function suite({ seed, chromiumArgs = [] } = {}) {
   });
   after(async () => {
     await chrome?.close();
+    const s = axeStats();
+    process.stderr.write(`axe: ${s.runs} runs (${s.skipped} unchanged states skipped), ${s.ms} ms, `
+      + `${s.runs ? Math.round(s.ms / s.runs) : 0} ms a run\n`);
   });
+  // Every state the test settled on was checked with axe (a11y.mjs); its final
+  // states are checked here, and a serious or critical violation fails the test.
   afterEach(async () => {
-    await pool.closeAll();
+    let found;
+    try {
+      found = await takeA11yFindings(pool.contexts());
+    } finally {
+      await pool.closeAll();
+    }
+    if (found.length > 0) throw new Error(a11yReport(found));
   });
   return { ...urls, load: (url) => pool.load(url), track: (context) => pool.track(context) };
 }
@@ -369,7 +389,8 @@ export async function signInOperator(page, op) {
     await page.getByRole('button', { name: 'Sign in' }).click();
   }
   await page.locator('[data-view="console"], [data-view="password"]').filter({ visible: true }).first().waitFor();
-  await page.locator('#header-username').filter({ hasText: op.username }).waitFor();
+  // Attached, not visible: a phone-size header hides the name.
+  await page.locator('#header-username').filter({ hasText: op.username }).waitFor({ state: 'attached' });
 }
 
 /** Open an operator console section through its tab, as a keyboard or mouse user would. */
@@ -412,4 +433,46 @@ export async function openSection(page, key) {
   if (await toggle.isVisible() && (await toggle.getAttribute('aria-expanded')) !== 'true') await toggle.click();
   await page.locator(`#setup-nav-list a[data-section="${key}"]`).click();
   await page.locator(`[data-section="${key}"][data-current]`).waitFor();
+}
+
+/**
+ * A customer API session from Node (for a test's set-up, not its subject):
+ * signs in and returns call(method, path, body) → {status, body}, carrying the
+ * session cookie and the CSRF token.
+ */
+export async function customerApi(login, password) {
+  const api = `${baseUrl('ONRAMP_PUBLIC_URL')}/api/v1`;
+  const signin = await fetch(`${api}/session`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ login, password }),
+  });
+  if (signin.status !== 200) throw new Error(`sign-in of ${login} answered ${signin.status}`);
+  const cookie = signin.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  const { csrf_token: csrf } = await signin.json();
+  return async function call(method, path, body) {
+    const res = await fetch(`${api}${path}`, {
+      method,
+      headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf, Cookie: cookie },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : null };
+  };
+}
+
+/**
+ * A customer's complete details, saved through the API as its admin: that
+ * sends billing and the workspace target to the operators' review queue (as
+ * tools/stack.py's demo does), for tests that need a review to decide or a
+ * customer page with reviews waiting.
+ */
+export async function submitDetailsForReview(login, password, { slug, name }) {
+  const call = await customerApi(login, password);
+  const contact = (who) => ({ name: `${who} Person`, email: `${who.toLowerCase()}@${slug}.example`, phone: '+1 555 010 4477' });
+  const res = await call('PATCH', '/account', {
+    version: 0, legal_name: `${name} Inc.`, operating_name: name,
+    support_contact: contact('Support'), billing_contact: contact('Billing'), technical_contact: contact('Tech'),
+    repository_notes: 'Monorepo on GitHub.', workspace_preferences: 'Linux, EU region.',
+    target_launch: new Date(Date.now() + 45 * 86_400_000).toISOString().slice(0, 10),
+  });
+  if (res.status !== 200) throw new Error(`saving ${slug}'s details answered ${res.status}: ${JSON.stringify(res.body)}`);
 }

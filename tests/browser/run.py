@@ -42,6 +42,9 @@ def op_env(op):
             "ONRAMP_OP_CHROMIUM_ARGS": json.dumps(op.chromium_args())}
 
 
+# The whole node run's limit: the suites run one file at a time on a 2-core machine, and axe-core
+# checks every state they visit (about 0.1-0.5 s a check).
+NODE_TIMEOUT_S = int(os.environ.get("ONRAMP_BROWSER_TIMEOUT", "1500"))
 # How far back the request lines printed on failure reach (a suite file takes under a minute).
 RECENT_REQUEST_S = 300
 # The InnoDB status sections that explain a 503 from a deadlock or a request stuck on a lock.
@@ -145,8 +148,13 @@ def main():
                    **(saml_env(idp) if idp else {}))
         if a.screenshots:
             env["ONRAMP_SCREENSHOT_DIR"] = os.path.abspath(a.screenshots)
-        r = subprocess.run(["node", "--test", "--test-reporter=spec", *tests], cwd=HERE, env=env,
-                           capture_output=True, text=True, timeout=600)
+        try:
+            r = subprocess.run(["node", "--test", "--test-reporter=spec", *tests], cwd=HERE, env=env,
+                               capture_output=True, text=True, timeout=NODE_TIMEOUT_S)
+        except subprocess.TimeoutExpired as e:   # say which tests ran before the limit, then fail
+            out = e.stdout.decode(errors="replace") if isinstance(e.stdout, bytes) else (e.stdout or "")
+            sys.stdout.write(out)
+            raise
         sys.stdout.write(r.stdout)
         sys.stderr.write(r.stderr[-5000:])
         m_pass = re.search(r"(?m)^\S*\s*pass (\d+)", r.stdout)

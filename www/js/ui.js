@@ -116,8 +116,70 @@ export function showFormErrors(form, alertNode, result) {
   const placed = (f) => form.elements.namedItem(f.field) && form.querySelector(`[data-error-for="${CSS.escape(f.field)}"]`);
   const rest = fields.filter((f) => !placed(f));
   if (rest.length > 0) say(alertNode, 'error', rest.map((f) => `${f.field}: ${f.message}`).join(' '));
-  else say(alertNode, 'error', 'Some values need a change: see the messages next to the fields.');
+  else errorSummary(form, alertNode, fields);
 }
+
+/* The field's visible label (without a "(required)" hint), or its name. */
+function fieldLabel(input, name) {
+  const text = input.labels?.[0]?.textContent.replace(/\s*\(.*?\)\s*/g, ' ').trim();
+  return text || name;
+}
+
+/*
+ * The summary of a failed submit, in the form's alert (a live region, so it
+ * is read out): one link per field error that moves focus to the field. The
+ * links focus rather than follow their #id, because the consoles route on
+ * the location hash.
+ */
+function errorSummary(form, alertNode, fields) {
+  if (!alertNode.getAttribute('role')) alertNode.setAttribute('role', 'alert');
+  const links = [];
+  for (const f of fields) {
+    const input = form.elements.namedItem(f.field);
+    if (!(input instanceof HTMLElement)) continue;
+    if (!input.id) input.id = `${form.id || 'form'}-${f.field}`;
+    links.push(el('a', {
+      attrs: { href: `#${input.id}` }, text: `${fieldLabel(input, f.field)}: ${f.message}`,
+      on: { click: (ev) => { ev.preventDefault(); input.focus(); } },
+    }));
+  }
+  say(alertNode, 'error', links.length === 1 ? 'One value needs a change: ' : 'Some values need a change: ');
+  links.forEach((a, i) => alertNode.append(i ? '; ' : '', a));
+}
+
+/**
+ * Narrow screens show each table row as a card whose cells carry their
+ * column's name (CSS reads data-label). This copies each header's text into
+ * the cells of its column whenever rows are added to any .table, so the
+ * scripts that render rows need not know about it. A cell spanning several
+ * columns (an empty-state row) gets no label.
+ */
+export function labelTable(table) {
+  const heads = [...(table.tHead?.rows[0]?.cells || [])].map((th) => th.textContent.trim());
+  for (const body of table.tBodies) {
+    for (const row of body.rows) {
+      let col = 0;
+      for (const cell of row.cells) {
+        // A row header (th) titles its card and needs no caption.
+        if (cell.tagName === 'TD' && cell.colSpan === 1 && heads[col] && !cell.hasAttribute('data-label')) {
+          cell.dataset.label = heads[col];
+        }
+        col += cell.colSpan;
+      }
+    }
+  }
+}
+
+function labelTablesAlways() {
+  const all = () => document.querySelectorAll('table.table').forEach(labelTable);
+  // A page has a handful of tables of at most a few hundred rows: relabelling
+  // them all per batch of changes is cheaper than working out which changed.
+  new MutationObserver(all).observe(document.documentElement, { childList: true, subtree: true });
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', all);
+  else all();
+}
+
+labelTablesAlways();
 
 export function clearFieldErrors(form) {
   for (const slot of form.querySelectorAll('[data-error-for]')) slot.textContent = '';
@@ -132,6 +194,9 @@ export function fieldError(form, name, message) {
 /** Run fn with the button disabled (and aria-busy on the form), whatever fn does. */
 export async function busy(button, fn) {
   const form = button?.form;
+  // Disabling the focused button drops focus to the page's start; a keyboard
+  // user gets it back on the button (unless fn moved it somewhere on purpose).
+  const hadFocus = button && document.activeElement === button;
   if (button) button.disabled = true;
   form?.setAttribute('aria-busy', 'true');
   try {
@@ -139,6 +204,8 @@ export async function busy(button, fn) {
   } finally {
     if (button) button.disabled = false;
     form?.removeAttribute('aria-busy');
+    if (hadFocus && button.isConnected && !button.hidden
+        && (document.activeElement === document.body || document.activeElement === null)) button.focus();
   }
 }
 
