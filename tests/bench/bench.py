@@ -17,6 +17,9 @@ which steadies the ratios on a shared machine.  Targets (docs/performance.md):
   GET /api/v1/checklist and /account with a customer admin's session, run
   right after /readyz (tests/bench/customer_pages.py): req/s >= 60 % of bare
   hello+SELECT, p99 <= 2 x its p99, 0 errors
+  the SAML metadata checker's and the base64 secret scan's refusals of
+  hostile input each within its limit, as their unit tests measure them
+  (tests/bench/unit_timings.py; unit tests never assert time)
 
 Then, on the same stack and database, the identity benchmarks of
 tests/bench/identity.py (sign-in against Argon2id alone, the filtered user
@@ -53,6 +56,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 import stack  # noqa: E402  (tools/ is not a package)
 import customer_pages  # noqa: E402  (beside this file)
+import unit_timings  # noqa: E402  (beside this file: the parsers' refusal times the unit tests measure)
 
 CONNECTIONS = 64
 THREADS = 2
@@ -517,6 +521,7 @@ def run(build, base, parts, duration, rounds, workers, targets):
                    workers=workers)
         if "foundation" in parts:
             out = foundation(ctx, targets)
+            out["unit_timings"] = unit_timings.run(build, targets, log)
         if "identity" in parts:
             # The foundation's bare programs are idle from here on; stop them so
             # they hold no connections or memory during the identity runs.
@@ -604,7 +609,7 @@ def main():
         return 2
     signal.signal(signal.SIGTERM, on_term)
     workers = os.cpu_count() or 2
-    expected = (TARGETS + customer_pages.TARGETS if "foundation" in parts else 0) + \
+    expected = (TARGETS + customer_pages.TARGETS + unit_timings.TARGETS if "foundation" in parts else 0) + \
         (identity.TARGETS if "identity" in parts else 0) + (sso_signin.TARGETS if "sso" in parts else 0) + \
         (sso_saml.TARGETS if "saml" in parts else 0)
     base = tempfile.mkdtemp(prefix="onramp-bench-")

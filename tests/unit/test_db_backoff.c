@@ -185,7 +185,8 @@ test_timed_out_dial_starts_backoff(void)
 	t0 = clock_mono_ms();
 	CU_ASSERT_EQUAL(db_connect(d), OR_ERR_DB);
 	CU_ASSERT_EQUAL(db_probe_schema(d, &v), DB_PROBE_BACKOFF);
-	CU_ASSERT(clock_mono_ms() - t0 < 100);
+	/* No dial: a dial into the silent server takes the 900+ ms above (the margin is for loaded machines). */
+	CU_ASSERT(clock_mono_ms() - t0 < 600);
 	CU_ASSERT_EQUAL(db_retry_after_s(d, 1), c.db_backoff_s);
 	db_free(d);
 	close(fd);

@@ -6,7 +6,8 @@
  * where only the parser hook can stop them), size and depth limits, secrets
  * inside the XML (PEM blocks, character-reference escapes, private key
  * elements), encodings, malformed input, and an arena that runs out at every
- * size.  Each refusal must be quick.
+ * size.  Each refusal must be quick: the time of each is a bench row
+ * (unit_timing), not an assertion here.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -52,7 +53,7 @@ seconds(void)
 
 /*
  * Check a document (placeholders filled first: making a test key must not
- * count) and expect a refusal with this key, within a second.
+ * count) and expect a refusal with this key (its time goes to unit_timing).
  */
 static const sso_check *
 refused(const char *tmpl, size_t tlen, const char *key, or_status want)
@@ -64,7 +65,7 @@ refused(const char *tmpl, size_t tlen, const char *key, or_status want)
 	double t0 = seconds();
 	or_status st = st_check(tlen == 0 ? (filled != NULL ? filled : "") : tmpl, len, NOW, NULL, &r);
 
-	CU_ASSERT_TRUE(seconds() - t0 < 1.0);
+	unit_timing(key, (seconds() - t0) * 1000.0, 1000.0);
 	free(filled);
 	CU_ASSERT_EQUAL(st, want);
 	CU_ASSERT_FALSE(r.ok);
@@ -278,8 +279,8 @@ limit_case(const char *what, char *doc, size_t len, bool want_ok)
 	t0 = seconds();
 	st = st_check(doc, len, NOW, NULL, &r);
 	ms = (seconds() - t0) * 1000.0;
-	printf("\n  %s: %zu bytes, %.1f ms", what, len, ms);
-	CU_ASSERT_TRUE(ms < 1000.0);
+	printf("\n  %s: %zu bytes", what, len);
+	unit_timing(what, ms, 1000.0);
 	c = st_failed(&r, "saml.limits");
 	if (want_ok) {
 		CU_ASSERT_TRUE(r.ok);
@@ -301,8 +302,8 @@ limit_case_refused(const char *what, char *doc, size_t len, const char *key)
 
 	st_check(doc, len, NOW, NULL, &r);
 	ms = (seconds() - t0) * 1000.0;
-	printf("\n  %s: %zu bytes, %.1f ms", what, len, ms);
-	CU_ASSERT_TRUE(ms < 1000.0);
+	printf("\n  %s: %zu bytes", what, len);
+	unit_timing(what, ms, 1000.0);
 	CU_ASSERT_PTR_NULL(st_failed(&r, "saml.limits"));
 	CU_ASSERT_PTR_NOT_NULL(st_failed(&r, key));
 	if (st_failed(&r, key) == NULL)

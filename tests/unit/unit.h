@@ -8,6 +8,7 @@
 #define ONRAMP_UNIT_H
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <CUnit/Basic.h>
 
 typedef struct unit_test {
@@ -48,6 +49,26 @@ static inline int
 unit_run(const char *suite_name, const unit_test *tests)
 {
 	return unit_run_suite(suite_name, tests, NULL, NULL);
+}
+
+/*
+ * A duration a test measured (ms) and the most it may take (limit_ms).  Unit
+ * tests assert behaviour, never time: a loaded machine would fail them.  The
+ * figure is printed, and when ONRAMP_UNIT_TIMINGS names a file it is appended
+ * there as "what<TAB>ms<TAB>limit_ms", which the bench reads and holds to the
+ * limit (tests/bench/unit_timings.py).
+ */
+static inline void
+unit_timing(const char *what, double ms, double limit_ms)
+{
+	const char *path = getenv("ONRAMP_UNIT_TIMINGS");
+	FILE *f;
+
+	printf("\n  %s: %.1f ms", what, ms);
+	if (path && *path && (f = fopen(path, "a")) != NULL) {
+		fprintf(f, "%s\t%.3f\t%.0f\n", what, ms, limit_ms);
+		fclose(f);
+	}
 }
 
 #define UNIT_MAIN(name, table) \
