@@ -282,7 +282,9 @@ describe('guided Account Setup', () => {
     assert.equal(await currentSection(mp), 'home');
     assert.match(await mp.locator('#home-ready').textContent(), /^Account setup is not finished yet \(\d of 7 done\)\. Something blocks it/);
     const admins = await mp.locator('#home-admins li').allTextContents();
-    assert.deepEqual(admins.map((t) => t.trim()).sort(), [rev.users[0].email, rev.users[1].email].sort());
+    // Each admin by name (the display name, else the username) and email.
+    assert.deepEqual(admins.map((t) => t.trim()).sort(),
+      [rev.users[0], rev.users[1]].map((u) => `${u.username} ${u.email}`).sort());
     assert.equal(await mp.locator('#home-admins').getByText(other.users[0].email).count(), 0);
     assert.deepEqual(await mp.locator('#home-can a').allTextContents(),
       ['Your account: see your details, change your password or sign out', 'Follow the setup checklist']);

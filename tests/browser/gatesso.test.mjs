@@ -25,7 +25,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  ctl, seedCustomer, seedOperator, signInCustomer, signInOperator, suite, unique,
+  ctl, openSection, seedCustomer, seedOperator, signInCustomer, signInOperator, suite, unique,
 } from './lib.mjs';
 import { settingsReader } from './sso-lib.mjs';
 
@@ -109,6 +109,7 @@ describe('workspace creation and SSO messages (issue 16)', () => {
     const customer = await load(`${publicUrl}/`);
     const cp = customer.page;
     await signInCustomer(cp, ws.admin.username, PW);
+    await openSection(cp, 'workspace');
 
     // The gates, from GET /checklist, before any click.
     const gates = cp.locator('#workspace-gates-list > li');
@@ -164,6 +165,7 @@ describe('workspace creation and SSO messages (issue 16)', () => {
     const customer = await load(`${publicUrl}/`);
     const cp = customer.page;
     await signInCustomer(cp, sso.admin.username, PW);
+    await openSection(cp, 'sso');
     const card = cp.locator('#sso-card');
     await card.waitFor();
 
@@ -190,6 +192,14 @@ describe('workspace creation and SSO messages (issue 16)', () => {
     const warned = shown.filter((r) => r.label === 'Warning');
     assert.deepEqual(warned.map((r) => r.key), ['oidc.claim.groups'], JSON.stringify(shown));
     assert.match(await flash.textContent(), /^Validation passed\. 1 warning\./);
+    // Long reports read as a summary: the warning in view, the passes behind "N checks passed".
+    const passes = cp.locator('#sso-report details.sso-report__passed');
+    assert.equal(await passes.getAttribute('open'), null);
+    assert.equal((await passes.locator('summary').textContent()).trim(), `${passed.length} checks passed`);
+    assert.equal(await passes.locator('.sso-check[data-ok="false"]').count(), 0);
+    assert.equal(await cp.locator('#sso-report .sso-check[data-key="oidc.claim.groups"]').isVisible(), true);
+    await passes.locator('summary').click();
+    assert.equal(await passes.locator('.sso-check').first().isVisible(), true);
 
     // A private key in pasted XML: one message, about the XML.
     const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });

@@ -18,7 +18,7 @@
 
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ctl, saveScreenshot, seedCustomer, signInCustomer, submitSignIn, suite, unique, waitForMail } from './lib.mjs';
+import { ctl, openSection, saveScreenshot, seedCustomer, signInCustomer, submitSignIn, suite, unique, waitForMail } from './lib.mjs';
 
 const tag = unique('ppl');
 const PW = 'Harbour-Quill-Meadow-2034';
@@ -56,6 +56,7 @@ async function signedIn(user) {
 
 async function adminMembers(user) {
   const tab = await signedIn(user);
+  await openSection(tab.page, 'members');
   await tab.page.locator('#members-rows tr').first().waitFor();
   return tab;
 }

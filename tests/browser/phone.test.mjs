@@ -13,7 +13,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
-  customerApi, openCustomer, openTab, PHONE, seedCustomer, seedOperator, sidewaysOverflow, signInCustomer,
+  customerApi, openCustomer, openSection, openTab, PHONE, seedCustomer, seedOperator, sidewaysOverflow, signInCustomer,
   signInOperator, submitDetailsForReview, suite, unique, waitForMail,
 } from './lib.mjs';
 
@@ -118,6 +118,7 @@ describe('phone size (390 px)', () => {
   test('the customer console fits, section by section, and its tables are cards', async () => {
     const { page } = await phone(`${publicUrl}/`);
     await signInCustomer(page, admin.username, admin.password);
+    await openSection(page, 'members');
     await page.locator('#members-rows tr').first().waitFor();
     await page.waitForLoadState('networkidle');
     await fits(page, 'customer console');

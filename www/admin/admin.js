@@ -32,7 +32,7 @@ import { initDashboard, loadDashboard } from './dashboard.js';
 import { initOperators, loadOperators } from './operators.js';
 import { initReviews, loadReviews } from './reviews.js';
 import {
-  changePassword, createSession, signinForm,
+  accountStateText, changePassword, createSession, signinForm,
 } from './session.js';
 import { refreshAll } from './status.js';
 import {
@@ -55,7 +55,8 @@ const canWrite = () => Boolean(state.op) && state.op.role !== 'auditor';
 const session = createSession({
   base: API,
   signedIn: () => Boolean(state.op),
-  ended: () => signedOut('Your session has ended. Sign in again to continue.', 'warning'),
+  // A removed operator's session says why (error.account_status); any other end, the plain sentence.
+  ended: (result) => signedOut(accountStateText(result, 'Your session has ended. Sign in again to continue.'), 'warning'),
   blocked: {
     password_change_required: () => openForced(),
     totp_enrollment_required: () => openEnroll(),

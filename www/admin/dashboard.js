@@ -6,7 +6,8 @@
  * segment per state) and how many are blocked in each category
  * (GET /dashboard).
  *
- * The charts are inline SVG built with createElementNS; colours come from
+ * The charts are inline SVG built with createElementNS (role=group, not img:
+ * their bar segments are links); colours come from
  * the stylesheet through data-state (the CSP allows no inline styles), and
  * every number is also in a table under the charts for screen readers and
  * for copying.
@@ -95,7 +96,7 @@ function itemsChart(items, customers) {
   const total = Math.max(customers, ...items.map((i) => ITEM_STATES.reduce((n, s) => n + (Number(i.states?.[s]) || 0), 0)), 1);
   const height = items.length * ROW_H + 10;
   const chart = svg('svg', {
-    class: 'chart', viewBox: `0 0 ${WIDTH} ${height}`, width: '100%', role: 'img', 'aria-labelledby': 'dash-items-title dash-items-desc',
+    class: 'chart', viewBox: `0 0 ${WIDTH} ${height}`, width: '100%', role: 'group', 'aria-labelledby': 'dash-items-title dash-items-desc',
   }, svg('desc', { id: 'dash-items-desc' }, `Stacked bars, one per checklist item, of ${customers} customers by state; the table below has every number.`));
   items.forEach((item, row) => {
     const y = row * ROW_H + 5;
@@ -126,7 +127,7 @@ function categoryChart(byCategory) {
   const max = Math.max(1, ...CATEGORIES.map((c) => Number(byCategory[c]) || 0));
   const height = CATEGORIES.length * ROW_H + 10;
   const chart = svg('svg', {
-    class: 'chart', viewBox: `0 0 ${WIDTH} ${height}`, width: '100%', role: 'img', 'aria-labelledby': 'dash-blocked-title dash-blocked-desc',
+    class: 'chart', viewBox: `0 0 ${WIDTH} ${height}`, width: '100%', role: 'group', 'aria-labelledby': 'dash-blocked-title dash-blocked-desc',
   }, svg('desc', { id: 'dash-blocked-desc' }, 'Bars of blocked customers per blocker category; the table below has every number.'));
   CATEGORIES.forEach((category, row) => {
     const y = row * ROW_H + 5;

@@ -127,8 +127,25 @@ export function summaryNode(summary, { level = 4 } = {}) {
 }
 
 /**
- * A validation report: the headline, each check (failures first), the
- * summary. `stale` marks a report of an earlier version of the draft.
+ * The checks of a report or a test sign-in: the rows that need attention
+ * (failed, any severity) in view, the passed ones collapsed behind "N checks
+ * passed" (a long report reads as its summary, details on demand).
+ */
+function checksNode(checks) {
+  const all = sortedChecks(checks);
+  const attention = all.filter((c) => !c.ok);
+  const passed = all.filter((c) => c.ok);
+  return el('div', { class: 'sso-checks-group' },
+    attention.length ? el('ul', { class: 'sso-checks plain-list' }, ...attention.map(checkItem)) : null,
+    passed.length ? el('details', { class: 'sso-report__passed' },
+      el('summary', { text: passed.length === 1 ? '1 check passed' : `${passed.length} checks passed` }),
+      el('ul', { class: 'sso-checks plain-list' }, ...passed.map(checkItem))) : null);
+}
+
+/**
+ * A validation report: the headline, the checks (failures in view, passes
+ * collapsed), the summary of the document on demand. `stale` marks a report
+ * of an earlier version of the draft.
  */
 export function reportNode(report, { level = 4, stale = false } = {}) {
   const checks = sortedChecks(report?.checks);
@@ -140,8 +157,10 @@ export function reportNode(report, { level = 4, stale = false } = {}) {
         report?.validated_at ? ` Checked ${formatTime(report.validated_at)}.` : ''}`,
     }),
     el(`h${level}`, { text: 'Checks' }),
-    el('ul', { class: 'sso-checks plain-list' }, ...checks.map(checkItem)),
-    report?.summary ? summaryNode(report.summary, { level }) : null);
+    checksNode(checks),
+    report?.summary ? el('details', { class: 'sso-report__summary' },
+      el('summary', { text: 'What the document says: endpoints and certificates' }),
+      summaryNode(report.summary, { level })) : null);
 }
 
 /** The draft as operators read it: every field the customer entered, then the validation state. */
@@ -222,5 +241,5 @@ export function testNode(test, { level = 4 } = {}) {
       fact('Matched test user', t.matched_test_user),
       fact('Role it would get', t.role ? ROLES[t.role] || String(t.role) : null)),
     el(`h${level}`, { text: 'Checks' }),
-    el('ul', { class: 'sso-checks plain-list' }, ...sortedChecks(t.checks).map(checkItem)));
+    checksNode(t.checks));
 }
