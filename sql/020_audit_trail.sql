@@ -4,7 +4,7 @@
 -- (customer_id, id) and (at) exist since 002.  Indexes only: the triggers of
 -- 002 keep the table append-only.
 ALTER TABLE audit_log
-    ADD KEY audit_actor (actor_type, actor_id, id),
-    ADD KEY audit_actor_label (actor_label, id),
-    ADD KEY audit_action (action, id),
-    ADD KEY audit_object (object_type, object_id, id);
+    ADD KEY IF NOT EXISTS audit_actor (actor_type, actor_id, id),
+    ADD KEY IF NOT EXISTS audit_actor_label (actor_label, id),
+    ADD KEY IF NOT EXISTS audit_action (action, id),
+    ADD KEY IF NOT EXISTS audit_object (object_type, object_id, id);

@@ -71,7 +71,7 @@ function call(page, api, method, path, body) {
 
 async function reloadConsole(page) {
   await page.reload();
-  await page.locator('#checklist-items li').first().waitFor();
+  await page.locator('#checklist-items li').first().waitFor({ state: 'attached' });
 }
 
 /** Finish everything the customer does, then have the operator approve and ready what is theirs. */

@@ -283,7 +283,8 @@ describe('operator console', () => {
     await page.locator('#operators-flash').filter({ hasText: `${extra} was removed.` }).waitFor();
     assert.equal(await row.count(), 0);
     await openTab(other.page, 'Audit');
-    await other.page.locator('#signin-flash').filter({ hasText: 'Your session has ended' }).waitFor();
+    // Removal says why on the next request (issue 16: the ended session carries the reason).
+    await other.page.locator('#signin-flash').filter({ hasText: 'Your operator account has been removed' }).waitFor();
     assert.deepEqual([...problems, ...other.problems], []);
   });
 });
