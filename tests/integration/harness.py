@@ -12,6 +12,7 @@ import json
 import os
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 import threading
@@ -69,6 +70,39 @@ class Response:
 
     def __repr__(self):
         return f"<Response {self.status} {self.body[:200]!r}>"
+
+
+def served_plan(db_name, run, like):
+    """What MariaDB planned for a statement the server ran: run() with the general log on, the
+    last executed statement whose text matches the LIKE pattern `like`, and its EXPLAIN
+    FORMAT=JSON. Returns (statement, {table alias: [its plan nodes, in plan order]})."""
+    Env.db.sql("SET GLOBAL log_output = 'TABLE'; TRUNCATE TABLE mysql.general_log; SET GLOBAL general_log = 1")
+    try:
+        run()
+    finally:
+        Env.db.sql("SET GLOBAL general_log = 0")
+
+    def raw(statement):  # -r: no escaping of a backslash (ESCAPE '\\')
+        return subprocess.run(Env.db.client_args() + ["-N", "-r", db_name, "-e", statement],
+                              capture_output=True, text=True, check=True).stdout
+    statement = raw("SELECT argument FROM mysql.general_log WHERE command_type = 'Execute' "
+                    f"AND argument LIKE '{like}' ORDER BY event_time DESC LIMIT 1").strip()
+    Env.db.sql("TRUNCATE TABLE mysql.general_log; SET GLOBAL log_output = 'FILE'")
+    tables = {}
+
+    def walk(node):
+        if isinstance(node, dict):
+            t = node.get("table")
+            if isinstance(t, dict):
+                tables.setdefault(t.get("table_name"), []).append(t)
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+    if statement:
+        walk(json.loads(raw("EXPLAIN FORMAT=JSON " + statement)))
+    return statement, tables
 
 
 def request(base_url, method, path, body=None, headers=None, timeout=15):

@@ -6,10 +6,9 @@ export with spreadsheet-safe cells."""
 import csv
 import io
 import json
-import subprocess
 import time
 
-from harness import Env
+from harness import Env, served_plan
 from identity_client import operator
 from test_setup import CONTACT, SetupBase
 
@@ -241,34 +240,10 @@ class FilterTests(AuditBase):
                 self.assertLess(plan.get("rows", 0), 5000, plan)
 
     def plan_of(self, q):
-        Env.db.sql("SET GLOBAL log_output = 'TABLE'; TRUNCATE TABLE mysql.general_log; SET GLOBAL general_log = 1")
-        try:
-            self.assertEqual(self.ops_client.call("GET", f"/audit?{q}&limit=50").status, 200)
-        finally:
-            Env.db.sql("SET GLOBAL general_log = 0")
-
-        def raw(statement):
-            return subprocess.run(Env.db.client_args() + ["-N", "-r", self.st.db_name, "-e", statement],
-                                  capture_output=True, text=True, check=True).stdout
-        statement = raw("SELECT argument FROM mysql.general_log WHERE command_type = 'Execute' "
-                        "AND argument LIKE '%FROM audit_log a%' ORDER BY event_time DESC LIMIT 1").strip()
-        Env.db.sql("TRUNCATE TABLE mysql.general_log; SET GLOBAL log_output = 'FILE'")
+        statement, tables = served_plan(self.st.db_name, lambda: self.assertEqual(
+            self.ops_client.call("GET", f"/audit?{q}&limit=50").status, 200), "%FROM audit_log a%")
         self.assertIn("audit_log a", statement)
-        found = {}
-
-        def walk(node):
-            if isinstance(node, dict):
-                t = node.get("table")
-                if isinstance(t, dict) and t.get("table_name") == "a":
-                    found.setdefault("a", t)
-                for v in node.values():
-                    walk(v)
-            elif isinstance(node, list):
-                for v in node:
-                    walk(v)
-        walk(json.loads(raw("EXPLAIN FORMAT=JSON " + statement)))
-        return found["a"]
-
+        return tables["a"][0]
 
 class ExportTests(AuditBase):
     def test_csv_quotes_and_defuses_formulas(self):

@@ -7,7 +7,7 @@ import subprocess
 import time
 
 import stack
-from harness import Env, StackTestCase, request
+from harness import Env, StackTestCase, request, served_plan
 from identity_client import customer, enroll_totp, operator, operator_signin, totp
 
 OPS_PASSWORD = "Operator-Test-Password-1"
@@ -385,34 +385,10 @@ class WordSearchTests(IdentityBase):
 
     def plan_of_listing(self, q):
         """The EXPLAIN of table u for the SQL the server ran for the operator listing of q."""
-        Env.db.sql("SET GLOBAL log_output = 'TABLE'; TRUNCATE TABLE mysql.general_log; SET GLOBAL general_log = 1")
-        try:
-            self.assertEqual(self.names(q, scope=""), [f"b02999{i}" for i in range(10)])
-        finally:
-            Env.db.sql("SET GLOBAL general_log = 0")
-
-        def raw(statement):  # -r: no escaping of the backslash in ESCAPE '\\'
-            return subprocess.run(Env.db.client_args() + ["-N", "-r", self.st.db_name, "-e", statement],
-                                  capture_output=True, text=True, check=True).stdout
-        statement = raw("SELECT argument FROM mysql.general_log WHERE command_type = 'Execute' "
-                        "AND argument LIKE '%email_domain LIKE%' ORDER BY event_time DESC LIMIT 1").strip()
-        Env.db.sql("TRUNCATE TABLE mysql.general_log; SET GLOBAL log_output = 'FILE'")
+        statement, tables = served_plan(self.st.db_name, lambda: self.assertEqual(
+            self.names(q, scope=""), [f"b02999{i}" for i in range(10)]), "%email_domain LIKE%")
         self.assertIn("'b02999%'", statement)
-        tables = {}
-
-        def walk(node):
-            if isinstance(node, dict):
-                t = node.get("table")
-                if isinstance(t, dict):
-                    tables[t.get("table_name")] = t
-                for v in node.values():
-                    walk(v)
-            elif isinstance(node, list):
-                for v in node:
-                    walk(v)
-        walk(json.loads(raw("EXPLAIN FORMAT=JSON " + statement)))
-        return tables["u"]
-
+        return tables["u"][-1]
 
 class IsolationTests(IdentityBase):
     def test_tenant_isolation_roles_and_realms(self):
