@@ -240,3 +240,24 @@ dbhosts_mark(dbhosts_state *s, size_t i, bool ok, int64_t now_ms, int64_t skip_m
 		return;
 	s->skip_until_ms[i] = ok ? 0 : now_ms + skip_ms;
 }
+
+bool
+dbhosts_ready(const char *wsrep_on, const char *ready, const char *local_state, char *why, size_t whysz)
+{
+	if (wsrep_on != NULL && strcmp(wsrep_on, "0") == 0)
+		return true;
+	if (wsrep_on == NULL || strcmp(wsrep_on, "1") != 0) {
+		snprintf(why, whysz, "@@wsrep_on reads %s", wsrep_on ? wsrep_on : "NULL");
+		return false;
+	}
+	if (ready == NULL || strcmp(ready, "ON") != 0) {
+		snprintf(why, whysz, "wsrep_ready is %s", ready ? ready : "absent");
+		return false;
+	}
+	/* 4 = Synced; 1 Joining, 2 Donor/Desynced, 3 Joined: the node lags or serves a joiner. */
+	if (local_state == NULL || strcmp(local_state, "4") != 0) {
+		snprintf(why, whysz, "wsrep_local_state is %s, not 4 (Synced)", local_state ? local_state : "absent");
+		return false;
+	}
+	return true;
+}

@@ -249,6 +249,27 @@ test_pick_all_skipped(void)
 	CU_ASSERT_EQUAL(s.n, 2);
 }
 
+/* A plain server is ready; a Galera node only when wsrep_ready is ON and it is Synced (4). */
+static void
+test_ready(void)
+{
+	char why[128];
+
+	CU_ASSERT_TRUE(dbhosts_ready("0", "OFF", NULL, why, sizeof(why)));
+	CU_ASSERT_TRUE(dbhosts_ready("1", "ON", "4", why, sizeof(why)));
+	why[0] = '\0';
+	CU_ASSERT_FALSE(dbhosts_ready("1", "ON", "2", why, sizeof(why)));
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "wsrep_local_state is 2"));
+	CU_ASSERT_FALSE(dbhosts_ready("1", "ON", "1", why, sizeof(why)));
+	CU_ASSERT_FALSE(dbhosts_ready("1", "ON", "3", why, sizeof(why)));
+	CU_ASSERT_FALSE(dbhosts_ready("1", "ON", NULL, why, sizeof(why)));
+	CU_ASSERT_FALSE(dbhosts_ready("1", "OFF", "4", why, sizeof(why)));
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "wsrep_ready is OFF"));
+	CU_ASSERT_FALSE(dbhosts_ready("1", NULL, "4", why, sizeof(why)));
+	CU_ASSERT_FALSE(dbhosts_ready(NULL, "ON", "4", why, sizeof(why)));
+	CU_ASSERT_FALSE(dbhosts_ready("2", "ON", "4", why, sizeof(why)));
+}
+
 static const unit_test tests[] = {
 	{ "unix paths and host:port", test_unix_and_tcp },
 	{ "[IPv6]:port", test_ipv6 },
@@ -262,6 +283,7 @@ static const unit_test tests[] = {
 	{ "pick prefers the first entry", test_pick_prefers_first },
 	{ "pick skips a failed entry, then returns to it", test_pick_skips_then_returns },
 	{ "pick tries all when all are skipped", test_pick_all_skipped },
+	{ "readiness: plain server, Synced, not Synced", test_ready },
 	{ NULL, NULL }
 };
 UNIT_MAIN("dbhosts", tests)
