@@ -176,10 +176,13 @@ class ApiSession:
 
 
 class MariaDB:
-    """A private MariaDB server: data directory, unix socket, no TCP."""
+    """A private MariaDB server: data directory, unix socket, no TCP unless a port is given (then
+    also 127.0.0.1:port); extra_args are more mariadbd arguments (e.g. wsrep settings)."""
 
-    def __init__(self, base):
+    def __init__(self, base, port=None, extra_args=None):
         self.base = base
+        self.port = port
+        self.extra_args = list(extra_args or [])
         self.datadir = os.path.join(base, "db")
         self.rundir = os.path.join(base, "dbrun")
         self.socket = os.path.join(self.rundir, "mysqld.sock")
@@ -218,11 +221,12 @@ class MariaDB:
             if os.path.exists(f):
                 os.unlink(f)
         args = ["mariadbd", "--no-defaults", f"--datadir={self.datadir}", f"--socket={self.socket}",
-                f"--pid-file={self.pidfile}", f"--log-error={self.logfile}", "--skip-networking",
+                f"--pid-file={self.pidfile}", f"--log-error={self.logfile}",
+                *([f"--port={self.port}", "--bind-address=127.0.0.1"] if self.port else ["--skip-networking"]),
                 "--skip-name-resolve", "--skip-log-bin", "--innodb-buffer-pool-size=64M",
                 "--innodb-log-file-size=16M", "--innodb-flush-log-at-trx-commit=2",
                 "--character-set-server=utf8mb4", "--collation-server=utf8mb4_unicode_ci",
-                "--max-connections=300", "--performance-schema=OFF"]
+                "--max-connections=300", "--performance-schema=OFF", *self.extra_args]
         if is_root():
             args.append("--user=mysql")
         with open(os.devnull, "rb") as devnull:
@@ -262,6 +266,10 @@ class MariaDB:
                  f"CREATE USER IF NOT EXISTS '{user}'@'localhost' IDENTIFIED BY '{password}'; "
                  f"ALTER USER '{user}'@'localhost' IDENTIFIED BY '{password}'; "
                  f"GRANT ALL PRIVILEGES ON `{name}`.* TO '{user}'@'localhost';")
+        if self.port:  # over TCP the client is 127.0.0.1 (--skip-name-resolve)
+            self.sql(f"CREATE USER IF NOT EXISTS '{user}'@'127.0.0.1' IDENTIFIED BY '{password}'; "
+                     f"ALTER USER '{user}'@'127.0.0.1' IDENTIFIED BY '{password}'; "
+                     f"GRANT ALL PRIVILEGES ON `{name}`.* TO '{user}'@'127.0.0.1';")
 
 
 class Stack:
