@@ -403,6 +403,8 @@ class Stack:
         if self.clock_file:
             settings.update(test_mode="1", test_clock_file=self.clock_file)
         settings.update(self.extra_config)
+        if "db_hosts" in self.extra_config:     # it replaces db_socket (config_load refuses both)
+            settings.pop("db_socket", None)
         with open(self.config_path, "w") as f:
             f.write("# Written by tools/stack.py for this stack; see docs/config.md.\n")
             for k, v in settings.items():
