@@ -17,7 +17,7 @@ import subprocess
 import time
 
 import stack
-from stack import (APP_USER, MariaDB, Stack, chown, free_port, http_get, is_root, log, pid_alive,
+from stack import (MariaDB, Stack, chown, free_port, http_get, is_root, log, pid_alive,
                    read_pid, stop_pid, wait_for)
 
 PROVIDER = "/usr/lib/galera/libgalera_smm.so"
@@ -57,6 +57,8 @@ class GaleraNode(MariaDB):
             f"--wsrep-node-address=127.0.0.1:{self.gcomm_port}", f"--wsrep-node-name={self.name}",
             f"--wsrep-provider-options={options}",
             "--binlog-format=ROW", "--default-storage-engine=InnoDB", "--innodb-autoinc-lock-mode=2",
+            # wsrep logs like a binlog, so creating the migrations' triggers without SUPER needs this.
+            "--log-bin-trust-function-creators=ON",
             "--wsrep-sst-method=rsync", f"--wsrep-sst-receive-address=127.0.0.1:{self.sst_port}"]
         if bootstrap:
             args.append("--wsrep-new-cluster")
@@ -301,3 +303,161 @@ class GaleraCluster:
         return [{"name": n.name, "sql_port": n.port, "socket": n.socket, "gcomm_port": n.gcomm_port,
                  "ist_port": n.ist_port, "sst_port": n.sst_port, "pid": n.pid(), "datadir": n.datadir}
                 for n in self.nodes]
+
+
+def db_hosts_supported():
+    """Whether this tree's config knows db_hosts/db_sync_wait (the hosts branch of issue 17)."""
+    with open(os.path.join(stack.ROOT, "src", "core", "config.c")) as f:
+        return "db_hosts" in f.read()
+
+
+class AppHost(Stack):
+    """One app host of a ClusterStack: its own directory, config, socket, onramp-fcgi master with
+    workers, mailer and fetcher.  The secrets, the SMTP sink and the test clock are the cluster's,
+    so every host opens the sessions and sealed secrets of the others."""
+
+    def __init__(self, owner, index, workers, extra_config):
+        nodes = owner.cluster.nodes
+        # Host i prefers node i, then the others in ring order.
+        order = [nodes[(index + k) % len(nodes)] for k in range(len(nodes))]
+        config = {"db_socket": None, "db_hosts": ",".join(f"unix:{n.socket}" for n in order),
+                  "db_sync_wait": "1"}
+        if not db_hosts_supported():
+            config = {}  # db_socket of the preferred node (Stack's default with db=order[0])
+        config.update(extra_config or {})
+        super().__init__(os.path.join(owner.base, f"app{index}"), owner.build, owner.public_port,
+                         owner.operator_port, db=order[0], workers=workers, extra_config=config,
+                         smtp_port=owner.smtp_port)
+        self.index = index
+        self.secrets_dir = owner.front.secrets_dir
+        self.maildir = owner.front.maildir
+        self.clock_file = owner.front.clock_file
+
+    def reconfigure(self, **settings):
+        """Rewrite this host's config with settings changed (e.g. db_sync_wait="0"); takes
+        effect at the next start_app()."""
+        self.extra_config.update(settings)
+        self._write_config(self._credentials()[0])
+
+    def start(self):
+        self.start_app()
+        self.start_mailer()
+        self.start_fetcher()
+
+    def stop(self):
+        self.stop_fetcher()
+        self.stop_mailer()
+        self.stop_app()
+
+    def kill_app(self):
+        """SIGKILL the master and its workers together (the host lost power); returns at once."""
+        for pid in [self.app_pid()] + self.worker_pids():
+            if pid:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+        proc = getattr(self, "_app_proc", None)
+        if proc is not None:
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
+
+    def running(self):
+        return bool(self.app_pid() and self.mailer_pid() and self.fetcher_pid())
+
+
+class ClusterStack:
+    """The whole loopback layout in one directory: a GaleraCluster (BASE/db/nodeI), app hosts
+    (BASE/appI) and one nginx with an upstream over every app host's socket (BASE/nginx), one
+    SMTP sink (BASE/mail).  Migrations and onrampctl run through app host 0's config."""
+
+    def __init__(self, base, build, public_port=8080, operator_port=8081, app_hosts=2, nodes=3,
+                 workers=2, extra_config=None, smtp_port=None, test_clock=False):
+        self.base = os.path.abspath(base)
+        self.build = os.path.abspath(build)
+        self.public_port = public_port
+        self.operator_port = operator_port
+        self.cluster = GaleraCluster(os.path.join(self.base, "db"), nodes)
+        # The front: nginx, the SMTP sink, the shared secrets, the demo data.
+        self.front = Stack(self.base, build, public_port, operator_port, db=self.cluster.nodes[0],
+                           smtp_port=smtp_port, test_clock=test_clock)
+        self.smtp_port = self.front.smtp_port
+        self.apps = [AppHost(self, i, workers, extra_config) for i in range(app_hosts)]
+        self.front.config_path = self.apps[0].config_path
+        self.front.upstream_servers = [f"server unix:{a.socket} max_fails=1 fail_timeout=2s;"
+                                       for a in self.apps]
+
+    @property
+    def public_url(self):
+        return self.front.public_url
+
+    @property
+    def operator_url(self):
+        return self.front.operator_url
+
+    def mails(self):
+        return self.front.mails()
+
+    def ctl(self, *args, **kw):
+        return self.apps[0].ctl(*args, **kw)
+
+    def seed_demo(self):
+        self.front.seed_demo()
+
+    def advance_clock(self, seconds):
+        return self.front.advance_clock(seconds)
+
+    def now(self):
+        return self.front.now()
+
+    def running(self):
+        return bool(self.front.nginx_pid() and all(a.running() for a in self.apps) and
+                    len(self.cluster.running_nodes()) == len(self.cluster.nodes))
+
+    def any_running(self):
+        """Anything of this layout still up (for ./dev down and ./dev status)."""
+        return bool(self.front.nginx_pid() or any(a.app_pid() for a in self.apps) or
+                    self.cluster.running_nodes())
+
+    def up(self, demo=True):
+        self.front._prepare_dirs()
+        for a in self.apps:
+            a._prepare_dirs()
+        self.cluster.start()
+        creds, password = self.front._credentials()
+        self.cluster.create_app_database(self.front.db_name, self.front.db_user, password)
+        for a in self.apps:
+            a._write_config(creds)
+        self.apps[0].ctl("migrate")
+        self.front._render_nginx()
+        self.front.start_sink()
+        for a in self.apps:
+            a.start()
+        self.front.start_nginx()
+        wait_for(lambda: http_get(self.operator_url + "/readyz")[0] == 200, 30, "/readyz")
+        if demo:
+            self.seed_demo()
+
+    def down(self):
+        self.front.stop_nginx()
+        for a in self.apps:
+            a.stop()
+        self.front.stop_sink()
+        self.cluster.stop()
+
+    def describe(self):
+        return {
+            "public_url": self.public_url,
+            "operator_url": self.operator_url,
+            "directory": self.base,
+            "maildir": self.front.maildir,
+            "nodes": self.cluster.describe(),
+            "apps": [{"name": f"app{a.index}", "socket": a.socket, "config": a.config_path,
+                      "db": a.extra_config.get("db_hosts") or a.db.socket, "pid": a.app_pid(),
+                      "workers": a.worker_pids(), "mailer": a.mailer_pid(), "log": a.app_log}
+                     for a in self.apps],
+            "upstream": self.front.upstream_servers,
+            "nginx": self.front.nginx_pid(),
+        }

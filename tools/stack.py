@@ -310,6 +310,8 @@ class Stack:
         # Test stacks only: the workers add the seconds in this file to their clock.
         self.clock_file = os.path.join(self.base, "clock") if test_clock else None
         self._clock_lock = threading.Lock()
+        # nginx's upstream: this stack's socket; a ClusterStack lists every app host's.
+        self.upstream_servers = [f"server unix:{self.socket};"]
 
     # ---- URLs --------------------------------------------------------------
     @property
@@ -405,6 +407,8 @@ class Stack:
         if self.clock_file:
             settings.update(test_mode="1", test_clock_file=self.clock_file)
         settings.update(self.extra_config)
+        # extra_config can drop a default with None (a cluster app host uses db_hosts, not db_socket).
+        settings = {k: v for k, v in settings.items() if v is not None}
         with open(self.config_path, "w") as f:
             f.write("# Written by tools/stack.py for this stack; see docs/config.md.\n")
             for k, v in settings.items():
@@ -418,7 +422,7 @@ class Stack:
             "LOG_DIR": self.log_dir,
             "CONF_DIR": self.nginx_dir,
             "MIME_TYPES": "/etc/nginx/mime.types",
-            "SOCKET": self.socket,
+            "UPSTREAM_SERVERS": "\n        ".join(self.upstream_servers),
             "BIND": "127.0.0.1",
             "PUBLIC_PORT": str(self.public_port),
             "OPERATOR_PORT": str(self.operator_port),
