@@ -5,6 +5,17 @@ invariant over many rows made at the same moment through both app hosts never bo
 - Seat limit 3: twelve invitees accept at once, the requests spread over both app hosts (and so
   two nodes): never more than 3 seats, on any node.
 - Keep one admin: two admins demote each other at once through the two hosts: one stays.
+- The mechanism itself, statement by statement: the seat check's statements in two
+  transactions on two nodes, both COMMITs sent at once, commit both without the guard write
+  (the invariant breaks) and only one with it (the other fails certification, 1213).
+
+The customer paths also happen to write a common row without the guard: sql/019's triggers bump
+the customer's customer_facts version on every change of its users and invites.  The test drops
+those triggers on its own cluster (the checklist cache is not under test here), so what keeps
+the invariant is the guard write alone.  A node applying another node's write-set also
+brute-force aborts a local transaction whose locks it needs, so only commits that certify at
+the same moment race: the HTTP tests pass without the guard too on this machine (the Argon2id
+work of each request spreads them out); the statement-level test is the one that fails.
 
 A locking read alone (FOR UPDATE) is node-local: without the guard write each host's node
 counts its own snapshot and both commit.  Runs standalone:
@@ -15,6 +26,7 @@ import argparse
 import os
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 import threading
@@ -54,6 +66,38 @@ def in_parallel(calls):
     return results
 
 
+class Session:
+    """One open client session on one node (the mariadb client over a pipe), to interleave two
+    transactions on two nodes statement by statement."""
+
+    def __init__(self, node, db):
+        self.p = subprocess.Popen(["mariadb", "--no-defaults", f"--socket={node.socket}", "-u", "root", "--batch",
+                                   "--unbuffered", "--force", "-N", db], stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
+        self.k = 0
+
+    def send(self, statements):
+        self.k += 1
+        self.p.stdin.write(f"{statements}\nSELECT 'mark-{self.k}';\n")
+        self.p.stdin.flush()
+
+    def run(self, statements=None):
+        """Send statements (unless send() did), wait until the server answered them all; the
+        lines they printed."""
+        if statements is not None:
+            self.send(statements)
+        mark = f"mark-{self.k}"
+        lines = []
+        while (line := self.p.stdout.readline()) and line.strip() != mark:
+            lines.append(line.strip())
+        return lines
+
+    def close(self):
+        self.p.stdin.close()
+        self.p.wait(timeout=30)
+        self.p.stdout.close()
+
+
 class GuardsOnClusterTests(unittest.TestCase):
     cs = None
     n = 0
@@ -69,6 +113,11 @@ class GuardsOnClusterTests(unittest.TestCase):
         except BaseException:
             cls.tearDownClass()
             raise
+        # The incidental common row (see above): without these the guard alone must hold.
+        cls.cs.cluster.nodes[0].sql(
+            f"USE `{cls.cs.front.db_name}`; DROP TRIGGER IF EXISTS users_facts_ins; "
+            "DROP TRIGGER IF EXISTS users_facts_upd; DROP TRIGGER IF EXISTS users_facts_moved; "
+            "DROP TRIGGER IF EXISTS invites_facts_ins; DROP TRIGGER IF EXISTS invites_facts_upd")
         cls.cs.ctl("operators", "create", "--username", "clusterops", "--email", "clusterops@vendor.test",
                    "--admin", "--password-stdin", input=OPS_PASSWORD + "\n")
         c, r = operator_signin(cls.cs, "clusterops", OPS_PASSWORD)
@@ -162,11 +211,54 @@ class GuardsOnClusterTests(unittest.TestCase):
                     lambda: ca.call("PATCH", f"/users/{b['id']}", {"role": "customer_member"}),
                     lambda: cb.call("PATCH", f"/users/{a['id']}", {"role": "customer_member"})])
                 statuses = sorted(r.status if not isinstance(r, Exception) else repr(r) for r in results)
-                self.assertEqual(statuses, [200, 409], results)
+                # The loser is refused by the rule (409) or, when it ran after the winner committed,
+                # by its own demotion (its session ended: 401; or a member may not: 403).  Never two 200s.
+                self.assertEqual(statuses[0], 200, results)
+                self.assertIn(statuses[1], (401, 403, 409), results)
                 admins = self.on_every_node(f"SELECT COUNT(*) FROM users WHERE customer_id = {int(cust['id'])} "
                                             "AND role = 'customer_admin' AND status = 'active'")
                 self.assertEqual(admins, ["1"] * 3)
 
+
+    def commit_both(self, cust, guarded):
+        """The seat check's statements in one transaction on node 0 and one on node 1, then both
+        COMMITs sent at once; the output of each COMMIT ([] when it committed)."""
+        db = self.cs.front.db_name
+        a, b = (Session(n, db) for n in self.cs.cluster.nodes[:2])
+        try:
+            for s, who in ((a, "a"), (b, "b")):
+                name = self.uniq(f"by{who}")
+                out = s.run("SET SESSION wsrep_sync_wait = 1; START TRANSACTION;" +
+                            (f"INSERT INTO guards (kind, id, n) VALUES (1, {int(cust['id'])}, 1) "
+                             "ON DUPLICATE KEY UPDATE n = n + 1;" if guarded else "") +
+                            f"SELECT seat_limit FROM customers WHERE id = {int(cust['id'])} FOR UPDATE;"
+                            f"SELECT COUNT(*) FROM users WHERE customer_id = {int(cust['id'])};"
+                            f"INSERT INTO users (customer_id, username, email, role) VALUES "
+                            f"({int(cust['id'])}, '{name}', '{name}@example.test', 'customer_member');")
+                self.assertFalse([x for x in out if x.startswith("ERROR")], out)
+            # At once: each node may certify before the other's write-set arrives, so neither the
+            # node-local locks nor an applier's brute-force abort decides; only certification.
+            a.send("COMMIT;")
+            b.send("COMMIT;")
+            return a.run(), b.run()
+        finally:
+            a.close()
+            b.close()
+
+    def test_the_guard_write_is_what_certification_orders(self):
+        """With the guard write, two seat checks on two nodes committing at once never both commit:
+        one fails certification (1213), every time.  Without it (the control, printed) both
+        often commit: with the guard removed this test failed on this machine."""
+        cust = self.new_customer(seats=1)
+        both = 0
+        for _ in range(5):
+            both += self.commit_both(cust, guarded=False) == ([], [])
+        print(f"\n  without the guard write, both committed in {both} of 5", file=sys.stderr)
+        for _ in range(5):
+            outcomes = self.commit_both(cust, guarded=True)
+            failed = [o for o in outcomes if o]
+            self.assertEqual(len(failed), 1, outcomes)
+            self.assertIn("1213", " ".join(failed[0]))
 
 if __name__ == "__main__":
     p = argparse.ArgumentParser()
