@@ -217,29 +217,39 @@ class MariaDB:
             return
         if not self.initialised():
             self.init()
+        self.spawn(self.server_args() + ["--skip-log-bin"] + self.extra_args)
+        self.wait_started(self._answers, 60, "MariaDB to accept connections")
+
+    def server_args(self):
+        """mariadbd's settings shared by the single server and the Galera nodes."""
+        return ["mariadbd", "--no-defaults", f"--datadir={self.datadir}", f"--socket={self.socket}",
+                f"--pid-file={self.pidfile}", f"--log-error={self.logfile}",
+                *([f"--port={self.port}", "--bind-address=127.0.0.1"] if self.port else ["--skip-networking"]),
+                "--skip-name-resolve", "--innodb-buffer-pool-size=64M",
+                "--innodb-log-file-size=16M", "--innodb-flush-log-at-trx-commit=2",
+                "--character-set-server=utf8mb4", "--collation-server=utf8mb4_unicode_ci",
+                "--max-connections=300", "--performance-schema=OFF"]
+
+    def spawn(self, args):
+        """Start mariadbd in its own session (as mysql when root); returns the Popen."""
         for f in (self.socket, self.pidfile):
             if os.path.exists(f):
                 os.unlink(f)
-        args = ["mariadbd", "--no-defaults", f"--datadir={self.datadir}", f"--socket={self.socket}",
-                f"--pid-file={self.pidfile}", f"--log-error={self.logfile}",
-                *([f"--port={self.port}", "--bind-address=127.0.0.1"] if self.port else ["--skip-networking"]),
-                "--skip-name-resolve", "--skip-log-bin", "--innodb-buffer-pool-size=64M",
-                "--innodb-log-file-size=16M", "--innodb-flush-log-at-trx-commit=2",
-                "--character-set-server=utf8mb4", "--collation-server=utf8mb4_unicode_ci",
-                "--max-connections=300", "--performance-schema=OFF", *self.extra_args]
         if is_root():
-            args.append("--user=mysql")
+            args = args + ["--user=mysql"]
         with open(os.devnull, "rb") as devnull:
-            subprocess.Popen(args, stdin=devnull, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                             start_new_session=True)
+            return subprocess.Popen(args, stdin=devnull, stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL, start_new_session=True)
+
+    def wait_started(self, pred, timeout, what):
         try:
-            wait_for(self._answers, 60, "MariaDB to accept connections")
+            wait_for(pred, timeout, what)
         except RuntimeError:
             tail = ""
             if os.path.exists(self.logfile):
                 with open(self.logfile, errors="replace") as f:
                     tail = f.read()[-3000:]
-            raise RuntimeError("MariaDB did not start:\n" + tail)
+            raise RuntimeError(f"MariaDB did not start ({what}):\n" + tail)
 
     def _answers(self):
         if not os.path.exists(self.socket):
@@ -308,6 +318,8 @@ class Stack:
         # Test stacks only: the workers add the seconds in this file to their clock.
         self.clock_file = os.path.join(self.base, "clock") if test_clock else None
         self._clock_lock = threading.Lock()
+        # nginx's upstream: this stack's socket; a ClusterStack lists every app host's.
+        self.upstream_servers = [f"server unix:{self.socket};"]
 
     # ---- URLs --------------------------------------------------------------
     @property
@@ -405,6 +417,8 @@ class Stack:
         settings.update(self.extra_config)
         if "db_hosts" in self.extra_config:     # it replaces db_socket (config_load refuses both)
             settings.pop("db_socket", None)
+        # extra_config can drop a default with None (a cluster app host uses db_hosts, not db_socket).
+        settings = {k: v for k, v in settings.items() if v is not None}
         with open(self.config_path, "w") as f:
             f.write("# Written by tools/stack.py for this stack; see docs/config.md.\n")
             for k, v in settings.items():
@@ -418,7 +432,7 @@ class Stack:
             "LOG_DIR": self.log_dir,
             "CONF_DIR": self.nginx_dir,
             "MIME_TYPES": "/etc/nginx/mime.types",
-            "SOCKET": self.socket,
+            "UPSTREAM_SERVERS": "\n        ".join(self.upstream_servers),
             "BIND": "127.0.0.1",
             "PUBLIC_PORT": str(self.public_port),
             "OPERATOR_PORT": str(self.operator_port),
@@ -765,6 +779,15 @@ class Stack:
         }
 
 
+def __getattr__(name):
+    """stack.GaleraNode, stack.GaleraCluster, stack.ClusterStack live in tools/cluster.py
+    (imported on first use: cluster.py builds on this module's classes)."""
+    if name in ("GaleraNode", "GaleraCluster", "ClusterStack", "AppHost"):
+        import cluster
+        return getattr(cluster, name)
+    raise AttributeError(f"module 'stack' has no attribute {name!r}")
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("command", choices=["up", "down", "status", "totp"])
@@ -775,8 +798,13 @@ def main():
     p.add_argument("--workers", type=int, default=int(os.environ.get("ONRAMP_WORKERS", 0) or os.cpu_count() or 2))
     p.add_argument("--json", action="store_true")
     p.add_argument("--demo", action="store_true", help="load demo data (up only)")
+    p.add_argument("--cluster", action="store_true", help="up: the loopback Galera layout in DIR/cluster")
     a = p.parse_args()
     st = Stack(a.dir, a.build, a.public_port, a.operator_port, workers=a.workers)
+    import cluster
+    cs = cluster.layout(a.dir, a.build, a.public_port, a.operator_port, a.workers)
+    if a.command == "totp" and cs and not os.path.exists(st.demo_totp_file):
+        st = cs.front
     if a.command == "totp":
         if not os.path.exists(st.demo_totp_file):
             log(f"no demo operator TOTP secret in {st.demo_totp_file}: run ./dev up first")
@@ -785,6 +813,11 @@ def main():
         print(f"{st.demo_totp_code()}   (ops-admin's two-factor code, valid for {left} s more; "
               f"the key is in {st.demo_totp_file})")
         return 0
+    if a.command == "up" and a.cluster:
+        return cluster.cli_up(a, st)
+    if a.command == "up" and cs and cs.any_running():
+        log(f"the cluster layout runs in {cs.base} on the same ports: stop it first (./dev down)")
+        return 1
     if a.command == "up":
         if st.running() and http_get(st.public_url + "/healthz")[0] == 200:
             log("already running; nothing changed")
@@ -794,10 +827,14 @@ def main():
             st.seed_demo()
     elif a.command == "down":
         st.down()
+        if cs:
+            cs.down()
         log("stopped")
         return 0
     info = st.describe()
     info["running"] = st.running()
+    if cs and a.command == "status":
+        info["cluster"] = dict(cs.describe(), running=cs.running())
     if a.json:
         print(json.dumps(info))
     else:
@@ -809,7 +846,11 @@ def main():
         print(f"logs             {st.log_dir}/")
         print(f"mail (sink)      {st.maildir}/ (maildir; every mail the stack sends lands here)")
         print(f"running          {'yes' if info['running'] else 'no'}")
-    return 0 if a.command != "status" or info["running"] else 3
+        if "cluster" in info:
+            print()
+            cluster.print_layout(cs)
+    running = info["running"] or info.get("cluster", {}).get("running", False)
+    return 0 if a.command != "status" or running else 3
 
 
 if __name__ == "__main__":
