@@ -305,12 +305,6 @@ class GaleraCluster:
                 for n in self.nodes]
 
 
-def db_hosts_supported():
-    """Whether this tree's config knows db_hosts/db_sync_wait (the hosts branch of issue 17)."""
-    with open(os.path.join(stack.ROOT, "src", "core", "config.c")) as f:
-        return "db_hosts" in f.read()
-
-
 class AppHost(Stack):
     """One app host of a ClusterStack: its own directory, config, socket, onramp-fcgi master with
     workers, mailer and fetcher.  The secrets, the SMTP sink and the test clock are the cluster's,
@@ -320,10 +314,9 @@ class AppHost(Stack):
         nodes = owner.cluster.nodes
         # Host i prefers node i, then the others in ring order.
         order = [nodes[(index + k) % len(nodes)] for k in range(len(nodes))]
+        # db_sync_wait = 1: causal reads, so a write through one node is seen through the next.
         config = {"db_socket": None, "db_hosts": ",".join(f"unix:{n.socket}" for n in order),
                   "db_sync_wait": "1"}
-        if not db_hosts_supported():
-            config = {}  # db_socket of the preferred node (Stack's default with db=order[0])
         config.update(extra_config or {})
         super().__init__(os.path.join(owner.base, f"app{index}"), owner.build, owner.public_port,
                          owner.operator_port, db=order[0], workers=workers, extra_config=config,
