@@ -176,10 +176,13 @@ class ApiSession:
 
 
 class MariaDB:
-    """A private MariaDB server: data directory, unix socket, no TCP."""
+    """A private MariaDB server: data directory, unix socket, no TCP unless a port is given (then
+    also 127.0.0.1:port); extra_args are more mariadbd arguments (e.g. wsrep settings)."""
 
-    def __init__(self, base):
+    def __init__(self, base, port=None, extra_args=None):
         self.base = base
+        self.port = port
+        self.extra_args = list(extra_args or [])
         self.datadir = os.path.join(base, "db")
         self.rundir = os.path.join(base, "dbrun")
         self.socket = os.path.join(self.rundir, "mysqld.sock")
@@ -214,13 +217,14 @@ class MariaDB:
             return
         if not self.initialised():
             self.init()
-        self.spawn(self.server_args() + ["--skip-networking", "--skip-log-bin"])
+        self.spawn(self.server_args() + ["--skip-log-bin"] + self.extra_args)
         self.wait_started(self._answers, 60, "MariaDB to accept connections")
 
     def server_args(self):
         """mariadbd's settings shared by the single server and the Galera nodes."""
         return ["mariadbd", "--no-defaults", f"--datadir={self.datadir}", f"--socket={self.socket}",
                 f"--pid-file={self.pidfile}", f"--log-error={self.logfile}",
+                *([f"--port={self.port}", "--bind-address=127.0.0.1"] if self.port else ["--skip-networking"]),
                 "--skip-name-resolve", "--innodb-buffer-pool-size=64M",
                 "--innodb-log-file-size=16M", "--innodb-flush-log-at-trx-commit=2",
                 "--character-set-server=utf8mb4", "--collation-server=utf8mb4_unicode_ci",
@@ -272,6 +276,10 @@ class MariaDB:
                  f"CREATE USER IF NOT EXISTS '{user}'@'localhost' IDENTIFIED BY '{password}'; "
                  f"ALTER USER '{user}'@'localhost' IDENTIFIED BY '{password}'; "
                  f"GRANT ALL PRIVILEGES ON `{name}`.* TO '{user}'@'localhost';")
+        if self.port:  # over TCP the client is 127.0.0.1 (--skip-name-resolve)
+            self.sql(f"CREATE USER IF NOT EXISTS '{user}'@'127.0.0.1' IDENTIFIED BY '{password}'; "
+                     f"ALTER USER '{user}'@'127.0.0.1' IDENTIFIED BY '{password}'; "
+                     f"GRANT ALL PRIVILEGES ON `{name}`.* TO '{user}'@'127.0.0.1';")
 
 
 class Stack:
@@ -407,8 +415,8 @@ class Stack:
         if self.clock_file:
             settings.update(test_mode="1", test_clock_file=self.clock_file)
         settings.update(self.extra_config)
-        # extra_config can drop a default with None (a cluster app host uses db_hosts, not db_socket).
-        settings = {k: v for k, v in settings.items() if v is not None}
+        if "db_hosts" in self.extra_config:     # it replaces db_socket (config_load refuses both)
+            settings.pop("db_socket", None)
         with open(self.config_path, "w") as f:
             f.write("# Written by tools/stack.py for this stack; see docs/config.md.\n")
             for k, v in settings.items():

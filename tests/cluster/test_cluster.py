@@ -121,6 +121,9 @@ class ClusterSmokeTests(unittest.TestCase):
                 self.assertEqual(doc["operating_name"], f"Via host {up}")
             finally:
                 self.cs.apps[down].start_app()
+            # nginx tries a host that refused again only after fail_timeout (2 s, the upstream's
+            # max_fails=1 fail_timeout=2s): until then the restarted host gets no request.
+            time.sleep(2.5)
 
     def test_5_stop_and_start_keeps_data_and_sessions(self):
         s = self.sign_in(self.cs.apps[0])
