@@ -6,7 +6,9 @@ go through nginx like a browser's.
 """
 
 import os
+import shutil
 import subprocess
+import sys
 import tempfile
 import time
 import unittest
@@ -156,6 +158,48 @@ class ClusterSmokeTests(unittest.TestCase):
         self.cs.cluster.wait_synced()
         self.assertIn("While node 2 was down",
                       node2.sql(f"SELECT operating_name FROM `{self.cs.front.db_name}`.customer_details"))
+
+
+class DevLayoutRefusalTests(unittest.TestCase):
+    """./dev up and ./dev up --cluster use the same ports: each refuses while the other runs.
+    Driven through tools/stack.py's command line (what ./dev calls), with a live process in the
+    other layout's pid file standing in for it, so nothing real has to start."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="refuse-", dir=os.environ.get("CLUSTER_TEST_BASE"))
+        self.stand_in = subprocess.Popen(["sleep", "120"])
+        self.ports = [str(stack.free_port()), str(stack.free_port())]
+
+    def tearDown(self):
+        self.stand_in.kill()
+        self.stand_in.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def cli(self, *args):
+        build = os.environ.get("CLUSTER_TEST_BUILD", os.path.join(stack.ROOT, "build"))
+        return subprocess.run([sys.executable, os.path.join(stack.ROOT, "tools", "stack.py"), *args,
+                               "--dir", self.dir, "--build", build, "--public-port", self.ports[0],
+                               "--operator-port", self.ports[1]], capture_output=True, text=True, timeout=120)
+
+    def pretend_running(self, pidfile):
+        os.makedirs(os.path.dirname(pidfile), exist_ok=True)
+        with open(pidfile, "w") as f:
+            f.write(f"{self.stand_in.pid}\n")
+
+    def test_cluster_refused_while_the_single_stack_runs(self):
+        self.pretend_running(stack.Stack(self.dir, ".").app_pidfile)
+        r = self.cli("up", "--cluster")
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("single-node stack runs", r.stderr)
+        self.assertFalse(os.path.exists(os.path.join(self.dir, "cluster")))   # nothing started
+
+    def test_single_stack_refused_while_the_cluster_runs(self):
+        cs = stack.ClusterStack(os.path.join(self.dir, "cluster"), ".", 1, 2)  # writes cluster.json only
+        self.pretend_running(cs.front.nginx_pidfile)
+        r = self.cli("up")
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("cluster layout runs", r.stderr)
+        self.assertFalse(os.path.exists(os.path.join(self.dir, "db")))        # no MariaDB made
 
 
 if __name__ == "__main__":
