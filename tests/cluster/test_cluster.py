@@ -109,10 +109,19 @@ class ClusterSmokeTests(unittest.TestCase):
         for _ in range(6):
             self.assertEqual(self.via_nginx(s, "GET", "/api/v1/account")["operating_name"], "Smoke 19")
 
+    def served(self, app):
+        with open(app.app_log) as f:
+            return sum('"event":"request"' in line for line in f)
+
+    def nginx_tail(self):
+        with open(os.path.join(self.cs.front.log_dir, "nginx-error.log")) as f:
+            return "".join(f.readlines()[-8:])
+
     def test_4_nginx_passes_over_a_stopped_host(self):
         s = self.sign_in(self.cs.apps[1])
         for down, up in ((0, 1), (1, 0)):
             self.cs.apps[down].stop_app()
+            before = self.served(self.cs.apps[up])
             try:
                 for _ in range(6):
                     self.assertEqual(self.via_nginx(s, "GET", "/api/v1/session")["user"]["username"],
@@ -121,11 +130,18 @@ class ClusterSmokeTests(unittest.TestCase):
                 doc = self.via_nginx(s, "PATCH", "/api/v1/account",
                                      {"version": doc["version"], "operating_name": f"Via host {up}"})
                 self.assertEqual(doc["operating_name"], f"Via host {up}")
+            except RuntimeError as e:
+                raise AssertionError(f"{e}\nnginx error log:\n{self.nginx_tail()}") from e
             finally:
                 self.cs.apps[down].start_app()
+            self.assertGreaterEqual(self.served(self.cs.apps[up]) - before, 8)  # all went to the live host
             # nginx tries a host that refused again only after fail_timeout (2 s, the upstream's
-            # max_fails=1 fail_timeout=2s): until then the restarted host gets no request.
+            # max_fails=1 fail_timeout=2s; each nginx worker keeps its own count): until then the
+            # restarted host gets no request.  Then wait until it has answered one through nginx.
             time.sleep(2.5)
+            back = self.served(self.cs.apps[down])
+            stack.wait_for(lambda: stack.http_get(self.cs.public_url + "/healthz")[0] == 200 and
+                           self.served(self.cs.apps[down]) > back, 10, f"app host {down} back in the upstream")
 
     def test_5_stop_and_start_keeps_data_and_sessions(self):
         s = self.sign_in(self.cs.apps[0])
