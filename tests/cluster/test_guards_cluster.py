@@ -29,7 +29,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -39,31 +38,13 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 import stack  # noqa: E402
 from cluster import ClusterStack  # noqa: E402
 from identity_client import customer, operator_signin  # noqa: E402
+from parallel import in_parallel  # noqa: E402
 
 BUILD = os.environ.get("ONRAMP_BUILD", os.path.join(ROOT, "build"))
 PASSWORD = "Correct-Horse-Battery-9"
 NEW_PW = "Violet-Orchard-Ladder-73"
 OPS_PASSWORD = "Operator-Test-Password-1"
 ROUNDS = 4
-
-
-def in_parallel(calls):
-    """Run the callables at once (released together by a barrier); their results in order."""
-    barrier = threading.Barrier(len(calls))
-    results = [None] * len(calls)
-
-    def run(i, fn):
-        barrier.wait()
-        try:
-            results[i] = fn()
-        except Exception as e:  # noqa: BLE001 - a failed call is an outcome to report
-            results[i] = e
-    threads = [threading.Thread(target=run, args=(i, fn)) for i, fn in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    return results
 
 
 class Session:
@@ -193,7 +174,7 @@ class GuardsOnClusterTests(unittest.TestCase):
         results = in_parallel([
             lambda t=t: customer(self.cs).call("POST", "/invite-acceptances",
                                                {"token": t, "username": self.uniq("joiner"), "password": NEW_PW})
-            for t in tokens])
+            for t in tokens], timeout=120)
         statuses = [r.status if not isinstance(r, Exception) else repr(r) for r in results]
         self.assertTrue(all(s in (201, 409) for s in statuses), statuses)
         self.assertEqual(statuses.count(201), 2, statuses)
@@ -209,7 +190,7 @@ class GuardsOnClusterTests(unittest.TestCase):
                 (a, ca), (b, cb) = self.new_admin(cust), self.new_admin(cust)
                 results = in_parallel([
                     lambda: ca.call("PATCH", f"/users/{b['id']}", {"role": "customer_member"}),
-                    lambda: cb.call("PATCH", f"/users/{a['id']}", {"role": "customer_member"})])
+                    lambda: cb.call("PATCH", f"/users/{a['id']}", {"role": "customer_member"})], timeout=120)
                 statuses = sorted(r.status if not isinstance(r, Exception) else repr(r) for r in results)
                 # The loser is refused by the rule (409) or, when it ran after the winner committed,
                 # by its own demotion (its session ended: 401; or a member may not: 403).  Never two 200s.

@@ -2,35 +2,15 @@
 and one active customer admin always remain, whichever API, realm or command removes them,
 and however many removals race; customer endpoints never reach another tenant's objects."""
 
-import threading
 
 from harness import Env, StackTestCase
 from identity_client import customer, operator, operator_signin
+from parallel import in_parallel
 
 PASSWORD = "Correct-Horse-Battery-9"
 OPS_PASSWORD = "Operator-Test-Password-1"
 ROUNDS = 5
 N = 4
-
-
-def in_parallel(calls):
-    """Run the callables at once (released together by a barrier); their results in order."""
-    barrier = threading.Barrier(len(calls))
-    results = [None] * len(calls)
-
-    def run(i, fn):
-        barrier.wait()
-        try:
-            results[i] = fn()
-        except Exception as e:  # noqa: BLE001 - a failed call is an outcome to report
-            results[i] = e
-
-    threads = [threading.Thread(target=run, args=(i, fn)) for i, fn in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return results
 
 
 class GuardBase(StackTestCase):
