@@ -214,28 +214,38 @@ class MariaDB:
             return
         if not self.initialised():
             self.init()
-        for f in (self.socket, self.pidfile):
-            if os.path.exists(f):
-                os.unlink(f)
-        args = ["mariadbd", "--no-defaults", f"--datadir={self.datadir}", f"--socket={self.socket}",
-                f"--pid-file={self.pidfile}", f"--log-error={self.logfile}", "--skip-networking",
-                "--skip-name-resolve", "--skip-log-bin", "--innodb-buffer-pool-size=64M",
+        self.spawn(self.server_args() + ["--skip-networking", "--skip-log-bin"])
+        self.wait_started(self._answers, 60, "MariaDB to accept connections")
+
+    def server_args(self):
+        """mariadbd's settings shared by the single server and the Galera nodes."""
+        return ["mariadbd", "--no-defaults", f"--datadir={self.datadir}", f"--socket={self.socket}",
+                f"--pid-file={self.pidfile}", f"--log-error={self.logfile}",
+                "--skip-name-resolve", "--innodb-buffer-pool-size=64M",
                 "--innodb-log-file-size=16M", "--innodb-flush-log-at-trx-commit=2",
                 "--character-set-server=utf8mb4", "--collation-server=utf8mb4_unicode_ci",
                 "--max-connections=300", "--performance-schema=OFF"]
+
+    def spawn(self, args):
+        """Start mariadbd in its own session (as mysql when root); returns the Popen."""
+        for f in (self.socket, self.pidfile):
+            if os.path.exists(f):
+                os.unlink(f)
         if is_root():
-            args.append("--user=mysql")
+            args = args + ["--user=mysql"]
         with open(os.devnull, "rb") as devnull:
-            subprocess.Popen(args, stdin=devnull, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                             start_new_session=True)
+            return subprocess.Popen(args, stdin=devnull, stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL, start_new_session=True)
+
+    def wait_started(self, pred, timeout, what):
         try:
-            wait_for(self._answers, 60, "MariaDB to accept connections")
+            wait_for(pred, timeout, what)
         except RuntimeError:
             tail = ""
             if os.path.exists(self.logfile):
                 with open(self.logfile, errors="replace") as f:
                     tail = f.read()[-3000:]
-            raise RuntimeError("MariaDB did not start:\n" + tail)
+            raise RuntimeError(f"MariaDB did not start ({what}):\n" + tail)
 
     def _answers(self):
         if not os.path.exists(self.socket):
@@ -300,6 +310,8 @@ class Stack:
         # Test stacks only: the workers add the seconds in this file to their clock.
         self.clock_file = os.path.join(self.base, "clock") if test_clock else None
         self._clock_lock = threading.Lock()
+        # nginx's upstream: this stack's socket; a ClusterStack lists every app host's.
+        self.upstream_servers = [f"server unix:{self.socket};"]
 
     # ---- URLs --------------------------------------------------------------
     @property
@@ -395,6 +407,8 @@ class Stack:
         if self.clock_file:
             settings.update(test_mode="1", test_clock_file=self.clock_file)
         settings.update(self.extra_config)
+        # extra_config can drop a default with None (a cluster app host uses db_hosts, not db_socket).
+        settings = {k: v for k, v in settings.items() if v is not None}
         with open(self.config_path, "w") as f:
             f.write("# Written by tools/stack.py for this stack; see docs/config.md.\n")
             for k, v in settings.items():
@@ -408,7 +422,7 @@ class Stack:
             "LOG_DIR": self.log_dir,
             "CONF_DIR": self.nginx_dir,
             "MIME_TYPES": "/etc/nginx/mime.types",
-            "SOCKET": self.socket,
+            "UPSTREAM_SERVERS": "\n        ".join(self.upstream_servers),
             "BIND": "127.0.0.1",
             "PUBLIC_PORT": str(self.public_port),
             "OPERATOR_PORT": str(self.operator_port),
@@ -753,6 +767,15 @@ class Stack:
                      "smtp-sink": read_pid(self.sink_pidfile),
                      "mariadb": read_pid(self.db.pidfile)},
         }
+
+
+def __getattr__(name):
+    """stack.GaleraNode, stack.GaleraCluster, stack.ClusterStack live in tools/cluster.py
+    (imported on first use: cluster.py builds on this module's classes)."""
+    if name in ("GaleraNode", "GaleraCluster", "ClusterStack", "AppHost"):
+        import cluster
+        return getattr(cluster, name)
+    raise AttributeError(f"module 'stack' has no attribute {name!r}")
 
 
 def main():
