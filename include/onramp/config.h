@@ -15,6 +15,11 @@
 #define CONFIG_NAME_MAX 128
 #define CONFIG_LIST_MAX 4096	/* comma-separated lists (allowlists, overrides) */
 
+/* Bits of config.db_addr_keys_set: the single-server keys that db_hosts conflicts with. */
+#define CONFIG_DB_SOCKET_SET	1u
+#define CONFIG_DB_HOST_SET	2u
+#define CONFIG_DB_PORT_SET	4u
+
 /** Whether session cookies carry the Secure attribute. */
 typedef enum config_cookie_secure {
 	COOKIE_SECURE_AUTO = 0,	/* when the request came over TLS (nginx HTTPS param) */
@@ -37,6 +42,10 @@ typedef struct config {
 	char db_socket[CONFIG_PATH_MAX];	/* unix socket; wins over host when set */
 	char db_host[CONFIG_NAME_MAX];
 	int db_port;
+	char db_hosts[CONFIG_LIST_MAX];		/* "unix:/path,host:port,[v6]:port" (dbhosts.h); replaces the three above */
+	unsigned db_addr_keys_set;		/* which of db_socket/db_host/db_port were set (CONFIG_DB_*_SET) */
+	int db_sync_wait;			/* wsrep_sync_wait for new connections; 0 = not sent */
+	int db_host_skip_ms;			/* a failed db_hosts entry is passed over this long */
 	char db_name[CONFIG_NAME_MAX];
 	char db_credentials_file[CONFIG_PATH_MAX]; /* lines user=..., password=... */
 	int db_connect_timeout_s;

@@ -76,5 +76,7 @@ typedef enum db_probe_result {
  * the trial (an answer ends the back-off, none starts a new one).
  */
 db_probe_result db_probe_schema(db *d, unsigned *version);
+/** The db_hosts entry the probe's connection answered on ("" when it has none): for /readyz. */
+const char *db_probe_host(const db *d);
 
 #endif

@@ -117,6 +117,17 @@
 #define LIMIT_DB_TX_ATTEMPTS_MAX	10
 #define LIMIT_DB_TX_JITTER_MIN_US	2000
 #define LIMIT_DB_TX_JITTER_MAX_US	25000
+/** Most entries in db_hosts (database nodes a worker may dial, in order of preference). */
+#define LIMIT_DB_HOSTS			8
+/*
+ * A database entry that refused, timed out or was not ready is passed over by
+ * new connections for this long (config db_host_skip_ms), so a dead first node
+ * costs one connect timeout per skip period, not one per request; after it the
+ * entry is preferred again, so a worker returns to its node without a restart.
+ */
+#define LIMIT_DB_HOST_SKIP_MS_DEFAULT	5000
+/** Highest wsrep_sync_wait value (a bit mask of statement kinds: 1|2|4|8). */
+#define LIMIT_DB_SYNC_WAIT_MAX		15
 /** Most workers the master will run. */
 #define LIMIT_WORKERS_MAX		256
 #define LIMIT_FETCHER_JOBS		64	/* onramp-fetcher runners (fetcher_jobs) */

@@ -82,6 +82,7 @@ api_readyz(app *a, http_request *req, http_response *resp)
 		json_object_array_add(checks, check("schema", true, "ok"));
 		json_object_object_add(o, "status", json_object_new_string("ok"));
 		json_object_object_add(o, "schema_version", json_object_new_int((int)have));
+		json_object_object_add(o, "db_host", json_object_new_string(db_probe_host(a->db)));
 		json_object_object_add(o, "checks", checks);
 		http_json(resp, 200, o);
 		return;

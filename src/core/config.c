@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "onramp/config.h"
+#include "onramp/dbhosts.h"
 #include "onramp/limits.h"
 #include "onramp/str.h"
 
@@ -44,6 +45,9 @@ static const struct key keys[] = {
 	STR(db_socket),
 	STR(db_host),
 	INT(db_port, 1, 65535),
+	STR(db_hosts),
+	INT(db_sync_wait, 0, LIMIT_DB_SYNC_WAIT_MAX),
+	INT(db_host_skip_ms, 100, 600000),
 	STR(db_name),
 	STR(db_credentials_file),
 	INT(db_connect_timeout_s, 1, 60),
@@ -129,6 +133,7 @@ config_defaults(config *c)
 	c->db_statement_cache = LIMIT_DB_STMT_CACHE_DEFAULT;
 	c->db_backoff_s = 5;
 	c->db_probe_timeout_ms = 500;
+	c->db_host_skip_ms = LIMIT_DB_HOST_SKIP_MS_DEFAULT;
 	c->db_tx_attempts = LIMIT_DB_TX_ATTEMPTS_DEFAULT;
 	c->body_limit = LIMIT_BODY_DEFAULT;
 	c->body_limit_saml = LIMIT_BODY_SAML_DEFAULT;
@@ -227,6 +232,19 @@ parse_mode(const char *v, unsigned *out)
 	return OR_OK;
 }
 
+/* db_hosts replaces these keys, so config_load must know which were written, not just their values. */
+static unsigned
+db_addr_key_bit(const char *name)
+{
+	if (strcmp(name, "db_socket") == 0)
+		return CONFIG_DB_SOCKET_SET;
+	if (strcmp(name, "db_host") == 0)
+		return CONFIG_DB_HOST_SET;
+	if (strcmp(name, "db_port") == 0)
+		return CONFIG_DB_PORT_SET;
+	return 0;
+}
+
 or_status
 config_set(config *c, const char *name, const char *value, char *err, size_t errsz)
 {
@@ -242,6 +260,7 @@ config_set(config *c, const char *name, const char *value, char *err, size_t err
 		snprintf(err, errsz, "%s: value too long", name);
 		return OR_ERR_INVALID;
 	}
+	c->db_addr_keys_set |= db_addr_key_bit(name);
 	switch (k->type) {
 	case T_STR:
 		if (strlen(value) >= k->size) {
@@ -476,6 +495,8 @@ config_load(config *c, const char *path, char *err, size_t errsz)
 		st = config_apply_env(c, NULL, err, errsz);
 	if (st == OR_OK)
 		st = check_test_keys(c, err, errsz);
+	if (st == OR_OK)
+		st = dbhosts_check(c, err, errsz);
 	return st;
 }
 

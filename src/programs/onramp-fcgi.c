@@ -49,7 +49,8 @@ main(int argc, char **argv)
 	}
 	if (check) {
 		printf("config ok: listen %s, %d workers, database %s\n", cfg.listen,
-		       config_worker_count(&cfg), cfg.db_socket[0] ? cfg.db_socket : cfg.db_host);
+		       config_worker_count(&cfg), cfg.db_hosts[0] ? cfg.db_hosts :
+		       cfg.db_socket[0] ? cfg.db_socket : cfg.db_host);
 		return 0;
 	}
 	if (cfg.log_file[0]) {

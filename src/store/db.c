@@ -99,7 +99,9 @@ db_is_conn_error(unsigned no)
 {
 	return no == CR_SERVER_GONE_ERROR || no == CR_SERVER_LOST || no == CR_CONNECTION_ERROR ||
 	       no == CR_CONN_HOST_ERROR || no == ER_CONNECTION_KILLED || no == ER_SERVER_SHUTDOWN ||
-	       no == CR_COMMANDS_OUT_OF_SYNC || no == 4031 /* ER_CLIENT_INTERACTION_TIMEOUT */;
+	       no == CR_COMMANDS_OUT_OF_SYNC || no == 4031 /* ER_CLIENT_INTERACTION_TIMEOUT */ ||
+	       /* Galera: the node left the primary component or is not Synced; another entry may serve. */
+	       no == ER_UNKNOWN_COM_ERROR;
 }
 
 void
@@ -146,6 +148,7 @@ db_request_start(db *d)
 	d->idle = true;
 	d->call_ms = 0;
 	d->unit++;	/* statements of earlier units are held by nobody: they may be evicted */
+	db_hosts_rehome(d);	/* back to a preferred entry whose skip time passed */
 	db_unit_reset(d);
 	/* A unit of work reports its own errors only: a stale one would name another request's failure. */
 	d->last_errno = 0;
@@ -266,68 +269,6 @@ or_status
 db_credentials(db *d)
 {
 	return d->creds_loaded ? OR_OK : load_credentials(d);
-}
-
-/* A second init command (Connector/C keeps a list): our sessions' lock wait, when configured. */
-static void
-set_lock_wait_timeout(db *d)
-{
-	char cmd[64];
-	int n = d->cfg->db_lock_wait_timeout_s;
-
-	if (n > 0 && snprintf(cmd, sizeof(cmd), "SET innodb_lock_wait_timeout = %d", n) > 0)
-		mysql_options(d->conn, MYSQL_INIT_COMMAND, cmd);
-}
-
-or_status
-db_connect(db *d)
-{
-	const config *c = d->cfg;
-	const char *sock = c->db_socket[0] ? c->db_socket : NULL;
-	long long t0;
-	or_status st = db_gate(d);
-
-	if (st != OR_OK)
-		return st;
-	if (d->conn)
-		return OR_OK;
-	d->dial_failed = true;	/* until the dial below succeeds */
-	if (clock_mono_ms() < d->retry_at_ms) {
-		d->last_errno = CR_CONNECTION_ERROR;
-		return OR_ERR_DB;
-	}
-	if (db_credentials(d) != OR_OK) {
-		db_note_error(d, 0, d->err);
-		d->retry_at_ms = clock_mono_ms() + DB_RETRY_GAP_MS;
-		return OR_ERR_DB;
-	}
-	d->conn = mysql_init(NULL);
-	if (d->conn == NULL)
-		return OR_ERR_NOMEM;
-	t0 = clock_mono_ms();
-	db_dial_options(d, d->conn);
-	mysql_options(d->conn, MYSQL_INIT_COMMAND,
-		      "SET time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ZERO_IN_DATE,"
-		      "ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'");
-	set_lock_wait_timeout(d);
-	if (mysql_real_connect(d->conn, sock ? NULL : c->db_host, d->user[0] ? d->user : NULL,
-			       d->password[0] ? d->password : NULL, c->db_name,
-			       sock ? 0 : (unsigned)c->db_port, sock, 0) == NULL) {
-		db_note_error(d, mysql_errno(d->conn), mysql_error(d->conn));
-		mysql_close(d->conn);
-		d->conn = NULL;
-		/*
-		 * Only a dial that cost time (a timeout) earns the fail-fast gap: a
-		 * refused one costs microseconds, and skipping the next dial would
-		 * answer 503 for up to the gap after the server is back.
-		 */
-		if (clock_mono_ms() - t0 >= DB_SLOW_DIAL_MS)
-			d->retry_at_ms = clock_mono_ms() + DB_RETRY_GAP_MS;
-		return OR_ERR_DB;
-	}
-	d->dial_failed = false;
-	d->counters.reconnects++;
-	return OR_OK;
 }
 
 or_status

@@ -11,6 +11,7 @@
 
 #include "onramp/db.h"
 #include "onramp/db_backoff.h"
+#include "onramp/dbhosts.h"
 
 #define DB_MAX_PARAMS 64
 #define DB_COL_MAX (16u * 1024u * 1024u)
@@ -62,6 +63,12 @@ struct db {
 	int64_t call_ms;	/* when the current call passed db_gate (0 = none): how long a failure took */
 	MYSQL *probe;		/* /readyz's connection, non-blocking (db_probe.c) */
 	MYSQL_STMT *probe_st;
+	dbhosts hosts;		/* the entries to dial (db_hosts or the single server), loaded on first dial */
+	bool hosts_loaded;
+	dbhosts_state hstate;	/* which entries are passed over, until when (shared by requests and probe) */
+	uint32_t hosts_down;	/* bit per entry last seen failing: logs once per transition */
+	size_t host_cur;	/* the entry d->conn is connected to */
+	size_t probe_cur;	/* the entry d->probe is connected to */
 };
 
 /** Record an error (text copied, counters and hook updated). */
@@ -80,6 +87,19 @@ void db_drop_connection(db *d);
 void db_stmt_destroy(db_stmt *s);
 /** Free a statement's column buffers. */
 void db_stmt_free_cols(db_stmt *s);
+
+/** Load the entry list once (db_hosts or the single server); OR_ERR_INVALID with d->err set. */
+or_status db_hosts_load(db *d);
+/** True when an entry before cur may be dialled again (its skip time passed): time to go back to it. */
+bool db_hosts_better(const db *d, size_t cur, int64_t now_ms);
+/** Between units of work: drop a connection to a later entry when an earlier one may be dialled again. */
+void db_hosts_rehome(db *d);
+/** Record the outcome of a dial of entry i (skip time, one log line per up/down transition). */
+void db_hosts_note(db *d, size_t i, bool ok, const char *why);
+/** The readiness statement run on every new connection (one round trip). */
+const char *db_ready_sql(void);
+/** Read the readiness statement's buffered row: true when the node is ready, else why says what it is. */
+bool db_ready_row(MYSQL_RES *res, bool *wsrep_on, char *why, size_t whysz);
 
 /** Set the options every dial uses (timeouts, no auto-reconnect, utf8mb4) on m. */
 void db_dial_options(const db *d, MYSQL *m);

@@ -24,7 +24,7 @@
 #include "db_internal.h"
 
 /* The steps of one probe, each a start/cont pair of the non-blocking API. */
-enum step { STEP_CONNECT, STEP_PREPARE, STEP_EXECUTE, STEP_STORE };
+enum step { STEP_CONNECT, STEP_READY, STEP_READY_STORE, STEP_PREPARE, STEP_EXECUTE, STEP_STORE };
 
 /* Calls a step may need after its socket was shut down before it gives up (each read or write fails). */
 #define ABANDON_ROUNDS 16
@@ -33,21 +33,28 @@ struct probe_call {
 	db *d;
 	MYSQL *ret;	/* mysql_real_connect's answer */
 	int rc;		/* the statement calls' answer */
+	MYSQL_RES *res;	/* the readiness statement's rows */
+	size_t entry;	/* the db_hosts entry being dialled */
+	unsigned no;	/* the last entry's failure: its error (0 = none, or a timeout) */
+	char why[256];
 };
 
 static int
 step_start(struct probe_call *c, enum step s)
 {
 	db *d = c->d;
-	const config *cf = d->cfg;
-	const char *sock = cf->db_socket[0] ? cf->db_socket : NULL;
+	const dbhost *h = &d->hosts.e[c->entry];
 	const char *sql = migrate_version_sql();
 
 	switch (s) {
 	case STEP_CONNECT:
-		return mysql_real_connect_start(&c->ret, d->probe, sock ? NULL : cf->db_host,
+		return mysql_real_connect_start(&c->ret, d->probe, h->is_unix ? NULL : h->host,
 						d->user[0] ? d->user : NULL, d->password[0] ? d->password : NULL,
-						cf->db_name, sock ? 0 : (unsigned)cf->db_port, sock, 0);
+						d->cfg->db_name, h->is_unix ? 0 : h->port, h->is_unix ? h->path : NULL, 0);
+	case STEP_READY:
+		return mysql_real_query_start(&c->rc, d->probe, db_ready_sql(), (unsigned long)strlen(db_ready_sql()));
+	case STEP_READY_STORE:
+		return mysql_store_result_start(&c->res, d->probe);
 	case STEP_PREPARE:
 		return mysql_stmt_prepare_start(&c->rc, d->probe_st, sql, (unsigned long)strlen(sql));
 	case STEP_EXECUTE:
@@ -64,6 +71,10 @@ step_cont(struct probe_call *c, enum step s, int ready)
 	switch (s) {
 	case STEP_CONNECT:
 		return mysql_real_connect_cont(&c->ret, c->d->probe, ready);
+	case STEP_READY:
+		return mysql_real_query_cont(&c->rc, c->d->probe, ready);
+	case STEP_READY_STORE:
+		return mysql_store_result_cont(&c->res, c->d->probe, ready);
 	case STEP_PREPARE:
 		return mysql_stmt_prepare_cont(&c->rc, c->d->probe_st, ready);
 	case STEP_EXECUTE:
@@ -128,6 +139,8 @@ run_step(struct probe_call *c, enum step s, int64_t deadline_ms)
 	}
 	if (s == STEP_CONNECT)
 		return c->ret ? DB_PROBE_OK : DB_PROBE_FAILED;
+	if (s == STEP_READY_STORE)
+		return c->res ? DB_PROBE_OK : DB_PROBE_FAILED;
 	return c->rc == 0 ? DB_PROBE_OK : DB_PROBE_FAILED;
 }
 
@@ -144,24 +157,112 @@ db_probe_close(db *d)
 	}
 }
 
-/* Dial the probe connection and prepare its statement. */
+/* The readiness round trip (the statement and rule of db_connect's, db_dial.c). */
 static db_probe_result
-probe_open(struct probe_call *c, int64_t deadline_ms)
+probe_ready(struct probe_call *c, int64_t deadline_ms)
+{
+	bool wsrep, ok;
+	db_probe_result r;
+
+	c->res = NULL;
+	if ((r = run_step(c, STEP_READY, deadline_ms)) == DB_PROBE_FAILED &&
+	    mysql_errno(c->d->probe) == ER_UNKNOWN_SYSTEM_VARIABLE)
+		return DB_PROBE_OK;	/* a build without wsrep: a plain server, ready */
+	if (r != DB_PROBE_OK || (r = run_step(c, STEP_READY_STORE, deadline_ms)) != DB_PROBE_OK)
+		return r;
+	ok = db_ready_row(c->res, &wsrep, c->why, sizeof(c->why));
+	mysql_free_result(c->res);	/* stored in full: no I/O */
+	c->res = NULL;
+	if (ok)
+		return DB_PROBE_OK;
+	c->no = ER_UNKNOWN_COM_ERROR;
+	return DB_PROBE_FAILED;
+}
+
+/* Dial one entry, check its readiness and prepare the statement. */
+static db_probe_result
+probe_open_entry(struct probe_call *c, int64_t deadline_ms)
 {
 	db *d = c->d;
 	db_probe_result r;
 
-	if (db_credentials(d) != OR_OK)
-		return DB_PROBE_FAILED;
 	if ((d->probe = mysql_init(NULL)) == NULL)
 		return DB_PROBE_FAILED;
 	db_dial_options(d, d->probe);
 	mysql_options(d->probe, MYSQL_OPT_NONBLOCK, 0);
-	if ((r = run_step(c, STEP_CONNECT, deadline_ms)) != DB_PROBE_OK)
+	if ((r = run_step(c, STEP_CONNECT, deadline_ms)) != DB_PROBE_OK ||
+	    (r = probe_ready(c, deadline_ms)) != DB_PROBE_OK)
 		return r;
 	if ((d->probe_st = mysql_stmt_init(d->probe)) == NULL)
 		return DB_PROBE_FAILED;
 	return run_step(c, STEP_PREPARE, deadline_ms);
+}
+
+/* The error of the probe's failed step. */
+static unsigned
+probe_errno(db *d)
+{
+	unsigned no = d->probe_st ? mysql_stmt_errno(d->probe_st) : 0;
+
+	if (no == 0 && d->probe)
+		no = mysql_errno(d->probe);
+	return no;
+}
+
+/* Keep what failed (before the handles close) for the log line and the request's error. */
+static void
+capture(struct probe_call *c, db_probe_result r, int timeout_ms)
+{
+	db *d = c->d;
+
+	if (r == DB_PROBE_TIMEOUT) {
+		c->no = 0;
+		snprintf(c->why, sizeof(c->why), "probe: no answer within %d ms", timeout_ms);
+		return;
+	}
+	if (c->no == ER_UNKNOWN_COM_ERROR && c->why[0])
+		return;	/* not ready: probe_ready said why */
+	c->no = probe_errno(d);
+	snprintf(c->why, sizeof(c->why), "%.200s", d->probe_st && mysql_stmt_errno(d->probe_st) ?
+		 mysql_stmt_error(d->probe_st) : d->probe ? mysql_error(d->probe) : "out of memory");
+}
+
+/*
+ * Dial the entries in order (db_hosts) until one answers and is ready, all
+ * within the deadline: a node that does not answer in time uses it up, and
+ * the next probe passes over it.
+ */
+static db_probe_result
+probe_open(struct probe_call *c, int64_t deadline_ms, int timeout_ms)
+{
+	db *d = c->d;
+	size_t order[LIMIT_DB_HOSTS], n, k;
+	db_probe_result r = DB_PROBE_FAILED;
+
+	if (db_credentials(d) != OR_OK || db_hosts_load(d) != OR_OK) {
+		c->no = 0;
+		str_copy(c->why, sizeof(c->why), d->err);
+		return DB_PROBE_FAILED;
+	}
+	n = dbhosts_pick(&d->hstate, clock_mono_ms(), order);
+	for (k = 0; k < n; k++) {
+		c->entry = order[k];
+		c->no = 0;
+		c->why[0] = '\0';
+		r = probe_open_entry(c, deadline_ms);
+		/* An empty database answers too (db_probe_answer reads it as version 0). */
+		if (r == DB_PROBE_OK || (r == DB_PROBE_FAILED && probe_errno(d) == ER_NO_SUCH_TABLE)) {
+			d->probe_cur = c->entry;
+			db_hosts_note(d, c->entry, true, "");
+			return r;
+		}
+		capture(c, r, timeout_ms);
+		db_hosts_note(d, c->entry, false, c->why);
+		db_probe_close(d);
+		if (r == DB_PROBE_TIMEOUT)
+			break;
+	}
+	return r;
 }
 
 /* Execute the prepared statement and read its one row. */
@@ -187,58 +288,61 @@ probe_read(struct probe_call *c, int64_t deadline_ms, unsigned *version)
 	return r;
 }
 
-/* The error of the probe's failed step, noted like any database error (counted, logged once). */
-static unsigned
-probe_errno(db *d)
-{
-	unsigned no = d->probe_st ? mysql_stmt_errno(d->probe_st) : 0;
-
-	if (no == 0 && d->probe)
-		no = mysql_errno(d->probe);
-	return no;
-}
-
+/* The probe's failure, noted like any database error (counted, logged once at the boundary). */
 static void
-note_failure(db *d, db_probe_result r, int timeout_ms)
+note_failure(struct probe_call *c, db_probe_result r)
 {
-	unsigned no = probe_errno(d);
+	db *d = c->d;
 
 	d->call_ms = 0;	/* the probe settles a back-off itself (db_backoff_settle), never by the call's time */
 	if (r == DB_PROBE_TIMEOUT) {
-		if (snprintf(d->err, sizeof(d->err), "probe: no answer within %d ms", timeout_ms) < 0)
-			d->err[0] = '\0';
+		str_copy(d->err, sizeof(d->err), c->why);
 		return;
 	}
-	db_note_error(d, no, d->probe_st && mysql_stmt_errno(d->probe_st) ? mysql_stmt_error(d->probe_st) :
-			     d->probe ? mysql_error(d->probe) : d->err);
+	db_note_error(d, c->no, c->why);
 }
 
 db_probe_result
 db_probe_answer(db *d, int timeout_ms, unsigned *version)
 {
-	struct probe_call c = { d, NULL, 0 };
+	struct probe_call c = { d, NULL, 0, NULL, 0, 0, "" };
 	int64_t deadline_ms = clock_mono_ms() + timeout_ms;
-	bool reused = d->probe != NULL;
-	db_probe_result r = reused ? DB_PROBE_OK : probe_open(&c, deadline_ms);
+	db_probe_result r = DB_PROBE_FAILED;
 
 	*version = 0;
-	if (r == DB_PROBE_OK)
-		r = probe_read(&c, deadline_ms, version);
-	/* A connection kept from an earlier probe may have died with a server restart: dial once more. */
-	if (r == DB_PROBE_FAILED && reused && db_is_conn_error(probe_errno(d))) {
+	/* Back to a preferred entry once it may be dialled again, as the request connection does. */
+	if (d->probe && db_hosts_better(d, d->probe_cur, clock_mono_ms()))
 		db_probe_close(d);
-		if ((r = probe_open(&c, deadline_ms)) == DB_PROBE_OK)
+	if (d->probe) {
+		c.entry = d->probe_cur;
+		if ((r = probe_ready(&c, deadline_ms)) == DB_PROBE_OK)
 			r = probe_read(&c, deadline_ms, version);
+		/* A kept connection may have died with a server restart, or its node is no longer ready: dial again. */
+		if (r != DB_PROBE_OK) {
+			capture(&c, r, timeout_ms);
+			db_hosts_note(d, c.entry, false, c.why);
+			db_probe_close(d);
+		}
 	}
+	if (d->probe == NULL && r != DB_PROBE_TIMEOUT && (r = probe_open(&c, deadline_ms, timeout_ms)) == DB_PROBE_OK)
+		r = probe_read(&c, deadline_ms, version);
 	if (r == DB_PROBE_FAILED && probe_errno(d) == ER_NO_SUCH_TABLE) {
 		db_probe_close(d);	/* the statement never prepared: the next probe starts over */
 		return DB_PROBE_OK;	/* an empty database: version 0, as migrate_current_version says */
 	}
 	if (r != DB_PROBE_OK) {
-		note_failure(d, r, timeout_ms);
+		if (d->probe)
+			capture(&c, r, timeout_ms);
+		note_failure(&c, r);
 		db_probe_close(d);
 	}
 	return r;
+}
+
+const char *
+db_probe_host(const db *d)
+{
+	return d->probe && d->probe_cur < d->hosts.n ? d->hosts.e[d->probe_cur].label : "";
 }
 
 db_probe_result
