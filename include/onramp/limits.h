@@ -137,6 +137,22 @@
 #define LIMIT_MIGRATION_BYTES		(256u * 1024u)
 /** Most migrations the runner handles. */
 #define LIMIT_MIGRATIONS		999u
+/**
+ * How long `onrampctl migrate` holds the cluster-wide migration lease before
+ * another runner may take it (seconds): renewed after each migration, so a
+ * crashed runner blocks others this long at most (src/store/migrate.c).
+ */
+#define LIMIT_MIGRATE_LEASE_S		600
+/** How long `onrampctl migrate` waits for another runner's lease by default (seconds). */
+#define LIMIT_MIGRATE_WAIT_S		30
+/** Pause between two tries to take a held migration lease (milliseconds). */
+#define LIMIT_MIGRATE_POLL_MS		250
+/**
+ * What a mailer's claim on a batch of outbox rows lasts beyond the batch's
+ * worst SMTP time (rows x mailer_timeout_s), in seconds: after that another
+ * mailer may send them again (src/store/outbox.c).
+ */
+#define LIMIT_OUTBOX_CLAIM_MARGIN_S	60
 /** One structured log line's maximum (bytes); longer lines are truncated. */
 #define LIMIT_LOG_LINE			4096u
 

@@ -66,12 +66,15 @@ const char *mailtext_action_sentence(const char *action);
 
 /**
  * Compose an RFC 5322 message (multipart/alternative: text then HTML, UTF-8,
- * CRLF line ends) into out.  date is UNIX seconds; boundary and message id
- * come from random bytes.  Header values must not hold CR or LF
+ * CRLF line ends) into out.  date is UNIX seconds; the boundary comes from
+ * random bytes, the Message-ID is <msgid_local@msgid_domain> (msgid_local
+ * NULL: random bytes; the mailer passes one stable per outbox row, so every
+ * send of a row carries the same id).  Header values must not hold CR or LF
  * (OR_ERR_INVALID), so no header can be injected.
  */
 or_status mailtext_compose(const char *from, const char *to, const char *subject, const char *text,
-			   const char *html, int64_t date, const char *msgid_domain, or_buf *out);
+			   const char *html, int64_t date, const char *msgid_local, const char *msgid_domain,
+			   or_buf *out);
 /** Extract the bare address from "Name <addr>" or "addr" into out. */
 or_status mailtext_address(const char *from, char *out, size_t outsz);
 

@@ -295,23 +295,40 @@ typedef struct outbox_row {
 	const char *subject;
 	const char *body_text;
 	const char *body_html;
+	const char *message_key;	/* set at the row's first claim, the same for every send of it */
 	long attempts;
 } outbox_row;
 
-/** Lock and load up to max due mails (SKIP LOCKED, so mailers can run side by side). */
-or_status store_outbox_claim(db *d, arena *a, int64_t now, long max, outbox_row **out, size_t *n);
-/** Delivered: keep the envelope, discard the body (it may hold a one-time link). */
-or_status store_outbox_sent(db *d, int64_t id, int64_t now);
-/** Not delivered: try again at next_at. */
-or_status store_outbox_retry(db *d, int64_t id, int64_t next_at, const char *error);
+/** A mailer's claim: who holds the rows (32 hex) and the key new rows get (32 hex). */
+typedef struct outbox_claim {
+	const char *token;
+	const char *message_key;
+	int64_t now;
+	int64_t until;		/* the claim ends: another mailer may take the rows after it */
+	bool adopt;		/* an earlier claim with this token may have committed unseen: load its rows, claim none */
+} outbox_claim;
+
+/**
+ * Claim up to max due mails for c->token until c->until and load them; run it
+ * in a transaction of its own and commit before sending (Galera certifies the
+ * write, so of two mailers claiming a row on two nodes one fails to commit).
+ */
+or_status store_outbox_claim(db *d, arena *a, const outbox_claim *c, long max, outbox_row **out, size_t *n);
+/**
+ * Delivered: keep the envelope, discard the body (it may hold a one-time link).
+ * Like retry and failed, only while token still holds the row: *held says so.
+ */
+or_status store_outbox_sent(db *d, int64_t id, const char *token, int64_t now, bool *held);
+/** Not delivered: try again at next_at (the claim ends). */
+or_status store_outbox_retry(db *d, int64_t id, const char *token, int64_t next_at, const char *error, bool *held);
 /**
  * Given up on: keep the envelope and the error, discard the body, and revoke
  * the one-time link it carried (ref_type 'password_reset': the reset is used
  * up; 'invite': the invite's token stops working while it stays pending, so
  * the admin sees the failed delivery and resends with a new token;
- * 'sso_setup_link': the setup link is revoked).
+ * 'sso_setup_link': the setup link is revoked).  Call inside a transaction.
  */
-or_status store_outbox_failed(db *d, int64_t id, int64_t now, const char *error);
+or_status store_outbox_failed(db *d, int64_t id, const char *token, int64_t now, const char *error, bool *held);
 
 /* ---- the last-admin rule (src/store/admins.c) ------------------------------------ */
 

@@ -381,14 +381,15 @@ mailtext_address(const char *from, char *out, size_t outsz)
 
 or_status
 mailtext_compose(const char *from, const char *to, const char *subject, const char *text, const char *html,
-		 int64_t date, const char *msgid_domain, or_buf *out)
+		 int64_t date, const char *msgid_local, const char *msgid_domain, or_buf *out)
 {
 	unsigned char rnd[16];
 	char boundary[40], msgid[40], when[40];
 	or_status st;
 	size_t i;
 
-	if (!header_safe(from) || !header_safe(to) || !header_safe(subject) || !header_safe(msgid_domain))
+	if (!header_safe(from) || !header_safe(to) || !header_safe(subject) || !header_safe(msgid_domain) ||
+	    (msgid_local && !header_safe(msgid_local)))
 		return OR_ERR_INVALID;
 	if ((st = secret_random(rnd, sizeof(rnd))) != OR_OK)
 		return st;
@@ -404,7 +405,7 @@ mailtext_compose(const char *from, const char *to, const char *subject, const ch
 		"From: %s\r\nTo: %s\r\nSubject: %s\r\nDate: %s\r\nMessage-ID: <%s@%s>\r\n"
 		"MIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=\"=_%s\"\r\n\r\n"
 		"--=_%s\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n",
-		from, to, subject, when, msgid, msgid_domain, boundary, boundary);
+		from, to, subject, when, msgid_local ? msgid_local : msgid, msgid_domain, boundary, boundary);
 	if (st == OR_OK)
 		st = append_crlf(out, text);
 	if (st == OR_OK)

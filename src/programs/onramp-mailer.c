@@ -1,13 +1,16 @@
 /*
- * onramp-mailer: delivers the outbox.  Each round claims due rows with
- * FOR UPDATE SKIP LOCKED (so several mailers may run), sends each over SMTP,
- * and records the outcome in the same transaction: sent (body discarded),
- * retry later with exponential backoff, or failed for good.  A row is only
- * ever marked after its attempt, so nothing acknowledged is lost; a crash
- * between sending and committing means the mail may go out twice, never zero
- * times.  A database that goes away mid-round is no crash: the mailer keeps
- * the ids of the mails the server took and marks them sent before it claims
- * anything again (`unrecorded`).  A mail given up on is blanked too, and the
+ * onramp-mailer: delivers the outbox.  Each round claims due rows in a
+ * transaction of its own and commits the claim before sending anything
+ * (src/store/outbox.c: a claim is a write Galera certifies, so mailers on
+ * several hosts and nodes never take the same row), sends each over SMTP,
+ * and records the outcome only while the claim is still its own: sent (body
+ * discarded), retry later with exponential backoff, or failed for good.
+ * Exactly once while mailers live; at least once across a mailer crash
+ * between sending and recording (the claim ends, another mailer sends
+ * again), with the same Message-ID <outbox-ID.KEY@onramp.invalid>, so the
+ * receiver can tell a duplicate.  A database that goes away mid-round is no
+ * crash: the mailer keeps the ids of the mails the server took and marks
+ * them sent before it claims anything again (`unrecorded`).  A mail given up on is blanked too, and the
  * link it carried stops working.  Each round first decides the queued forgot-password requests
  * (src/mail/reset_mail.c), whose mails then go out in the same round.
  * Between rounds it also sweeps expired sessions, throttles, reset tokens,
@@ -29,6 +32,7 @@
 #include "onramp/log.h"
 #include "onramp/mailtext.h"
 #include "onramp/reset_mail.h"
+#include "onramp/secret.h"
 #include "onramp/smtp.h"
 #include "onramp/sso_signin_store.h"
 #include "onramp/store.h"
@@ -40,14 +44,15 @@
 static volatile sig_atomic_t stopping;
 
 /*
- * Mails the SMTP server accepted in a round whose transaction was then lost
- * (the database went away before the commit, so the rows are pending again).
- * They are marked sent before the next claim: without this a database
- * restart sent each of them a second time (tests/integration/test_faults.py).
- * One round's worth at most, since no round runs while any is left.
+ * Mails the SMTP server accepted whose outcome could not be recorded (the
+ * database went away after the send).  They are marked sent, under the claim
+ * that sent them, before the next claim: without this the claim would end
+ * and each went out a second time (tests/integration/test_faults.py).  One
+ * round's worth at most, since no round runs while any is left.
  */
 static int64_t unrecorded[BATCH];
 static size_t n_unrecorded;
+static char unrecorded_token[33];
 
 static void
 on_term(int sig)
@@ -66,91 +71,185 @@ backoff_s(long attempts)
 	return d > BACKOFF_MAX_S ? BACKOFF_MAX_S : d;
 }
 
+static void
+claim_lost(int64_t id)
+{
+	log_event(LOG_WARN, "mail_claim_lost", "outbox %lld: the claim ended before the outcome was recorded; "
+		  "another mailer owns the row", (long long)id);
+}
+
 /* Mark the mails of a lost round sent (autocommit); false while the database still fails. */
 static bool
 record_unrecorded(db *d, int64_t now)
 {
 	while (n_unrecorded > 0) {
-		if (store_outbox_sent(d, unrecorded[n_unrecorded - 1], now) != OR_OK)
+		bool held;
+		if (store_outbox_sent(d, unrecorded[n_unrecorded - 1], unrecorded_token, now, &held) != OR_OK)
 			return false;
+		if (!held)
+			claim_lost(unrecorded[n_unrecorded - 1]);
 		n_unrecorded--;
 	}
 	return true;
 }
 
+struct failed_mark {
+	const outbox_row *r;
+	const char *token;
+	int64_t now;
+	const char *error;
+	bool held;
+};
+
 static or_status
-deliver(const config *cfg, db *d, const outbox_row *r, const char *from_addr, int64_t now)
+failed_tx(db *d, void *ctx)
 {
+	struct failed_mark *f = ctx;
+
+	return store_outbox_failed(d, f->r->id, f->token, f->now, f->error, &f->held);
+}
+
+/* Given up on: the row and the link it carried, in one transaction. */
+static or_status
+mark_failed(db *d, const outbox_row *r, const char *token, int64_t now, const char *error)
+{
+	struct failed_mark f = { r, token, now, error, false };
+	or_status st = db_tx_run(d, failed_tx, &f);
+
+	if (st == OR_OK && !f.held)
+		claim_lost(r->id);
+	return st;
+}
+
+/* After the send: record it, or keep it for the next round when the database is gone. */
+static or_status
+mark_sent(db *d, const outbox_row *r, const char *token, int64_t now)
+{
+	bool held;
+	or_status st = store_outbox_sent(d, r->id, token, now, &held);
+
+	if (st != OR_OK) {
+		memcpy(unrecorded_token, token, sizeof(unrecorded_token));
+		unrecorded[n_unrecorded++] = r->id;
+	} else if (!held)
+		claim_lost(r->id);
+	return st;
+}
+
+static or_status
+deliver(const config *cfg, db *d, const outbox_row *r, const outbox_claim *c, const char *from_addr)
+{
+	char msgid[64];
 	or_buf msg;
 	smtp_result res;
 	or_status st;
+	bool held;
 
 	buf_init(&msg, 8u * 1024u * 1024u);
-	st = mailtext_compose(cfg->mail_from, r->to_addr, r->subject, r->body_text, r->body_html, now,
+	snprintf(msgid, sizeof(msgid), "outbox-%lld.%s", (long long)r->id,
+		 r->message_key ? r->message_key : c->message_key);
+	st = mailtext_compose(cfg->mail_from, r->to_addr, r->subject, r->body_text, r->body_html, c->now, msgid,
 			      "onramp.invalid", &msg);
 	if (st != OR_OK) {
 		buf_free(&msg);
 		log_event(LOG_ERROR, "mail_compose_failed", "outbox %lld: %s", (long long)r->id, status_name(st));
-		return store_outbox_failed(d, r->id, now, "could not compose the message");
+		return mark_failed(d, r, c->token, c->now, "could not compose the message");
 	}
-	db_unit_mark_external(d);	/* a mail went (or may have gone) out: never run this round's transaction again */
 	smtp_send(cfg, from_addr, r->to_addr, msg.data, msg.len, &res);
 	buf_free(&msg);
 	if (res.ok) {
 		log_event(LOG_INFO, "mail_sent", "outbox %lld delivered", (long long)r->id);
-		unrecorded[n_unrecorded++] = r->id;	/* forgotten again once the round commits */
-		return store_outbox_sent(d, r->id, now);
+		return mark_sent(d, r, c->token, c->now);
 	}
 	res.permanent = res.permanent || r->attempts + 1 >= cfg->mailer_max_attempts;
 	log_event(LOG_WARN, res.permanent ? "mail_failed" : "mail_retry", "outbox %lld attempt %ld: %s",
 		  (long long)r->id, r->attempts + 1, res.error);
 	if (res.permanent)
-		return store_outbox_failed(d, r->id, now, res.error);
-	return store_outbox_retry(d, r->id, now + backoff_s(r->attempts), res.error);
+		return mark_failed(d, r, c->token, c->now, res.error);
+	st = store_outbox_retry(d, r->id, c->token, c->now + backoff_s(r->attempts), res.error, &held);
+	if (st == OR_OK && !held)
+		claim_lost(r->id);
+	return st;
 }
 
 struct batch {
-	const config *cfg;
 	arena *a;
-	const char *from_addr;
-	int64_t now;
+	outbox_claim claim;
+	outbox_row *rows;
 	size_t n;
 };
 
-/* Claim due rows and deliver them; a lock conflict before the first send runs it again (db_tx_run). */
+/* The claim alone, committed before any send: a lock conflict (another mailer, another node) runs it again. */
 static or_status
-claim_and_deliver(db *d, void *ctx)
+claim_tx(db *d, void *ctx)
 {
 	struct batch *b = ctx;
-	outbox_row *rows;
-	size_t i;
-	or_status st = store_outbox_claim(d, b->a, b->now, BATCH, &rows, &b->n);
 
-	for (i = 0; st == OR_OK && i < b->n; i++)
-		st = deliver(b->cfg, d, &rows[i], b->from_addr, b->now);
+	return store_outbox_claim(d, b->a, &b->claim, BATCH, &b->rows, &b->n);
+}
+
+/* 32 hex characters of random bytes: a claim token or a message key. */
+static or_status
+random_hex(char out[33])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char rnd[16];
+	size_t i;
+	or_status st = secret_random(rnd, sizeof(rnd));
+
+	for (i = 0; st == OR_OK && i < 16; i++) {
+		out[2 * i] = hex[rnd[i] >> 4];
+		out[2 * i + 1] = hex[rnd[i] & 15];
+	}
+	out[32] = '\0';
 	return st;
+}
+
+/*
+ * Claim due rows, then deliver them; -1 when the database failed.  A claim
+ * whose commit went unanswered (the database went away) may have committed:
+ * the next round keeps its token and loads its rows instead of claiming new
+ * ones, so they do not wait for the claim to end.
+ */
+static int
+claim_and_deliver(const config *cfg, db *d, arena *a, const char *from_addr, int64_t now)
+{
+	static char token[33], key[33];
+	static bool adopt;
+	struct batch b = { a, { token, key, now, now + BATCH * (int64_t)cfg->mailer_timeout_s + LIMIT_OUTBOX_CLAIM_MARGIN_S,
+				adopt }, NULL, 0 };
+	or_status st = OR_OK;
+	size_t i;
+
+	if (!adopt && (random_hex(token) != OR_OK || random_hex(key) != OR_OK))
+		return -1;
+	if ((adopt = db_tx_run(d, claim_tx, &b) != OR_OK))
+		return -1;
+	for (i = 0; i < b.n; i++)
+		if (deliver(cfg, d, &b.rows[i], &b.claim, from_addr) != OR_OK)
+			st = OR_ERR_DB;
+	return st == OR_OK ? (int)b.n : -1;
 }
 
 /* One round: the larger of requests decided and rows handled (BATCH: more may wait), -1 on a database error. */
 static int
 round_once(const config *cfg, db *d, arena *a, const char *from_addr)
 {
-	struct batch b = { cfg, a, from_addr, clock_wall_us() / 1000000, 0 };
-	int decided;
+	int64_t now = clock_wall_us() / 1000000;
+	int decided, n;
 
-	if (!record_unrecorded(d, b.now)) {
+	if (!record_unrecorded(d, now)) {
 		log_event(LOG_WARN, "mailer_db", "marking %zu delivered mails: %s", n_unrecorded, db_last_error(d));
 		return -1;
 	}
-	decided = reset_mail_round(cfg, d, a, b.now, BATCH);
+	decided = reset_mail_round(cfg, d, a, now, BATCH);
 	if (decided < 0)
 		log_event(LOG_WARN, "mailer_db", "reset requests: %s", db_last_error(d));
-	if (db_tx_run(d, claim_and_deliver, &b) != OR_OK) {
+	if ((n = claim_and_deliver(cfg, d, a, from_addr, now)) < 0) {
 		log_event(LOG_WARN, "mailer_db", "%s", db_last_error(d));
 		return -1;
 	}
-	n_unrecorded = 0;	/* the round committed: its mails are recorded as sent */
-	return (int)b.n > decided ? (int)b.n : decided;
+	return n > decided ? n : decided;
 }
 
 int

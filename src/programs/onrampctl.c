@@ -6,9 +6,12 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
+#include "onramp/clock.h"
 #include "onramp/config.h"
 #include "onramp/db.h"
+#include "onramp/limits.h"
 #include "onramp/log.h"
 #include "onramp/migration.h"
 #include "ctl.h"
@@ -55,11 +58,31 @@ print_progress(void *ctx, const migration *m)
 	printf("applied %s\n", m->file);
 }
 
+/*
+ * Apply, waiting for another runner's lease up to wait_s: two runners started
+ * at once (on one host or two) both end with the schema at the latest, the
+ * second finding nothing left to apply.
+ */
+static or_status
+migrate_wait(db *d, bool json, long long wait_s, char *err, size_t errsz)
+{
+	int64_t until = clock_mono_ms() + wait_s * 1000;
+	or_status st;
+
+	while ((st = migrate_apply(d, json ? NULL : print_progress, NULL, err, errsz)) == OR_ERR_CONFLICT &&
+	       clock_mono_ms() < until) {
+		struct timespec t = { 0, LIMIT_MIGRATE_POLL_MS * 1000000L };
+		nanosleep(&t, NULL);
+	}
+	return st;
+}
+
 static int
 cmd_migrate(db *d, int argc, char **argv)
 {
 	bool status = false, json = false;
 	char err[512];
+	long long wait_s = LIMIT_MIGRATE_WAIT_S;
 	int i;
 
 	for (i = 0; i < argc; i++) {
@@ -67,9 +90,14 @@ cmd_migrate(db *d, int argc, char **argv)
 			status = true;
 		else if (strcmp(argv[i], "--json") == 0)
 			json = true;
-		else if (strcmp(argv[i], "--help") == 0) {
-			puts("usage: onrampctl migrate [--status] [--json]\n"
-			     "  Applies every pending sql/NNN_*.sql migration in order (compiled in).\n"
+		else if (strcmp(argv[i], "--wait") == 0 && i + 1 < argc) {
+			if (str_to_ll(str_from_c(argv[++i]), 0, 3600, &wait_s) != OR_OK)
+				return ctl_fail("migrate: --wait takes seconds (0-3600)");
+		} else if (strcmp(argv[i], "--help") == 0) {
+			puts("usage: onrampctl migrate [--status] [--json] [--wait SECONDS]\n"
+			     "  Applies every pending sql/NNN_*.sql migration in order (compiled in), once for the\n"
+			     "  whole cluster: while another runner holds the migration lease it waits up to\n"
+			     "  --wait seconds (default 30), then fails with \"another migration holds the lock\".\n"
 			     "  --status  print the applied and latest versions instead; exit 3 when behind.");
 			return 0;
 		} else
@@ -90,7 +118,7 @@ cmd_migrate(db *d, int argc, char **argv)
 			       st.checksum_mismatch ? " (WARNING: an applied migration file has changed)" : "");
 		return st.current >= latest ? 0 : 3;
 	}
-	if (migrate_apply(d, json ? NULL : print_progress, NULL, err, sizeof(err)) != OR_OK)
+	if (migrate_wait(d, json, wait_s, err, sizeof(err)) != OR_OK)
 		return ctl_fail("migrate: %s", err);
 	if (json)
 		printf("{\"current\":%u}\n", migration_latest());

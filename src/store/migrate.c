@@ -1,16 +1,23 @@
 /*
  * The migration runner: applies the compiled-in sql/NNN_*.sql files in order,
- * under a server-side named lock so two runners cannot interleave, and records
- * each in schema_migrations.  MariaDB commits DDL implicitly, so a migration
+ * under a cluster-wide lease so two runners cannot interleave, and records
+ * each in schema_migrations.  The lease is a row, not GET_LOCK: a named lock
+ * lives on one server, so two runners against two Galera nodes both got it;
+ * a conditional UPDATE of one row is certified cluster-wide, so exactly one
+ * runner's take commits.  It expires (LIMIT_MIGRATE_LEASE_S, renewed after
+ * each migration) so a crashed runner does not block the next one forever.  MariaDB commits DDL implicitly, so a migration
  * cannot be rolled back as a whole; files are written to be re-runnable
  * (IF NOT EXISTS) and one is recorded only after all its statements ran.
  */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <mysqld_error.h>
 
+#include "onramp/clock.h"
 #include "onramp/db.h"
+#include "onramp/limits.h"
 #include "onramp/migration.h"
 
 /* MAX over the primary key is answered from the index without a scan. */
@@ -19,8 +26,26 @@ static const char SQL_APPLIED[] =
 	"SELECT version, checksum FROM schema_migrations ORDER BY version";
 static const char SQL_RECORD[] =
 	"INSERT INTO schema_migrations (version, name, checksum) VALUES (?, ?, ?)";
-static const char SQL_LOCK[] = "SELECT GET_LOCK('onramp.migrate', 30)";
-static const char SQL_UNLOCK[] = "SELECT RELEASE_LOCK('onramp.migrate')";
+/*
+ * The runner creates the lease table itself: it must exist before the first
+ * migration (an empty database) can run, and one row is the whole lease.
+ */
+static const char SQL_LEASE_TABLE[] =
+	"CREATE TABLE IF NOT EXISTS migration_lease ("
+	"id TINYINT UNSIGNED NOT NULL PRIMARY KEY, holder VARCHAR(128) NULL, lease_until DATETIME(6) NOT NULL"
+	") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci";
+static const char SQL_LEASE_ROW[] =
+	"INSERT IGNORE INTO migration_lease (id, holder, lease_until) VALUES (1, NULL, '1970-01-02 00:00:00')";
+/*
+ * The server's clock, not the runner's: every runner compares against the
+ * same database time, whichever host it runs on.
+ */
+static const char SQL_LEASE_TAKE[] =
+	"UPDATE migration_lease SET holder = ?, lease_until = NOW(6) + INTERVAL ? SECOND "
+	"WHERE id = 1 AND (holder IS NULL OR lease_until <= NOW(6))";
+static const char SQL_LEASE_RENEW[] =
+	"UPDATE migration_lease SET lease_until = NOW(6) + INTERVAL ? SECOND WHERE id = 1 AND holder = ?";
+static const char SQL_LEASE_DROP[] = "UPDATE migration_lease SET holder = NULL WHERE id = 1 AND holder = ?";
 
 const char *
 migrate_version_sql(void)
@@ -131,43 +156,88 @@ apply_one(db *d, const migration *m, char *err, size_t errsz)
 	return st;
 }
 
+/* Run one lease statement; *changed says whether it took or kept the lease. */
 static or_status
-lock(db *d, const char *sql, char *err, size_t errsz)
+lease_run(db *d, const char *sql, const char *holder, bool *changed)
 {
-	db_stmt *s;
-	bool row = false;
-	or_status st = db_prepare(d, sql, &s);
+	db_arg take[] = { DB_TEXT(holder), DB_INT(LIMIT_MIGRATE_LEASE_S) };
+	db_arg renew[] = { DB_INT(LIMIT_MIGRATE_LEASE_S), DB_TEXT(holder) };
+	db_arg drop[] = { DB_TEXT(holder) };
+	unsigned long long n = 0;
+	or_status st;
+
+	if (sql == SQL_LEASE_TAKE)
+		st = db_run(d, sql, take, 2, &n);
+	else if (sql == SQL_LEASE_RENEW)
+		st = db_run(d, sql, renew, 2, &n);
+	else
+		st = db_run(d, sql, drop, 1, &n);
+	*changed = n == 1;
+	return st;
+}
+
+/*
+ * Take the lease or say who has it.  A Galera certification conflict (1213:
+ * another node's runner took it at the same moment) is a lost race, as is an
+ * UPDATE that matched no row.
+ */
+static or_status
+lease_take(db *d, const char *holder, char *err, size_t errsz)
+{
+	bool taken = false;
+	or_status st = db_exec_simple(d, SQL_LEASE_TABLE);
 
 	if (st == OR_OK)
-		st = db_execute(s);
+		st = db_exec_simple(d, SQL_LEASE_ROW);
 	if (st == OR_OK)
-		st = db_fetch(s, &row);
-	if (st == OR_OK && (!row || db_col_int(s, 0, 0) != 1) && sql == SQL_LOCK) {
+		st = lease_run(d, SQL_LEASE_TAKE, holder, &taken);
+	if ((st == OR_OK && !taken) || (st != OR_OK && db_last_errno(d) == ER_LOCK_DEADLOCK)) {
 		snprintf(err, errsz, "another migration holds the lock; try again");
-		st = OR_ERR_CONFLICT;
+		return OR_ERR_CONFLICT;
 	}
-	db_stmt_done(s);
-	if (st == OR_ERR_DB)
+	if (st != OR_OK)
 		snprintf(err, errsz, "database: %s", db_last_error(d));
 	return st;
 }
 
-or_status
-migrate_apply(db *d, migrate_progress_fn progress, void *ctx, char *err, size_t errsz)
+/* Keep the lease for the next migration; a runner that lost it stops (another one may run now). */
+static or_status
+lease_renew(db *d, const char *holder, char *err, size_t errsz)
+{
+	bool kept = false;
+	or_status st = lease_run(d, SQL_LEASE_RENEW, holder, &kept);
+
+	if (st == OR_OK && !kept) {
+		snprintf(err, errsz, "the migration lease expired (over %d s); run onrampctl migrate again",
+			 LIMIT_MIGRATE_LEASE_S);
+		return OR_ERR_CONFLICT;
+	}
+	if (st != OR_OK)
+		snprintf(err, errsz, "database: %s", db_last_error(d));
+	return st;
+}
+
+/* Who this runner is in the lease row: host, process and start time, unique enough to tell two apart. */
+static void
+lease_holder(char *out, size_t outsz)
+{
+	char host[64] = "";
+
+	if (gethostname(host, sizeof(host) - 1) != 0)
+		host[0] = '\0';
+	host[sizeof(host) - 1] = '\0';
+	snprintf(out, outsz, "%s:%ld:%lld", host, (long)getpid(), (long long)clock_wall_us());
+}
+
+static or_status
+apply_pending(db *d, const char *holder, migrate_progress_fn progress, void *ctx, char *err, size_t errsz)
 {
 	size_t n, i;
 	const migration *all = migration_all(&n);
 	unsigned current;
-	or_status st;
+	/* Read the version under the lease, so a concurrent runner's work is seen. */
+	or_status st = migrate_current_version(d, &current);
 
-	if (all == NULL) {
-		snprintf(err, errsz, "the compiled-in migrations are inconsistent (build bug)");
-		return OR_ERR_INTERNAL;
-	}
-	if ((st = lock(d, SQL_LOCK, err, errsz)) != OR_OK)
-		return st;
-	/* Read the version under the lock, so a concurrent runner's work is seen. */
-	st = migrate_current_version(d, &current);
 	if (st != OR_OK)
 		snprintf(err, errsz, "database: %s", db_last_error(d));
 	for (i = 0; st == OR_OK && i < n; i++) {
@@ -176,10 +246,27 @@ migrate_apply(db *d, migrate_progress_fn progress, void *ctx, char *err, size_t 
 		st = apply_one(d, &all[i], err, errsz);
 		if (st == OR_OK && progress)
 			progress(ctx, &all[i]);
+		if (st == OR_OK)
+			st = lease_renew(d, holder, err, errsz);
 	}
-	{
-		char ignored[64];
-		(void)lock(d, SQL_UNLOCK, ignored, sizeof(ignored));
+	return st;
+}
+
+or_status
+migrate_apply(db *d, migrate_progress_fn progress, void *ctx, char *err, size_t errsz)
+{
+	char holder[128];
+	bool ignored;
+	or_status st;
+
+	if (migration_all(&(size_t){ 0 }) == NULL) {
+		snprintf(err, errsz, "the compiled-in migrations are inconsistent (build bug)");
+		return OR_ERR_INTERNAL;
 	}
+	lease_holder(holder, sizeof(holder));
+	if ((st = lease_take(d, holder, err, errsz)) != OR_OK)
+		return st;
+	st = apply_pending(d, holder, progress, ctx, err, errsz);
+	(void)lease_run(d, SQL_LEASE_DROP, holder, &ignored);
 	return st;
 }

@@ -4,6 +4,15 @@
  * keeps its envelope for the record but loses its body, which may carry a
  * one-time link; a failed row also revokes that link (ref_type/ref_id name it;
  * for an invite, the invite's last_outbox_id names the mail).
+ *
+ * Claims are writes (issue 17): a mailer sets claim_token on due rows and
+ * moves next_attempt_at to the claim's end in a transaction it commits
+ * before sending, and records each outcome only WHERE claim_token is still
+ * its own.  A locking read (FOR UPDATE SKIP LOCKED) held across the sends
+ * was node-local on Galera: two mailers on two nodes took the same rows.
+ * Mailers that live deliver each row once; one that dies after sending and
+ * before recording leaves the row to be sent again when its claim ends, with
+ * the same Message-ID (message_key), so the receiver can tell.
  */
 #include <string.h>
 
@@ -54,74 +63,97 @@ store_outbox_depth(db *d, long *n)
 	return st;
 }
 
+/* next_attempt_at doubles as the claim's end: the row is not due again before it. */
 static const char SQL_CLAIM[] =
-	"SELECT id, to_addr, subject, body_text, body_html, attempts FROM outbox "
-	"WHERE state = 'pending' AND next_attempt_at <= FROM_UNIXTIME(?) ORDER BY id LIMIT ? "
-	"FOR UPDATE SKIP LOCKED";
+	"UPDATE outbox SET claim_token = ?, message_key = COALESCE(message_key, ?), next_attempt_at = FROM_UNIXTIME(?) "
+	"WHERE state = 'pending' AND next_attempt_at <= FROM_UNIXTIME(?) ORDER BY id LIMIT ?";
+static const char SQL_CLAIMED[] =
+	"SELECT id, to_addr, subject, body_text, body_html, attempts, message_key FROM outbox "
+	"WHERE claim_token = ? AND state = 'pending' ORDER BY id";
 
-or_status
-store_outbox_claim(db *d, arena *a, int64_t now, long max, outbox_row **out, size_t *n)
+static or_status
+claimed_rows(db *d, arena *a, const char *token, long max, outbox_row *out, size_t *n)
 {
 	db_stmt *s;
 	bool row;
-	or_status st;
+	or_status st = db_prepare(d, SQL_CLAIMED, &s);
 
-	*n = 0;
-	*out = arena_calloc(a, (size_t)max + 1, sizeof(outbox_row));
-	if (*out == NULL)
-		return OR_ERR_NOMEM;
-	if ((st = db_prepare(d, SQL_CLAIM, &s)) != OR_OK)
+	if (st != OR_OK)
 		return st;
-	db_bind_time(s, 0, now);
-	db_bind_int(s, 1, max);
+	db_bind_cstr(s, 0, token);
 	st = db_execute(s);
 	while (st == OR_OK && (st = db_fetch(s, &row)) == OR_OK && row && *n < (size_t)max) {
-		outbox_row *r = &(*out)[(*n)++];
+		outbox_row *r = &out[(*n)++];
 		r->id = db_col_int(s, 0, 0);
 		r->to_addr = db_col_dup(s, 1, a);
 		r->subject = db_col_dup(s, 2, a);
 		r->body_text = db_col_dup(s, 3, a);
 		r->body_html = db_col_dup(s, 4, a);
 		r->attempts = (long)db_col_int(s, 5, 0);
+		r->message_key = db_col_dup(s, 6, a);
 	}
 	db_stmt_done(s);
 	return st;
 }
 
+or_status
+store_outbox_claim(db *d, arena *a, const outbox_claim *c, long max, outbox_row **out, size_t *n)
+{
+	db_arg args[] = { DB_TEXT(c->token), DB_TEXT(c->message_key), DB_INT(c->until), DB_INT(c->now), DB_INT(max) };
+	unsigned long long claimed = 0;
+	or_status st;
+
+	*n = 0;
+	*out = arena_calloc(a, (size_t)max + 1, sizeof(outbox_row));
+	if (*out == NULL)
+		return OR_ERR_NOMEM;
+	st = c->adopt ? OR_OK : db_run(d, SQL_CLAIM, args, 5, &claimed);
+	if (st == OR_OK && (claimed > 0 || c->adopt))
+		st = claimed_rows(d, a, c->token, max, *out, n);
+	return st;
+}
+
 static const char SQL_SENT[] =
-	"UPDATE outbox SET state = 'sent', sent_at = FROM_UNIXTIME(?), attempts = attempts + 1, "
-	"last_error = NULL, body_text = '', body_html = '' WHERE id = ?";
+	"UPDATE outbox SET state = 'sent', sent_at = FROM_UNIXTIME(?), attempts = attempts + 1, claim_token = NULL, "
+	"last_error = NULL, body_text = '', body_html = '' WHERE id = ? AND claim_token = ? AND state = 'pending'";
 
 or_status
-store_outbox_sent(db *d, int64_t id, int64_t now)
+store_outbox_sent(db *d, int64_t id, const char *token, int64_t now, bool *held)
 {
-	db_arg args[] = { DB_INT(now), DB_INT(id) };
+	db_arg args[] = { DB_INT(now), DB_INT(id), DB_TEXT(token) };
+	unsigned long long n = 0;
+	or_status st = db_run(d, SQL_SENT, args, 3, &n);
 
-	return db_run(d, SQL_SENT, args, 2, NULL);
+	*held = n == 1;
+	return st;
 }
 
 static const char SQL_RETRY[] =
-	"UPDATE outbox SET attempts = attempts + 1, next_attempt_at = FROM_UNIXTIME(?), last_error = ? WHERE id = ?";
+	"UPDATE outbox SET attempts = attempts + 1, next_attempt_at = FROM_UNIXTIME(?), last_error = ?, "
+	"claim_token = NULL WHERE id = ? AND claim_token = ? AND state = 'pending'";
 
 or_status
-store_outbox_retry(db *d, int64_t id, int64_t next_at, const char *error)
+store_outbox_retry(db *d, int64_t id, const char *token, int64_t next_at, const char *error, bool *held)
 {
 	db_stmt *s;
 	or_status st = db_prepare(d, SQL_RETRY, &s);
 
+	*held = false;
 	if (st != OR_OK)
 		return st;
 	db_bind_time(s, 0, next_at);
 	db_bind_text(s, 1, error, strnlen(error, 500));
 	db_bind_int(s, 2, id);
+	db_bind_cstr(s, 3, token);
 	st = db_execute(s);
+	*held = st == OR_OK && db_affected(s) == 1;
 	db_stmt_done(s);
 	return st;
 }
 
 static const char SQL_FAILED[] =
-	"UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = ?, body_text = '', body_html = '' "
-	"WHERE id = ?";
+	"UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = ?, body_text = '', body_html = '', "
+	"claim_token = NULL WHERE id = ? AND claim_token = ? AND state = 'pending'";
 /* The link of a mail nobody received must not keep working: a reset is used up... */
 static const char SQL_FAILED_RESET[] =
 	"UPDATE password_resets r JOIN outbox o ON o.ref_type = 'password_reset' AND o.ref_id = r.id "
@@ -142,21 +174,25 @@ static const char SQL_FAILED_SETUP_LINK[] =
 	"SET l.revoked_at = FROM_UNIXTIME(?) WHERE o.id = ? AND l.revoked_at IS NULL";
 
 or_status
-store_outbox_failed(db *d, int64_t id, int64_t now, const char *error)
+store_outbox_failed(db *d, int64_t id, const char *token, int64_t now, const char *error, bool *held)
 {
 	db_arg reset[] = { DB_INT(now), DB_INT(id) };
 	db_arg inv[] = { DB_INT(id) };
 	db_stmt *s;
 	or_status st = db_prepare(d, SQL_FAILED, &s);
 
+	*held = false;
 	if (st != OR_OK)
 		return st;
 	db_bind_text(s, 0, error, strnlen(error, 500));
 	db_bind_int(s, 1, id);
+	db_bind_cstr(s, 2, token);
 	st = db_execute(s);
+	*held = st == OR_OK && db_affected(s) == 1;
 	db_stmt_done(s);
-	if (st == OR_OK)
-		st = db_run(d, SQL_FAILED_RESET, reset, 2, NULL);
+	if (st != OR_OK || !*held)
+		return st;	/* another mailer holds the row now: its outcome decides */
+	st = db_run(d, SQL_FAILED_RESET, reset, 2, NULL);
 	if (st == OR_OK)
 		st = db_run(d, SQL_FAILED_INVITE, inv, 1, NULL);
 	if (st == OR_OK)

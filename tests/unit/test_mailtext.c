@@ -75,14 +75,36 @@ test_compose_refuses_header_injection(void)
 
 	buf_init(&b, 1 << 20);
 	CU_ASSERT_EQUAL(mailtext_compose("onramp <no-reply@x.test>", "a@x.test", "Hi\r\nBcc: b@x.test", "t", "<p>t</p>",
-					 1700000000, "x.test", &b),
+					 1700000000, NULL, "x.test", &b),
 			OR_ERR_INVALID);
 	b.len = 0;
 	CU_ASSERT_EQUAL(mailtext_compose("onramp <no-reply@x.test>", "a@x.test", "Hello", "line1\nline2", "<p>t</p>",
-					 1700000000, "x.test", &b),
+					 1700000000, NULL, "x.test", &b),
 			OR_OK);
 	CU_ASSERT_PTR_NOT_NULL(memmem(b.data, b.len, "line1\r\nline2", 12));
 	CU_ASSERT_PTR_NOT_NULL(memmem(b.data, b.len, "Subject: Hello\r\n", 16));
+	buf_free(&b);
+}
+
+/* The mailer's resend of an outbox row carries the same Message-ID, so a receiver tells duplicates. */
+static void
+test_compose_stable_message_id(void)
+{
+	const char *want = "Message-ID: <outbox-42.0123456789abcdef0123456789abcdef@x.test>\r\n";
+	or_buf a, b;
+
+	buf_init(&a, 1 << 20);
+	buf_init(&b, 1 << 20);
+	CU_ASSERT_EQUAL(mailtext_compose("o <n@x.test>", "a@x.test", "Hi", "t", "<p>t</p>", 1700000000,
+					 "outbox-42.0123456789abcdef0123456789abcdef", "x.test", &a), OR_OK);
+	CU_ASSERT_EQUAL(mailtext_compose("o <n@x.test>", "a@x.test", "Hi", "t", "<p>t</p>", 1700000100,
+					 "outbox-42.0123456789abcdef0123456789abcdef", "x.test", &b), OR_OK);
+	CU_ASSERT_PTR_NOT_NULL(memmem(a.data, a.len, want, strlen(want)));
+	CU_ASSERT_PTR_NOT_NULL(memmem(b.data, b.len, want, strlen(want)));
+	b.len = 0;
+	CU_ASSERT_EQUAL(mailtext_compose("o <n@x.test>", "a@x.test", "Hi", "t", "<p>t</p>", 1700000000,
+					 "x\r\nBcc: b@x.test", "x.test", &b), OR_ERR_INVALID);
+	buf_free(&a);
 	buf_free(&b);
 }
 
@@ -136,6 +158,7 @@ static const unit_test tests[] = {
 	{ "setup link mail carries the link, escaped", test_sso_setup_link_mail },
 	{ "support mail escapes and fills gaps", test_support_mail_escapes_and_fills_gaps },
 	{ "compose refuses header injection", test_compose_refuses_header_injection },
+	{ "compose keeps a given Message-ID", test_compose_stable_message_id },
 	{ "address extraction", test_address_extraction },
 	{ "account state mail has no link", test_account_state_mail_has_no_link },
 	{ "action codes read as sentences", test_action_sentences },
