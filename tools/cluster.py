@@ -461,3 +461,50 @@ class ClusterStack:
             "upstream": self.front.upstream_servers,
             "nginx": self.front.nginx_pid(),
         }
+
+
+# ---- ./dev up --cluster, ./dev down, ./dev status (tools/stack.py main) ------------
+def layout(devdir, build=None, public_port=8080, operator_port=8081, workers=2):
+    """The dev cluster under DEVDIR/cluster, or None when none was ever started there."""
+    base = os.path.join(devdir, "cluster")
+    if not os.path.exists(os.path.join(base, "db", "cluster.json")):
+        return None
+    return ClusterStack(base, build or os.path.join(stack.ROOT, "build"), public_port, operator_port,
+                        workers=workers)
+
+
+def single_running(st):
+    return bool(st.app_pid() or st.nginx_pid() or st.db.running())
+
+
+def cli_up(a, st):
+    """./dev up --cluster: refuse while the single stack holds the ports, else start (or keep)."""
+    if single_running(st):
+        log(f"the single-node stack runs in {st.base} on the same ports: stop it first (./dev down)")
+        return 1
+    cs = layout(a.dir, a.build, a.public_port, a.operator_port, a.workers) or ClusterStack(
+        os.path.join(a.dir, "cluster"), a.build, a.public_port, a.operator_port, workers=a.workers)
+    if cs.running() and http_get(cs.public_url + "/healthz")[0] == 200:
+        log("cluster already running; nothing changed")
+    else:
+        cs.up(demo=False)
+    if a.demo:
+        cs.seed_demo()
+    print_layout(cs)
+    return 0
+
+
+def print_layout(cs):
+    print(f"cluster          {cs.base}/ ({'running' if cs.running() else 'not running'})")
+    print(f"public console   {cs.public_url}/")
+    print(f"operator console {cs.operator_url}/admin/")
+    for n in cs.cluster.nodes:
+        state = n.status("wsrep_local_state_comment") if n.running() else "down"
+        print(f"  galera {n.name}     127.0.0.1:{n.port} and {n.socket} (gcomm {n.gcomm_port}, "
+              f"IST {n.ist_port}, SST {n.sst_port}): {state}")
+    for a in cs.apps:
+        print(f"  app host app{a.index}  {a.socket} ({len(a.worker_pids())} workers, mailer, fetcher; "
+              f"config {a.config_path}; database {a.extra_config.get('db_hosts') or a.db.socket})")
+    print(f"  nginx upstream  {' '.join(cs.front.upstream_servers)}")
+    print(f"mail (sink)      {cs.front.maildir}/")
+    print(f"logs             {cs.base}/log/, {cs.base}/app*/log/, {cs.base}/db/node*/log/")

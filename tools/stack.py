@@ -788,8 +788,13 @@ def main():
     p.add_argument("--workers", type=int, default=int(os.environ.get("ONRAMP_WORKERS", 0) or os.cpu_count() or 2))
     p.add_argument("--json", action="store_true")
     p.add_argument("--demo", action="store_true", help="load demo data (up only)")
+    p.add_argument("--cluster", action="store_true", help="up: the loopback Galera layout in DIR/cluster")
     a = p.parse_args()
     st = Stack(a.dir, a.build, a.public_port, a.operator_port, workers=a.workers)
+    import cluster
+    cs = cluster.layout(a.dir, a.build, a.public_port, a.operator_port, a.workers)
+    if a.command == "totp" and cs and not os.path.exists(st.demo_totp_file):
+        st = cs.front
     if a.command == "totp":
         if not os.path.exists(st.demo_totp_file):
             log(f"no demo operator TOTP secret in {st.demo_totp_file}: run ./dev up first")
@@ -798,6 +803,11 @@ def main():
         print(f"{st.demo_totp_code()}   (ops-admin's two-factor code, valid for {left} s more; "
               f"the key is in {st.demo_totp_file})")
         return 0
+    if a.command == "up" and a.cluster:
+        return cluster.cli_up(a, st)
+    if a.command == "up" and cs and cs.any_running():
+        log(f"the cluster layout runs in {cs.base} on the same ports: stop it first (./dev down)")
+        return 1
     if a.command == "up":
         if st.running() and http_get(st.public_url + "/healthz")[0] == 200:
             log("already running; nothing changed")
@@ -807,10 +817,14 @@ def main():
             st.seed_demo()
     elif a.command == "down":
         st.down()
+        if cs:
+            cs.down()
         log("stopped")
         return 0
     info = st.describe()
     info["running"] = st.running()
+    if cs and a.command == "status":
+        info["cluster"] = dict(cs.describe(), running=cs.running())
     if a.json:
         print(json.dumps(info))
     else:
@@ -822,7 +836,11 @@ def main():
         print(f"logs             {st.log_dir}/")
         print(f"mail (sink)      {st.maildir}/ (maildir; every mail the stack sends lands here)")
         print(f"running          {'yes' if info['running'] else 'no'}")
-    return 0 if a.command != "status" or info["running"] else 3
+        if "cluster" in info:
+            print()
+            cluster.print_layout(cs)
+    running = info["running"] or info.get("cluster", {}).get("running", False)
+    return 0 if a.command != "status" or running else 3
 
 
 if __name__ == "__main__":
