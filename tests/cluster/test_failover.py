@@ -20,17 +20,20 @@ The figures go to stdout and to BUILD/tests/cluster/failover-figures.json.
 
 import json
 import os
+import sys
 import tempfile
 import threading
 import time
 import types
 import unittest
 
-import stack
-import test_faults
-from failover_load import Client, Node, Recorder, percentile, read_config, upstreams_by_request_id
-from faults_load import CLIENT_TIMEOUT_S, CUSTOMERS, PASSWORD, THREADS, Conn
-from identity_client import operator_signin
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path[:0] = [os.path.join(ROOT, "tools"), os.path.join(ROOT, "tests", "integration")]
+import stack  # noqa: E402
+import test_faults  # noqa: E402
+from failover_load import Client, Node, Recorder, percentile, read_config, upstreams_by_request_id  # noqa: E402
+from faults_load import CLIENT_TIMEOUT_S, CUSTOMERS, PASSWORD, THREADS, Conn  # noqa: E402
+from identity_client import operator_signin  # noqa: E402
 
 SECONDS = max(30, int(os.environ.get("FAILOVER_SECONDS", "60")))
 SCALE = SECONDS / 60.0
