@@ -176,10 +176,13 @@ class ApiSession:
 
 
 class MariaDB:
-    """A private MariaDB server: data directory, unix socket, no TCP."""
+    """A private MariaDB server: data directory, unix socket, no TCP unless a port is given (then
+    also 127.0.0.1:port); extra_args are more mariadbd arguments (e.g. wsrep settings)."""
 
-    def __init__(self, base):
+    def __init__(self, base, port=None, extra_args=None):
         self.base = base
+        self.port = port
+        self.extra_args = list(extra_args or [])
         self.datadir = os.path.join(base, "db")
         self.rundir = os.path.join(base, "dbrun")
         self.socket = os.path.join(self.rundir, "mysqld.sock")
@@ -214,7 +217,8 @@ class MariaDB:
             return
         if not self.initialised():
             self.init()
-        self.spawn(self.server_args() + ["--skip-networking", "--skip-log-bin"])
+        net = [f"--port={self.port}", "--bind-address=127.0.0.1"] if self.port else ["--skip-networking"]
+        self.spawn(self.server_args() + net + ["--skip-log-bin", *self.extra_args])
         self.wait_started(self._answers, 60, "MariaDB to accept connections")
 
     def server_args(self):
@@ -272,6 +276,10 @@ class MariaDB:
                  f"CREATE USER IF NOT EXISTS '{user}'@'localhost' IDENTIFIED BY '{password}'; "
                  f"ALTER USER '{user}'@'localhost' IDENTIFIED BY '{password}'; "
                  f"GRANT ALL PRIVILEGES ON `{name}`.* TO '{user}'@'localhost';")
+        if self.port:  # over TCP the client is 127.0.0.1 (--skip-name-resolve)
+            self.sql(f"CREATE USER IF NOT EXISTS '{user}'@'127.0.0.1' IDENTIFIED BY '{password}'; "
+                     f"ALTER USER '{user}'@'127.0.0.1' IDENTIFIED BY '{password}'; "
+                     f"GRANT ALL PRIVILEGES ON `{name}`.* TO '{user}'@'127.0.0.1';")
 
 
 class Stack:

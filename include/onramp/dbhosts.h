@@ -62,11 +62,13 @@ size_t dbhosts_pick(const dbhosts_state *s, int64_t now_ms, size_t order[LIMIT_D
 void dbhosts_mark(dbhosts_state *s, size_t i, bool ok, int64_t now_ms, int64_t skip_ms);
 
 /**
- * The readiness of a node from its @@wsrep_on and status wsrep_ready and
- * wsrep_local_state (as text; NULL when absent): a plain server (wsrep_on 0)
- * is ready; a Galera node only when ready is ON and the state is 4 (Synced).
+ * The readiness of a node from its @@wsrep_on, status wsrep_ready and
+ * wsrep_local_state, and @@wsrep_reject_queries (as text; NULL when absent):
+ * a plain server (wsrep_on 0) is ready; a Galera node only when ready is ON,
+ * the state is 4 (Synced) and an operator has not told it to reject queries.
  * When not, why says what the node is.
  */
-bool dbhosts_ready(const char *wsrep_on, const char *ready, const char *local_state, char *why, size_t whysz);
+bool dbhosts_ready(const char *wsrep_on, const char *ready, const char *local_state, const char *reject,
+		   char *why, size_t whysz);
 
 #endif

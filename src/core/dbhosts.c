@@ -242,7 +242,8 @@ dbhosts_mark(dbhosts_state *s, size_t i, bool ok, int64_t now_ms, int64_t skip_m
 }
 
 bool
-dbhosts_ready(const char *wsrep_on, const char *ready, const char *local_state, char *why, size_t whysz)
+dbhosts_ready(const char *wsrep_on, const char *ready, const char *local_state, const char *reject,
+	      char *why, size_t whysz)
 {
 	if (wsrep_on != NULL && strcmp(wsrep_on, "0") == 0)
 		return true;
@@ -257,6 +258,11 @@ dbhosts_ready(const char *wsrep_on, const char *ready, const char *local_state, 
 	/* 4 = Synced; 1 Joining, 2 Donor/Desynced, 3 Joined: the node lags or serves a joiner. */
 	if (local_state == NULL || strcmp(local_state, "4") != 0) {
 		snprintf(why, whysz, "wsrep_local_state is %s, not 4 (Synced)", local_state ? local_state : "absent");
+		return false;
+	}
+	/* Maintenance: the node answers 1047 to every query while it is set. */
+	if (reject != NULL && strcmp(reject, "NONE") != 0) {
+		snprintf(why, whysz, "wsrep_reject_queries is %s", reject);
 		return false;
 	}
 	return true;

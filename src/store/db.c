@@ -329,6 +329,7 @@ begin_once(db *d)
 	 */
 	if (mysql_real_query(d->conn, SQL_BEGIN, sizeof(SQL_BEGIN) - 1) != 0) {
 		db_note_error(d, mysql_errno(d->conn), mysql_error(d->conn));
+		db_hosts_conn_error(d, d->last_errno);
 		if (db_is_conn_error(d->last_errno))
 			db_drop_connection(d);
 		return OR_ERR_DB;
@@ -364,6 +365,7 @@ db_commit(db *d)
 	}
 	if (mysql_commit(d->conn) != 0) {
 		db_note_error(d, mysql_errno(d->conn), mysql_error(d->conn));
+		db_hosts_conn_error(d, d->last_errno);
 		st = OR_ERR_DB;
 	} else {
 		d->unit_facts.committed = true;

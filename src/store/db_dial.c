@@ -22,11 +22,15 @@ static const char SQL_SESSION[] =
 	"SET time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ZERO_IN_DATE,"
 	"ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'";
 
-/* One scan of the status table for both values (a plain server has no wsrep_local_state: NULL). */
+/*
+ * Scalar subqueries, not one aggregate over GLOBAL_STATUS: in a query whose
+ * FROM is that table, MariaDB 10.11 with wsrep reads @@wsrep_on (session and
+ * global) as 0, which would pass every Galera node as a plain server.
+ */
 static const char SQL_READY[] =
-	"SELECT @@wsrep_on, MAX(IF(VARIABLE_NAME = 'WSREP_READY', VARIABLE_VALUE, NULL)), "
-	"MAX(IF(VARIABLE_NAME = 'WSREP_LOCAL_STATE', VARIABLE_VALUE, NULL)) "
-	"FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME IN ('WSREP_READY', 'WSREP_LOCAL_STATE')";
+	"SELECT @@wsrep_on, @@wsrep_reject_queries, "
+	"(SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'WSREP_READY'), "
+	"(SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'WSREP_LOCAL_STATE')";
 
 const char *
 db_ready_sql(void)
@@ -40,12 +44,12 @@ db_ready_row(MYSQL_RES *res, bool *wsrep_on, char *why, size_t whysz)
 	MYSQL_ROW row = res ? mysql_fetch_row(res) : NULL;
 
 	*wsrep_on = false;
-	if (row == NULL || mysql_num_fields(res) != 3) {
+	if (row == NULL || mysql_num_fields(res) != 4) {
 		str_copy(why, whysz, "the readiness statement returned no row");
 		return false;
 	}
 	*wsrep_on = row[0] != NULL && strcmp(row[0], "1") == 0;
-	return dbhosts_ready(row[0], row[1], row[2], why, whysz);
+	return dbhosts_ready(row[0], row[2], row[3], row[1], why, whysz);
 }
 
 or_status
@@ -213,6 +217,14 @@ db_connect(db *d)
 	if (clock_mono_ms() - t0 >= DB_SLOW_DIAL_MS)
 		d->retry_at_ms = clock_mono_ms() + DB_RETRY_GAP_MS;
 	return OR_ERR_DB;
+}
+
+void
+db_hosts_conn_error(db *d, unsigned no)
+{
+	/* Ready when dialled, refusing now (left the primary component, or set to reject queries). */
+	if (no == ER_UNKNOWN_COM_ERROR && d->conn && d->hosts_loaded)
+		db_hosts_note(d, d->host_cur, false, "WSREP has not yet prepared node for application use (1047)");
 }
 
 void

@@ -92,6 +92,8 @@ void db_stmt_free_cols(db_stmt *s);
 or_status db_hosts_load(db *d);
 /** True when an entry before cur may be dialled again (its skip time passed): time to go back to it. */
 bool db_hosts_better(const db *d, size_t cur, int64_t now_ms);
+/** Error no on the request connection: a node refusing queries (1047) is passed over by the redial. */
+void db_hosts_conn_error(db *d, unsigned no);
 /** Between units of work: drop a connection to a later entry when an earlier one may be dialled again. */
 void db_hosts_rehome(db *d);
 /** Record the outcome of a dial of entry i (skip time, one log line per up/down transition). */

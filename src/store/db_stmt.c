@@ -26,6 +26,7 @@ stmt_fail(db_stmt *s)
 	unsigned no = s->st ? mysql_stmt_errno(s->st) : mysql_errno(d->conn);
 
 	db_note_error(d, no, s->st ? mysql_stmt_error(s->st) : mysql_error(d->conn));
+	db_hosts_conn_error(d, no);
 	if (db_is_conn_error(no))
 		db_drop_connection(d);
 	else if (s->st)

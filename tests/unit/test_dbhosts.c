@@ -255,19 +255,23 @@ test_ready(void)
 {
 	char why[128];
 
-	CU_ASSERT_TRUE(dbhosts_ready("0", "OFF", NULL, why, sizeof(why)));
-	CU_ASSERT_TRUE(dbhosts_ready("1", "ON", "4", why, sizeof(why)));
+	CU_ASSERT_TRUE(dbhosts_ready("0", "OFF", NULL, "NONE", why, sizeof(why)));
+	CU_ASSERT_TRUE(dbhosts_ready("1", "ON", "4", "NONE", why, sizeof(why)));
 	why[0] = '\0';
-	CU_ASSERT_FALSE(dbhosts_ready("1", "ON", "2", why, sizeof(why)));
+	CU_ASSERT_FALSE(dbhosts_ready("1", "ON", "2", "NONE", why, sizeof(why)));
 	CU_ASSERT_PTR_NOT_NULL(strstr(why, "wsrep_local_state is 2"));
-	CU_ASSERT_FALSE(dbhosts_ready("1", "ON", "1", why, sizeof(why)));
-	CU_ASSERT_FALSE(dbhosts_ready("1", "ON", "3", why, sizeof(why)));
-	CU_ASSERT_FALSE(dbhosts_ready("1", "ON", NULL, why, sizeof(why)));
-	CU_ASSERT_FALSE(dbhosts_ready("1", "OFF", "4", why, sizeof(why)));
+	CU_ASSERT_FALSE(dbhosts_ready("1", "ON", "1", "NONE", why, sizeof(why)));
+	CU_ASSERT_FALSE(dbhosts_ready("1", "ON", "3", "NONE", why, sizeof(why)));
+	CU_ASSERT_FALSE(dbhosts_ready("1", "ON", NULL, "NONE", why, sizeof(why)));
+	CU_ASSERT_FALSE(dbhosts_ready("1", "OFF", "4", "NONE", why, sizeof(why)));
 	CU_ASSERT_PTR_NOT_NULL(strstr(why, "wsrep_ready is OFF"));
-	CU_ASSERT_FALSE(dbhosts_ready("1", NULL, "4", why, sizeof(why)));
-	CU_ASSERT_FALSE(dbhosts_ready(NULL, "ON", "4", why, sizeof(why)));
-	CU_ASSERT_FALSE(dbhosts_ready("2", "ON", "4", why, sizeof(why)));
+	CU_ASSERT_FALSE(dbhosts_ready("1", NULL, "4", "NONE", why, sizeof(why)));
+	CU_ASSERT_FALSE(dbhosts_ready(NULL, "ON", "4", "NONE", why, sizeof(why)));
+	CU_ASSERT_FALSE(dbhosts_ready("2", "ON", "4", "NONE", why, sizeof(why)));
+	CU_ASSERT_TRUE(dbhosts_ready("1", "ON", "4", NULL, why, sizeof(why)));
+	CU_ASSERT_FALSE(dbhosts_ready("1", "ON", "4", "ALL", why, sizeof(why)));
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "wsrep_reject_queries is ALL"));
+	CU_ASSERT_TRUE(dbhosts_ready("0", "OFF", NULL, "ALL", why, sizeof(why)));
 }
 
 static const unit_test tests[] = {
