@@ -330,6 +330,23 @@ or_status store_outbox_retry(db *d, int64_t id, const char *token, int64_t next_
  */
 or_status store_outbox_failed(db *d, int64_t id, const char *token, int64_t now, const char *error, bool *held);
 
+/* ---- guard rows (src/store/guards.c) ----------------------------------------------- */
+
+/** Which invariant a guard row stands for (guards.kind; never renumber). */
+typedef enum guard_kind {
+	GUARD_SEATS = 1,		/* id = customer: the seat limit */
+	GUARD_CUSTOMER_ADMINS = 2,	/* id = customer: it keeps one active admin */
+	GUARD_OPERATOR_ADMINS = 3,	/* id = 0: the vendor keeps one operator admin */
+	GUARD_USER_RESETS = 4		/* id = user: the reset-token limit and the one usable link */
+} guard_kind;
+
+/**
+ * Write the guard row of (kind, id) inside the caller's transaction, before
+ * reading what the invariant counts: the write (not a lock) is what Galera
+ * certifies, so two such checks on two nodes cannot both commit.
+ */
+or_status store_guard_take(db *d, guard_kind kind, int64_t id);
+
 /* ---- the last-admin rule (src/store/admins.c) ------------------------------------ */
 
 /**

@@ -7,7 +7,9 @@
  * admins removing each other both see the other one and both commit.  Here
  * the live admins are read FOR UPDATE: a locking read sees the latest
  * committed rows and holds them until commit, so a second removal waits for
- * the first and then counts what the first left behind.
+ * the first and then counts what the first left behind.  Locks are node-local
+ * on Galera, so the rule first writes its guard row (src/store/guards.c): two
+ * removals on two nodes then write a common row and only one commits.
  *
  * Also who a person of a customer is told to contact (a suspended user, an
  * invitee refused for seats): the admin named, or the active admins.
@@ -33,6 +35,10 @@ store_admin_keep_one(db *d, session_realm realm, int64_t customer_id, int64_t id
 
 	if (realm == REALM_CUSTOMER && customer_id <= 0)
 		return OR_ERR_INTERNAL;
+	st = realm == REALM_OPERATOR ? store_guard_take(d, GUARD_OPERATOR_ADMINS, 0)
+				     : store_guard_take(d, GUARD_CUSTOMER_ADMINS, customer_id);
+	if (st != OR_OK)
+		return st;
 	st = db_prepare(d, realm == REALM_OPERATOR ? SQL_LOCK_OPERATOR_ADMINS : SQL_LOCK_CUSTOMER_ADMINS, &s);
 	if (st != OR_OK)
 		return st;

@@ -167,8 +167,11 @@ store_customer_lock(db *d, int64_t id, long *seat_limit)
 {
 	db_stmt *s;
 	bool found;
-	or_status st = db_prepare(d, SQL_LOCK, &s);
+	/* The seat guard row, written: what Galera certifies (src/store/guards.c); the read locks as before. */
+	or_status st = store_guard_take(d, GUARD_SEATS, id);
 
+	if (st == OR_OK)
+		st = db_prepare(d, SQL_LOCK, &s);
 	if (st != OR_OK)
 		return st;
 	db_bind_int(s, 0, id);
@@ -272,7 +275,8 @@ store_customer_lock_invite(db *d, arena *a, int64_t id, const char *email, int64
 	memset(out, 0, sizeof(*out));
 	if (scope_refused(__func__, id))
 		return OR_ERR_INTERNAL;
-	if ((st = db_prepare(d, SQL_LOCK_NAMED, &s)) != OR_OK)
+	/* As store_customer_lock: the guard write orders seat checks across Galera nodes. */
+	if ((st = store_guard_take(d, GUARD_SEATS, id)) != OR_OK || (st = db_prepare(d, SQL_LOCK_NAMED, &s)) != OR_OK)
 		return st;
 	db_bind_int(s, 0, id);
 	st = db_query_one(s, &found);

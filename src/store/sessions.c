@@ -267,9 +267,10 @@ reset_insert(db *d, const reset_new *r, int64_t *id)
 }
 
 /*
- * The user row is locked first, so issuers of the same user (two mailers, a
- * mailer and an operator) take turns: each sees the others' count and
- * revocation, and exactly one link, the newest, is left usable.
+ * The user's reset guard is written and the user row locked first, so
+ * issuers of the same user (two mailers, a mailer and an operator, on any
+ * Galera node: src/store/guards.c) take turns: each sees the others' count
+ * and revocation, and exactly one link, the newest, is left usable.
  */
 or_status
 store_reset_create(db *d, const reset_new *r, int64_t *id)
@@ -278,7 +279,10 @@ store_reset_create(db *d, const reset_new *r, int64_t *id)
 	db_arg recent[] = { DB_INT(r->user_id), DB_TEXT(r->created_by), DB_INT(r->now - r->window_s) };
 	db_arg others[] = { DB_INT(r->now), DB_INT(r->user_id), DB_TEXT(r->token_hash) };
 	long long uid = 0, n = 0;
-	or_status st = db_scalar(d, SQL_RESET_LOCK_USER, lock, 1, 0, &uid);
+	or_status st = store_guard_take(d, GUARD_USER_RESETS, r->user_id);
+
+	if (st == OR_OK)
+		st = db_scalar(d, SQL_RESET_LOCK_USER, lock, 1, 0, &uid);
 
 	if (st == OR_OK && uid == 0)
 		st = OR_ERR_NOT_FOUND;
