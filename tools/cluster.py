@@ -34,10 +34,9 @@ class GaleraNode(MariaDB):
     """One mariadbd with wsrep on: unix socket plus TCP on 127.0.0.1, its own directory."""
 
     def __init__(self, base, index, ports, peers):
-        super().__init__(os.path.join(base, f"node{index}"))
+        super().__init__(os.path.join(base, f"node{index}"), port=ports["sql"])
         self.index = index
         self.name = f"node{index}"
-        self.port = ports["sql"]
         self.gcomm_port = ports["gcomm"]
         self.ist_port = ports["ist"]
         self.sst_port = ports["sst"]
@@ -51,7 +50,6 @@ class GaleraNode(MariaDB):
         options = (f"gmcast.listen_addr=tcp://127.0.0.1:{self.gcomm_port};"
                    f"ist.recv_addr=127.0.0.1:{self.ist_port};{PROVIDER_TIMINGS}")
         args = self.server_args() + [
-            f"--port={self.port}", "--bind-address=127.0.0.1",
             "--wsrep-on=ON", f"--wsrep-provider={PROVIDER}", f"--wsrep-cluster-name={CLUSTER_NAME}",
             f"--wsrep-cluster-address=gcomm://{address}",
             f"--wsrep-node-address=127.0.0.1:{self.gcomm_port}", f"--wsrep-node-name={self.name}",
@@ -292,23 +290,13 @@ class GaleraCluster:
 
     def create_app_database(self, name, user, password):
         """The app's database and user, made on one node and replicated (DDL and grants are TOI)."""
-        node = self.running_nodes()[0]
-        node.create_app_database(name, user, password)
-        # Over TCP the client's host is 127.0.0.1, not localhost (skip-name-resolve).
-        node.sql(f"CREATE USER IF NOT EXISTS '{user}'@'127.0.0.1' IDENTIFIED BY '{password}'; "
-                 f"ALTER USER '{user}'@'127.0.0.1' IDENTIFIED BY '{password}'; "
-                 f"GRANT ALL PRIVILEGES ON `{name}`.* TO '{user}'@'127.0.0.1';")
+        # A node has a TCP port, so this grants the app user on 127.0.0.1 as well as localhost.
+        self.running_nodes()[0].create_app_database(name, user, password)
 
     def describe(self):
         return [{"name": n.name, "sql_port": n.port, "socket": n.socket, "gcomm_port": n.gcomm_port,
                  "ist_port": n.ist_port, "sst_port": n.sst_port, "pid": n.pid(), "datadir": n.datadir}
                 for n in self.nodes]
-
-
-def db_hosts_supported():
-    """Whether this tree's config knows db_hosts/db_sync_wait (the hosts branch of issue 17)."""
-    with open(os.path.join(stack.ROOT, "src", "core", "config.c")) as f:
-        return "db_hosts" in f.read()
 
 
 class AppHost(Stack):
@@ -320,10 +308,9 @@ class AppHost(Stack):
         nodes = owner.cluster.nodes
         # Host i prefers node i, then the others in ring order.
         order = [nodes[(index + k) % len(nodes)] for k in range(len(nodes))]
-        config = {"db_socket": None, "db_hosts": ",".join(f"unix:{n.socket}" for n in order),
+        # db_sync_wait = 1: causal reads, so a write through one node is seen through the next.
+        config = {"db_hosts": ",".join(f"unix:{n.socket}" for n in order),
                   "db_sync_wait": "1"}
-        if not db_hosts_supported():
-            config = {}  # db_socket of the preferred node (Stack's default with db=order[0])
         config.update(extra_config or {})
         super().__init__(os.path.join(owner.base, f"app{index}"), owner.build, owner.public_port,
                          owner.operator_port, db=order[0], workers=workers, extra_config=config,

@@ -217,14 +217,14 @@ class MariaDB:
             return
         if not self.initialised():
             self.init()
-        net = [f"--port={self.port}", "--bind-address=127.0.0.1"] if self.port else ["--skip-networking"]
-        self.spawn(self.server_args() + net + ["--skip-log-bin", *self.extra_args])
+        self.spawn(self.server_args() + ["--skip-log-bin"] + self.extra_args)
         self.wait_started(self._answers, 60, "MariaDB to accept connections")
 
     def server_args(self):
         """mariadbd's settings shared by the single server and the Galera nodes."""
         return ["mariadbd", "--no-defaults", f"--datadir={self.datadir}", f"--socket={self.socket}",
                 f"--pid-file={self.pidfile}", f"--log-error={self.logfile}",
+                *([f"--port={self.port}", "--bind-address=127.0.0.1"] if self.port else ["--skip-networking"]),
                 "--skip-name-resolve", "--innodb-buffer-pool-size=64M",
                 "--innodb-log-file-size=16M", "--innodb-flush-log-at-trx-commit=2",
                 "--character-set-server=utf8mb4", "--collation-server=utf8mb4_unicode_ci",
@@ -415,8 +415,8 @@ class Stack:
         if self.clock_file:
             settings.update(test_mode="1", test_clock_file=self.clock_file)
         settings.update(self.extra_config)
-        # extra_config can drop a default with None (a cluster app host uses db_hosts, not db_socket).
-        settings = {k: v for k, v in settings.items() if v is not None}
+        if "db_hosts" in self.extra_config:     # it replaces db_socket (config_load refuses both)
+            settings.pop("db_socket", None)
         with open(self.config_path, "w") as f:
             f.write("# Written by tools/stack.py for this stack; see docs/config.md.\n")
             for k, v in settings.items():

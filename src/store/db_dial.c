@@ -25,12 +25,16 @@ static const char SQL_SESSION[] =
 /*
  * Scalar subqueries, not one aggregate over GLOBAL_STATUS: in a query whose
  * FROM is that table, MariaDB 10.11 with wsrep reads @@wsrep_on (session and
- * global) as 0, which would pass every Galera node as a plain server.
+ * global) as 0, which would pass every Galera node as a plain server.  The
+ * IF spares a plain server the two status scans (about 270 us instead of
+ * 1000 us per connect, measured on loopback).
  */
 static const char SQL_READY[] =
 	"SELECT @@wsrep_on, @@wsrep_reject_queries, "
-	"(SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'WSREP_READY'), "
-	"(SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'WSREP_LOCAL_STATE')";
+	"IF(@@wsrep_on, (SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS "
+	"WHERE VARIABLE_NAME = 'WSREP_READY'), NULL), "
+	"IF(@@wsrep_on, (SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS "
+	"WHERE VARIABLE_NAME = 'WSREP_LOCAL_STATE'), NULL)";
 
 const char *
 db_ready_sql(void)

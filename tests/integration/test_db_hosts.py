@@ -42,14 +42,7 @@ def init_db(db):
 
 
 class HostsStack(stack.Stack):
-    """A stack whose config names its servers with db_hosts (db_socket would be refused with it)."""
-
-    def _write_config(self, creds_path):
-        super()._write_config(creds_path)
-        with open(self.config_path) as f:
-            lines = [line for line in f if not line.startswith("db_socket =")]
-        with open(self.config_path, "w") as f:
-            f.writelines(lines)
+    """A stack whose config names its servers with db_hosts (Stack then leaves db_socket out)."""
 
     def prepare(self, servers):
         """The app database, its user and the schema on every server, each banner naming its server."""
