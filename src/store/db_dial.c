@@ -85,7 +85,12 @@ db_hosts_note(db *d, size_t i, bool ok, const char *why)
 	uint32_t bit = 1u << i;
 
 	dbhosts_mark(&d->hstate, i, ok, clock_mono_ms(), d->cfg->db_host_skip_ms);
-	/* One line per change of an entry's state, so a dead node does not flood the log. */
+	/*
+	 * One line per change of an entry's state, so a dead node does not flood
+	 * the log; a single server logs as before (its requests' errors say it all).
+	 */
+	if (d->hosts.n < 2)
+		return;
 	if (!ok && !(d->hosts_down & bit)) {
 		d->hosts_down |= bit;
 		log_event(LOG_WARN, "db_host_down", "database entry %s: %s; passed over for %d ms",
