@@ -264,6 +264,12 @@ class FailoverTests(unittest.TestCase):
         self.none({e: mails.get(e, 0) for e in acked if mails.get(e, 0) != 1},
                   "acknowledged invites whose mail did not arrive exactly once (recipient: count)")
         self.none({e: n for e, n in mails.items() if n > 1}, "mails delivered more than once (recipient: count)")
+        # The mailers' claim protocol gives each outbox row one Message-ID, kept across resends:
+        # a receiver could drop a duplicate by it, but none may arrive while the mailers live.
+        ids = {}
+        for m in self.cs.mails():
+            ids[m["Message-ID"]] = ids.get(m["Message-ID"], 0) + 1
+        self.none({i: n for i, n in ids.items() if n > 1 or i is None}, "Message-IDs missing or seen twice")
 
     def converged_fingerprints(self):
         """Every node's {table: (rows, checksum)}, read until all agree or SETTLE_S passes (the
