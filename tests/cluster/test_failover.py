@@ -20,6 +20,7 @@ The figures go to stdout and to BUILD/tests/cluster/failover-figures.json.
 
 import json
 import os
+import shutil
 import sys
 import tempfile
 import threading
@@ -207,6 +208,7 @@ class FailoverTests(unittest.TestCase):
         figures["problems"] = len(problems)
         self.write_figures(figures)
         if problems:
+            self.keep_logs()
             self.fail("\n\n".join(problems))
 
     # ---- checks ------------------------------------------------------------------
@@ -334,6 +336,19 @@ class FailoverTests(unittest.TestCase):
             "requests_by_upstream": by_host or "not in the nginx log",
             "setup_s": round(self.setup_s, 1), "settle_s": round(self.settle_s, 1),
         }
+
+    def keep_logs(self):
+        """Copy every log of the layout (app hosts, nodes, nginx) beside the figures: the run's
+        directory is removed at its end, and a failure is read from these."""
+        out = os.path.join(self.build, "tests", "cluster", "failover-logs")
+        shutil.rmtree(out, ignore_errors=True)
+        for top, _, files in os.walk(self.cs.base):
+            for name in files:
+                if name.endswith(".log"):
+                    rel = os.path.relpath(os.path.join(top, name), self.cs.base)
+                    os.makedirs(os.path.dirname(os.path.join(out, rel)), exist_ok=True)
+                    shutil.copy(os.path.join(top, name), os.path.join(out, rel))
+        print(f"failover: logs kept in {out}", flush=True)
 
     def write_figures(self, figures):
         lines = [f"failover: {k}: {json.dumps(v)}" for k, v in figures.items() if k != "status_by_route"]
