@@ -69,6 +69,23 @@ def pid_alive(pid):
         return False
 
 
+def processes_mentioning(marker):
+    """Live processes (not this one) whose command line mentions marker, e.g. a test's temporary
+    directory: what a runner checks is left behind after its stacks stopped.  [(pid, command)]."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if marker in cmd and pid_alive(int(entry)):
+            found.append((int(entry), cmd.strip()))
+    return found
+
+
 def read_pid(path):
     try:
         with open(path) as f:

@@ -228,18 +228,7 @@ def children(parent):
 
 def strays(marker):
     """Live processes whose command line mentions marker (our temp directory)."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit() or int(entry) == os.getpid():
-            continue
-        try:
-            with open(f"/proc/{entry}/cmdline", "rb") as f:
-                cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        if marker in cmd and stack.pid_alive(int(entry)):
-            found.append((int(entry), cmd.strip()))
-    return found
+    return stack.processes_mentioning(marker)
 
 
 class Bare:

@@ -20,6 +20,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+import stack  # noqa: E402
 
 
 class Env:
@@ -30,18 +31,7 @@ class Env:
 
 
 def leftover_processes(base):
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit() or int(entry) == os.getpid():
-            continue
-        try:
-            with open(f"/proc/{entry}/cmdline", "rb") as f:
-                cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        if base in cmd:
-            found.append(f"{entry}: {cmd.strip()}")
-    return found
+    return [f"{pid}: {cmd}" for pid, cmd in stack.processes_mentioning(base)]
 
 
 def main():

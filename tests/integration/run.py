@@ -19,21 +19,11 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import harness  # noqa: E402
+import stack  # noqa: E402  (on the path through harness)
 
 
 def leftover_processes(base):
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit() or int(entry) == os.getpid():
-            continue
-        try:
-            with open(f"/proc/{entry}/cmdline", "rb") as f:
-                cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        if base in cmd:
-            found.append(f"{entry}: {cmd.strip()}")
-    return found
+    return [f"{pid}: {cmd}" for pid, cmd in stack.processes_mentioning(base)]
 
 
 class Result(unittest.TextTestResult):
