@@ -337,7 +337,8 @@ typedef enum guard_kind {
 	GUARD_SEATS = 1,		/* id = customer: the seat limit */
 	GUARD_CUSTOMER_ADMINS = 2,	/* id = customer: it keeps one active admin */
 	GUARD_OPERATOR_ADMINS = 3,	/* id = 0: the vendor keeps one operator admin */
-	GUARD_USER_RESETS = 4		/* id = user: the reset-token limit and the one usable link */
+	GUARD_USER_RESETS = 4,		/* id = user: the reset-token limit and the one usable link */
+	GUARD_SSO_GOLIVE = 5		/* id = customer: activation's preconditions (approval, secret) */
 } guard_kind;
 
 /**

@@ -3,9 +3,10 @@
  * off (POST/DELETE /admin/api/v1/customers/{id}/sso/activation).  Sign-in
  * reads only the live copy, so an activation is the one moment the customer's
  * approved details start deciding who gets in.  What activation needs is
- * checked inside the transaction that makes the copy, under the lock of the
- * customer's SSO row, so an approval or secret change cannot slip between
- * the check and the write.
+ * checked inside the transaction that makes the copy, after the customer's
+ * go-live guard row is written (store_sso_approved_lock), which an approval
+ * and a secret removal write too, so neither can slip between the check and
+ * the copy, on one server or across Galera nodes.
  */
 #include <stdio.h>
 #include <string.h>

@@ -9,6 +9,7 @@
 
 #include "onramp/sso_store.h"
 #include "onramp/sso_store_operator.h"
+#include "onramp/store.h"
 #include "scope.h"
 
 /* Run sql (customer id bound as its one parameter) and parse column 0 as a config into out. */
@@ -180,6 +181,9 @@ store_sso_approve(db *d, int64_t customer_id, bool *snapshot)
 	*snapshot = false;
 	if (scope_refused(__func__, customer_id))
 		return OR_ERR_INTERNAL;
+	/* A new approval changes what an activation running at the same time checked. */
+	if ((st = store_guard_take(d, GUARD_SSO_GOLIVE, customer_id)) != OR_OK)
+		return st;
 	st = db_run(d, SQL_APPROVE, args, 1, &n);
 	*snapshot = st == OR_OK && n > 0;
 	return st;
@@ -188,11 +192,22 @@ store_sso_approve(db *d, int64_t customer_id, bool *snapshot)
 static const char SQL_APPROVED_LOCK[] =
 	"SELECT approved_config FROM sso_settings WHERE customer_id = ? AND approved_config IS NOT NULL FOR UPDATE";
 
+/*
+ * Activation checks the approval, the secret and a passed test, then copies
+ * the approval live.  The guard write first: an approval or a secret removal
+ * takes the same guard, so neither can commit between the check and the copy,
+ * on one server (the guard row's lock) or on two Galera nodes (certification;
+ * the FOR UPDATE below is local to a node).
+ */
 or_status
 store_sso_approved_lock(db *d, arena *a, int64_t customer_id, sso_config *out)
 {
+	or_status st;
+
 	if (scope_refused(__func__, customer_id))
 		return OR_ERR_INTERNAL;
+	if ((st = store_guard_take(d, GUARD_SSO_GOLIVE, customer_id)) != OR_OK)
+		return st;
 	return load_config(d, a, SQL_APPROVED_LOCK, customer_id, out);
 }
 

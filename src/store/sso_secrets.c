@@ -83,6 +83,9 @@ store_sso_secret_delete(db *d, int64_t customer_id, const char *purpose, bool *r
 	*removed = false;
 	if (scope_refused(__func__, customer_id))
 		return OR_ERR_INTERNAL;
+	/* Removing the secret undoes a precondition of activation: the same guard (store_sso_approved_lock). */
+	if ((st = store_guard_take(d, GUARD_SSO_GOLIVE, customer_id)) != OR_OK)
+		return st;
 	st = db_run(d, SQL_DELETE, args, 2, &n);
 	*removed = st == OR_OK && n > 0;
 	return st;

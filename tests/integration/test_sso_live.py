@@ -240,6 +240,28 @@ class ActivationTests(GoLiveBase):
         self.assertEqual(self.activate(cust).status, 200)
         self.assertEqual(self.row(f"SELECT COUNT(*) FROM sso_live_domains WHERE customer_id = {cust['id']}"), "1")
 
+    def golive_guard(self, cust):
+        """The customer's go-live guard row (guards kind 5): how often it was written."""
+        return int(self.row(f"SELECT COALESCE(MAX(n), 0) FROM guards WHERE kind = 5 AND id = {cust['id']}"))
+
+    def test_activation_approval_and_secret_removal_write_one_guard(self):
+        """Activation checks the approval and the secret, then copies the approval live. An approval
+        and a secret removal write the customer's go-live guard row, and so does activation before
+        its checks: on one server the row's lock orders them, on a Galera cluster certification
+        (a locking read alone is local to a node). A refused activation rolls its guard write back."""
+        cust, admin = self.admin()
+        n = self.golive_guard(cust)
+        self.assertEqual(self.missing(self.activate(cust)), ["not_approved", "secret_missing", "test_missing"])
+        self.assertEqual(self.golive_guard(cust), n)
+        version = self.approve(cust, admin)
+        self.assertEqual(self.golive_guard(cust), n + 1)
+        self.secret_row(cust)
+        self.passed_test(cust, version)
+        self.assertEqual(self.activate(cust).status, 200)
+        self.assertEqual(self.golive_guard(cust), n + 2)
+        self.assertEqual(admin.call("DELETE", "/sso/secret").status, 204)
+        self.assertEqual(self.golive_guard(cust), n + 3)
+
     def test_editing_the_draft_never_changes_live(self):
         cust, admin = self.admin()
         dom, dom2 = self.domain(), self.domain()
