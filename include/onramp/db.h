@@ -47,6 +47,12 @@ or_status db_connect(db *d);
 or_status db_ping(db *d);
 /** The last error text (never contains bound values). */
 const char *db_last_error(const db *d);
+/**
+ * Write the connection settings (user, password, the first database entry) to
+ * fd as a MariaDB option file "[client]" group, for the client tools run by
+ * onrampctl backup/restore; pass fd's path as their --defaults-file.
+ */
+or_status db_client_defaults(db *d, int fd);
 /** The counters since start. */
 db_counters db_get_counters(const db *d);
 /** Hook called on every database error (metrics); ctx passed through. */

@@ -75,5 +75,11 @@ typedef void (*migrate_progress_fn)(void *ctx, const migration *m);
  */
 or_status migrate_apply(struct db *d, migrate_progress_fn progress, void *ctx,
 			char *err, size_t errsz);
+/**
+ * migrate_apply, but only the versions up to and including upto (building an
+ * older release's schema, for the upgrade test); never undoes a later one.
+ */
+or_status migrate_apply_to(struct db *d, unsigned upto, migrate_progress_fn progress, void *ctx,
+			   char *err, size_t errsz);
 
 #endif

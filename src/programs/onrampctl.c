@@ -24,7 +24,8 @@ usage(FILE *f)
 {
 	fputs("usage: onrampctl [-c CONFIG] VERB [ARGS]\n"
 	      "verbs:\n"
-	      "  migrate [--status] [--json]\n"
+	      "  migrate [--status] [--json] [--to VERSION]\n"
+	      "  backup DIR | restore DIR [--force] [--keys]   see backup --help\n"
 	      "  customers create --slug SLUG --name NAME [--seats N] [--admin-email EMAIL] [--json]\n"
 	      "  customers list [--json]\n"
 	      "  users create --customer SLUG --username U --email E --role ROLE [--password-stdin] [--json]\n"
@@ -64,12 +65,12 @@ print_progress(void *ctx, const migration *m)
  * second finding nothing left to apply.
  */
 static or_status
-migrate_wait(db *d, bool json, long long wait_s, char *err, size_t errsz)
+migrate_wait(db *d, bool json, unsigned upto, long long wait_s, char *err, size_t errsz)
 {
 	int64_t until = clock_mono_ms() + wait_s * 1000;
 	or_status st;
 
-	while ((st = migrate_apply(d, json ? NULL : print_progress, NULL, err, errsz)) == OR_ERR_CONFLICT &&
+	while ((st = migrate_apply_to(d, upto, json ? NULL : print_progress, NULL, err, errsz)) == OR_ERR_CONFLICT &&
 	       clock_mono_ms() < until) {
 		struct timespec t = { 0, LIMIT_MIGRATE_POLL_MS * 1000000L };
 		nanosleep(&t, NULL);
@@ -77,12 +78,29 @@ migrate_wait(db *d, bool json, long long wait_s, char *err, size_t errsz)
 	return st;
 }
 
+/* The version the database is at after a run (which --to may leave below the latest). */
+static int
+print_reached(db *d, bool json)
+{
+	unsigned cur = 0, latest = migration_latest();
+
+	if (migrate_current_version(d, &cur) != OR_OK)
+		return ctl_fail("migrate: database: %s", db_last_error(d));
+	if (json)
+		printf("{\"current\":%u}\n", cur);
+	else if (cur >= latest)
+		printf("schema at %u (latest)\n", cur);
+	else
+		printf("schema at %u (latest %u)\n", cur, latest);
+	return 0;
+}
+
 static int
 cmd_migrate(db *d, int argc, char **argv)
 {
 	bool status = false, json = false;
 	char err[512];
-	long long wait_s = LIMIT_MIGRATE_WAIT_S;
+	long long wait_s = LIMIT_MIGRATE_WAIT_S, to = migration_latest();
 	int i;
 
 	for (i = 0; i < argc; i++) {
@@ -93,11 +111,16 @@ cmd_migrate(db *d, int argc, char **argv)
 		else if (strcmp(argv[i], "--wait") == 0 && i + 1 < argc) {
 			if (str_to_ll(str_from_c(argv[++i]), 0, 3600, &wait_s) != OR_OK)
 				return ctl_fail("migrate: --wait takes seconds (0-3600)");
+		} else if (strcmp(argv[i], "--to") == 0 && i + 1 < argc) {
+			if (str_to_ll(str_from_c(argv[++i]), 1, migration_latest(), &to) != OR_OK)
+				return ctl_fail("migrate: --to takes a version from 1 to %u", migration_latest());
 		} else if (strcmp(argv[i], "--help") == 0) {
-			puts("usage: onrampctl migrate [--status] [--json] [--wait SECONDS]\n"
+			puts("usage: onrampctl migrate [--status] [--json] [--wait SECONDS] [--to VERSION]\n"
 			     "  Applies every pending sql/NNN_*.sql migration in order (compiled in), once for the\n"
 			     "  whole cluster: while another runner holds the migration lease it waits up to\n"
 			     "  --wait seconds (default 30), then fails with \"another migration holds the lock\".\n"
+			     "  --to      apply only up to and including VERSION (an older release's schema);\n"
+			     "            a database already past it is left as it is.\n"
 			     "  --status  print the applied and latest versions instead; exit 3 when behind.");
 			return 0;
 		} else
@@ -118,13 +141,9 @@ cmd_migrate(db *d, int argc, char **argv)
 			       st.checksum_mismatch ? " (WARNING: an applied migration file has changed)" : "");
 		return st.current >= latest ? 0 : 3;
 	}
-	if (migrate_wait(d, json, wait_s, err, sizeof(err)) != OR_OK)
+	if (migrate_wait(d, json, (unsigned)to, wait_s, err, sizeof(err)) != OR_OK)
 		return ctl_fail("migrate: %s", err);
-	if (json)
-		printf("{\"current\":%u}\n", migration_latest());
-	else
-		printf("schema at %u (latest)\n", migration_latest());
-	return 0;
+	return print_reached(d, json);
 }
 
 int
@@ -156,6 +175,10 @@ main(int argc, char **argv)
 		rc = ctl_identity(&cfg, d, argc - i, argv + i);
 	else if (strcmp(argv[i], "secrets") == 0)
 		rc = ctl_secrets(&cfg, d, argc - i, argv + i);
+	else if (strcmp(argv[i], "backup") == 0)
+		rc = ctl_backup(&cfg, d, argc - i - 1, argv + i + 1);
+	else if (strcmp(argv[i], "restore") == 0)
+		rc = ctl_restore(&cfg, d, argc - i - 1, argv + i + 1);
 	else {
 		usage(stderr);
 		rc = ctl_fail("unknown verb %s", argv[i]);

@@ -230,7 +230,8 @@ lease_holder(char *out, size_t outsz)
 }
 
 static or_status
-apply_pending(db *d, const char *holder, migrate_progress_fn progress, void *ctx, char *err, size_t errsz)
+apply_pending(db *d, const char *holder, unsigned upto, migrate_progress_fn progress, void *ctx, char *err,
+	      size_t errsz)
 {
 	size_t n, i;
 	const migration *all = migration_all(&n);
@@ -240,7 +241,7 @@ apply_pending(db *d, const char *holder, migrate_progress_fn progress, void *ctx
 
 	if (st != OR_OK)
 		snprintf(err, errsz, "database: %s", db_last_error(d));
-	for (i = 0; st == OR_OK && i < n; i++) {
+	for (i = 0; st == OR_OK && i < n && all[i].version <= upto; i++) {
 		if (all[i].version <= current)
 			continue;
 		st = apply_one(d, &all[i], err, errsz);
@@ -255,6 +256,12 @@ apply_pending(db *d, const char *holder, migrate_progress_fn progress, void *ctx
 or_status
 migrate_apply(db *d, migrate_progress_fn progress, void *ctx, char *err, size_t errsz)
 {
+	return migrate_apply_to(d, migration_latest(), progress, ctx, err, errsz);
+}
+
+or_status
+migrate_apply_to(db *d, unsigned upto, migrate_progress_fn progress, void *ctx, char *err, size_t errsz)
+{
 	char holder[128];
 	bool ignored;
 	or_status st;
@@ -266,7 +273,7 @@ migrate_apply(db *d, migrate_progress_fn progress, void *ctx, char *err, size_t 
 	lease_holder(holder, sizeof(holder));
 	if ((st = lease_take(d, holder, err, errsz)) != OR_OK)
 		return st;
-	st = apply_pending(d, holder, progress, ctx, err, errsz);
+	st = apply_pending(d, holder, upto, progress, ctx, err, errsz);
 	(void)lease_run(d, SQL_LEASE_DROP, holder, &ignored);
 	return st;
 }
