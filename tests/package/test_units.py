@@ -334,6 +334,10 @@ class StartedLikeUnitsTests(unittest.TestCase):
 
     @classmethod
     def _start_db(cls):
+        with open(os.path.join(BUILD, "config.h")) as f:
+            if not re.search(r"(?m)^#define HAVE_SYSTEMD 1$", f.read()):
+                raise AssertionError("this build has no sd_notify (configure found no libsystemd): the "
+                                     "Type=notify units cannot start it; install libsystemd-dev, configure again")
         svc = service("onramp-fcgi")
         cls.runtime_dir = os.path.join(cls.base, "run", one(svc, "RuntimeDirectory"))
         cls.sock_path = os.path.join(cls.runtime_dir, "onramp.sock")
