@@ -294,8 +294,7 @@ run_loop(struct master *ms)
 			notify_reloading();
 			reload(ms);
 			notify_ready();
-		}
-		else if (sig == SIGTERM || sig == SIGINT)
+		} else if (sig == SIGTERM || sig == SIGINT)
 			return;
 	}
 }
