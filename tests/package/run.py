@@ -1,0 +1,104 @@
+#!/usr/bin/env python3
+"""Run the package tests (tests/package/test_*.py) and report `N passed, M failed`.
+
+  python3 tests/package/run.py --build build [-k PATTERN]
+
+They install the Debian package on this machine (dpkg -i, files in /etc, the onramp user) and
+purge it at the end, so they run only as root, one run at a time per machine (a lock file), and
+refuse to start while an onramp package someone else installed is present.  The package is built
+once per run from the working tree under a temporary directory (PACKAGE_TEST_BASE) and its path
+handed to the modules in PACKAGE_TEST_DEB.  The last checks of a run: the package is gone and
+nothing of ours runs or remains in the temporary directory.
+"""
+
+import argparse
+import fcntl
+import os
+import shutil
+import sys
+import tempfile
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+
+import pkg  # noqa: E402
+
+LOCK = "/run/lock/onramp-package-test.lock"
+
+
+def leftover_processes(base):
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if base in cmd:
+            found.append(f"{entry}: {cmd.strip()}")
+    return found
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--build", default=os.path.join(ROOT, "build"))
+    p.add_argument("-k", dest="pattern", action="append")
+    a = p.parse_args()
+    started = time.monotonic()
+    if os.geteuid() != 0:
+        print("package: skipped (dpkg -i needs root; the dev machine and CI run as root)")
+        print("package: 0 passed, 0 failed, 1 skipped")
+        return 0
+    lock = open(LOCK, "w")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        print(f"package: another package test holds {LOCK}; waiting", flush=True)
+        fcntl.flock(lock, fcntl.LOCK_EX)
+    if pkg.present():
+        print("package: FAIL: an onramp package is already on this machine (dpkg -l onramp); "
+              "the tests would purge it. Remove it first (dpkg --purge onramp).")
+        return 1
+    base = tempfile.mkdtemp(prefix="onramp-package-")
+    os.chmod(base, 0o755)      # MariaDB runs as mysql under it
+    os.environ["PACKAGE_TEST_BUILD"] = os.path.abspath(a.build)
+    os.environ["PACKAGE_TEST_BASE"] = base
+    failed = 0
+    try:
+        pkg.build_deb(base)
+    except Exception as e:  # noqa: BLE001 - reported as one failure, the modules cannot run
+        print(f"FAIL: building the package: {e}")
+        failed += 1
+    result = None
+    if not failed:
+        loader = unittest.TestLoader()
+        if a.pattern:
+            loader.testNamePatterns = [f"*{x}*" for x in a.pattern]
+        suite = loader.discover(HERE, pattern="test_*.py", top_level_dir=HERE)
+        result = unittest.TextTestRunner(verbosity=2, stream=sys.stdout).run(suite)
+        failed += len(result.failures) + len(result.errors) + len(result.unexpectedSuccesses)
+    time.sleep(0.2)
+    left = leftover_processes(base)
+    if pkg.present():
+        left.append("the onramp package is still installed (dpkg -l onramp)")
+    shutil.rmtree(base, ignore_errors=True)
+    if left or os.path.exists(base):
+        failed += 1
+        print("FAIL: leftovers after the run:\n  " + "\n  ".join(left or [base]))
+    else:
+        print("ok: the package is purged; no processes or temporary files left behind")
+    ran = (result.testsRun if result else 0) + 1
+    skipped = len(result.skipped) if result else 0
+    print(f"\npackage took {time.monotonic() - started:.1f} s")
+    print(f"package: {ran - failed - skipped} passed, {failed} failed" + (f", {skipped} skipped" if skipped else ""))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
