@@ -22,9 +22,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(ROOT, "tools"))
+sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 
 import pkg  # noqa: E402
 import stack  # noqa: E402
+from test_nginx_config import nginx_t  # noqa: E402
 
 CONF_DIR = "/etc/onramp"
 KEYS = (f"{CONF_DIR}/secret.key", f"{CONF_DIR}/keyring")
@@ -108,6 +110,13 @@ class TestPackage(unittest.TestCase):
                 self.assertIsNone(re.search(r"@[A-Za-z_]+@", f.read()), f"unrendered placeholder in {path}")
         if not self.site_enabled_before:
             self.assertFalse(os.path.lexists(SITE_ENABLED), "the package enabled the nginx site")
+
+    @unittest.skipUnless(shutil.which("nginx"), "nginx is not installed")
+    def test_1_installed_site_and_snippets_pass_nginx_t(self):
+        with open(SITE) as f:
+            rc, err, _ = nginx_t(f.read(), "/etc/nginx/onramp")
+        self.assertEqual(rc, 0, err)
+        self.assertIn("test is successful", err)
 
     def test_1_conffiles_are_the_shipped_config_not_the_keys(self):
         with open(f"/var/lib/dpkg/info/{pkg.NAME}.conffiles") as f:
