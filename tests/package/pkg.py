@@ -11,6 +11,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 NAME = "onramp"
+# What the package creates outside its file list (postinst): gone after a purge that asks.
+MACHINE_PATHS = ("/etc/onramp", "/var/log/onramp")
 
 
 def version():

@@ -61,11 +61,13 @@ def main():
     except BlockingIOError:
         print(f"package: another package test holds {LOCK}; waiting", flush=True)
         fcntl.flock(lock, fcntl.LOCK_EX)
-    if pkg.present():
-        print("package: FAIL: an onramp package is already on this machine (dpkg -l onramp); "
-              "the tests would purge it. Remove it first (dpkg --purge onramp).")
+    if pkg.present() or any(os.path.lexists(p) for p in pkg.MACHINE_PATHS):
+        print("package: FAIL: onramp is already on this machine (dpkg -l onramp, or "
+              f"{' or '.join(pkg.MACHINE_PATHS)} exists, e.g. keys a purge kept); the tests would "
+              "remove it. Remove it first: ONRAMP_PURGE_KEYS=yes dpkg --purge onramp.")
+        print("package: 0 passed, 1 failed")
         return 1
-    base = tempfile.mkdtemp(prefix="onramp-package-")
+    base = tempfile.mkdtemp(prefix="onramp-pkgtest-")
     os.chmod(base, 0o755)      # MariaDB runs as mysql under it
     os.environ["PACKAGE_TEST_BUILD"] = os.path.abspath(a.build)
     os.environ["PACKAGE_TEST_BASE"] = base
@@ -87,6 +89,7 @@ def main():
     left = leftover_processes(base)
     if pkg.present():
         left.append("the onramp package is still installed (dpkg -l onramp)")
+    left += [p for p in pkg.MACHINE_PATHS if os.path.lexists(p)]
     shutil.rmtree(base, ignore_errors=True)
     if left or os.path.exists(base):
         failed += 1
