@@ -121,6 +121,17 @@ class TestPackage(unittest.TestCase):
         if not self.site_enabled_before:
             self.assertFalse(os.path.lexists(SITE_ENABLED), "the package enabled the nginx site")
 
+    def test_1_every_console_file_is_installed(self):
+        """Every file nginx serves from www/ in the checkout, the links included (the operator
+        console's api.js, ui.js... are links to the customer console's files)."""
+        src = os.path.join(ROOT, "www")
+        served = [os.path.relpath(os.path.join(d, n), src) for d, _, names in os.walk(src) for n in names]
+        self.assertGreater(len(served), 40)
+        for rel in served:
+            installed = os.path.join("/usr/share/onramp/www", rel)
+            self.assertTrue(os.path.isfile(installed), f"{rel} is not installed")
+            self.assertEqual(read_bytes(installed), read_bytes(os.path.join(src, rel)), rel)
+
     @unittest.skipUnless(shutil.which("nginx"), "nginx is not installed")
     def test_1_installed_site_and_snippets_pass_nginx_t(self):
         with open(SITE) as f:
