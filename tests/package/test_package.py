@@ -122,8 +122,8 @@ class TestPackage(unittest.TestCase):
             self.assertFalse(os.path.lexists(SITE_ENABLED), "the package enabled the nginx site")
 
     def test_1_every_console_file_is_installed(self):
-        """Every file nginx serves from www/ in the checkout, the links included (the operator
-        console's api.js, ui.js... are links to the customer console's files)."""
+        # Every file nginx serves from www/ in the checkout, the links included (the operator
+        # console's api.js, ui.js... are links to the customer console's files).
         src = os.path.join(ROOT, "www")
         served = [os.path.relpath(os.path.join(d, n), src) for d, _, names in os.walk(src) for n in names]
         self.assertGreater(len(served), 40)
