@@ -27,6 +27,7 @@
 #include "onramp/leakcheck.h"
 #include "onramp/limits.h"
 #include "onramp/log.h"
+#include "onramp/notify.h"
 #include "onramp/setup_store.h"
 #include "onramp/sso_jobs.h"
 #include "onramp/sso_store.h"
@@ -274,6 +275,7 @@ supervise(const config *cfg)
 
 	for (i = 0; i < n; i++)
 		kids[i] = spawn(cfg);
+	notify_ready();
 	while (!stopping) {
 		pid_t pid = waitpid(-1, &status, 0);
 		if (pid < 0) {
@@ -290,6 +292,7 @@ supervise(const config *cfg)
 				kids[i] = stopping ? 0 : spawn(cfg);
 			}
 	}
+	notify_stopping();
 	for (i = 0; i < n; i++)
 		if (kids[i] > 0)
 			kill(kids[i], SIGTERM);

@@ -31,6 +31,7 @@
 #include "onramp/limits.h"
 #include "onramp/log.h"
 #include "onramp/mailtext.h"
+#include "onramp/notify.h"
 #include "onramp/reset_mail.h"
 #include "onramp/secret.h"
 #include "onramp/smtp.h"
@@ -287,6 +288,8 @@ main(int argc, char **argv)
 	if (smtp_global_init() != OR_OK || (a = arena_new(LIMIT_ARENA_BYTES)) == NULL || (d = db_new(&cfg)) == NULL)
 		return 1;
 	log_event(LOG_INFO, "started", "delivering to %s every %d ms", cfg.smtp_url, cfg.mailer_poll_ms);
+	/* Ready = configured and looping; a database that is down is the loop's to retry. */
+	notify_ready();
 	while (!stopping) {
 		int n;
 		int64_t now_ms;
@@ -316,6 +319,7 @@ main(int argc, char **argv)
 			nanosleep(&t, NULL);
 		}
 	}
+	notify_stopping();
 	log_event(LOG_INFO, "stopped", "mailer exiting");
 	db_free(d);
 	arena_free(a);

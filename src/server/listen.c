@@ -39,6 +39,35 @@ socket_alive(const struct sockaddr_un *sa)
 	return alive;
 }
 
+/*
+ * Give the socket to the configured owner and group.  As root (started by
+ * hand) the master chowns it to `user` and listen_group; started unprivileged
+ * (systemd User=, with nginx's group in SupplementaryGroups=) it can still
+ * hand the file to listen_group, which a member of that group may do.
+ */
+static void
+give_socket(const config *cfg)
+{
+	uid_t uid = (uid_t)-1;
+	gid_t gid = (gid_t)-1;
+	bool root = getuid() == 0;
+	struct passwd *pw = root && cfg->user[0] ? getpwnam(cfg->user) : NULL;
+	struct group *gr = cfg->listen_group[0] ? getgrnam(cfg->listen_group) : NULL;
+
+	if (pw) {
+		uid = pw->pw_uid;
+		gid = pw->pw_gid;
+	}
+	if (gr)
+		gid = gr->gr_gid;
+	else if (cfg->listen_group[0])
+		log_event(LOG_WARN, "listen_chown", "group %s does not exist", cfg->listen_group);
+	if (uid == (uid_t)-1 && gid == (gid_t)-1)
+		return;
+	if (chown(cfg->listen, uid, gid) != 0)
+		log_event(LOG_WARN, "listen_chown", "%s: %s", cfg->listen, strerror(errno));
+}
+
 static int
 listen_unix(const config *cfg)
 {
@@ -65,20 +94,7 @@ listen_unix(const config *cfg)
 	}
 	if (chmod(cfg->listen, cfg->listen_mode) != 0)
 		log_event(LOG_WARN, "listen_chmod", "%s: %s", cfg->listen, strerror(errno));
-	if (getuid() == 0 && (cfg->user[0] || cfg->listen_group[0])) {
-		uid_t uid = (uid_t)-1;
-		gid_t gid = (gid_t)-1;
-		struct passwd *pw = cfg->user[0] ? getpwnam(cfg->user) : NULL;
-		struct group *gr = cfg->listen_group[0] ? getgrnam(cfg->listen_group) : NULL;
-		if (pw) {
-			uid = pw->pw_uid;
-			gid = pw->pw_gid;
-		}
-		if (gr)
-			gid = gr->gr_gid;
-		if (chown(cfg->listen, uid, gid) != 0)
-			log_event(LOG_WARN, "listen_chown", "%s: %s", cfg->listen, strerror(errno));
-	}
+	give_socket(cfg);
 	return fd;
 }
 

@@ -26,6 +26,7 @@
 #include "onramp/leakcheck.h"
 #include "onramp/log.h"
 #include "onramp/migration.h"
+#include "onramp/notify.h"
 #include "onramp/server.h"
 
 #define MAX_SLOTS (2 * LIMIT_WORKERS_MAX)
@@ -288,9 +289,12 @@ run_loop(struct master *ms)
 		sig = sigtimedwait(&set, NULL, &t);
 		if (sig == SIGCHLD)
 			reap(ms);
-		else if (sig == SIGHUP)
+		else if (sig == SIGHUP) {
+			/* The manager hears the reload begin and end, whether or not the new config loads. */
+			notify_reloading();
 			reload(ms);
-		else if (sig == SIGTERM || sig == SIGINT)
+			notify_ready();
+		} else if (sig == SIGTERM || sig == SIGINT)
 			return;
 	}
 }
@@ -335,7 +339,9 @@ server_master_run(const char *config_path, config *cfg)
 	log_event(LOG_INFO, "started", "listening on %s with %d workers, schema %u", ms.cfg.listen,
 		  ms.wanted, migration_latest());
 	spawn_missing(&ms);
+	notify_ready();		/* the socket listens and the workers are forked */
 	run_loop(&ms);
+	notify_stopping();
 	log_event(LOG_INFO, "stopping", "draining workers (up to %d s)", ms.cfg.drain_timeout_s);
 	drain_and_exit(&ms);
 	close(ms.lfd);

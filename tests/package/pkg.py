@@ -1,6 +1,6 @@
 """The Debian package for the package tests: built once per run from the working tree, installed
-and purged with dpkg.  Shared by every tests/package/test_*.py; run.py builds it first and hands
-its path over in PACKAGE_TEST_DEB, so a module run on its own builds it here."""
+and purged with dpkg.  Shared by every tests/package/test_*.py: the first module that needs the
+package builds it; its path stays in PACKAGE_TEST_DEB for the others."""
 
 import glob
 import os
