@@ -35,6 +35,7 @@ LOG_DIR = "/var/log/onramp"
 PROGRAMS = ("/usr/sbin/onramp-fcgi", "/usr/sbin/onramp-mailer", "/usr/sbin/onramp-fetcher", "/usr/bin/onrampctl")
 SITE = "/etc/nginx/sites-available/onramp"
 SITE_ENABLED = "/etc/nginx/sites-enabled/onramp"
+UNITS = ("onramp-fcgi.service", "onramp-mailer.service", "onramp-fetcher.service")
 
 
 def owner(path):
@@ -120,6 +121,14 @@ class TestPackage(unittest.TestCase):
                 self.assertIsNone(re.search(r"@[A-Za-z_]+@", f.read()), f"unrendered placeholder in {path}")
         if not self.site_enabled_before:
             self.assertFalse(os.path.lexists(SITE_ENABLED), "the package enabled the nginx site")
+
+    def test_1_units_installed_not_enabled(self):
+        # The operator enables them after configuring the database (README); an upgrade
+        # restarts the enabled ones only.
+        for name in UNITS:
+            self.assertEqual(owner(f"/lib/systemd/system/{name}"), ("root", "root", 0o644), name)
+            wants = f"/etc/systemd/system/multi-user.target.wants/{name}"
+            self.assertFalse(os.path.lexists(wants), f"the package enabled {name}")
 
     def test_1_every_console_file_is_installed(self):
         # Every file nginx serves from www/ in the checkout, the links included (the operator
