@@ -140,7 +140,12 @@ or_status config_apply_env(config *c, const char *(*getenv_fn)(const char *),
 /** Set one key from a string (file, environment and tests share this). */
 or_status config_set(config *c, const char *key, const char *value, char *err, size_t errsz);
 
-/** Default config path: $ONRAMP_CONFIG or /etc/onramp/onramp.conf. */
+/* The installed config file: Makefile.am defines it from $(sysconfdir) (GNU: never from configure). */
+#ifndef ONRAMP_CONFIG_FILE
+#define ONRAMP_CONFIG_FILE "/etc/onramp/onramp.conf"
+#endif
+
+/** Default config path: $ONRAMP_CONFIG or ONRAMP_CONFIG_FILE ($(sysconfdir)/onramp/onramp.conf). */
 const char *config_default_path(void);
 
 /**

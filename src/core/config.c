@@ -462,7 +462,7 @@ const char *
 config_default_path(void)
 {
 	const char *p = getenv("ONRAMP_CONFIG");
-	return p && *p ? p : "/etc/onramp/onramp.conf";
+	return p && *p ? p : ONRAMP_CONFIG_FILE;
 }
 
 /*

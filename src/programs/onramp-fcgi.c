@@ -15,7 +15,7 @@ static void
 usage(FILE *f)
 {
 	fputs("usage: onramp-fcgi [-c CONFIG] [--check-config]\n"
-	      "  -c CONFIG        config file (default $ONRAMP_CONFIG or /etc/onramp/onramp.conf)\n"
+	      "  -c CONFIG        config file (default $ONRAMP_CONFIG or " ONRAMP_CONFIG_FILE ")\n"
 	      "  --check-config   load and validate the config, print the result, exit\n"
 	      "Environment ONRAMP_<KEY> overrides any key; see docs/config.md.\n"
 	      "Signals: HUP reloads config and rolls workers, TERM drains and exits.\n", f);

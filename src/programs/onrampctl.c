@@ -36,7 +36,7 @@ usage(FILE *f)
 	      "  operators totp-reset USER\n"
 	      "  secrets rotate-key|drop-old-keys [--key-file PATH] [--json]\n"
 	      "  secrets check [--customer SLUG] [--key-file PATH] [--json]\n"
-	      "Every verb takes --help. Config: -c FILE, else $ONRAMP_CONFIG, else /etc/onramp/onramp.conf.\n", f);
+	      "Every verb takes --help. Config: -c FILE, else $ONRAMP_CONFIG, else " ONRAMP_CONFIG_FILE ".\n", f);
 }
 
 int
