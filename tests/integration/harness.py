@@ -105,6 +105,23 @@ def served_plan(db_name, run, like):
     return statement, tables
 
 
+def seed_quiet_demo(st, invite_prefix, sso_secret=None):
+    """Demo data, two invites by the demo admin (and the OIDC client secret if given), then the
+    stack's mailer and fetcher stopped: the tables stay as they are while a test copies or dumps
+    them (test_backup, test_upgrade)."""
+    st.seed_demo()
+    admin = stack.ApiSession(st.public_url + "/api/v1")
+    user, _, pw = stack.Stack.DEMO["admin"]
+    admin.call("POST", "/session", {"login": user, "password": pw})
+    for i in range(2):
+        admin.call("POST", "/invites", {"email": f"{invite_prefix}-{i}@acme.example", "role": "customer_member"})
+    if sso_secret:
+        admin.call("PUT", "/sso/secret", {"client_secret": sso_secret})
+    admin.call("DELETE", "/session")
+    st.stop_mailer()
+    st.stop_fetcher()
+
+
 def request(base_url, method, path, body=None, headers=None, timeout=15):
     """One HTTP request on a fresh connection; returns a Response."""
     host, port = base_url.split("://", 1)[1].split(":")

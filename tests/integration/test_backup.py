@@ -15,7 +15,7 @@ import stat
 import subprocess
 
 import stack
-from harness import Env, StackTestCase
+from harness import Env, StackTestCase, seed_quiet_demo
 
 SECRET = "backup-roundtrip-client-secret-7f3a"
 
@@ -26,17 +26,8 @@ class BackupTests(StackTestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.st.seed_demo()
-        admin = stack.ApiSession(cls.st.public_url + "/api/v1")
-        user, _, pw = stack.Stack.DEMO["admin"]
-        admin.call("POST", "/session", {"login": user, "password": pw})
-        for i in range(2):
-            admin.call("POST", "/invites", {"email": f"backup-invite-{i}@acme.example", "role": "customer_member"})
-        admin.call("PUT", "/sso/secret", {"client_secret": SECRET})
-        admin.call("DELETE", "/session")
         # Quiet, so the live tables still equal the backup when the tests compare them.
-        cls.st.stop_mailer()
-        cls.st.stop_fetcher()
+        seed_quiet_demo(cls.st, "backup-invite", sso_secret=SECRET)
         cls.backup_dir = os.path.join(cls.st.base, "backup-1")
         cls.first = cls.st.ctl("backup", cls.backup_dir, check=False)
 

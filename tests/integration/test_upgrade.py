@@ -14,7 +14,7 @@ import re
 import subprocess
 
 import stack
-from harness import Env, StackTestCase
+from harness import Env, StackTestCase, seed_quiet_demo
 
 OWN = {"schema_migrations", "migration_lease"}     # the runner's own tables, never copied
 
@@ -25,15 +25,7 @@ class UpgradeTests(StackTestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.st.seed_demo()
-        admin = stack.ApiSession(cls.st.public_url + "/api/v1")
-        user, _, pw = stack.Stack.DEMO["admin"]
-        admin.call("POST", "/session", {"login": user, "password": pw})
-        for i in range(2):
-            admin.call("POST", "/invites", {"email": f"upgrade-invite-{i}@acme.example", "role": "customer_member"})
-        admin.call("DELETE", "/session")
-        cls.st.stop_mailer()        # the donor stays as it is while tests copy it
-        cls.st.stop_fetcher()
+        seed_quiet_demo(cls.st, "upgrade-invite")   # the donor stays as it is while tests copy it
 
     # ---- helpers ---------------------------------------------------------------
     def rows(self, statement):

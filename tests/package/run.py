@@ -26,23 +26,13 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 
 import pkg  # noqa: E402
+import stack  # noqa: E402
 
 LOCK = "/run/lock/onramp-package-test.lock"
 
 
 def leftover_processes(base):
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit() or int(entry) == os.getpid():
-            continue
-        try:
-            with open(f"/proc/{entry}/cmdline", "rb") as f:
-                cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        if base in cmd:
-            found.append(f"{entry}: {cmd.strip()}")
-    return found
+    return [f"{pid}: {cmd}" for pid, cmd in stack.processes_mentioning(base)]
 
 
 def main():
