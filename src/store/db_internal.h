@@ -69,6 +69,7 @@ struct db {
 	uint32_t hosts_down;	/* bit per entry last seen failing: logs once per transition */
 	size_t host_cur;	/* the entry d->conn is connected to */
 	size_t probe_cur;	/* the entry d->probe is connected to */
+	bool probe_wsrep;	/* that entry is a Galera node: its readiness is checked on every probe */
 };
 
 /** Record an error (text copied, counters and hook updated). */

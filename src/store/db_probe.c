@@ -165,12 +165,14 @@ probe_ready(struct probe_call *c, int64_t deadline_ms)
 	db_probe_result r;
 
 	c->res = NULL;
+	c->d->probe_wsrep = false;
 	if ((r = run_step(c, STEP_READY, deadline_ms)) == DB_PROBE_FAILED &&
 	    mysql_errno(c->d->probe) == ER_UNKNOWN_SYSTEM_VARIABLE)
 		return DB_PROBE_OK;	/* a build without wsrep: a plain server, ready */
 	if (r != DB_PROBE_OK || (r = run_step(c, STEP_READY_STORE, deadline_ms)) != DB_PROBE_OK)
 		return r;
 	ok = db_ready_row(c->res, &wsrep, c->why, sizeof(c->why));
+	c->d->probe_wsrep = wsrep;
 	mysql_free_result(c->res);	/* stored in full: no I/O */
 	c->res = NULL;
 	if (ok)
@@ -315,7 +317,12 @@ db_probe_answer(db *d, int timeout_ms, unsigned *version)
 		db_probe_close(d);
 	if (d->probe) {
 		c.entry = d->probe_cur;
-		if ((r = probe_ready(&c, deadline_ms)) == DB_PROBE_OK)
+		/*
+		 * A Galera node can stop being Synced while connected: check again.
+		 * A plain server stays what it was when dialled, so its probe is the
+		 * one read, as before db_hosts (a round trip less per /readyz).
+		 */
+		if (!d->probe_wsrep || (r = probe_ready(&c, deadline_ms)) == DB_PROBE_OK)
 			r = probe_read(&c, deadline_ms, version);
 		/* A kept connection may have died with a server restart, or its node is no longer ready: dial again. */
 		if (r != DB_PROBE_OK) {
