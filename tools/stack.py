@@ -724,13 +724,18 @@ class Stack:
                      "--role", role, "--password-stdin", input=pw + "\n")
         self.seed_setup()
 
+    def demo_admin_session(self):
+        """The demo customer admin, signed in through the public API."""
+        admin = ApiSession(self.public_url + "/api/v1")
+        user, _, pw = self.DEMO["admin"]
+        admin.call("POST", "/session", {"login": user, "password": pw})
+        return admin
+
     def seed_setup(self):
         """Take the demo customer part-way through Account Setup, through the real API: details
         confirmed, admin signed in, a member, billing approved, SSO still to do, and the workspace
         target blocked by an operator with a message the customer sees."""
-        admin = ApiSession(self.public_url + "/api/v1")
-        user, _, pw = self.DEMO["admin"]
-        admin.call("POST", "/session", {"login": user, "password": pw})
+        admin = self.demo_admin_session()
         contact = {"name": "Dana Whitfield", "email": "dana.whitfield@acme.example", "phone": "+1 555 010 4477"}
         admin.call("PATCH", "/account", {
             "version": 0, "legal_name": "Acme Corporation Inc.", "operating_name": "Acme",

@@ -110,9 +110,7 @@ def seed_quiet_demo(st, invite_prefix, sso_secret=None):
     stack's mailer and fetcher stopped: the tables stay as they are while a test copies or dumps
     them (test_backup, test_upgrade)."""
     st.seed_demo()
-    admin = stack.ApiSession(st.public_url + "/api/v1")
-    user, _, pw = stack.Stack.DEMO["admin"]
-    admin.call("POST", "/session", {"login": user, "password": pw})
+    admin = st.demo_admin_session()
     for i in range(2):
         admin.call("POST", "/invites", {"email": f"{invite_prefix}-{i}@acme.example", "role": "customer_member"})
     if sso_secret:

@@ -180,9 +180,7 @@ class BackupTests(StackTestCase):
         # and the sealed secret opens with the restored keyring.
         self.addCleanup(st2.down, own_db=False)
         st2.up(own_db=False)
-        admin = stack.ApiSession(st2.public_url + "/api/v1")
-        user, _, pw = stack.Stack.DEMO["admin"]
-        admin.call("POST", "/session", {"login": user, "password": pw})
+        admin = st2.demo_admin_session()
         self.assertEqual(admin.call("GET", "/account")["legal_name"], "Acme Corporation Inc.")
         self.assertTrue(admin.call("GET", "/sso")["secret"]["set"])
         chk = st2.ctl("secrets", "check", check=False)

@@ -133,12 +133,9 @@ class UpgradeTests(StackTestCase):
                           stack.free_port(), db=Env.db, db_name=db, test_clock=True)
         self.addCleanup(st2.down, own_db=False)
         st2.up(own_db=False)
-        admin = stack.ApiSession(st2.public_url + "/api/v1")
-        user, _, pw = stack.Stack.DEMO["admin"]
-        admin.call("POST", "/session", {"login": user, "password": pw})
+        admin = st2.demo_admin_session()
         self.assertEqual(admin.call("GET", "/account")["legal_name"], "Acme Corporation Inc.")
-        donor = stack.ApiSession(self.st.public_url + "/api/v1")
-        donor.call("POST", "/session", {"login": user, "password": pw})
+        donor = self.st.demo_admin_session()
         self.assertEqual(admin.call("GET", "/checklist"), donor.call("GET", "/checklist"))
 
     def test_upgrade_from_three_back(self):
